@@ -1,0 +1,2 @@
+// The door of cni/: other folders import only from here.
+export {};

@@ -1,0 +1,2 @@
+// The door of dns/: other folders import only from here.
+export {};

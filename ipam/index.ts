@@ -1,0 +1,2 @@
+// The door of ipam/: other folders import only from here.
+export {};

@@ -1,0 +1,2 @@
+// The door of proxy/: other folders import only from here.
+export {};
