@@ -1,2 +1,4 @@
-// The door of dns/: other folders import only from here.
-export {};
+// The door of dns/: the cluster DNS zone, the wire server, and the stub resolver.
+export * from './resolver/index.js';
+export * from './server/index.js';
+export * from './zone/index.js';

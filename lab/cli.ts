@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCni } from './commands/cni.js';
 import { registerDns } from './commands/dns.js';
-import { registerProxy } from './commands/proxy.js';
+import { registerIptablesSave } from './commands/iptables-save.js';
+import { registerResolve } from './commands/resolve.js';
+import { registerTrace } from './commands/trace.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 
@@ -35,8 +37,10 @@ export function buildProgram(): Command {
   registerUp(program);
   registerValidate(program);
   registerCni(program);
-  registerProxy(program);
+  registerIptablesSave(program);
+  registerTrace(program);
   registerDns(program);
+  registerResolve(program);
   return program;
 }
 

@@ -1,4 +1,4 @@
 import type { Command } from 'commander';
 
 /** Registers this area's subcommands on the `netlab` program. */
-export function registerProxy(_program: Command): void {}
+export function registerTrace(_program: Command): void {}

@@ -1,0 +1,2 @@
+// The virtual flat network: nodes, bridges, attachments, routes.
+export {};

@@ -1,0 +1,2 @@
+// The plugins, in-process: host-local, flat, loopback.
+export {};

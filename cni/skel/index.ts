@@ -1,0 +1,2 @@
+// The CNI exec protocol: env, stdin, version negotiation, result conversion, output.
+export {};

@@ -1,0 +1,2 @@
+// Stub resolver with resolv.conf semantics, and pod resolv.conf generation.
+export {};

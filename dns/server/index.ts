@@ -1,0 +1,2 @@
+// UDP and TCP wire server with a response cache.
+export {};

@@ -1,0 +1,2 @@
+// host-local IPAM: config, range sets, allocator, memory and disk stores.
+export {};

@@ -1,0 +1,2 @@
+// kube-apiserver's allocators: Service IPs and NodePorts (bitmaps).
+export {};

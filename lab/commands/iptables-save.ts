@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Registers this area's subcommands on the `netlab` program. */
+export function registerIptablesSave(_program: Command): void {}

@@ -1,0 +1,2 @@
+// Connection tracking: entries, timeouts, conntrack -L.
+export {};

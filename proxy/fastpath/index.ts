@@ -1,0 +1,2 @@
+// The rule table compiled into hash lookups.
+export {};

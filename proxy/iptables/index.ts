@@ -1,0 +1,2 @@
+// The proxier: change trackers, endpoint categorisation, rule generation, partial sync.
+export {};

@@ -1,0 +1,2 @@
+// Walks a packet through the rule table.
+export {};
