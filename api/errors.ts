@@ -1,0 +1,124 @@
+// Errors of api/: Kubernetes Status objects (what kube-apiserver answers) and user-input errors from
+// manifests and selectors. Every class has a stable `code`; Status errors keep their HTTP code and
+// reason so the kube-API server in lab/ can send them as they are.
+
+/** One problem with one field, as k8s.io/apimachinery/pkg/util/validation/field.Error. */
+export type FieldErrorType =
+  | 'FieldValueNotFound'
+  | 'FieldValueRequired'
+  | 'FieldValueDuplicate'
+  | 'FieldValueInvalid'
+  | 'FieldValueNotSupported'
+  | 'FieldValueForbidden'
+  | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
+  | 'InternalError'
+  | 'FieldValueTypeInvalid';
+
+/** A Status cause: `{reason, message, field}`; message is the error body without the field. */
+export interface StatusCause {
+  reason?: string;
+  message: string;
+  field?: string;
+}
+
+export type StatusReason =
+  | 'AlreadyExists'
+  | 'NotFound'
+  | 'Conflict'
+  | 'Invalid'
+  | 'Gone'
+  | 'Expired'
+  | 'BadRequest'
+  | 'InternalError';
+
+/** metav1.Status, as kube-apiserver writes it for a failure. */
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: StatusReason;
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    causes?: StatusCause[];
+  };
+  code: number;
+}
+
+const statusCodes: { readonly [R in StatusReason]: readonly [number, string] } = {
+  AlreadyExists: [409, 'NETLAB_API_ALREADY_EXISTS'],
+  NotFound: [404, 'NETLAB_API_NOT_FOUND'],
+  Conflict: [409, 'NETLAB_API_CONFLICT'],
+  Invalid: [422, 'NETLAB_API_INVALID'],
+  Gone: [410, 'NETLAB_API_GONE'],
+  Expired: [410, 'NETLAB_API_EXPIRED'],
+  BadRequest: [400, 'NETLAB_API_BAD_REQUEST'],
+  InternalError: [500, 'NETLAB_API_INTERNAL'],
+};
+
+/** An error the store answers with: carries the Kubernetes Status to send. */
+export class StatusError extends Error {
+  override readonly name = 'StatusError';
+  readonly code: string;
+  readonly status: Status;
+  constructor(reason: StatusReason, message: string, details?: Status['details']) {
+    super(message);
+    const [httpCode, code] = statusCodes[reason];
+    this.code = code;
+    this.status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      ...(details ? { details } : {}),
+      code: httpCode,
+    };
+  }
+  get reason(): StatusReason {
+    return this.status.reason;
+  }
+  /** Field causes (Invalid only). */
+  get causes(): StatusCause[] {
+    return this.status.details?.causes ?? [];
+  }
+}
+
+/** A manifest problem: where it is (file, line), which object, which field, and what. */
+export interface ManifestIssue {
+  file: string;
+  line: number;
+  /** `Kind namespace/name`, `Kind name`, or `` when the object could not be identified. */
+  object: string;
+  field: string;
+  message: string;
+}
+
+export function formatIssue(i: ManifestIssue): string {
+  const where = `${i.file}:${i.line}`;
+  const obj = i.object ? ` ${i.object}` : '';
+  const field = i.field ? ` ${i.field}:` : '';
+  return `${where}:${obj}${field} ${i.message}`;
+}
+
+/** Manifests that could not be read or parsed; `issues` lists every problem found. */
+export class ManifestError extends Error {
+  override readonly name = 'ManifestError';
+  readonly code = 'NETLAB_API_MANIFEST';
+  readonly issues: ManifestIssue[];
+  constructor(issues: ManifestIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.issues = issues;
+  }
+}
+
+/** A label or field selector that does not parse. */
+export class SelectorError extends Error {
+  override readonly name = 'SelectorError';
+  readonly code = 'NETLAB_API_SELECTOR';
+}

@@ -1,0 +1,230 @@
+// Manifests: YAML (multi-document, `kind: List`) and JSON, through the `yaml` package because it
+// keeps source positions. Parsing only: objects come out "as written" with their file and line; the
+// store validates, defaults and allocates. Proxy, DNS and CNI tools read manifests as already
+// allocated through this door without going through the store.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { ManifestError, type ManifestIssue } from './errors.js';
+import { type AnyObject, apiVersionOf, clusterScoped, type Kind } from './types.js';
+
+export interface ManifestSource {
+  file: string;
+  /** 1-based line of the object's first field. */
+  line: number;
+}
+
+export interface ManifestObject {
+  object: AnyObject;
+  source: ManifestSource;
+}
+
+/** What a lenient read gives: the objects that parsed, and every problem with the rest. */
+export interface ManifestRead {
+  objects: ManifestObject[];
+  issues: ManifestIssue[];
+}
+
+const knownKinds = new Set<string>(Object.keys(apiVersionOf));
+
+// Field path -> line, for objects that came from a manifest. Kept beside the object (not in it) so
+// objects stay plain Kubernetes JSON.
+const fieldLines = new WeakMap<object, (field: string) => number | undefined>();
+
+/**
+ * The line of `field` (a field path as kube-apiserver prints it, `spec.ports[0].port`) inside an
+ * object read from a manifest: the deepest part of the path that exists in the source.
+ */
+export function lineOfField(object: object, field: string): number | undefined {
+  return fieldLines.get(object)?.(field);
+}
+
+/** `Kind namespace/name` (namespaced kinds), `Kind name` (cluster-scoped), as messages name objects. */
+export function describeObject(o: {
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown };
+}): string {
+  const kind = typeof o.kind === 'string' ? o.kind : 'object';
+  const md = o.metadata && typeof o.metadata === 'object' ? o.metadata : {};
+  const name = typeof md.name === 'string' && md.name !== '' ? md.name : '<no name>';
+  if (clusterScoped.has(kind as Kind)) return `${kind} ${name}`;
+  const ns = typeof md.namespace === 'string' && md.namespace !== '' ? md.namespace : 'default';
+  return `${kind} ${ns}/${name}`;
+}
+
+/** Splits `spec.ports[0].port` / `metadata.labels[app]` into path segments. */
+export function splitFieldPath(field: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  const re = /([^.[\]]+)|\[([^\]]*)\]/g;
+  for (let m = re.exec(field); m !== null; m = re.exec(field)) {
+    if (m[1] !== undefined) out.push(m[1]);
+    else out.push(/^\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!);
+  }
+  return out;
+}
+
+function nodeLine(lc: LineCounter, node: YamlNode | null | undefined): number | undefined {
+  const start = node?.range?.[0];
+  return start === undefined ? undefined : lc.linePos(start).line;
+}
+
+function fieldLiner(lc: LineCounter, root: YamlNode): (field: string) => number | undefined {
+  return (field) => {
+    let node: unknown = root;
+    let line = nodeLine(lc, root);
+    for (const seg of splitFieldPath(field)) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => {
+          const k = p.key as { value?: unknown } | null;
+          return k !== null && typeof k === 'object' && String(k.value) === String(seg);
+        });
+        if (!pair) break;
+        line = nodeLine(lc, pair.key as YamlNode) ?? line;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg] as YamlNode | undefined;
+        if (!item) break;
+        line = nodeLine(lc, item) ?? line;
+        node = item;
+      } else break;
+    }
+    return line;
+  };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses one manifest text. Never throws: problems come back as issues. */
+export function readManifests(text: string, file: string): ManifestRead {
+  const objects: ManifestObject[] = [];
+  const issues: ManifestIssue[] = [];
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  if (!Array.isArray(docs)) return { objects, issues };
+
+  const take = (node: YamlNode, value: unknown, inList: string) => {
+    const line = nodeLine(lc, node) ?? 1;
+    const issue = (field: string, message: string, obj: string) =>
+      issues.push({ file, line: fieldLiner(lc, node)(field) ?? line, object: obj, field, message });
+    if (!isPlainObject(value)) {
+      issues.push({ file, line, object: '', field: inList, message: 'Invalid value: expected an object' });
+      return;
+    }
+    const obj = describeObject(value);
+    const { apiVersion, kind } = value;
+    let ok = true;
+    if (typeof apiVersion !== 'string' || apiVersion === '') {
+      issue('apiVersion', 'Required value', obj);
+      ok = false;
+    }
+    if (typeof kind !== 'string' || kind === '') {
+      issue('kind', 'Required value', obj);
+      ok = false;
+    }
+    if (!ok) return;
+    if (kind === 'List') {
+      const items = value.items;
+      if (!Array.isArray(items)) {
+        issue('items', 'Required value', 'List');
+        return;
+      }
+      const itemsNode = isMap(node) ? (node.get('items', true) as YamlNode | undefined) : undefined;
+      items.forEach((item, i) => {
+        const itemNode = isSeq(itemsNode) ? (itemsNode.items[i] as YamlNode) : node;
+        take(itemNode, item, `items[${i}]`);
+      });
+      return;
+    }
+    if (!knownKinds.has(kind as string) || apiVersionOf[kind as Kind] !== apiVersion) {
+      issue('kind', `no matches for kind "${String(kind)}" in version "${String(apiVersion)}"`, obj);
+      return;
+    }
+    if (value.metadata !== undefined && !isPlainObject(value.metadata)) {
+      issue('metadata', 'Invalid value: expected an object', obj);
+      return;
+    }
+    if (value.metadata === undefined) value.metadata = {};
+    fieldLines.set(value, fieldLiner(lc, node));
+    objects.push({ object: value as unknown as AnyObject, source: { file, line } });
+  };
+
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const line = e.linePos?.[0]?.line ?? 1;
+        // The yaml package's message ends with a code excerpt: keep only its first line.
+        const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        issues.push({ file, line, object: '', field: '', message: `error parsing YAML: ${message}` });
+      }
+      continue;
+    }
+    const contents = doc.contents as YamlNode | null;
+    if (contents === null) continue; // an empty document (`---` at the end) is not an object
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) continue;
+    take(contents, value, '');
+  }
+  return { objects, issues };
+}
+
+/**
+ * Parses manifest text (YAML documents or JSON) into objects with their source line.
+ * Throws ManifestError naming file, line, object and field for every problem found.
+ * @example parseManifests('apiVersion: v1\nkind: Service\nmetadata: {name: web}\n', 'web.yaml')
+ */
+export function parseManifests(text: string, file: string): ManifestObject[] {
+  const r = readManifests(text, file);
+  if (r.issues.length > 0) throw new ManifestError(r.issues);
+  return r.objects;
+}
+
+const manifestExt = /\.(ya?ml|json)$/i;
+
+/** Reads files (a directory: its .yaml/.yml/.json files, as kubectl -f does; `-`: stdin). Never throws. */
+export function readManifestFiles(paths: string[]): ManifestRead {
+  const objects: ManifestObject[] = [];
+  const issues: ManifestIssue[] = [];
+  for (const path of paths) {
+    let files = [path];
+    let text: string;
+    try {
+      if (path !== '-' && statSync(path).isDirectory()) {
+        files = readdirSync(path)
+          .filter((f) => manifestExt.test(f))
+          .sort()
+          .map((f) => join(path, f));
+      }
+    } catch {
+      issues.push({
+        file: path,
+        line: 0,
+        object: '',
+        field: '',
+        message: `the path "${path}" does not exist`,
+      });
+      continue;
+    }
+    for (const f of files) {
+      try {
+        text = readFileSync(f === '-' ? 0 : f, 'utf8');
+      } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+        issues.push({ file: f, line: 0, object: '', field: '', message: `cannot read the file: ${why}` });
+        continue;
+      }
+      const r = readManifests(text, f === '-' ? '<stdin>' : f);
+      objects.push(...r.objects);
+      issues.push(...r.issues);
+    }
+  }
+  return { objects, issues };
+}
+
+/** Reads and parses manifest files; throws ManifestError listing every problem. */
+export function loadManifestFiles(paths: string[]): ManifestObject[] {
+  const r = readManifestFiles(paths);
+  if (r.issues.length > 0) throw new ManifestError(r.issues);
+  return r.objects;
+}

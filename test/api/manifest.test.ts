@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import {
+  formatIssue,
+  lineOfField,
+  loadManifestFiles,
+  ManifestError,
+  parseManifests,
+  readManifests,
+} from '../../api/index.js';
+
+const good = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports:
+  - port: 80
+  - port: 443
+---
+---
+kind: List
+apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p, namespace: team}
+  spec: {containers: [{name: c}]}
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-1}
+  addressType: IPv4
+  endpoints: []
+`;
+
+t.test('multi-document YAML and kind: List, with source lines', async (t) => {
+  const objs = parseManifests(good, 'good.yaml');
+  t.same(
+    objs.map((o) => `${o.object.kind} ${o.object.metadata.name} ${o.source.file}:${o.source.line}`),
+    ['Service web good.yaml:1', 'Pod p good.yaml:14', 'EndpointSlice web-1 good.yaml:18'],
+  );
+  t.equal(lineOfField(objs[0]!.object, 'spec.ports[1].port'), 8);
+  t.equal(lineOfField(objs[0]!.object, 'spec.ports[1].nodePort'), 8, 'deepest existing part of the path');
+  t.equal(lineOfField(objs[0]!.object, 'metadata.name'), 4);
+});
+
+t.test('JSON, including tab indentation and a JSON List', async (t) => {
+  const json =
+    '{\n\t"apiVersion": "apps/v1",\n\t"kind": "Deployment",\n\t"metadata": {"name": "d"},\n\t"spec": {}\n}\n';
+  const objs = parseManifests(json, 'd.json');
+  t.same(
+    objs.map((o) => [o.object.kind, o.object.metadata.name, o.source.line]),
+    [['Deployment', 'd', 1]],
+  );
+  const list = JSON.stringify({
+    kind: 'List',
+    apiVersion: 'v1',
+    items: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } }],
+  });
+  t.same(
+    parseManifests(list, 'l.json').map((o) => o.object.metadata.name),
+    ['n1'],
+  );
+});
+
+t.test('manifest errors name file, line, object and field', async (t) => {
+  const cases: { name: string; text: string; issues: string[] }[] = [
+    {
+      name: 'unknown kind',
+      text: 'apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Ingress\nmetadata:\n  name: x\n',
+      issues: ['f.yaml:6: Ingress default/x kind: no matches for kind "Ingress" in version "v1"'],
+    },
+    {
+      name: 'kind in the wrong version',
+      text: 'apiVersion: v1\nkind: Deployment\nmetadata: {name: d, namespace: web}\n',
+      issues: ['f.yaml:2: Deployment web/d kind: no matches for kind "Deployment" in version "v1"'],
+    },
+    {
+      name: 'missing kind and apiVersion',
+      text: 'metadata:\n  name: x\nspec: {}\n',
+      issues: [
+        'f.yaml:1: object default/x apiVersion: Required value',
+        'f.yaml:1: object default/x kind: Required value',
+      ],
+    },
+    {
+      name: 'List item without apiVersion',
+      text: 'kind: List\napiVersion: v1\nitems:\n- kind: Node\n  metadata: {name: n1}\n- apiVersion: v1\n  kind: Node\n',
+      issues: ['f.yaml:4: Node n1 apiVersion: Required value'],
+    },
+    {
+      name: 'bad YAML',
+      text: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  name: b\n',
+      issues: ['f.yaml:5: error parsing YAML: Map keys must be unique'],
+    },
+    {
+      name: 'not an object',
+      text: '- a\n- b\n',
+      issues: ['f.yaml:1: Invalid value: expected an object'],
+    },
+    {
+      name: 'metadata not an object',
+      text: 'apiVersion: v1\nkind: Pod\nmetadata: [a]\n',
+      issues: ['f.yaml:3: Pod default/<no name> metadata: Invalid value: expected an object'],
+    },
+  ];
+  for (const c of cases) {
+    const r = readManifests(c.text, 'f.yaml');
+    t.same(r.issues.map(formatIssue), c.issues, c.name);
+    t.throws(() => parseManifests(c.text, 'f.yaml'), ManifestError, `${c.name}: parseManifests throws`);
+  }
+});
+
+t.test('loadManifestFiles: files, directories, missing paths', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-manifest-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n');
+  writeFileSync(join(dir, 'b.json'), '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"b"}}');
+  writeFileSync(join(dir, 'notes.txt'), 'not a manifest');
+  t.same(
+    loadManifestFiles([dir]).map((o) => o.object.metadata.name),
+    ['a', 'b'],
+  );
+  const missing = join(dir, 'nope.yaml');
+  const err = t.throws(() => loadManifestFiles([join(dir, 'a.yaml'), missing])) as ManifestError;
+  t.equal(err.code, 'NETLAB_API_MANIFEST');
+  t.same(err.issues.map(formatIssue), [`${missing}:0: the path "${missing}" does not exist`]);
+});
