@@ -1,2 +1,2 @@
 // The door of lab/: the cluster that puts it together, and the `netlab` command line.
-export {};
+export * from './controllers/index.js';

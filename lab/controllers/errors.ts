@@ -1,0 +1,20 @@
+// Errors of lab/controllers. Each class carries a stable code; messages name the object and field.
+
+export class ControllerError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** kube-controller-manager rejects --max-endpoints-per-slice outside 1..1000 at start-up. */
+export class InvalidMaxEndpointsPerSliceError extends ControllerError {
+  constructor(value: number) {
+    super(
+      'NETLAB_CONTROLLER_MAX_ENDPOINTS_PER_SLICE',
+      `maxEndpointsPerSlice: Invalid value: ${value}: must be between 1 and 1000, inclusive`,
+    );
+  }
+}
