@@ -1,0 +1,534 @@
+// The virtual flat network that CNI plugins build: per node an uplink `eth0` holding the node IPs and
+// a bridge (`cni0`) holding the gateway of each podCIDR; per pod attachment a veth pair (host end on
+// the bridge, container end in the pod's netns). Cross-node reachability is flannel host-gw: every
+// node routes each other node's podCIDR via that node's IP. One map from address text to owner makes
+// lookup O(1) for the data path.
+import { createHash } from 'node:crypto';
+import {
+  type Family,
+  familyOf,
+  ipText,
+  linkLocalFromMAC,
+  overlaps,
+  type Prefix,
+  parsePrefix,
+  canonicalIP as toCanonical,
+} from './address.js';
+import { FabricError } from './errors.js';
+
+export interface NodeSpec {
+  name: string;
+  /** `ip` or `ip/len`; a bare address gets /24 (IPv4) or /64 (IPv6), the node network's length. */
+  nodeIPs: readonly string[];
+  /** Network form, as node.spec.podCIDRs. */
+  podCIDRs: readonly string[];
+  /** The bridge's name; `cni0` unless given. */
+  bridge?: string;
+}
+
+export interface Link {
+  name: string;
+  mac: string;
+  ifindex: number;
+  /** `address/len`, in the order they were added. */
+  addresses: string[];
+}
+
+export interface FabricNode {
+  readonly name: string;
+  readonly nodeIPs: readonly Prefix[];
+  readonly podCIDRs: readonly Prefix[];
+  readonly uplink: Link;
+  readonly bridge: Link;
+  /** The next host interface index (lo 1, eth0 2, the bridge 3, veths from 4, never reused). */
+  nextIfindex: number;
+}
+
+export interface AttachmentIP {
+  /** `address/len` as in a CNI result. */
+  address: string;
+  gateway?: string;
+}
+
+export interface AttachmentRoute {
+  dst: string;
+  gw?: string;
+}
+
+/** A pod's interface on the flat network: what CNI_CONTAINERID + CNI_IFNAME name. */
+export interface PodAttachment {
+  readonly network: string;
+  readonly containerID: string;
+  readonly ifname: string;
+  readonly netns: string;
+  readonly node: string;
+  readonly mac: string;
+  /** Index of the container end inside the netns (lo is 1). */
+  readonly ifindex: number;
+  readonly hostVeth: Readonly<Link>;
+  readonly ips: readonly AttachmentIP[];
+  readonly routes: readonly AttachmentRoute[];
+}
+
+export interface AttachRequest {
+  network: string;
+  containerID: string;
+  ifname: string;
+  netns: string;
+  ips: readonly AttachmentIP[];
+  routes?: readonly AttachmentRoute[];
+}
+
+export type Endpoint =
+  | { kind: 'pod'; node: FabricNode; attachment: PodAttachment }
+  | { kind: 'node'; node: FabricNode; interface: string };
+
+/** A route as `ip route` shows it; rendering is in render.ts. */
+export interface Route {
+  family: Family;
+  /** Network form `net/len`; `default` for /0. */
+  dst: string;
+  dstLength: number;
+  dstValue: bigint;
+  via?: string;
+  dev: string;
+  /** Connected routes the kernel adds for an interface address. */
+  kernel: boolean;
+  src?: string;
+  /** Interface index of `dev`, to order equal prefixes the way the kernel lists them. */
+  ifindex: number;
+}
+
+export interface FabricState {
+  kind: 'netlabFabricV1';
+  nodes: {
+    name: string;
+    nodeIPs: string[];
+    podCIDRs: string[];
+    uplink: Link;
+    bridge: Link;
+    nextIfindex: number;
+  }[];
+  sandboxes: { netns: string; loopback: boolean; nextIfindex: number }[];
+  attachments: PodAttachment[];
+}
+
+const defaultLength = (f: Family) => (f === 4 ? 24 : 64);
+const attachmentKey = (containerID: string, ifname: string) => `${containerID}\u0000${ifname}`;
+
+/** A locally administered unicast MAC derived from a name: deterministic, like everything here. */
+export function macFor(seed: string): string {
+  const h = createHash('sha256').update(seed).digest();
+  h[0] = (h[0]! & 0xfe) | 0x02;
+  return [...h.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The host end's name, `veth` + 8 hex digits as the bridge plugin names it (there: random). */
+export function hostVethName(network: string, containerID: string, ifname: string): string {
+  return `veth${createHash('sha256').update(`${network}/${containerID}/${ifname}`).digest('hex').slice(0, 8)}`;
+}
+
+interface Sandbox {
+  loopback: boolean;
+  nextIfindex: number;
+}
+
+export class Fabric {
+  readonly #nodes = new Map<string, FabricNode>();
+  readonly #attachments = new Map<string, PodAttachment>();
+  readonly #sandboxes = new Map<string, Sandbox>();
+  /** Address text -> its owner: the O(1) lookup. */
+  readonly #owners = new Map<string, Endpoint>();
+
+  addNode(spec: NodeSpec): FabricNode {
+    const what = `node ${spec.name}`;
+    if (this.#nodes.has(spec.name))
+      throw new FabricError('NETLAB_CNI_FABRIC_DUPLICATE_NODE', `${what}: already in the fabric`);
+    const nodeIPs = spec.nodeIPs.map((ip, i) => parsePrefix(ip, `${what}: nodeIPs[${i}]`, defaultLength));
+    const podCIDRs = spec.podCIDRs.map((c, i) => {
+      const p = parsePrefix(c, `${what}: podCIDRs[${i}]`);
+      if (p.value !== p.networkValue)
+        throw new FabricError(
+          'NETLAB_CNI_FABRIC_BAD_ADDRESS',
+          `${what}: podCIDRs[${i}]: ${c} has host bits set; the network is ${p.network}/${p.length}`,
+        );
+      return p;
+    });
+    for (const other of this.#nodes.values())
+      for (const p of podCIDRs)
+        for (const q of other.podCIDRs)
+          if (overlaps(p, q))
+            throw new FabricError(
+              'NETLAB_CNI_FABRIC_OVERLAP',
+              `${what}: podCIDR ${p.network}/${p.length} overlaps node ${other.name}'s ${q.network}/${q.length}`,
+            );
+    for (const ip of nodeIPs) this.#claimable(ip.ip, `${what}: nodeIPs`);
+    const bridgeName = spec.bridge ?? 'cni0';
+    const node: FabricNode = {
+      name: spec.name,
+      nodeIPs,
+      podCIDRs,
+      uplink: {
+        name: 'eth0',
+        mac: macFor(`node/${spec.name}/eth0`),
+        ifindex: 2,
+        addresses: nodeIPs.map((p) => `${p.ip}/${p.length}`),
+      },
+      // The bridge holds the first address of each podCIDR, the gateway flannel and host-local agree on.
+      bridge: {
+        name: bridgeName,
+        mac: macFor(`node/${spec.name}/${bridgeName}`),
+        ifindex: 3,
+        addresses: podCIDRs.map((p) => `${ipText(p.family, p.networkValue + 1n)}/${p.length}`),
+      },
+      nextIfindex: 4,
+    };
+    this.#nodes.set(node.name, node);
+    for (const ip of nodeIPs) this.#owners.set(ip.ip, { kind: 'node', node, interface: 'eth0' });
+    for (const a of node.bridge.addresses) this.#claimBridge(node, a);
+    return node;
+  }
+
+  /** Removes a node and every attachment on it. */
+  removeNode(name: string): boolean {
+    const node = this.#nodes.get(name);
+    if (node === undefined) return false;
+    for (const a of [...this.#attachments.values()])
+      if (a.node === name) this.detach(a.containerID, a.ifname);
+    for (const a of [...node.uplink.addresses, ...node.bridge.addresses])
+      this.#owners.delete(a.split('/')[0]!);
+    this.#nodes.delete(name);
+    return true;
+  }
+
+  node(name: string): FabricNode | undefined {
+    return this.#nodes.get(name);
+  }
+
+  nodes(): FabricNode[] {
+    return [...this.#nodes.values()];
+  }
+
+  /**
+   * Attaches a pod interface to the node's bridge: a veth pair, the container end named `ifname` in
+   * `netns`, the addresses on it, and each gateway on the bridge (as the bridge plugin's isGateway).
+   */
+  attach(nodeName: string, req: AttachRequest): PodAttachment {
+    const node = this.#mustNode(nodeName);
+    for (const a of this.#attachments.values())
+      if (a.netns === req.netns && a.ifname === req.ifname)
+        throw new FabricError(
+          'NETLAB_CNI_FABRIC_INTERFACE_EXISTS',
+          `container veth name provided (${req.ifname}) already exists`,
+        );
+    if (this.#attachments.has(attachmentKey(req.containerID, req.ifname)))
+      throw new FabricError(
+        'NETLAB_CNI_FABRIC_INTERFACE_EXISTS',
+        `attachment ${req.containerID}/${req.ifname} already exists on node ${this.#attachments.get(attachmentKey(req.containerID, req.ifname))!.node}`,
+      );
+    const ips = req.ips.map((ip, i) => {
+      const p = parsePrefix(ip.address, `ips[${i}].address`);
+      this.#claimable(p.ip, `ips[${i}].address`);
+      const gateway = ip.gateway === undefined ? undefined : toCanonical(ip.gateway);
+      if (ip.gateway !== undefined && gateway === undefined)
+        throw new FabricError(
+          'NETLAB_CNI_FABRIC_BAD_ADDRESS',
+          `ips[${i}].gateway: invalid IP address: ${ip.gateway}`,
+        );
+      return { prefix: p, gateway };
+    });
+    const vethName = hostVethName(req.network, req.containerID, req.ifname);
+    const sandbox = this.#sandbox(req.netns);
+    const attachment: PodAttachment = {
+      network: req.network,
+      containerID: req.containerID,
+      ifname: req.ifname,
+      netns: req.netns,
+      node: node.name,
+      mac: macFor(`pod/${req.network}/${req.containerID}/${req.ifname}`),
+      ifindex: sandbox.nextIfindex++,
+      hostVeth: {
+        name: vethName,
+        mac: macFor(`veth/${vethName}`),
+        ifindex: node.nextIfindex++,
+        addresses: [],
+      },
+      ips: ips.map(({ prefix, gateway }) => ({
+        address: `${prefix.ip}/${prefix.length}`,
+        ...(gateway === undefined ? {} : { gateway }),
+      })),
+      routes: (req.routes ?? []).map((r) => ({ dst: r.dst, ...(r.gw === undefined ? {} : { gw: r.gw }) })),
+    };
+    this.#attachments.set(attachmentKey(req.containerID, req.ifname), attachment);
+    for (const { prefix, gateway } of ips) {
+      this.#owners.set(prefix.ip, { kind: 'pod', node, attachment });
+      if (gateway !== undefined) {
+        const onBridge = `${gateway}/${prefix.length}`;
+        if (!node.bridge.addresses.includes(onBridge)) {
+          node.bridge.addresses.push(onBridge);
+          this.#claimBridge(node, onBridge);
+        }
+      }
+    }
+    return attachment;
+  }
+
+  /** Removes an attachment; undefined when there was none (DEL is idempotent). */
+  detach(containerID: string, ifname: string): PodAttachment | undefined {
+    const key = attachmentKey(containerID, ifname);
+    const a = this.#attachments.get(key);
+    if (a === undefined) return undefined;
+    this.#attachments.delete(key);
+    for (const ip of a.ips) {
+      const addr = ip.address.split('/')[0]!;
+      const owner = this.#owners.get(addr);
+      if (owner?.kind === 'pod' && owner.attachment === a) this.#owners.delete(addr);
+    }
+    if (![...this.#attachments.values()].some((o) => o.netns === a.netns)) this.#sandboxes.delete(a.netns);
+    return a;
+  }
+
+  attachment(containerID: string, ifname: string): PodAttachment | undefined {
+    return this.#attachments.get(attachmentKey(containerID, ifname));
+  }
+
+  /** Attachments in the order they were made; of one node when `nodeName` is given. */
+  attachments(nodeName?: string): PodAttachment[] {
+    const all = [...this.#attachments.values()];
+    return nodeName === undefined ? all : all.filter((a) => a.node === nodeName);
+  }
+
+  /** Sets the netns's `lo` up (the loopback plugin's ADD) or down (its DEL). */
+  setLoopback(netns: string, up: boolean): void {
+    if (up) this.#sandbox(netns).loopback = true;
+    else {
+      const s = this.#sandboxes.get(netns);
+      if (s !== undefined) s.loopback = false;
+    }
+  }
+
+  loopbackUp(netns: string): boolean {
+    return this.#sandboxes.get(netns)?.loopback ?? false;
+  }
+
+  /** The pod interface, node uplink or bridge that holds `ip`, in O(1). */
+  lookup(ip: string): Endpoint | undefined {
+    const hit = this.#owners.get(ip);
+    if (hit !== undefined) return hit;
+    const canonical = toCanonical(ip);
+    return canonical === undefined || canonical === ip ? undefined : this.#owners.get(canonical);
+  }
+
+  /** The node's routing table for one family, in the order `ip route` lists it. */
+  routes(nodeName: string, family: Family): Route[] {
+    const node = this.#mustNode(nodeName);
+    const out: Route[] = [];
+    const connected = (link: Link) => {
+      for (const a of link.addresses) {
+        const p = parsePrefix(a, link.name);
+        if (p.family === family) out.push(kernelRoute(p, link));
+      }
+      if (family === 6) out.push(linkLocalRoute(link));
+    };
+    connected(node.uplink);
+    connected(node.bridge);
+    if (family === 6)
+      for (const a of this.#attachments.values())
+        if (a.node === node.name) out.push(linkLocalRoute(a.hostVeth as Link));
+    for (const other of this.#nodes.values()) {
+      if (other === node) continue;
+      const via = other.nodeIPs.find((p) => p.family === family);
+      if (via === undefined) continue;
+      for (const p of other.podCIDRs)
+        if (p.family === family)
+          out.push({
+            family,
+            dst: `${p.network}/${p.length}`,
+            dstLength: p.length,
+            dstValue: p.networkValue,
+            via: via.ip,
+            dev: node.uplink.name,
+            kernel: false,
+            ifindex: node.uplink.ifindex,
+          });
+    }
+    return sortRoutes(out);
+  }
+
+  /** The routing table inside the pod's netns for one family. */
+  podRoutes(containerID: string, ifname: string, family: Family): Route[] {
+    const a = this.attachment(containerID, ifname);
+    if (a === undefined) return [];
+    const dev: Link = {
+      name: a.ifname,
+      mac: a.mac,
+      ifindex: a.ifindex,
+      addresses: a.ips.map((i) => i.address),
+    };
+    const out: Route[] = [];
+    const gateways = new Map<Family, string>();
+    for (const ip of a.ips) {
+      const p = parsePrefix(ip.address, 'ips');
+      if (ip.gateway !== undefined && !gateways.has(p.family)) gateways.set(p.family, ip.gateway);
+      if (p.family === family) out.push(kernelRoute(p, dev));
+    }
+    if (family === 6) out.push(linkLocalRoute(dev));
+    for (const r of a.routes) {
+      const p = parsePrefix(r.dst, 'routes');
+      if (p.family !== family) continue;
+      // As the bridge plugin does: a route without gw goes via the interface's gateway of its family.
+      const via = r.gw === undefined ? gateways.get(family) : toCanonical(r.gw);
+      out.push({
+        family,
+        dst: p.length === 0 ? 'default' : `${p.network}/${p.length}`,
+        dstLength: p.length,
+        dstValue: p.networkValue,
+        ...(via === undefined ? {} : { via }),
+        dev: dev.name,
+        kernel: false,
+        ifindex: dev.ifindex,
+      });
+    }
+    return sortRoutes(out);
+  }
+
+  /** The route the node would take to `ip`: the longest prefix that contains it. */
+  routeGet(nodeName: string, ip: string): Route | undefined {
+    const canonical = toCanonical(ip);
+    if (canonical === undefined)
+      throw new FabricError('NETLAB_CNI_FABRIC_BAD_ADDRESS', `invalid IP address: ${ip}`);
+    const p = parsePrefix(`${canonical}/${familyOf(canonical) === 4 ? 32 : 128}`, 'ip');
+    let best: Route | undefined;
+    for (const r of this.routes(nodeName, p.family)) {
+      const shift = BigInt((p.family === 4 ? 32 : 128) - r.dstLength);
+      if (p.value >> shift === r.dstValue >> shift && (best === undefined || r.dstLength > best.dstLength))
+        best = r;
+    }
+    return best;
+  }
+
+  /** The netns paths with something in them, in first-use order. */
+  sandboxes(): string[] {
+    return [...this.#sandboxes.keys()];
+  }
+
+  toJSON(): FabricState {
+    return {
+      kind: 'netlabFabricV1',
+      nodes: [...this.#nodes.values()].map((n) => ({
+        name: n.name,
+        nodeIPs: n.nodeIPs.map((p) => `${p.ip}/${p.length}`),
+        podCIDRs: n.podCIDRs.map((p) => `${p.network}/${p.length}`),
+        uplink: n.uplink,
+        bridge: n.bridge,
+        nextIfindex: n.nextIfindex,
+      })),
+      sandboxes: [...this.#sandboxes].map(([netns, s]) => ({ netns, ...s })),
+      attachments: [...this.#attachments.values()],
+    };
+  }
+
+  static fromJSON(state: FabricState): Fabric {
+    if (state?.kind !== 'netlabFabricV1')
+      throw new FabricError('NETLAB_CNI_FABRIC_STATE', `fabric state: kind: expected "netlabFabricV1"`);
+    const f = new Fabric();
+    for (const n of state.nodes) {
+      const node = f.addNode({
+        name: n.name,
+        nodeIPs: n.nodeIPs,
+        podCIDRs: n.podCIDRs,
+        bridge: n.bridge.name,
+      });
+      // Keep what was derived or added since (bridge addresses from IPAM gateways, interface indexes).
+      for (const a of n.bridge.addresses)
+        if (!node.bridge.addresses.includes(a)) {
+          node.bridge.addresses.push(a);
+          f.#claimBridge(node, a);
+        }
+      node.nextIfindex = n.nextIfindex;
+    }
+    for (const s of state.sandboxes)
+      f.#sandboxes.set(s.netns, { loopback: s.loopback, nextIfindex: s.nextIfindex });
+    for (const a of state.attachments) {
+      const node = f.#mustNode(a.node);
+      f.#attachments.set(attachmentKey(a.containerID, a.ifname), a);
+      for (const ip of a.ips) f.#owners.set(ip.address.split('/')[0]!, { kind: 'pod', node, attachment: a });
+    }
+    return f;
+  }
+
+  #sandbox(netns: string): Sandbox {
+    let s = this.#sandboxes.get(netns);
+    if (s === undefined) {
+      s = { loopback: false, nextIfindex: 2 };
+      this.#sandboxes.set(netns, s);
+    }
+    return s;
+  }
+
+  #mustNode(name: string): FabricNode {
+    const node = this.#nodes.get(name);
+    if (node === undefined)
+      throw new FabricError('NETLAB_CNI_FABRIC_UNKNOWN_NODE', `node ${name}: not in the fabric`);
+    return node;
+  }
+
+  #claimable(ip: string, what: string): void {
+    const owner = this.#owners.get(ip);
+    if (owner !== undefined)
+      throw new FabricError(
+        'NETLAB_CNI_FABRIC_ADDRESS_IN_USE',
+        `${what}: ${ip} is already held by ${describe(owner)}`,
+      );
+  }
+
+  #claimBridge(node: FabricNode, cidr: string): void {
+    const ip = cidr.split('/')[0]!;
+    if (!this.#owners.has(ip)) this.#owners.set(ip, { kind: 'node', node, interface: node.bridge.name });
+  }
+}
+
+export function describe(e: Endpoint): string {
+  return e.kind === 'pod'
+    ? `container ${e.attachment.containerID} (${e.attachment.ifname}) on node ${e.node.name}`
+    : `node ${e.node.name} (${e.interface})`;
+}
+
+function kernelRoute(p: Prefix, link: Link): Route {
+  return {
+    family: p.family,
+    dst: `${p.network}/${p.length}`,
+    dstLength: p.length,
+    dstValue: p.networkValue,
+    dev: link.name,
+    kernel: true,
+    src: p.ip,
+    ifindex: link.ifindex,
+  };
+}
+
+function linkLocalRoute(link: Link): Route {
+  return {
+    family: 6,
+    dst: 'fe80::/64',
+    dstLength: 64,
+    dstValue: 0xfe80n << 112n,
+    dev: link.name,
+    kernel: true,
+    src: linkLocalFromMAC(link.mac),
+    ifindex: link.ifindex,
+  };
+}
+
+// The kernel's FIB walk: by destination address, then the longer prefix first, then by interface.
+function sortRoutes(routes: Route[]): Route[] {
+  return routes.sort((a, b) =>
+    a.dstValue !== b.dstValue
+      ? a.dstValue < b.dstValue
+        ? -1
+        : 1
+      : a.dstLength !== b.dstLength
+        ? b.dstLength - a.dstLength
+        : a.ifindex - b.ifindex,
+  );
+}
