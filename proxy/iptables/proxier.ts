@@ -1,0 +1,574 @@
+// kube-proxy in iptables mode for one node and one IP family. Watch handlers only record changes
+// (change trackers); `syncProxyRules()` renders. Each service port's lines are kept as a block, so a
+// partial sync re-renders only the Services whose Service or EndpointSlices changed, writes their
+// chains, and deletes chains that are no longer used (`-X`), exactly as kube-proxy's partial
+// restore does; `fullPayload()` is always the payload a full sync would write from scratch.
+import type { EndpointSlice, IPFamily, Node, Service } from '../../api/index.js';
+import { ServiceChangeTracker, type ServicePortMap } from './changetracker.js';
+import { EndpointSliceCache, type EndpointsMap } from './endpoints.js';
+import { ProxierConfigError } from './errors.js';
+import { isZeroCIDR, type ParsedCIDR, type ParsedIP, parseCIDRSloppy, parseIPSloppy } from './ip.js';
+import { isServiceChainName, kubeletFirewallChain, makeChainLine } from './naming.js';
+import {
+  filterTopChains,
+  forwardRules,
+  kubeletFirewallRule,
+  natTopChains,
+  nodePortsTailRules,
+  postroutingRules,
+  type RuleContext,
+  type ServiceBlock,
+  serviceBlock,
+} from './rules.js';
+import { SyncRunner } from './runner.js';
+
+/** More endpoints than this in total: per-endpoint comments are left out (kube-proxy's threshold). */
+export const largeClusterEndpointsThreshold = 1000;
+/** kube-proxy forces a full sync at least this often (proxyutil.FullSyncPeriod). */
+export const fullSyncPeriodMs = 3600_000;
+
+export interface ProxierOptions {
+  /** This node's name (`--hostname-override`): decides which endpoints are local. */
+  nodeName: string;
+  /** Default IPv4. One proxier per family; dual-stack runs two. */
+  ipFamily?: IPFamily;
+  /** The node's addresses (any family; the first of this family is the primary node IP). */
+  nodeIPs?: readonly string[];
+  /** `--cluster-cidr` (comma-separated allowed): local-traffic detection by CIDR. */
+  clusterCIDRs?: readonly string[];
+  masqueradeAll?: boolean;
+  /** Default 14, mark 0x4000. */
+  masqueradeBit?: number;
+  /** `--nodeport-addresses`: CIDRs, or `primary`. Empty: every local address. */
+  nodePortAddresses?: readonly string[];
+  /** `--iptables-localhost-nodeports`, default true (IPv4 only). */
+  localhostNodePorts?: boolean;
+  /** Whether the nfacct counters exist (kube-proxy creates them); default true. */
+  nfacct?: boolean;
+  /** Whether iptables supports `--random-fully`; default false (as kube-proxy's test fake). */
+  randomFully?: boolean;
+  /** sysctl nf_conntrack_tcp_be_liberal set: no INVALID DROP rule. Default false. */
+  conntrackTCPLiberal?: boolean;
+  /** Milliseconds between syncs at least (`--iptables-min-sync-period`); default 1000, 0 = at once. */
+  minSyncPeriod?: number;
+  /** `--iptables-sync-period`, default 30000: retry delay after a failure, large-cluster cleanup. */
+  syncPeriod?: number;
+  /**
+   * Applies a payload (`iptables-restore --noflush`); throws to refuse it. Default: accept. The
+   * proxier keeps its own record of the nat chains it created, for stale-chain deletion.
+   */
+  restore?: (payload: string) => void;
+  /** Called after every sync with what it did. */
+  onSync?: (result: SyncResult) => void;
+  /** Milliseconds clock (tests inject one). */
+  now?: () => number;
+}
+
+/** What one sync did. */
+export interface SyncResult {
+  /** Full sync: every chain written. Partial: only the chains of `updatedServices`. */
+  full: boolean;
+  ok: boolean;
+  error?: string;
+  /** The restore payload that was applied (or refused). */
+  payload: string;
+  /** `namespace/name` of the Services whose Service or EndpointSlices changed since the last sync. */
+  updatedServices: string[];
+  /** Service ports whose SVC/SVL/EXT/FW/SEP chains were written. */
+  writtenServicePorts: number;
+  /** Chains deleted with `-X`. */
+  deletedChains: string[];
+  /** Lines in the payload, per table (`-A`/`-X` lines). */
+  filterRules: number;
+  natRules: number;
+  /** nat rules the node holds after this sync (written + kept - deleted), as kube-proxy's metric. */
+  natRulesTotal: number;
+  totalEndpoints: number;
+  largeClusterMode: boolean;
+}
+
+function familyCIDR(opt: string, list: readonly string[] | undefined, family: IPFamily): string | null {
+  for (const item of list ?? []) {
+    for (const s of item.split(',')) {
+      const t = s.trim();
+      if (t === '') continue;
+      const c = parseCIDRSloppy(t);
+      if (!c) throw new ProxierConfigError(opt, `invalid CIDR "${t}"`);
+      if (c.family === family) return t;
+    }
+  }
+  return null;
+}
+
+interface NodePortAddresses {
+  matchAll: boolean;
+  cidrs: ParsedCIDR[];
+  containsIPv4Loopback: boolean;
+}
+
+/** proxyutil.NewNodePortAddresses: CIDRs of this family, or match-all when none. */
+function nodePortAddresses(
+  list: readonly string[],
+  family: IPFamily,
+  primary: ParsedIP | null,
+): NodePortAddresses {
+  const cidrs: ParsedCIDR[] = [];
+  for (const item of list) {
+    for (const raw of item.split(',')) {
+      const s = raw.trim();
+      if (s === '') continue;
+      if (s === 'primary') {
+        if (primary) cidrs.push(parseCIDRSloppy(`${primary.text}/${primary.family === 'IPv4' ? 32 : 128}`)!);
+        continue;
+      }
+      const c = parseCIDRSloppy(s);
+      if (!c) throw new ProxierConfigError('--nodeport-addresses', `invalid CIDR "${s}"`);
+      if (c.family === family) cidrs.push(c);
+    }
+  }
+  if (cidrs.length === 0) cidrs.push(parseCIDRSloppy(family === 'IPv4' ? '0.0.0.0/0' : '::/0')!);
+  let containsIPv4Loopback = false;
+  const loop = parseIPSloppy('127.0.0.1')!;
+  for (const c of cidrs) {
+    if (c.family === 'IPv4' && (c.bytes[0] === 127 || cidrContainsIP(c, loop))) containsIPv4Loopback = true;
+    if (isZeroCIDR(c)) return { matchAll: true, cidrs: [c], containsIPv4Loopback };
+  }
+  return { matchAll: false, cidrs, containsIPv4Loopback };
+}
+
+function cidrContainsIP(c: ParsedCIDR, ip: ParsedIP): boolean {
+  if (c.bytes.length !== ip.bytes.length) return false;
+  let left = c.prefix;
+  for (let i = 0; left > 0; i++, left -= 8) {
+    const mask = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff;
+    if ((ip.bytes[i]! & mask) !== c.bytes[i]) return false;
+  }
+  return true;
+}
+
+interface CachedBlock {
+  block: ServiceBlock;
+  filterText: string;
+  natTopText: string;
+  natChainsText: string;
+  natRulesText: string;
+}
+
+function joinLines(lines: readonly string[]): string {
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function cacheBlock(block: ServiceBlock): CachedBlock {
+  return {
+    block,
+    filterText: joinLines(block.filterRules),
+    natTopText: joinLines(block.natTopRules),
+    natChainsText: joinLines(block.natChains),
+    natRulesText: joinLines(block.natRules),
+  };
+}
+
+export class Proxier {
+  readonly ipFamily: IPFamily;
+  readonly nodeName: string;
+  readonly #serviceChanges: ServiceChangeTracker;
+  readonly #endpointsChanges: EndpointSliceCache;
+  readonly #svcPortMap: ServicePortMap = new Map();
+  readonly #endpointsMap: EndpointsMap = new Map();
+  readonly #blocks = new Map<string, CachedBlock>();
+  /** Which block (service port key) owns each active nat chain. */
+  readonly #activeChains = new Map<string, string>();
+  /** Chains that stopped being active since the last clean-up: the only possible stale ones. */
+  readonly #staleCandidates = new Set<string>();
+  /** nat service chains this proxier has created on the node and not yet deleted. */
+  readonly #nodeNatChains = new Set<string>();
+  #order: string[] | null = null;
+  #nodeLabels: Record<string, string> = {};
+  #needFullSync = true;
+  #lastFullSync = Number.NEGATIVE_INFINITY;
+  #lastCleanup = Number.NEGATIVE_INFINITY;
+  #servicesSynced = false;
+  #endpointSlicesSynced = false;
+  readonly #ctx: Omit<RuleContext, 'nodeLabels' | 'largeClusterMode'>;
+  readonly #syncPeriod: number;
+  readonly #restore: (payload: string) => void;
+  readonly #onSync: ((r: SyncResult) => void) | undefined;
+  readonly #now: () => number;
+  readonly #runner: SyncRunner;
+  #largeClusterMode = false;
+  #lastResult: SyncResult | null = null;
+
+  constructor(opts: ProxierOptions) {
+    const family = opts.ipFamily ?? 'IPv4';
+    this.ipFamily = family;
+    this.nodeName = opts.nodeName;
+    const ips: ParsedIP[] = [];
+    for (const s of opts.nodeIPs ?? []) {
+      const ip = parseIPSloppy(s.trim());
+      if (!ip) throw new ProxierConfigError('--node-ip', `invalid IP address "${s}"`);
+      ips.push(ip);
+    }
+    const familyIPs = ips.filter((ip) => ip.family === family);
+    const primary = familyIPs[0] ?? null;
+    const npa = nodePortAddresses(opts.nodePortAddresses ?? [], family, primary);
+    // Localhost NodePorts need route_localnet, IPv4 only, and loopback among the NodePort addresses.
+    const localhostNodePorts =
+      (opts.localhostNodePorts ?? true) && family === 'IPv4' && npa.containsIPv4Loopback;
+    let nodePortIPs: ParsedIP[] | null = null;
+    if (!npa.matchAll) {
+      // GetNodeIPs: the node's addresses (loopback included) inside the NodePort CIDRs.
+      const local = [parseIPSloppy(family === 'IPv4' ? '127.0.0.1' : '::1')!, ...familyIPs];
+      const seen = new Map<string, ParsedIP>();
+      for (const c of npa.cidrs) for (const ip of local) if (cidrContainsIP(c, ip)) seen.set(ip.text, ip);
+      nodePortIPs = [...seen.values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+    }
+    const bit = opts.masqueradeBit ?? 14;
+    if (!Number.isInteger(bit) || bit < 0 || bit > 31) {
+      throw new ProxierConfigError('--iptables-masquerade-bit', `must be in the range 0-31, got ${bit}`);
+    }
+    this.#ctx = {
+      family,
+      nodeName: opts.nodeName,
+      nodeIP: primary,
+      clusterCIDR: familyCIDR('--cluster-cidr', opts.clusterCIDRs, family),
+      masqueradeAll: opts.masqueradeAll ?? false,
+      // The kernel (and kube-proxy's own tests) print the mark without padding: 0x4000.
+      masqueradeMark: `0x${(2 ** bit).toString(16)}`,
+      localhostNodePorts,
+      nfacctLocalhostNodePorts: opts.nfacct ?? true,
+      nfacctInvalidDropped: opts.nfacct ?? true,
+      randomFully: opts.randomFully ?? false,
+      conntrackTCPLiberal: opts.conntrackTCPLiberal ?? false,
+      nodePortIPs,
+    };
+    this.#serviceChanges = new ServiceChangeTracker(family);
+    this.#endpointsChanges = new EndpointSliceCache(opts.nodeName, family);
+    this.#syncPeriod = opts.syncPeriod ?? 30_000;
+    this.#restore = opts.restore ?? (() => {});
+    this.#onSync = opts.onSync;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#runner = new SyncRunner(() => this.syncProxyRules(), {
+      minInterval: opts.minSyncPeriod ?? 1000,
+      now: this.#now,
+    });
+  }
+
+  /** The rule context of this proxier (flags resolved), for tools that render the same way. */
+  get context(): RuleContext {
+    return { ...this.#ctx, nodeLabels: this.#nodeLabels, largeClusterMode: this.#largeClusterMode };
+  }
+
+  get lastSync(): SyncResult | null {
+    return this.#lastResult;
+  }
+
+  // Event handlers (informer callbacks). They record; the runner syncs.
+
+  onServiceAdd(svc: Service): void {
+    this.onServiceUpdate(undefined, svc);
+  }
+  onServiceUpdate(previous: Service | undefined, current: Service | undefined): void {
+    if (this.#serviceChanges.update(previous, current) && this.#initialized()) this.requestSync();
+  }
+  onServiceDelete(svc: Service): void {
+    this.onServiceUpdate(svc, undefined);
+  }
+  onServicesSynced(): void {
+    this.#servicesSynced = true;
+    if (this.#initialized()) this.syncProxyRules();
+  }
+
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    if (this.#endpointsChanges.updatePending(slice, false) && this.#initialized()) this.requestSync();
+  }
+  onEndpointSliceUpdate(_previous: EndpointSlice | undefined, slice: EndpointSlice): void {
+    this.onEndpointSliceAdd(slice);
+  }
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    if (this.#endpointsChanges.updatePending(slice, true) && this.#initialized()) this.requestSync();
+  }
+  onEndpointSlicesSynced(): void {
+    this.#endpointSlicesSynced = true;
+    if (this.#initialized()) this.syncProxyRules();
+  }
+
+  /** Only this node's labels matter (topology zone); a change forces a full sync. */
+  onNodeAdd(node: Node): void {
+    this.onNodeUpdate(undefined, node);
+  }
+  onNodeUpdate(_previous: Node | undefined, node: Node): void {
+    if (node.metadata.name !== this.nodeName) return;
+    const labels = node.metadata.labels ?? {};
+    if (sameLabels(labels, this.#nodeLabels)) return;
+    this.#nodeLabels = { ...labels };
+    this.#needFullSync = true;
+    if (this.#initialized()) this.requestSync();
+  }
+  onNodeDelete(node: Node): void {
+    if (node.metadata.name !== this.nodeName) return;
+    this.#nodeLabels = {};
+    this.#needFullSync = true;
+    if (this.#initialized()) this.requestSync();
+  }
+
+  /** Asks the rate-limited runner for a sync. */
+  requestSync(): void {
+    this.#runner.run();
+  }
+
+  /** Forces the next sync to be full (kube-proxy: canary chain gone, or a failed restore). */
+  forceFullSync(): void {
+    this.#needFullSync = true;
+  }
+
+  stop(): void {
+    this.#runner.stop();
+  }
+
+  #initialized(): boolean {
+    return this.#servicesSynced && this.#endpointSlicesSynced;
+  }
+
+  /** Marks the initial lists as delivered without syncing (for callers that sync themselves). */
+  markSynced(): void {
+    this.#servicesSynced = true;
+    this.#endpointSlicesSynced = true;
+  }
+
+  #serviceOrder(): string[] {
+    if (!this.#order) {
+      // kube-proxy walks a Go map (random order); a sorted walk makes the raw payload repeatable.
+      this.#order = [...this.#svcPortMap.keys()].sort();
+    }
+    return this.#order;
+  }
+
+  #setBlock(key: string, block: ServiceBlock): void {
+    const old = this.#blocks.get(key);
+    if (old) {
+      for (const c of old.block.activeChains) {
+        this.#activeChains.delete(c);
+        this.#staleCandidates.add(c);
+      }
+    }
+    for (const c of block.activeChains) {
+      this.#activeChains.set(c, key);
+      this.#staleCandidates.delete(c);
+    }
+    this.#blocks.set(key, cacheBlock(block));
+  }
+
+  #dropBlock(key: string): void {
+    const old = this.#blocks.get(key);
+    if (!old) return;
+    for (const c of old.block.activeChains) {
+      this.#activeChains.delete(c);
+      this.#staleCandidates.add(c);
+    }
+    this.#blocks.delete(key);
+  }
+
+  #renderContext(): RuleContext {
+    return { ...this.#ctx, nodeLabels: this.#nodeLabels, largeClusterMode: this.#largeClusterMode };
+  }
+
+  /**
+   * One sync (kube-proxy's syncProxyRules): apply pending changes, render, restore. Runs even when
+   * nothing changed (kube-proxy's periodic resync does the same).
+   */
+  syncProxyRules(): SyncResult {
+    const doFullSync = this.#needFullSync || this.#now() - this.#lastFullSync > fullSyncPeriodMs;
+
+    // Apply the pending changes (svcPortMap.Update / endpointsMap.Update).
+    const updated = new Set<string>();
+    for (const [name, change] of this.#serviceChanges.checkout()) {
+      updated.add(name);
+      for (const key of change.previous.keys()) {
+        if (!change.current.has(key)) {
+          this.#svcPortMap.delete(key);
+          this.#dropBlock(key);
+          this.#order = null;
+        }
+      }
+      for (const [key, info] of change.current) {
+        if (!this.#svcPortMap.has(key)) this.#order = null;
+        this.#svcPortMap.set(key, info);
+      }
+    }
+    for (const [name, change] of this.#endpointsChanges.checkoutChanges()) {
+      updated.add(name);
+      for (const key of change.previous.keys()) this.#endpointsMap.delete(key);
+      for (const [key, eps] of change.current) this.#endpointsMap.set(key, eps);
+    }
+
+    let totalEndpoints = 0;
+    for (const key of this.#svcPortMap.keys()) totalEndpoints += this.#endpointsMap.get(key)?.length ?? 0;
+    this.#largeClusterMode = totalEndpoints > largeClusterEndpointsThreshold;
+    const ctx = this.#renderContext();
+
+    const order = this.#serviceOrder();
+    const filterRules: string[] = [];
+    const natChains: string[] = [];
+    const natRules: string[] = [];
+    let filterLines = 0;
+    let natLines = 0;
+    let skippedNatLines = 0;
+    let written = 0;
+
+    filterRules.push(''); // placeholder for the KUBE-FIREWALL rule, kept first as kube-proxy writes it
+    for (const key of order) {
+      const info = this.#svcPortMap.get(key)!;
+      const changed = updated.has(info.serviceName);
+      let cached = this.#blocks.get(key);
+      if (doFullSync || changed || !cached) {
+        this.#setBlock(key, serviceBlock(info, this.#endpointsMap.get(key) ?? [], ctx));
+        cached = this.#blocks.get(key)!;
+      }
+      const b = cached.block;
+      filterRules.push(cached.filterText);
+      filterLines += b.filterRules.length;
+      natRules.push(cached.natTopText);
+      natLines += b.natTopRules.length;
+      if (doFullSync || changed) {
+        natChains.push(cached.natChainsText);
+        natRules.push(cached.natRulesText);
+        natLines += b.natRules.length;
+        written++;
+      } else {
+        skippedNatLines += b.natRules.length;
+      }
+    }
+
+    // Stale chains: once every sync, or once per syncPeriod in large clusters (iptables-save is slow).
+    const deleted: string[] = [];
+    const now = this.#now();
+    if (!this.#largeClusterMode || now - this.#lastCleanup > this.#syncPeriod) {
+      const candidates = doFullSync ? this.#nodeNatChains : this.#staleCandidates;
+      for (const c of candidates) {
+        if (!this.#activeChains.has(c) && this.#nodeNatChains.has(c) && isServiceChainName(c))
+          deleted.push(c);
+      }
+      deleted.sort();
+      this.#lastCleanup = now;
+    }
+
+    const head = postroutingRules(ctx);
+    natLines += head.length;
+    const tail = nodePortsTailRules(ctx);
+    natLines += tail.length;
+    const forward = forwardRules(ctx);
+    filterLines += forward.length;
+    const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
+    if (withFirewall) {
+      filterRules[0] = `${kubeletFirewallRule()}\n`;
+      filterLines++;
+    }
+    natLines += deleted.length;
+
+    const payload = [
+      '*filter\n',
+      joinLines(filterTopChains.map(makeChainLine)),
+      withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n` : '',
+      ...filterRules,
+      joinLines(forward),
+      'COMMIT\n*nat\n',
+      joinLines(natTopChains.map(makeChainLine)),
+      ...natChains,
+      joinLines(deleted.map(makeChainLine)),
+      joinLines(head),
+      ...natRules,
+      joinLines(deleted.map((c) => `-X ${c}`)),
+      joinLines(tail),
+      'COMMIT\n',
+    ].join('');
+
+    const result: SyncResult = {
+      full: doFullSync,
+      ok: true,
+      payload,
+      updatedServices: [...updated].sort(),
+      writtenServicePorts: written,
+      deletedChains: deleted,
+      filterRules: filterLines,
+      natRules: natLines,
+      natRulesTotal: natLines + skippedNatLines - deleted.length,
+      totalEndpoints,
+      largeClusterMode: this.#largeClusterMode,
+    };
+    try {
+      this.#restore(payload);
+    } catch (e) {
+      // The changes are already checked out: only a full sync can make the node right again.
+      result.ok = false;
+      result.error = e instanceof Error ? e.message : String(e);
+      this.#needFullSync = true;
+      this.#runner.retryAfter(this.#syncPeriod);
+      this.#finish(result);
+      return result;
+    }
+    // The node now holds every chain written, and not the deleted ones.
+    for (const key of order) {
+      const info = this.#svcPortMap.get(key)!;
+      if (doFullSync || updated.has(info.serviceName)) {
+        for (const c of this.#blocks.get(key)!.block.activeChains) this.#nodeNatChains.add(c);
+      }
+    }
+    for (const c of deleted) {
+      this.#nodeNatChains.delete(c);
+      this.#staleCandidates.delete(c);
+    }
+    if (doFullSync) this.#lastFullSync = now;
+    this.#needFullSync = false;
+    this.#finish(result);
+    return result;
+  }
+
+  #finish(result: SyncResult): void {
+    this.#lastResult = result;
+    this.#onSync?.(result);
+  }
+
+  /**
+   * The payload a full sync from scratch would write now (no `-X`: a fresh node has no stale
+   * chains). Blocks rendered under the other large-cluster mode are re-rendered first.
+   */
+  fullPayload(): string {
+    // Apply nothing new here: pending changes belong to the next sync.
+    const ctx = this.#renderContext();
+    const filterRules: string[] = [];
+    const natChains: string[] = [];
+    const natRules: string[] = [];
+    for (const key of this.#serviceOrder()) {
+      let cached = this.#blocks.get(key);
+      if (!cached || cached.block.largeClusterMode !== ctx.largeClusterMode) {
+        this.#setBlock(key, serviceBlock(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? [], ctx));
+        cached = this.#blocks.get(key)!;
+      }
+      filterRules.push(cached.filterText);
+      natChains.push(cached.natChainsText);
+      natRules.push(cached.natTopText, cached.natRulesText);
+    }
+    const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
+    return [
+      '*filter\n',
+      joinLines(filterTopChains.map(makeChainLine)),
+      withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
+      ...filterRules,
+      joinLines(forwardRules(ctx)),
+      'COMMIT\n*nat\n',
+      joinLines(natTopChains.map(makeChainLine)),
+      ...natChains,
+      joinLines(postroutingRules(ctx)),
+      ...natRules,
+      joinLines(nodePortsTailRules(ctx)),
+      'COMMIT\n',
+    ].join('');
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
