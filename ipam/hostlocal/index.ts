@@ -1,2 +1,3 @@
 // host-local IPAM: config, range sets, allocator, memory and disk stores.
-export {};
+export * from './gojson.js';
+export * from './ip.js';

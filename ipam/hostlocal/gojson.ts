@@ -1,0 +1,385 @@
+// JSON as Go's encoding/json reads and writes it. host-local and every Go CNI plugin report
+// json.Unmarshal's own error texts (`invalid character 'x' after object key`, `json: cannot
+// unmarshal number into Go struct field Range.ipam.ranges.subnet of type string`) and print with
+// json.MarshalIndent (`\u003c` for `<`), so byte-compatibility needs Go's scanner, not JSON.parse.
+
+/** A parsed JSON value that keeps every object member in input order, duplicates included. */
+export type GoJSONValue =
+  | { readonly kind: 'object'; readonly entries: ReadonlyArray<readonly [string, GoJSONValue]> }
+  | { readonly kind: 'array'; readonly items: readonly GoJSONValue[] }
+  | { readonly kind: 'string'; readonly value: string }
+  | { readonly kind: 'number'; readonly raw: string }
+  | { readonly kind: 'bool'; readonly value: boolean }
+  | { readonly kind: 'null' };
+
+/** A syntax error with the exact text of Go's json.SyntaxError. */
+export class GoJSONSyntaxError extends Error {
+  override readonly name = 'GoJSONSyntaxError';
+}
+
+/** Go's quoteChar: how the scanner names the offending byte. */
+function quoteChar(c: number): string {
+  if (c === 0x27) return "'\\''";
+  if (c === 0x22) return `'"'`;
+  return "'" + goQuote(String.fromCharCode(c)).slice(1, -1) + "'";
+}
+
+/** strconv.Quote: Go's double-quoted string literal. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += '\\' + ch;
+    else if (cp === 0x07) out += '\\a';
+    else if (cp === 0x08) out += '\\b';
+    else if (cp === 0x0c) out += '\\f';
+    else if (cp === 0x0a) out += '\\n';
+    else if (cp === 0x0d) out += '\\r';
+    else if (cp === 0x09) out += '\\t';
+    else if (cp === 0x0b) out += '\\v';
+    else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
+    else if (cp === 0xfffd && ch !== '\ufffd') out += '\\ufffd';
+    else if ((cp >= 0x80 && cp <= 0xa0) || cp === 0xad || (cp >= 0xd800 && cp < 0xe000))
+      out += '\\u' + cp.toString(16).padStart(4, '0');
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** Go's `%q` of a []string: `["a" "b"]`. */
+export function goQuoteList(list: readonly string[]): string {
+  return '[' + list.map(goQuote).join(' ') + ']';
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+class Scanner {
+  pos = 0;
+  constructor(readonly b: Uint8Array) {}
+
+  fail(c: number | undefined, context: string): never {
+    // At the end of input Go feeds the scanner one space: a state that cannot take it names it.
+    if (c === undefined) {
+      if (context === '') throw new GoJSONSyntaxError('unexpected end of JSON input');
+      throw new GoJSONSyntaxError(`invalid character ' ' ${context}`);
+    }
+    throw new GoJSONSyntaxError(`invalid character ${quoteChar(c)} ${context}`);
+  }
+
+  ws(): void {
+    const b = this.b;
+    while (this.pos < b.length) {
+      const c = b[this.pos]!;
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.pos++;
+      else break;
+    }
+  }
+
+  peek(): number | undefined {
+    return this.b[this.pos];
+  }
+
+  value(): GoJSONValue {
+    this.ws();
+    const c = this.peek();
+    if (c === undefined) this.fail(undefined, '');
+    if (c === 0x7b) return this.object();
+    if (c === 0x5b) return this.array();
+    if (c === 0x22) return { kind: 'string', value: this.string() };
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (c === 0x74) return this.literal('true', { kind: 'bool', value: true });
+    if (c === 0x66) return this.literal('false', { kind: 'bool', value: false });
+    if (c === 0x6e) return this.literal('null', { kind: 'null' });
+    return this.fail(c, 'looking for beginning of value');
+  }
+
+  literal(word: string, v: GoJSONValue): GoJSONValue {
+    for (let i = 1; i < word.length; i++) {
+      const c = this.b[this.pos + i];
+      if (c !== word.charCodeAt(i)) {
+        this.pos += i;
+        this.fail(c, `in literal ${word} (expecting '${word[i]}')`);
+      }
+    }
+    this.pos += word.length;
+    return v;
+  }
+
+  number(): GoJSONValue {
+    const b = this.b;
+    const start = this.pos;
+    const digit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+    if (b[this.pos] === 0x2d) {
+      this.pos++;
+      if (!digit(b[this.pos])) this.fail(b[this.pos], 'in numeric literal');
+    }
+    if (b[this.pos] === 0x30) this.pos++;
+    else while (digit(b[this.pos])) this.pos++;
+    if (b[this.pos] === 0x2e) {
+      this.pos++;
+      if (!digit(b[this.pos])) this.fail(b[this.pos], 'after decimal point in numeric literal');
+      while (digit(b[this.pos])) this.pos++;
+    }
+    if (b[this.pos] === 0x65 || b[this.pos] === 0x45) {
+      this.pos++;
+      if (b[this.pos] === 0x2b || b[this.pos] === 0x2d) this.pos++;
+      if (!digit(b[this.pos])) this.fail(b[this.pos], 'in exponent of numeric literal');
+      while (digit(b[this.pos])) this.pos++;
+    }
+    return { kind: 'number', raw: utf8.decode(b.subarray(start, this.pos)) };
+  }
+
+  string(): string {
+    const b = this.b;
+    this.pos++; // opening quote
+    let out = '';
+    let runStart = this.pos;
+    const hex = (c: number | undefined) =>
+      c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
+    for (;;) {
+      const c = b[this.pos];
+      if (c === undefined) this.fail(undefined, '');
+      if (c === 0x22) {
+        out += utf8.decode(b.subarray(runStart, this.pos));
+        this.pos++;
+        return out;
+      }
+      if (c < 0x20) this.fail(c, 'in string literal');
+      if (c !== 0x5c) {
+        this.pos++;
+        continue;
+      }
+      out += utf8.decode(b.subarray(runStart, this.pos));
+      const e = b[this.pos + 1];
+      this.pos += 2;
+      switch (e) {
+        case 0x22:
+          out += '"';
+          break;
+        case 0x5c:
+          out += '\\';
+          break;
+        case 0x2f:
+          out += '/';
+          break;
+        case 0x62:
+          out += '\b';
+          break;
+        case 0x66:
+          out += '\f';
+          break;
+        case 0x6e:
+          out += '\n';
+          break;
+        case 0x72:
+          out += '\r';
+          break;
+        case 0x74:
+          out += '\t';
+          break;
+        case 0x75: {
+          for (let i = 0; i < 4; i++) {
+            if (!hex(b[this.pos + i])) {
+              this.pos += i;
+              this.fail(b[this.pos], 'in \\u hexadecimal character escape');
+            }
+          }
+          out += String.fromCharCode(Number.parseInt(utf8.decode(b.subarray(this.pos, this.pos + 4)), 16));
+          this.pos += 4;
+          break;
+        }
+        default:
+          this.pos--;
+          this.fail(e, 'in string escape code');
+      }
+      runStart = this.pos;
+    }
+  }
+
+  object(): GoJSONValue {
+    this.pos++;
+    const entries: Array<readonly [string, GoJSONValue]> = [];
+    this.ws();
+    if (this.peek() === 0x7d) {
+      this.pos++;
+      return { kind: 'object', entries };
+    }
+    for (;;) {
+      this.ws();
+      const c = this.peek();
+      if (c !== 0x22) this.fail(c, c === undefined ? '' : 'looking for beginning of object key string');
+      const key = this.string();
+      this.ws();
+      const colon = this.peek();
+      if (colon !== 0x3a) this.fail(colon, colon === undefined ? '' : 'after object key');
+      this.pos++;
+      entries.push([key, this.value()]);
+      this.ws();
+      const sep = this.peek();
+      if (sep === 0x2c) {
+        this.pos++;
+        continue;
+      }
+      if (sep === 0x7d) {
+        this.pos++;
+        return { kind: 'object', entries };
+      }
+      this.fail(sep, sep === undefined ? '' : 'after object key:value pair');
+    }
+  }
+
+  array(): GoJSONValue {
+    this.pos++;
+    const items: GoJSONValue[] = [];
+    this.ws();
+    if (this.peek() === 0x5d) {
+      this.pos++;
+      return { kind: 'array', items };
+    }
+    for (;;) {
+      items.push(this.value());
+      this.ws();
+      const sep = this.peek();
+      if (sep === 0x2c) {
+        this.pos++;
+        continue;
+      }
+      if (sep === 0x5d) {
+        this.pos++;
+        return { kind: 'array', items };
+      }
+      this.fail(sep, sep === undefined ? '' : 'after array element');
+    }
+  }
+}
+
+/** Lone UTF-16 surrogates become U+FFFD, as Go's decoder does. */
+function fixSurrogates(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\ufffd');
+}
+
+/** Parses JSON bytes with Go's syntax rules; throws GoJSONSyntaxError with Go's message. */
+export function parseGoJSON(input: Uint8Array | string): GoJSONValue {
+  const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
+  const s = new Scanner(bytes);
+  const v = s.value();
+  s.ws();
+  const c = s.peek();
+  if (c !== undefined) s.fail(c, 'after top-level value');
+  return normalise(v);
+}
+
+function normalise(v: GoJSONValue): GoJSONValue {
+  switch (v.kind) {
+    case 'string':
+      return { kind: 'string', value: fixSurrogates(v.value) };
+    case 'object':
+      return {
+        kind: 'object',
+        entries: v.entries.map(([k, x]) => [fixSurrogates(k), normalise(x)] as const),
+      };
+    case 'array':
+      return { kind: 'array', items: v.items.map(normalise) };
+    default:
+      return v;
+  }
+}
+
+/** How Go's decoder names a JSON value in an UnmarshalTypeError. */
+export function goKindName(v: GoJSONValue): string {
+  return v.kind;
+}
+
+/**
+ * The member of an object that a Go struct field with this JSON name receives: Go matches keys
+ * case-insensitively and the last matching member wins.
+ */
+export function goField(obj: GoJSONValue, name: string): GoJSONValue | undefined {
+  if (obj.kind !== 'object') return undefined;
+  const lower = name.toLowerCase();
+  let found: GoJSONValue | undefined;
+  for (const [k, v] of obj.entries) if (k === name || k.toLowerCase() === lower) found = v;
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+function goString(s: string): string {
+  let out = '"';
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let esc: string | undefined;
+    if (c < 0x20) {
+      esc =
+        c === 0x0a
+          ? '\\n'
+          : c === 0x0d
+            ? '\\r'
+            : c === 0x09
+              ? '\\t'
+              : '\\u00' + c.toString(16).padStart(2, '0');
+    } else if (c === 0x22) esc = '\\"';
+    else if (c === 0x5c) esc = '\\\\';
+    else if (c === 0x3c) esc = '\\u003c';
+    else if (c === 0x3e) esc = '\\u003e';
+    else if (c === 0x26) esc = '\\u0026';
+    else if (c === 0x2028) esc = '\\u2028';
+    else if (c === 0x2029) esc = '\\u2029';
+    else if (c >= 0xd800 && c < 0xe000) {
+      // a valid pair passes; a lone surrogate is invalid UTF-8 to Go and becomes U+FFFD
+      const next = s.charCodeAt(i + 1);
+      if (c < 0xdc00 && next >= 0xdc00 && next < 0xe000) {
+        i++;
+        continue;
+      }
+      esc = '\ufffd';
+    }
+    if (esc !== undefined) {
+      out += s.slice(run, i) + esc;
+      run = i + 1;
+    }
+  }
+  return out + s.slice(run) + '"';
+}
+
+/** A value to encode: plain JSON data; object keys print in insertion order, undefined members are left out. */
+export type GoEncodable =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly GoEncodable[]
+  | { readonly [key: string]: GoEncodable | undefined };
+
+function encode(v: GoEncodable, indent: string, depth: number): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return goString(v);
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  const nl = indent === '' ? '' : '\n' + indent.repeat(depth + 1);
+  const close = indent === '' ? '' : '\n' + indent.repeat(depth);
+  const sep = indent === '' ? ':' : ': ';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    return '[' + v.map((x: GoEncodable) => nl + encode(x, indent, depth + 1)).join(',') + close + ']';
+  }
+  const parts: string[] = [];
+  for (const [k, x] of Object.entries(v as { [key: string]: GoEncodable | undefined })) {
+    if (x === undefined) continue;
+    parts.push(nl + goString(k) + sep + encode(x, indent, depth + 1));
+  }
+  if (parts.length === 0) return '{}';
+  return '{' + parts.join(',') + close + '}';
+}
+
+/** json.MarshalIndent(v, "", "    "): what Go plugins print for results and errors (no trailing newline). */
+export function marshalIndentGo(v: GoEncodable): string {
+  return encode(v, '    ', 0);
+}
+
+/** json.Marshal(v): compact, with Go's escaping. */
+export function marshalGo(v: GoEncodable): string {
+  return encode(v, '', 0);
+}

@@ -1,0 +1,233 @@
+// IP addresses the way Go's net package (Go 1.19, Debian's host-local build) parses and prints
+// them. File names under dataDir and every address in a result are Go's IP.String(), and what
+// ParseIP accepts or rejects decides error texts, so this follows net/ip.go rule for rule:
+// IPv4 fields reject leading zeros; an IPv4-mapped IPv6 address *is* an IPv4 address; IPv6 prints
+// lower case with the longest run (>= 2) of zero groups compressed, the first run on ties.
+
+/** An address: IPv4 (including IPv4-mapped IPv6, as Go's To4 sees it) or IPv6, as an integer. */
+export interface IP {
+  readonly v4: boolean;
+  readonly n: bigint;
+}
+
+/** A parsed CIDR as Go keeps it after types.ParseCIDR: the address with its host bits, and the mask. */
+export interface IPNet {
+  readonly ip: IP;
+  /** prefix length of the mask */
+  readonly ones: number;
+  /** mask size: 32 when written in IPv4 form, 128 when in IPv6 form */
+  readonly bits: 32 | 128;
+}
+
+const BIG = 0xffffff;
+const V4_MAPPED = 0xffffn << 32n;
+
+function dtoi(s: string, i: number): [n: number, end: number, ok: boolean] {
+  let n = 0;
+  let j = i;
+  for (; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) break;
+    n = n * 10 + (c - 0x30);
+    if (n >= BIG) return [BIG, j, false];
+  }
+  if (j === i) return [0, 0, false];
+  return [n, j, true];
+}
+
+function xtoi(s: string, i: number): [n: number, end: number, ok: boolean] {
+  let n = 0;
+  let j = i;
+  for (; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    let d: number;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
+    else if (c >= 0x41 && c <= 0x46) d = c - 0x41 + 10;
+    else break;
+    n = n * 16 + d;
+    if (n >= BIG) return [0, j, false];
+  }
+  if (j === i) return [0, 0, false];
+  return [n, j, true];
+}
+
+/** Go's parseIPv4: exactly four decimal fields 0-255, no leading zeros. Returns the 32-bit value. */
+function parseIPv4(s: string): number | null {
+  let pos = 0;
+  let v = 0;
+  for (let i = 0; i < 4; i++) {
+    if (pos >= s.length) return null;
+    if (i > 0) {
+      if (s[pos] !== '.') return null;
+      pos++;
+    }
+    const [n, end, ok] = dtoi(s, pos);
+    if (!ok || n > 0xff) return null;
+    if (end - pos > 1 && s[pos] === '0') return null;
+    pos = end;
+    v = v * 256 + n;
+  }
+  if (pos !== s.length) return null;
+  return v;
+}
+
+/** Go's parseIPv6 (with an optional trailing dotted IPv4). Returns the 16 bytes. */
+function parseIPv6(str: string): Uint8Array | null {
+  const ip = new Uint8Array(16);
+  let s = str;
+  let ellipsis = -1;
+  if (s.length >= 2 && s[0] === ':' && s[1] === ':') {
+    ellipsis = 0;
+    s = s.slice(2);
+    if (s.length === 0) return ip;
+  }
+  let i = 0;
+  while (i < 16) {
+    const [n, c, ok] = xtoi(s, 0);
+    if (!ok || n > 0xffff) return null;
+    if (c < s.length && s[c] === '.') {
+      if (ellipsis < 0 && i !== 12) return null;
+      if (i + 4 > 16) return null;
+      const v4 = parseIPv4(s);
+      if (v4 === null) return null;
+      ip[i] = (v4 >>> 24) & 0xff;
+      ip[i + 1] = (v4 >>> 16) & 0xff;
+      ip[i + 2] = (v4 >>> 8) & 0xff;
+      ip[i + 3] = v4 & 0xff;
+      s = '';
+      i += 4;
+      break;
+    }
+    ip[i] = n >> 8;
+    ip[i + 1] = n & 0xff;
+    i += 2;
+    s = s.slice(c);
+    if (s.length === 0) break;
+    if (s[0] !== ':' || s.length === 1) return null;
+    s = s.slice(1);
+    if (s[0] === ':') {
+      if (ellipsis >= 0) return null;
+      ellipsis = i;
+      s = s.slice(1);
+      if (s.length === 0) break;
+    }
+  }
+  if (s.length !== 0) return null;
+  if (i < 16) {
+    if (ellipsis < 0) return null;
+    const n = 16 - i;
+    for (let j = i - 1; j >= ellipsis; j--) ip[j + n] = ip[j]!;
+    for (let j = ellipsis + n - 1; j >= ellipsis; j--) ip[j] = 0;
+  } else if (ellipsis >= 0) {
+    return null;
+  }
+  return ip;
+}
+
+function fromBytes16(b: Uint8Array): IP {
+  let n = 0n;
+  for (const x of b) n = (n << 8n) | BigInt(x);
+  if (n >> 32n === 0xffffn) return { v4: true, n: n & 0xffffffffn };
+  return { v4: false, n };
+}
+
+/** net.ParseIP: null when Go would return nil. */
+export function parseGoIP(s: string): IP | null {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '.') {
+      const v = parseIPv4(s);
+      return v === null ? null : { v4: true, n: BigInt(v) };
+    }
+    if (c === ':') {
+      const b = parseIPv6(s);
+      return b === null ? null : fromBytes16(b);
+    }
+  }
+  return null;
+}
+
+/** net.ParseCIDR, keeping the host bits in `ip` as types.ParseCIDR does; null on error. */
+export function parseGoCIDR(s: string): IPNet | null {
+  const slash = s.indexOf('/');
+  if (slash < 0) return null;
+  const addr = s.slice(0, slash);
+  const mask = s.slice(slash + 1);
+  let bits: 32 | 128 = 32;
+  let ip: IP | null = null;
+  const v4 = parseIPv4(addr);
+  if (v4 !== null) ip = { v4: true, n: BigInt(v4) };
+  else {
+    bits = 128;
+    const b = parseIPv6(addr);
+    if (b !== null) ip = fromBytes16(b);
+  }
+  const [n, end, ok] = dtoi(mask, 0);
+  if (ip === null || !ok || end !== mask.length || n > bits) return null;
+  return { ip, ones: n, bits };
+}
+
+/** IP.String(). */
+export function formatGoIP(ip: IP): string {
+  if (ip.v4) {
+    const n = Number(ip.n);
+    return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+  }
+  const g: number[] = [];
+  for (let i = 7; i >= 0; i--) g.push(Number((ip.n >> BigInt(i * 16)) & 0xffffn));
+  let e0 = -1;
+  let e1 = -1;
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i >= 2 && j - i > e1 - e0) {
+      e0 = i;
+      e1 = j;
+    }
+    i = j;
+  }
+  if (e0 < 0) return g.map((x) => x.toString(16)).join(':');
+  const head = g.slice(0, e0).map((x) => x.toString(16));
+  const tail = g.slice(e1).map((x) => x.toString(16));
+  return head.join(':') + '::' + tail.join(':');
+}
+
+/** IPNet.String() as Go prints it: the address as stored (host bits kept) and the prefix length. */
+export function formatGoIPNet(net: IPNet): string {
+  // networkNumberAndMask: an IPv4 address under a 16-byte mask uses the mask's last 4 bytes.
+  if (net.ip.v4 && net.bits === 128) return formatGoIP(net.ip) + '/' + Math.max(0, net.ones - 96);
+  return formatGoIP(net.ip) + '/' + net.ones;
+}
+
+export function ipEqual(a: IP, b: IP): boolean {
+  return a.v4 === b.v4 && a.n === b.n;
+}
+
+/** ip.Cmp: numeric order of the 4-byte (IPv4) or 16-byte form. */
+export function ipCompare(a: IP, b: IP): number {
+  const an = a.v4 ? a.n : a.n;
+  const bn = b.v4 ? b.n : b.n;
+  return an < bn ? -1 : an > bn ? 1 : 0;
+}
+
+/** ip.NextIP. */
+export function nextIP(ip: IP): IP {
+  const max = ip.v4 ? 0xffffffffn : (1n << 128n) - 1n;
+  return { v4: ip.v4, n: ip.n === max ? 0n : ip.n + 1n };
+}
+
+export function familyBits(ip: IP): 32 | 128 {
+  return ip.v4 ? 32 : 128;
+}
+
+/** The mask of `ones` bits in a `bits`-bit address, as an integer. */
+export function maskOf(ones: number, bits: number): bigint {
+  const all = (1n << BigInt(bits)) - 1n;
+  return (all >> BigInt(bits - ones)) << BigInt(bits - ones);
+}
+
+/** The IPv4-mapped form, used when a 16-byte mask meets an IPv4 address. */
+export function as16(ip: IP): bigint {
+  return ip.v4 ? V4_MAPPED | ip.n : ip.n;
+}
