@@ -1,0 +1,124 @@
+// The upstream resolver: where names outside the zone (and ExternalName targets) go when `--upstream`
+// is set, like CoreDNS's `forward`. One socket per question keeps it simple and correct; this is not
+// the hot path. A timeout or a socket error is a failure the caller answers with SERVFAIL.
+import { createSocket } from 'node:dgram';
+import { connect, isIPv6 } from 'node:net';
+import dnsPacket, { type DecodedPacket } from 'dns-packet';
+import { DnsAddressError } from '../zone/index.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `IP:PORT`, `[IPv6]:PORT`, or a bare IP with `defaultPort`. */
+export function parseHostPort(option: string, value: string, defaultPort?: number): HostPort {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? /^([^:]+)(?::(\d+))?$/.exec(value);
+  let host: string | undefined;
+  let port: string | undefined;
+  if (m) {
+    host = m[1];
+    port = m[2];
+  } else if (isIPv6(value)) {
+    host = value;
+  }
+  const n = port === undefined ? defaultPort : Number(port);
+  if (!host || n === undefined || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new DnsAddressError(option, value);
+  }
+  return { host, port: n };
+}
+
+export function formatHostPort(a: HostPort): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+export class Upstream {
+  readonly address: HostPort;
+  readonly timeoutMs: number;
+  #nextId = 0x2a00;
+
+  constructor(address: HostPort, timeoutMs = 2000) {
+    this.address = address;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Sends a query as it is and returns the upstream's response bytes, or null on timeout/error. */
+  exchange(query: Buffer, via: 'udp' | 'tcp'): Promise<Buffer | null> {
+    return via === 'udp' ? this.#udp(query) : this.#tcp(query);
+  }
+
+  /** Asks (name, qtype) and returns the decoded response, or null. */
+  async query(name: string, qtype: number, via: 'udp' | 'tcp'): Promise<DecodedPacket | null> {
+    this.#nextId = (this.#nextId + 1) & 0xffff;
+    const id = this.#nextId;
+    const q = dnsPacket.encode({
+      type: 'query',
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name, type: typeName(qtype), class: 'IN' }],
+    });
+    const res = await this.exchange(q, via);
+    if (res === null) return null;
+    try {
+      const d = dnsPacket.decode(res);
+      return d.id === id ? d : null;
+    } catch {
+      return null;
+    }
+  }
+
+  #udp(query: Buffer): Promise<Buffer | null> {
+    return new Promise((resolve) => {
+      const sock = createSocket(isIPv6(this.address.host) ? 'udp6' : 'udp4');
+      const id = query.length >= 2 ? query.readUInt16BE(0) : -1;
+      const done = (r: Buffer | null) => {
+        clearTimeout(timer);
+        sock.close();
+        resolve(r);
+      };
+      const timer = setTimeout(() => done(null), this.timeoutMs);
+      sock.on('error', () => done(null));
+      sock.on('message', (msg, rinfo) => {
+        if (rinfo.port !== this.address.port || msg.length < 2 || msg.readUInt16BE(0) !== id) return;
+        done(msg);
+      });
+      sock.send(query, this.address.port, this.address.host, (err) => {
+        if (err) done(null);
+      });
+    });
+  }
+
+  #tcp(query: Buffer): Promise<Buffer | null> {
+    return new Promise((resolve) => {
+      const sock = connect({ host: this.address.host, port: this.address.port });
+      let acc = Buffer.alloc(0);
+      let settled = false;
+      const done = (r: Buffer | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(r);
+      };
+      const timer = setTimeout(() => done(null), this.timeoutMs);
+      sock.on('error', () => done(null));
+      sock.on('close', () => done(null));
+      sock.on('connect', () => {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(query.length);
+        sock.write(Buffer.concat([len, query]));
+      });
+      sock.on('data', (chunk: Buffer) => {
+        acc = Buffer.concat([acc, chunk]);
+        if (acc.length >= 2 && acc.length >= 2 + acc.readUInt16BE(0))
+          done(acc.subarray(2, 2 + acc.readUInt16BE(0)));
+      });
+    });
+  }
+}
+
+function typeName(qtype: number): 'A' {
+  // dns-packet names types by string; A and AAAA are all the chase asks for.
+  return (qtype === 28 ? 'AAAA' : 'A') as 'A';
+}

@@ -1,0 +1,206 @@
+// Where the zone's data comes from. The zone reads a ZoneSource the way CoreDNS's kubernetes plugin
+// reads its APIConn: a snapshot of the objects it cares about, a namespace lookup, "has synced" and
+// the time of the last change (the SOA serial). ObjectSource is fed objects directly (tests, `netlab
+// dns serve -f`); StoreSource keeps one up to date from a WatchableStore by list + watch.
+import type {
+  AnyObject,
+  EndpointSlice,
+  Kind,
+  KindMap,
+  Pod,
+  Service,
+  WatchableStore,
+  WatchEvent,
+} from '../../api/index.js';
+
+/** The objects the zone is built from. */
+export interface ZoneObjects {
+  services: readonly Service[];
+  endpointSlices: readonly EndpointSlice[];
+  pods: readonly Pod[];
+}
+
+export interface ZoneSource {
+  /** The current objects; read again after every change notification. */
+  snapshot(): ZoneObjects;
+  /** Whether the namespace exists (CoreDNS GetNamespaceByName). */
+  namespaceExists(name: string): boolean;
+  /** False until the first full list has arrived; misses answer SERVFAIL until then. */
+  hasSynced(): boolean;
+  /** Unix seconds of the last change: the SOA serial. */
+  modified(): number;
+  /** Called after every change; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** The kinds the zone watches. */
+export const zoneKinds = ['Namespace', 'Service', 'EndpointSlice', 'Pod'] as const;
+export type ZoneKind = (typeof zoneKinds)[number];
+
+// Namespaces every cluster has, whether or not a manifest names them.
+const builtinNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+function objectKey(obj: AnyObject): string {
+  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+}
+
+/**
+ * An in-memory source fed object by object. A namespace exists when a Namespace object names it, when
+ * it is one every cluster has, or when any object lives in it (kube-apiserver refuses objects in a
+ * namespace that does not exist, so an object is proof of its namespace).
+ */
+export class ObjectSource implements ZoneSource {
+  readonly #byKind = new Map<ZoneKind, Map<string, AnyObject>>(zoneKinds.map((k) => [k, new Map()]));
+  readonly #listeners = new Set<() => void>();
+  #synced: boolean;
+  #modified: number;
+  #snapshot: ZoneObjects | null = null;
+  #namespaces: Set<string> | null = null;
+
+  constructor(objects: Iterable<AnyObject> = [], opts: { synced?: boolean; now?: () => number } = {}) {
+    this.#now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    for (const obj of objects) this.#put(obj);
+    this.#synced = opts.synced ?? true;
+    this.#modified = this.#now();
+  }
+
+  readonly #now: () => number;
+
+  /** Adds or replaces an object (by kind, namespace and name). Kinds the zone does not use are ignored. */
+  apply(obj: AnyObject): void {
+    if (this.#put(obj)) this.#changed();
+  }
+
+  /** Removes an object. */
+  delete(obj: AnyObject): void {
+    const m = this.#byKind.get(obj.kind as ZoneKind);
+    if (m?.delete(objectKey(obj))) this.#changed();
+  }
+
+  /** Marks the first full list as arrived. */
+  markSynced(): void {
+    if (this.#synced) return;
+    this.#synced = true;
+    this.#changed();
+  }
+
+  /** Applies several changes with one change notification. */
+  batch(fn: () => void): void {
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    try {
+      fn();
+    } finally {
+      for (const l of listeners) this.#listeners.add(l);
+    }
+    this.#changed();
+  }
+
+  snapshot(): ZoneObjects {
+    this.#snapshot ??= {
+      services: [...this.#values('Service')] as Service[],
+      endpointSlices: [...this.#values('EndpointSlice')] as EndpointSlice[],
+      pods: [...this.#values('Pod')] as Pod[],
+    };
+    return this.#snapshot;
+  }
+
+  namespaceExists(name: string): boolean {
+    if (this.#namespaces === null) {
+      const set = new Set<string>(builtinNamespaces);
+      for (const ns of this.#values('Namespace')) if (ns.metadata.name) set.add(ns.metadata.name);
+      for (const kind of ['Service', 'EndpointSlice', 'Pod'] as const) {
+        for (const o of this.#values(kind)) if (o.metadata.namespace) set.add(o.metadata.namespace);
+      }
+      this.#namespaces = set;
+    }
+    return this.#namespaces.has(name);
+  }
+
+  /** The objects of one kind currently held. */
+  objectsOf(kind: ZoneKind): AnyObject[] {
+    return [...this.#values(kind)];
+  }
+
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  modified(): number {
+    return this.#modified;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #values(kind: ZoneKind): IterableIterator<AnyObject> {
+    return this.#byKind.get(kind)!.values();
+  }
+
+  #put(obj: AnyObject): boolean {
+    const m = this.#byKind.get(obj.kind as ZoneKind);
+    if (!m) return false;
+    m.set(objectKey(obj), obj);
+    return true;
+  }
+
+  #changed(): void {
+    this.#snapshot = null;
+    this.#namespaces = null;
+    this.#modified = this.#now();
+    for (const l of this.#listeners) l();
+  }
+}
+
+/**
+ * Keeps an ObjectSource up to date from a WatchableStore: list every kind, mark synced, then watch each
+ * kind from the list's resourceVersion. A watch that ends or fails (410 Gone: history compacted) lists
+ * again and resumes, as an informer's reflector does. Stop it with the AbortSignal.
+ */
+export class StoreSource extends ObjectSource {
+  readonly #store: WatchableStore;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(store: WatchableStore, opts: { signal?: AbortSignal } = {}) {
+    super([], { synced: false });
+    this.#store = store;
+    this.#signal = opts.signal;
+    for (const kind of zoneKinds) void this.#run(kind);
+  }
+
+  #listed = new Set<ZoneKind>();
+
+  async #run<K extends ZoneKind>(kind: K): Promise<void> {
+    let backoff = 50;
+    while (!this.#signal?.aborted) {
+      try {
+        const list = this.#store.list(kind);
+        this.batch(() => {
+          for (const old of this.objectsOf(kind)) this.delete(old);
+          for (const obj of list.items) this.apply(obj as AnyObject);
+        });
+        this.#listed.add(kind);
+        if (this.#listed.size === zoneKinds.length) this.markSynced();
+        const events = this.#store.watch(kind, {
+          resourceVersion: list.resourceVersion,
+          ...(this.#signal ? { signal: this.#signal } : {}),
+        });
+        for await (const ev of events) {
+          this.#onEvent(ev as WatchEvent<KindMap[Kind]>);
+          backoff = 50;
+        }
+      } catch {
+        if (this.#signal?.aborted) return;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+
+  #onEvent(ev: WatchEvent<KindMap[Kind]>): void {
+    if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.apply(ev.object);
+    else if (ev.type === 'DELETED') this.delete(ev.object);
+  }
+}
