@@ -1,2 +1,7 @@
-// Walks a packet through the rule table.
-export {};
+// The tracer: a packet walked through a node's rule table, with kube-proxy's test-tracer semantics
+// (every possible endpoint) or as the kernel would (one endpoint: seeded statistic, recent, conntrack).
+export * from './match.js';
+export * from './packet.js';
+export * from './prng.js';
+export * from './recent.js';
+export * from './trace.js';

@@ -1,0 +1,344 @@
+// Connection tracking as netfilter keeps it: one entry per connection, found by its original or its
+// reply tuple, carrying the NAT that was applied to its first packet (the reply tuple is the NAT'd
+// view), with Linux's default timeouts, expiry on an injected clock, kube-proxy's clean-up of stale UDP
+// entries, and `conntrack -L` text.
+import { ConntrackInputError, parseAddr } from '../ruletable/index.js';
+
+export type ConntrackProtocol = 'tcp' | 'udp' | 'sctp';
+
+export interface Tuple {
+  readonly proto: ConntrackProtocol;
+  readonly src: string;
+  readonly dst: string;
+  readonly sport: number;
+  readonly dport: number;
+}
+
+export type TcpState =
+  | 'SYN_SENT'
+  | 'SYN_RECV'
+  | 'ESTABLISHED'
+  | 'FIN_WAIT'
+  | 'CLOSE_WAIT'
+  | 'LAST_ACK'
+  | 'TIME_WAIT'
+  | 'CLOSE';
+export type SctpState = 'COOKIE_WAIT' | 'ESTABLISHED' | 'CLOSED';
+
+/** Linux defaults, seconds (net.netfilter.nf_conntrack_*_timeout_*). */
+export interface ConntrackTimeouts {
+  readonly tcp: Readonly<Record<TcpState, number>>;
+  /** nf_conntrack_udp_timeout (no reply yet, or replied but not assured). */
+  readonly udpUnreplied: number;
+  /** nf_conntrack_udp_timeout_stream (assured). */
+  readonly udpStream: number;
+  readonly sctp: Readonly<Record<SctpState, number>>;
+}
+
+export const linuxDefaultTimeouts: ConntrackTimeouts = {
+  tcp: {
+    SYN_SENT: 120,
+    SYN_RECV: 60,
+    ESTABLISHED: 432000,
+    FIN_WAIT: 120,
+    CLOSE_WAIT: 60,
+    LAST_ACK: 30,
+    TIME_WAIT: 120,
+    CLOSE: 10,
+  },
+  udpUnreplied: 30,
+  udpStream: 120,
+  sctp: { COOKIE_WAIT: 3, ESTABLISHED: 210, CLOSED: 10 },
+};
+
+const PROTO_NUMBER: Record<ConntrackProtocol, number> = { tcp: 6, udp: 17, sctp: 132 };
+
+export interface ConntrackEntry {
+  readonly id: number;
+  readonly original: Tuple;
+  /** What the reply looks like: source is the real (DNAT'd) destination, destination the (SNAT'd) source. */
+  readonly reply: Tuple;
+  /** TCP or SCTP state; undefined for UDP. */
+  state: TcpState | SctpState | undefined;
+  seenReply: boolean;
+  assured: boolean;
+  /** Clock time (ms) when the entry expires. */
+  expires: number;
+  mark: number;
+  /** UDP: when a reply has been seen, the time (ms) after which the next packet makes it a stream. */
+  streamAfter: number;
+}
+
+/** TCP flags of a packet, for the state machine. */
+export interface TcpFlags {
+  readonly syn?: boolean;
+  readonly ack?: boolean;
+  readonly fin?: boolean;
+  readonly rst?: boolean;
+}
+
+export interface NatResult {
+  /** DNAT: the new destination. */
+  readonly dnat?: { readonly ip: string; readonly port: number };
+  /** SNAT / MASQUERADE: the new source. */
+  readonly snat?: { readonly ip: string; readonly port: number };
+  readonly mark?: number;
+}
+
+/** One service port as kube-proxy's conntrack clean-up sees it. */
+export interface UdpServicePort {
+  /** Cluster IP, external IPs and load-balancer IPs. */
+  readonly ips: readonly string[];
+  readonly port: number;
+  /** 0 when there is none. */
+  readonly nodePort: number;
+  /** Current endpoints (`ip:port`) that traffic may still be DNAT'd to. */
+  readonly endpoints: readonly string[];
+}
+
+function key(t: Tuple): string {
+  return `${t.proto} ${t.src} ${t.sport} ${t.dst} ${t.dport}`;
+}
+
+function checkTuple(t: Tuple): Tuple {
+  if (!(t.proto in PROTO_NUMBER))
+    throw new ConntrackInputError(`protocol "${t.proto}" is not tcp, udp or sctp`);
+  for (const [name, ip] of [
+    ['src', t.src],
+    ['dst', t.dst],
+  ] as const) {
+    if (parseAddr(ip) === undefined) throw new ConntrackInputError(`${name} "${ip}" is not an IP address`);
+  }
+  for (const [name, p] of [
+    ['sport', t.sport],
+    ['dport', t.dport],
+  ] as const) {
+    if (!Number.isInteger(p) || p < 0 || p > 65535)
+      throw new ConntrackInputError(`${name} ${p} is not a port`);
+  }
+  return t;
+}
+
+export class ConntrackTable {
+  readonly timeouts: ConntrackTimeouts;
+  readonly #clock: () => number;
+  readonly #byTuple = new Map<string, { entry: ConntrackEntry; dir: 'original' | 'reply' }>();
+  readonly #entries = new Map<number, ConntrackEntry>();
+  #nextId = 1;
+
+  /** `clock` returns milliseconds; tests inject a fake one. */
+  constructor(clock: () => number = Date.now, timeouts: ConntrackTimeouts = linuxDefaultTimeouts) {
+    this.#clock = clock;
+    this.timeouts = timeouts;
+  }
+
+  get size(): number {
+    this.expire();
+    return this.#entries.size;
+  }
+
+  /** Finds the entry a packet with this tuple belongs to, and in which direction it travels. */
+  lookup(t: Tuple): { entry: ConntrackEntry; direction: 'original' | 'reply' } | undefined {
+    const hit = this.#byTuple.get(key(t));
+    if (hit === undefined) return undefined;
+    if (hit.entry.expires <= this.#clock()) {
+      this.#delete(hit.entry);
+      return undefined;
+    }
+    return { entry: hit.entry, direction: hit.dir };
+  }
+
+  /**
+   * Confirms the entry for the first packet of a connection (after NAT decided): the reply tuple is
+   * the original reversed, with the DNAT destination as its source and the SNAT source as its
+   * destination.
+   */
+  create(original: Tuple, nat: NatResult = {}, flags: TcpFlags = { syn: true }): ConntrackEntry {
+    checkTuple(original);
+    const existing = this.lookup(original);
+    if (existing !== undefined) return existing.entry;
+    const reply: Tuple = {
+      proto: original.proto,
+      src: nat.dnat?.ip ?? original.dst,
+      sport: nat.dnat?.port ?? original.dport,
+      dst: nat.snat?.ip ?? original.src,
+      dport: nat.snat?.port ?? original.sport,
+    };
+    const now = this.#clock();
+    const entry: ConntrackEntry = {
+      id: this.#nextId++,
+      original,
+      reply,
+      state: undefined,
+      seenReply: false,
+      assured: false,
+      expires: now,
+      mark: nat.mark ?? 0,
+      streamAfter: 0,
+    };
+    if (original.proto === 'tcp') {
+      entry.state = flags.syn === true && flags.ack !== true ? 'SYN_SENT' : 'ESTABLISHED';
+      // A mid-stream pickup (nf_conntrack_tcp_loose) starts ESTABLISHED but not assured.
+    } else if (original.proto === 'sctp') {
+      entry.state = 'COOKIE_WAIT';
+    }
+    this.#refresh(entry, now);
+    this.#entries.set(entry.id, entry);
+    this.#byTuple.set(key(original), { entry, dir: 'original' });
+    this.#byTuple.set(key(reply), { entry, dir: 'reply' });
+    return entry;
+  }
+
+  /** A later packet of a known connection: advances the state and refreshes the timeout. */
+  seen(entry: ConntrackEntry, direction: 'original' | 'reply', flags: TcpFlags = { ack: true }): void {
+    const now = this.#clock();
+    if (direction === 'reply' && !entry.seenReply) {
+      entry.seenReply = true;
+      // Linux: a UDP flow still active two seconds after its first reply becomes a stream.
+      entry.streamAfter = now + 2000;
+    }
+    if (entry.original.proto === 'tcp') {
+      entry.state = nextTcpState(entry.state as TcpState, direction, flags);
+      if (entry.state === 'ESTABLISHED' && entry.seenReply) entry.assured = true;
+    } else if (entry.original.proto === 'sctp') {
+      if (entry.seenReply && entry.state === 'COOKIE_WAIT') {
+        entry.state = 'ESTABLISHED';
+        entry.assured = true;
+      }
+    } else if (entry.seenReply && now > entry.streamAfter) {
+      entry.assured = true;
+    }
+    this.#refresh(entry, now);
+  }
+
+  /** Remaining lifetime in whole seconds, as conntrack -L prints it. */
+  remaining(entry: ConntrackEntry): number {
+    return Math.max(0, Math.floor((entry.expires - this.#clock()) / 1000));
+  }
+
+  /** Drops every expired entry (lookups also drop the ones they meet). */
+  expire(): number {
+    const now = this.#clock();
+    let n = 0;
+    for (const e of this.#entries.values()) {
+      if (e.expires <= now) {
+        this.#delete(e);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Deletes entries the filter selects; returns them (conntrack -D). */
+  delete(filter: (e: ConntrackEntry) => boolean): ConntrackEntry[] {
+    const gone: ConntrackEntry[] = [];
+    for (const e of this.#entries.values()) {
+      if (filter(e)) {
+        this.#delete(e);
+        gone.push(e);
+      }
+    }
+    return gone;
+  }
+
+  /**
+   * kube-proxy's clean-up of stale UDP entries (pkg/proxy/conntrack CleanStaleEntries): UDP packets
+   * keep following their entry, so after an endpoint goes away its clients would keep sending into
+   * the void until the entry times out. After a sync kube-proxy deletes every UDP entry whose original
+   * destination is a service IP:port (or a NodePort on one of `localIPs`) and that was DNAT'd to an
+   * address that is no longer an endpoint of that port, or not DNAT'd at all although the port now has
+   * endpoints (packets that met the REJECT rule before there were any).
+   */
+  cleanStaleUDP(ports: readonly UdpServicePort[], localIPs: readonly string[] = []): ConntrackEntry[] {
+    const byIPPort = new Map<string, UdpServicePort>();
+    const byNodePort = new Map<number, UdpServicePort>();
+    for (const p of ports) {
+      for (const ip of p.ips) byIPPort.set(`${ip} ${p.port}`, p);
+      if (p.nodePort > 0) byNodePort.set(p.nodePort, p);
+    }
+    const local = new Set(localIPs);
+    return this.delete((e) => {
+      if (e.original.proto !== 'udp') return false;
+      let sp = byIPPort.get(`${e.original.dst} ${e.original.dport}`);
+      if (sp === undefined && local.has(e.original.dst)) sp = byNodePort.get(e.original.dport);
+      if (sp === undefined) return false;
+      const dnatted = e.reply.src !== e.original.dst || e.reply.sport !== e.original.dport;
+      if (!dnatted) return sp.endpoints.length > 0;
+      const ep = e.reply.src.includes(':')
+        ? `[${e.reply.src}]:${e.reply.sport}`
+        : `${e.reply.src}:${e.reply.sport}`;
+      return !sp.endpoints.includes(ep);
+    });
+  }
+
+  /** Every live entry, oldest first. */
+  entries(): ConntrackEntry[] {
+    this.expire();
+    return [...this.#entries.values()];
+  }
+
+  /**
+   * `conntrack -L` output (without the summary line conntrack prints on stderr; see `summary`):
+   * `tcp      6 431999 ESTABLISHED src=... dst=... sport=... dport=... src=... dst=... sport=... dport=... [ASSURED] mark=0 use=1`.
+   */
+  list(): string {
+    let out = '';
+    for (const e of this.entries()) out += `${this.format(e)}\n`;
+    return out;
+  }
+
+  /** The line conntrack writes to stderr after a listing. */
+  summary(): string {
+    return `conntrack v1.4.7 (conntrack-tools): ${this.size} flow entries have been shown.`;
+  }
+
+  format(e: ConntrackEntry): string {
+    const o = e.original;
+    const r = e.reply;
+    const proto = o.proto.padEnd(8, ' ');
+    let s = `${proto} ${PROTO_NUMBER[o.proto]} ${this.remaining(e)} `;
+    if (e.state !== undefined) s += `${e.state} `;
+    s += `src=${o.src} dst=${o.dst} sport=${o.sport} dport=${o.dport} `;
+    if (!e.seenReply) s += '[UNREPLIED] ';
+    s += `src=${r.src} dst=${r.dst} sport=${r.sport} dport=${r.dport} `;
+    if (e.assured) s += '[ASSURED] ';
+    s += `mark=${e.mark} use=1`;
+    return s;
+  }
+
+  #refresh(e: ConntrackEntry, now: number): void {
+    let seconds: number;
+    if (e.original.proto === 'tcp') seconds = this.timeouts.tcp[e.state as TcpState];
+    else if (e.original.proto === 'sctp') seconds = this.timeouts.sctp[e.state as SctpState];
+    else seconds = e.assured ? this.timeouts.udpStream : this.timeouts.udpUnreplied;
+    e.expires = now + seconds * 1000;
+  }
+
+  #delete(e: ConntrackEntry): void {
+    this.#entries.delete(e.id);
+    this.#byTuple.delete(key(e.original));
+    this.#byTuple.delete(key(e.reply));
+  }
+}
+
+// A condensed nf_conntrack_proto_tcp state table: enough to walk a connection through handshake,
+// data, and both ways of closing.
+function nextTcpState(s: TcpState, dir: 'original' | 'reply', f: TcpFlags): TcpState {
+  if (f.rst === true) return 'CLOSE';
+  if (f.syn === true) {
+    if (dir === 'reply' && f.ack === true && (s === 'SYN_SENT' || s === 'SYN_RECV')) return 'SYN_RECV';
+    if (dir === 'original' && f.ack !== true && (s === 'TIME_WAIT' || s === 'CLOSE')) return 'SYN_SENT';
+    return s;
+  }
+  if (f.fin === true) {
+    if (s === 'ESTABLISHED') return 'FIN_WAIT';
+    if (s === 'FIN_WAIT' || s === 'CLOSE_WAIT') return 'LAST_ACK';
+    return s;
+  }
+  if (f.ack === true) {
+    if (s === 'SYN_RECV' && dir === 'original') return 'ESTABLISHED';
+    if (s === 'FIN_WAIT') return 'CLOSE_WAIT';
+    if (s === 'LAST_ACK') return 'TIME_WAIT';
+  }
+  return s;
+}

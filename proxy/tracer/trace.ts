@@ -1,0 +1,420 @@
+// The tracer: a packet walked through a node's rule table.
+//
+// tracePacket has the semantics of kube-proxy's own test tracer (proxier_test.go tracePacket): nat
+// first (PREROUTING, or OUTPUT when the source is local, else straight into KUBE-SERVICES when the table
+// has no jump rules), every `--probability` rule matches so every possible endpoint is listed,
+// KUBE-MARK-MASQ only sets the masquerade flag, a history check (`--rcheck`, `--mark`, `--ctstate`)
+// never matches; then the destination becomes the first DNAT target and the four filter chains
+// KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and KUBE-PROXY-FIREWALL are walked directly.
+//
+// simulatePacket is the kernel: one endpoint, chosen by the statistic match with a seeded PRNG, the
+// `recent` lists, marks, conntrack state, and the real hook order (nat PREROUTING/OUTPUT, filter
+// INPUT/FORWARD/OUTPUT, nat POSTROUTING).
+import type { ConntrackTable } from '../conntrack/index.js';
+import {
+  builtinChains,
+  kubeJumpRules,
+  Rule,
+  type RuleTable,
+  splitHostPort,
+  type Table,
+} from '../ruletable/index.js';
+import { applyMark, destinationMatches, markMatches, possiblyMatches, sourceMatches } from './match.js';
+import { LocalAddresses, type Packet, type PacketView, viewPacket, withDestination } from './packet.js';
+import { statisticThreshold } from './prng.js';
+import { RecentTable } from './recent.js';
+
+export type Verdict = 'DNAT' | 'DROP' | 'REJECT' | 'ACCEPT';
+
+export interface MatchedRule {
+  readonly table: string;
+  readonly rule: string;
+}
+
+export interface TraceResult {
+  /** Every rule that matched, in order. */
+  readonly matched: readonly MatchedRule[];
+  /** The text of those rules (`-A ...`). */
+  readonly rules: readonly string[];
+  /** kube-proxy's tracer output: endpoints and verdicts joined with ", " ('' when nothing matched). */
+  readonly output: string;
+  /** Every endpoint the packet may be DNAT'd to (`ip:port`), in rule order. */
+  readonly endpoints: readonly string[];
+  readonly verdict: Verdict;
+  readonly masquerade: boolean;
+}
+
+/** How a walk gets a chain's rules; the fast path passes one that only returns rules that can match. */
+export type RulesFor = (table: Table, chain: string, p: PacketView) => readonly Rule[];
+
+const EMPTY: readonly Rule[] = [];
+
+export const linearRules: RulesFor = (table, chain) => table.chains.get(chain)?.rules ?? EMPTY;
+
+/** Options shared by both modes. */
+export interface TraceOptions {
+  /** The node's addresses (InternalIP / ExternalIP); loopback is always local. */
+  readonly nodeIPs: Iterable<string> | LocalAddresses;
+  readonly rulesFor?: RulesFor;
+}
+
+function localOf(o: TraceOptions): LocalAddresses {
+  return o.nodeIPs instanceof LocalAddresses ? o.nodeIPs : new LocalAddresses(o.nodeIPs);
+}
+
+function hasRules(t: Table | undefined, chain: string): boolean {
+  return (t?.chains.get(chain)?.rules.length ?? 0) > 0;
+}
+
+/** kube-proxy's tracer, possibility semantics. */
+export function tracePacket(rt: RuleTable, packet: Packet | PacketView, opts: TraceOptions): TraceResult {
+  const p = 'srcAddr' in packet ? packet : viewPacket(packet);
+  return new PossibleWalk(rt, localOf(opts), opts.rulesFor ?? linearRules).trace(p);
+}
+
+export class PossibleWalk {
+  readonly #rt: RuleTable;
+  readonly #local: LocalAddresses;
+  readonly #rulesFor: RulesFor;
+  #matched: MatchedRule[] = [];
+  #outputs: string[] = [];
+  #masq = false;
+
+  constructor(rt: RuleTable, local: LocalAddresses, rulesFor: RulesFor) {
+    this.#rt = rt;
+    this.#local = local;
+    this.#rulesFor = rulesFor;
+  }
+
+  trace(p0: PacketView): TraceResult {
+    this.#matched = [];
+    this.#outputs = [];
+    this.#masq = false;
+    let p = p0;
+    const nat = this.#rt.get('nat');
+    if (nat !== undefined) {
+      const hook = this.#local.has(p.src, p.srcAddr) ? 'OUTPUT' : 'PREROUTING';
+      this.#run(nat, hasRules(nat, hook) ? hook : 'KUBE-SERVICES', p, 0);
+    }
+    // Pending DNATs are applied before the filter rules see the packet (the port is kept, as
+    // kube-proxy's tracer does).
+    const first = this.#outputs[0];
+    if (first !== undefined && first.length > 0 && first.charCodeAt(0) !== 65 /* not ACCEPT */) {
+      const { ip } = splitHostPort(first);
+      p = withDestination(p, ip, p.dport);
+    }
+    const filter = this.#rt.get('filter');
+    if (filter !== undefined) {
+      for (const chain of [
+        'KUBE-SERVICES',
+        'KUBE-EXTERNAL-SERVICES',
+        'KUBE-NODEPORTS',
+        'KUBE-PROXY-FIREWALL',
+      ]) {
+        this.#run(filter, chain, p, 0);
+      }
+    }
+    return summarise(this.#matched, this.#outputs, this.#masq);
+  }
+
+  // Returns true when the chain reached a terminal target.
+  #run(table: Table, chain: string, p: PacketView, depth: number): boolean {
+    if (depth > 64) return false;
+    const rules = this.#rulesFor(table, chain, p);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      const s = rule.spec;
+      const tg = s.target;
+      if (tg === undefined) continue;
+      if (!possiblyMatches(s, p, this.#local)) continue;
+      this.#matched.push({ table: table.name, rule: rule.text });
+      switch (tg.kind) {
+        case 'jump':
+          if (tg.chain === 'KUBE-MARK-MASQ') {
+            this.#masq = true;
+            continue;
+          }
+          if (this.#run(table, tg.chain, p, depth + 1) && s.statistic === undefined) return true;
+          continue;
+        case 'ACCEPT':
+        case 'DROP':
+        case 'REJECT':
+          this.#outputs.push(tg.kind);
+          return true;
+        case 'DNAT':
+          this.#outputs.push(tg.toDestination);
+          return true;
+        case 'RETURN':
+          return false;
+        default:
+          continue;
+      }
+    }
+    return false;
+  }
+}
+
+function summarise(matched: MatchedRule[], outputs: string[], masquerade: boolean): TraceResult {
+  const endpoints: string[] = [];
+  let verdict: Verdict | undefined;
+  for (const o of outputs) {
+    if (o === 'DROP' || o === 'REJECT') verdict ??= o;
+    else if (o !== 'ACCEPT') endpoints.push(o);
+  }
+  verdict ??= endpoints.length > 0 ? 'DNAT' : 'ACCEPT';
+  return {
+    matched,
+    rules: matched.map((m) => m.rule),
+    output: outputs.join(', '),
+    endpoints,
+    verdict,
+    masquerade,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Kernel mode.
+
+/** What the kernel remembers between packets: PRNG, recent lists, conntrack, the clock. */
+export interface KernelState {
+  /** Unsigned 32-bit random numbers (seededRandom). */
+  readonly random: () => number;
+  readonly recent: RecentTable;
+  /** Seconds, for `--seconds`; conntrack has its own clock. */
+  readonly now: () => number;
+  readonly conntrack?: ConntrackTable;
+}
+
+export function newKernelState(
+  random: () => number,
+  now: () => number = () => Date.now() / 1000,
+  conntrack?: ConntrackTable,
+): KernelState {
+  return conntrack === undefined
+    ? { random, recent: new RecentTable(), now }
+    : { random, recent: new RecentTable(), now, conntrack };
+}
+
+export interface KernelResult {
+  readonly verdict: Verdict;
+  /** The endpoint chosen (`ip:port`) when DNAT'd. */
+  readonly endpoint: string | undefined;
+  readonly masquerade: boolean;
+  readonly matched: readonly MatchedRule[];
+  /** NEW: walked the rules; ESTABLISHED: followed an existing conntrack entry. */
+  readonly conntrack: 'NEW' | 'ESTABLISHED';
+}
+
+export interface SimulateOptions extends TraceOptions {
+  /** The address MASQUERADE puts as source (default: the first node IP). */
+  readonly masqueradeIP?: string;
+}
+
+type Stop = 'ACCEPT' | 'DROP' | 'REJECT' | 'DNAT' | 'NAT';
+
+// The jumps from built-in chains, for a table that has none of its own (a generator payload).
+const defaultJumps = new Map<string, Map<string, Rule[]>>();
+for (const j of kubeJumpRules) {
+  const t = defaultJumps.get(j.table) ?? new Map<string, Rule[]>();
+  defaultJumps.set(j.table, t);
+  const c = t.get(j.chain) ?? [];
+  t.set(j.chain, c);
+  c.push(new Rule(j.chain, `-A ${j.chain} ${j.args}`));
+}
+
+const usesOwnJumps = new WeakMap<Table, boolean>();
+function ownJumps(t: Table): boolean {
+  let v = usesOwnJumps.get(t);
+  if (v === undefined) {
+    v = (builtinChains[t.name] ?? []).some((c) => hasRules(t, c));
+    usesOwnJumps.set(t, v);
+  }
+  return v;
+}
+
+/** The kernel: one packet, one outcome. */
+export function simulatePacket(
+  rt: RuleTable,
+  packet: Packet | PacketView,
+  state: KernelState,
+  opts: SimulateOptions,
+): KernelResult {
+  const p = 'srcAddr' in packet ? packet : viewPacket(packet);
+  return new KernelWalk(rt, localOf(opts), opts.rulesFor ?? linearRules, state, opts.masqueradeIP).run(p);
+}
+
+export class KernelWalk {
+  readonly #rt: RuleTable;
+  readonly #local: LocalAddresses;
+  readonly #rulesFor: RulesFor;
+  readonly #state: KernelState;
+  readonly #masqIP: string | undefined;
+  #matched: MatchedRule[] = [];
+  #mark = 0;
+  #ctstates: readonly string[] = ['NEW'];
+  #dnat: string | undefined;
+  #masq = false;
+
+  constructor(rt: RuleTable, local: LocalAddresses, rulesFor: RulesFor, state: KernelState, masqIP?: string) {
+    this.#rt = rt;
+    this.#local = local;
+    this.#rulesFor = rulesFor;
+    this.#state = state;
+    this.#masqIP = masqIP;
+  }
+
+  run(p0: PacketView): KernelResult {
+    const ct = this.#state.conntrack;
+    if (ct !== undefined && p0.sport !== undefined) {
+      const hit = ct.lookup({ proto: p0.proto, src: p0.src, sport: p0.sport, dst: p0.dst, dport: p0.dport });
+      if (hit !== undefined) {
+        ct.seen(hit.entry, hit.direction);
+        const e = hit.entry;
+        const dnat = e.reply.src !== e.original.dst || e.reply.sport !== e.original.dport;
+        const endpoint = e.reply.src.includes(':')
+          ? `[${e.reply.src}]:${e.reply.sport}`
+          : `${e.reply.src}:${e.reply.sport}`;
+        return {
+          verdict: dnat ? 'DNAT' : 'ACCEPT',
+          endpoint: dnat ? endpoint : undefined,
+          masquerade: e.reply.dst !== e.original.src,
+          matched: [],
+          conntrack: 'ESTABLISHED',
+        };
+      }
+    }
+    this.#matched = [];
+    this.#mark = 0;
+    this.#ctstates = ['NEW'];
+    this.#dnat = undefined;
+    this.#masq = false;
+    let p = p0;
+    const local = this.#local.has(p.src, p.srcAddr);
+    const nat = this.#rt.get('nat');
+    if (nat !== undefined) this.#runHook(nat, local ? 'OUTPUT' : 'PREROUTING', p);
+    if (this.#dnat !== undefined) {
+      const { ip, port } = splitHostPort(this.#dnat);
+      p = withDestination(p, ip, port ?? p.dport);
+      this.#ctstates = ['NEW', 'DNAT'];
+    }
+    const filterHook = local ? 'OUTPUT' : this.#local.has(p.dst, p.dstAddr) ? 'INPUT' : 'FORWARD';
+    const filter = this.#rt.get('filter');
+    let verdict: Verdict = this.#dnat !== undefined ? 'DNAT' : 'ACCEPT';
+    if (filter !== undefined) {
+      const stop = this.#runHook(filter, filterHook, p);
+      if (stop === 'DROP' || stop === 'REJECT') verdict = stop;
+    }
+    if (verdict !== 'DROP' && verdict !== 'REJECT' && filterHook !== 'INPUT' && nat !== undefined) {
+      this.#runHook(nat, 'POSTROUTING', p);
+    }
+    const result: KernelResult = {
+      verdict,
+      endpoint: verdict === 'DNAT' ? this.#dnat : undefined,
+      masquerade: this.#masq,
+      matched: this.#matched,
+      conntrack: 'NEW',
+    };
+    if (ct !== undefined && p0.sport !== undefined && (verdict === 'DNAT' || verdict === 'ACCEPT')) {
+      const snatIP = this.#masqIP ?? this.#local.ips[0];
+      ct.create(
+        { proto: p0.proto, src: p0.src, sport: p0.sport, dst: p0.dst, dport: p0.dport },
+        {
+          ...(verdict === 'DNAT' ? { dnat: { ip: p.dst, port: p.dport } } : {}),
+          ...(this.#masq && snatIP !== undefined ? { snat: { ip: snatIP, port: p0.sport } } : {}),
+          mark: this.#mark,
+        },
+      );
+    }
+    return result;
+  }
+
+  #rules(table: Table, chain: string, p: PacketView): readonly Rule[] {
+    if (!ownJumps(table)) {
+      const d = defaultJumps.get(table.name)?.get(chain);
+      if (d !== undefined) return d;
+    }
+    return this.#rulesFor(table, chain, p);
+  }
+
+  // A built-in chain: its verdict, or its policy when the packet falls off the end.
+  #runHook(table: Table, hook: string, p: PacketView): Stop {
+    const stop = this.#run(table, hook, p, 0);
+    if (stop !== undefined) return stop;
+    const policy = table.chains.get(hook)?.policy;
+    return policy === 'DROP' ? 'DROP' : 'ACCEPT';
+  }
+
+  #matches(rule: Rule, p: PacketView): boolean {
+    const s = rule.spec;
+    if (!sourceMatches(s, p, this.#local) || !destinationMatches(s, p, this.#local)) return false;
+    if (s.inInterface !== undefined && !s.inInterface.negated) return false;
+    if (s.outInterface !== undefined && !s.outInterface.negated) return false;
+    if (
+      s.sport !== undefined &&
+      p.sport !== undefined &&
+      (s.sport.value !== String(p.sport)) !== s.sport.negated
+    )
+      return false;
+    if (s.mark !== undefined && !markMatches(s.mark, this.#mark)) return false;
+    if (s.ctstate !== undefined) {
+      let any = false;
+      for (const st of s.ctstate.states) if (this.#ctstates.includes(st)) any = true;
+      if (any === s.ctstate.negated) return false;
+    }
+    const r = s.recent;
+    if (r !== undefined) {
+      const addr = r.side === 'source' ? p.src : p.dst;
+      const now = this.#state.now();
+      if (r.set) this.#state.recent.set(r.name, addr, now);
+      else if (r.remove) {
+        if (this.#state.recent.remove(r.name, addr) === r.negated) return false;
+      } else if (this.#state.recent.check(r.name, addr, now, r.seconds, r.reap, r.update) === r.negated)
+        return false;
+    }
+    const st = s.statistic;
+    if (st !== undefined && st.mode === 'random' && st.probability !== undefined) {
+      const hit = (this.#state.random() & 0x7fffffff) < statisticThreshold(st.probability);
+      if (hit === st.negated) return false;
+    }
+    return true;
+  }
+
+  #run(table: Table, chain: string, p: PacketView, depth: number): Stop | undefined {
+    if (depth > 64) return undefined;
+    const rules = this.#rules(table, chain, p);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      if (!this.#matches(rule, p)) continue;
+      const tg = rule.spec.target;
+      if (tg === undefined) continue;
+      this.#matched.push({ table: table.name, rule: rule.text });
+      switch (tg.kind) {
+        case 'jump': {
+          if (!table.chains.has(tg.chain)) continue;
+          const stop = this.#run(table, tg.chain, p, depth + 1);
+          if (tg.goto || stop !== undefined) return stop;
+          continue;
+        }
+        case 'ACCEPT':
+        case 'DROP':
+        case 'REJECT':
+          return tg.kind;
+        case 'RETURN':
+          return undefined;
+        case 'DNAT':
+          this.#dnat = tg.toDestination;
+          return 'DNAT';
+        case 'SNAT':
+        case 'MASQUERADE':
+          this.#masq = true;
+          return 'NAT';
+        case 'MARK':
+          this.#mark = applyMark(tg.op, tg.value, this.#mark);
+          continue;
+        default:
+          continue;
+      }
+    }
+    return undefined;
+  }
+}
