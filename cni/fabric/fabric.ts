@@ -84,7 +84,7 @@ export type Endpoint =
   | { kind: 'node'; node: FabricNode; interface: string };
 
 /** A route as `ip route` shows it; rendering is in render.ts. */
-export interface Route {
+export interface FabricRoute {
   family: Family;
   /** Network form `net/len`; `default` for /0. */
   dst: string;
@@ -320,9 +320,9 @@ export class Fabric {
   }
 
   /** The node's routing table for one family, in the order `ip route` lists it. */
-  routes(nodeName: string, family: Family): Route[] {
+  routes(nodeName: string, family: Family): FabricRoute[] {
     const node = this.#mustNode(nodeName);
-    const out: Route[] = [];
+    const out: FabricRoute[] = [];
     const connected = (link: Link) => {
       for (const a of link.addresses) {
         const p = parsePrefix(a, link.name);
@@ -356,7 +356,7 @@ export class Fabric {
   }
 
   /** The routing table inside the pod's netns for one family. */
-  podRoutes(containerID: string, ifname: string, family: Family): Route[] {
+  podRoutes(containerID: string, ifname: string, family: Family): FabricRoute[] {
     const a = this.attachment(containerID, ifname);
     if (a === undefined) return [];
     const dev: Link = {
@@ -365,7 +365,7 @@ export class Fabric {
       ifindex: a.ifindex,
       addresses: a.ips.map((i) => i.address),
     };
-    const out: Route[] = [];
+    const out: FabricRoute[] = [];
     const gateways = new Map<Family, string>();
     for (const ip of a.ips) {
       const p = parsePrefix(ip.address, 'ips');
@@ -393,12 +393,12 @@ export class Fabric {
   }
 
   /** The route the node would take to `ip`: the longest prefix that contains it. */
-  routeGet(nodeName: string, ip: string): Route | undefined {
+  routeGet(nodeName: string, ip: string): FabricRoute | undefined {
     const canonical = toCanonical(ip);
     if (canonical === undefined)
       throw new FabricError('NETLAB_CNI_FABRIC_BAD_ADDRESS', `invalid IP address: ${ip}`);
     const p = parsePrefix(`${canonical}/${familyOf(canonical) === 4 ? 32 : 128}`, 'ip');
-    let best: Route | undefined;
+    let best: FabricRoute | undefined;
     for (const r of this.routes(nodeName, p.family)) {
       const shift = BigInt((p.family === 4 ? 32 : 128) - r.dstLength);
       if (p.value >> shift === r.dstValue >> shift && (best === undefined || r.dstLength > best.dstLength))
@@ -494,7 +494,7 @@ export function describe(e: Endpoint): string {
     : `node ${e.node.name} (${e.interface})`;
 }
 
-function kernelRoute(p: Prefix, link: Link): Route {
+function kernelRoute(p: Prefix, link: Link): FabricRoute {
   return {
     family: p.family,
     dst: `${p.network}/${p.length}`,
@@ -507,7 +507,7 @@ function kernelRoute(p: Prefix, link: Link): Route {
   };
 }
 
-function linkLocalRoute(link: Link): Route {
+function linkLocalRoute(link: Link): FabricRoute {
   return {
     family: 6,
     dst: 'fe80::/64',
@@ -521,7 +521,7 @@ function linkLocalRoute(link: Link): Route {
 }
 
 // The kernel's FIB walk: by destination address, then the longer prefix first, then by interface.
-function sortRoutes(routes: Route[]): Route[] {
+function sortRoutes(routes: FabricRoute[]): FabricRoute[] {
   return routes.sort((a, b) =>
     a.dstValue !== b.dstValue
       ? a.dstValue < b.dstValue

@@ -1,5 +1,5 @@
 // The virtual flat network: nodes, bridges, attachments, routes.
-export { canonicalIP, type Family } from './address.js';
+export { canonicalIP, type Family, type Prefix, parsePrefix } from './address.js';
 export { FabricError, type FabricErrorCode } from './errors.js';
 export {
   type AttachmentIP,
@@ -9,13 +9,13 @@ export {
   type Endpoint,
   Fabric,
   type FabricNode,
+  type FabricRoute,
   type FabricState,
   hostVethName,
   type Link,
   macFor,
   type NodeSpec,
   type PodAttachment,
-  type Route,
 } from './fabric.js';
 export {
   renderNodeAddrBrief,
@@ -24,3 +24,4 @@ export {
   renderPodRoutes,
   renderRoutes,
 } from './render.js';
+export { type FabricStore, FileFabricStore, MemoryFabricStore } from './store.js';

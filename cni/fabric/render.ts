@@ -1,7 +1,7 @@
 // The fabric as iproute2 prints it: `ip -br addr` and `ip route` / `ip -6 route`, byte for byte
 // (padding, trailing spaces and all), so the text can be compared with a real node's.
 import { type Family, linkLocalFromMAC } from './address.js';
-import type { Fabric, Link, Route } from './fabric.js';
+import type { Fabric, FabricRoute, Link } from './fabric.js';
 
 // iproute2 prints the name with "%-16s " and the operstate with "%-14s ", then each address + " ".
 function briefLine(name: string, state: string, addresses: readonly string[]): string {
@@ -53,12 +53,12 @@ export function renderPodAddrBrief(fabric: Fabric, netns: string): string {
   return out;
 }
 
-/** Route lines as `ip route` (IPv4, each line ends in a space) or `ip -6 route` prints them. */
-export function renderRoutes(routes: readonly Route[]): string {
+/** FabricRoute lines as `ip route` (IPv4, each line ends in a space) or `ip -6 route` prints them. */
+export function renderRoutes(routes: readonly FabricRoute[]): string {
   return routes.map((r) => `${routeLine(r)}\n`).join('');
 }
 
-function routeLine(r: Route): string {
+function routeLine(r: FabricRoute): string {
   const via = r.via === undefined ? '' : ` via ${r.via}`;
   if (r.family === 4)
     return r.kernel

@@ -1,2 +1,31 @@
 // What libcni does for a conflist: ADD/DEL/CHECK/GC/STATUS, result cache, exec or in-process.
-export {};
+export {
+  cachedAttachments,
+  cacheFilePath,
+  cacheKind,
+  type NetworkAttachment,
+  type RuntimeConf,
+} from './cache.js';
+export { currentVersion, type NetworkConfig, type NetworkConfigList, parseConfList } from './conflist.js';
+export { type DelegateCommand, type DelegateOptions, delegate, delegateAdd } from './delegate.js';
+export { cniCodeOf, InvokerError, type InvokerErrorCode, PluginError } from './errors.js';
+export {
+  type Env,
+  execFile,
+  execPlugin,
+  findInPath,
+  type InProcessPlugin,
+  type InProcessResolver,
+  type ProcessOutput,
+  type Runner,
+  splitPath,
+} from './exec.js';
+export { marshalMap, unmarshal } from './gojson.js';
+export {
+  buildOneConfig,
+  type GCAttachment,
+  Invoker,
+  type InvokerOptions,
+  type VersionInfo,
+} from './invoker.js';
+export { decodeResult, type Result, resultAsVersion } from './result.js';

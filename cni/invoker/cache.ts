@@ -1,0 +1,155 @@
+// libcni's result cache: <cacheDir>/results/<network>-<containerID>-<ifname>, one JSON object per
+// attachment, written after a successful ADD and removed after DEL. GC reads it to find attachments
+// the runtime no longer knows. Same file layout, modes and key order as libcni (json.Marshal of the
+// cachedInfo struct; the result is a map, so its keys are sorted).
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvokerError } from './errors.js';
+import { marshalMap, ordered, unmarshal } from './gojson.js';
+
+export const cacheKind = 'cniCacheV1';
+
+export interface RuntimeConf {
+  containerID: string;
+  netns: string;
+  ifName: string;
+  /** CNI_ARGS pairs. */
+  args?: [string, string][];
+  /** Capability arguments; each plugin gets those its `capabilities` enable, as runtimeConfig. */
+  capabilityArgs?: Record<string, unknown>;
+}
+
+export interface NetworkAttachment {
+  containerID: string;
+  network: string;
+  ifName: string;
+  config: Buffer;
+  netns: string;
+  cniArgs?: [string, string][];
+  capabilityArgs?: Record<string, unknown>;
+}
+
+export function cacheFilePath(cacheDir: string, network: string, rt: RuntimeConf): string {
+  if (network === '' || rt.containerID === '' || rt.ifName === '')
+    throw new InvokerError(
+      'NETLAB_CNI_INVOKER_CACHE',
+      `cache file path requires network name ("${network}"), container ID ("${rt.containerID}"), and interface name ("${rt.ifName}")`,
+    );
+  return join(cacheDir, 'results', `${network}-${rt.containerID}-${rt.ifName}`);
+}
+
+export async function cacheAdd(
+  cacheDir: string,
+  result: unknown,
+  config: Buffer,
+  network: string,
+  rt: RuntimeConf,
+): Promise<void> {
+  const file = cacheFilePath(cacheDir, network, rt);
+  // Field order of libcni's cachedInfo; omitempty fields left out when empty.
+  const cached = ordered({
+    kind: cacheKind,
+    containerId: rt.containerID,
+    config: config.toString('base64'),
+    ifName: rt.ifName,
+    networkName: network,
+    netns: rt.netns === '' ? undefined : rt.netns,
+    cniArgs: rt.args !== undefined && rt.args.length > 0 ? rt.args : undefined,
+    capabilityArgs:
+      rt.capabilityArgs !== undefined && Object.keys(rt.capabilityArgs).length > 0
+        ? sortedMap(rt.capabilityArgs)
+        : undefined,
+    result: result === undefined || result === null ? undefined : sortedMap(result),
+  });
+  await mkdir(join(cacheDir, 'results'), { recursive: true, mode: 0o700 });
+  await writeFile(file, marshalMap(cached), { mode: 0o600 });
+}
+
+// A value that Go holds as map[string]interface{}: re-encoded with sorted keys inside ordered().
+function sortedMap(v: unknown): unknown {
+  return JSON.parse(marshalMap(v));
+}
+
+export async function cacheDel(cacheDir: string, network: string, rt: RuntimeConf): Promise<void> {
+  let file: string;
+  try {
+    file = cacheFilePath(cacheDir, network, rt);
+  } catch {
+    return;
+  }
+  await rm(file, { force: true });
+}
+
+interface CachedInfo {
+  kind?: unknown;
+  containerId?: unknown;
+  config?: unknown;
+  ifName?: unknown;
+  networkName?: unknown;
+  netns?: unknown;
+  cniArgs?: unknown;
+  capabilityArgs?: unknown;
+  result?: unknown;
+}
+
+/** The cached result (plain JSON data), undefined when there is no cache file. */
+export async function cachedResult(cacheDir: string, network: string, rt: RuntimeConf): Promise<unknown> {
+  const file = cacheFilePath(cacheDir, network, rt);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch {
+    return undefined; // the cached result may not exist on disk
+  }
+  let info: CachedInfo;
+  try {
+    info = unmarshal(bytes) as CachedInfo;
+  } catch (e) {
+    throw new InvokerError('NETLAB_CNI_INVOKER_CACHE', `${file}: ${(e as Error).message}`);
+  }
+  // A file that is not cniCacheV1 is a legacy cache holding the bare result.
+  if (typeof info !== 'object' || info === null || info.kind !== cacheKind) return info;
+  return info.result ?? {};
+}
+
+/** Every cached attachment (of one container when `containerID` is given), by file name. */
+export async function cachedAttachments(cacheDir: string, containerID = ''): Promise<NetworkAttachment[]> {
+  const dir = join(cacheDir, 'results');
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: NetworkAttachment[] = [];
+  for (const name of names) {
+    if (containerID !== '') {
+      const part = `-${containerID}-`;
+      const pos = name.indexOf(part);
+      if (pos <= 0 || pos + part.length >= name.length) continue;
+    }
+    let info: CachedInfo;
+    try {
+      info = unmarshal(await readFile(join(dir, name))) as CachedInfo;
+    } catch {
+      continue;
+    }
+    if (typeof info !== 'object' || info === null || info.kind !== cacheKind) continue;
+    if (containerID !== '' && info.containerId !== containerID) continue;
+    if (typeof info.ifName !== 'string' || info.ifName === '') continue;
+    if (typeof info.networkName !== 'string' || info.networkName === '') continue;
+    out.push({
+      containerID: String(info.containerId ?? ''),
+      network: info.networkName,
+      ifName: info.ifName,
+      config: Buffer.from(typeof info.config === 'string' ? info.config : '', 'base64'),
+      netns: typeof info.netns === 'string' ? info.netns : '',
+      ...(Array.isArray(info.cniArgs) ? { cniArgs: info.cniArgs as [string, string][] } : {}),
+      ...(typeof info.capabilityArgs === 'object' && info.capabilityArgs !== null
+        ? { capabilityArgs: info.capabilityArgs as Record<string, unknown> }
+        : {}),
+    });
+  }
+  return out;
+}
