@@ -11,3 +11,5 @@ export * from './rules.js';
 export * from './runner.js';
 export * from './serviceport.js';
 export * from './topology.js';
+export * from './validate.js';
+export * from './watch.js';

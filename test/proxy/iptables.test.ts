@@ -1,0 +1,1087 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import type { EndpointSlice, Node, Service } from '../../api/index.js';
+import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
+import {
+  applyRestore,
+  categorizeEndpoints,
+  computeProbability,
+  type EndpointInfo,
+  hash16,
+  Proxier,
+  type ProxierOptions,
+  RuleTable,
+  serviceToServicePortMap,
+  sortIPTablesRules,
+} from '../../proxy/index.js';
+
+// Expected texts (after kube-proxy's test sort), as kube-proxy's tests keep them: inline.
+const FIXTURE_A = `*filter
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+-A KUBE-NODEPORTS -m comment --comment "ns2/svc2:p80 health check node port" -m tcp -p tcp --dport 30000 -j ACCEPT
+-A KUBE-SERVICES -m comment --comment "ns6/svc6:p80 has no endpoints" -m tcp -p tcp -d 172.30.0.46 --dport 80 -j REJECT
+-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns2/svc2:p80 has no local endpoints" -m tcp -p tcp -d 192.168.99.22 --dport 80 -j DROP
+-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns2/svc2:p80 has no local endpoints" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j DROP
+-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns2/svc2:p80 has no local endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 3001 -j DROP
+-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KUBE-PROXY-FIREWALL -m comment --comment "ns5/svc5:p80 traffic not accepted by KUBE-FW-NUKIZ6OKUXPJNT4C" -m tcp -p tcp -d 5.6.7.8 --dport 80 -j DROP
+COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXT-4SW47YFZTEDKD3PK - [0:0]
+:KUBE-EXT-GNZBNJ2PO5MGZ6GT - [0:0]
+:KUBE-EXT-NUKIZ6OKUXPJNT4C - [0:0]
+:KUBE-EXT-X27LE4BHSL4DOUIK - [0:0]
+:KUBE-FW-NUKIZ6OKUXPJNT4C - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-C6EBXVWJJZMIWKLZ - [0:0]
+:KUBE-SEP-I77PXRDZVX7PMWMN - [0:0]
+:KUBE-SEP-OYPFS5VJICHGATKP - [0:0]
+:KUBE-SEP-RS4RBKLTHTF2IUXJ - [0:0]
+:KUBE-SEP-SXIVWICOYRO3J4NJ - [0:0]
+:KUBE-SEP-UKSFD7AGPMPPLUHC - [0:0]
+:KUBE-SVC-4SW47YFZTEDKD3PK - [0:0]
+:KUBE-SVC-GNZBNJ2PO5MGZ6GT - [0:0]
+:KUBE-SVC-NUKIZ6OKUXPJNT4C - [0:0]
+:KUBE-SVC-X27LE4BHSL4DOUIK - [0:0]
+:KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]
+-A KUBE-NODEPORTS -m comment --comment ns2/svc2:p80 -m tcp -p tcp -d 127.0.0.0/8 --dport 3001 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j KUBE-EXT-GNZBNJ2PO5MGZ6GT
+-A KUBE-NODEPORTS -m comment --comment ns2/svc2:p80 -m tcp -p tcp --dport 3001 -j KUBE-EXT-GNZBNJ2PO5MGZ6GT
+-A KUBE-NODEPORTS -m comment --comment ns3/svc3:p80 -m tcp -p tcp -d 127.0.0.0/8 --dport 3003 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j KUBE-EXT-X27LE4BHSL4DOUIK
+-A KUBE-NODEPORTS -m comment --comment ns3/svc3:p80 -m tcp -p tcp --dport 3003 -j KUBE-EXT-X27LE4BHSL4DOUIK
+-A KUBE-NODEPORTS -m comment --comment ns5/svc5:p80 -m tcp -p tcp -d 127.0.0.0/8 --dport 3002 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j KUBE-EXT-NUKIZ6OKUXPJNT4C
+-A KUBE-NODEPORTS -m comment --comment ns5/svc5:p80 -m tcp -p tcp --dport 3002 -j KUBE-EXT-NUKIZ6OKUXPJNT4C
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "ns2/svc2:p80 cluster IP" -m tcp -p tcp -d 172.30.0.42 --dport 80 -j KUBE-SVC-GNZBNJ2PO5MGZ6GT
+-A KUBE-SERVICES -m comment --comment "ns2/svc2:p80 external IP" -m tcp -p tcp -d 192.168.99.22 --dport 80 -j KUBE-EXT-GNZBNJ2PO5MGZ6GT
+-A KUBE-SERVICES -m comment --comment "ns2/svc2:p80 loadbalancer IP" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j KUBE-EXT-GNZBNJ2PO5MGZ6GT
+-A KUBE-SERVICES -m comment --comment "ns3/svc3:p80 cluster IP" -m tcp -p tcp -d 172.30.0.43 --dport 80 -j KUBE-SVC-X27LE4BHSL4DOUIK
+-A KUBE-SERVICES -m comment --comment "ns4/svc4:p80 cluster IP" -m tcp -p tcp -d 172.30.0.44 --dport 80 -j KUBE-SVC-4SW47YFZTEDKD3PK
+-A KUBE-SERVICES -m comment --comment "ns4/svc4:p80 external IP" -m tcp -p tcp -d 192.168.99.33 --dport 80 -j KUBE-EXT-4SW47YFZTEDKD3PK
+-A KUBE-SERVICES -m comment --comment "ns5/svc5:p80 cluster IP" -m tcp -p tcp -d 172.30.0.45 --dport 80 -j KUBE-SVC-NUKIZ6OKUXPJNT4C
+-A KUBE-SERVICES -m comment --comment "ns5/svc5:p80 loadbalancer IP" -m tcp -p tcp -d 5.6.7.8 --dport 80 -j KUBE-FW-NUKIZ6OKUXPJNT4C
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-EXT-4SW47YFZTEDKD3PK -m comment --comment "masquerade traffic for ns4/svc4:p80 external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-4SW47YFZTEDKD3PK -j KUBE-SVC-4SW47YFZTEDKD3PK
+-A KUBE-EXT-GNZBNJ2PO5MGZ6GT -m comment --comment "pod traffic for ns2/svc2:p80 external destinations" -s 10.0.0.0/8 -j KUBE-SVC-GNZBNJ2PO5MGZ6GT
+-A KUBE-EXT-GNZBNJ2PO5MGZ6GT -m comment --comment "masquerade LOCAL traffic for ns2/svc2:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ
+-A KUBE-EXT-GNZBNJ2PO5MGZ6GT -m comment --comment "route LOCAL traffic for ns2/svc2:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-GNZBNJ2PO5MGZ6GT
+-A KUBE-EXT-NUKIZ6OKUXPJNT4C -m comment --comment "masquerade traffic for ns5/svc5:p80 external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-NUKIZ6OKUXPJNT4C -j KUBE-SVC-NUKIZ6OKUXPJNT4C
+-A KUBE-EXT-X27LE4BHSL4DOUIK -m comment --comment "masquerade traffic for ns3/svc3:p80 external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-X27LE4BHSL4DOUIK -j KUBE-SVC-X27LE4BHSL4DOUIK
+-A KUBE-FW-NUKIZ6OKUXPJNT4C -m comment --comment "ns5/svc5:p80 loadbalancer IP" -s 203.0.113.0/25 -j KUBE-EXT-NUKIZ6OKUXPJNT4C
+-A KUBE-FW-NUKIZ6OKUXPJNT4C -m comment --comment "other traffic to ns5/svc5:p80 will be dropped by KUBE-PROXY-FIREWALL"
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-C6EBXVWJJZMIWKLZ -m comment --comment ns4/svc4:p80 -s 10.180.0.5 -j KUBE-MARK-MASQ
+-A KUBE-SEP-C6EBXVWJJZMIWKLZ -m comment --comment ns4/svc4:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.5:80
+-A KUBE-SEP-I77PXRDZVX7PMWMN -m comment --comment ns5/svc5:p80 -s 10.180.0.3 -j KUBE-MARK-MASQ
+-A KUBE-SEP-I77PXRDZVX7PMWMN -m comment --comment ns5/svc5:p80 -m recent --name KUBE-SEP-I77PXRDZVX7PMWMN --set -m tcp -p tcp -j DNAT --to-destination 10.180.0.3:80
+-A KUBE-SEP-OYPFS5VJICHGATKP -m comment --comment ns3/svc3:p80 -s 10.180.0.3 -j KUBE-MARK-MASQ
+-A KUBE-SEP-OYPFS5VJICHGATKP -m comment --comment ns3/svc3:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.3:80
+-A KUBE-SEP-RS4RBKLTHTF2IUXJ -m comment --comment ns2/svc2:p80 -s 10.180.0.2 -j KUBE-MARK-MASQ
+-A KUBE-SEP-RS4RBKLTHTF2IUXJ -m comment --comment ns2/svc2:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.2:80
+-A KUBE-SEP-SXIVWICOYRO3J4NJ -m comment --comment ns1/svc1:p80 -s 10.180.0.1 -j KUBE-MARK-MASQ
+-A KUBE-SEP-SXIVWICOYRO3J4NJ -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.1:80
+-A KUBE-SEP-UKSFD7AGPMPPLUHC -m comment --comment ns4/svc4:p80 -s 10.180.0.4 -j KUBE-MARK-MASQ
+-A KUBE-SEP-UKSFD7AGPMPPLUHC -m comment --comment ns4/svc4:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.4:80
+-A KUBE-SVC-4SW47YFZTEDKD3PK -m comment --comment "ns4/svc4:p80 cluster IP" -m tcp -p tcp -d 172.30.0.44 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-4SW47YFZTEDKD3PK -m comment --comment "ns4/svc4:p80 -> 10.180.0.4:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-UKSFD7AGPMPPLUHC
+-A KUBE-SVC-4SW47YFZTEDKD3PK -m comment --comment "ns4/svc4:p80 -> 10.180.0.5:80" -j KUBE-SEP-C6EBXVWJJZMIWKLZ
+-A KUBE-SVC-GNZBNJ2PO5MGZ6GT -m comment --comment "ns2/svc2:p80 cluster IP" -m tcp -p tcp -d 172.30.0.42 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-GNZBNJ2PO5MGZ6GT -m comment --comment "ns2/svc2:p80 -> 10.180.0.2:80" -j KUBE-SEP-RS4RBKLTHTF2IUXJ
+-A KUBE-SVC-NUKIZ6OKUXPJNT4C -m comment --comment "ns5/svc5:p80 cluster IP" -m tcp -p tcp -d 172.30.0.45 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-NUKIZ6OKUXPJNT4C -m comment --comment "ns5/svc5:p80 -> 10.180.0.3:80" -m recent --name KUBE-SEP-I77PXRDZVX7PMWMN --rcheck --seconds 10800 --reap -j KUBE-SEP-I77PXRDZVX7PMWMN
+-A KUBE-SVC-NUKIZ6OKUXPJNT4C -m comment --comment "ns5/svc5:p80 -> 10.180.0.3:80" -j KUBE-SEP-I77PXRDZVX7PMWMN
+-A KUBE-SVC-X27LE4BHSL4DOUIK -m comment --comment "ns3/svc3:p80 cluster IP" -m tcp -p tcp -d 172.30.0.43 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-X27LE4BHSL4DOUIK -m comment --comment "ns3/svc3:p80 -> 10.180.0.3:80" -j KUBE-SEP-OYPFS5VJICHGATKP
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -j KUBE-SEP-SXIVWICOYRO3J4NJ
+COMMIT
+`;
+
+const FIXTURE_C = `*filter
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KUBE-PROXY-FIREWALL -m comment --comment "ns1/svc1:p80 traffic not accepted by KUBE-FW-XPGD46QRK7WJZT7O" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j DROP
+COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXT-XPGD46QRK7WJZT7O - [0:0]
+:KUBE-FW-XPGD46QRK7WJZT7O - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-SXIVWICOYRO3J4NJ - [0:0]
+:KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]
+-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp -d 127.0.0.0/8 --dport 3001 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j KUBE-EXT-XPGD46QRK7WJZT7O
+-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp --dport 3001 -j KUBE-EXT-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 external IP" -m tcp -p tcp -d 192.168.99.22 --dport 80 -j KUBE-EXT-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 loadbalancer IP" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j KUBE-FW-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-EXT-XPGD46QRK7WJZT7O -m comment --comment "masquerade traffic for ns1/svc1:p80 external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-XPGD46QRK7WJZT7O -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-FW-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 loadbalancer IP" -s 203.0.113.0/25 -j KUBE-EXT-XPGD46QRK7WJZT7O
+-A KUBE-FW-XPGD46QRK7WJZT7O -m comment --comment "other traffic to ns1/svc1:p80 will be dropped by KUBE-PROXY-FIREWALL"
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-SXIVWICOYRO3J4NJ -m comment --comment ns1/svc1:p80 -s 10.180.0.1 -j KUBE-MARK-MASQ
+-A KUBE-SEP-SXIVWICOYRO3J4NJ -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.1:80
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -j KUBE-SEP-SXIVWICOYRO3J4NJ
+COMMIT
+`;
+
+const EXPECTED_V6 = `*filter
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXT-XPGD46QRK7WJZT7O - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-JN7HKNCH6UXE6EAD - [0:0]
+:KUBE-SEP-RT5VHSJR44ZNF7G5 - [0:0]
+:KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]
+-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp --dport 3001 -j KUBE-EXT-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d fd00:172:30::41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 external IP" -m tcp -p tcp -d 2001:db8::99 --dport 80 -j KUBE-EXT-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL ! -d ::1/128 -j KUBE-NODEPORTS
+-A KUBE-EXT-XPGD46QRK7WJZT7O -m comment --comment "masquerade traffic for ns1/svc1:p80 external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-XPGD46QRK7WJZT7O -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-JN7HKNCH6UXE6EAD -m comment --comment ns1/svc1:p80 -s fd00:10::2 -j KUBE-MARK-MASQ
+-A KUBE-SEP-JN7HKNCH6UXE6EAD -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination [fd00:10::2]:80
+-A KUBE-SEP-RT5VHSJR44ZNF7G5 -m comment --comment ns1/svc1:p80 -s fd00:10::1 -j KUBE-MARK-MASQ
+-A KUBE-SEP-RT5VHSJR44ZNF7G5 -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination [fd00:10::1]:80
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d fd00:172:30::41 --dport 80 ! -s fd00:10::/64 -j KUBE-MARK-MASQ
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> [fd00:10::1]:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-RT5VHSJR44ZNF7G5
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> [fd00:10::2]:80" -j KUBE-SEP-JN7HKNCH6UXE6EAD
+COMMIT
+`;
+
+const EXPECTED_ITP_NO_LOCAL = `*filter
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 has no local endpoints" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j DROP
+-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+COMMIT
+`;
+
+const EXPECTED_ETP_LOCAL = `*filter
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXT-XPGD46QRK7WJZT7O - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-LXVODXWDISEETFEF - [0:0]
+:KUBE-SEP-SXIVWICOYRO3J4NJ - [0:0]
+:KUBE-SVC-XPGD46QRK7WJZT7O - [0:0]
+:KUBE-SVL-XPGD46QRK7WJZT7O - [0:0]
+-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp -d 127.0.0.0/8 --dport 3001 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j KUBE-EXT-XPGD46QRK7WJZT7O
+-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp --dport 3001 -j KUBE-EXT-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-EXT-XPGD46QRK7WJZT7O -m comment --comment "pod traffic for ns1/svc1:p80 external destinations" -s 10.0.0.0/8 -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-EXT-XPGD46QRK7WJZT7O -m comment --comment "masquerade LOCAL traffic for ns1/svc1:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ
+-A KUBE-EXT-XPGD46QRK7WJZT7O -m comment --comment "route LOCAL traffic for ns1/svc1:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-XPGD46QRK7WJZT7O
+-A KUBE-EXT-XPGD46QRK7WJZT7O -j KUBE-SVL-XPGD46QRK7WJZT7O
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-LXVODXWDISEETFEF -m comment --comment ns1/svc1:p80 -s 10.180.0.2 -j KUBE-MARK-MASQ
+-A KUBE-SEP-LXVODXWDISEETFEF -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.2:80
+-A KUBE-SEP-SXIVWICOYRO3J4NJ -m comment --comment ns1/svc1:p80 -s 10.180.0.1 -j KUBE-MARK-MASQ
+-A KUBE-SEP-SXIVWICOYRO3J4NJ -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.1:80
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-SXIVWICOYRO3J4NJ
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.2:80" -j KUBE-SEP-LXVODXWDISEETFEF
+-A KUBE-SVL-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -j KUBE-SEP-SXIVWICOYRO3J4NJ
+COMMIT
+`;
+
+const EXPECTED_TERMINATING_AFFINITY = `*filter
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-WLNAITERLATZ7KHJ - [0:0]
+:KUBE-SVC-AYLPSI7UY3HP5RJD - [0:0]
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:dns cluster IP" -m udp -p udp -d 172.30.0.41 --dport 53 -j KUBE-SVC-AYLPSI7UY3HP5RJD
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-WLNAITERLATZ7KHJ -m comment --comment ns1/svc1:dns -s 10.180.0.1 -j KUBE-MARK-MASQ
+-A KUBE-SEP-WLNAITERLATZ7KHJ -m comment --comment ns1/svc1:dns -m recent --name KUBE-SEP-WLNAITERLATZ7KHJ --set -m udp -p udp -j DNAT --to-destination 10.180.0.1:5353
+-A KUBE-SVC-AYLPSI7UY3HP5RJD -m comment --comment "ns1/svc1:dns cluster IP" -m udp -p udp -d 172.30.0.41 --dport 53 -j KUBE-MARK-MASQ
+-A KUBE-SVC-AYLPSI7UY3HP5RJD -m comment --comment "ns1/svc1:dns -> 10.180.0.1:5353" -m recent --name KUBE-SEP-WLNAITERLATZ7KHJ --rcheck --seconds 300 --reap -j KUBE-SEP-WLNAITERLATZ7KHJ
+-A KUBE-SVC-AYLPSI7UY3HP5RJD -m comment --comment "ns1/svc1:dns -> 10.180.0.1:5353" -j KUBE-SEP-WLNAITERLATZ7KHJ
+COMMIT
+`;
+
+const EXPECTED_LB_FROM_NODE = `*filter
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KUBE-PROXY-FIREWALL -m comment --comment "ns1/svc1:p80 traffic not accepted by KUBE-FW-GFCIFIA5VTFSTMSM" -m sctp -p sctp -d 5.6.7.8 --dport 80 -j DROP
+COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXT-GFCIFIA5VTFSTMSM - [0:0]
+:KUBE-FW-GFCIFIA5VTFSTMSM - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-RFW33Y6OHVBQ4W3M - [0:0]
+:KUBE-SVC-GFCIFIA5VTFSTMSM - [0:0]
+-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m sctp -p sctp -d 127.0.0.0/8 --dport 3001 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j KUBE-EXT-GFCIFIA5VTFSTMSM
+-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m sctp -p sctp --dport 3001 -j KUBE-EXT-GFCIFIA5VTFSTMSM
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m sctp -p sctp -d 172.30.0.41 --dport 80 -j KUBE-SVC-GFCIFIA5VTFSTMSM
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 loadbalancer IP" -m sctp -p sctp -d 5.6.7.8 --dport 80 -j KUBE-FW-GFCIFIA5VTFSTMSM
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-EXT-GFCIFIA5VTFSTMSM -m comment --comment "masquerade traffic for ns1/svc1:p80 external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-GFCIFIA5VTFSTMSM -j KUBE-SVC-GFCIFIA5VTFSTMSM
+-A KUBE-FW-GFCIFIA5VTFSTMSM -m comment --comment "ns1/svc1:p80 loadbalancer IP" -s 192.168.0.0/16 -j KUBE-EXT-GFCIFIA5VTFSTMSM
+-A KUBE-FW-GFCIFIA5VTFSTMSM -m comment --comment "ns1/svc1:p80 loadbalancer IP" -s 5.6.7.8 -j KUBE-EXT-GFCIFIA5VTFSTMSM
+-A KUBE-FW-GFCIFIA5VTFSTMSM -m comment --comment "other traffic to ns1/svc1:p80 will be dropped by KUBE-PROXY-FIREWALL"
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+-A KUBE-SEP-RFW33Y6OHVBQ4W3M -m comment --comment ns1/svc1:p80 -s 10.180.0.1 -j KUBE-MARK-MASQ
+-A KUBE-SEP-RFW33Y6OHVBQ4W3M -m comment --comment ns1/svc1:p80 -m sctp -p sctp -j DNAT --to-destination 10.180.0.1:80
+-A KUBE-SVC-GFCIFIA5VTFSTMSM -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -j KUBE-SEP-RFW33Y6OHVBQ4W3M
+COMMIT
+`;
+
+const EXPECTED_NOTHING_BUT_REJECT = `*filter
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 has no endpoints" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j REJECT
+-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE
+COMMIT
+`;
+
+const fixtureDir = new URL('../../../shared/acceptance/kube-proxy/', import.meta.url).pathname;
+
+// Builders for the objects of kube-proxy's own tests (makeTestService / makeTestEndpointSlice).
+function svc(ns: string, name: string, spec: Partial<Service['spec']>, status?: Service['status']): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace: ns, name },
+    spec: { type: 'ClusterIP', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }], ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+function slice(
+  ns: string,
+  svcName: string,
+  endpoints: EndpointSlice['endpoints'],
+  ports: EndpointSlice['ports'] = [{ name: 'p80', port: 80, protocol: 'TCP' }],
+  opts: { name?: string; addressType?: 'IPv4' | 'IPv6' } = {},
+): EndpointSlice {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      namespace: ns,
+      name: opts.name ?? `${svcName}-abcde`,
+      labels: { 'kubernetes.io/service-name': svcName },
+    },
+    addressType: opts.addressType ?? 'IPv4',
+    endpoints,
+    ports,
+  };
+}
+
+const testOptions: ProxierOptions = {
+  nodeName: 'test-node',
+  nodeIPs: ['192.168.0.2'],
+  clusterCIDRs: ['10.0.0.0/8'],
+  minSyncPeriod: 0,
+};
+
+function sync(objs: (Service | EndpointSlice | Node)[], opts: Partial<ProxierOptions> = {}): string {
+  const p = new Proxier({ ...testOptions, ...opts });
+  for (const o of objs) {
+    if (o.kind === 'Service') p.onServiceAdd(o);
+    else if (o.kind === 'EndpointSlice') p.onEndpointSliceAdd(o);
+    else p.onNodeAdd(o);
+  }
+  p.markSynced();
+  return p.syncProxyRules().payload;
+}
+
+/** kube-proxy's assertIPTablesRulesEqual with checkConsistency: sorted text, no dangling jumps. */
+function assertRules(t: Test, payload: string, expected: string, msg: string): void {
+  t.equal(sortIPTablesRules(payload), expected, msg);
+  t.doesNotThrow(
+    () => applyRestore(new RuleTable(), RuleTable.parse(payload)),
+    `${msg}: every jump has a chain`,
+  );
+}
+
+function chainOf(payload: string, table: string, chain: string): string[] {
+  const sorted = sortIPTablesRules(payload);
+  const body = sorted.split(`*${table}\n`)[1]!.split('COMMIT')[0]!;
+  return body.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
+}
+
+t.test('fixture A (TestOverallIPTablesRules) through the manifest loader and node flags', async (t) => {
+  const input = loadProxyInput({
+    filename: [join(fixtureDir, 'fixture-a.yaml')],
+    hostnameOverride: 'test-node',
+    clusterCidr: '10.0.0.0/8',
+  });
+  const result = proxierFor(input).syncProxyRules();
+  t.equal(result.full, true, 'the first sync is full');
+  assertRules(t, result.payload, FIXTURE_A, 'fixture-a.iptables');
+  t.equal(result.natRulesTotal, 55, 'IPTablesRulesTotal{table="nat"} as the upstream test asserts');
+});
+
+t.test('chain names: sha256, base32, 16 characters (reference §1)', async (t) => {
+  const cases: [string, string][] = [
+    ['ns1/svc1:p80tcp', 'XPGD46QRK7WJZT7O'],
+    ['ns2/svc2:p80tcp', 'GNZBNJ2PO5MGZ6GT'],
+    ['ns2/svc2:p8080tcp', '2VJB64SDSIJUP5T6'],
+    ['ns4/svc4:p8082tcp', 'EBDQOQU5SJFXRIL3'],
+    ['ns1/svc1:p80tcp10.180.0.1:80', 'SXIVWICOYRO3J4NJ'],
+    ['ns5/svc5:p80tcp10.180.0.3:80', 'I77PXRDZVX7PMWMN'],
+    ['ns3/svc3:p8081tcp203.0.113.4:8081', 'RUVVH7YV3PHQBDOS'],
+    ['ns1/svc1tcp', 'AQI2S6QIMU7PVVRP'],
+    ['ns1/svc1tcp10.0.1.1:80', '3JOIVZTXZZRGORX4'],
+    ['default/kubernetes:httpstcp', 'NPX46M4PTMTKRN6Y'],
+    ['kube-system/kube-dns:dnsudp', 'TCOU7JCQXEZGVUNU'],
+    ['kube-system/kube-dns:dns-tcptcp', 'ERIFXISQEP7F7OF4'],
+    ['kube-system/kube-dns:metricstcp', 'JD5MR3NA4I4DYORP'],
+  ];
+  for (const [input, want] of cases) t.equal(hash16(input), want, input);
+  const m = serviceToServicePortMap(
+    svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [{ port: 80 }] }),
+    'IPv4',
+  );
+  t.equal([...m.values()][0]!.clusterPolicyChainName, 'KUBE-SVC-AQI2S6QIMU7PVVRP', 'unnamed port: no colon');
+});
+
+t.test('probabilities: %0.10f of 1/n (TestComputeProbability)', async (t) => {
+  const cases: [number, string][] = [
+    [1, '1.0000000000'],
+    [2, '0.5000000000'],
+    [3, '0.3333333333'],
+    [6, '0.1666666667'],
+    [10, '0.1000000000'],
+    [100, '0.0100000000'],
+    [1000, '0.0010000000'],
+    [2048, '0.0004882812'],
+    [10000, '0.0001000000'],
+    [100000, '0.0000100000'],
+    [100001, '0.0000099999'],
+  ];
+  for (const [n, want] of cases) t.equal(computeProbability(n), want, `n=${n}`);
+  let prev = computeProbability(100000);
+  let increasing = true;
+  for (let n = 99999; n >= 2; n -= 7) {
+    const p = computeProbability(n);
+    if (!(Number(p) >= Number(prev))) increasing = false;
+    prev = p;
+  }
+  t.ok(increasing, 'never decreases as n decreases');
+});
+
+t.test('fixture C (TestBadIPs): sloppy IPs and CIDRs are normalised', async (t) => {
+  const payload = sync([
+    svc(
+      'ns1',
+      'svc1',
+      {
+        type: 'LoadBalancer',
+        clusterIP: '172.30.0.41',
+        externalIPs: ['192.168.099.022', 'fd00::1'],
+        loadBalancerSourceRanges: [' 203.0.113.000/025 ', '2001:db8::/48'],
+        ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }],
+      },
+      { loadBalancer: { ingress: [{ ip: '1.2.3.4' }, { ip: 'fd00::2' }] } },
+    ),
+    slice('ns1', 'svc1', [{ addresses: ['10.180.00.001'] }]),
+  ]);
+  assertRules(t, payload, FIXTURE_C, 'TestBadIPs expected text');
+});
+
+const base = [
+  svc('ns1', 'svc1', { clusterIP: '172.30.0.41' }),
+  slice('ns1', 'svc1', [{ addresses: ['10.180.0.1'] }]),
+];
+
+t.test('single-chain expectations (TestMasqueradeRule, TestDropInvalidRule, TestNodePorts)', async (t) => {
+  const cases: {
+    name: string;
+    opts: Partial<ProxierOptions>;
+    table: string;
+    chain: string;
+    want: string[];
+  }[] = [
+    {
+      name: 'masquerade rule',
+      opts: {},
+      table: 'nat',
+      chain: 'KUBE-POSTROUTING',
+      want: [
+        '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
+        '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000',
+        '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE',
+      ],
+    },
+    {
+      name: 'masquerade rule with --random-fully',
+      opts: { randomFully: true },
+      table: 'nat',
+      chain: 'KUBE-POSTROUTING',
+      want: [
+        '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
+        '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000',
+        '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
+      ],
+    },
+    {
+      name: 'drop INVALID without nfacct',
+      opts: { nfacct: false },
+      table: 'filter',
+      chain: 'KUBE-FORWARD',
+      want: [
+        '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',
+        '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT',
+        '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      ],
+    },
+    {
+      name: 'no INVALID rule when nf_conntrack_tcp_be_liberal is set',
+      opts: { conntrackTCPLiberal: true },
+      table: 'filter',
+      chain: 'KUBE-FORWARD',
+      want: [
+        '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT',
+        '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      ],
+    },
+    {
+      name: 'masquerade bit 0',
+      opts: { masqueradeBit: 0 },
+      table: 'nat',
+      chain: 'KUBE-MARK-MASQ',
+      want: ['-A KUBE-MARK-MASQ -j MARK --or-mark 0x1'],
+    },
+    {
+      name: 'KUBE-FIREWALL with localhost NodePorts',
+      opts: {},
+      table: 'filter',
+      chain: 'KUBE-FIREWALL',
+      want: [
+        '-A KUBE-FIREWALL -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+      ],
+    },
+    {
+      name: 'no KUBE-FIREWALL when NodePort addresses leave out loopback',
+      opts: { nodePortAddresses: ['192.168.0.0/24'] },
+      table: 'filter',
+      chain: 'KUBE-FIREWALL',
+      want: [],
+    },
+    {
+      name: 'no KUBE-FIREWALL with --iptables-localhost-nodeports=false',
+      opts: { localhostNodePorts: false },
+      table: 'filter',
+      chain: 'KUBE-FIREWALL',
+      want: [],
+    },
+  ];
+  for (const c of cases) t.same(chainOf(sync(base, c.opts), c.table, c.chain), c.want, c.name);
+});
+
+t.test('NodePort addresses: the KUBE-SERVICES tail rule', async (t) => {
+  const tail =
+    '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
+  const cases: { name: string; opts: Partial<ProxierOptions>; want: string[] }[] = [
+    { name: 'all addresses', opts: {}, want: [`${tail} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`] },
+    {
+      name: 'localhost NodePorts off',
+      opts: { localhostNodePorts: false },
+      want: [`${tail} -m addrtype --dst-type LOCAL ! -d 127.0.0.0/8 -j KUBE-NODEPORTS`],
+    },
+    {
+      name: 'one CIDR',
+      opts: { nodeIPs: ['192.168.0.2', '10.1.2.3'], nodePortAddresses: ['192.168.0.0/24'] },
+      want: [`${tail} -d 192.168.0.2 -j KUBE-NODEPORTS`],
+    },
+    {
+      name: 'CIDRs with loopback',
+      opts: { nodeIPs: ['192.168.0.2'], nodePortAddresses: ['192.168.0.0/24', '127.0.0.0/8'] },
+      want: [`${tail} -d 127.0.0.1 -j KUBE-NODEPORTS`, `${tail} -d 192.168.0.2 -j KUBE-NODEPORTS`],
+    },
+    {
+      name: 'primary',
+      opts: { nodeIPs: ['192.168.0.2', '10.1.2.3'], nodePortAddresses: ['primary'] },
+      want: [`${tail} -d 192.168.0.2 -j KUBE-NODEPORTS`],
+    },
+  ];
+  for (const c of cases) {
+    const rules = chainOf(sync(base, c.opts), 'nat', 'KUBE-SERVICES').filter((l) => l.includes('NOTE'));
+    t.same(rules, c.want, c.name);
+  }
+});
+
+t.test('IPv6: one table set per family', async (t) => {
+  const objs = [
+    svc('ns1', 'svc1', {
+      type: 'NodePort',
+      clusterIP: 'fd00:172:30::41',
+      clusterIPs: ['172.30.0.41', 'fd00:172:30::41'],
+      externalIPs: ['192.168.99.11', '2001:db8::99'],
+      ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }],
+    }),
+    slice(
+      'ns1',
+      'svc1',
+      [{ addresses: ['fd00:10::1'], nodeName: 'test-node' }, { addresses: ['FD00:10:0::2'] }],
+      undefined,
+      {
+        name: 'svc1-v6',
+        addressType: 'IPv6',
+      },
+    ),
+    slice('ns1', 'svc1', [{ addresses: ['10.180.0.1'] }], undefined, { name: 'svc1-v4' }),
+  ];
+  const v6 = sync(objs, {
+    ipFamily: 'IPv6',
+    nodeIPs: ['192.168.0.2', '2001:db8::1'],
+    clusterCIDRs: ['10.0.0.0/8,fd00:10::/64'],
+  });
+  assertRules(t, v6, EXPECTED_V6, 'IPv6 payload');
+  const v4 = sync(objs);
+  t.match(
+    v4,
+    /-d 172\.30\.0\.41 --dport 80 -j KUBE-SVC-XPGD46QRK7WJZT7O/,
+    'the IPv4 proxier uses the IPv4 cluster IP',
+  );
+  t.notMatch(v4, /fd00/, 'and nothing of the other family');
+});
+
+t.test('policies and features, one service at a time', async (t) => {
+  const cases: {
+    name: string;
+    objs: (Service | EndpointSlice)[];
+    opts?: Partial<ProxierOptions>;
+    want: string;
+  }[] = [
+    {
+      name: 'internalTrafficPolicy Local with no local endpoint: DROP, no nat rules',
+      objs: [
+        svc('ns1', 'svc1', { clusterIP: '172.30.0.41', internalTrafficPolicy: 'Local' }),
+        slice('ns1', 'svc1', [{ addresses: ['10.180.0.1'], nodeName: 'other-node' }]),
+      ],
+      want: EXPECTED_ITP_NO_LOCAL,
+    },
+    {
+      name: 'externalTrafficPolicy Local with a local endpoint, a remote one and a terminating one',
+      objs: [
+        svc('ns1', 'svc1', {
+          type: 'NodePort',
+          clusterIP: '172.30.0.41',
+          externalTrafficPolicy: 'Local',
+          ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }],
+        }),
+        slice('ns1', 'svc1', [
+          { addresses: ['10.180.0.1'], nodeName: 'test-node' },
+          { addresses: ['10.180.0.2'], nodeName: 'other-node' },
+          {
+            addresses: ['10.180.0.3'],
+            nodeName: 'test-node',
+            conditions: { ready: false, serving: true, terminating: true },
+          },
+        ]),
+      ],
+      want: EXPECTED_ETP_LOCAL,
+    },
+    {
+      name: 'only serving+terminating endpoints: used as fallback; --masquerade-all; UDP; affinity',
+      objs: [
+        svc('ns1', 'svc1', {
+          clusterIP: '172.30.0.41',
+          sessionAffinity: 'ClientIP',
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: 300 } },
+          ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+        }),
+        slice(
+          'ns1',
+          'svc1',
+          [
+            { addresses: ['10.180.0.1'], conditions: { ready: false, serving: true, terminating: true } },
+            { addresses: ['10.180.0.2'], conditions: { ready: false, serving: false, terminating: true } },
+          ],
+          [{ name: 'dns', port: 5353, protocol: 'UDP' }],
+        ),
+      ],
+      opts: { masqueradeAll: true },
+      want: EXPECTED_TERMINATING_AFFINITY,
+    },
+    {
+      name: 'LoadBalancer with source ranges that include the node: LB IP as source allowed; SCTP; no cluster CIDR',
+      objs: [
+        svc(
+          'ns1',
+          'svc1',
+          {
+            type: 'LoadBalancer',
+            clusterIP: '172.30.0.41',
+            loadBalancerSourceRanges: ['192.168.0.0/16'],
+            ports: [{ name: 'p80', port: 80, protocol: 'SCTP', nodePort: 3001 }],
+          },
+          { loadBalancer: { ingress: [{ ip: '5.6.7.8' }, { ip: '9.9.9.9', ipMode: 'Proxy' }] } },
+        ),
+        slice('ns1', 'svc1', [{ addresses: ['10.180.0.1'] }], [{ name: 'p80', port: 80, protocol: 'SCTP' }]),
+      ],
+      opts: { clusterCIDRs: [] },
+      want: EXPECTED_LB_FROM_NODE,
+    },
+    {
+      name: 'headless and ExternalName Services and a slice without a matching port get nothing',
+      objs: [
+        svc('ns1', 'headless', { clusterIP: 'None' }),
+        svc('ns1', 'ext', { type: 'ExternalName', externalName: 'example.com' }),
+        svc('ns1', 'svc1', { clusterIP: '172.30.0.41' }),
+        slice('ns1', 'svc1', [{ addresses: ['10.180.0.1'] }], [{ name: 'other', port: 80, protocol: 'TCP' }]),
+        slice('ns1', 'headless', [{ addresses: ['10.180.0.9'] }]),
+      ],
+      want: EXPECTED_NOTHING_BUT_REJECT,
+    },
+  ];
+  for (const c of cases) assertRules(t, sync(c.objs, c.opts), c.want, c.name);
+});
+
+t.test('large-cluster mode: more than 1000 endpoints drops per-endpoint comments', async (t) => {
+  const eps = (n: number, off = 0) =>
+    Array.from({ length: n }, (_, i) => ({
+      addresses: [`10.0.${(i + off) % 256}.${Math.floor((i + off) / 256)}`],
+    }));
+  const p = new Proxier({ ...testOptions });
+  p.onServiceAdd(svc('ns1', 'svc1', { clusterIP: '172.30.0.41' }));
+  p.onServiceAdd(
+    svc('ns2', 'svc2', { clusterIP: '172.30.0.42', ports: [{ name: 'p8080', port: 8080, protocol: 'TCP' }] }),
+  );
+  p.onEndpointSliceAdd(slice('ns1', 'svc1', eps(499)));
+  p.onEndpointSliceAdd(
+    slice('ns2', 'svc2', eps(499, 1000), [{ name: 'p8080', port: 8080, protocol: 'TCP' }]),
+  );
+  p.markSynced();
+  let r = p.syncProxyRules();
+  t.equal(r.largeClusterMode, false, '998 endpoints');
+  t.match(
+    r.payload,
+    '-A KUBE-SEP-DKGQUZGBKLTPAR56 -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.0.0.0:80',
+  );
+  p.onServiceAdd(
+    svc('ns3', 'svc3', { clusterIP: '172.30.0.43', ports: [{ name: 'p8081', port: 8081, protocol: 'TCP' }] }),
+  );
+  p.onEndpointSliceAdd(
+    slice(
+      'ns3',
+      'svc3',
+      [{ addresses: ['203.0.113.4'] }, { addresses: ['203.0.113.5'] }, { addresses: ['203.0.113.6'] }],
+      [{ name: 'p8081', port: 8081, protocol: 'TCP' }],
+    ),
+  );
+  // With minSyncPeriod 0 each change synced at once: the last sync is the one with svc3's endpoints.
+  r = p.lastSync!;
+  t.equal(r.largeClusterMode, true, '1001 endpoints');
+  t.equal(r.full, false, 'a partial sync');
+  t.same(r.updatedServices, ['ns3/svc3']);
+  t.match(
+    r.payload,
+    /\n-A KUBE-SEP-RUVVH7YV3PHQBDOS -m tcp -p tcp -j DNAT --to-destination 203\.0\.113\.4:8081\n/,
+  );
+  t.notMatch(r.payload, 'KUBE-SEP-DKGQUZGBKLTPAR56', 'svc1 is unchanged, its chains are not rewritten');
+  t.match(
+    r.payload,
+    '-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP"',
+    'KUBE-SERVICES keeps comments',
+  );
+  p.forceFullSync();
+  r = p.syncProxyRules();
+  t.match(
+    r.payload,
+    /\n-A KUBE-SEP-DKGQUZGBKLTPAR56 -m tcp -p tcp -j DNAT --to-destination 10\.0\.0\.0:80\n/,
+    'full resync',
+  );
+});
+
+t.test('topology: CategorizeEndpoints', async (t) => {
+  const ep = (ip: string, o: Partial<EndpointInfo> = {}): EndpointInfo => ({
+    ip,
+    port: 80,
+    endpoint: `${ip}:80`,
+    isLocal: false,
+    ready: true,
+    serving: true,
+    terminating: false,
+    zoneHints: null,
+    nodeHints: null,
+    chainName: `SEP-${ip}`,
+    signature: ip,
+    ...o,
+  });
+  const svcInfo = (spec: Partial<Service['spec']>) =>
+    [...serviceToServicePortMap(svc('ns', 's', { clusterIP: '10.96.0.1', ...spec }), 'IPv4').values()][0]!;
+  const names = (l: EndpointInfo[] | null) => (l === null ? null : l.map((e) => e.ip).join(','));
+  const zoneA = { 'topology.kubernetes.io/zone': 'zone-a' };
+  const cases: {
+    name: string;
+    spec: Partial<Service['spec']>;
+    eps: EndpointInfo[];
+    labels?: Record<string, string>;
+    cluster: string | null;
+    local: string | null;
+    all: string;
+    any: boolean;
+  }[] = [
+    {
+      name: 'ready endpoints, no hints',
+      spec: {},
+      eps: [ep('10.0.0.1'), ep('10.0.0.2', { ready: false, serving: false })],
+      cluster: '10.0.0.1',
+      local: null,
+      all: '10.0.0.1',
+      any: true,
+    },
+    {
+      name: 'PreferSameZone hints for the node zone',
+      spec: {},
+      eps: [
+        ep('10.0.0.1', { zoneHints: new Set(['zone-a']) }),
+        ep('10.0.0.2', { zoneHints: new Set(['zone-b']) }),
+      ],
+      labels: zoneA,
+      cluster: '10.0.0.1',
+      local: null,
+      all: '10.0.0.1',
+      any: true,
+    },
+    {
+      name: 'zone hints but one endpoint lacks them: ignored',
+      spec: {},
+      eps: [ep('10.0.0.1', { zoneHints: new Set(['zone-a']) }), ep('10.0.0.2')],
+      labels: zoneA,
+      cluster: '10.0.0.1,10.0.0.2',
+      local: null,
+      all: '10.0.0.1,10.0.0.2',
+      any: true,
+    },
+    {
+      name: 'zone hints but none for this zone (or no zone label): ignored',
+      spec: {},
+      eps: [
+        ep('10.0.0.1', { zoneHints: new Set(['zone-b']) }),
+        ep('10.0.0.2', { zoneHints: new Set(['zone-c']) }),
+      ],
+      cluster: '10.0.0.1,10.0.0.2',
+      local: null,
+      all: '10.0.0.1,10.0.0.2',
+      any: true,
+    },
+    {
+      name: 'PreferSameNode hints win over zone hints',
+      spec: {},
+      eps: [
+        ep('10.0.0.1', { nodeHints: new Set(['test-node']), zoneHints: new Set(['zone-a']) }),
+        ep('10.0.0.2', { nodeHints: new Set(['node-2']), zoneHints: new Set(['zone-a']) }),
+      ],
+      labels: zoneA,
+      cluster: '10.0.0.1',
+      local: null,
+      all: '10.0.0.1',
+      any: true,
+    },
+    {
+      name: 'no ready endpoint: serving+terminating fallback ignores topology',
+      spec: {},
+      eps: [
+        ep('10.0.0.1', { ready: false, terminating: true, zoneHints: new Set(['zone-b']) }),
+        ep('10.0.0.2', { ready: false, serving: false, terminating: true }),
+      ],
+      labels: zoneA,
+      cluster: '10.0.0.1',
+      local: null,
+      all: '10.0.0.1',
+      any: true,
+    },
+    {
+      name: 'internalTrafficPolicy Local: local ready only, no cluster endpoints',
+      spec: { internalTrafficPolicy: 'Local' },
+      eps: [ep('10.0.0.1', { isLocal: true }), ep('10.0.0.2')],
+      cluster: null,
+      local: '10.0.0.1',
+      all: '10.0.0.1',
+      any: true,
+    },
+    {
+      name: 'internalTrafficPolicy Local without local endpoints: nothing here, but endpoints exist',
+      spec: { internalTrafficPolicy: 'Local' },
+      eps: [ep('10.0.0.2')],
+      cluster: null,
+      local: null,
+      all: '',
+      any: true,
+    },
+    {
+      name: 'externalTrafficPolicy Local: local terminating fallback merged with remote ready',
+      spec: {
+        type: 'NodePort',
+        externalTrafficPolicy: 'Local',
+        ports: [{ name: 'p80', port: 80, nodePort: 30080 }],
+      },
+      eps: [ep('10.0.0.3', { isLocal: true, ready: false, terminating: true }), ep('10.0.0.2')],
+      cluster: '10.0.0.2',
+      local: '10.0.0.3',
+      all: '10.0.0.2,10.0.0.3',
+      any: true,
+    },
+    {
+      name: 'nothing usable anywhere',
+      spec: {
+        type: 'NodePort',
+        externalTrafficPolicy: 'Local',
+        ports: [{ name: 'p80', port: 80, nodePort: 30080 }],
+      },
+      eps: [ep('10.0.0.3', { isLocal: true, ready: false, serving: false })],
+      cluster: '',
+      local: null,
+      all: '',
+      any: false,
+    },
+  ];
+  for (const c of cases) {
+    const r = categorizeEndpoints(c.eps, svcInfo(c.spec), 'test-node', c.labels ?? {});
+    t.same(
+      {
+        cluster: names(r.clusterEndpoints),
+        local: names(r.localEndpoints),
+        all: names(r.allReachableEndpoints),
+        any: r.hasAnyEndpoints,
+      },
+      { cluster: c.cluster, local: c.local, all: c.all, any: c.any },
+      c.name,
+    );
+  }
+});
+
+t.test(
+  'EndpointSlices merged per service port; an address in two slices once, non-terminating preferred',
+  async (t) => {
+    const payload = sync([
+      svc('ns1', 'svc1', {
+        clusterIP: '172.30.0.41',
+        ports: [
+          { name: 'p80', port: 80, protocol: 'TCP' },
+          { name: 'p443', port: 443, protocol: 'TCP' },
+        ],
+      }),
+      slice(
+        'ns1',
+        'svc1',
+        [
+          { addresses: ['10.180.0.1'], conditions: { ready: false, serving: true, terminating: true } },
+          { addresses: ['10.180.0.10'] },
+        ],
+        undefined,
+        {
+          name: 'a',
+        },
+      ),
+      slice('ns1', 'svc1', [{ addresses: ['10.180.0.1'] }, { addresses: ['10.180.0.2'] }], undefined, {
+        name: 'b',
+      }),
+      slice('ns1', 'svc1', [{ addresses: ['10.180.0.3'] }], [{ name: 'p443', port: 8443, protocol: 'TCP' }], {
+        name: 'c',
+      }),
+    ]);
+    t.same(
+      chainOf(payload, 'nat', 'KUBE-SVC-XPGD46QRK7WJZT7O').filter((l) => l.includes('->')),
+      [
+        '-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.10:80" -m statistic --mode random --probability 0.3333333333 -j KUBE-SEP-A6IB6ZRNSXM7OKSA',
+        '-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-SXIVWICOYRO3J4NJ',
+        '-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.2:80" -j KUBE-SEP-LXVODXWDISEETFEF',
+      ],
+      'string order of ip:port; 10.180.0.1 kept once, as ready',
+    );
+    t.match(payload, '--comment "ns1/svc1:p443 -> 10.180.0.3:8443"', 'the other port has its own endpoints');
+  },
+);
+
+t.test('malformed input: a clear error naming file, line, object and field', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-iptables-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cases: { name: string; yaml: string; flags?: Record<string, string>; want: string }[] = [
+    {
+      name: 'bad clusterIP',
+      yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: ns1}\nspec:\n  clusterIP: 172.30.0.300\n  ports: [{port: 80}]\n',
+      want: 'bad.yaml:5: Service ns1/web spec.clusterIP: Invalid value: "172.30.0.300": must be a valid IP address',
+    },
+    {
+      name: 'bad port and protocol',
+      yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  clusterIP: 10.96.0.5\n  ports:\n  - port: 70000\n    protocol: ICMP\n',
+      want: 'bad.yaml:7: Service default/web spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive\nbad.yaml:8: Service default/web spec.ports[0].protocol: Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"',
+    },
+    {
+      name: 'slice without the service-name label, address of the wrong family',
+      yaml: 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, namespace: ns1}\naddressType: IPv4\nendpoints:\n- addresses: [fd00::1]\n',
+      want: 'bad.yaml:3: EndpointSlice ns1/web-1 metadata.labels[kubernetes.io/service-name]: Required value: kube-proxy uses it to find the Service this slice belongs to\nbad.yaml:6: EndpointSlice ns1/web-1 endpoints[0].addresses[0]: Invalid value: "fd00::1": must be an IPv4 address',
+    },
+    {
+      name: 'bad --ip-family',
+      yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.5, ports: [{port: 80}]}\n',
+      flags: { ipFamily: 'ipv5' },
+      want: '--ip-family: Unsupported value: "ipv5": supported values: "ipv4", "ipv6"',
+    },
+    {
+      name: 'bad --cluster-cidr',
+      yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.5, ports: [{port: 80}]}\n',
+      flags: { clusterCidr: '10.0.0.0/33' },
+      want: '--cluster-cidr: invalid CIDR "10.0.0.0/33"',
+    },
+  ];
+  for (const c of cases) {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, c.yaml);
+    const err = t.throws(() => proxierFor(loadProxyInput({ filename: [file], ...c.flags })), c.name) as Error;
+    t.equal(err.message.replaceAll(`${dir}/`, ''), c.want, `${c.name}: message`);
+    t.match((err as { code?: string }).code, /^NETLAB_/, `${c.name}: stable code`);
+  }
+});
+
+t.test('objects are read as kube-proxy sees them: no service-CIDR or NodePort-range checks', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-iptables-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'ok.yaml');
+  writeFileSync(
+    file,
+    'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {type: NodePort, clusterIP: 1.2.3.4, ports: [{name: http, port: 80, nodePort: 3}]}\n',
+  );
+  const payload = proxierFor(
+    loadProxyInput({ filename: [file], hostnameOverride: 'n1', nodeIp: '192.168.0.9' }),
+  ).syncProxyRules().payload;
+  t.match(
+    payload,
+    '-A KUBE-SERVICES -m comment --comment "default/web:http has no endpoints" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j REJECT',
+  );
+  t.match(
+    payload,
+    '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/web:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 3 -j REJECT',
+  );
+});
