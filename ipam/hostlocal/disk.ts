@@ -1,0 +1,282 @@
+// The disk store, byte-identical to host-local's disk backend (plugins v1.1.1): `<dataDir>/<name>/`
+// (0755), `lock` (empty, 0750, flock'ed), one file per address named by Go's IP.String() holding
+// "<containerID>\r\n<ifname>" (0644), `last_reserved_ip.<set>` (0644). Address files are created
+// with O_EXCL, so any number of processes (ours or the real plugin) never hand out one address
+// twice; the flock only keeps round-robin exact when they run side by side. Node has no flock(2),
+// so the lock is taken by util-linux flock(1) on an inherited descriptor: flock locks the open file
+// description, which stays locked in this process after the helper exits, until we close it.
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { defaultDataDir } from './config.js';
+import { formatGoIP, type IP, parseGoIP } from './ip.js';
+import { entryContent, goTrimSpace, type Reservation, type Store } from './store.js';
+
+const LAST_IP_PREFIX = 'last_reserved_ip.';
+
+const errnoText: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'file exists',
+  EISDIR: 'is a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EINVAL: 'invalid argument',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+};
+
+/** A Go *PathError text: "<op> <path>: <strerror>". */
+export function goPathError(op: string, path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return new Error(`${op} ${path}: ${errnoText[code] ?? (err as Error).message}`);
+}
+
+/** os.MkdirAll with Go's error texts (e.g. `mkdir /x/afile: not a directory`). */
+export function goMkdirAll(path: string, mode: number): void {
+  let st: ReturnType<typeof statSync> | undefined;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (st) {
+    if (st.isDirectory()) return;
+    throw goPathError('mkdir', path, { code: 'ENOTDIR' });
+  }
+  let i = path.length;
+  while (i > 0 && path[i - 1] === '/') i--;
+  let j = i;
+  while (j > 0 && path[j - 1] !== '/') j--;
+  if (j > 1) goMkdirAll(path.slice(0, j - 1), mode);
+  try {
+    mkdirSync(path, { mode });
+  } catch (err) {
+    try {
+      if (lstatSync(path).isDirectory()) return;
+    } catch {}
+    throw goPathError('mkdir', path, err);
+  }
+}
+
+/** How the disk store serialises with other processes. */
+export type DiskLockMode = 'flock' | 'none';
+
+let flockAvailable: boolean | undefined;
+function haveFlock(): boolean {
+  flockAvailable ??= existsSync('/usr/bin/flock') || existsSync('/bin/flock');
+  return flockAvailable;
+}
+
+export interface DiskStoreOptions {
+  /** 'flock' (default when util-linux flock exists) or 'none' (O_EXCL alone) */
+  readonly lock?: DiskLockMode;
+}
+
+export class DiskStore implements Store {
+  /** the network's directory, `<dataDir>/<name>` */
+  readonly dir: string;
+  private readonly lockPath: string;
+  private lockFd: number | undefined;
+  private readonly lockMode: DiskLockMode;
+
+  /** disk.New(network, dataDir): creates the directory and the lock file. */
+  constructor(network: string, dataDir: string, opts: DiskStoreOptions = {}) {
+    this.dir = join(dataDir === '' ? defaultDataDir : dataDir, network);
+    goMkdirAll(this.dir, 0o755);
+    this.lockPath = statSync(this.dir).isDirectory() ? join(this.dir, 'lock') : this.dir;
+    // go-filemutex: open(O_CREAT|O_RDONLY, 0750); the error is the bare errno text
+    try {
+      closeSync(openSync(this.lockPath, constants.O_CREAT | constants.O_RDONLY, 0o750));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      throw new Error(errnoText[code] ?? (err as Error).message);
+    }
+    this.lockMode = opts.lock ?? (haveFlock() ? 'flock' : 'none');
+  }
+
+  lock(): void {
+    if (this.lockMode === 'none' || this.lockFd !== undefined) return;
+    let fd: number;
+    try {
+      fd = openSync(this.lockPath, constants.O_CREAT | constants.O_RDONLY, 0o750);
+    } catch {
+      return; // host-local ignores lock errors
+    }
+    this.lockFd = fd;
+    spawnSync('flock', ['-x', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+  }
+
+  unlock(): void {
+    if (this.lockFd === undefined) return;
+    closeSync(this.lockFd);
+    this.lockFd = undefined;
+  }
+
+  close(): void {
+    this.unlock();
+  }
+
+  reserve(id: string, ifname: string, ip: IP, rangeID: string): boolean {
+    const name = formatGoIP(ip);
+    const fname = join(this.dir, name);
+    let fd: number;
+    try {
+      fd = openSync(fname, constants.O_RDWR | constants.O_EXCL | constants.O_CREAT, 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw goPathError('open', fname, err);
+    }
+    try {
+      writeSync(fd, entryContent(id, ifname));
+      closeSync(fd);
+    } catch (err) {
+      try {
+        closeSync(fd);
+      } catch {}
+      try {
+        unlinkSync(fname);
+      } catch {}
+      throw goPathError('write', fname, err);
+    }
+    const last = join(this.dir, LAST_IP_PREFIX + rangeID);
+    try {
+      writeFileSync(last, name, { mode: 0o644 });
+    } catch (err) {
+      throw goPathError('open', last, err);
+    }
+    return true;
+  }
+
+  lastReservedIP(rangeID: string): IP | null {
+    try {
+      // net.ParseIP of the raw content: a trailing newline makes it unparsable
+      return parseGoIP(readFileSync(join(this.dir, LAST_IP_PREFIX + rangeID), 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+
+  release(ip: IP): void {
+    const p = join(this.dir, formatGoIP(ip));
+    try {
+      unlinkSync(p);
+    } catch (err) {
+      throw goPathError('remove', p, err);
+    }
+  }
+
+  /** filepath.Walk over the network directory: recursive, lexical, errors skipped, every regular entry read. */
+  private walk(visit: (path: string, name: string, content: string) => void): void {
+    const rec = (dir: string) => {
+      let names: string[];
+      try {
+        names = readdirSync(dir).sort();
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        const p = join(dir, name);
+        let isDir: boolean;
+        try {
+          isDir = lstatSync(p).isDirectory();
+        } catch {
+          continue;
+        }
+        if (isDir) {
+          rec(p);
+          continue;
+        }
+        let content: string;
+        try {
+          content = readFileSync(p, 'utf8');
+        } catch {
+          continue;
+        }
+        visit(p, name, content);
+      }
+    };
+    rec(this.dir);
+  }
+
+  releaseByID(id: string, ifname: string): void {
+    const match = entryContent(id, ifname);
+    let found = false;
+    this.walk((p, _name, content) => {
+      if (goTrimSpace(content) !== match) return;
+      try {
+        unlinkSync(p);
+        found = true;
+      } catch {}
+    });
+    if (found) return;
+    const old = goTrimSpace(id);
+    this.walk((p, _name, content) => {
+      if (goTrimSpace(content) !== old) return;
+      try {
+        unlinkSync(p);
+      } catch {}
+    });
+  }
+
+  getByID(id: string, ifname: string): IP[] {
+    const match = entryContent(id, ifname);
+    const old = goTrimSpace(id);
+    const out: IP[] = [];
+    this.walk((_p, name, content) => {
+      const c = goTrimSpace(content);
+      if (c !== match && c !== old) return;
+      const ip = parseGoIP(name);
+      if (ip) out.push(ip);
+    });
+    return out;
+  }
+
+  findByID(id: string, ifname: string): boolean {
+    const match = entryContent(id, ifname);
+    let found = false;
+    this.walk((_p, _name, content) => {
+      if (goTrimSpace(content) === match) found = true;
+    });
+    if (found) return true;
+    const old = goTrimSpace(id);
+    this.walk((_p, _name, content) => {
+      if (goTrimSpace(content) === old) found = true;
+    });
+    return found;
+  }
+
+  reservations(): Reservation[] {
+    const out: Reservation[] = [];
+    this.walk((p, name, content) => {
+      if (name === 'lock' || name.startsWith(LAST_IP_PREFIX)) return;
+      const ip = parseGoIP(name);
+      if (ip) out.push({ ip, key: p, content: goTrimSpace(content) });
+    });
+    return out;
+  }
+
+  /** Removes one reservation found by reservations() (GC). */
+  removeReservation(r: Reservation): void {
+    try {
+      unlinkSync(r.key);
+    } catch {}
+  }
+}
