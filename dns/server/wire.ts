@@ -116,7 +116,7 @@ export function encodeResponse(
     HEADER_LEN + question.length + 64 * (answers.length + authorities.length + additionals.length),
   );
   w.u16(0);
-  w.u16(flags & 0x7fff);
+  w.u16(flags | 0x8000);
   w.u16(question.length > 0 ? 1 : 0);
   w.u16(answers.length);
   w.u16(authorities.length);
@@ -353,4 +353,38 @@ export function errorResponse(query: Buffer, rcode: number, edns: boolean): Buff
 export function setId(buf: Buffer, id: number): Buffer {
   buf.writeUInt16BE(id, 0);
   return buf;
+}
+
+/**
+ * A query message: one question (labels from `name`, '\.' for a dot inside a label), RD as asked, and
+ * an OPT with `udpSize` unless it is null.
+ */
+export function buildQuery(
+  name: string,
+  qtype: number,
+  opts: { id: number; rd?: boolean; udpSize?: number | null; qclass?: number },
+): Buffer {
+  const labels = splitLabels(name).map((l) => Buffer.from(l, 'latin1'));
+  const nameLen = labels.reduce((n, l) => n + 1 + l.length, 1);
+  const udpSize = opts.udpSize === undefined ? OUR_UDP_SIZE : opts.udpSize;
+  const out = Buffer.alloc(HEADER_LEN + nameLen + 4 + (udpSize === null ? 0 : 11));
+  out.writeUInt16BE(opts.id & 0xffff, 0);
+  out.writeUInt16BE(opts.rd === false ? 0 : RD, 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(udpSize === null ? 0 : 1, 10);
+  let o = HEADER_LEN;
+  for (const l of labels) {
+    out[o++] = Math.min(l.length, 63);
+    l.copy(out, o, 0, 63);
+    o += Math.min(l.length, 63);
+  }
+  out[o++] = 0;
+  out.writeUInt16BE(qtype, o);
+  out.writeUInt16BE(opts.qclass ?? 1, o + 2);
+  o += 4;
+  if (udpSize !== null) {
+    out.writeUInt16BE(OPT_TYPE, o + 1);
+    out.writeUInt16BE(udpSize, o + 3);
+  }
+  return out.subarray(0, o + (udpSize === null ? 0 : 11));
 }

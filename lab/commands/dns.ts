@@ -1,4 +1,196 @@
+// `netlab dns serve` and `netlab dig`.
 import type { Command } from 'commander';
+import {
+  type AnyObject,
+  type EndpointSlice,
+  loadManifestFiles,
+  type Node,
+  type Pod,
+  type Service,
+} from '../../api/index.js';
+import {
+  DnsServer,
+  type DnsServerStats,
+  dig,
+  formatHostPort,
+  type HostPort,
+  ObjectSource,
+  parseHostPort,
+  parseQType,
+  parseZoneConfig,
+  serviceNameLabel,
+  Zone,
+} from '../../dns/index.js';
+import { endpointSlicesForService } from '../controllers/index.js';
+
+interface ServeFlags {
+  filename: string[];
+  listen: string;
+  zone: string;
+  ttl: string;
+  pods: string;
+  upstream?: string;
+}
+
+/**
+ * The objects the zone is built from: the manifests' Namespaces, Services, EndpointSlices and Pods,
+ * plus, for each Service with a selector and no EndpointSlice of its own in the manifests, the slices
+ * the EndpointSlice controller would write for its Pods. Pods on a Node the manifests do not declare
+ * get a bare Node of that name (DNS needs nothing from it; the controller would otherwise skip them).
+ */
+export function zoneObjects(objects: readonly AnyObject[]): AnyObject[] {
+  const services = objects.filter((o): o is Service => o.kind === 'Service');
+  const slices = objects.filter((o): o is EndpointSlice => o.kind === 'EndpointSlice');
+  const pods = objects.filter((o): o is Pod => o.kind === 'Pod');
+  const nodes = objects.filter((o): o is Node => o.kind === 'Node');
+  const known = new Set(nodes.map((n) => n.metadata.name));
+  for (const p of pods) {
+    const n = p.spec?.nodeName;
+    if (n && !known.has(n)) {
+      known.add(n);
+      nodes.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n } });
+    }
+  }
+  const sliced = new Set(
+    slices.map((s) => `${s.metadata.namespace ?? 'default'}/${s.metadata.labels?.[serviceNameLabel] ?? ''}`),
+  );
+  const derived: EndpointSlice[] = [];
+  for (const svc of services) {
+    if (sliced.has(`${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`)) continue;
+    derived.push(...endpointSlicesForService(svc, pods, nodes));
+  }
+  return [...objects.filter((o) => o.kind !== 'Node'), ...derived];
+}
+
+function formatStats(s: DnsServerStats): string {
+  const pct = (s.cacheHitRatio * 100).toFixed(1);
+  const kv = (r: Record<string, number>) =>
+    Object.entries(r)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  return (
+    `queries ${s.queries} (udp ${s.udp}, tcp ${s.tcp}), cache hit ratio ${pct}%, truncated ${s.truncated}, ` +
+    `forwarded ${s.forwarded}, dropped ${s.dropped}\n` +
+    `by rcode: ${kv(s.byRcode) || '-'}\nby type: ${kv(s.byType) || '-'}\n`
+  );
+}
+
+function fail(e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`error: ${msg}\n`);
+  process.exit(1);
+}
 
 /** Registers this area's subcommands on the `netlab` program. */
-export function registerDns(_program: Command): void {}
+export function registerDns(program: Command): void {
+  const dns = program.command('dns').description('cluster DNS');
+  dns
+    .command('serve')
+    .description('serve the cluster zone for the given manifests on UDP and TCP until stopped')
+    .requiredOption(
+      '-f, --filename <file...>',
+      'manifests (YAML/JSON; Services, EndpointSlices, Pods, Namespaces)',
+    )
+    .option('--listen <ip:port>', 'address for UDP and TCP', '127.0.0.1:10053')
+    .option('--zone <zone>', 'cluster domain', 'cluster.local')
+    .option('--ttl <seconds>', 'TTL of every record (0-3600)', '5')
+    .option('--pods <mode>', 'pod records: insecure | verified | disabled', 'disabled')
+    .option('--upstream <ip:port>', 'resolver for names outside the zone (else REFUSED)')
+    .action(async (flags: ServeFlags) => {
+      let server: DnsServer;
+      let zone: Zone;
+      let source: ObjectSource;
+      const load = () => zoneObjects(loadManifestFiles(flags.filename).map((m) => m.object));
+      try {
+        const listen = parseHostPort('--listen', flags.listen, 10053);
+        const upstream = flags.upstream ? parseHostPort('--upstream', flags.upstream, 53) : undefined;
+        const anyAddr = listen.host === '0.0.0.0' || listen.host === '::';
+        const config = parseZoneConfig({
+          zones: [flags.zone, 'in-addr.arpa', 'ip6.arpa'],
+          ttl: flags.ttl,
+          pods: flags.pods,
+          localIPs: [anyAddr ? '127.0.0.1' : listen.host],
+          // kubeadm's Corefile: unknown reverse names go on to the upstream.
+          fallthrough: upstream ? ['in-addr.arpa', 'ip6.arpa'] : [],
+        });
+        source = new ObjectSource(load());
+        zone = new Zone(source, config);
+        server = new DnsServer({ zone, listen, ...(upstream ? { upstream } : {}) });
+        const addr = await server.listen();
+        process.stdout.write(`listening on ${formatHostPort(addr)}\n`);
+      } catch (e) {
+        fail(e);
+      }
+      // SIGHUP re-reads the manifests; the zone changes and the response cache is dropped.
+      process.on('SIGHUP', () => {
+        try {
+          const objects = load();
+          source.batch(() => {
+            for (const kind of ['Namespace', 'Service', 'EndpointSlice', 'Pod'] as const) {
+              for (const o of source.objectsOf(kind)) source.delete(o);
+            }
+            for (const o of objects) source.apply(o);
+          });
+          process.stderr.write(`reloaded ${flags.filename.join(' ')}\n`);
+        } catch (e) {
+          process.stderr.write(`reload failed, still serving the previous zone: ${(e as Error).message}\n`);
+        }
+      });
+      const stop = async () => {
+        process.stderr.write(formatStats(server.stats()));
+        await server.close();
+        zone.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('dig')
+    .description('ask a DNS server one question and print the answer as dig does')
+    .argument('<args...>', 'NAME [TYPE] [@SERVER:PORT] [+tcp] [+short] [+noedns] [+bufsize=N]')
+    .addHelpText(
+      'after',
+      '\nDefault server: 127.0.0.1:10053 (netlab dns serve). Exit 9 when no reply arrives.',
+    )
+    .action(async (args: string[]) => {
+      let server: HostPort = { host: '127.0.0.1', port: 10053 };
+      let tcp = false;
+      let short = false;
+      let edns = true;
+      let bufsize: number | undefined;
+      const rest: string[] = [];
+      try {
+        for (const a of args) {
+          if (a.startsWith('@')) server = parseHostPort('@SERVER', a.slice(1), 53);
+          else if (a === '+tcp' || a === '+vc') tcp = true;
+          else if (a === '+notcp') tcp = false;
+          else if (a === '+short') short = true;
+          else if (a === '+noedns') edns = false;
+          else if (a.startsWith('+bufsize=')) {
+            bufsize = Number(a.slice('+bufsize='.length));
+            if (!Number.isInteger(bufsize) || bufsize < 0 || bufsize > 65535)
+              throw new Error(`${a}: 0-65535`);
+          } else if (a.startsWith('+')) throw new Error(`${a}: unknown option`);
+          else rest.push(a);
+        }
+        if (rest.length === 0 || rest.length > 2)
+          throw new Error('usage: netlab dig NAME [TYPE] [@SERVER:PORT] [+tcp] [+short]');
+        const [name, typeArg = 'A'] = rest as [string, string?];
+        const qtype = parseQType(typeArg);
+        if (qtype === null) throw new Error(`${typeArg}: unknown record type`);
+        const r = await dig(name, qtype, {
+          server,
+          tcp,
+          short,
+          edns,
+          ...(bufsize !== undefined ? { bufsize } : {}),
+        });
+        process.stdout.write(r.text);
+        process.exitCode = r.exitCode;
+      } catch (e) {
+        fail(e);
+      }
+    });
+}

@@ -111,6 +111,7 @@ for (const suite of data.suites) {
         const wantTc = (c as { truncated?: boolean }).truncated === true;
         if (resp.flag_tc !== wantTc) diffs.push(`TC: got ${resp.flag_tc}, want ${wantTc}`);
         if (!resp.flag_aa) diffs.push('AA not set');
+        if (!resp.flag_qr) diffs.push('QR not set');
         t.same(diffs, [], `#${i} ${c.qname} ${c.qtype} over ${via}`);
       }
     }
