@@ -1,0 +1,334 @@
+import t from 'tap';
+import {
+  formatOutcome,
+  type Libc,
+  parseResolvConf,
+  type ResolveResult,
+  resolve,
+  type ScriptedDnsServer,
+  type ScriptedZone,
+  startScriptedDnsServer,
+  traceLines,
+} from '../../dns/resolver/index.js';
+
+// What a cluster DNS server answers for a pod in namespace "default" (CoreDNS rules, reference
+// §1.4): Service web has a ClusterIP (A, and NODATA for AAAA); namespaces and svc/cluster apex are
+// empty non-terminals (NODATA); every other cluster name is NXDOMAIN; api.example.com is what the
+// upstream answers; single-label names forwarded upstream are NXDOMAIN.
+const bigAddresses = Array.from({ length: 60 }, (_, i) => `10.244.1.${i + 10}`);
+const zone: ScriptedZone = {
+  records: [
+    { name: 'web.default.svc.cluster.local', type: 'A', data: '10.96.0.20' },
+    { name: 'api.example.com', type: 'A', data: '192.0.2.10', ttl: 300 },
+    { name: 'api.example.com', type: 'AAAA', data: '2001:db8::10', ttl: 300 },
+    ...bigAddresses.map((ip) => ({ name: 'big.default.svc.cluster.local', type: 'A' as const, data: ip })),
+    // 20 records: over 512 bytes, under glibc's EDNS size of 1200.
+    ...bigAddresses
+      .slice(0, 20)
+      .map((ip) => ({ name: 'mid.default.svc.cluster.local', type: 'A' as const, data: ip })),
+  ],
+  exists: ['cluster.local', 'svc.cluster.local', 'default.svc.cluster.local'],
+  rcodes: { 'broken.default.svc.cluster.local': 2, 'refused.default.svc.cluster.local': 5 },
+  silent: ['slow.default.svc.cluster.local'],
+};
+
+let server: ScriptedDnsServer;
+t.before(async () => {
+  server = await startScriptedDnsServer(zone);
+});
+t.teardown(() => server.close());
+
+function conf(ndots: number, extra = '') {
+  return parseResolvConf(
+    `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1:${server.port}\noptions ndots:${ndots} timeout:1 attempts:2${extra}\n`,
+  );
+}
+
+// Each line: question name, type, transport, rcode, answer count [TC] [note]. Times are left out.
+interface TraceCase {
+  name: string;
+  ndots: number;
+  libc: Libc;
+  trace: string;
+  outcome: string;
+}
+
+const web1 = `web.default.svc.cluster.local. A udp NOERROR 1
+web.default.svc.cluster.local. AAAA udp NOERROR 0`;
+const webAnswer = `;; QUERY -> web.default.svc.cluster.local. (LIBC: 2 queries, NAMES tried)
+web.default.svc.cluster.local. 5 IN A 10.96.0.20`;
+const apiAnswer = `api.example.com. 300 IN A 192.0.2.10
+api.example.com. 300 IN AAAA 2001:db8::10`;
+
+const traceCases: TraceCase[] = [];
+for (const libc of ['glibc', 'musl'] as const) {
+  traceCases.push(
+    // ndots 5 (kubelet's ClusterFirst default)
+    {
+      name: 'web',
+      ndots: 5,
+      libc,
+      trace: web1,
+      outcome: webAnswer.replace('QUERY', 'web').replace('LIBC', libc).replace('NAMES', '1 name'),
+    },
+    {
+      name: 'web.default',
+      ndots: 5,
+      libc,
+      trace: `web.default.default.svc.cluster.local. A udp NXDOMAIN 0
+web.default.default.svc.cluster.local. AAAA udp NXDOMAIN 0
+${web1}`,
+      outcome: `;; web.default -> web.default.svc.cluster.local. (${libc}: 4 queries, 2 names tried)
+web.default.svc.cluster.local. 5 IN A 10.96.0.20`,
+    },
+    {
+      name: 'web.default.svc.cluster.local.',
+      ndots: 5,
+      libc,
+      trace: web1,
+      outcome: webAnswer
+        .replace('QUERY', 'web.default.svc.cluster.local.')
+        .replace('LIBC', libc)
+        .replace('NAMES', '1 name'),
+    },
+    {
+      name: 'api.example.com',
+      ndots: 5,
+      libc,
+      trace: `api.example.com.default.svc.cluster.local. A udp NXDOMAIN 0
+api.example.com.default.svc.cluster.local. AAAA udp NXDOMAIN 0
+api.example.com.svc.cluster.local. A udp NXDOMAIN 0
+api.example.com.svc.cluster.local. AAAA udp NXDOMAIN 0
+api.example.com.cluster.local. A udp NXDOMAIN 0
+api.example.com.cluster.local. AAAA udp NXDOMAIN 0
+api.example.com. A udp NOERROR 1
+api.example.com. AAAA udp NOERROR 1`,
+      outcome: `;; api.example.com -> api.example.com. (${libc}: 8 queries, 4 names tried)
+${apiAnswer}`,
+    },
+    // ndots 1
+    {
+      name: 'web',
+      ndots: 1,
+      libc,
+      trace: web1,
+      outcome: webAnswer.replace('QUERY', 'web').replace('LIBC', libc).replace('NAMES', '1 name'),
+    },
+    {
+      name: 'web.default.svc.cluster.local.',
+      ndots: 1,
+      libc,
+      trace: web1,
+      outcome: webAnswer
+        .replace('QUERY', 'web.default.svc.cluster.local.')
+        .replace('LIBC', libc)
+        .replace('NAMES', '1 name'),
+    },
+    {
+      name: 'api.example.com',
+      ndots: 1,
+      libc,
+      trace: `api.example.com. A udp NOERROR 1
+api.example.com. AAAA udp NOERROR 1`,
+      outcome: `;; api.example.com -> api.example.com. (${libc}: 2 queries, 1 name tried)
+${apiAnswer}`,
+    },
+  );
+}
+traceCases.push(
+  // The one that differs: with ndots 1, "web.default" has enough dots to be tried as-is first.
+  // glibc falls back to the search list; musl never searches a name with dots >= ndots.
+  {
+    name: 'web.default',
+    ndots: 1,
+    libc: 'glibc',
+    trace: `web.default. A udp NXDOMAIN 0
+web.default. AAAA udp NXDOMAIN 0
+web.default.default.svc.cluster.local. A udp NXDOMAIN 0
+web.default.default.svc.cluster.local. AAAA udp NXDOMAIN 0
+${web1}`,
+    outcome: `;; web.default -> web.default.svc.cluster.local. (glibc: 6 queries, 3 names tried)
+web.default.svc.cluster.local. 5 IN A 10.96.0.20`,
+  },
+  {
+    name: 'web.default',
+    ndots: 1,
+    libc: 'musl',
+    trace: `web.default. A udp NXDOMAIN 0
+web.default. AAAA udp NXDOMAIN 0`,
+    outcome:
+      ';; web.default: NXDOMAIN (musl: 2 queries, 1 name tried): getaddrinfo: Name does not resolve (EAI_NONAME)',
+  },
+  // NODATA on a search name: glibc remembers it and walks on; musl stops there.
+  {
+    name: 'default',
+    ndots: 5,
+    libc: 'glibc',
+    trace: `default.default.svc.cluster.local. A udp NXDOMAIN 0
+default.default.svc.cluster.local. AAAA udp NXDOMAIN 0
+default.svc.cluster.local. A udp NOERROR 0
+default.svc.cluster.local. AAAA udp NOERROR 0
+default.cluster.local. A udp NXDOMAIN 0
+default.cluster.local. AAAA udp NXDOMAIN 0
+default. A udp NXDOMAIN 0
+default. AAAA udp NXDOMAIN 0`,
+    outcome:
+      ';; default: NODATA (glibc: 8 queries, 4 names tried): getaddrinfo: No address associated with hostname (EAI_NODATA)',
+  },
+  {
+    name: 'default',
+    ndots: 5,
+    libc: 'musl',
+    trace: `default.default.svc.cluster.local. A udp NXDOMAIN 0
+default.default.svc.cluster.local. AAAA udp NXDOMAIN 0
+default.svc.cluster.local. A udp NOERROR 0
+default.svc.cluster.local. AAAA udp NOERROR 0`,
+    outcome:
+      ';; default: NODATA (musl: 4 queries, 2 names tried): getaddrinfo: Name has no usable address (EAI_NODATA)',
+  },
+  // SERVFAIL: glibc asks again (attempts:2), then walks on and reports SERVFAIL at the end; musl
+  // re-sends at once (2 x nameservers), then ignores SERVFAIL until its timeout: EAI_AGAIN.
+  {
+    name: 'broken',
+    ndots: 5,
+    libc: 'glibc',
+    trace: `broken.default.svc.cluster.local. A udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. A udp SERVFAIL 0
+broken.default.svc.cluster.local. AAAA udp SERVFAIL 0
+broken.svc.cluster.local. A udp NXDOMAIN 0
+broken.svc.cluster.local. AAAA udp NXDOMAIN 0
+broken.cluster.local. A udp NXDOMAIN 0
+broken.cluster.local. AAAA udp NXDOMAIN 0
+broken. A udp NXDOMAIN 0
+broken. AAAA udp NXDOMAIN 0`,
+    outcome:
+      ';; broken: SERVFAIL (glibc: 10 queries, 4 names tried): getaddrinfo: Temporary failure in name resolution (EAI_AGAIN)',
+  },
+  {
+    name: 'broken',
+    ndots: 5,
+    libc: 'musl',
+    trace: `broken.default.svc.cluster.local. A udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. A udp SERVFAIL 0 ignored
+broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 ignored
+broken.default.svc.cluster.local. A udp SERVFAIL 0 ignored
+broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 ignored`,
+    outcome: ';; broken: TIMEOUT (musl: 6 queries, 1 name tried): getaddrinfo: Try again (EAI_AGAIN)',
+  },
+  // REFUSED ends glibc's search list, but the as-is name is still tried last.
+  {
+    name: 'refused',
+    ndots: 5,
+    libc: 'glibc',
+    trace: `refused.default.svc.cluster.local. A udp REFUSED 0 retried
+refused.default.svc.cluster.local. AAAA udp REFUSED 0 retried
+refused.default.svc.cluster.local. A udp REFUSED 0
+refused.default.svc.cluster.local. AAAA udp REFUSED 0
+refused. A udp NXDOMAIN 0
+refused. AAAA udp NXDOMAIN 0`,
+    outcome:
+      ';; refused: NXDOMAIN (glibc: 6 queries, 2 names tried): getaddrinfo: Name or service not known (EAI_NONAME)',
+  },
+  // No reply: glibc waits timeout, then twice that, ends the search list, tries the as-is name.
+  {
+    name: 'slow',
+    ndots: 5,
+    libc: 'glibc',
+    trace: `slow.default.svc.cluster.local. A udp TIMEOUT 0
+slow.default.svc.cluster.local. AAAA udp TIMEOUT 0
+slow.default.svc.cluster.local. A udp TIMEOUT 0
+slow.default.svc.cluster.local. AAAA udp TIMEOUT 0
+slow. A udp NXDOMAIN 0
+slow. AAAA udp NXDOMAIN 0`,
+    outcome:
+      ';; slow: NXDOMAIN (glibc: 6 queries, 2 names tried): getaddrinfo: Name or service not known (EAI_NONAME)',
+  },
+);
+
+t.test(
+  'resolver traces (search list default.svc.cluster.local svc.cluster.local cluster.local)',
+  async (t) => {
+    for (const c of traceCases) {
+      // Short timeouts keep the SERVFAIL/timeout cases quick; nothing asserted depends on them.
+      const rc = conf(c.ndots);
+      rc.options.timeout = 0.3;
+      const r: ResolveResult = await resolve(c.name, rc, { libc: c.libc });
+      const label = `${c.libc} ndots:${c.ndots} ${c.name}`;
+      t.equal(traceLines(r.trace).join('\n'), c.trace, `${label}: trace`);
+      t.equal(formatOutcome(r), c.outcome, `${label}: outcome`);
+    }
+  },
+);
+
+t.test('truncation: UDP TC=1 -> TCP', async (t) => {
+  const cases: { libc: Libc; trace: string }[] = [
+    {
+      // glibc sends both questions again, pipelined on one TCP connection.
+      libc: 'glibc',
+      trace: `big.default.svc.cluster.local. A udp NOERROR 0 TC
+big.default.svc.cluster.local. AAAA udp NOERROR 0
+big.default.svc.cluster.local. A tcp NOERROR 60
+big.default.svc.cluster.local. AAAA tcp NOERROR 0`,
+    },
+    {
+      // musl (>= 1.2.4) asks only the truncated question again.
+      libc: 'musl',
+      trace: `big.default.svc.cluster.local. A udp NOERROR 0 TC
+big.default.svc.cluster.local. AAAA udp NOERROR 0
+big.default.svc.cluster.local. A tcp NOERROR 60`,
+    },
+  ];
+  for (const c of cases) {
+    server.received.length = 0;
+    const r = await resolve('big', conf(5), { libc: c.libc });
+    t.equal(traceLines(r.trace).join('\n'), c.trace, `${c.libc}: trace`);
+    t.same(r.addresses, bigAddresses, `${c.libc}: all 60 addresses, from the TCP answer`);
+    t.same(
+      server.received.filter((q) => q.transport === 'tcp').map((q) => q.type),
+      c.libc === 'glibc' ? ['A', 'AAAA'] : ['A'],
+      `${c.libc}: what the server saw over TCP`,
+    );
+  }
+});
+
+t.test('options: use-vc, edns0, family', async (t) => {
+  const vc = await resolve('web', conf(5, ' use-vc'), { libc: 'glibc' });
+  t.equal(traceLines(vc.trace).join('\n'), web1.replaceAll(' udp ', ' tcp '), 'use-vc: TCP from the start');
+  // 20 records do not fit 512 bytes, but do fit the 1200 glibc offers with edns0; musl never
+  // sends EDNS, so it still needs TCP.
+  const cases = [
+    {
+      libc: 'glibc' as const,
+      extra: '',
+      trace: `mid.default.svc.cluster.local. A udp NOERROR 0 TC
+mid.default.svc.cluster.local. AAAA udp NOERROR 0
+mid.default.svc.cluster.local. A tcp NOERROR 20
+mid.default.svc.cluster.local. AAAA tcp NOERROR 0`,
+    },
+    {
+      libc: 'glibc' as const,
+      extra: ' edns0',
+      trace: `mid.default.svc.cluster.local. A udp NOERROR 20
+mid.default.svc.cluster.local. AAAA udp NOERROR 0`,
+    },
+    {
+      libc: 'musl' as const,
+      extra: ' edns0',
+      trace: `mid.default.svc.cluster.local. A udp NOERROR 0 TC
+mid.default.svc.cluster.local. AAAA udp NOERROR 0
+mid.default.svc.cluster.local. A tcp NOERROR 20`,
+    },
+  ];
+  for (const c of cases) {
+    const r = await resolve('mid', conf(5, c.extra), { libc: c.libc });
+    t.equal(traceLines(r.trace).join('\n'), c.trace, `${c.libc}${c.extra || ' (no edns0)'}`);
+  }
+  const v4 = await resolve('web', conf(5), { libc: 'musl', family: 4 });
+  t.equal(
+    traceLines(v4.trace).join('\n'),
+    'web.default.svc.cluster.local. A udp NOERROR 1',
+    'AF_INET: A only',
+  );
+});
