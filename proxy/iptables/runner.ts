@@ -14,6 +14,7 @@ export class SyncRunner {
   readonly #now: () => number;
   #last = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | null = null;
+  #retry: NodeJS.Timeout | null = null;
   #stopped = false;
 
   constructor(fn: () => void, opts: SyncRunnerOptions = {}) {
@@ -36,15 +37,24 @@ export class SyncRunner {
   /** After a failed sync: try again in `ms` (kube-proxy waits its syncPeriod). */
   retryAfter(ms: number): void {
     if (this.#stopped) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#schedule(Math.max(ms, 0));
+    if (this.#retry) clearTimeout(this.#retry);
+    // A retry does not hold back requested syncs; whichever runs first does the work.
+    this.#retry = setTimeout(
+      () => {
+        this.#retry = null;
+        this.#tick();
+      },
+      Math.max(ms, 0),
+    );
+    this.#retry.unref();
   }
 
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#retry) clearTimeout(this.#retry);
     this.#timer = null;
+    this.#retry = null;
   }
 
   #schedule(ms: number): void {
@@ -57,6 +67,8 @@ export class SyncRunner {
   }
 
   #tick(): void {
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
     this.#last = this.#now();
     this.#fn();
   }
