@@ -69,6 +69,13 @@ export function possiblyMatches(s: RuleSpec, p: PacketView, local: LocalAddresse
   return sourceMatches(s, p, local) && destinationMatches(s, p, local);
 }
 
+/** possiblyMatches for a rule whose destination parts are already known to match. */
+export function possiblyMatchesSource(s: RuleSpec, p: PacketView, local: LocalAddresses): boolean {
+  if (s.recent !== undefined && (s.recent.rcheck || s.recent.update)) return false;
+  if (s.mark !== undefined || s.ctstate !== undefined) return false;
+  return sourceMatches(s, p, local);
+}
+
 /** `-m mark --mark V[/M]`. */
 export function markMatches(p: Param, mark: number): boolean {
   const [v, m] = p.value.split('/');

@@ -19,7 +19,14 @@ import {
   splitHostPort,
   type Table,
 } from '../ruletable/index.js';
-import { applyMark, destinationMatches, markMatches, possiblyMatches, sourceMatches } from './match.js';
+import {
+  applyMark,
+  destinationMatches,
+  markMatches,
+  possiblyMatches,
+  possiblyMatchesSource,
+  sourceMatches,
+} from './match.js';
 import { LocalAddresses, type Packet, type PacketView, viewPacket, withDestination } from './packet.js';
 import { statisticThreshold } from './prng.js';
 import { RecentTable } from './recent.js';
@@ -56,6 +63,11 @@ export interface TraceOptions {
   /** The node's addresses (InternalIP / ExternalIP); loopback is always local. */
   readonly nodeIPs: Iterable<string> | LocalAddresses;
   readonly rulesFor?: RulesFor;
+  /**
+   * `rulesFor` returns only rules whose protocol, destination, destination port and destination type
+   * match the packet it is given (the fast path's compiled lists), so the walk checks the rest only.
+   */
+  readonly destinationChecked?: boolean;
 }
 
 function localOf(o: TraceOptions): LocalAddresses {
@@ -69,7 +81,12 @@ function hasRules(t: Table | undefined, chain: string): boolean {
 /** kube-proxy's tracer, possibility semantics. */
 export function tracePacket(rt: RuleTable, packet: Packet | PacketView, opts: TraceOptions): TraceResult {
   const p = 'srcAddr' in packet ? packet : viewPacket(packet);
-  return new PossibleWalk(rt, localOf(opts), opts.rulesFor ?? linearRules).trace(p);
+  return new PossibleWalk(
+    rt,
+    localOf(opts),
+    opts.rulesFor ?? linearRules,
+    opts.destinationChecked === true,
+  ).trace(p);
 }
 
 export class PossibleWalk {
@@ -79,11 +96,13 @@ export class PossibleWalk {
   #matched: MatchedRule[] = [];
   #outputs: string[] = [];
   #masq = false;
+  readonly #checked: boolean;
 
-  constructor(rt: RuleTable, local: LocalAddresses, rulesFor: RulesFor) {
+  constructor(rt: RuleTable, local: LocalAddresses, rulesFor: RulesFor, destinationChecked = false) {
     this.#rt = rt;
     this.#local = local;
     this.#rulesFor = rulesFor;
+    this.#checked = destinationChecked;
   }
 
   trace(p0: PacketView): TraceResult {
@@ -126,7 +145,8 @@ export class PossibleWalk {
       const s = rule.spec;
       const tg = s.target;
       if (tg === undefined) continue;
-      if (!possiblyMatches(s, p, this.#local)) continue;
+      if (this.#checked ? !possiblyMatchesSource(s, p, this.#local) : !possiblyMatches(s, p, this.#local))
+        continue;
       this.#matched.push({ table: table.name, rule: rule.text });
       switch (tg.kind) {
         case 'jump':
@@ -240,7 +260,14 @@ export function simulatePacket(
   opts: SimulateOptions,
 ): KernelResult {
   const p = 'srcAddr' in packet ? packet : viewPacket(packet);
-  return new KernelWalk(rt, localOf(opts), opts.rulesFor ?? linearRules, state, opts.masqueradeIP).run(p);
+  return new KernelWalk(
+    rt,
+    localOf(opts),
+    opts.rulesFor ?? linearRules,
+    state,
+    opts.masqueradeIP,
+    opts.destinationChecked === true,
+  ).run(p);
 }
 
 export class KernelWalk {
@@ -254,8 +281,17 @@ export class KernelWalk {
   #ctstates: readonly string[] = ['NEW'];
   #dnat: string | undefined;
   #masq = false;
+  readonly #checked: boolean;
 
-  constructor(rt: RuleTable, local: LocalAddresses, rulesFor: RulesFor, state: KernelState, masqIP?: string) {
+  constructor(
+    rt: RuleTable,
+    local: LocalAddresses,
+    rulesFor: RulesFor,
+    state: KernelState,
+    masqIP?: string,
+    destinationChecked = false,
+  ) {
+    this.#checked = destinationChecked;
     this.#rt = rt;
     this.#local = local;
     this.#rulesFor = rulesFor;
@@ -328,14 +364,6 @@ export class KernelWalk {
     return result;
   }
 
-  #rules(table: Table, chain: string, p: PacketView): readonly Rule[] {
-    if (!ownJumps(table)) {
-      const d = defaultJumps.get(table.name)?.get(chain);
-      if (d !== undefined) return d;
-    }
-    return this.#rulesFor(table, chain, p);
-  }
-
   // A built-in chain: its verdict, or its policy when the packet falls off the end.
   #runHook(table: Table, hook: string, p: PacketView): Stop {
     const stop = this.#run(table, hook, p, 0);
@@ -344,9 +372,10 @@ export class KernelWalk {
     return policy === 'DROP' ? 'DROP' : 'ACCEPT';
   }
 
-  #matches(rule: Rule, p: PacketView): boolean {
+  #matches(rule: Rule, p: PacketView, checked: boolean): boolean {
     const s = rule.spec;
-    if (!sourceMatches(s, p, this.#local) || !destinationMatches(s, p, this.#local)) return false;
+    if (!sourceMatches(s, p, this.#local)) return false;
+    if (!checked && !destinationMatches(s, p, this.#local)) return false;
     if (s.inInterface !== undefined && !s.inInterface.negated) return false;
     if (s.outInterface !== undefined && !s.outInterface.negated) return false;
     if (
@@ -381,10 +410,14 @@ export class KernelWalk {
 
   #run(table: Table, chain: string, p: PacketView, depth: number): Stop | undefined {
     if (depth > 64) return undefined;
-    const rules = this.#rules(table, chain, p);
+    // A table without jump rules of its own (a generator payload) gets kube-proxy's; those are not
+    // prefiltered by the fast path.
+    const defaults = ownJumps(table) ? undefined : defaultJumps.get(table.name)?.get(chain);
+    const rules = defaults ?? this.#rulesFor(table, chain, p);
+    const checked = this.#checked && defaults === undefined;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
-      if (!this.#matches(rule, p)) continue;
+      if (!this.#matches(rule, p, checked)) continue;
       const tg = rule.spec.target;
       if (tg === undefined) continue;
       this.#matched.push({ table: table.name, rule: rule.text });
