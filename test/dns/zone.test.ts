@@ -1,0 +1,474 @@
+// The zone, without the wire: answers as zone-file text for a small cluster, option by option, and
+// the sources that feed it (objects directly, a WatchableStore by list + watch).
+import t from 'tap';
+import type {
+  AnyObject,
+  Endpoint,
+  EndpointSlice,
+  KindMap,
+  Namespace,
+  ObjectList,
+  Pod,
+  Service,
+  WatchableStore,
+  WatchEvent,
+} from '../../api/index.js';
+import {
+  DnsConfigError,
+  formatRR,
+  ObjectSource,
+  parseZoneConfig,
+  QTYPE,
+  RCODE,
+  StoreSource,
+  Zone,
+  type ZoneAnswer,
+  type ZoneConfigInput,
+} from '../../dns/index.js';
+
+const svc = (ns: string, name: string, spec: Service['spec']): Service => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: ns },
+  spec,
+});
+const slice = (
+  ns: string,
+  name: string,
+  service: string,
+  endpoints: Endpoint[],
+  family: 'IPv4' | 'IPv6' = 'IPv4',
+): EndpointSlice => ({
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  metadata: { name, namespace: ns, labels: { 'kubernetes.io/service-name': service } },
+  addressType: family,
+  endpoints,
+  ports: [{ name: 'pg', protocol: 'TCP', port: 5432 }],
+});
+const pod = (ns: string, name: string, ip: string): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns },
+  spec: { containers: [{ name: 'c' }] },
+  status: { podIP: ip },
+});
+const ns = (name: string): Namespace => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+const ports = [
+  { name: 'http', protocol: 'TCP' as const, port: 80 },
+  { name: 'https', protocol: 'TCP' as const, port: 443 },
+  { port: 8080 },
+];
+
+const cluster: AnyObject[] = [
+  ns('prod'),
+  svc('kube-system', 'kube-dns', {
+    clusterIPs: ['10.96.0.10'],
+    ports: [{ name: 'dns', protocol: 'UDP', port: 53 }],
+  }),
+  slice('kube-system', 'kube-dns-x', 'kube-dns', [
+    { addresses: ['10.244.0.2'], conditions: { ready: true } },
+  ]),
+  svc('default', 'web', { clusterIPs: ['10.96.0.20', 'fd00:96::20'], ports }),
+  svc('default', 'db', { clusterIP: 'None' }),
+  slice('default', 'db-a', 'db', [
+    { addresses: ['10.244.1.5'], hostname: 'db-0', conditions: { ready: true } },
+    { addresses: ['10.244.1.6'], hostname: 'db-1', conditions: { ready: false } },
+    { addresses: ['10.244.1.7'], targetRef: { kind: 'Pod', name: 'db-2' } },
+  ]),
+  slice(
+    'default',
+    'db-b',
+    'db',
+    [{ addresses: ['fd00:244::7'], targetRef: { kind: 'Pod', name: 'db-2' } }],
+    'IPv6',
+  ),
+  svc('default', 'cache', { clusterIP: 'None' }),
+  slice('default', 'cache-a', 'cache', [
+    { addresses: ['10.244.1.5'], hostname: 'db-0', conditions: { ready: true } },
+  ]),
+  svc('default', 'unready', { clusterIP: 'None' }),
+  slice('default', 'unready-a', 'unready', [{ addresses: ['10.244.1.9'], conditions: { ready: false } }]),
+  svc('default', 'ext1', { type: 'ExternalName', externalName: 'ext2.default.svc.cluster.local' }),
+  svc('default', 'ext2', { type: 'ExternalName', externalName: 'web.default.svc.cluster.local' }),
+  svc('default', 'loop1', { type: 'ExternalName', externalName: 'loop2.default.svc.cluster.local' }),
+  svc('default', 'loop2', { type: 'ExternalName', externalName: 'loop1.default.svc.cluster.local' }),
+  svc('default', 'byip', { type: 'ExternalName', externalName: '192.0.2.7' }),
+  svc('default', 'outside', { type: 'ExternalName', externalName: 'www.example.com' }),
+  pod('prod', 'api-0', '10.244.2.9'),
+];
+
+function show(a: ZoneAnswer): string[] {
+  const rc = Object.entries(RCODE).find(([, v]) => v === a.rcode)?.[0] ?? String(a.rcode);
+  const line = (prefix: string) => (rr: Parameters<typeof formatRR>[0]) =>
+    prefix + formatRR(rr).replaceAll('\t', ' ');
+  return [
+    rc + (a.aa ? ' aa' : '') + (a.chase ? ` chase ${a.chase.name}` : '') + (a.forward ? ' forward' : ''),
+    ...a.answers.map(line('')),
+    ...a.authorities.map(line('ns: ')),
+    ...a.additionals.map(line('extra: ')),
+  ];
+}
+
+function zoneWith(cfg: ZoneConfigInput = {}, objects = cluster): Zone {
+  return new Zone(new ObjectSource(objects, { now: () => 3 }), parseZoneConfig(cfg));
+}
+
+const SOA = 'ns: cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 3 7200 1800 86400 5';
+
+interface Row {
+  q: string;
+  type: keyof typeof QTYPE | 'HINFO' | 'MX';
+  cfg?: ZoneConfigInput;
+  want: string[];
+}
+
+const rows: Row[] = [
+  // ClusterIP: one record per family; SRV for named ports, bare name = every port.
+  {
+    q: 'web.default.svc.cluster.local',
+    type: 'A',
+    want: ['NOERROR aa', 'web.default.svc.cluster.local. 5 IN A 10.96.0.20'],
+  },
+  {
+    q: 'web.default.svc.cluster.local',
+    type: 'AAAA',
+    want: ['NOERROR aa', 'web.default.svc.cluster.local. 5 IN AAAA fd00:96::20'],
+  },
+  { q: 'web.default.svc.cluster.local', type: 'TXT', want: ['NOERROR aa', SOA] },
+  {
+    q: '_https._tcp.web.default.svc.cluster.local',
+    type: 'SRV',
+    want: [
+      'NOERROR aa',
+      '_https._tcp.web.default.svc.cluster.local. 5 IN SRV 0 50 443 web.default.svc.cluster.local.',
+      'extra: web.default.svc.cluster.local. 5 IN A 10.96.0.20',
+      'extra: web.default.svc.cluster.local. 5 IN AAAA fd00:96::20',
+    ],
+  },
+  {
+    q: 'web.default.svc.cluster.local',
+    type: 'SRV',
+    want: [
+      'NOERROR aa',
+      'web.default.svc.cluster.local. 5 IN SRV 0 16 80 web.default.svc.cluster.local.',
+      'web.default.svc.cluster.local. 5 IN SRV 0 16 443 web.default.svc.cluster.local.',
+      'web.default.svc.cluster.local. 5 IN SRV 0 16 8080 web.default.svc.cluster.local.',
+      'extra: web.default.svc.cluster.local. 5 IN A 10.96.0.20',
+      'extra: web.default.svc.cluster.local. 5 IN AAAA fd00:96::20',
+    ],
+  },
+  { q: '_ftp._tcp.web.default.svc.cluster.local', type: 'SRV', want: ['NXDOMAIN aa', SOA] },
+  // Headless: ready endpoints only; hostname, else the dashed IP, else (endpoint_pod_names) the pod.
+  {
+    q: 'db.default.svc.cluster.local',
+    type: 'A',
+    want: [
+      'NOERROR aa',
+      'db.default.svc.cluster.local. 5 IN A 10.244.1.5',
+      'db.default.svc.cluster.local. 5 IN A 10.244.1.7',
+    ],
+  },
+  {
+    q: 'db-0.db.default.svc.cluster.local',
+    type: 'A',
+    want: ['NOERROR aa', 'db-0.db.default.svc.cluster.local. 5 IN A 10.244.1.5'],
+  },
+  { q: 'db-1.db.default.svc.cluster.local', type: 'A', want: ['NXDOMAIN aa', SOA] },
+  {
+    q: '10-244-1-7.db.default.svc.cluster.local',
+    type: 'A',
+    want: ['NOERROR aa', '10-244-1-7.db.default.svc.cluster.local. 5 IN A 10.244.1.7'],
+  },
+  {
+    q: 'fd00-244--7.db.default.svc.cluster.local',
+    type: 'AAAA',
+    want: ['NOERROR aa', 'fd00-244--7.db.default.svc.cluster.local. 5 IN AAAA fd00:244::7'],
+  },
+  {
+    q: 'db-2.db.default.svc.cluster.local',
+    type: 'A',
+    cfg: { endpointPodNames: true },
+    want: ['NOERROR aa', 'db-2.db.default.svc.cluster.local. 5 IN A 10.244.1.7'],
+  },
+  {
+    q: '_pg._tcp.db.default.svc.cluster.local',
+    type: 'SRV',
+    want: [
+      'NOERROR aa',
+      '_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 33 5432 db-0.db.default.svc.cluster.local.',
+      '_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 33 5432 10-244-1-7.db.default.svc.cluster.local.',
+      '_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 33 5432 fd00-244--7.db.default.svc.cluster.local.',
+      'extra: db-0.db.default.svc.cluster.local. 5 IN A 10.244.1.5',
+      'extra: 10-244-1-7.db.default.svc.cluster.local. 5 IN A 10.244.1.7',
+      'extra: fd00-244--7.db.default.svc.cluster.local. 5 IN AAAA fd00:244::7',
+    ],
+  },
+  // Endpoint names work on ClusterIP Services too (CoreDNS), returning the endpoint address.
+  {
+    q: '10-244-0-2.kube-dns.kube-system.svc.cluster.local',
+    type: 'A',
+    want: ['NOERROR aa', '10-244-0-2.kube-dns.kube-system.svc.cluster.local. 5 IN A 10.244.0.2'],
+  },
+  { q: 'unready.default.svc.cluster.local', type: 'A', want: ['NXDOMAIN aa', SOA] },
+  // ExternalName: CNAME, chased inside the zone; a loop ends; an IP is not a name; outside = chase.
+  {
+    q: 'ext1.default.svc.cluster.local',
+    type: 'A',
+    want: [
+      'NOERROR aa',
+      'ext1.default.svc.cluster.local. 5 IN CNAME ext2.default.svc.cluster.local.',
+      'ext2.default.svc.cluster.local. 5 IN CNAME web.default.svc.cluster.local.',
+      'web.default.svc.cluster.local. 5 IN A 10.96.0.20',
+    ],
+  },
+  { q: 'loop1.default.svc.cluster.local', type: 'A', want: ['NOERROR aa', SOA] },
+  { q: 'byip.default.svc.cluster.local', type: 'A', want: ['NXDOMAIN aa', SOA] },
+  {
+    q: 'outside.default.svc.cluster.local',
+    type: 'AAAA',
+    want: [
+      'NOERROR aa chase www.example.com',
+      'outside.default.svc.cluster.local. 5 IN CNAME www.example.com.',
+    ],
+  },
+  { q: 'outside.default.svc.cluster.local', type: 'SRV', want: ['NOERROR aa', SOA] },
+  // PTR: ClusterIP; an endpoint of two Services gets one PTR per Service; unknown address NXDOMAIN.
+  {
+    q: '20.0.96.10.in-addr.arpa',
+    type: 'PTR',
+    want: ['NOERROR aa', '20.0.96.10.in-addr.arpa. 5 IN PTR web.default.svc.cluster.local.'],
+  },
+  {
+    q: '0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.0.d.f.ip6.arpa',
+    type: 'PTR',
+    want: [
+      'NOERROR aa',
+      '0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.0.d.f.ip6.arpa. 5 IN PTR web.default.svc.cluster.local.',
+    ],
+  },
+  {
+    q: '5.1.244.10.in-addr.arpa',
+    type: 'PTR',
+    want: [
+      'NOERROR aa',
+      '5.1.244.10.in-addr.arpa. 5 IN PTR db-0.db.default.svc.cluster.local.',
+      '5.1.244.10.in-addr.arpa. 5 IN PTR db-0.cache.default.svc.cluster.local.',
+    ],
+  },
+  {
+    q: '6.1.244.10.in-addr.arpa',
+    type: 'PTR',
+    want: [
+      'NXDOMAIN aa',
+      'ns: in-addr.arpa. 5 IN SOA ns.dns.in-addr.arpa. hostmaster.in-addr.arpa. 3 7200 1800 86400 5',
+    ],
+  },
+  // Schema version, apex, empty non-terminals, namespaces.
+  {
+    q: 'dns-version.cluster.local',
+    type: 'TXT',
+    want: ['NOERROR aa', 'dns-version.cluster.local. 28800 IN TXT "1.1.0"'],
+  },
+  { q: 'cluster.local', type: 'TXT', want: ['NOERROR aa', SOA] },
+  {
+    q: 'cluster.local',
+    type: 'NS',
+    want: [
+      'NOERROR aa',
+      'cluster.local. 5 IN NS ns.dns.cluster.local.',
+      'extra: ns.dns.cluster.local. 5 IN A 127.0.0.1',
+    ],
+  },
+  {
+    q: 'cluster.local',
+    type: 'NS',
+    cfg: { localIPs: ['10.244.0.2'] },
+    want: [
+      'NOERROR aa',
+      'cluster.local. 5 IN NS kube-dns.kube-system.svc.cluster.local.',
+      'extra: kube-dns.kube-system.svc.cluster.local. 5 IN A 10.96.0.10',
+    ],
+  },
+  { q: 'ns.dns.cluster.local', type: 'A', want: ['NOERROR aa', 'ns.dns.cluster.local. 5 IN A 127.0.0.1'] },
+  { q: 'prod.svc.cluster.local', type: 'A', want: ['NOERROR aa', SOA] },
+  { q: 'staging.svc.cluster.local', type: 'A', want: ['NXDOMAIN aa', SOA] },
+  {
+    q: 'web.default.svc.cluster.local',
+    type: 'A',
+    cfg: { namespaces: ['prod'] },
+    want: ['NXDOMAIN aa', SOA],
+  },
+  { q: 'web.default.svc.cluster.local', type: 'MX', want: ['NOERROR aa', SOA] },
+  { q: 'a.b.c.d.e.svc.cluster.local', type: 'A', want: ['NXDOMAIN aa', SOA] },
+  { q: 'cluster.local', type: 'AXFR', want: ['REFUSED'] },
+  { q: 'www.example.com', type: 'A', want: ['REFUSED forward'] },
+  // Pods: disabled (default), insecure (any IP-shaped label), verified (a pod with that IP in that ns).
+  { q: '10-244-2-9.prod.pod.cluster.local', type: 'A', want: ['NXDOMAIN aa', SOA] },
+  {
+    q: '10-244-2-9.prod.pod.cluster.local',
+    type: 'A',
+    cfg: { pods: 'verified' },
+    want: ['NOERROR aa', '10-244-2-9.prod.pod.cluster.local. 5 IN A 10.244.2.9'],
+  },
+  {
+    q: '10-244-2-9.default.pod.cluster.local',
+    type: 'A',
+    cfg: { pods: 'verified' },
+    want: ['NXDOMAIN aa', SOA],
+  },
+  {
+    q: '10-1-2-3.default.pod.cluster.local',
+    type: 'A',
+    cfg: { pods: 'insecure' },
+    want: ['NOERROR aa', '10-1-2-3.default.pod.cluster.local. 5 IN A 10.1.2.3'],
+  },
+  {
+    q: 'fd00--1.default.pod.cluster.local',
+    type: 'AAAA',
+    cfg: { pods: 'insecure' },
+    want: ['NOERROR aa', 'fd00--1.default.pod.cluster.local. 5 IN AAAA fd00::1'],
+  },
+  // ttl: every record, SOA TTL capped at 300 with MINIMUM = ttl; the query's case is kept.
+  {
+    q: 'WEB.Default.svc.Cluster.Local',
+    type: 'A',
+    cfg: { ttl: 600 },
+    want: ['NOERROR aa', 'WEB.Default.svc.Cluster.Local. 600 IN A 10.96.0.20'],
+  },
+  {
+    q: 'nope.default.svc.Cluster.Local',
+    type: 'A',
+    cfg: { ttl: 600 },
+    want: [
+      'NXDOMAIN aa',
+      'ns: Cluster.Local. 300 IN SOA ns.dns.Cluster.Local. hostmaster.Cluster.Local. 3 7200 1800 86400 600',
+    ],
+  },
+  // fallthrough: NXDOMAIN in those zones goes to the upstream (if any).
+  {
+    q: '6.1.244.10.in-addr.arpa',
+    type: 'PTR',
+    cfg: { fallthrough: ['in-addr.arpa'] },
+    want: [
+      'NXDOMAIN aa forward',
+      'ns: in-addr.arpa. 5 IN SOA ns.dns.in-addr.arpa. hostmaster.in-addr.arpa. 3 7200 1800 86400 5',
+    ],
+  },
+];
+
+const typeNumber = (ty: Row['type']): number => (ty === 'HINFO' ? 13 : ty === 'MX' ? 15 : QTYPE[ty]);
+
+t.test('answers', async (t) => {
+  for (const r of rows) {
+    const z = zoneWith(r.cfg);
+    t.same(
+      show(z.lookup(r.q, typeNumber(r.type))),
+      r.want,
+      `${r.q} ${r.type}${r.cfg ? ' ' + JSON.stringify(r.cfg) : ''}`,
+    );
+    z.close();
+  }
+});
+
+t.test('config validation names the option', async (t) => {
+  const bad: [ZoneConfigInput, string][] = [
+    [{ ttl: 3601 }, 'ttl: "3601" must be an integer between 0 and 3600'],
+    [{ ttl: 'x' }, 'ttl: "x" must be an integer between 0 and 3600'],
+    [{ pods: 'sometimes' }, 'pods: "sometimes" must be one of disabled, insecure, verified'],
+    [{ zones: ['in-addr.arpa'] }, 'zones: one zone must be a forward zone (e.g. cluster.local)'],
+    [{ zones: ['bad..zone'] }, 'zones: "bad..zone" is not a domain name'],
+    [{ localIPs: ['localhost'] }, 'localIPs: "localhost" is not an IP address'],
+  ];
+  for (const [input, msg] of bad) {
+    t.throws(() => parseZoneConfig(input), new DnsConfigError('x', '').constructor, JSON.stringify(input));
+    try {
+      parseZoneConfig(input);
+    } catch (e) {
+      t.same([(e as DnsConfigError).code, (e as Error).message], ['NETLAB_DNS_CONFIG', msg]);
+    }
+  }
+});
+
+t.test('ObjectSource: changes bump the version and show in the next answer', async (t) => {
+  const source = new ObjectSource(cluster);
+  const z = new Zone(source, parseZoneConfig());
+  let changes = 0;
+  z.onChange(() => changes++);
+  const a = () => show(z.lookup('new.default.svc.cluster.local', QTYPE.A));
+  t.same(a()[0], 'NXDOMAIN aa');
+  source.apply(svc('default', 'new', { clusterIPs: ['10.96.0.77'], ports }));
+  t.same(a(), ['NOERROR aa', 'new.default.svc.cluster.local. 5 IN A 10.96.0.77']);
+  source.delete(svc('default', 'new', {}));
+  t.same(a()[0], 'NXDOMAIN aa');
+  t.same([changes, z.version], [2, 2]);
+  z.close();
+});
+
+// A WatchableStore with a list and a watch stream the test pushes events into.
+class FakeStore implements WatchableStore {
+  readonly objects = new Map<string, AnyObject[]>();
+  readonly #waiters = new Map<string, ((e: WatchEvent<AnyObject>) => void)[]>();
+  list<K extends keyof KindMap>(kind: K): ObjectList<KindMap[K]> {
+    return { items: (this.objects.get(kind) ?? []) as KindMap[K][], resourceVersion: '1' };
+  }
+  watch<K extends keyof KindMap>(
+    kind: K,
+    opts: { signal?: AbortSignal } = {},
+  ): AsyncIterable<WatchEvent<KindMap[K]>> {
+    const queue: WatchEvent<AnyObject>[] = [];
+    let wake: (() => void) | null = null;
+    const subs = this.#waiters.get(kind) ?? [];
+    subs.push((e) => {
+      queue.push(e);
+      wake?.();
+    });
+    this.#waiters.set(kind, subs);
+    return {
+      async *[Symbol.asyncIterator]() {
+        while (!opts.signal?.aborted) {
+          if (queue.length === 0) {
+            await new Promise<void>((r) => {
+              wake = r;
+              opts.signal?.addEventListener('abort', () => r(), { once: true });
+            });
+            wake = null;
+            continue;
+          }
+          yield queue.shift() as WatchEvent<KindMap[K]>;
+        }
+      },
+    };
+  }
+  emit(kind: string, e: WatchEvent<AnyObject>): void {
+    for (const s of this.#waiters.get(kind) ?? []) s(e);
+  }
+}
+
+t.test('StoreSource: list, synced, then watch events', async (t) => {
+  const store = new FakeStore();
+  store.objects.set('Service', [svc('default', 'web', { clusterIPs: ['10.96.0.20'], ports })]);
+  const ac = new AbortController();
+  const source = new StoreSource(store, { signal: ac.signal });
+  t.teardown(() => ac.abort());
+  const z = new Zone(source, parseZoneConfig());
+  const tick = () => new Promise((r) => setTimeout(r, 10));
+  await tick();
+  t.equal(source.hasSynced(), true);
+  t.same(show(z.lookup('web.default.svc.cluster.local', QTYPE.A)), [
+    'NOERROR aa',
+    'web.default.svc.cluster.local. 5 IN A 10.96.0.20',
+  ]);
+  store.emit('Service', {
+    type: 'ADDED',
+    object: svc('default', 'api', { clusterIPs: ['10.96.0.30'], ports }),
+  });
+  store.emit('Service', { type: 'DELETED', object: svc('default', 'web', {}) });
+  await tick();
+  t.same(show(z.lookup('api.default.svc.cluster.local', QTYPE.A)), [
+    'NOERROR aa',
+    'api.default.svc.cluster.local. 5 IN A 10.96.0.30',
+  ]);
+  t.same(show(z.lookup('web.default.svc.cluster.local', QTYPE.A))[0], 'NXDOMAIN aa');
+  z.close();
+});
