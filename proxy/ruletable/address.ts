@@ -81,7 +81,7 @@ export function parseCidr(s: string): Cidr | undefined {
   return { v6: false, prefix, net: (a.n & mask) >>> 0, mask, bigNet: 0n, bigMask: 0n };
 }
 
-export function cidrContains(c: Cidr, a: Addr): boolean {
+export function addrInCidr(c: Cidr, a: Addr): boolean {
   if (c.v6 !== a.v6) return false;
   if (a.v6) return (a.n & c.bigMask) === c.bigNet;
   return (a.n & c.mask) >>> 0 === c.net;
@@ -95,7 +95,7 @@ export function formatAddr(a: Addr): string {
 }
 
 /** `ip:port`, with brackets for IPv6 as net.JoinHostPort writes it. */
-export function joinHostPort(ip: string, port: number | string): string {
+export function formatHostPort(ip: string, port: number | string): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 

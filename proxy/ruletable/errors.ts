@@ -28,7 +28,7 @@ export class RulesParseError extends RuleTableError {
 }
 
 /** A restore payload that iptables-restore would refuse as a whole (nothing is applied). */
-export class RestoreError extends RuleTableError {
+export class RulesRestoreError extends RuleTableError {
   constructor(message: string) {
     super('NETLAB_PROXY_RULES_RESTORE', message);
   }

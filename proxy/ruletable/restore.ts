@@ -2,7 +2,7 @@
 // RestoreAll with NoFlushTables): a declared chain is created or flushed and gets the payload's rules,
 // an undeclared chain keeps its rules (new ones are appended), `-X` deletes, and the whole payload is
 // refused, nothing applied, if any rule is left jumping to a chain that does not exist.
-import { RestoreError } from './errors.js';
+import { RulesRestoreError } from './errors.js';
 import type { Rule } from './rule.js';
 import { builtinChains, RuleTable } from './table.js';
 
@@ -77,7 +77,7 @@ export function applyRestore(state: RuleTable, payload: RuleTable, opts: Restore
         touched.set(pc.name, pc.rules);
       } else if (pc.rules.length > 0) {
         if (old === undefined) {
-          throw new RestoreError(
+          throw new RulesRestoreError(
             `table ${pt.name}: rules for chain "${pc.name}", which neither exists nor is declared`,
           );
         }
@@ -90,7 +90,7 @@ export function applyRestore(state: RuleTable, payload: RuleTable, opts: Restore
       const old = byName.get(pc.name);
       if (old === undefined) continue;
       if ((builtinChains[pt.name] ?? []).includes(pc.name)) {
-        throw new RestoreError(`table ${pt.name}: cannot delete built-in chain "${pc.name}"`);
+        throw new RulesRestoreError(`table ${pt.name}: cannot delete built-in chain "${pc.name}"`);
       }
       old.deleted = true;
       byName.delete(pc.name);
@@ -103,7 +103,7 @@ export function applyRestore(state: RuleTable, payload: RuleTable, opts: Restore
       for (const r of c.rules) {
         const tg = r.target;
         if (tg?.kind === 'jump' && !TERMINAL.has(tg.chain) && !byName.has(tg.chain)) {
-          throw new RestoreError(
+          throw new RulesRestoreError(
             `table ${pt.name}: rule "${r.text}" jumps to chain "${tg.chain}", which does not exist`,
           );
         }

@@ -1,6 +1,6 @@
 // One rule: the text it was written as (kept, so rendering is exact and building 100k+ rules costs no
 // more than building their strings) and, parsed on first use, its matches and target.
-import { type Addr, type Cidr, cidrContains, parseAddr, parseCidr } from './address.js';
+import { type Addr, addrInCidr, type Cidr, parseCidr } from './address.js';
 
 /** A parameter value, possibly negated with `!`. */
 export interface Param {
@@ -451,8 +451,6 @@ export class Rule {
 
 /** True when `ip` is inside the rule's address block (a bare address is a /32 or /128). */
 export function addrMatches(p: AddrParam, ip: Addr | undefined): boolean {
-  const inside = p.cidr !== undefined && ip !== undefined && cidrContains(p.cidr, ip);
+  const inside = p.cidr !== undefined && ip !== undefined && addrInCidr(p.cidr, ip);
   return inside !== p.negated;
 }
-
-export { parseAddr };

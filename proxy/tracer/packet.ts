@@ -2,7 +2,7 @@
 // set that `-m addrtype --src-type/--dst-type LOCAL` consults.
 import {
   type Addr,
-  cidrContains,
+  addrInCidr,
   formatAddr,
   parseAddr,
   parseCidr,
@@ -97,6 +97,6 @@ export class LocalAddresses {
 
   has(ip: string, addr: Addr): boolean {
     if (this.#set.has(ip)) return true;
-    return addr.v6 ? ip === '::1' : cidrContains(LOOPBACK4, addr);
+    return addr.v6 ? ip === '::1' : addrInCidr(LOOPBACK4, addr);
   }
 }

@@ -3,9 +3,9 @@ import {
   applyRestore,
   canonicalRuleTable,
   kubeJumpRules,
-  RestoreError,
   Rule,
   RulesParseError,
+  RulesRestoreError,
   RuleTable,
   sortIPTablesRules,
   splitWords,
@@ -494,7 +494,11 @@ COMMIT
 `,
   );
   const dangling = RuleTable.parse('*nat\n:KUBE-SVC-A - [0:0]\n-X KUBE-SVC-A\nCOMMIT\n');
-  t.throws(() => applyRestore(state0, dangling), RestoreError, 'deleting a chain still jumped to is refused');
+  t.throws(
+    () => applyRestore(state0, dangling),
+    RulesRestoreError,
+    'deleting a chain still jumped to is refused',
+  );
   t.equal(state0.getChain('nat', 'KUBE-SVC-A')!.rules.length, 1, 'and the state is untouched');
   const undeclared = RuleTable.parse('*nat\n-A KUBE-NOPE -j DROP\nCOMMIT\n');
   t.throws(() => applyRestore(state0, undeclared), /rules for chain "KUBE-NOPE"/);
