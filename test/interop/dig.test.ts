@@ -1,0 +1,214 @@
+// Real dig (Debian bind9-dnsutils) against `netlab dns serve`: A, AAAA, SRV, PTR, TXT, +tcp,
+// truncation then the TCP retry, NXDOMAIN with the SOA.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+
+const run = promisify(execFile);
+const digPath = ['/usr/bin/dig', '/bin/dig'].find((p) => existsSync(p));
+const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
+
+const manifest = `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  clusterIPs: [10.96.0.20, "fd00:96::20"]
+  selector: {app: web}
+  ports: [{name: http, port: 80, protocol: TCP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: big, namespace: default}
+spec: {clusterIP: None, ports: [{name: http, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: big-1, namespace: default, labels: {kubernetes.io/service-name: big}}
+addressType: IPv4
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints:
+${Array.from({ length: 60 }, (_, i) => `  - addresses: [10.244.0.${i + 1}]`).join('\n')}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-0, namespace: default, labels: {app: web}}
+spec: {nodeName: node-1, containers: [{name: app}]}
+status:
+  phase: Running
+  podIP: 10.244.1.5
+  podIPs: [{ip: 10.244.1.5}]
+  conditions: [{type: Ready, status: "True"}]
+`;
+
+/** Header status, flags, and the record lines of each section, whitespace collapsed. */
+function digView(out: string): {
+  status: string;
+  flags: string;
+  sections: Record<string, string[]>;
+  notes: string[];
+} {
+  const status = /status: (\w+)/.exec(out)?.[1] ?? '';
+  const flags = /;; flags: ([^;]*);/.exec(out)?.[1] ?? '';
+  const sections: Record<string, string[]> = {};
+  let current = '';
+  const notes: string[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^;; (\w+) SECTION:$/.exec(line);
+    if (m) {
+      current = m[1]!;
+      sections[current] = [];
+      continue;
+    }
+    if (line === '') {
+      current = '';
+      continue;
+    }
+    if (line.startsWith(';; Truncated') || line.startsWith(';; SERVER:'))
+      notes.push(line.replace(/\(\d+\.\d+\.\d+\.\d+\)/, ''));
+    if (current && current !== 'QUESTION' && !line.startsWith(';'))
+      sections[current]!.push(line.split(/\s+/).join(' '));
+  }
+  return { status, flags, sections, notes };
+}
+
+t.test(
+  'dig against netlab dns serve',
+  { skip: digPath ? false : 'no dig: apt-get install bind9-dnsutils' },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-dig-'));
+    const file = join(dir, 'cluster.yaml');
+    writeFileSync(file, manifest);
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import=tsx', cli, 'dns', 'serve', '-f', file, '--listen', '127.0.0.1:0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    t.teardown(() => {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no "listening on" line: ${out}`)), 30_000);
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /^listening on 127\.0\.0\.1:(\d+)$/m.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+
+    const dig = async (...args: string[]) =>
+      (await run(digPath!, ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args])).stdout;
+
+    const cases: {
+      args: string[];
+      status: string;
+      answer?: string[];
+      authority?: string[];
+      additional?: string[];
+      notes?: string[];
+    }[] = [
+      {
+        args: ['web.default.svc.cluster.local', 'A'],
+        status: 'NOERROR',
+        answer: ['web.default.svc.cluster.local. 5 IN A 10.96.0.20'],
+      },
+      {
+        args: ['web.default.svc.cluster.local', 'AAAA'],
+        status: 'NOERROR',
+        answer: ['web.default.svc.cluster.local. 5 IN AAAA fd00:96::20'],
+      },
+      {
+        args: ['_http._tcp.web.default.svc.cluster.local', 'SRV'],
+        status: 'NOERROR',
+        answer: ['_http._tcp.web.default.svc.cluster.local. 5 IN SRV 0 50 80 web.default.svc.cluster.local.'],
+        additional: [
+          'web.default.svc.cluster.local. 5 IN A 10.96.0.20',
+          'web.default.svc.cluster.local. 5 IN AAAA fd00:96::20',
+        ],
+      },
+      {
+        args: ['-x', '10.96.0.20'],
+        status: 'NOERROR',
+        answer: ['20.0.96.10.in-addr.arpa. 5 IN PTR web.default.svc.cluster.local.'],
+      },
+      // The endpoint that the EndpointSlice controller derived from the Pod.
+      {
+        args: ['-x', '10.244.1.5'],
+        status: 'NOERROR',
+        answer: ['5.1.244.10.in-addr.arpa. 5 IN PTR 10-244-1-5.web.default.svc.cluster.local.'],
+      },
+      {
+        args: ['dns-version.cluster.local', 'TXT'],
+        status: 'NOERROR',
+        answer: ['dns-version.cluster.local. 28800 IN TXT "1.1.0"'],
+      },
+      {
+        args: ['+tcp', 'web.default.svc.cluster.local', 'A'],
+        status: 'NOERROR',
+        answer: ['web.default.svc.cluster.local. 5 IN A 10.96.0.20'],
+        notes: [';; SERVER: 127.0.0.1#PORT (TCP)'],
+      },
+      {
+        args: ['nope.default.svc.cluster.local', 'A'],
+        status: 'NXDOMAIN',
+        authority: [
+          /* SOA, serial varies */ 'cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7200 1800 86400 5',
+        ],
+      },
+    ];
+    for (const c of cases) {
+      const v = digView(await dig(...c.args));
+      const authority = (v.sections.AUTHORITY ?? []).map((l) =>
+        l.replace(/ \d+ 7200 1800 86400 /, ' SERIAL 7200 1800 86400 '),
+      );
+      t.same(
+        {
+          status: v.status,
+          aa: v.flags.split(' ').includes('aa'),
+          answer: v.sections.ANSWER ?? [],
+          authority,
+          additional: v.sections.ADDITIONAL ?? [],
+          notes: c.notes ? v.notes.map((n) => n.replace(`#${port}`, '#PORT')) : [],
+        },
+        {
+          status: c.status,
+          aa: true,
+          answer: c.answer ?? [],
+          authority: c.authority ?? [],
+          additional: c.additional ?? [],
+          notes: c.notes ?? [],
+        },
+        c.args.join(' '),
+      );
+    }
+
+    // Without EDNS the 60 addresses do not fit 512 octets: TC=1, dig retries over TCP and gets them all.
+    const big = digView(await dig('+noedns', 'big.default.svc.cluster.local', 'A'));
+    t.same(
+      {
+        status: big.status,
+        answers: big.sections.ANSWER?.length,
+        notes: big.notes.map((n) => n.replace(`#${port}`, '#PORT')),
+      },
+      {
+        status: 'NOERROR',
+        answers: 60,
+        notes: [';; Truncated, retrying in TCP mode.', ';; SERVER: 127.0.0.1#PORT (TCP)'],
+      },
+    );
+    // With EDNS (dig's default 1232) the answer fits in UDP.
+    const fits = digView(await dig('big.default.svc.cluster.local', 'A'));
+    t.same([fits.sections.ANSWER?.length, fits.notes], [60, [';; SERVER: 127.0.0.1#' + port + ' (UDP)']]);
+  },
+);
