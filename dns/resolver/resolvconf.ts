@@ -103,10 +103,14 @@ export function parseResolvConf(text: string, file = 'resolv.conf'): ParsedResol
     const args = words.slice(1);
     switch (keyword) {
       case 'nameserver':
-        if (args[0] === undefined) conf.warnings.push(`${where}: nameserver without an address`);
-        else conf.nameservers.push(args[0]);
-        if (conf.nameservers.length === 4)
+        if (args[0] === undefined) {
+          conf.warnings.push(`${where}: nameserver without an address`);
+          return;
+        }
+        conf.nameservers.push(args[0]);
+        if (conf.nameservers.length === 4) {
           conf.warnings.push(`${where}: more than 3 nameservers; only the first 3 are used`);
+        }
         return;
       case 'domain':
         conf.search = args.slice(0, 1);

@@ -1,0 +1,133 @@
+import t from 'tap';
+import { type Libc, searchPlan } from '../../dns/resolver/index.js';
+
+const k8s = ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
+const long = `${'l'.repeat(60)}.${'m'.repeat(60)}.${'n'.repeat(60)}.example`; // 192 chars
+
+interface Case {
+  name: string;
+  search?: string[];
+  ndots: number;
+  libc: Libc;
+  noTldQuery?: boolean;
+  plan: string;
+}
+
+const cases: Case[] = [
+  {
+    name: 'web',
+    ndots: 5,
+    libc: 'glibc',
+    plan: `search web.default.svc.cluster.local.
+search web.svc.cluster.local.
+search web.cluster.local.
+as-is-last web.`,
+  },
+  {
+    name: 'web',
+    ndots: 5,
+    libc: 'musl',
+    plan: `search web.default.svc.cluster.local.
+search web.svc.cluster.local.
+search web.cluster.local.
+as-is-last web.`,
+  },
+  {
+    // 4 dots < 5: even a full service name walks the search list first.
+    name: 'kubernetes.default.svc.cluster.local',
+    ndots: 5,
+    libc: 'glibc',
+    plan: `search kubernetes.default.svc.cluster.local.default.svc.cluster.local.
+search kubernetes.default.svc.cluster.local.svc.cluster.local.
+search kubernetes.default.svc.cluster.local.cluster.local.
+as-is-last kubernetes.default.svc.cluster.local.`,
+  },
+  {
+    name: 'kubernetes.default.svc.cluster.local',
+    ndots: 4,
+    libc: 'glibc',
+    plan: `as-is-first kubernetes.default.svc.cluster.local.
+search kubernetes.default.svc.cluster.local.default.svc.cluster.local.
+search kubernetes.default.svc.cluster.local.svc.cluster.local.
+search kubernetes.default.svc.cluster.local.cluster.local.`,
+  },
+  {
+    name: 'kubernetes.default.svc.cluster.local',
+    ndots: 4,
+    libc: 'musl',
+    plan: 'as-is-first kubernetes.default.svc.cluster.local.',
+  },
+  { name: 'api.stripe.com.', ndots: 5, libc: 'glibc', plan: 'as-is-first api.stripe.com.' },
+  { name: 'api.stripe.com.', ndots: 5, libc: 'musl', plan: 'as-is-first api.stripe.com.' },
+  {
+    // ndots above 15 is 15 in both libcs.
+    name: 'a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p',
+    search: ['x'],
+    ndots: 20,
+    libc: 'glibc',
+    plan: `as-is-first a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.
+search a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.x.`,
+  },
+  {
+    // A "." search domain is the root: glibc queries the bare name there and not again at the end.
+    name: 'web',
+    search: ['default.svc.cluster.local', '.'],
+    ndots: 5,
+    libc: 'glibc',
+    plan: `search web.default.svc.cluster.local.
+search web.`,
+  },
+  {
+    // musl builds "web.." for it, which is not a name: skipped.
+    name: 'web',
+    search: ['default.svc.cluster.local', '.'],
+    ndots: 5,
+    libc: 'musl',
+    plan: `search web.default.svc.cluster.local.
+as-is-last web.`,
+  },
+  { name: 'web', search: [], ndots: 1, libc: 'glibc', plan: 'as-is-last web.' },
+  {
+    name: 'web',
+    ndots: 5,
+    libc: 'glibc',
+    noTldQuery: true,
+    plan: `search web.default.svc.cluster.local.
+search web.svc.cluster.local.
+search web.cluster.local.`,
+  },
+  {
+    name: long,
+    search: ['default.svc.cluster.local', `${'z'.repeat(60)}.example`],
+    ndots: 5,
+    libc: 'glibc',
+    plan: `search ${long}.default.svc.cluster.local.
+search ${long}.${'z'.repeat(60)}.example. (too long)
+as-is-last ${long}.`,
+  },
+  {
+    name: long,
+    search: ['default.svc.cluster.local', `${'z'.repeat(60)}.example`],
+    ndots: 5,
+    libc: 'musl',
+    plan: `search ${long}.default.svc.cluster.local.
+as-is-last ${long}.`,
+  },
+];
+
+t.test('search plans', async (t) => {
+  for (const c of cases) {
+    const steps = searchPlan(
+      c.name,
+      c.search ?? k8s,
+      c.ndots,
+      c.libc,
+      c.noTldQuery ? { noTldQuery: true } : {},
+    );
+    t.equal(
+      steps.map((s) => `${s.kind} ${s.name}${s.tooLong ? ' (too long)' : ''}`).join('\n'),
+      c.plan,
+      `${c.libc} ndots:${c.ndots} ${c.name.length > 40 ? `${c.name.slice(0, 20)}…` : c.name}`,
+    );
+  }
+});
