@@ -8,6 +8,7 @@ import type { FabricStore } from '../fabric/index.js';
 import type { InProcessPlugin, InProcessResolver } from '../invoker/index.js';
 import { type Plugin, pluginMain, runPlugin } from '../skel/index.js';
 import { flatPlugin } from './flat.js';
+import { type HostLocalPluginOptions, hostLocalPlugin } from './host-local.js';
 import { loopbackPlugin } from './loopback.js';
 
 export {
@@ -19,6 +20,7 @@ export {
   flatResult,
   parseFlatConf,
 } from './flat.js';
+export { type HostLocalPluginOptions, hostLocal, hostLocalPlugin, validAttachments } from './host-local.js';
 export { type LoopbackOptions, loopbackPlugin } from './loopback.js';
 
 /** The line every executable in cni/bin carries, so a binary found on CNI_PATH is known as ours. */
@@ -40,6 +42,8 @@ export const builtinPluginDir = findBinDir();
 export interface PluginRegistryOptions {
   /** The fabric flat and loopback attach to; otherwise each uses the file its config names. */
   store?: FabricStore;
+  /** host-local's options (e.g. an in-memory store); its disk store unless given. */
+  hostLocal?: HostLocalPluginOptions;
   /** More in-process plugins (or replacements), by type. */
   extra?: Readonly<Record<string, Plugin>>;
 }
@@ -90,6 +94,7 @@ export function createPluginRegistry(opts: PluginRegistryOptions = {}): PluginRe
     return run !== undefined && isOurs(type, path) ? run : undefined;
   };
   const storeOpt = opts.store === undefined ? {} : { store: opts.store };
+  plugins.set('host-local', hostLocalPlugin(opts.hostLocal ?? {}));
   plugins.set('flat', flatPlugin({ ...storeOpt, resolver }));
   plugins.set('loopback', loopbackPlugin(storeOpt));
   for (const [type, p] of Object.entries(opts.extra ?? {})) plugins.set(type, p);

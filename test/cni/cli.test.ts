@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+
+const run = promisify(execFile);
+const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
+const bin = new URL('../../cni/bin', import.meta.url).pathname;
+
+async function netlab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import=tsx', cli, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: bin },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+// `netlab cni` as cnitool: ADD prints the result (4-space JSON, no trailing newline), the others print
+// nothing on success; failures go to stderr with exit status 1. flat + loopback with our host-local,
+// each run in-process from the binaries on CNI_PATH.
+t.test('netlab cni add|check|del|gc|status', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-cni-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const conflist = join(dir, 'pods.conflist');
+  writeFileSync(
+    conflist,
+    JSON.stringify({
+      cniVersion: '1.1.0',
+      name: 'pods',
+      plugins: [
+        {
+          type: 'flat',
+          node: 'node-a',
+          nodeIPs: ['192.168.49.2'],
+          dataDir: join(dir, 'fabric'),
+          ipam: {
+            type: 'host-local',
+            dataDir: join(dir, 'ipam'),
+            ranges: [[{ subnet: '10.244.0.0/24' }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+          },
+          dns: { nameservers: ['10.96.0.10'], search: ['default.svc.cluster.local'] },
+        },
+        { type: 'loopback', dataDir: join(dir, 'fabric') },
+      ],
+    }),
+  );
+  const common = ['--conflist', conflist, '--cache-dir', join(dir, 'cache')];
+  const cases: { args: string[]; code: number; stdout: string; stderr: string | RegExp }[] = [
+    {
+      args: ['cni', 'add', ...common, '--container-id', 'web-1'],
+      code: 0,
+      stdout: `{
+    "cniVersion": "1.1.0",
+    "interfaces": [
+        {
+            "name": "cni0",
+            "mac": "2a:ad:48:0b:30:72"
+        },
+        {
+            "name": "veth33e7b5a6",
+            "mac": "72:59:66:7f:17:77"
+        },
+        {
+            "name": "eth0",
+            "mac": "ea:7e:c3:71:a9:50",
+            "sandbox": "/run/netns/web-1"
+        }
+    ],
+    "ips": [
+        {
+            "interface": 2,
+            "address": "10.244.0.2/24",
+            "gateway": "10.244.0.1"
+        }
+    ],
+    "routes": [
+        {
+            "dst": "0.0.0.0/0"
+        }
+    ],
+    "dns": {
+        "nameservers": [
+            "10.96.0.10"
+        ],
+        "search": [
+            "default.svc.cluster.local"
+        ]
+    }
+}`,
+      stderr: '',
+    },
+    { args: ['cni', 'check', ...common, '--container-id', 'web-1'], code: 0, stdout: '', stderr: '' },
+    {
+      args: ['cni', 'add', ...common, '--container-id', 'web-1'],
+      code: 1,
+      stdout: '',
+      stderr: 'plugin type="flat" failed (add): container veth name provided (eth0) already exists\n',
+    },
+    {
+      args: ['cni', 'check', ...common, '--container-id', 'web-2'],
+      code: 1,
+      stdout: '',
+      stderr: 'Required prevResult missing\n',
+    },
+    { args: ['cni', 'status', ...common], code: 0, stdout: '', stderr: '' },
+    { args: ['cni', 'gc', ...common, '--valid-attachment', 'web-1/eth0'], code: 0, stdout: '', stderr: '' },
+    { args: ['cni', 'del', ...common, '--container-id', 'web-1'], code: 0, stdout: '', stderr: '' },
+    { args: ['cni', 'del', ...common, '--container-id', 'web-1'], code: 0, stdout: '', stderr: '' },
+    {
+      args: ['cni', 'add', ...common],
+      code: 1,
+      stdout: '',
+      stderr: 'netlab cni add: --container-id is required\n',
+    },
+    {
+      args: ['cni', 'add', '--conflist', join(dir, 'missing.conflist'), '--container-id', 'x'],
+      code: 1,
+      stdout: '',
+      stderr: `error reading ${dir}/missing.conflist: open ${dir}/missing.conflist: no such file or directory\n`,
+    },
+  ];
+  for (const c of cases) {
+    const got = await netlab(c.args);
+    t.same(
+      got,
+      { code: c.code, stdout: c.stdout, stderr: c.stderr },
+      c.args.slice(0, 2).join(' ') + ` #${cases.indexOf(c)}`,
+    );
+  }
+  t.same(readdirSync(join(dir, 'ipam', 'pods')).sort(), ['last_reserved_ip.0', 'lock'], 'address released');
+  t.same(readdirSync(join(dir, 'cache', 'results')), [], 'cache emptied');
+  t.same(
+    JSON.parse(readFileSync(join(dir, 'fabric', 'fabric.json'), 'utf8')).attachments,
+    [],
+    'fabric emptied',
+  );
+});
