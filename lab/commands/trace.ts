@@ -1,4 +1,107 @@
 import type { Command } from 'commander';
+import {
+  FastPath,
+  newKernelState,
+  RuleTable,
+  seededRandom,
+  TraceInputError,
+  tracePacket,
+} from '../../proxy/index.js';
+import { addNodeFlags, loadProxyInput, type NodeFlags, proxierFor, reportUserError } from './proxy-input.js';
 
-/** Registers this area's subcommands on the `netlab` program. */
-export function registerTrace(_program: Command): void {}
+interface TraceFlags extends NodeFlags {
+  src: string;
+  dst: string;
+  dport: string;
+  proto: string;
+  output?: string;
+  pick?: boolean;
+  seed: string;
+}
+
+/**
+ * `netlab trace -f FILE... --src IP --dst IP --dport PORT [--proto P] [node flags] [-o json]`: the
+ * rules kube-proxy writes on that node (as `netlab iptables-save` prints them), and what they do to
+ * one packet, with the semantics of kube-proxy's own test tracer: every rule matched, every possible
+ * endpoint (or DROP / REJECT / ACCEPT) and whether the packet is masqueraded. `--pick` adds the one
+ * endpoint the kernel would choose (statistic match with a seeded PRNG).
+ */
+export function registerTrace(program: Command): void {
+  addNodeFlags(
+    program
+      .command('trace')
+      .description(
+        'walk a packet through the rules kube-proxy writes for a node: matched rules, endpoints, masquerade',
+      )
+      .requiredOption('--src <ip>', 'source IP of the packet')
+      .requiredOption('--dst <ip>', 'destination IP of the packet')
+      .requiredOption('--dport <port>', 'destination port')
+      .option('--proto <proto>', 'tcp, udp or sctp', 'tcp')
+      .option('-o, --output <format>', 'json for {"endpoints", "verdict", "masquerade", "rules"}')
+      .option('--pick', 'also pick one endpoint as the kernel would (seeded statistic match)')
+      .option('--seed <n>', 'PRNG seed for --pick', '1'),
+  ).action((flags: TraceFlags) => {
+    try {
+      const out = runTrace(flags);
+      process.stdout.write(out);
+    } catch (e) {
+      reportUserError(e);
+    }
+  });
+}
+
+function runTrace(flags: TraceFlags): string {
+  if (!/^\d+$/.test(flags.dport) || Number(flags.dport) > 65535) {
+    throw new TraceInputError(
+      `--dport: Invalid value: "${flags.dport}": must be between 0 and 65535, inclusive`,
+    );
+  }
+  const proto = flags.proto.toLowerCase();
+  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') {
+    throw new TraceInputError(
+      `--proto: Unsupported value: "${flags.proto}": supported values: "tcp", "udp", "sctp"`,
+    );
+  }
+  const format = flags.output ?? 'text';
+  if (format !== 'json' && format !== 'text') {
+    throw new TraceInputError(`-o: Unsupported value: "${format}": supported values: "json", "text"`);
+  }
+  const seed = Number(flags.seed);
+  if (!Number.isInteger(seed))
+    throw new TraceInputError(`--seed: Invalid value: "${flags.seed}": must be an integer`);
+  const input = loadProxyInput(flags);
+  for (const w of input.warnings) process.stderr.write(`warning: ${w}\n`);
+  const rules = RuleTable.parse(proxierFor(input).syncProxyRules().payload, 'iptables-save');
+  const nodeIPs = input.options.nodeIPs ?? [];
+  const packet = {
+    sourceIP: flags.src,
+    protocol: proto,
+    destIP: flags.dst,
+    destPort: Number(flags.dport),
+  } as const;
+  const r = tracePacket(rules, packet, { nodeIPs });
+  const picked =
+    flags.pick === true
+      ? new FastPath(rules, nodeIPs).decide(
+          packet,
+          newKernelState(seededRandom(seed), () => 0),
+        )
+      : undefined;
+  if (format === 'json') {
+    const doc: Record<string, unknown> = {
+      endpoints: r.endpoints,
+      verdict: r.verdict,
+      masquerade: r.masquerade,
+      rules: r.rules,
+    };
+    if (picked !== undefined) doc.picked = picked.endpoint ?? picked.verdict;
+    return `${JSON.stringify(doc, null, 2)}\n`;
+  }
+  let s = r.matched.length === 0 ? 'rules matched: (none)\n' : 'rules matched:\n';
+  for (const m of r.matched) s += `  ${m.table.padEnd(7)}${m.rule}\n`;
+  s += `endpoints: ${r.output === '' ? 'ACCEPT' : r.output}\n`;
+  s += `verdict: ${r.verdict}\n`;
+  s += `masquerade: ${r.masquerade}\n`;
+  if (picked !== undefined) s += `picked (seed ${seed}): ${picked.endpoint ?? picked.verdict}\n`;
+  return s;
+}
