@@ -1,8 +1,7 @@
 // Address text as the kernel and Go print it: IPv4 dotted quads, IPv6 in RFC 5952 form (lower case,
 // the longest run of zero groups compressed, the first on ties). Lookups key on this text, so every
 // address that enters the fabric goes through canonicalIP() once.
-import { isIP } from 'node:net';
-import { collapseIPv6Number, IPv6 } from 'ip-num';
+import { formatGoIP, parseGoIP } from '../../ipam/index.js';
 import { FabricError } from './errors.js';
 
 export type Family = 4 | 6;
@@ -21,43 +20,24 @@ export interface Prefix {
 
 const v4Simple = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** The canonical text of an IP address, or undefined when it is not one. */
+/** The canonical text of an IP address (Go's IP.String(), as host-local names its files), or undefined. */
 export function canonicalIP(text: string): string | undefined {
   // The common case (a dotted quad without leading zeros) is already canonical.
   if (v4Simple.test(text)) return text;
-  if (isIP(text) !== 6) return undefined;
-  const v = IPv6.fromString(text.toLowerCase());
-  const mapped = mappedV4(v.value);
-  if (mapped !== undefined) return mapped;
-  return collapseIPv6Number(v.toString());
-}
-
-// Go prints IPv4-mapped IPv6 addresses as IPv4 (net.IP.String); so do we.
-function mappedV4(value: bigint): string | undefined {
-  if (value >> 32n !== 0xffffn) return undefined;
-  return v4Text(value & 0xffffffffn);
+  const ip = parseGoIP(text);
+  return ip === null ? undefined : formatGoIP(ip);
 }
 
 export function familyOf(ip: string): Family {
   return ip.includes(':') ? 6 : 4;
 }
 
-function v4Value(ip: string): bigint {
-  const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
-  return BigInt(((a << 24) >>> 0) + (b << 16) + (c << 8) + d);
-}
-
-function v4Text(value: bigint): string {
-  const n = Number(value);
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
 export function ipValue(ip: string): bigint {
-  return familyOf(ip) === 4 ? v4Value(ip) : IPv6.fromString(ip).value;
+  return parseGoIP(ip)!.n;
 }
 
 export function ipText(family: Family, value: bigint): string {
-  return family === 4 ? v4Text(value) : collapseIPv6Number(IPv6.fromBigInt(value).toString());
+  return formatGoIP({ v4: family === 4, n: value });
 }
 
 const bits = (family: Family): number => (family === 4 ? 32 : 128);
@@ -107,9 +87,10 @@ export function cidrText(p: Prefix): string {
 
 /** The IPv6 link-local address the kernel derives from a MAC (EUI-64: flip the U/L bit, insert ff:fe). */
 export function linkLocalFromMAC(mac: string): string {
-  const b = mac.split(':').map((h) => Number.parseInt(h, 16));
-  const g = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
-  return collapseIPv6Number(
-    `fe80:0:0:0:${g(b[0]! ^ 2, b[1]!)}:${g(b[2]!, 0xff)}:${g(0xfe, b[3]!)}:${g(b[4]!, b[5]!)}`,
+  const b = mac.split(':').map((h) => BigInt(Number.parseInt(h, 16)));
+  const iid = [b[0]! ^ 2n, b[1]!, b[2]!, 0xffn, 0xfen, b[3]!, b[4]!, b[5]!].reduce(
+    (acc, x) => (acc << 8n) | x,
+    0n,
   );
+  return ipText(6, (0xfe80n << 112n) | iid);
 }
