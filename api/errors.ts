@@ -2,19 +2,6 @@
 // manifests and selectors. Every class has a stable `code`; Status errors keep their HTTP code and
 // reason so the kube-API server in lab/ can send them as they are.
 
-/** One problem with one field, as k8s.io/apimachinery/pkg/util/validation/field.Error. */
-export type FieldErrorType =
-  | 'FieldValueNotFound'
-  | 'FieldValueRequired'
-  | 'FieldValueDuplicate'
-  | 'FieldValueInvalid'
-  | 'FieldValueNotSupported'
-  | 'FieldValueForbidden'
-  | 'FieldValueTooLong'
-  | 'FieldValueTooMany'
-  | 'InternalError'
-  | 'FieldValueTypeInvalid';
-
 /** A Status cause: `{reason, message, field}`; message is the error body without the field. */
 export interface StatusCause {
   reason?: string;
@@ -27,6 +14,7 @@ export type StatusReason =
   | 'NotFound'
   | 'Conflict'
   | 'Invalid'
+  | 'Forbidden'
   | 'Gone'
   | 'Expired'
   | 'BadRequest'
@@ -54,6 +42,7 @@ const statusCodes: { readonly [R in StatusReason]: readonly [number, string] } =
   NotFound: [404, 'NETLAB_API_NOT_FOUND'],
   Conflict: [409, 'NETLAB_API_CONFLICT'],
   Invalid: [422, 'NETLAB_API_INVALID'],
+  Forbidden: [403, 'NETLAB_API_FORBIDDEN'],
   Gone: [410, 'NETLAB_API_GONE'],
   Expired: [410, 'NETLAB_API_EXPIRED'],
   BadRequest: [400, 'NETLAB_API_BAD_REQUEST'],
@@ -121,4 +110,15 @@ export class ManifestError extends Error {
 export class SelectorError extends Error {
   override readonly name = 'SelectorError';
   readonly code = 'NETLAB_API_SELECTOR';
+}
+
+/** A batch apply that was refused as a whole: every failing object, by its index in the batch. */
+export class BatchError extends Error {
+  override readonly name = 'BatchError';
+  readonly code = 'NETLAB_API_BATCH';
+  readonly failures: { index: number; error: StatusError }[];
+  constructor(failures: { index: number; error: StatusError }[]) {
+    super(failures.map((f) => `[${f.index}] ${f.error.message}`).join('\n'));
+    this.failures = failures;
+  }
 }

@@ -107,7 +107,13 @@ const qualifiedNameRe = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const labelValueRe = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const dns1123SubdomainRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** validation.IsQualifiedName: the messages kube-apiserver gives for a label key. */
+const labelKeyRegexError =
+  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+const dns1123SubdomainError =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+/** content.IsLabelKey (validation.IsQualifiedName): the messages kube-apiserver gives for a label key. */
 export function isQualifiedName(value: string): string[] {
   const errs: string[] = [];
   const parts = value.split('/');
@@ -120,31 +126,25 @@ export function isQualifiedName(value: string): string[] {
     if (prefix.length === 0) {
       errs.push('prefix part must be non-empty');
     } else {
-      if (prefix.length > 253) errs.push('prefix part must be no more than 253 bytes');
-      if (!dns1123SubdomainRe.test(prefix))
-        errs.push(
-          "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-        );
+      if (prefix.length > 253) errs.push('prefix part must be no more than 253 characters');
+      if (!dns1123SubdomainRe.test(prefix)) errs.push(`prefix part ${dns1123SubdomainError}`);
     }
   } else {
     return [
-      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+      `a valid label key ${labelKeyRegexError} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
     ];
   }
   if (name.length === 0) errs.push('name part must be non-empty');
-  else if (name.length > 63) errs.push('name part must be no more than 63 bytes');
-  if (name.length > 0 && !qualifiedNameRe.test(name))
-    errs.push(
-      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
-    );
+  else if (name.length > 63) errs.push('name part must be no more than 63 characters');
+  if (!qualifiedNameRe.test(name)) errs.push(`name part ${labelKeyRegexError}`);
   return errs;
 }
 
-/** validation.IsValidLabelValue. */
+/** content.IsLabelValue (validation.IsValidLabelValue). */
 export function isValidLabelValue(value: string): string[] {
   const errs: string[] = [];
-  if (value.length > 63) errs.push('must be no more than 63 bytes');
-  if (!labelValueRe.test(value))
+  if (value.length > 63) errs.push('must be no more than 63 characters');
+  if (value.length > 0 && !labelValueRe.test(value))
     errs.push(
       "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
     );

@@ -1,0 +1,861 @@
+// The store: the emulator's kube-apiserver + etcd, in memory. Every write goes through a
+// transaction that records how to undo it and which watch events it makes; a single create is a
+// transaction of one, a batch apply is one transaction for all its objects, so watchers see all of
+// a batch or none of it. One resourceVersion counter across kinds, strictly increasing; a ring of
+// recent events serves watches that resume from a resourceVersion, and older ones get 410 Expired.
+
+import { seededRandom } from '../ipam/index.js';
+import { applyDefaults } from './defaults.js';
+import { BatchError, SelectorError, StatusError } from './errors.js';
+import {
+  type FieldError,
+  type InvalidError,
+  newAlreadyExists,
+  newBadRequest,
+  newConflict,
+  newForbidden,
+  newInvalid,
+  newNotFound,
+  newResourceExpired,
+} from './fielderrors.js';
+import { kindInfo } from './kinds.js';
+import { type FieldRequirement, parseFieldSelector, parseSelector, type Selector } from './labels.js';
+import type { ManifestObject } from './manifest.js';
+import { decodeProblems } from './schema.js';
+import { ServiceAllocators, type UndoLog } from './services.js';
+import {
+  type AnyObject,
+  apiVersionOf,
+  type Kind,
+  type KindMap,
+  type ListOptions,
+  type ObjectList,
+  type Service,
+  type WatchableStore,
+  type WatchEvent,
+  type WatchEventType,
+  type WatchOptions,
+} from './types.js';
+import { validateObject, validateObjectUpdate } from './validation.js';
+
+export interface StoreOptions {
+  /** --service-cluster-ip-range: one CIDR or a dual-stack pair. Default 10.96.0.0/12. */
+  serviceCIDRs?: string[];
+  /** --service-node-port-range. Default 30000-32767. */
+  nodePortRange?: string;
+  /** Seed for uids, generated names and allocation starts. Default 1. */
+  seed?: number;
+  /** Events kept for watch resumption; older resourceVersions get 410 Expired. Default 10000. */
+  historySize?: number;
+  /** Clock for creationTimestamp/deletionTimestamp. */
+  now?: () => Date;
+  /** Period of BOOKMARK events to watchers that ask for them; 0 turns the timer off. Default 60000. */
+  bookmarkIntervalMs?: number;
+  /** Create the namespaces and the `kubernetes` Service a fresh apiserver has. Default true. */
+  bootstrap?: boolean;
+}
+
+export interface WriteOptions {
+  /** Validate, default and allocate, then throw it all away (kubectl --dry-run=server). */
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  namespace?: string;
+  /** Pods: seconds until the kubelet must have stopped it; 0 removes at once. */
+  gracePeriodSeconds?: number;
+  /** What happens to dependents (ownerReferences): Background (default) deletes them, Orphan keeps them. */
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  /** Only delete this exact version. */
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+/** What a batch apply takes: objects, or objects read from manifests (kept for error positions). */
+export type ApplyItem = AnyObject | ManifestObject;
+
+interface HistoryEvent {
+  rv: number;
+  kind: Kind;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: AnyObject;
+  /** The object before a MODIFIED, so selector watches can turn it into ADDED or DELETED. */
+  prev: AnyObject | undefined;
+}
+
+/** The namespaces a cluster cannot delete. */
+const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
+
+/** Kinds whose spec changes bump metadata.generation. */
+const generationKinds = new Set<Kind>(['Deployment', 'ReplicaSet', 'StatefulSet']);
+
+/** Kinds with a status subresource: a plain update keeps the stored status. */
+const statusKinds = new Set<Kind>([
+  'Namespace',
+  'Node',
+  'Pod',
+  'Service',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+]);
+
+/** Field selectors kube-apiserver supports beyond metadata.name and metadata.namespace. */
+const fieldLabels: { readonly [K in Kind]?: readonly string[] } = {
+  Pod: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
+  Node: ['spec.unschedulable'],
+  Namespace: ['status.phase'],
+  Service: ['spec.clusterIP', 'spec.type'],
+};
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
+  }
+  return o;
+}
+
+function isManifestObject(i: ApplyItem): i is ManifestObject {
+  return 'object' in i && 'source' in i;
+}
+
+function keyOf(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+function timestamp(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+function readPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const p of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+function fieldValue(obj: AnyObject, f: string): string {
+  const v = readPath(obj, f);
+  if (v === undefined || v === null)
+    return f === 'spec.hostNetwork' || f === 'spec.unschedulable' ? 'false' : '';
+  return String(v);
+}
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+function sameJSON(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+class Txn {
+  readonly undo: UndoLog = [];
+  readonly events: HistoryEvent[] = [];
+}
+
+interface Filter {
+  namespace: string | undefined;
+  labels: Selector | undefined;
+  fields: FieldRequirement[];
+}
+
+class Watcher<T> implements AsyncIterableIterator<WatchEvent<T>> {
+  private queue: WatchEvent<T>[] = [];
+  private head = 0;
+  private wake: ((r: IteratorResult<WatchEvent<T>>) => void) | undefined;
+  done = false;
+  constructor(
+    readonly kind: Kind,
+    readonly filter: Filter,
+    readonly bookmarks: boolean,
+    private readonly onClose: (w: Watcher<T>) => void,
+  ) {}
+
+  push(ev: WatchEvent<T>): void {
+    if (this.done) return;
+    if (this.wake) {
+      const w = this.wake;
+      this.wake = undefined;
+      w({ value: ev, done: false });
+    } else this.queue.push(ev);
+  }
+
+  next(): Promise<IteratorResult<WatchEvent<T>>> {
+    if (this.head < this.queue.length) {
+      const value = this.queue[this.head++]!;
+      // Drop consumed entries now and then so a long watch does not hold them all.
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<WatchEvent<T>>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue = [];
+    this.head = 0;
+    this.onClose(this);
+    if (this.wake) {
+      const w = this.wake;
+      this.wake = undefined;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * The in-memory apiserver. Objects handed out are frozen: copy before changing them
+ * (`structuredClone`), as with objects from an informer cache.
+ */
+export class Store implements WatchableStore {
+  readonly allocators: ServiceAllocators;
+  private readonly objects = new Map<Kind, Map<string, AnyObject>>();
+  private readonly watchers = new Map<Kind, Set<Watcher<AnyObject>>>();
+  private rv = 0;
+  private readonly history: (HistoryEvent | undefined)[];
+  private historyStart = 0;
+  private historyLen = 0;
+  /** Highest resourceVersion no longer in the history. */
+  private compactedRV = 0;
+  private readonly rand: () => number;
+  private readonly now: () => Date;
+  private bookmarkTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: StoreOptions = {}) {
+    const seed = opts.seed ?? 1;
+    this.allocators = new ServiceAllocators({
+      serviceCIDRs: opts.serviceCIDRs ?? ['10.96.0.0/12'],
+      nodePortRange: opts.nodePortRange ?? '30000-32767',
+      seed,
+    });
+    this.rand = seededRandom(seed ^ 0x5bd1e995);
+    this.now = opts.now ?? (() => new Date());
+    this.history = new Array(Math.max(1, opts.historySize ?? 10000));
+    for (const k of Object.keys(kindInfo) as Kind[]) {
+      this.objects.set(k, new Map());
+      this.watchers.set(k, new Set());
+    }
+    if (opts.bootstrap !== false) this.bootstrap();
+    const every = opts.bookmarkIntervalMs ?? 60000;
+    if (every > 0) {
+      this.bookmarkTimer = setInterval(() => this.bookmark(), every);
+      this.bookmarkTimer.unref();
+    }
+  }
+
+  /** The current resourceVersion (of the last write). */
+  get resourceVersion(): string {
+    return String(this.rv);
+  }
+
+  private bootstrap(): void {
+    const txn = new Txn();
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+      this.createIn(txn, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    const first = this.allocators.byFamily.get(this.allocators.defaultFamily)!.firstAddress();
+    const kubernetes: Service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'kubernetes',
+        namespace: 'default',
+        labels: { component: 'apiserver', provider: 'kubernetes' },
+      },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: first,
+        ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+        sessionAffinity: 'None',
+        ipFamilyPolicy: 'SingleStack',
+      },
+    };
+    this.createIn(txn, kubernetes);
+    this.commit(txn);
+  }
+
+  // --- reads -----------------------------------------------------------------------------------
+
+  /** The object, or a NotFound StatusError. */
+  get<K extends Kind>(kind: K, name: string, namespace = 'default'): KindMap[K] {
+    const o = this.find(kind, name, namespace);
+    if (!o) throw newNotFound(kind, name);
+    return o;
+  }
+
+  find<K extends Kind>(kind: K, name: string, namespace = 'default'): KindMap[K] | undefined {
+    const ns = kindInfo[kind].namespaced ? namespace : undefined;
+    return this.objects.get(kind)!.get(keyOf(ns, name)) as KindMap[K] | undefined;
+  }
+
+  private compileFilter(kind: Kind, opts: ListOptions | undefined): Filter {
+    let labels: Selector | undefined;
+    let fields: FieldRequirement[] = [];
+    try {
+      if (opts?.labelSelector) labels = parseSelector(opts.labelSelector);
+      if (opts?.fieldSelector) fields = parseFieldSelector(opts.fieldSelector);
+    } catch (e) {
+      if (e instanceof SelectorError) throw newBadRequest(e.message);
+      throw e;
+    }
+    const allowed = fieldLabels[kind] ?? [];
+    for (const f of fields)
+      if (f.field !== 'metadata.name' && f.field !== 'metadata.namespace' && !allowed.includes(f.field))
+        throw newBadRequest(`field label not supported: ${f.field}`);
+    const namespace = kindInfo[kind].namespaced && opts?.namespace ? opts.namespace : undefined;
+    return { namespace, labels, fields };
+  }
+
+  private matches(f: Filter, o: AnyObject): boolean {
+    if (f.namespace !== undefined && o.metadata.namespace !== f.namespace) return false;
+    if (f.labels && !f.labels.matches(o.metadata.labels)) return false;
+    for (const r of f.fields) {
+      const v = fieldValue(o, r.field);
+      if ((v === r.value) !== (r.operator === '=')) return false;
+    }
+    return true;
+  }
+
+  list<K extends Kind>(kind: K, opts?: ListOptions): ObjectList<KindMap[K]> {
+    const f = this.compileFilter(kind, opts);
+    const items: AnyObject[] = [];
+    const m = this.objects.get(kind)!;
+    for (const key of [...m.keys()].sort()) {
+      const o = m.get(key)!;
+      if (this.matches(f, o)) items.push(o);
+    }
+    return { items: items as KindMap[K][], resourceVersion: this.resourceVersion };
+  }
+
+  // --- watch -----------------------------------------------------------------------------------
+
+  /**
+   * Events for one kind. Without a resourceVersion (or with "0") the current objects come first as
+   * ADDED; with one, every change after it. Throws a 410 Expired StatusError when that
+   * resourceVersion is older than the kept history: relist, then watch from the list's version.
+   */
+  watch<K extends Kind>(kind: K, opts: WatchOptions = {}): AsyncIterable<WatchEvent<KindMap[K]>> {
+    const f = this.compileFilter(kind, opts);
+    const from = opts.resourceVersion;
+    let replay: WatchEvent<AnyObject>[] = [];
+    if (from === undefined || from === '' || from === '0') {
+      replay = this.list(kind, opts).items.map((object) => ({ type: 'ADDED' as const, object }));
+    } else {
+      const rv = Number(from);
+      if (!Number.isInteger(rv) || rv < 0) throw newBadRequest(`invalid resource version: ${from}`);
+      if (rv < this.compactedRV)
+        throw newResourceExpired(`too old resource version: ${rv} (${this.compactedRV + 1})`);
+      for (let i = 0; i < this.historyLen; i++) {
+        const ev = this.history[(this.historyStart + i) % this.history.length]!;
+        if (ev.rv <= rv || ev.kind !== kind) continue;
+        const out = this.filtered(f, ev);
+        if (out) replay.push(out);
+      }
+    }
+    const set = this.watchers.get(kind)!;
+    const w = new Watcher<AnyObject>(kind, f, opts.allowWatchBookmarks === true, (x) => set.delete(x));
+    for (const ev of replay) w.push(ev);
+    set.add(w);
+    if (opts.signal) {
+      if (opts.signal.aborted) w.close();
+      else opts.signal.addEventListener('abort', () => w.close(), { once: true });
+    }
+    return w as unknown as AsyncIterable<WatchEvent<KindMap[K]>>;
+  }
+
+  /** What a watcher with this filter sees of an event (selector watches see moves in and out). */
+  private filtered(f: Filter, ev: HistoryEvent): WatchEvent<AnyObject> | undefined {
+    const cur = this.matches(f, ev.object);
+    if (ev.type !== 'MODIFIED') return cur ? { type: ev.type, object: ev.object } : undefined;
+    const before = ev.prev !== undefined && this.matches(f, ev.prev);
+    if (cur && before) return { type: 'MODIFIED', object: ev.object };
+    if (cur) return { type: 'ADDED', object: ev.object };
+    if (before) return { type: 'DELETED', object: ev.object };
+    return undefined;
+  }
+
+  /** Sends a BOOKMARK (the current resourceVersion) to every watcher that allowed them. */
+  bookmark(): void {
+    for (const [kind, set] of this.watchers)
+      for (const w of set)
+        if (w.bookmarks)
+          w.push({
+            type: 'BOOKMARK' as WatchEventType,
+            object: {
+              apiVersion: apiVersionOf[kind],
+              kind,
+              metadata: { resourceVersion: this.resourceVersion },
+            } as AnyObject,
+          });
+  }
+
+  /** Ends every watch and stops the bookmark timer. */
+  close(): void {
+    if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
+    for (const set of this.watchers.values()) for (const w of [...set]) w.close();
+  }
+
+  // --- transactions ----------------------------------------------------------------------------
+
+  private put(
+    txn: Txn,
+    kind: Kind,
+    type: HistoryEvent['type'],
+    obj: AnyObject,
+    prev: AnyObject | undefined,
+  ): AnyObject {
+    const m = this.objects.get(kind)!;
+    const key = keyOf(obj.metadata.namespace, obj.metadata.name!);
+    const before = m.get(key);
+    const rvBefore = this.rv;
+    this.rv++;
+    obj.metadata.resourceVersion = String(this.rv);
+    deepFreeze(obj);
+    if (type === 'DELETED') m.delete(key);
+    else m.set(key, obj);
+    txn.undo.push(() => {
+      if (before === undefined) m.delete(key);
+      else m.set(key, before);
+      this.rv = rvBefore;
+    });
+    txn.events.push({ rv: this.rv, kind, type, object: obj, prev });
+    return obj;
+  }
+
+  private commit(txn: Txn): void {
+    for (const ev of txn.events) {
+      const cap = this.history.length;
+      if (this.historyLen === cap) {
+        this.compactedRV = this.history[this.historyStart]!.rv;
+        this.history[this.historyStart] = ev;
+        this.historyStart = (this.historyStart + 1) % cap;
+      } else {
+        this.history[(this.historyStart + this.historyLen) % cap] = ev;
+        this.historyLen++;
+      }
+      for (const w of this.watchers.get(ev.kind)!) {
+        const out = this.filtered(w.filter, ev);
+        if (out) w.push(out);
+      }
+    }
+  }
+
+  private rollback(txn: Txn): void {
+    for (let i = txn.undo.length - 1; i >= 0; i--) txn.undo[i]!();
+  }
+
+  private run<T>(opts: WriteOptions | undefined, body: (txn: Txn) => T): T {
+    const txn = new Txn();
+    let out: T;
+    try {
+      out = body(txn);
+    } catch (e) {
+      this.rollback(txn);
+      throw e;
+    }
+    if (opts?.dryRun) this.rollback(txn);
+    else this.commit(txn);
+    return out;
+  }
+
+  // --- writes ----------------------------------------------------------------------------------
+
+  /** Creates an object as kube-apiserver does: decode, default, allocate, validate, store. */
+  create<T extends AnyObject>(obj: T, opts?: WriteOptions): T {
+    return this.run(opts, (txn) => this.createIn(txn, obj)) as T;
+  }
+
+  /** Replaces an object (PUT). A set resourceVersion must be the stored one (else Conflict). */
+  update<T extends AnyObject>(obj: T, opts?: WriteOptions): T {
+    return this.run(opts, (txn) => this.updateIn(txn, obj, false)) as T;
+  }
+
+  /** Replaces an object's status only (the /status subresource: kubelet, controllers). */
+  updateStatus<T extends AnyObject>(obj: T, opts?: WriteOptions): T {
+    return this.run(opts, (txn) => this.updateIn(txn, obj, true)) as T;
+  }
+
+  /** JSON merge patch (RFC 7386). A resourceVersion in the patch is a precondition. */
+  patch<K extends Kind>(
+    kind: K,
+    name: string,
+    patch: unknown,
+    opts: WriteOptions & { namespace?: string } = {},
+  ): KindMap[K] {
+    return this.run(opts, (txn) => {
+      const cur = this.find(kind, name, opts.namespace);
+      if (!cur) throw newNotFound(kind, name);
+      const want = (patch as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
+      if (want !== undefined && want !== cur.metadata.resourceVersion)
+        throw newConflict(
+          kind,
+          name,
+          'the object has been modified; please apply your changes to the latest version and try again',
+        );
+      const next = mergePatch(structuredClone(cur), patch) as AnyObject;
+      next.metadata.resourceVersion = cur.metadata.resourceVersion!;
+      return this.updateIn(txn, next, false);
+    }) as KindMap[K];
+  }
+
+  /** Deletes an object; Pods go through graceful deletion, dependents are collected in the background. */
+  delete<K extends Kind>(kind: K, name: string, opts: DeleteOptions = {}): KindMap[K] {
+    return this.run(opts, (txn) => this.deleteIn(txn, kind, name, opts)) as KindMap[K];
+  }
+
+  /**
+   * Applies objects as one transaction (create, or replace when the object exists). Every object is
+   * tried, in order, against the state the ones before it left; if any fails, nothing is applied and
+   * a BatchError lists every failure.
+   */
+  apply(items: readonly ApplyItem[], opts?: WriteOptions): AnyObject[] {
+    const txn = new Txn();
+    const out: AnyObject[] = [];
+    const failures: { index: number; error: StatusError }[] = [];
+    items.forEach((item, index) => {
+      const obj = isManifestObject(item) ? item.object : item;
+      const mark = txn.undo.length;
+      const eventMark = txn.events.length;
+      try {
+        out.push(this.applyIn(txn, obj));
+      } catch (e) {
+        // Undo this object's partial work (allocations) so later objects see a clean state.
+        for (let i = txn.undo.length - 1; i >= mark; i--) txn.undo[i]!();
+        txn.undo.length = mark;
+        txn.events.length = eventMark;
+        if (e instanceof StatusError) failures.push({ index, error: e });
+        else throw e;
+      }
+    });
+    if (failures.length > 0) {
+      this.rollback(txn);
+      throw new BatchError(failures);
+    }
+    if (opts?.dryRun) this.rollback(txn);
+    else this.commit(txn);
+    return out;
+  }
+
+  private applyIn(txn: Txn, obj: AnyObject): AnyObject {
+    const kind = this.kindOf(obj);
+    const name = obj.metadata?.name;
+    if (name) {
+      const ns = kindInfo[kind].namespaced ? obj.metadata.namespace || 'default' : undefined;
+      if (this.objects.get(kind)!.has(keyOf(ns, name))) {
+        const next = structuredClone(obj);
+        delete next.metadata.resourceVersion;
+        return this.updateIn(txn, next, false);
+      }
+    }
+    return this.createIn(txn, obj);
+  }
+
+  private kindOf(obj: AnyObject): Kind {
+    const kind = (obj as { kind?: unknown }).kind;
+    if (typeof kind !== 'string' || !(kind in kindInfo))
+      throw newBadRequest(
+        `no kind "${String(kind)}" is registered for version "${String((obj as { apiVersion?: unknown }).apiVersion)}"`,
+      );
+    const want = apiVersionOf[kind as Kind];
+    if (obj.apiVersion !== want)
+      throw newBadRequest(`no kind "${kind}" is registered for version "${String(obj.apiVersion)}"`);
+    return kind as Kind;
+  }
+
+  private decode(kind: Kind, obj: AnyObject): void {
+    const problems = decodeProblems(kind, obj);
+    if (problems.length === 0) return;
+    const head = `${kind} in version "${apiVersionOf[kind].split('/').pop()}" cannot be handled as a ${kind}: `;
+    const typeProblem = problems.find((p) => !p.message.startsWith('unknown field'));
+    const message = typeProblem
+      ? head + typeProblem.message
+      : `${head}strict decoding error: ${problems.map((p) => p.message).join(', ')}`;
+    throw new StatusError('BadRequest', message, {
+      causes: problems.map((p) => ({
+        reason: p.message.startsWith('unknown field') ? 'FieldValueUnknown' : 'FieldValueTypeInvalid',
+        message: p.message,
+        field: p.field,
+      })),
+    });
+  }
+
+  private uid(): string {
+    const hex: string[] = [];
+    for (let i = 0; i < 16; i++)
+      hex.push(
+        Math.floor(this.rand() * 256)
+          .toString(16)
+          .padStart(2, '0'),
+      );
+    hex[6] = `4${hex[6]!.slice(1)}`;
+    hex[8] = ((Number.parseInt(hex[8]!, 16) & 0x3f) | 0x80).toString(16);
+    const h = hex.join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  /** utilrand.String: the 5 characters after a generateName prefix. */
+  private randomSuffix(): string {
+    const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+    let s = '';
+    for (let i = 0; i < 5; i++) s += alphabet[Math.floor(this.rand() * alphabet.length)];
+    return s;
+  }
+
+  private createIn(txn: Txn, input: AnyObject): AnyObject {
+    const kind = this.kindOf(input);
+    this.decode(kind, input);
+    const obj = structuredClone(input) as AnyObject;
+    obj.metadata ??= {};
+    const md = obj.metadata;
+    if (md.resourceVersion) throw newBadRequest('resourceVersion should not be set on objects to be created');
+    const namespaced = kindInfo[kind].namespaced;
+    if (namespaced) md.namespace ||= 'default';
+    else delete md.namespace;
+    if (!md.name && md.generateName) md.name = md.generateName + this.randomSuffix();
+    for (const f of [
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+      'selfLink',
+    ] as const)
+      delete (md as Record<string, unknown>)[f];
+    if (namespaced && md.namespace && md.name) {
+      const ns = this.objects.get('Namespace')!.get(md.namespace);
+      if (!ns) throw newNotFound('Namespace', md.namespace);
+      if (ns.metadata.deletionTimestamp)
+        throw newForbidden(
+          kind,
+          md.name,
+          `unable to create new content in namespace ${md.namespace} because it is being terminated`,
+        );
+    }
+    applyDefaults(obj);
+    prepareForCreate(obj);
+    if (obj.kind === 'Service') this.allocators.allocateCreate(obj, txn.undo);
+    const errs = validateObject(obj);
+    if (errs.length > 0) throw newInvalid(kind, md.name ?? '', errs);
+    const key = keyOf(md.namespace, md.name!);
+    if (this.objects.get(kind)!.has(key)) throw newAlreadyExists(kind, md.name!);
+    md.uid = this.uid();
+    md.creationTimestamp = timestamp(this.now());
+    if (generationKinds.has(kind)) md.generation = 1;
+    return this.put(txn, kind, 'ADDED', obj, undefined);
+  }
+
+  private updateIn(txn: Txn, input: AnyObject, status: boolean): AnyObject {
+    const kind = this.kindOf(input);
+    this.decode(kind, input);
+    const obj = structuredClone(input) as AnyObject;
+    obj.metadata ??= {};
+    const md = obj.metadata;
+    const namespaced = kindInfo[kind].namespaced;
+    if (namespaced) md.namespace ||= 'default';
+    else delete md.namespace;
+    const name = md.name ?? '';
+    const old = this.objects.get(kind)!.get(keyOf(md.namespace, name));
+    if (!old) throw newNotFound(kind, name);
+    if (md.resourceVersion && md.resourceVersion !== old.metadata.resourceVersion)
+      throw newConflict(
+        kind,
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
+    // System fields are the server's.
+    md.uid = old.metadata.uid!;
+    md.creationTimestamp = old.metadata.creationTimestamp!;
+    for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+      if (old.metadata[f] !== undefined) (md as Record<string, unknown>)[f] = old.metadata[f];
+      else delete md[f];
+    }
+    const loose = obj as unknown as Record<string, unknown>;
+    const oldLoose = old as unknown as Record<string, unknown>;
+    if (status) {
+      // Only status changes through /status; spec and metadata stay as stored.
+      const next = structuredClone(old) as unknown as Record<string, unknown>;
+      next.status = loose.status;
+      return this.finishUpdate(txn, kind, next as unknown as AnyObject, old);
+    }
+    if (statusKinds.has(kind)) {
+      if (oldLoose.status === undefined) delete loose.status;
+      else loose.status = structuredClone(oldLoose.status);
+    }
+    applyDefaults(obj);
+    if (obj.kind === 'Service' && old.kind === 'Service') this.allocators.allocateUpdate(obj, old, txn.undo);
+    const errs = validateObjectUpdate(obj, old);
+    if (errs.length > 0) throw newInvalid(kind, name, errs);
+    if (generationKinds.has(kind) && !sameJSON(loose.spec, oldLoose.spec))
+      md.generation = (old.metadata.generation ?? 0) + 1;
+    return this.finishUpdate(txn, kind, obj, old);
+  }
+
+  private finishUpdate(txn: Txn, kind: Kind, obj: AnyObject, old: AnyObject): AnyObject {
+    obj.metadata.resourceVersion = old.metadata.resourceVersion!;
+    // A no-op update writes nothing and wakes no watcher, as with etcd.
+    if (sameJSON(obj, old)) return old;
+    if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers?.length ?? 0) === 0 && kind !== 'Pod')
+      return this.remove(txn, kind, obj);
+    return this.put(txn, kind, 'MODIFIED', obj, old);
+  }
+
+  private remove(txn: Txn, kind: Kind, obj: AnyObject): AnyObject {
+    if (obj.kind === 'Service') this.allocators.release(obj, txn.undo);
+    const gone = this.put(txn, kind, 'DELETED', structuredClone(obj) as AnyObject, undefined);
+    this.collectDependents(txn, gone, 'Background');
+    return gone;
+  }
+
+  private deleteIn(txn: Txn, kind: Kind, name: string, opts: DeleteOptions): AnyObject {
+    const cur = this.find(kind, name, opts.namespace ?? 'default');
+    if (!cur) throw newNotFound(kind, name);
+    const pre = opts.preconditions;
+    if (pre?.uid !== undefined && pre.uid !== cur.metadata.uid)
+      throw newConflict(
+        kind,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`,
+      );
+    if (pre?.resourceVersion !== undefined && pre.resourceVersion !== cur.metadata.resourceVersion)
+      throw newConflict(
+        kind,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`,
+      );
+    if (kind === 'Namespace') return this.deleteNamespace(txn, cur);
+    const policy = opts.propagationPolicy ?? 'Background';
+    if (kind === 'Pod' && cur.kind === 'Pod') {
+      let grace = opts.gracePeriodSeconds ?? cur.spec.terminationGracePeriodSeconds ?? 30;
+      // Unscheduled and finished pods have nothing for a kubelet to stop.
+      const phase = cur.status?.phase;
+      if (!cur.spec.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
+      const already = cur.metadata.deletionGracePeriodSeconds;
+      if (grace > 0 && (already === undefined || grace < already)) {
+        const next = structuredClone(cur) as AnyObject;
+        next.metadata.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
+        next.metadata.deletionGracePeriodSeconds = grace;
+        return this.put(txn, kind, 'MODIFIED', next, cur);
+      }
+      if (grace > 0) return cur;
+    }
+    if ((cur.metadata.finalizers?.length ?? 0) > 0) {
+      if (cur.metadata.deletionTimestamp) return cur;
+      const next = structuredClone(cur) as AnyObject;
+      next.metadata.deletionTimestamp = timestamp(this.now());
+      next.metadata.deletionGracePeriodSeconds = 0;
+      return this.put(txn, kind, 'MODIFIED', next, cur);
+    }
+    if (cur.kind === 'Service') this.allocators.release(cur, txn.undo);
+    const gone = this.put(txn, kind, 'DELETED', structuredClone(cur) as AnyObject, undefined);
+    this.collectDependents(txn, gone, policy);
+    return gone;
+  }
+
+  private deleteNamespace(txn: Txn, ns: AnyObject): AnyObject {
+    const name = ns.metadata.name!;
+    if (immortalNamespaces.has(name))
+      throw newForbidden('Namespace', name, 'this namespace may not be deleted');
+    if (!ns.metadata.deletionTimestamp) {
+      const next = structuredClone(ns) as AnyObject;
+      next.metadata.deletionTimestamp = timestamp(this.now());
+      next.metadata.deletionGracePeriodSeconds = 0;
+      (next as { status?: unknown }).status = { phase: 'Terminating' };
+      ns = this.put(txn, 'Namespace', 'MODIFIED', next, ns);
+    }
+    // The namespace controller's job, done at once: delete the content, then the namespace.
+    for (const [kind, m] of this.objects) {
+      if (!kindInfo[kind].namespaced) continue;
+      for (const o of [...m.values()])
+        if (o.metadata.namespace === name) {
+          if (o.kind === 'Service') this.allocators.release(o, txn.undo);
+          this.put(txn, kind, 'DELETED', structuredClone(o) as AnyObject, undefined);
+        }
+    }
+    return this.put(txn, 'Namespace', 'DELETED', structuredClone(ns) as AnyObject, undefined);
+  }
+
+  /** The garbage collector: dependents of a deleted owner are deleted (or orphaned). */
+  private collectDependents(
+    txn: Txn,
+    owner: AnyObject,
+    policy: NonNullable<DeleteOptions['propagationPolicy']>,
+  ): void {
+    const uid = owner.metadata.uid;
+    if (!uid) return;
+    for (const [kind, m] of this.objects) {
+      for (const o of [...m.values()]) {
+        const refs = o.metadata.ownerReferences;
+        if (!refs?.some((r) => r.uid === uid)) continue;
+        if (owner.metadata.namespace && o.metadata.namespace !== owner.metadata.namespace) continue;
+        const rest = refs.filter((r) => r.uid !== uid);
+        if (policy === 'Orphan' || rest.length > 0) {
+          const next = structuredClone(o) as AnyObject;
+          if (rest.length > 0) next.metadata.ownerReferences = rest;
+          else delete next.metadata.ownerReferences;
+          this.put(txn, kind, 'MODIFIED', next, o);
+        } else {
+          this.deleteIn(txn, kind, o.metadata.name!, { namespace: o.metadata.namespace ?? 'default' });
+        }
+      }
+    }
+  }
+}
+
+/** The strategies' PrepareForCreate: status is the server's to write. */
+function prepareForCreate(obj: AnyObject): void {
+  const loose = obj as unknown as Record<string, unknown>;
+  switch (obj.kind) {
+    case 'Service':
+      loose.status = { loadBalancer: {} };
+      break;
+    case 'Pod':
+      loose.status = { phase: 'Pending', qosClass: 'BestEffort' };
+      break;
+    case 'Deployment':
+    case 'ReplicaSet':
+    case 'StatefulSet':
+      loose.status = obj.kind === 'Deployment' ? {} : { replicas: 0 };
+      break;
+    default:
+      break;
+  }
+}
+
+export type { FieldError, InvalidError };

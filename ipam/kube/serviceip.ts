@@ -1,0 +1,209 @@
+// Service ClusterIP allocation as kube-apiserver's ipallocator.Range (bitmap.go): the network
+// address is never handed out, nor the IPv4 broadcast address; IPv6 bitmaps stop at 65536 entries;
+// the lower band (min(max(16, size/16), 256) addresses) is kept for requested IPs (KEP-3070).
+import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import { AllocationBitmap } from './bitmap.js';
+import { AlreadyAllocatedError, InvalidRangeError, NotInRangeError, RangeFullError } from './errors.js';
+
+export type ServiceIPFamily = 'IPv4' | 'IPv6';
+
+/** Parses an IP as netutils.ParseIPSloppy (IPv4 octets may have leading zeros); undefined if not an IP. */
+export function parseIP(ip: string): { family: ServiceIPFamily; value: bigint } | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (v4) {
+    let n = 0n;
+    for (let i = 1; i <= 4; i++) {
+      const o = Number.parseInt(v4[i]!, 10);
+      if (o > 255) return undefined;
+      n = (n << 8n) | BigInt(o);
+    }
+    return { family: 'IPv4', value: n };
+  }
+  if (!isIPv6(ip)) return undefined;
+  // Expand through the canonical form node gives, then read the groups.
+  const canon = new SocketAddress({ address: ip, family: 'ipv6' }).address;
+  const [head, tail = ''] = canon.includes('::') ? canon.split('::') : [canon, undefined];
+  const groupsOf = (s: string | undefined): number[] => {
+    if (!s) return [];
+    const out: number[] = [];
+    for (const part of s.split(':')) {
+      if (isIPv4(part)) {
+        const [a, b, c, d] = part.split('.').map(Number) as [number, number, number, number];
+        out.push((a << 8) | b, (c << 8) | d);
+      } else out.push(Number.parseInt(part, 16));
+    }
+    return out;
+  };
+  const h = groupsOf(head);
+  const t = canon.includes('::') ? groupsOf(tail) : [];
+  const groups = [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  let n = 0n;
+  for (const g of groups) n = (n << 16n) | BigInt(g);
+  return { family: 'IPv6', value: n };
+}
+
+/** An address as Go's net.IP.String() prints it (IPv6 in RFC 5952 form). */
+export function formatIP(family: ServiceIPFamily, value: bigint): string {
+  if (family === 'IPv4') {
+    const n = Number(value);
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
+  const groups: string[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
+  return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
+}
+
+export interface ParsedCIDR {
+  family: ServiceIPFamily;
+  /** The network address (host bits cleared). */
+  network: bigint;
+  prefix: number;
+  bits: number;
+  /** Canonical text, `10.96.0.0/12`. */
+  text: string;
+}
+
+/** Parses a CIDR as netutils.ParseCIDRSloppy; host bits are cleared. Undefined if invalid. */
+export function parseCIDR(cidr: string): ParsedCIDR | undefined {
+  const slash = cidr.indexOf('/');
+  if (slash < 0) return undefined;
+  const ip = parseIP(cidr.slice(0, slash));
+  const p = cidr.slice(slash + 1);
+  if (!ip || !/^\d{1,3}$/.test(p)) return undefined;
+  const bits = ip.family === 'IPv4' ? 32 : 128;
+  const prefix = Number(p);
+  if (prefix > bits) return undefined;
+  const hostBits = BigInt(bits - prefix);
+  const network = (ip.value >> hostBits) << hostBits;
+  return { family: ip.family, network, prefix, bits, text: `${formatIP(ip.family, network)}/${prefix}` };
+}
+
+/** KEP-3070 static band size for a CIDR: min(max(16, size/16), 256); 0 up to 16 addresses. */
+export function serviceIPRangeOffset(prefix: number, bits: number): number {
+  const hostBits = bits - prefix;
+  if (hostBits <= 4) return 0; // 16 addresses or fewer
+  if (hostBits >= 12) return 256; // size/16 >= 256
+  return Math.max(16, 2 ** hostBits / 16);
+}
+
+export interface AllocatorOptions {
+  /** Seed of the PRNG that picks where a dynamic scan starts. */
+  seed?: number;
+}
+
+/** Allocates Service IPs from one CIDR (one family). */
+export class ServiceIPAllocator {
+  readonly cidr: string;
+  readonly family: ServiceIPFamily;
+  private readonly net: ParsedCIDR;
+  /** The address of bit 0: the network address + 1. */
+  private readonly base: bigint;
+  private readonly bitmap: AllocationBitmap;
+
+  constructor(cidr: string, opts: AllocatorOptions = {}) {
+    const net = parseCIDR(cidr);
+    if (!net) throw new InvalidRangeError(`invalid service CIDR "${cidr}"`);
+    // kube-apiserver refuses larger ranges (the bitmap would be too big).
+    if (net.family === 'IPv4' && net.prefix < 12)
+      throw new InvalidRangeError(
+        'specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12',
+      );
+    if (net.family === 'IPv6' && net.prefix < 108)
+      throw new InvalidRangeError(
+        'specified --service-cluster-ip-range is too large; for 128-bit addresses, the mask must be >= 108',
+      );
+    this.net = net;
+    this.cidr = net.text;
+    this.family = net.family;
+    let max = 2 ** (net.bits - net.prefix);
+    if (net.family === 'IPv6') max = Math.min(max, 65536);
+    else max -= 1; // the broadcast address
+    max -= 1; // the network address
+    this.base = net.network + 1n;
+    this.bitmap = new AllocationBitmap(
+      Math.max(0, max),
+      serviceIPRangeOffset(net.prefix, net.bits),
+      opts.seed ?? 1,
+    );
+  }
+
+  /** How many addresses this allocator hands out. */
+  get size(): number {
+    return this.bitmap.max;
+  }
+
+  /** How many of the lowest addresses form the static band. */
+  get staticBandSize(): number {
+    return this.bitmap.offset;
+  }
+
+  used(): number {
+    return this.bitmap.count;
+  }
+
+  free(): number {
+    return this.bitmap.free();
+  }
+
+  /** The first allocatable address (`default/kubernetes` gets it). */
+  firstAddress(): string {
+    return formatIP(this.family, this.base);
+  }
+
+  private indexOf(ip: string): number | undefined {
+    const p = parseIP(ip);
+    if (!p || p.family !== this.family) return undefined;
+    const off = p.value - this.base;
+    if (off < 0n || off >= BigInt(this.bitmap.max)) return undefined;
+    return Number(off);
+  }
+
+  /** Whether ip is an address this allocator could hand out. */
+  contains(ip: string): boolean {
+    return this.indexOf(ip) !== undefined;
+  }
+
+  /** Whether ip is the network's CIDR at all (including the addresses never handed out). */
+  inCIDR(ip: string): boolean {
+    const p = parseIP(ip);
+    if (!p || p.family !== this.family) return false;
+    const hostBits = BigInt(this.net.bits - this.net.prefix);
+    return p.value >> hostBits === this.net.network >> hostBits;
+  }
+
+  has(ip: string): boolean {
+    const i = this.indexOf(ip);
+    return i !== undefined && this.bitmap.has(i);
+  }
+
+  /** Reserves a requested address. Throws NotInRangeError or AlreadyAllocatedError. */
+  allocate(ip: string): void {
+    const i = this.indexOf(ip);
+    if (i === undefined) {
+      const p = parseIP(ip);
+      const shown = p ? formatIP(p.family, p.value) : ip;
+      throw new NotInRangeError(
+        `the provided IP (${shown}) is not in the valid range. The range of valid IPs is ${this.cidr}`,
+        this.cidr,
+      );
+    }
+    if (!this.bitmap.allocate(i)) throw new AlreadyAllocatedError('IP');
+  }
+
+  /** Reserves a free address, the upper band first. Throws RangeFullError. */
+  allocateNext(): string {
+    const i = this.bitmap.allocateNext();
+    if (i < 0) throw new RangeFullError();
+    return formatIP(this.family, this.base + BigInt(i));
+  }
+
+  release(ip: string): void {
+    const i = this.indexOf(ip);
+    if (i !== undefined) this.bitmap.release(i);
+  }
+
+  /** Every allocated address, ascending. */
+  *allocated(): Generator<string> {
+    for (const i of this.bitmap.allocated()) yield formatIP(this.family, this.base + BigInt(i));
+  }
+}
