@@ -206,7 +206,11 @@ function resourceDetails(kind: Kind, name: string): Status['details'] {
 }
 
 export function newNotFound(kind: Kind, name: string): StatusError {
-  return new StatusError('NotFound', `${kindInfo[kind].groupResource} "${name}" not found`, resourceDetails(kind, name));
+  return new StatusError(
+    'NotFound',
+    `${kindInfo[kind].groupResource} "${name}" not found`,
+    resourceDetails(kind, name),
+  );
 }
 
 export function newAlreadyExists(kind: Kind, name: string): StatusError {
