@@ -248,6 +248,13 @@ export function clusterFirstSearches(
   clusterDomain: string,
 ): string[] {
   if (clusterDomain === '') return [...hostSearch];
-  const ns = pod.metadata.namespace ?? 'default';
-  return omitDuplicates([`${ns}.svc.${clusterDomain}`, `svc.${clusterDomain}`, clusterDomain, ...hostSearch]);
+  return omitDuplicates([
+    ...clusterSearchDomains(pod.metadata.namespace ?? 'default', clusterDomain),
+    ...hostSearch,
+  ]);
+}
+
+/** The three cluster domains of a ClusterFirst pod in `namespace`. */
+export function clusterSearchDomains(namespace: string, clusterDomain: string): string[] {
+  return [`${namespace}.svc.${clusterDomain}`, `svc.${clusterDomain}`, clusterDomain];
 }
