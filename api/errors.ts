@@ -88,11 +88,13 @@ export interface ManifestIssue {
   message: string;
 }
 
+/** `file:line: Kind namespace/name: field: message`, leaving out the parts that are not known. */
 export function formatIssue(i: ManifestIssue): string {
-  const where = `${i.file}:${i.line}`;
-  const obj = i.object ? ` ${i.object}` : '';
-  const field = i.field ? ` ${i.field}:` : '';
-  return `${where}:${obj}${field} ${i.message}`;
+  const parts = [`${i.file}:${i.line}`];
+  if (i.object) parts.push(i.object);
+  if (i.field) parts.push(i.field);
+  parts.push(i.message);
+  return parts.join(': ');
 }
 
 /** Manifests that could not be read or parsed; `issues` lists every problem found. */

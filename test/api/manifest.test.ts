@@ -70,25 +70,25 @@ t.test('manifest errors name file, line, object and field', async (t) => {
     {
       name: 'unknown kind',
       text: 'apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Ingress\nmetadata:\n  name: x\n',
-      issues: ['f.yaml:6: Ingress default/x kind: no matches for kind "Ingress" in version "v1"'],
+      issues: ['f.yaml:6: Ingress default/x: kind: no matches for kind "Ingress" in version "v1"'],
     },
     {
       name: 'kind in the wrong version',
       text: 'apiVersion: v1\nkind: Deployment\nmetadata: {name: d, namespace: web}\n',
-      issues: ['f.yaml:2: Deployment web/d kind: no matches for kind "Deployment" in version "v1"'],
+      issues: ['f.yaml:2: Deployment web/d: kind: no matches for kind "Deployment" in version "v1"'],
     },
     {
       name: 'missing kind and apiVersion',
       text: 'metadata:\n  name: x\nspec: {}\n',
       issues: [
-        'f.yaml:1: object default/x apiVersion: Required value',
-        'f.yaml:1: object default/x kind: Required value',
+        'f.yaml:1: object default/x: apiVersion: Required value',
+        'f.yaml:1: object default/x: kind: Required value',
       ],
     },
     {
       name: 'List item without apiVersion',
       text: 'kind: List\napiVersion: v1\nitems:\n- kind: Node\n  metadata: {name: n1}\n- apiVersion: v1\n  kind: Node\n',
-      issues: ['f.yaml:4: Node n1 apiVersion: Required value'],
+      issues: ['f.yaml:4: Node n1: apiVersion: Required value'],
     },
     {
       name: 'bad YAML',
@@ -103,7 +103,7 @@ t.test('manifest errors name file, line, object and field', async (t) => {
     {
       name: 'metadata not an object',
       text: 'apiVersion: v1\nkind: Pod\nmetadata: [a]\n',
-      issues: ['f.yaml:3: Pod default/<no name> metadata: Invalid value: expected an object'],
+      issues: ['f.yaml:3: Pod default/<no name>: metadata: Invalid value: expected an object'],
     },
   ];
   for (const c of cases) {
