@@ -1,0 +1,326 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import t from 'tap';
+
+// flat, run as the executable cni/bin/flat, delegating IPAM to `host-local` found on CNI_PATH:
+// Debian's real binary (/usr/lib/cni) or ours (cni/bin). Every run is under an empty environment
+// plus the CNI variables (and PATH, for the #! line).
+const realHostLocal = '/usr/lib/cni/host-local';
+const missing = !existsSync(realHostLocal);
+const skip = missing ? `no ${realHostLocal}: apt-get install containernetworking-plugins` : false;
+const root = new URL('../../', import.meta.url).pathname;
+const ourBin = join(root, 'cni/bin');
+const flat = join(ourBin, 'flat');
+
+// The executables import the built module; `npm test` builds before tap, a lone run may not have.
+if (!existsSync(join(root, 'dist/cni/plugins/index.js')))
+  execFileSync(process.execPath, [
+    join(root, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    join(root, 'tsconfig.build.json'),
+  ]);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runFlat(command: string, stdin: string, env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    // `env -i` for real: tap's process tracking adds NODE_OPTIONS to every child it sees spawned,
+    // and its require hook cannot load an extensionless ES module such as cni/bin/flat.
+    const vars = { PATH: dirname(process.execPath), CNI_COMMAND: command, ...env };
+    const child = spawn('/usr/bin/env', ['-i', ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), flat], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    child.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+// dataDir as a canonical listing: name, mode, bytes (CR shown as \r).
+function dump(dir: string): string {
+  if (!existsSync(dir)) return '(none)';
+  return readdirSync(dir)
+    .sort()
+    .map((f) => {
+      const p = join(dir, f);
+      const mode = (statSync(p).mode & 0o777).toString(8);
+      return `${f} ${mode} ${JSON.stringify(readFileSync(p, 'utf8'))}`;
+    })
+    .join('\n');
+}
+
+function conf(version: string, dir: string): string {
+  return JSON.stringify({
+    cniVersion: version,
+    name: 'cbr0',
+    type: 'flat',
+    node: 'node-a',
+    nodeIPs: ['192.168.49.2'],
+    dataDir: join(dir, 'fabric'),
+    ipam: {
+      type: 'host-local',
+      dataDir: join(dir, 'ipam'),
+      ranges: [[{ subnet: '10.244.0.0/24' }], [{ subnet: 'fd00:10:244::/64' }]],
+      routes: [{ dst: '10.244.0.0/16' }],
+    },
+  });
+}
+
+const attach = (id: string) => ({ CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${id}`, CNI_IFNAME: 'eth0' });
+
+t.test('flat with ipam.type host-local resolved on CNI_PATH to the real binary', { skip }, async (t) => {
+  const cases: { version: string; want: string }[] = [
+    {
+      version: '1.0.0',
+      want: `{
+    "cniVersion": "1.0.0",
+    "interfaces": [
+        {
+            "name": "cni0",
+            "mac": "2a:ad:48:0b:30:72"
+        },
+        {
+            "name": "veth40e3da9f",
+            "mac": "7e:e7:7d:4c:fe:c2"
+        },
+        {
+            "name": "eth0",
+            "mac": "8e:c1:68:47:7c:05",
+            "sandbox": "/run/netns/c1"
+        }
+    ],
+    "ips": [
+        {
+            "interface": 2,
+            "address": "10.244.0.2/24",
+            "gateway": "10.244.0.1"
+        },
+        {
+            "interface": 2,
+            "address": "fd00:10:244::2/64",
+            "gateway": "fd00:10:244::1"
+        }
+    ],
+    "routes": [
+        {
+            "dst": "10.244.0.0/16"
+        }
+    ],
+    "dns": {}
+}`,
+    },
+    {
+      version: '0.4.0',
+      want: `{
+    "cniVersion": "0.4.0",
+    "interfaces": [
+        {
+            "name": "cni0",
+            "mac": "2a:ad:48:0b:30:72"
+        },
+        {
+            "name": "veth40e3da9f",
+            "mac": "7e:e7:7d:4c:fe:c2"
+        },
+        {
+            "name": "eth0",
+            "mac": "8e:c1:68:47:7c:05",
+            "sandbox": "/run/netns/c1"
+        }
+    ],
+    "ips": [
+        {
+            "version": "4",
+            "interface": 2,
+            "address": "10.244.0.2/24",
+            "gateway": "10.244.0.1"
+        },
+        {
+            "version": "6",
+            "interface": 2,
+            "address": "fd00:10:244::2/64",
+            "gateway": "fd00:10:244::1"
+        }
+    ],
+    "routes": [
+        {
+            "dst": "10.244.0.0/16"
+        }
+    ],
+    "dns": {}
+}`,
+    },
+    {
+      version: '0.2.0',
+      want: `{
+    "cniVersion": "0.2.0",
+    "ip4": {
+        "ip": "10.244.0.2/24",
+        "gateway": "10.244.0.1",
+        "routes": [
+            {
+                "dst": "10.244.0.0/16"
+            }
+        ]
+    },
+    "ip6": {
+        "ip": "fd00:10:244::2/64",
+        "gateway": "fd00:10:244::1"
+    },
+    "dns": {}
+}`,
+    },
+  ];
+  for (const c of cases) {
+    const dumps: string[] = [];
+    for (const cniPath of ['/usr/lib/cni', ourBin]) {
+      const dir = mkdtempSync(join(tmpdir(), 'netlab-flat-'));
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      const env = { ...attach('c1'), CNI_PATH: cniPath };
+      const add = await runFlat('ADD', conf(c.version, dir), env);
+      t.same(add, { code: 0, stdout: c.want, stderr: '' }, `${c.version} ADD via ${cniPath}`);
+      dumps.push(dump(join(dir, 'ipam', 'cbr0')));
+      const fabric = JSON.parse(readFileSync(join(dir, 'fabric', 'fabric.json'), 'utf8'));
+      t.same(
+        fabric.attachments.map((a: { containerID: string; ips: { address: string }[] }) => [
+          a.containerID,
+          a.ips.map((i) => i.address),
+        ]),
+        [['c1', ['10.244.0.2/24', 'fd00:10:244::2/64']]],
+        `${c.version} fabric attachment via ${cniPath}`,
+      );
+      const withPrev = JSON.stringify({
+        ...JSON.parse(conf(c.version, dir)),
+        prevResult: JSON.parse(add.stdout),
+      });
+      if (c.version !== '0.2.0') {
+        t.same(
+          await runFlat('CHECK', withPrev, env),
+          { code: 0, stdout: '', stderr: '' },
+          `${c.version} CHECK`,
+        );
+        // Take the reservations away behind host-local's back: CHECK fails with the delegate's error.
+        unlinkSync(join(dir, 'ipam', 'cbr0', '10.244.0.2'));
+        unlinkSync(join(dir, 'ipam', 'cbr0', 'fd00:10:244::2'));
+        t.same(
+          await runFlat('CHECK', withPrev, env),
+          {
+            code: 1,
+            stdout:
+              '{\n    "code": 999,\n    "msg": "host-local: Failed to find address added by container c1"\n}',
+            stderr: '',
+          },
+          `${c.version} CHECK without the reservation`,
+        );
+      }
+      for (const round of [1, 2])
+        t.same(
+          await runFlat('DEL', conf(c.version, dir), env),
+          { code: 0, stdout: '', stderr: '' },
+          `DEL #${round}`,
+        );
+      t.equal(
+        dump(join(dir, 'ipam', 'cbr0'))
+          .split('\n')
+          .map((l) => l.split(' ')[0])
+          .join(' '),
+        'last_reserved_ip.0 last_reserved_ip.1 lock',
+      );
+      t.same(JSON.parse(readFileSync(join(dir, 'fabric', 'fabric.json'), 'utf8')).attachments, []);
+    }
+    t.equal(dumps[1], dumps[0], `${c.version}: our host-local leaves the same dataDir as the real one`);
+    t.equal(
+      dumps[0],
+      [
+        'fd00:10:244::2 644 "c1\\r\\neth0"',
+        '10.244.0.2 644 "c1\\r\\neth0"',
+        'last_reserved_ip.0 644 "10.244.0.2"',
+        'last_reserved_ip.1 644 "fd00:10:244::2"',
+        'lock 750 ""',
+      ]
+        .sort()
+        .join('\n'),
+      `${c.version}: dataDir`,
+    );
+  }
+});
+
+t.test(
+  '100 concurrent ADDs, 50 through our host-local and 50 through the real one, on one dataDir',
+  { skip },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-flat-race-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const stdin = JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'cbr0',
+      type: 'flat',
+      node: 'node-a',
+      dataDir: join(dir, 'fabric'),
+      ipam: { type: 'host-local', dataDir: join(dir, 'ipam'), ranges: [[{ subnet: '10.244.0.0/24' }]] },
+    });
+    const ids = Array.from({ length: 100 }, (_, i) => `pod${i}`);
+    const runs = await Promise.all(
+      ids.map((id, i) =>
+        runFlat('ADD', stdin, { ...attach(id), CNI_PATH: i % 2 === 0 ? ourBin : '/usr/lib/cni' }),
+      ),
+    );
+    const failed = runs.filter((r) => r.code !== 0);
+    t.same(failed, [], 'every ADD succeeded');
+    const addrs = runs.map((r) => JSON.parse(r.stdout).ips[0].address as string);
+    t.equal(new Set(addrs).size, 100, '100 distinct addresses');
+    const ipamFiles = readdirSync(join(dir, 'ipam', 'cbr0')).sort();
+    const want = [...addrs.map((a) => a.split('/')[0]!), 'last_reserved_ip.0', 'lock'].sort();
+    t.same(
+      ipamFiles,
+      want,
+      'the ipam dataDir holds the 100 reservations, last_reserved_ip.0 and lock, nothing else',
+    );
+    for (const [i, id] of ids.entries())
+      t.equal(
+        readFileSync(join(dir, 'ipam', 'cbr0', addrs[i]!.split('/')[0]!), 'utf8'),
+        `${id}\r\neth0`,
+        `${id} reservation`,
+      );
+    t.same(
+      readdirSync(join(dir, 'fabric')),
+      ['fabric.json'],
+      'the fabric dataDir holds only fabric.json (no lock, no temp file)',
+    );
+    const fabric = JSON.parse(readFileSync(join(dir, 'fabric', 'fabric.json'), 'utf8'));
+    t.same(
+      fabric.attachments
+        .map(
+          (a: { containerID: string; ips: { address: string }[] }) => `${a.containerID} ${a.ips[0]!.address}`,
+        )
+        .sort(),
+      ids.map((id, i) => `${id} ${addrs[i]}`).sort(),
+      'the fabric has every attachment with its address',
+    );
+    const dels = await Promise.all(
+      ids.map((id, i) =>
+        runFlat('DEL', stdin, { ...attach(id), CNI_PATH: i % 2 === 1 ? ourBin : '/usr/lib/cni' }),
+      ),
+    );
+    t.same(
+      dels.filter((r) => r.code !== 0 || r.stdout !== ''),
+      [],
+      'every DEL succeeded',
+    );
+    t.same(readdirSync(join(dir, 'ipam', 'cbr0')).sort(), ['last_reserved_ip.0', 'lock'], 'all released');
+  },
+);
