@@ -1,0 +1,337 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import {
+  builtinPluginDir,
+  cniCodeOf,
+  createPluginRegistry,
+  Fabric,
+  formatResult,
+  Invoker,
+  MemoryFabricStore,
+  parseConfList,
+  type RuntimeConf,
+  renderNodeAddrBrief,
+  renderPodAddrBrief,
+  renderPodRoutes,
+  runPlugin,
+} from '../../cni/index.js';
+import { MemoryStore, type Store } from '../../ipam/index.js';
+
+// flat + loopback + host-local all in-process (the lab's way): the fabric is an object, host-local
+// keeps its reservations in memory, and the invoker routes the binaries it finds on CNI_PATH
+// (cni/bin) to the same plugin objects.
+function cluster(t: { teardown: (fn: () => void) => void }) {
+  const fabric = new Fabric();
+  fabric.addNode({ name: 'node-a', nodeIPs: ['192.168.49.2'], podCIDRs: ['10.244.0.0/24'] });
+  fabric.addNode({ name: 'node-b', nodeIPs: ['192.168.49.3'], podCIDRs: ['10.244.1.0/24'] });
+  const stores = new Map<string, Store>();
+  const registry = createPluginRegistry({
+    store: new MemoryFabricStore(fabric),
+    hostLocal: {
+      openStore: (network) => {
+        let s = stores.get(network);
+        if (s === undefined) {
+          s = new MemoryStore();
+          stores.set(network, s);
+        }
+        return s;
+      },
+    },
+  });
+  const cache = mkdtempSync(join(tmpdir(), 'netlab-flat-cache-'));
+  t.teardown(() => rmSync(cache, { recursive: true, force: true }));
+  const invoker = new Invoker({
+    cniPath: [builtinPluginDir],
+    cacheDir: cache,
+    env: {},
+    inProcess: registry.resolver,
+  });
+  const list = (node: string, version = '1.1.0') =>
+    parseConfList(
+      JSON.stringify({
+        cniVersion: version,
+        name: 'pods',
+        plugins: [
+          {
+            type: 'flat',
+            node,
+            ipam: {
+              type: 'host-local',
+              ranges: [[{ subnet: node === 'node-a' ? '10.244.0.0/24' : '10.244.1.0/24' }]],
+              routes: [{ dst: '0.0.0.0/0' }],
+            },
+          },
+          { type: 'loopback' },
+        ],
+      }),
+    );
+  return { fabric, registry, invoker, list };
+}
+
+const pod = (id: string): RuntimeConf => ({ containerID: id, netns: `/run/netns/${id}`, ifName: 'eth0' });
+
+t.test('ADD attaches the pod to its node bridge; the fabric shows it as ip would', async (t) => {
+  const { fabric, invoker, list } = cluster(t);
+  const r1 = await invoker.addNetworkList(list('node-a'), pod('web-1'));
+  await invoker.addNetworkList(list('node-b'), pod('web-2'));
+  t.equal(
+    formatResult(r1!),
+    `{
+    "cniVersion": "1.1.0",
+    "interfaces": [
+        {
+            "name": "cni0",
+            "mac": "2a:ad:48:0b:30:72"
+        },
+        {
+            "name": "veth33e7b5a6",
+            "mac": "72:59:66:7f:17:77"
+        },
+        {
+            "name": "eth0",
+            "mac": "ea:7e:c3:71:a9:50",
+            "sandbox": "/run/netns/web-1"
+        }
+    ],
+    "ips": [
+        {
+            "interface": 2,
+            "address": "10.244.0.2/24",
+            "gateway": "10.244.0.1"
+        }
+    ],
+    "routes": [
+        {
+            "dst": "0.0.0.0/0"
+        }
+    ],
+    "dns": {}
+}`,
+    'the result the last plugin (loopback) passed through',
+  );
+  t.equal(
+    renderPodAddrBrief(fabric, '/run/netns/web-1'),
+    'lo               UNKNOWN        127.0.0.1/8 ::1/128 \neth0@if4         UP             10.244.0.2/24 fe80::e87e:c3ff:fe71:a950/64 \n',
+  );
+  t.equal(
+    renderPodRoutes(fabric, 'web-1', 'eth0', 4),
+    'default via 10.244.0.1 dev eth0 \n10.244.0.0/24 dev eth0 proto kernel scope link src 10.244.0.2 \n',
+  );
+  t.equal(
+    renderNodeAddrBrief(fabric, 'node-b'),
+    [
+      'lo               UNKNOWN        127.0.0.1/8 ::1/128 ',
+      'eth0             UP             192.168.49.3/24 fe80::5c9f:d5ff:fec0:369/64 ',
+      'cni0             UP             10.244.1.1/24 fe80::f89b:4dff:feb9:96f8/64 ',
+      'veth969586f7@if2 UP             fe80::d4bb:dff:fef0:cd3d/64 ',
+      '',
+    ].join('\n'),
+  );
+  const hit = fabric.lookup('10.244.1.2');
+  t.equal(
+    hit?.kind === 'pod' ? `${hit.attachment.containerID} on ${hit.node.name}` : 'none',
+    'web-2 on node-b',
+  );
+  t.equal(fabric.routeGet('node-a', '10.244.1.2')?.via, '192.168.49.3', 'node-a reaches web-2 via node-b');
+});
+
+t.test(
+  'DEL releases the address and detaches, any number of times; CHECK sees what is missing',
+  async (t) => {
+    const { fabric, invoker, list } = cluster(t);
+    await invoker.addNetworkList(list('node-a'), pod('web-1'));
+    await invoker.checkNetworkList(list('node-a'), pod('web-1'));
+    // Somebody pulls the interface out behind the runtime's back: CHECK says so.
+    const a = fabric.detach('web-1', 'eth0')!;
+    const err = await invoker.checkNetworkList(list('node-a'), pod('web-1')).catch((e) => e);
+    t.equal(err.message, 'interface eth0 of container web-1 not found in /run/netns/web-1');
+    t.equal(cniCodeOf(err), 999);
+    fabric.attach('node-a', {
+      network: a.network,
+      containerID: a.containerID,
+      ifname: a.ifname,
+      netns: a.netns,
+      ips: a.ips,
+      routes: a.routes,
+    });
+    await invoker.delNetworkList(list('node-a'), pod('web-1'));
+    await invoker.delNetworkList(list('node-a'), pod('web-1'));
+    t.same(fabric.attachments(), []);
+    t.equal(fabric.lookup('10.244.0.2'), undefined);
+    t.equal(fabric.loopbackUp('/run/netns/web-1'), false, 'loopback DEL set lo down');
+    // host-local continues after the last reserved address, as the real one does.
+    const again = await invoker.addNetworkList(list('node-a'), pod('web-3'));
+    t.equal(again?.ips?.[0]?.address, '10.244.0.3/24');
+  },
+);
+
+t.test(
+  'a second ADD for the same netns and ifname fails before IPAM; a failure after IPAM releases',
+  async (t) => {
+    const { fabric, invoker, list } = cluster(t);
+    await invoker.addNetworkList(list('node-a'), pod('web-1'));
+    const err = await invoker
+      .addNetworkList(list('node-a'), { ...pod('web-9'), netns: '/run/netns/web-1' })
+      .catch((e) => e);
+    t.equal(
+      err.message,
+      'plugin type="flat" failed (add): container veth name provided (eth0) already exists',
+    );
+    // node-z is not in the fabric and has no node IPs: it is created from its first pod's addresses;
+    // an overlap with node-a's podCIDR fails after IPAM ADD, and the address is given back.
+    const overlap = parseConfList(
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'pods',
+        plugins: [
+          {
+            type: 'flat',
+            node: 'node-z',
+            ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.0.0/16' }]] },
+          },
+        ],
+      }),
+    );
+    const err2 = await invoker.addNetworkList(overlap, pod('x1')).catch((e) => e);
+    t.equal(
+      err2.message,
+      'plugin type="flat" failed (add): node node-z: podCIDR 10.244.0.0/16 overlaps node node-a\'s 10.244.0.0/24',
+    );
+    const next = await invoker.addNetworkList(overlap, pod('x2')).catch((e) => e);
+    t.equal(next.message, err2.message.replace('x1', 'x2'));
+    t.same(
+      fabric.attachments().map((a) => a.containerID),
+      ['web-1'],
+    );
+  },
+);
+
+t.test('GC detaches what is not valid and forwards GC to host-local; STATUS is delegated', async (t) => {
+  const { fabric, invoker, list } = cluster(t);
+  for (const id of ['web-1', 'web-2', 'web-3']) await invoker.addNetworkList(list('node-a'), pod(id));
+  // web-3's cache entry is lost (the runtime crashed): only GC's plugin pass can find it.
+  rmSync(join(invoker.cacheDir, 'results', 'pods-web-3-eth0'));
+  await invoker.gcNetworkList(list('node-a'), [{ containerID: 'web-1', ifname: 'eth0' }]);
+  t.same(
+    fabric.attachments().map((a) => a.containerID),
+    ['web-1'],
+  );
+  const r = await invoker.addNetworkList(list('node-a'), pod('web-4'));
+  t.equal(
+    r?.ips?.[0]?.address,
+    '10.244.0.5/24',
+    'host-local GC released .3 and .4; allocation goes on round-robin',
+  );
+  await invoker.getStatusNetworkList(list('node-a'));
+  t.pass('STATUS ok');
+});
+
+t.test('flat speaks every version; below 1.1.0 GC and STATUS are refused by the skel', async (t) => {
+  const { registry } = cluster(t);
+  const flat = registry.plugins.get('flat')!;
+  const base = {
+    CNI_CONTAINERID: 'c1',
+    CNI_NETNS: '/run/netns/c1',
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: builtinPluginDir,
+  };
+  const conf = (v: string) =>
+    JSON.stringify({
+      cniVersion: v,
+      name: 'pods',
+      type: 'flat',
+      node: 'node-a',
+      ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.0.0/24' }]] },
+    });
+  const cases: { cmd: string; version: string; code: number; stdout: string }[] = [
+    {
+      cmd: 'VERSION',
+      version: '1.1.0',
+      code: 0,
+      stdout:
+        '{"cniVersion":"1.1.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]}\n',
+    },
+    {
+      cmd: 'GC',
+      version: '1.0.0',
+      code: 1,
+      stdout: '{\n    "code": 1,\n    "msg": "config version does not allow GC"\n}',
+    },
+    {
+      cmd: 'STATUS',
+      version: '0.4.0',
+      code: 1,
+      stdout: '{\n    "code": 1,\n    "msg": "config version does not allow STATUS"\n}',
+    },
+    {
+      cmd: 'CHECK',
+      version: '1.0.0',
+      code: 1,
+      stdout: '{\n    "code": 999,\n    "msg": "Required prevResult missing"\n}',
+    },
+    {
+      cmd: 'ADD',
+      version: '0.1.0',
+      code: 0,
+      stdout:
+        '{\n    "cniVersion": "0.1.0",\n    "ip4": {\n        "ip": "10.244.0.2/24",\n        "gateway": "10.244.0.1"\n    },\n    "dns": {}\n}',
+    },
+  ];
+  for (const c of cases) {
+    const out = await runPlugin(flat, {
+      env: { ...base, CNI_COMMAND: c.cmd },
+      stdin: Buffer.from(conf(c.version)),
+    });
+    t.same(
+      { code: out.exitCode, stdout: out.stdout },
+      { code: c.code, stdout: c.stdout },
+      `${c.cmd} ${c.version}`,
+    );
+  }
+  const noIpam = await runPlugin(flat, {
+    env: { ...base, CNI_COMMAND: 'ADD' },
+    stdin: Buffer.from('{"cniVersion":"1.0.0","name":"pods","type":"flat"}'),
+  });
+  t.equal(noIpam.stdout, '{\n    "code": 7,\n    "msg": "flat: IPAM config missing \'ipam\' key"\n}');
+  const missingIpam = await runPlugin(flat, {
+    env: { ...base, CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c2', CNI_NETNS: '/run/netns/c2' },
+    stdin: Buffer.from('{"cniVersion":"1.0.0","name":"pods","type":"flat","ipam":{"type":"dhcp-nope"}}'),
+  });
+  t.equal(
+    missingIpam.stdout,
+    `{\n    "code": 999,\n    "msg": "failed to find plugin \\"dhcp-nope\\" in path [${builtinPluginDir}]"\n}`,
+  );
+});
+
+t.test('loopback result as the real plugin prints it; chained, it passes prevResult through', async (t) => {
+  const { registry } = cluster(t);
+  const lo = registry.plugins.get('loopback')!;
+  const env = {
+    CNI_COMMAND: 'ADD',
+    CNI_CONTAINERID: 'c1',
+    CNI_NETNS: '/run/netns/pod1',
+    CNI_IFNAME: 'lo',
+    CNI_PATH: '/x',
+  };
+  const alone = await runPlugin(lo, {
+    env,
+    stdin: Buffer.from('{"cniVersion":"1.0.0","name":"lo","type":"loopback"}'),
+  });
+  // The bytes Debian's loopback 1.1.1 printed under `unshare --net` (reference §1.4).
+  t.equal(
+    alone.stdout,
+    '{\n    "cniVersion": "1.0.0",\n    "interfaces": [\n        {\n            "name": "lo",\n            "mac": "00:00:00:00:00:00",\n            "sandbox": "/run/netns/pod1"\n        }\n    ],\n    "ips": [\n        {\n            "interface": 0,\n            "address": "127.0.0.1/8"\n        },\n        {\n            "interface": 0,\n            "address": "::1/128"\n        }\n    ],\n    "dns": {}\n}',
+  );
+  const chained = await runPlugin(lo, {
+    env,
+    stdin: Buffer.from(
+      '{"cniVersion":"0.4.0","name":"lo","type":"loopback","prevResult":{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.0.5/16","gateway":"10.1.0.1"}],"dns":{}}}',
+    ),
+  });
+  t.equal(
+    chained.stdout,
+    '{\n    "cniVersion": "0.4.0",\n    "ips": [\n        {\n            "version": "4",\n            "address": "10.1.0.5/16",\n            "gateway": "10.1.0.1"\n        }\n    ],\n    "dns": {}\n}',
+  );
+});
