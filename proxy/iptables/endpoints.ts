@@ -59,6 +59,8 @@ export function endpointSliceCacheKeys(slice: EndpointSlice): { service: string;
 
 export class EndpointSliceCache {
   readonly #trackers = new Map<string, SliceTracker>();
+  /** Services with pending slices: a sync looks at these only, not at every Service. */
+  readonly #dirty = new Set<string>();
   readonly #nodeName: string;
   readonly #family: IPFamily;
   /** SEP chain names are a sha256 each: keep them across syncs (kube-proxy builds them once too). */
@@ -86,21 +88,26 @@ export class EndpointSliceCache {
     if (pending) changed = pending.signature !== data.signature;
     else if (applied) changed = applied.signature !== data.signature;
     else changed = !remove;
-    if (changed) tracker.pending.set(keys.slice, data);
+    if (changed) {
+      tracker.pending.set(keys.slice, data);
+      this.#dirty.add(keys.service);
+    }
     if (tracker.applied.size === 0 && tracker.pending.size === 0) this.#trackers.delete(keys.service);
     return changed;
   }
 
   hasPending(): boolean {
-    for (const t of this.#trackers.values()) if (t.pending.size > 0) return true;
-    return false;
+    return this.#dirty.size > 0;
   }
 
   /** Applies pending slices; returns previous/current endpoints per Service that really changed. */
   checkoutChanges(): Map<string, EndpointsChange> {
     const changes = new Map<string, EndpointsChange>();
-    for (const [service, tracker] of this.#trackers) {
-      if (tracker.pending.size === 0) continue;
+    const dirty = [...this.#dirty].sort();
+    this.#dirty.clear();
+    for (const service of dirty) {
+      const tracker = this.#trackers.get(service);
+      if (!tracker || tracker.pending.size === 0) continue;
       const previous = this.#endpointsMap(service, tracker.applied);
       for (const [name, data] of tracker.pending) {
         if (data.remove) tracker.applied.delete(name);

@@ -146,12 +146,17 @@ function cidrContainsIP(c: ParsedCIDR, ip: ParsedIP): boolean {
   return true;
 }
 
+/** A service port's rendered lines, kept between syncs as text (the line arrays are not kept). */
 interface CachedBlock {
-  block: ServiceBlock;
   filterText: string;
   natTopText: string;
   natChainsText: string;
   natRulesText: string;
+  filterLines: number;
+  natTopLines: number;
+  natRulesLines: number;
+  activeChains: readonly string[];
+  largeClusterMode: boolean;
 }
 
 function joinLines(lines: readonly string[]): string {
@@ -160,11 +165,15 @@ function joinLines(lines: readonly string[]): string {
 
 function cacheBlock(block: ServiceBlock): CachedBlock {
   return {
-    block,
     filterText: joinLines(block.filterRules),
     natTopText: joinLines(block.natTopRules),
     natChainsText: joinLines(block.natChains),
     natRulesText: joinLines(block.natRules),
+    filterLines: block.filterRules.length,
+    natTopLines: block.natTopRules.length,
+    natRulesLines: block.natRules.length,
+    activeChains: block.activeChains,
+    largeClusterMode: block.largeClusterMode,
   };
 }
 
@@ -176,13 +185,23 @@ export class Proxier {
   readonly #svcPortMap: ServicePortMap = new Map();
   readonly #endpointsMap: EndpointsMap = new Map();
   readonly #blocks = new Map<string, CachedBlock>();
-  /** Which block (service port key) owns each active nat chain. */
-  readonly #activeChains = new Map<string, string>();
+  /** Every nat chain some service port uses now (kube-proxy's activeNATChains). */
+  readonly #activeChains = new Set<string>();
   /** Chains that stopped being active since the last clean-up: the only possible stale ones. */
   readonly #staleCandidates = new Set<string>();
   /** nat service chains this proxier has created on the node and not yet deleted. */
   readonly #nodeNatChains = new Set<string>();
+  /** Service port keys in rendering order, their positions, and their always-written texts. */
   #order: string[] | null = null;
+  readonly #pos = new Map<string, number>();
+  #filterTexts: string[] = [];
+  #natTopTexts: string[] = [];
+  /** Service port keys per Service (`ns/name`): partial sync re-renders by Service. */
+  readonly #keysByService = new Map<string, Set<string>>();
+  #totalEndpoints = 0;
+  #filterLines = 0;
+  #natTopLines = 0;
+  #natRulesLines = 0;
   #nodeLabels: Record<string, string> = {};
   #needFullSync = true;
   #lastFullSync = Number.NEGATIVE_INFINITY;
@@ -335,41 +354,117 @@ export class Proxier {
     this.#endpointSlicesSynced = true;
   }
 
-  #serviceOrder(): string[] {
+  /** Rebuilds order and positions when the set of service ports changed. */
+  #ensureOrder(): string[] {
     if (!this.#order) {
       // kube-proxy walks a Go map (random order); a sorted walk makes the raw payload repeatable.
-      this.#order = [...this.#svcPortMap.keys()].sort();
+      const order = [...this.#svcPortMap.keys()].sort();
+      this.#order = order;
+      this.#pos.clear();
+      for (let i = 0; i < order.length; i++) this.#pos.set(order[i]!, i);
+      this.#filterTexts = new Array<string>(order.length).fill('');
+      this.#natTopTexts = new Array<string>(order.length).fill('');
+      for (let i = 0; i < order.length; i++) {
+        const b = this.#blocks.get(order[i]!);
+        if (b) {
+          this.#filterTexts[i] = b.filterText;
+          this.#natTopTexts[i] = b.natTopText;
+        }
+      }
     }
     return this.#order;
   }
 
-  #setBlock(key: string, block: ServiceBlock): void {
+  #setBlock(key: string, block: ServiceBlock): CachedBlock {
+    const cached = cacheBlock(block);
     const old = this.#blocks.get(key);
-    if (old) {
-      for (const c of old.block.activeChains) {
-        this.#activeChains.delete(c);
-        this.#staleCandidates.add(c);
+    // A re-render usually keeps the same chains (a full sync re-renders everything): then the
+    // chain bookkeeping stays as it is, which is most of the cost of a full sync otherwise.
+    if (old && sameList(old.activeChains, cached.activeChains)) this.#uncount(old);
+    else {
+      this.#dropBlock(key);
+      for (const c of cached.activeChains) {
+        this.#activeChains.add(c);
+        this.#staleCandidates.delete(c);
       }
     }
-    for (const c of block.activeChains) {
-      this.#activeChains.set(c, key);
-      this.#staleCandidates.delete(c);
+    this.#blocks.set(key, cached);
+    this.#filterLines += cached.filterLines;
+    this.#natTopLines += cached.natTopLines;
+    this.#natRulesLines += cached.natRulesLines;
+    const i = this.#order ? this.#pos.get(key) : undefined;
+    if (i !== undefined) {
+      this.#filterTexts[i] = cached.filterText;
+      this.#natTopTexts[i] = cached.natTopText;
     }
-    this.#blocks.set(key, cacheBlock(block));
+    return cached;
+  }
+
+  #uncount(b: CachedBlock): void {
+    this.#filterLines -= b.filterLines;
+    this.#natTopLines -= b.natTopLines;
+    this.#natRulesLines -= b.natRulesLines;
   }
 
   #dropBlock(key: string): void {
     const old = this.#blocks.get(key);
     if (!old) return;
-    for (const c of old.block.activeChains) {
+    for (const c of old.activeChains) {
       this.#activeChains.delete(c);
       this.#staleCandidates.add(c);
     }
+    this.#uncount(old);
     this.#blocks.delete(key);
+  }
+
+  #endpointCount(key: string): number {
+    return this.#svcPortMap.has(key) ? (this.#endpointsMap.get(key)?.length ?? 0) : 0;
   }
 
   #renderContext(): RuleContext {
     return { ...this.#ctx, nodeLabels: this.#nodeLabels, largeClusterMode: this.#largeClusterMode };
+  }
+
+  /** Applies the pending changes (svcPortMap.Update, endpointsMap.Update); the changed Services. */
+  #applyChanges(): Set<string> {
+    const updated = new Set<string>();
+    const serviceChanges = this.#serviceChanges.checkout();
+    const endpointChanges = this.#endpointsChanges.checkoutChanges();
+    // Keep the endpoint total (large-cluster mode) without walking every service port.
+    const touched = new Set<string>();
+    for (const c of serviceChanges.values())
+      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
+    for (const c of endpointChanges.values())
+      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
+    for (const k of touched) this.#totalEndpoints -= this.#endpointCount(k);
+    for (const [name, change] of serviceChanges) {
+      updated.add(name);
+      for (const key of change.previous.keys()) {
+        if (change.current.has(key)) continue;
+        this.#svcPortMap.delete(key);
+        this.#dropBlock(key);
+        this.#keysByService.get(name)?.delete(key);
+        this.#order = null;
+      }
+      for (const [key, info] of change.current) {
+        if (!this.#svcPortMap.has(key)) this.#order = null;
+        this.#svcPortMap.set(key, info);
+        let keys = this.#keysByService.get(name);
+        if (!keys) {
+          keys = new Set();
+          this.#keysByService.set(name, keys);
+        }
+        keys.add(key);
+      }
+      if (this.#keysByService.get(name)?.size === 0) this.#keysByService.delete(name);
+    }
+    for (const [name, change] of endpointChanges) {
+      updated.add(name);
+      for (const key of change.previous.keys()) this.#endpointsMap.delete(key);
+      for (const [key, eps] of change.current) this.#endpointsMap.set(key, eps);
+    }
+    for (const k of touched) this.#totalEndpoints += this.#endpointCount(k);
+    return updated;
   }
 
   /**
@@ -378,65 +473,37 @@ export class Proxier {
    */
   syncProxyRules(): SyncResult {
     const doFullSync = this.#needFullSync || this.#now() - this.#lastFullSync > fullSyncPeriodMs;
-
-    // Apply the pending changes (svcPortMap.Update / endpointsMap.Update).
-    const updated = new Set<string>();
-    for (const [name, change] of this.#serviceChanges.checkout()) {
-      updated.add(name);
-      for (const key of change.previous.keys()) {
-        if (!change.current.has(key)) {
-          this.#svcPortMap.delete(key);
-          this.#dropBlock(key);
-          this.#order = null;
-        }
-      }
-      for (const [key, info] of change.current) {
-        if (!this.#svcPortMap.has(key)) this.#order = null;
-        this.#svcPortMap.set(key, info);
-      }
-    }
-    for (const [name, change] of this.#endpointsChanges.checkoutChanges()) {
-      updated.add(name);
-      for (const key of change.previous.keys()) this.#endpointsMap.delete(key);
-      for (const [key, eps] of change.current) this.#endpointsMap.set(key, eps);
-    }
-
-    let totalEndpoints = 0;
-    for (const key of this.#svcPortMap.keys()) totalEndpoints += this.#endpointsMap.get(key)?.length ?? 0;
-    this.#largeClusterMode = totalEndpoints > largeClusterEndpointsThreshold;
+    const updated = this.#applyChanges();
+    this.#largeClusterMode = this.#totalEndpoints > largeClusterEndpointsThreshold;
     const ctx = this.#renderContext();
+    const order = this.#ensureOrder();
 
-    const order = this.#serviceOrder();
-    const filterRules: string[] = [];
+    // The service ports whose own chains are written: all on a full sync, else those of the changed
+    // Services (kube-proxy's granularity is the Service, not the port).
+    let written: string[];
+    if (doFullSync) written = order;
+    else {
+      written = [];
+      for (const name of updated) for (const key of this.#keysByService.get(name) ?? []) written.push(key);
+      written.sort((a, b) => this.#pos.get(a)! - this.#pos.get(b)!);
+    }
+    for (const key of written) {
+      this.#setBlock(key, serviceBlock(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? [], ctx));
+    }
+    // Ports never rendered (cannot happen after a full sync; kept for safety of the caches).
+    for (const key of order)
+      if (!this.#blocks.has(key)) this.#setBlock(key, serviceBlock(this.#svcPortMap.get(key)!, [], ctx));
+
+    // nat rules: each service port's KUBE-SERVICES/KUBE-NODEPORTS lines, then (if written) its chains.
+    const natRules = this.#natTopTexts.slice();
     const natChains: string[] = [];
-    const natRules: string[] = [];
-    let filterLines = 0;
-    let natLines = 0;
-    let skippedNatLines = 0;
-    let written = 0;
-
-    filterRules.push(''); // placeholder for the KUBE-FIREWALL rule, kept first as kube-proxy writes it
-    for (const key of order) {
-      const info = this.#svcPortMap.get(key)!;
-      const changed = updated.has(info.serviceName);
-      let cached = this.#blocks.get(key);
-      if (doFullSync || changed || !cached) {
-        this.#setBlock(key, serviceBlock(info, this.#endpointsMap.get(key) ?? [], ctx));
-        cached = this.#blocks.get(key)!;
-      }
-      const b = cached.block;
-      filterRules.push(cached.filterText);
-      filterLines += b.filterRules.length;
-      natRules.push(cached.natTopText);
-      natLines += b.natTopRules.length;
-      if (doFullSync || changed) {
-        natChains.push(cached.natChainsText);
-        natRules.push(cached.natRulesText);
-        natLines += b.natRules.length;
-        written++;
-      } else {
-        skippedNatLines += b.natRules.length;
-      }
+    let writtenNatRules = 0;
+    for (const key of written) {
+      const b = this.#blocks.get(key)!;
+      const i = this.#pos.get(key)!;
+      natRules[i] = b.natTopText + b.natRulesText;
+      natChains.push(b.natChainsText);
+      writtenNatRules += b.natRulesLines;
     }
 
     // Stale chains: once every sync, or once per syncPeriod in large clusters (iptables-save is slow).
@@ -453,30 +520,22 @@ export class Proxier {
     }
 
     const head = postroutingRules(ctx);
-    natLines += head.length;
     const tail = nodePortsTailRules(ctx);
-    natLines += tail.length;
     const forward = forwardRules(ctx);
-    filterLines += forward.length;
     const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
-    if (withFirewall) {
-      filterRules[0] = `${kubeletFirewallRule()}\n`;
-      filterLines++;
-    }
-    natLines += deleted.length;
-
+    const natLines = head.length + this.#natTopLines + writtenNatRules + deleted.length + tail.length;
     const payload = [
       '*filter\n',
       joinLines(filterTopChains.map(makeChainLine)),
-      withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n` : '',
-      ...filterRules,
+      withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
+      this.#filterTexts.join(''),
       joinLines(forward),
       'COMMIT\n*nat\n',
       joinLines(natTopChains.map(makeChainLine)),
-      ...natChains,
+      natChains.join(''),
       joinLines(deleted.map(makeChainLine)),
       joinLines(head),
-      ...natRules,
+      natRules.join(''),
       joinLines(deleted.map((c) => `-X ${c}`)),
       joinLines(tail),
       'COMMIT\n',
@@ -487,12 +546,12 @@ export class Proxier {
       ok: true,
       payload,
       updatedServices: [...updated].sort(),
-      writtenServicePorts: written,
+      writtenServicePorts: written.length,
       deletedChains: deleted,
-      filterRules: filterLines,
+      filterRules: this.#filterLines + forward.length + (withFirewall ? 1 : 0),
       natRules: natLines,
-      natRulesTotal: natLines + skippedNatLines - deleted.length,
-      totalEndpoints,
+      natRulesTotal: natLines + (this.#natRulesLines - writtenNatRules) - deleted.length,
+      totalEndpoints: this.#totalEndpoints,
       largeClusterMode: this.#largeClusterMode,
     };
     try {
@@ -507,12 +566,8 @@ export class Proxier {
       return result;
     }
     // The node now holds every chain written, and not the deleted ones.
-    for (const key of order) {
-      const info = this.#svcPortMap.get(key)!;
-      if (doFullSync || updated.has(info.serviceName)) {
-        for (const c of this.#blocks.get(key)!.block.activeChains) this.#nodeNatChains.add(c);
-      }
-    }
+    for (const key of written)
+      for (const c of this.#blocks.get(key)!.activeChains) this.#nodeNatChains.add(c);
     for (const c of deleted) {
       this.#nodeNatChains.delete(c);
       this.#staleCandidates.delete(c);
@@ -530,40 +585,47 @@ export class Proxier {
 
   /**
    * The payload a full sync from scratch would write now (no `-X`: a fresh node has no stale
-   * chains). Blocks rendered under the other large-cluster mode are re-rendered first.
+   * chains). Pending changes are not applied: they belong to the next sync. Blocks rendered under
+   * the other large-cluster mode are re-rendered first.
    */
   fullPayload(): string {
-    // Apply nothing new here: pending changes belong to the next sync.
     const ctx = this.#renderContext();
-    const filterRules: string[] = [];
+    const order = this.#ensureOrder();
     const natChains: string[] = [];
     const natRules: string[] = [];
-    for (const key of this.#serviceOrder()) {
-      let cached = this.#blocks.get(key);
-      if (!cached || cached.block.largeClusterMode !== ctx.largeClusterMode) {
-        this.#setBlock(key, serviceBlock(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? [], ctx));
-        cached = this.#blocks.get(key)!;
+    for (const key of order) {
+      let b = this.#blocks.get(key);
+      if (!b || b.largeClusterMode !== ctx.largeClusterMode) {
+        b = this.#setBlock(
+          key,
+          serviceBlock(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? [], ctx),
+        );
       }
-      filterRules.push(cached.filterText);
-      natChains.push(cached.natChainsText);
-      natRules.push(cached.natTopText, cached.natRulesText);
+      natChains.push(b.natChainsText);
+      natRules.push(b.natTopText, b.natRulesText);
     }
     const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
     return [
       '*filter\n',
       joinLines(filterTopChains.map(makeChainLine)),
       withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
-      ...filterRules,
+      this.#filterTexts.join(''),
       joinLines(forwardRules(ctx)),
       'COMMIT\n*nat\n',
       joinLines(natTopChains.map(makeChainLine)),
-      ...natChains,
+      natChains.join(''),
       joinLines(postroutingRules(ctx)),
-      ...natRules,
+      natRules.join(''),
       joinLines(nodePortsTailRules(ctx)),
       'COMMIT\n',
     ].join('');
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -1031,17 +1031,17 @@ t.test('malformed input: a clear error naming file, line, object and field', asy
     {
       name: 'bad clusterIP',
       yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: ns1}\nspec:\n  clusterIP: 172.30.0.300\n  ports: [{port: 80}]\n',
-      want: 'bad.yaml:5: Service ns1/web spec.clusterIP: Invalid value: "172.30.0.300": must be a valid IP address',
+      want: 'bad.yaml:5: Service ns1/web: spec.clusterIP: Invalid value: "172.30.0.300": must be a valid IP address',
     },
     {
       name: 'bad port and protocol',
       yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  clusterIP: 10.96.0.5\n  ports:\n  - port: 70000\n    protocol: ICMP\n',
-      want: 'bad.yaml:7: Service default/web spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive\nbad.yaml:8: Service default/web spec.ports[0].protocol: Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"',
+      want: 'bad.yaml:7: Service default/web: spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive\nbad.yaml:8: Service default/web: spec.ports[0].protocol: Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"',
     },
     {
       name: 'slice without the service-name label, address of the wrong family',
       yaml: 'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, namespace: ns1}\naddressType: IPv4\nendpoints:\n- addresses: [fd00::1]\n',
-      want: 'bad.yaml:3: EndpointSlice ns1/web-1 metadata.labels[kubernetes.io/service-name]: Required value: kube-proxy uses it to find the Service this slice belongs to\nbad.yaml:6: EndpointSlice ns1/web-1 endpoints[0].addresses[0]: Invalid value: "fd00::1": must be an IPv4 address',
+      want: 'bad.yaml:3: EndpointSlice ns1/web-1: metadata.labels[kubernetes.io/service-name]: Required value: kube-proxy uses it to find the Service this slice belongs to\nbad.yaml:6: EndpointSlice ns1/web-1: endpoints[0].addresses[0]: Invalid value: "fd00::1": must be an IPv4 address',
     },
     {
       name: 'bad --ip-family',
