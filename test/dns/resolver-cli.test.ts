@@ -82,7 +82,7 @@ options ndots:1
 3  shop.svc.cluster.local.       A     ${addr}  udp  NOERROR   0               -
 4  shop.svc.cluster.local.       AAAA  ${addr}  udp  NOERROR   0               -
 
-;; shop: NODATA (musl: 4 queries, 2 names tried): getaddrinfo: Name has no usable address (EAI_NODATA)
+;; shop: NODATA (musl: 4 queries, 2 names tried): getaddrinfo: Name does not resolve (EAI_NONAME)
 `,
     },
     {

@@ -184,10 +184,11 @@ default.default.svc.cluster.local. AAAA udp NXDOMAIN 0
 default.svc.cluster.local. A udp NOERROR 0
 default.svc.cluster.local. AAAA udp NOERROR 0`,
     outcome:
-      ';; default: NODATA (musl: 4 queries, 2 names tried): getaddrinfo: Name has no usable address (EAI_NODATA)',
+      ';; default: NODATA (musl: 4 queries, 2 names tried): getaddrinfo: Name does not resolve (EAI_NONAME)',
   },
   // SERVFAIL: glibc asks again (attempts:2), then walks on and reports SERVFAIL at the end; musl
-  // re-sends at once (2 x nameservers), then ignores SERVFAIL until its timeout: EAI_AGAIN.
+  // re-sends at once (2 x questions per retry interval), then ignores SERVFAIL until its timeout
+  // (two retry intervals of timeout/attempts): EAI_AGAIN.
   {
     name: 'broken',
     ndots: 5,
@@ -211,11 +212,17 @@ broken. AAAA udp NXDOMAIN 0`,
     libc: 'musl',
     trace: `broken.default.svc.cluster.local. A udp SERVFAIL 0 retried
 broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. A udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 retried
 broken.default.svc.cluster.local. A udp SERVFAIL 0 ignored
 broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 ignored
+broken.default.svc.cluster.local. A udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. A udp SERVFAIL 0 retried
+broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 retried
 broken.default.svc.cluster.local. A udp SERVFAIL 0 ignored
 broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 ignored`,
-    outcome: ';; broken: TIMEOUT (musl: 6 queries, 1 name tried): getaddrinfo: Try again (EAI_AGAIN)',
+    outcome: ';; broken: TIMEOUT (musl: 12 queries, 1 name tried): getaddrinfo: Try again (EAI_AGAIN)',
   },
   // REFUSED ends glibc's search list, but the as-is name is still tried last.
   {
