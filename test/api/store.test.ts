@@ -1,0 +1,394 @@
+// The store as kube-apiserver + etcd: resourceVersions, optimistic concurrency, watch order and
+// resumption, 410 Expired, selectors, atomic batches, graceful deletion and garbage collection.
+import t from 'tap';
+import {
+  type AnyObject,
+  BatchError,
+  type Kind,
+  type Pod,
+  type Service,
+  type StatusError,
+  Store,
+  type WatchEvent,
+} from '../../api/index.js';
+
+const newStore = (opts: ConstructorParameters<typeof Store>[0] = {}) =>
+  new Store({ bookmarkIntervalMs: 0, now: () => new Date('2026-01-01T00:00:00Z'), ...opts });
+
+const svc = (name: string, extra: Record<string, unknown> = {}): Service =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { selector: { app: name }, ports: [{ port: 80 }], ...extra },
+  }) as Service;
+
+const pod = (
+  name: string,
+  labels: Record<string, string>,
+  nodeName?: string,
+  meta: Record<string, unknown> = {},
+): Pod =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels, ...meta },
+    spec: { containers: [{ name: 'c', image: 'agnhost' }], ...(nodeName ? { nodeName } : {}) },
+  }) as Pod;
+
+/** Reads n events (or fewer if the watch ends); never waits on an event that is not there. */
+async function take<T extends AnyObject>(w: AsyncIterable<WatchEvent<T>>, n: number): Promise<string[]> {
+  const it = w[Symbol.asyncIterator]();
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await it.next();
+    if (r.done) break;
+    const o = r.value.object;
+    out.push(`${r.value.type} ${o.metadata.name ?? ''} ${o.metadata.resourceVersion}`);
+  }
+  return out;
+}
+
+t.test('a fresh store holds what a fresh apiserver holds', async (t) => {
+  const s = newStore();
+  t.same(
+    s.list('Namespace').items.map((n) => n.metadata.name),
+    ['default', 'kube-node-lease', 'kube-public', 'kube-system'],
+  );
+  const k = s.get('Service', 'kubernetes');
+  t.same(k.spec.clusterIPs, ['10.96.0.1']);
+  t.same(k.spec.ports, [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }]);
+  t.equal(s.resourceVersion, '5');
+  const six = newStore({ serviceCIDRs: ['fd00:10:96::/108'] });
+  t.same(
+    six.get('Service', 'kubernetes').spec.clusterIPs,
+    ['fd00:10:96::1'],
+    'first address of an IPv6 range',
+  );
+  s.close();
+  six.close();
+});
+
+t.test('resourceVersion, conflicts, no-op updates, merge patch, not found, already exists', async (t) => {
+  const s = newStore();
+  const a = s.create(svc('web'));
+  t.equal(a.metadata.resourceVersion, '6');
+  t.ok(Object.isFrozen(a), 'stored objects are frozen');
+  const stale = structuredClone(a);
+  const b = s.update({ ...structuredClone(a), metadata: { ...a.metadata, labels: { tier: 'front' } } });
+  t.equal(b.metadata.resourceVersion, '7');
+  t.equal(b.spec.clusterIP, a.spec.clusterIP, 'the ClusterIP stays');
+  const conflict = t.throws(() =>
+    s.update({ ...stale, metadata: { ...stale.metadata, labels: { x: 'y' } } }),
+  ) as StatusError;
+  t.equal(
+    conflict.message,
+    'Operation cannot be fulfilled on services "web": the object has been modified; please apply your changes to the latest version and try again',
+  );
+  t.equal(conflict.status.code, 409);
+  t.equal(conflict.reason, 'Conflict');
+  const same = s.update(structuredClone(b));
+  t.equal(same.metadata.resourceVersion, '7', 'a no-op update writes nothing');
+  const patched = s.patch('Service', 'web', {
+    metadata: { labels: { tier: null, team: 'a' } },
+    spec: { sessionAffinity: 'ClientIP' },
+  });
+  t.same(patched.metadata.labels, { team: 'a' });
+  t.same(
+    patched.spec.sessionAffinityConfig,
+    { clientIP: { timeoutSeconds: 10800 } },
+    'defaults apply to patches',
+  );
+  t.equal(patched.metadata.resourceVersion, '8');
+  t.throws(() => s.patch('Service', 'web', { metadata: { resourceVersion: '7' } }), {
+    name: 'StatusError',
+    reason: 'Conflict',
+  });
+  t.throws(() => s.create(svc('web')), { message: 'services "web" already exists', reason: 'AlreadyExists' });
+  t.throws(() => s.get('Service', 'nope'), { message: 'services "nope" not found', reason: 'NotFound' });
+  t.throws(() => s.get('Deployment', 'nope'), { message: 'deployments.apps "nope" not found' });
+  t.throws(() => s.delete('Service', 'nope'), { message: 'services "nope" not found' });
+  const gone = s.delete('Service', 'web');
+  t.equal(gone.metadata.resourceVersion, '9', 'a delete has its own resourceVersion');
+  t.equal(s.find('Service', 'web'), undefined);
+  s.close();
+});
+
+t.test('watch: initial state, order, strictly increasing resourceVersions', async (t) => {
+  const s = newStore();
+  s.create(svc('a'));
+  const ac = new AbortController();
+  const w = s.watch('Service', { signal: ac.signal });
+  s.create(svc('b'));
+  s.patch('Service', 'a', { metadata: { labels: { x: 'y' } } });
+  s.delete('Service', 'b');
+  t.same(await take(w, 5), ['ADDED a 6', 'ADDED kubernetes 5', 'ADDED b 7', 'MODIFIED a 8', 'DELETED b 9']);
+  ac.abort();
+  t.same(await take(w, 1), [], 'abort ends the watch');
+  s.close();
+});
+
+t.test('watch resumes from a resourceVersion; older than the history is 410 Expired', async (t) => {
+  const s = newStore({ historySize: 4 });
+  const listed = s.list('Service');
+  s.create(svc('a'));
+  s.create(pod('p', {}));
+  s.create(svc('b'));
+  const w = s.watch('Service', { resourceVersion: listed.resourceVersion });
+  t.same(await take(w, 2), ['ADDED a 6', 'ADDED b 8'], 'only what happened after the list, only Services');
+  for (let i = 0; i < 4; i++) s.create(svc(`c${i}`));
+  const err = t.throws(() => s.watch('Service', { resourceVersion: '5' })) as StatusError;
+  t.equal(err.message, 'too old resource version: 5 (9)');
+  t.equal(err.status.code, 410);
+  t.equal(err.reason, 'Expired');
+  t.doesNotThrow(() => s.watch('Service', { resourceVersion: '8' }), 'the oldest kept version still resumes');
+  s.close();
+});
+
+t.test('bookmarks only for watchers that ask', async (t) => {
+  const s = newStore();
+  const ac = new AbortController();
+  const withBm = s.watch('Pod', {
+    resourceVersion: s.resourceVersion,
+    allowWatchBookmarks: true,
+    signal: ac.signal,
+  });
+  const without = s.watch('Pod', { resourceVersion: s.resourceVersion, signal: ac.signal });
+  s.bookmark();
+  s.create(pod('p', {}));
+  t.same(await take(withBm, 2), ['BOOKMARK  5', 'ADDED p 6']);
+  t.same(await take(without, 1), ['ADDED p 6']);
+  ac.abort();
+  s.close();
+});
+
+t.test('selector watches see objects move in and out', async (t) => {
+  const s = newStore();
+  const ac = new AbortController();
+  const w = s.watch('Pod', { labelSelector: 'app=web', signal: ac.signal });
+  const onNode = s.watch('Pod', { fieldSelector: 'spec.nodeName=n1', signal: ac.signal });
+  s.create(pod('p1', { app: 'web' }, 'n1'));
+  s.create(pod('p2', { app: 'db' }, 'n2'));
+  s.patch('Pod', 'p1', { metadata: { labels: { app: 'db' } } });
+  s.patch('Pod', 'p2', { metadata: { labels: { app: 'web' } } });
+  t.same(await take(w, 3), ['ADDED p1 6', 'DELETED p1 8', 'ADDED p2 9']);
+  t.same(await take(onNode, 2), ['ADDED p1 6', 'MODIFIED p1 8']);
+  ac.abort();
+  s.close();
+});
+
+t.test('list with label and field selectors', async (t) => {
+  const s = newStore();
+  s.create(pod('a', { app: 'web', tier: 'front' }, 'n1'));
+  s.create(pod('b', { app: 'web', tier: 'back' }, 'n2'));
+  s.create(pod('c', { app: 'db' }, 'n1'));
+  s.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } } as AnyObject);
+  s.create(pod('d', { app: 'web' }, 'n1', { namespace: 'other' }));
+  const cases: { opts: Record<string, string>; names: string[] }[] = [
+    { opts: {}, names: ['a', 'b', 'c', 'd'] },
+    { opts: { namespace: 'default' }, names: ['a', 'b', 'c'] },
+    { opts: { labelSelector: 'app=web' }, names: ['a', 'b', 'd'] },
+    { opts: { labelSelector: 'app==web,tier!=front' }, names: ['b', 'd'] },
+    { opts: { labelSelector: 'tier in (front,back)' }, names: ['a', 'b'] },
+    { opts: { labelSelector: 'tier notin (front)' }, names: ['b', 'c', 'd'] },
+    { opts: { labelSelector: 'tier' }, names: ['a', 'b'] },
+    { opts: { labelSelector: '!tier' }, names: ['c', 'd'] },
+    { opts: { fieldSelector: 'spec.nodeName=n1' }, names: ['a', 'c', 'd'] },
+    { opts: { fieldSelector: 'metadata.name=b' }, names: ['b'] },
+    { opts: { fieldSelector: 'metadata.namespace!=default', labelSelector: 'app=web' }, names: ['d'] },
+  ];
+  for (const c of cases)
+    t.same(
+      s.list('Pod', c.opts).items.map((p) => p.metadata.name),
+      c.names,
+      JSON.stringify(c.opts),
+    );
+  t.throws(() => s.list('Service', { fieldSelector: 'spec.nodeName=n1' }), {
+    message: 'field label not supported: spec.nodeName',
+    reason: 'BadRequest',
+  });
+  t.throws(() => s.list('Pod', { labelSelector: 'a in b' }), { name: 'StatusError', reason: 'BadRequest' });
+  s.close();
+});
+
+t.test('batch apply is atomic', async (t) => {
+  const s = newStore();
+  const ac = new AbortController();
+  const w = s.watch('Service', { resourceVersion: s.resourceVersion, signal: ac.signal });
+  const rv = s.resourceVersion;
+  const freeIPs = s.allocators.byFamily.get('IPv4')!.free();
+  const freePorts = s.allocators.nodePorts.free();
+  const batch: AnyObject[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } } as AnyObject,
+    svc('a', { type: 'NodePort' }),
+    svc('b', { ports: [{ port: 70000, targetPort: 80 }] }),
+    svc('c', { clusterIP: '10.96.0.1' }),
+    { ...svc('d'), metadata: { name: 'd', namespace: 'shop' } } as AnyObject,
+  ];
+  const err = t.throws(() => s.apply(batch)) as BatchError;
+  t.ok(err instanceof BatchError);
+  t.same(
+    err.failures.map((f) => `${f.index}: ${f.error.message}`),
+    [
+      '2: Service "b" is invalid: spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive',
+      '3: Service "c" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.1"}: failed to allocate IP 10.96.0.1: provided IP is already allocated',
+    ],
+  );
+  t.equal(s.resourceVersion, rv, 'nothing written');
+  t.equal(s.find('Namespace', 'shop'), undefined);
+  t.equal(s.find('Service', 'a'), undefined);
+  t.equal(s.allocators.byFamily.get('IPv4')!.free(), freeIPs, 'no address kept');
+  t.equal(s.allocators.nodePorts.free(), freePorts, 'no port kept');
+  const dry = s.apply([batch[0]!, batch[1]!, batch[4]!], { dryRun: true });
+  t.equal(dry.length, 3);
+  t.equal(s.resourceVersion, rv, 'a dry run writes nothing');
+  const applied = s.apply([
+    batch[0]!,
+    batch[1]!,
+    batch[4]!,
+    svc('a', { type: 'NodePort', sessionAffinity: 'ClientIP' }),
+  ]);
+  t.same(
+    applied.map(
+      (o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name} ${o.metadata.resourceVersion}`,
+    ),
+    ['Namespace /shop 6', 'Service default/a 7', 'Service shop/d 8', 'Service default/a 9'],
+    'a name seen twice is created, then updated',
+  );
+  t.same(
+    await take(w, 3),
+    ['ADDED a 7', 'ADDED d 8', 'MODIFIED a 9'],
+    'watchers see the batch once it is applied',
+  );
+  ac.abort();
+  s.close();
+});
+
+t.test('graceful deletion of Pods', async (t) => {
+  const s = newStore();
+  s.create(pod('bound', {}, 'n1'));
+  s.create(pod('pending', {}));
+  const first = s.delete('Pod', 'bound');
+  t.equal(first.metadata.deletionTimestamp, '2026-01-01T00:00:30Z');
+  t.equal(first.metadata.deletionGracePeriodSeconds, 30);
+  t.ok(s.find('Pod', 'bound'), 'still there until the kubelet confirms');
+  t.equal(
+    s.delete('Pod', 'bound', { gracePeriodSeconds: 10 }).metadata.deletionGracePeriodSeconds,
+    10,
+    'a shorter grace wins',
+  );
+  s.delete('Pod', 'bound', { gracePeriodSeconds: 0 });
+  t.equal(s.find('Pod', 'bound'), undefined, 'grace 0 removes it');
+  s.delete('Pod', 'pending');
+  t.equal(s.find('Pod', 'pending'), undefined, 'an unscheduled pod goes at once');
+  s.close();
+});
+
+t.test('ownerReferences: dependents are collected in the background, or orphaned', async (t) => {
+  const s = newStore();
+  const rs = s.create({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'web-1' },
+    spec: {
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'c', image: 'agnhost' }] },
+      },
+    },
+  } as AnyObject);
+  const owner = [
+    { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: rs.metadata.uid!, controller: true },
+  ];
+  s.create(pod('web-1-a', { app: 'web' }, undefined, { ownerReferences: owner }));
+  s.create(pod('web-1-b', { app: 'web' }, 'n1', { ownerReferences: owner }));
+  s.create(pod('other', { app: 'web' }));
+  s.delete('ReplicaSet', 'web-1');
+  t.same(
+    s.list('Pod').items.map((p) => `${p.metadata.name} ${p.metadata.deletionTimestamp ?? '-'}`),
+    ['other -', 'web-1-b 2026-01-01T00:00:30Z'],
+    'the unscheduled pod is gone, the running one terminating',
+  );
+  const rs2 = s.create({ ...rs, metadata: { name: 'web-2' } } as AnyObject);
+  s.create(
+    pod('web-2-a', { app: 'web' }, undefined, {
+      ownerReferences: [{ ...owner[0]!, name: 'web-2', uid: rs2.metadata.uid! }],
+    }),
+  );
+  s.delete('ReplicaSet', 'web-2', { propagationPolicy: 'Orphan' });
+  t.same(s.get('Pod', 'web-2-a').metadata.ownerReferences, undefined, 'orphaned');
+  s.close();
+});
+
+t.test('namespaces: deletion takes the content; the built-in ones stay', async (t) => {
+  const s = newStore();
+  s.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } } as AnyObject);
+  const a = s.create({
+    ...svc('a', { type: 'NodePort' }),
+    metadata: { name: 'a', namespace: 'shop' },
+  } as AnyObject) as Service;
+  s.delete('Namespace', 'shop');
+  t.equal(s.find('Service', 'a', 'shop'), undefined);
+  t.notOk(s.allocators.nodePorts.has(a.spec.ports![0]!.nodePort!), 'the nodePort went back');
+  t.throws(() => s.create({ ...svc('b'), metadata: { name: 'b', namespace: 'shop' } } as AnyObject), {
+    message: 'namespaces "shop" not found',
+  });
+  for (const ns of ['default', 'kube-system', 'kube-public'])
+    t.throws(() => s.delete('Namespace', ns), {
+      message: `namespaces "${ns}" is forbidden: this namespace may not be deleted`,
+    });
+  s.close();
+});
+
+t.test('status, finalizers, generation', async (t) => {
+  const s = newStore();
+  s.create(pod('p', {}, 'n1'));
+  const running = s.updateStatus({
+    ...structuredClone(s.get('Pod', 'p')),
+    status: { phase: 'Running', podIP: '10.244.1.5', podIPs: [{ ip: '10.244.1.5' }] },
+    spec: { containers: [] },
+  } as Pod);
+  t.equal(running.status?.podIP, '10.244.1.5');
+  t.equal(running.spec.containers.length, 1, '/status leaves spec alone');
+  const keep = s.update({ ...structuredClone(running), status: { phase: 'Failed' } } as Pod);
+  t.equal(keep.status?.phase, 'Running', 'a plain update leaves status alone');
+  s.create({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'n9', finalizers: ['example.com/keep'] },
+  } as AnyObject);
+  s.delete('Node', 'n9');
+  t.ok(s.get('Node', 'n9').metadata.deletionTimestamp, 'a finalizer holds the object');
+  s.patch('Node', 'n9', { metadata: { finalizers: null } });
+  t.equal(s.find('Node', 'n9'), undefined, 'and it goes when the finalizer does');
+  const d = s.create({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'c', image: 'agnhost' }] },
+      },
+    },
+  } as AnyObject);
+  t.equal(d.metadata.generation, 1);
+  t.equal(
+    s.patch('Deployment', 'web', { metadata: { labels: { a: 'b' } } }).metadata.generation,
+    1,
+    'metadata only',
+  );
+  t.equal(s.patch('Deployment', 'web', { spec: { replicas: 3 } }).metadata.generation, 2, 'spec change');
+  const kinds: Kind[] = ['Namespace', 'Node', 'Pod', 'Service', 'Endpoints', 'EndpointSlice', 'Deployment'];
+  let last = 0;
+  for (const k of kinds)
+    for (const o of s.list(k).items) {
+      const rv = Number(o.metadata.resourceVersion);
+      t.ok(rv > 0);
+      last = Math.max(last, rv);
+    }
+  t.equal(String(last), s.resourceVersion, 'one counter across kinds');
+  s.close();
+});
