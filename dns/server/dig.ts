@@ -100,10 +100,37 @@ export function formatRdata(a: Answer): string {
   }
 }
 
-/** `owner.\tTTL\tIN\tTYPE\trdata`, as dig prints a record. */
+/** `owner.\tTTL\tIN\tTYPE\trdata`: one record as zone-file text, fields tab-separated. */
 export function formatRR(a: Answer): string {
   const ttl = 'ttl' in a ? (a.ttl ?? 0) : 0;
   return `${fq(a.name)}\t${ttl}\tIN\t${a.type}\t${formatRdata(a)}`;
+}
+
+// dig's layout (bind's masterdump.c `indent`): TTL at column 24, class at 32, type at 40, rdata at
+// 48, tab width 8; a field already past its column is moved to one past where it stands. The
+// question's leading ';' is not counted.
+function columns(first: string, fields: [string, number][], start = 0): string {
+  let out = first;
+  let current = first.length - start;
+  for (const [text, col] of fields) {
+    const to = Math.max(col, current + 1);
+    const ntabs = Math.max(Math.floor(to / 8) - Math.floor(current / 8), 0);
+    const nspaces = ntabs > 0 ? to % 8 : to - current;
+    out += '\t'.repeat(ntabs) + ' '.repeat(nspaces) + text;
+    current = to + text.length;
+  }
+  return out;
+}
+
+/** One record as dig lays it out. */
+export function formatRRDig(a: Answer): string {
+  const ttl = 'ttl' in a ? (a.ttl ?? 0) : 0;
+  return columns(fq(a.name), [
+    [String(ttl), 24],
+    ['IN', 32],
+    [a.type, 40],
+    [formatRdata(a), 48],
+  ]);
 }
 
 const flagOrder: [keyof DecodedPacket, string][] = [
@@ -156,10 +183,21 @@ export function formatDig(res: DecodedPacket, meta: DigMeta): string {
     );
   }
   out.push(';; QUESTION SECTION:');
-  for (const q of res.questions ?? []) out.push(`;${fq(q.name)}\t\t\tIN\t${q.type}`);
+  for (const q of res.questions ?? []) {
+    out.push(
+      columns(
+        `;${fq(q.name)}`,
+        [
+          ['IN', 32],
+          [q.type, 40],
+        ],
+        1,
+      ),
+    );
+  }
   const section = (title: string, rrs: Answer[]) => {
     if (rrs.length === 0) return;
-    out.push('', `;; ${title} SECTION:`, ...rrs.map(formatRR));
+    out.push('', `;; ${title} SECTION:`, ...rrs.map(formatRRDig));
   };
   section('ANSWER', res.answers ?? []);
   section('AUTHORITY', res.authorities ?? []);
@@ -168,9 +206,9 @@ export function formatDig(res: DecodedPacket, meta: DigMeta): string {
   out.push(`;; Query time: ${Math.round(meta.elapsedMs)} msec`);
   const host = meta.server.host;
   out.push(`;; SERVER: ${host}#${meta.server.port}(${host}) (${meta.via.toUpperCase()})`);
-  out.push(`;; WHEN: ${meta.when.toUTCString()}`);
+  out.push(`;; WHEN: ${digWhen(meta.when)}`);
   out.push(`;; MSG SIZE  rcvd: ${meta.size}`);
-  return out.join('\n') + '\n';
+  return out.join('\n') + '\n\n';
 }
 
 /** +short: the rdata of each answer, one a line. */
@@ -223,4 +261,12 @@ export async function dig(name: string, qtype: number, opts: DigOptions): Promis
         retriedTcp,
       });
   return { text, exitCode: 0, response: res };
+}
+
+/** dig's WHEN: `Sun Nov 22 02:46:34 UTC 2026` (strftime "%a %b %d %H:%M:%S %Z %Y", in UTC). */
+export function digWhen(d: Date): string {
+  const [wd, , , , time] = d.toUTCString().split(' ');
+  const mon = d.toUTCString().split(' ')[2];
+  const dd = String(d.getUTCDate()).padStart(2, '0');
+  return `${wd?.replace(',', '')} ${mon} ${dd} ${time} UTC ${d.getUTCFullYear()}`;
 }

@@ -22,6 +22,7 @@ import {
   OPT_TYPE,
   type QuestionInfo,
   questionKey,
+  questionName,
   readQuestion,
   scanPlainQuery,
 } from './wire.js';
@@ -238,7 +239,7 @@ export class DnsServer {
     // Class IN or ANY only; the zone has nothing in CHAOS or HESIOD.
     const ans: ZoneAnswer =
       q.qclass === 1 || q.qclass === 255
-        ? this.zone.lookup(q.qname, q.qtype)
+        ? this.zone.lookup(questionName(msg), q.qtype)
         : {
             rcode: RCODE.REFUSED,
             aa: false,

@@ -21,8 +21,6 @@ export interface Edns {
 
 /** A query's question, located in the message. */
 export interface QuestionInfo {
-  /** The name as received (case kept), labels joined with '.', a '.' inside a label escaped as '\.'. */
-  qname: string;
   qtype: number;
   qclass: number;
   /** End of the question section. */
@@ -30,13 +28,12 @@ export interface QuestionInfo {
 }
 
 /**
- * Reads the single question that starts right after the header. Returns null when the name is
+ * Locates the single question that starts right after the header. Returns null when the name is
  * malformed (a compression pointer, a label over 63 octets, a name over 255, or the message ends).
+ * The name itself is read only on a cache miss (questionName).
  */
 export function readQuestion(buf: Buffer): QuestionInfo | null {
   let off = HEADER_LEN;
-  let qname = '';
-  let nameLen = 0;
   for (;;) {
     if (off >= buf.length) return null;
     const len = buf[off]!;
@@ -45,16 +42,27 @@ export function readQuestion(buf: Buffer): QuestionInfo | null {
       break;
     }
     if (len > 63) return null; // compression pointers and reserved label types have no place here
-    if (off + 1 + len > buf.length) return null;
-    nameLen += len + 1;
-    if (nameLen > MAX_NAME) return null;
+    off += 1 + len;
+    if (off > buf.length || off - HEADER_LEN > MAX_NAME) return null;
+  }
+  if (off + 4 > buf.length) return null;
+  return { qtype: buf.readUInt16BE(off), qclass: buf.readUInt16BE(off + 2), end: off + 4 };
+}
+
+/**
+ * The question's name as received (case kept): labels joined with '.', a '.' inside a label escaped
+ * as '\.'. Only valid after readQuestion accepted the message.
+ */
+export function questionName(buf: Buffer): string {
+  let off = HEADER_LEN;
+  let qname = '';
+  for (let len = buf[off]!; len !== 0; len = buf[off]!) {
     let label = buf.toString('latin1', off + 1, off + 1 + len);
     if (label.includes('.')) label = label.replaceAll('.', '\\.');
     qname = qname === '' ? label : qname + '.' + label;
     off += 1 + len;
   }
-  if (off + 4 > buf.length) return null;
-  return { qname, qtype: buf.readUInt16BE(off), qclass: buf.readUInt16BE(off + 2), end: off + 4 };
+  return qname;
 }
 
 /**

@@ -207,6 +207,31 @@ t.test(
         notes: [';; Truncated, retrying in TCP mode.', ';; SERVER: 127.0.0.1#PORT (TCP)'],
       },
     );
+    // `netlab dig` prints what dig prints (header on, minus ID, timing and clock).
+    const body = (out: string) =>
+      out
+        .slice(out.indexOf(';; ->>HEADER<<-'))
+        .replace(/id: \d+/, 'id: N')
+        .split('\n')
+        .filter((l) => !l.startsWith(';; Query time:') && !l.startsWith(';; WHEN:'))
+        .join('\n');
+    for (const args of [
+      ['_http._tcp.web.default.svc.cluster.local', 'SRV'],
+      ['nope.default.svc.cluster.local', 'A'],
+      ['web.default.svc.cluster.local', 'AAAA'],
+      ['+tcp', '-x', '10.96.0.20'],
+    ]) {
+      const netlabArgs = args[1] === '-x' ? ['20.0.96.10.in-addr.arpa', 'PTR', '+tcp'] : args;
+      const ours = await run(process.execPath, [
+        '--import=tsx',
+        cli,
+        'dig',
+        ...netlabArgs,
+        `@127.0.0.1:${port}`,
+      ]);
+      t.equal(body(ours.stdout), body(await dig(...args)), `netlab dig ${netlabArgs.join(' ')} = dig`);
+    }
+
     // With EDNS (dig's default 1232) the answer fits in UDP.
     const fits = digView(await dig('big.default.svc.cluster.local', 'A'));
     t.same([fits.sections.ANSWER?.length, fits.notes], [60, [';; SERVER: 127.0.0.1#' + port + ' (UDP)']]);
