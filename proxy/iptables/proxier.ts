@@ -85,6 +85,22 @@ export interface SyncResult {
   natRulesTotal: number;
   totalEndpoints: number;
   largeClusterMode: boolean;
+  /**
+   * A UDP service port lost endpoints or went away: conntrack entries may still point at dead
+   * endpoints, and kube-proxy cleans them up after this sync (see `udpServicePorts()`).
+   */
+  conntrackCleanupRequired: boolean;
+}
+
+/** A UDP service port as kube-proxy's conntrack clean-up reads it. */
+export interface UdpServicePortView {
+  /** Cluster IP, external IPs and load-balancer IPs. */
+  ips: string[];
+  port: number;
+  /** 0 when there is none. */
+  nodePort: number;
+  /** Endpoints (`ip:port`) traffic may still be DNAT'd to: the serving ones. */
+  endpoints: string[];
 }
 
 function familyCIDR(opt: string, list: readonly string[] | undefined, family: IPFamily): string | null {
@@ -425,6 +441,8 @@ export class Proxier {
     return { ...this.#ctx, nodeLabels: this.#nodeLabels, largeClusterMode: this.#largeClusterMode };
   }
 
+  #conntrackCleanupRequired = false;
+
   /** Applies the pending changes (svcPortMap.Update, endpointsMap.Update); the changed Services. */
   #applyChanges(): Set<string> {
     const updated = new Set<string>();
@@ -439,8 +457,9 @@ export class Proxier {
     for (const k of touched) this.#totalEndpoints -= this.#endpointCount(k);
     for (const [name, change] of serviceChanges) {
       updated.add(name);
-      for (const key of change.previous.keys()) {
+      for (const [key, info] of change.previous) {
         if (change.current.has(key)) continue;
+        if (info.protocol === 'UDP') this.#conntrackCleanupRequired = true;
         this.#svcPortMap.delete(key);
         this.#dropBlock(key);
         this.#keysByService.get(name)?.delete(key);
@@ -460,6 +479,12 @@ export class Proxier {
     }
     for (const [name, change] of endpointChanges) {
       updated.add(name);
+      for (const [key, eps] of change.previous) {
+        // A UDP endpoint gone (or no longer serving) may still have conntrack entries.
+        if (!key.endsWith('/UDP')) continue;
+        const now = new Set((change.current.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint));
+        if (eps.some((e) => e.serving && !now.has(e.endpoint))) this.#conntrackCleanupRequired = true;
+      }
       for (const key of change.previous.keys()) this.#endpointsMap.delete(key);
       for (const [key, eps] of change.current) this.#endpointsMap.set(key, eps);
     }
@@ -553,6 +578,7 @@ export class Proxier {
       natRulesTotal: natLines + (this.#natRulesLines - writtenNatRules) - deleted.length,
       totalEndpoints: this.#totalEndpoints,
       largeClusterMode: this.#largeClusterMode,
+      conntrackCleanupRequired: this.#conntrackCleanupRequired,
     };
     try {
       this.#restore(payload);
@@ -574,6 +600,7 @@ export class Proxier {
     }
     if (doFullSync) this.#lastFullSync = now;
     this.#needFullSync = false;
+    this.#conntrackCleanupRequired = false;
     this.#finish(result);
     return result;
   }
@@ -581,6 +608,22 @@ export class Proxier {
   #finish(result: SyncResult): void {
     this.#lastResult = result;
     this.#onSync?.(result);
+  }
+
+  /** Every UDP service port with its serving endpoints: the input of the conntrack clean-up. */
+  udpServicePorts(): UdpServicePortView[] {
+    const out: UdpServicePortView[] = [];
+    for (const key of this.#ensureOrder()) {
+      const info = this.#svcPortMap.get(key)!;
+      if (info.protocol !== 'UDP') continue;
+      out.push({
+        ips: [info.clusterIP, ...info.externalIPs, ...info.loadBalancerVIPs],
+        port: info.port,
+        nodePort: info.nodePort,
+        endpoints: (this.#endpointsMap.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint),
+      });
+    }
+    return out;
   }
 
   /**

@@ -245,6 +245,46 @@ t.test('partial sync: after every step the node equals a from-scratch sync', asy
   check('service changed type');
 });
 
+t.test('UDP endpoints going away ask for the conntrack clean-up', async (t) => {
+  const p = new Proxier(options);
+  t.teardown(() => p.stop());
+  const dns = svc('kube-system', 'kube-dns', {
+    clusterIP: '10.96.0.10',
+    externalIPs: ['192.168.99.10'],
+    ports: [
+      { name: 'dns', port: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    ],
+  });
+  const dnsSlice = (ips: string[]): EndpointSlice => ({
+    ...slice('kube-system', 'kube-dns', ips),
+    ports: [
+      { name: 'dns', port: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    ],
+  });
+  p.onServiceAdd(dns);
+  p.onEndpointSliceAdd(dnsSlice(['10.180.0.1', '10.180.0.2']));
+  p.onServicesSynced();
+  p.onEndpointSlicesSynced();
+  t.equal(p.lastSync!.conntrackCleanupRequired, false, 'first sync: nothing went away');
+  p.onEndpointSliceUpdate(undefined, dnsSlice(['10.180.0.1', '10.180.0.2', '10.180.0.3']));
+  t.equal(p.lastSync!.conntrackCleanupRequired, false, 'an endpoint added');
+  p.onEndpointSliceUpdate(undefined, dnsSlice(['10.180.0.1', '10.180.0.3']));
+  t.equal(p.lastSync!.conntrackCleanupRequired, true, 'a UDP endpoint removed');
+  t.same(p.udpServicePorts(), [
+    {
+      ips: ['10.96.0.10', '192.168.99.10'],
+      port: 53,
+      nodePort: 0,
+      endpoints: ['10.180.0.1:53', '10.180.0.3:53'],
+    },
+  ]);
+  p.onServiceDelete(dns);
+  t.equal(p.lastSync!.conntrackCleanupRequired, true, 'the UDP service deleted');
+  t.same(p.udpServicePorts(), []);
+});
+
 t.test('change trackers drop changes that end where they started', async (t) => {
   const st = new ServiceChangeTracker('IPv4');
   const a = svc('ns1', 'svc1', { clusterIP: '172.30.0.41' });
