@@ -299,8 +299,8 @@ export class ServiceAllocators {
   /** PrepareForUpdate + beginUpdate: keep allocations, drop what the new type does not use, allocate, release. */
   allocateUpdate(svc: Service, old: Service, undo: UndoLog): void {
     const spec = svc.spec;
-    normalizeClusterIPsOnUpdate(svc, old);
     patchAllocatedValues(svc, old);
+    normalizeClusterIPsOnUpdate(svc, old);
     dropTypeDependentFields(svc, old);
     this.initIPFamilyFields(svc, old);
     // ClusterIPs
@@ -405,7 +405,7 @@ function normalizeClusterIPsOnUpdate(svc: Service, old: Service): void {
     if (sameList(old.spec.clusterIPs, spec.clusterIPs)) delete spec.clusterIPs;
     return;
   }
-  if (oldIP !== '' && newIP === oldIP && (spec.clusterIPs?.length ?? 0) === 0) {
+  if (newIP !== '' && (spec.clusterIPs?.length ?? 0) === 0) {
     spec.clusterIPs = [newIP];
     return;
   }
@@ -419,7 +419,12 @@ function patchAllocatedValues(svc: Service, old: Service): void {
   const spec = svc.spec;
   if (old.spec.type !== 'ExternalName' && spec.type !== 'ExternalName') {
     if (!spec.clusterIP && old.spec.clusterIP) spec.clusterIP = old.spec.clusterIP;
-    if ((spec.clusterIPs?.length ?? 0) === 0 && (old.spec.clusterIPs?.length ?? 0) > 0)
+    // Only a ClusterIP the user left alone brings the old list along.
+    if (
+      (spec.clusterIPs?.length ?? 0) === 0 &&
+      (old.spec.clusterIPs?.length ?? 0) > 0 &&
+      spec.clusterIP === old.spec.clusterIPs![0]
+    )
       spec.clusterIPs = [...old.spec.clusterIPs!];
   }
   const needsNP = (s: Service) => s.spec.type === 'NodePort' || s.spec.type === 'LoadBalancer';
