@@ -62,9 +62,23 @@ function realDir(path: string): string | undefined {
   }
 }
 
-// A binary is ours when it sits in our bin directory or carries the marker for that type.
+// A binary is ours when it sits in our bin directory or carries the marker for that type. The answer
+// per path is kept: the check costs two realpaths and a read, and runs on every plugin call.
+const ownBinDir = realDir(`${builtinPluginDir}/flat`);
+const ours = new Map<string, boolean>();
+
 function isOurs(type: string, path: string): boolean {
-  if (realDir(path) === realDir(`${builtinPluginDir}/flat`)) return true;
+  const key = `${type}\u0000${path}`;
+  let v = ours.get(key);
+  if (v === undefined) {
+    v = checkOurs(type, path);
+    ours.set(key, v);
+  }
+  return v;
+}
+
+function checkOurs(type: string, path: string): boolean {
+  if (ownBinDir !== undefined && realDir(path) === ownBinDir) return true;
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
