@@ -94,7 +94,10 @@ async function inProcessPairs(memoryIpam: boolean): Promise<number> {
             hostLocal: {
               openStore: (network: string) => {
                 let s = stores.get(network);
-                if (s === undefined) stores.set(network, (s = new MemoryStore()));
+                if (s === undefined) {
+                  s = new MemoryStore();
+                  stores.set(network, s);
+                }
                 return s;
               },
             },
