@@ -5,9 +5,11 @@ export {
   type DigOptions,
   type DigResult,
   dig,
+  digWhen,
   formatDig,
   formatRdata,
   formatRR,
+  formatRRDig,
   formatShort,
   parseQType,
 } from './dig.js';

@@ -2,7 +2,7 @@
 // is set, like CoreDNS's `forward`. One socket per question keeps it simple and correct; this is not
 // the hot path. A timeout or a socket error is a failure the caller answers with SERVFAIL.
 import { createSocket } from 'node:dgram';
-import { connect, isIPv6 } from 'node:net';
+import { connect, isIP, isIPv6 } from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import { DnsAddressError } from '../zone/index.js';
 
@@ -23,7 +23,7 @@ export function parseHostPort(option: string, value: string, defaultPort?: numbe
     host = value;
   }
   const n = port === undefined ? defaultPort : Number(port);
-  if (!host || n === undefined || !Number.isInteger(n) || n < 0 || n > 65535) {
+  if (!host || isIP(host) === 0 || n === undefined || !Number.isInteger(n) || n < 0 || n > 65535) {
     throw new DnsAddressError(option, value);
   }
   return { host, port: n };

@@ -1,0 +1,160 @@
+// The command-line contracts: `netlab dig` (+short, +tcp, exit status) and `netlab dns serve` (user
+// errors name the option or file, no stack trace), and dig's layout as pure functions.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Answer } from 'dns-packet';
+import t from 'tap';
+import {
+  DnsServer,
+  digWhen,
+  formatRRDig,
+  ObjectSource,
+  parseQType,
+  parseZoneConfig,
+  Zone,
+} from '../../dns/index.js';
+
+const run = promisify(execFile);
+const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
+const netlab = (...args: string[]) =>
+  run(process.execPath, ['--import=tsx', cli, ...args]).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+
+t.test('dig layout', async (t) => {
+  const rrs: [Answer, string][] = [
+    [
+      {
+        name: 'cluster.local',
+        type: 'SOA',
+        ttl: 5,
+        data: {
+          mname: 'ns.dns.cluster.local',
+          rname: 'hostmaster.cluster.local',
+          serial: 3,
+          refresh: 7200,
+          retry: 1800,
+          expire: 86400,
+          minimum: 5,
+        },
+      },
+      'cluster.local.\t\t5\tIN\tSOA\tns.dns.cluster.local. hostmaster.cluster.local. 3 7200 1800 86400 5',
+    ],
+    [
+      { name: 'web.default.svc.cluster.local', type: 'A', ttl: 5, data: '10.96.0.20' },
+      'web.default.svc.cluster.local. 5 IN\tA\t10.96.0.20',
+    ],
+    [
+      { name: 'dns-version.cluster.local', type: 'TXT', ttl: 28800, data: '1.1.0' },
+      'dns-version.cluster.local. 28800 IN\tTXT\t"1.1.0"',
+    ],
+    [
+      {
+        name: '_http._tcp.web.default.svc.cluster.local',
+        type: 'SRV',
+        ttl: 5,
+        data: { priority: 0, weight: 100, port: 80, target: 'web.default.svc.cluster.local' },
+      },
+      '_http._tcp.web.default.svc.cluster.local. 5 IN SRV 0 100 80 web.default.svc.cluster.local.',
+    ],
+  ];
+  for (const [rr, want] of rrs) t.equal(formatRRDig(rr), want, rr.type);
+  t.equal(digWhen(new Date(Date.UTC(2026, 10, 2, 3, 4, 5))), 'Mon Nov 02 03:04:05 UTC 2026');
+  t.same(['a', 'AAAA', 'srv', 'TYPE65', 'BOGUS', 'TYPE70000'].map(parseQType), [1, 28, 33, 65, null, null]);
+});
+
+t.test('netlab dig against a server', async (t) => {
+  const zone = new Zone(
+    new ObjectSource([
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: { clusterIPs: ['10.96.0.20'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] },
+      },
+    ]),
+    parseZoneConfig(),
+  );
+  const server = new DnsServer({ zone, listen: { host: '127.0.0.1', port: 0 } });
+  const { port } = await server.listen();
+  t.teardown(async () => {
+    await server.close();
+    zone.close();
+  });
+  const at = `@127.0.0.1:${port}`;
+  const cases: { args: string[]; code: number; stdout: string | RegExp }[] = [
+    { args: ['web.default.svc.cluster.local', at, '+short'], code: 0, stdout: '10.96.0.20\n' },
+    {
+      args: ['_http._tcp.web.default.svc.cluster.local', 'SRV', at, '+short', '+tcp'],
+      code: 0,
+      stdout: '0 100 80 web.default.svc.cluster.local.\n',
+    },
+    { args: ['nope.default.svc.cluster.local', at, '+short'], code: 0, stdout: '' },
+    {
+      args: ['web.default.svc.cluster.local', 'AAAA', at],
+      code: 0,
+      stdout: /status: NOERROR.*\n;; flags: qr aa rd; QUERY: 1, ANSWER: 0, AUTHORITY: 1, ADDITIONAL: 1\n/,
+    },
+    {
+      args: ['nope.default.svc.cluster.local', at, '+tcp'],
+      code: 0,
+      stdout: /status: NXDOMAIN[\s\S]*;; SERVER: 127\.0\.0\.1#\d+\(127\.0\.0\.1\) \(TCP\)/,
+    },
+  ];
+  for (const c of cases) {
+    const r = await netlab('dig', ...c.args);
+    t.equal(r.code, c.code, c.args.join(' '));
+    if (typeof c.stdout === 'string') t.equal(r.stdout, c.stdout, c.args.join(' '));
+    else t.match(r.stdout, c.stdout, c.args.join(' '));
+  }
+});
+
+t.test('netlab dig and dns serve: user errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-dns-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const good = join(dir, 'ok.yaml');
+  writeFileSync(
+    good,
+    'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.20}\n',
+  );
+  const cases: { args: string[]; code: number; stderr: RegExp }[] = [
+    {
+      args: ['dig', 'web.default.svc.cluster.local', 'BOGUS'],
+      code: 1,
+      stderr: /^error: BOGUS: unknown record type\n$/,
+    },
+    { args: ['dig', 'x', '@nowhere:abc'], code: 1, stderr: /^error: @SERVER: "nowhere:abc" is not IP:PORT/ },
+    // Nothing listens there: dig's exit status 9.
+    { args: ['dig', 'x', '@127.0.0.1:9', '+tcp'], code: 9, stderr: /^$/ },
+    {
+      args: ['dns', 'serve', '-f', good, '--ttl', '4000'],
+      code: 1,
+      stderr: /^error: ttl: "4000" must be an integer between 0 and 3600\n$/,
+    },
+    {
+      args: ['dns', 'serve', '-f', good, '--pods', 'maybe'],
+      code: 1,
+      stderr: /^error: pods: "maybe" must be one of disabled, insecure, verified\n$/,
+    },
+    {
+      args: ['dns', 'serve', '-f', good, '--listen', 'localhost'],
+      code: 1,
+      stderr: /^error: --listen: "localhost" is not IP:PORT/,
+    },
+    { args: ['dns', 'serve', '-f', join(dir, 'missing.yaml')], code: 1, stderr: /missing\.yaml/ },
+  ];
+  for (const c of cases) {
+    const r = await netlab(...c.args);
+    t.equal(r.code, c.code, c.args.join(' '));
+    t.match(r.stderr, c.stderr, c.args.join(' '));
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
