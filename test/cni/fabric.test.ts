@@ -1,7 +1,11 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import {
   Fabric,
   FabricError,
+  FileFabricStore,
   renderNodeAddrBrief,
   renderNodeRoutes,
   renderPodAddrBrief,
@@ -288,4 +292,42 @@ t.test('errors name the object and the field', async (t) => {
       t.match(e, { code: c.code, message: c.message }, c.name);
     }
   }
+});
+
+t.test('FileFabricStore: updates from many writers all land; a dead writer’s lock is broken', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-fabric-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new FileFabricStore(join(dir, 'flat'));
+  t.equal(await store.read((f) => f.nodes().length), 0, 'no file: an empty fabric');
+  await store.update((f) =>
+    f.addNode({ name: 'node-a', nodeIPs: ['192.168.49.2'], podCIDRs: ['10.244.0.0/24'] }),
+  );
+  // Twenty writers at once, each through its own store object (as separate processes would be).
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      new FileFabricStore(join(dir, 'flat')).update((f) =>
+        f.attach('node-a', {
+          network: 'pods',
+          containerID: `c${i}`,
+          ifname: 'eth0',
+          netns: `/run/netns/c${i}`,
+          ips: [{ address: `10.244.0.${i + 2}/24`, gateway: '10.244.0.1' }],
+        }),
+      ),
+    ),
+  );
+  t.equal(await store.read((f) => f.attachments().length), 20, 'every attachment kept');
+  t.same(readdirSync(join(dir, 'flat')), ['fabric.json'], 'no lock or temporary file left');
+  // A lock left by a process that is gone (pid 2^22 + 1 is above Linux's pid_max) does not block.
+  writeFileSync(join(dir, 'flat', 'fabric.lock'), '4194305\n');
+  await store.update((f) => f.detach('c0', 'eth0'));
+  t.equal(await store.read((f) => f.attachment('c0', 'eth0')), undefined);
+  writeFileSync(join(dir, 'flat', 'fabric.json'), '{"kind":"other"}');
+  await t.rejects(
+    store.read((f) => f),
+    {
+      code: 'NETLAB_CNI_FABRIC_STATE',
+      message: `${join(dir, 'flat', 'fabric.json')}: fabric state: kind: expected "netlabFabricV1"`,
+    },
+  );
 });
