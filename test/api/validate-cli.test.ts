@@ -1,0 +1,179 @@
+// `netlab validate` is a contract other checks call: exit 0 with the stored objects, or exit 1 with
+// every error as file:line: object: field: message and nothing applied.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { parse } from 'yaml';
+import { runValidate } from '../../lab/commands/validate.js';
+
+const run = promisify(execFile);
+const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
+
+const good = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: dns
+  namespace: shop
+spec:
+  clusterIP: 10.96.0.10
+  selector: {app: dns}
+  ports:
+  - {name: dns, port: 53, protocol: UDP}
+  - {name: dns-tcp, port: 53, protocol: TCP}
+`;
+
+const bad = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 70000
+    targetPort: 8080
+    protocol: TCPX
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+spec:
+  type: NodePort
+  ports:
+  - port: 80
+    nodePort: 20000
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: missing
+spec:
+  containers: [{name: c, image: agnhost}]
+---
+apiVersion: v1
+kind: Gadget
+metadata: {name: g}
+`;
+
+function files(t: { teardown(fn: () => void): void }, contents: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-validate-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(contents)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const flags = (filename: string[], output = 'yaml') => ({
+  filename,
+  output,
+  serviceClusterIpRange: '10.96.0.0/12',
+  serviceNodePortRange: '30000-32767',
+});
+
+t.test('valid manifests: the stored objects with defaults and allocations, exit 0', async (t) => {
+  const dir = files(t, { 'good.yaml': good });
+  const r = runValidate(flags([join(dir, 'good.yaml')]));
+  t.equal(r.code, 0);
+  t.equal(r.stderr, '');
+  const list = parse(r.stdout) as {
+    kind: string;
+    items: { kind: string; metadata: { name: string }; spec: Record<string, unknown> }[];
+  };
+  t.equal(list.kind, 'List');
+  t.same(
+    list.items.map((i) => `${i.kind} ${i.metadata.name}`),
+    ['Namespace shop', 'Service web', 'Service dns'],
+    'only what the files hold',
+  );
+  const web = list.items[1]!.spec as {
+    clusterIP: string;
+    ports: { nodePort: number; protocol: string; targetPort: string }[];
+  };
+  t.match(web.clusterIP, /^10\.(9[6-9]|10[0-9]|11[01])\./, 'a ClusterIP from 10.96.0.0/12');
+  t.ok(web.ports[0]!.nodePort >= 30000 && web.ports[0]!.nodePort <= 32767, 'a nodePort from the range');
+  t.match(list.items[1]!.spec, {
+    sessionAffinity: 'None',
+    externalTrafficPolicy: 'Cluster',
+    internalTrafficPolicy: 'Cluster',
+    ipFamilyPolicy: 'SingleStack',
+    ipFamilies: ['IPv4'],
+    ports: [{ protocol: 'TCP', targetPort: 'http' }],
+  });
+  t.equal(list.items[2]!.spec.clusterIP, '10.96.0.10');
+  const json = runValidate(flags([join(dir, 'good.yaml')], 'json'));
+  t.equal(json.code, 0);
+  t.same((JSON.parse(json.stdout) as { items: unknown[] }).items.length, 3);
+});
+
+t.test('invalid manifests: every error with file, line, object, field; exit 1', async (t) => {
+  const dir = files(t, { 'good.yaml': good, 'bad.yaml': bad });
+  const g = join(dir, 'good.yaml');
+  const b = join(dir, 'bad.yaml');
+  const r = runValidate(flags([g, b]));
+  t.equal(r.code, 1);
+  t.equal(r.stdout, '');
+  t.equal(
+    r.stderr,
+    [
+      `${b}:8: Service default/web: spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive`,
+      `${b}:10: Service default/web: spec.ports[0].protocol: Unsupported value: "TCPX": supported values: "SCTP", "TCP", "UDP"`,
+      `${b}:20: Service default/api: spec.ports[0].nodePort: Invalid value: 20000: provided port is not in the valid range. The range of valid ports is 30000-32767`,
+      `${b}:22: Pod missing/p: namespaces "missing" not found`,
+      `${b}:31: Gadget default/g: kind: no matches for kind "Gadget" in version "v1"`,
+      'error: 5 errors; nothing applied',
+      '',
+    ].join('\n'),
+  );
+  t.equal(
+    runValidate(flags([g], 'xml')).stderr,
+    'error: -o: Unsupported value: "xml": supported values: "json", "yaml"\n',
+  );
+});
+
+t.test('the netlab command line keeps the contract', async (t) => {
+  const dir = files(t, { 'good.yaml': good, 'bad.yaml': bad });
+  const ok = await run(process.execPath, [
+    '--import=tsx',
+    cli,
+    'validate',
+    '-f',
+    join(dir, 'good.yaml'),
+    '-o',
+    'json',
+  ]);
+  t.equal((JSON.parse(ok.stdout) as { kind: string }).kind, 'List');
+  const failed = await run(process.execPath, [
+    '--import=tsx',
+    cli,
+    'validate',
+    '-f',
+    join(dir, 'bad.yaml'),
+  ]).catch((e: { code: number; stderr: string; stdout: string }) => e);
+  t.equal((failed as { code: number }).code, 1);
+  t.match(
+    (failed as { stderr: string }).stderr,
+    /bad\.yaml:8: Service default\/web: spec\.ports\[0\]\.port: Invalid value: 70000/,
+  );
+  t.equal((failed as { stdout: string }).stdout, '');
+});
