@@ -392,6 +392,14 @@ export class Fabric {
     return sortRoutes(out);
   }
 
+  /** The routing table of a netns: every interface's routes there, as `ip route` inside it lists them. */
+  netnsRoutes(netns: string, family: Family): FabricRoute[] {
+    const out: FabricRoute[] = [];
+    for (const a of this.#attachments.values())
+      if (a.netns === netns) out.push(...this.podRoutes(a.containerID, a.ifname, family));
+    return sortRoutes(out);
+  }
+
   /** The route the node would take to `ip`: the longest prefix that contains it. */
   routeGet(nodeName: string, ip: string): FabricRoute | undefined {
     const canonical = toCanonical(ip);

@@ -18,6 +18,7 @@ export {
   type PodAttachment,
 } from './fabric.js';
 export {
+  renderNetnsRoutes,
   renderNodeAddrBrief,
   renderNodeRoutes,
   renderPodAddrBrief,

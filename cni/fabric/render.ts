@@ -76,3 +76,7 @@ export function renderNodeRoutes(fabric: Fabric, nodeName: string, family: Famil
 export function renderPodRoutes(fabric: Fabric, containerID: string, ifname: string, family: Family): string {
   return renderRoutes(fabric.podRoutes(containerID, ifname, family));
 }
+
+export function renderNetnsRoutes(fabric: Fabric, netns: string, family: Family): string {
+  return renderRoutes(fabric.netnsRoutes(netns, family));
+}

@@ -3,12 +3,18 @@ import type { Command } from 'commander';
 import {
   builtinPluginDir,
   createPluginRegistry,
+  defaultFlatDataDir,
+  FileFabricStore,
   formatResult,
   type GCAttachment,
   Invoker,
   type NetworkConfigList,
   parseConfList,
   type RuntimeConf,
+  renderNetnsRoutes,
+  renderNodeAddrBrief,
+  renderNodeRoutes,
+  renderPodAddrBrief,
   splitPath,
 } from '../../cni/index.js';
 
@@ -129,11 +135,67 @@ export async function runCni(
   }
 }
 
+interface IpOptions {
+  dataDir: string;
+  node?: string;
+  netns?: string;
+  6?: boolean;
+}
+
+/** `netlab cni ip addr|route`: the fabric flat keeps in <dataDir>/fabric.json, as `ip` shows it. */
+export async function runIp(what: 'addr' | 'route', opts: IpOptions): Promise<string> {
+  if ((opts.node === undefined) === (opts.netns === undefined))
+    throw new UsageError(`netlab cni ip ${what}: give one of --node NAME or --netns PATH`);
+  const store = new FileFabricStore(opts.dataDir);
+  return store.read((f) => {
+    if (opts.node !== undefined) {
+      if (f.node(opts.node) === undefined)
+        throw new UsageError(
+          `${store.where}: node ${opts.node}: not in the fabric (nodes: ${
+            f
+              .nodes()
+              .map((n) => n.name)
+              .join(', ') || 'none'
+          })`,
+        );
+      return what === 'addr'
+        ? renderNodeAddrBrief(f, opts.node)
+        : renderNodeRoutes(f, opts.node, opts['6'] ? 6 : 4);
+    }
+    const netns = opts.netns!;
+    if (!f.sandboxes().includes(netns))
+      throw new UsageError(`${store.where}: netns ${netns}: nothing attached there`);
+    return what === 'addr' ? renderPodAddrBrief(f, netns) : renderNetnsRoutes(f, netns, opts['6'] ? 6 : 4);
+  });
+}
+
 /** Registers this area's subcommands on the `netlab` program. */
 export function registerCni(program: Command): void {
   const cni = program
     .command('cni')
     .description('run a CNI network configuration list like cnitool: add, del, check, gc, status');
+  const ip = cni
+    .command('ip')
+    .description('show the fabric flat keeps in <dataDir>/fabric.json as `ip` would');
+  for (const what of ['addr', 'route'] as const)
+    ip.command(what)
+      .description(
+        what === 'addr'
+          ? '`ip -br addr` of a node or a pod netns'
+          : '`ip route` (or `ip -6 route`) of a node or a pod netns',
+      )
+      .option('--data-dir <dir>', "flat's dataDir", defaultFlatDataDir)
+      .option('--node <name>', "the node's view")
+      .option('--netns <path>', "a pod's view (its netns)")
+      .option('-6', 'IPv6 routes')
+      .action(async (opts: IpOptions) => {
+        try {
+          process.stdout.write(await runIp(what, opts));
+        } catch (e) {
+          process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+          process.exitCode = 1;
+        }
+      });
   for (const verb of verbs) {
     const help: Record<Verb, string> = {
       add: 'ADD the container to the network (plugins in order) and print the result JSON',

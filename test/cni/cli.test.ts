@@ -98,6 +98,35 @@ t.test('netlab cni add|check|del|gc|status', async (t) => {
     },
     { args: ['cni', 'check', ...common, '--container-id', 'web-1'], code: 0, stdout: '', stderr: '' },
     {
+      args: ['cni', 'ip', 'addr', '--data-dir', join(dir, 'fabric'), '--node', 'node-a'],
+      code: 0,
+      stdout: [
+        'lo               UNKNOWN        127.0.0.1/8 ::1/128 ',
+        'eth0             UP             192.168.49.2/24 fe80::3c51:5aff:fec7:3e27/64 ',
+        'cni0             UP             10.244.0.1/24 fe80::28ad:48ff:fe0b:3072/64 ',
+        'veth33e7b5a6@if2 UP             fe80::7059:66ff:fe7f:1777/64 ',
+        '',
+      ].join('\n'),
+      stderr: '',
+    },
+    {
+      args: ['cni', 'ip', 'addr', '--data-dir', join(dir, 'fabric'), '--netns', '/run/netns/web-1'],
+      code: 0,
+      stdout: [
+        'lo               UNKNOWN        127.0.0.1/8 ::1/128 ',
+        'eth0@if4         UP             10.244.0.2/24 fe80::e87e:c3ff:fe71:a950/64 ',
+        '',
+      ].join('\n'),
+      stderr: '',
+    },
+    {
+      args: ['cni', 'ip', 'route', '--data-dir', join(dir, 'fabric'), '--netns', '/run/netns/web-1'],
+      code: 0,
+      stdout:
+        'default via 10.244.0.1 dev eth0 \n10.244.0.0/24 dev eth0 proto kernel scope link src 10.244.0.2 \n',
+      stderr: '',
+    },
+    {
       args: ['cni', 'add', ...common, '--container-id', 'web-1'],
       code: 1,
       stdout: '',
