@@ -9,6 +9,7 @@ import {
   type Service,
 } from '../../api/index.js';
 import {
+  DnsConfigError,
   DnsServer,
   type DnsServerStats,
   dig,
@@ -75,8 +76,21 @@ function formatStats(s: DnsServerStats): string {
   );
 }
 
+// Zone options are named after CoreDNS's; on the command line they are flags.
+const flagOf: Record<string, string> = {
+  zones: '--zone',
+  ttl: '--ttl',
+  pods: '--pods',
+  localIPs: '--listen',
+};
+
 function fail(e: unknown): never {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg =
+    e instanceof DnsConfigError
+      ? `${flagOf[e.option] ?? e.option}${e.message.slice(e.option.length)}`
+      : e instanceof Error
+        ? e.message
+        : String(e);
   process.stderr.write(`error: ${msg}\n`);
   process.exit(1);
 }

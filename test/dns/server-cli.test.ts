@@ -137,12 +137,12 @@ t.test('netlab dig and dns serve: user errors', async (t) => {
     {
       args: ['dns', 'serve', '-f', good, '--ttl', '4000'],
       code: 1,
-      stderr: /^error: ttl: "4000" must be an integer between 0 and 3600\n$/,
+      stderr: /^error: --ttl: "4000" must be an integer between 0 and 3600\n$/,
     },
     {
       args: ['dns', 'serve', '-f', good, '--pods', 'maybe'],
       code: 1,
-      stderr: /^error: pods: "maybe" must be one of disabled, insecure, verified\n$/,
+      stderr: /^error: --pods: "maybe" must be one of disabled, insecure, verified\n$/,
     },
     {
       args: ['dns', 'serve', '-f', good, '--listen', 'localhost'],

@@ -1,20 +1,23 @@
 // The zone, without the wire: answers as zone-file text for a small cluster, option by option, and
 // the sources that feed it (objects directly, a WatchableStore by list + watch).
 import t from 'tap';
-import type {
-  AnyObject,
-  Endpoint,
-  EndpointSlice,
-  KindMap,
-  Namespace,
-  ObjectList,
-  Pod,
-  Service,
-  WatchableStore,
-  WatchEvent,
+import {
+  type AnyObject,
+  type Endpoint,
+  type EndpointSlice,
+  type KindMap,
+  type Namespace,
+  type ObjectList,
+  type Pod,
+  type Service,
+  Store,
+  type WatchableStore,
+  type WatchEvent,
 } from '../../api/index.js';
 import {
+  DnsAddressError,
   DnsConfigError,
+  DnsListenError,
   formatRR,
   ObjectSource,
   parseZoneConfig,
@@ -471,4 +474,53 @@ t.test('StoreSource: list, synced, then watch events', async (t) => {
   ]);
   t.same(show(z.lookup('web.default.svc.cluster.local', QTYPE.A))[0], 'NXDOMAIN aa');
   z.close();
+});
+
+t.test('StoreSource over the api Store: allocated ClusterIPs, then updates and deletes', async (t) => {
+  const store = new Store({ seed: 3, bookmarkIntervalMs: 0 });
+  const ac = new AbortController();
+  t.teardown(() => {
+    ac.abort();
+    store.close();
+  });
+  const source = new StoreSource(store, { signal: ac.signal });
+  const z = new Zone(source, parseZoneConfig());
+  const tick = () => new Promise((r) => setTimeout(r, 20));
+  await tick();
+  // The store's own `kubernetes` Service, with the first address of the service CIDR.
+  t.same(show(z.lookup('kubernetes.default.svc.cluster.local', QTYPE.A)), [
+    'NOERROR aa',
+    'kubernetes.default.svc.cluster.local. 5 IN A 10.96.0.1',
+  ]);
+  const created = store.create(
+    svc('default', 'api', { ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
+  );
+  await tick();
+  t.same(show(z.lookup('api.default.svc.cluster.local', QTYPE.A)), [
+    'NOERROR aa',
+    `api.default.svc.cluster.local. 5 IN A ${created.spec.clusterIP}`,
+  ]);
+  store.delete('Service', 'api', { namespace: 'default' });
+  await tick();
+  t.same(show(z.lookup('api.default.svc.cluster.local', QTYPE.A))[0], 'NXDOMAIN aa');
+  z.close();
+});
+
+t.test('every error class carries its code and name', async (t) => {
+  const errors: [Error & { code: string }, string, string, string][] = [
+    [new DnsConfigError('ttl', 'bad'), 'DnsConfigError', 'NETLAB_DNS_CONFIG', 'ttl: bad'],
+    [
+      new DnsListenError('127.0.0.1:53', 'EACCES'),
+      'DnsListenError',
+      'NETLAB_DNS_LISTEN',
+      'cannot listen on 127.0.0.1:53: EACCES',
+    ],
+    [
+      new DnsAddressError('--upstream', 'x'),
+      'DnsAddressError',
+      'NETLAB_DNS_ADDRESS',
+      '--upstream: "x" is not IP:PORT (IPv6 as [addr]:port)',
+    ],
+  ];
+  for (const [e, name, code, message] of errors) t.same([e.name, e.code, e.message], [name, code, message]);
 });
