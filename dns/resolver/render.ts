@@ -76,5 +76,9 @@ export function formatOutcome(r: ResolveResult): string {
     return lines.join('\n');
   }
   const gai = r.error ? `: getaddrinfo: ${r.error.message} (${r.error.code})` : '';
-  return `;; ${r.query}: ${r.status} (${r.libc}: ${queries}, ${names} tried)${gai}`;
+  // A CNAME without an address still explains where the walk stopped.
+  return [
+    `;; ${r.query}: ${r.status} (${r.libc}: ${queries}, ${names} tried)${gai}`,
+    ...r.answers.map(formatAnswer),
+  ].join('\n');
 }

@@ -423,11 +423,27 @@ export async function resolve(
   };
   if (result.hit) {
     out.answeredBy = result.hit.name;
-    out.answers = result.hit.slots.flatMap((s) => reply(s)?.packet.answers ?? []);
+    // A CNAME answers both questions: list each record once.
+    const seen = new Set<string>();
+    out.answers = result.hit.slots
+      .flatMap((s) => reply(s)?.packet.answers ?? [])
+      .filter((a) => {
+        const k = `${a.name.toLowerCase()} ${a.type} ${JSON.stringify((a as { data?: unknown }).data)}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
     out.addresses = addressesOf(result.hit.slots, types);
-  } else if (result.status !== 'NOERROR') {
-    // musl has no EAI_NODATA path: a name without addresses is EAI_NONAME ("Name does not resolve").
-    const code = libc === 'musl' && result.status === 'NODATA' ? 'EAI_NONAME' : statusGai[result.status];
+    // glibc stops at any answer (a CNAME to nowhere included) but then finds no address in it.
+    if (out.addresses.length === 0) out.status = 'NODATA';
+  }
+  if (out.status !== 'NOERROR') {
+    // A name with records but no address is EAI_NONAME in musl always, and in glibc when the
+    // records were there (a CNAME); glibc's NO_DATA (empty answers everywhere) is EAI_NODATA.
+    const code =
+      out.status === 'NODATA' && (libc === 'musl' || result.hit)
+        ? 'EAI_NONAME'
+        : statusGai[out.status as Failure];
     out.error = { code, message: gaiMessages[libc][code] };
   }
   return out;

@@ -59,6 +59,9 @@ const zone: ScriptedZone = {
     { name: 'web.default.svc.cluster.local', type: 'A', data: '10.96.0.20' },
     { name: 'api.example.com', type: 'A', data: '192.0.2.10' },
     { name: 'api.example.com', type: 'AAAA', data: '2001:db8::10' },
+    // ExternalName-style CNAMEs: to a name that has addresses, and to one that has none.
+    { name: 'ext.default.svc.cluster.local', type: 'CNAME', data: 'api.example.com' },
+    { name: 'nowhere.default.svc.cluster.local', type: 'CNAME', data: 'nowhere.example.com' },
     ...Array.from({ length: 20 }, (_, i) => ({
       name: 'mid.default.svc.cluster.local',
       type: 'A' as const,
@@ -83,6 +86,8 @@ const cases: { name: string; ndots: number }[] = [
   { name: 'refused', ndots: 5 },
   { name: 'slow', ndots: 5 },
   { name: 'mid', ndots: 5 },
+  { name: 'ext', ndots: 5 },
+  { name: 'nowhere', ndots: 5 },
 ];
 
 async function listen(): Promise<ScriptedDnsServer> {

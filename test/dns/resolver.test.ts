@@ -21,6 +21,8 @@ const zone: ScriptedZone = {
     { name: 'web.default.svc.cluster.local', type: 'A', data: '10.96.0.20' },
     { name: 'api.example.com', type: 'A', data: '192.0.2.10', ttl: 300 },
     { name: 'api.example.com', type: 'AAAA', data: '2001:db8::10', ttl: 300 },
+    // An ExternalName whose target has no address.
+    { name: 'nowhere.default.svc.cluster.local', type: 'CNAME', data: 'nowhere.example.com' },
     ...bigAddresses.map((ip) => ({ name: 'big.default.svc.cluster.local', type: 'A' as const, data: ip })),
     // 20 records: over 512 bytes, under glibc's EDNS size of 1200.
     ...bigAddresses
@@ -223,6 +225,25 @@ broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 retried
 broken.default.svc.cluster.local. A udp SERVFAIL 0 ignored
 broken.default.svc.cluster.local. AAAA udp SERVFAIL 0 ignored`,
     outcome: ';; broken: TIMEOUT (musl: 12 queries, 1 name tried): getaddrinfo: Try again (EAI_AGAIN)',
+  },
+  // A CNAME without an address stops both: glibc takes any answer as the end of the walk.
+  {
+    name: 'nowhere',
+    ndots: 5,
+    libc: 'glibc',
+    trace: `nowhere.default.svc.cluster.local. A udp NOERROR 1
+nowhere.default.svc.cluster.local. AAAA udp NOERROR 1`,
+    outcome: `;; nowhere: NODATA (glibc: 2 queries, 1 name tried): getaddrinfo: Name or service not known (EAI_NONAME)
+nowhere.default.svc.cluster.local. 5 IN CNAME nowhere.example.com.`,
+  },
+  {
+    name: 'nowhere',
+    ndots: 5,
+    libc: 'musl',
+    trace: `nowhere.default.svc.cluster.local. A udp NOERROR 1
+nowhere.default.svc.cluster.local. AAAA udp NOERROR 1`,
+    outcome:
+      ';; nowhere: NODATA (musl: 2 queries, 1 name tried): getaddrinfo: Name does not resolve (EAI_NONAME)',
   },
   // REFUSED ends glibc's search list, but the as-is name is still tried last.
   {
