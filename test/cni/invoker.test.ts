@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -475,3 +484,76 @@ t.test('exec: plugin binaries are forked; libcni texts for failures without a JS
     t.equal(err.message, c.want, JSON.stringify(c.rt));
   }
 });
+
+t.test(
+  "the invoker driving Debian's plugins by exec",
+  {
+    skip: existsSync('/usr/lib/cni/host-local')
+      ? false
+      : 'no /usr/lib/cni/host-local: apt-get install containernetworking-plugins',
+  },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-invoker-debian-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const invoker = new Invoker({ cniPath: ['/usr/lib/cni'], cacheDir: join(dir, 'cache'), env: {} });
+    const list = (version: string) =>
+      parseConfList(
+        JSON.stringify({
+          cniVersion: version,
+          name: 'net1',
+          plugins: [
+            { type: 'host-local', dataDir: join(dir, 'ipam'), ranges: [[{ subnet: '10.244.1.0/24' }]] },
+          ],
+        }),
+      );
+    // host-local reads its settings under "ipam" only (it expects a main plugin's whole config), so a
+    // list whose plugin is host-local itself must nest them there; at the top level they are unseen.
+    const wrapped = (version: string) =>
+      parseConfList(
+        JSON.stringify({
+          cniVersion: version,
+          name: 'net1',
+          plugins: [
+            {
+              type: 'host-local',
+              ipam: { dataDir: join(dir, 'ipam'), ranges: [[{ subnet: '10.244.1.0/24' }]] },
+            },
+          ],
+        }),
+      );
+    t.equal(
+      await invoker.addNetworkList(list('1.0.0'), pod('c0')).catch((e: Error) => e.message),
+      `plugin type="host-local" failed (add): IPAM config missing 'ipam' key`,
+    );
+    const r = await invoker.addNetworkList(wrapped('1.0.0'), pod('c1'));
+    t.equal(
+      formatResult(r!),
+      '{\n    "cniVersion": "1.0.0",\n    "ips": [\n        {\n            "address": "10.244.1.2/24",\n            "gateway": "10.244.1.1"\n        }\n    ],\n    "dns": {}\n}',
+    );
+    await invoker.checkNetworkList(wrapped('1.0.0'), pod('c1'));
+    const dup = await invoker.addNetworkList(wrapped('1.0.0'), pod('c1')).catch((e) => e);
+    t.equal(
+      dup.message,
+      'plugin type="host-local" failed (add): failed to allocate for range 0: 10.244.1.2 has been allocated to c1, duplicate allocation is not allowed',
+    );
+    t.equal(cniCodeOf(dup), 999);
+    t.equal(
+      await invoker.validateNetworkList(wrapped('1.1.0')).catch((e: Error) => e.message),
+      '[plugin host-local does not support config version "1.1.0"]',
+      "Debian's 1.1.1 plugins stop at 1.0.0",
+    );
+    t.same(await invoker.validateNetworkList(wrapped('0.3.1')), []);
+    // GC on a 1.0.0 list: only the DEL of stale cached attachments (no GC verb below 1.1.0).
+    await invoker.addNetworkList(wrapped('1.0.0'), pod('c2'));
+    await invoker.gcNetworkList(wrapped('1.0.0'), [{ containerID: 'c2', ifname: 'eth0' }]);
+    t.same(readdirSync(join(dir, 'ipam', 'net1')).sort(), ['10.244.1.3', 'last_reserved_ip.0', 'lock']);
+    await invoker.delNetworkList(wrapped('1.0.0'), pod('c2'));
+    await invoker.delNetworkList(wrapped('1.0.0'), pod('c2'));
+    t.same(readdirSync(join(dir, 'ipam', 'net1')).sort(), ['last_reserved_ip.0', 'lock']);
+    t.same(readdirSync(join(dir, 'cache', 'results')), []);
+  },
+);
+
+function pod(id: string): RuntimeConf {
+  return { containerID: id, netns: `/run/netns/${id}`, ifName: 'eth0' };
+}
