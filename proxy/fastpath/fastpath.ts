@@ -1,21 +1,36 @@
-// The fast path: a node's rule table compiled into hash lookups. Every chain gets an index keyed by
-// what its rules demand of the destination (protocol + address + port, or protocol + port), and each
-// (chain, protocol, destination, port) gets, on first use, its compiled list: the rules whose
-// destination parts match, in rule order. A packet then costs one hash lookup per chain it visits
-// (KUBE-SERVICES -> KUBE-SVC/EXT/FW -> KUBE-SEP) instead of a scan of every service's rules, and the
-// remaining checks are the ones that depend on the source and on state (masquerade, source ranges,
-// affinity, the statistic choice). The walks are the tracer's own, so the fast path agrees with it
-// by construction; the property tests check that it does.
+// The fast path: a node's rule table compiled into hash lookups, in two stages.
+//
+// 1. Per chain, an index keyed by what its rules demand of the destination (protocol + address +
+//    port, or protocol + port); per (chain, destination) the compiled list of rules whose
+//    destination parts match. A walk over these lists costs one lookup per chain instead of a scan
+//    of every service's rules.
+// 2. Per destination (protocol|IP|port, and whether the source is local), a decision tree: the
+//    tracer's walk over those lists is recorded once, keeping only the tests that can still differ
+//    between packets to that destination: the source tests (pod CIDR masquerade, source ranges,
+//    LOCAL sources, hairpin) and the state tests (each statistic draw, each `recent` check). A later
+//    packet evaluates just those tests, in the order the walk would, and lands on a leaf that holds
+//    the outcome: DNAT endpoint, verdict, masquerade, matched rules. A branch not seen yet is filled
+//    in by walking once more, replaying the answers already known.
+//
+// The walks are the tracer's own, so the fast path agrees with it by construction, PRNG draws
+// included; the property tests check that it does.
 import { formatAddr, type Rule, type RuleTable, type Table } from '../ruletable/index.js';
 import {
   destinationMatches,
+  followConntrack,
+  type KernelOutcome,
   type KernelResult,
   type KernelState,
   KernelWalk,
+  kernelSourceMatches,
   LocalAddresses,
+  type Oracle,
   type Packet,
   type PacketView,
   PossibleWalk,
+  recordConntrack,
+  sourceMatches,
+  stateMatches,
   type TraceResult,
   viewPacket,
 } from '../tracer/index.js';
@@ -57,7 +72,7 @@ class ChainIndex {
   }
 
   candidates(p: PacketView): IndexedRule[] {
-    const a = this.exact.get(`${p.proto}|${p.dst}|${p.dport}`);
+    const a = this.exact.get(p.key);
     const b = this.byPort.get(`${p.proto}|${p.dport}`);
     return merge(merge(a ?? [], b ?? []), this.generic);
   }
@@ -84,6 +99,79 @@ function merge(a: IndexedRule[], b: IndexedRule[]): IndexedRule[] {
 
 /** Compiled lists kept per chain before the cache is dropped (a bound for packets to random places). */
 const MAX_COMPILED_PER_CHAIN = 100_000;
+/** Decision trees kept per mode before they are dropped. */
+const MAX_TREES = 200_000;
+
+interface TestNode<L> {
+  readonly kind: 0;
+  readonly rule: Rule;
+  readonly which: 'source' | 'state';
+  onTrue: Node<L> | undefined;
+  onFalse: Node<L> | undefined;
+}
+
+interface LeafNode<L> {
+  readonly kind: 1;
+  readonly leaf: L;
+}
+
+type Node<L> = TestNode<L> | LeafNode<L>;
+
+// The oracle of a recording walk: replays the answers the tree walk already got, evaluates and
+// records the rest.
+class Recorder implements Oracle {
+  readonly #replay: readonly boolean[];
+  #i = 0;
+  readonly recorded: { rule: Rule; which: 'source' | 'state'; value: boolean }[] = [];
+
+  constructor(replay: readonly boolean[]) {
+    this.#replay = replay;
+  }
+
+  test(rule: Rule, which: 'source' | 'state', evaluate: () => boolean): boolean {
+    if (this.#i < this.#replay.length) return this.#replay[this.#i++]!;
+    const value = evaluate();
+    this.recorded.push({ rule, which, value });
+    return value;
+  }
+}
+
+// Walks the tree for `key`, evaluating its tests with `evaluate`; grows it with `record` where a
+// branch is missing. Returns the leaf.
+function decideWith<L>(
+  trees: Map<string, Node<L>>,
+  key: string,
+  evaluate: (n: TestNode<L>) => boolean,
+  record: (oracle: Oracle) => L,
+): L {
+  let node = trees.get(key);
+  let parent: TestNode<L> | undefined;
+  let branch = false;
+  const path: boolean[] = [];
+  while (node !== undefined && node.kind === 0) {
+    const v = evaluate(node);
+    path.push(v);
+    parent = node;
+    branch = v;
+    node = v ? node.onTrue : node.onFalse;
+  }
+  if (node !== undefined) return node.leaf;
+  const rec = new Recorder(path);
+  const leaf = record(rec);
+  let tail: Node<L> = { kind: 1, leaf };
+  for (let i = rec.recorded.length - 1; i >= 0; i--) {
+    const r = rec.recorded[i]!;
+    tail = r.value
+      ? { kind: 0, rule: r.rule, which: r.which, onTrue: tail, onFalse: undefined }
+      : { kind: 0, rule: r.rule, which: r.which, onTrue: undefined, onFalse: tail };
+  }
+  if (parent === undefined) {
+    if (trees.size >= MAX_TREES) trees.clear();
+    trees.set(key, tail);
+  } else if (branch) parent.onTrue = tail;
+  else parent.onFalse = tail;
+  return leaf;
+}
 
 export class FastPath {
   readonly #rt: RuleTable;
@@ -92,12 +180,14 @@ export class FastPath {
   readonly #indexes = new Map<Table, Map<string, ChainIndex>>();
   readonly #rulesFor = (table: Table, chain: string, p: PacketView): readonly Rule[] =>
     this.compiled(table, chain, p);
+  readonly #possible = new Map<string, Node<TraceResult>>();
+  readonly #kernel = new Map<string, Node<KernelOutcome>>();
 
   /** `nodeIPs`: the node's InternalIP/ExternalIP addresses, as for the tracer. */
   constructor(rt: RuleTable, nodeIPs: Iterable<string>, masqueradeIP?: string) {
     this.#rt = rt;
     this.#local = new LocalAddresses(nodeIPs);
-    this.#masqIP = masqueradeIP;
+    this.#masqIP = masqueradeIP ?? this.#local.ips[0];
   }
 
   /** The rules of `chain` that can match a packet going where `p` goes, in order. */
@@ -112,7 +202,7 @@ export class FastPath {
       idx = new ChainIndex(table.chains.get(chain)?.rules ?? []);
       t.set(chain, idx);
     }
-    const key = `${p.proto}|${p.dst}|${p.dport}`;
+    const key = p.key;
     let list = idx.compiled.get(key);
     if (list === undefined) {
       const out: Rule[] = [];
@@ -125,16 +215,37 @@ export class FastPath {
     return list;
   }
 
+  #treeKey(p: PacketView): string {
+    return this.#local.has(p.src, p.srcAddr) ? `L|${p.key}` : p.key;
+  }
+
   /** Every possible outcome, as tracePacket reports it. */
   trace(packet: Packet | PacketView): TraceResult {
     const p = 'srcAddr' in packet ? packet : viewPacket(packet);
-    return new PossibleWalk(this.#rt, this.#local, this.#rulesFor, true).trace(p);
+    return decideWith(
+      this.#possible,
+      this.#treeKey(p),
+      (n) => sourceMatches(n.rule.spec, p, this.#local),
+      (oracle) => new PossibleWalk(this.#rt, this.#local, this.#rulesFor, true, oracle).trace(p),
+    );
   }
 
   /** One outcome, as the kernel decides it (seeded statistic, affinity, conntrack in `state`). */
   decide(packet: Packet | PacketView, state: KernelState): KernelResult {
     const p = 'srcAddr' in packet ? packet : viewPacket(packet);
-    return new KernelWalk(this.#rt, this.#local, this.#rulesFor, state, this.#masqIP, true).run(p);
+    const est = followConntrack(state, p);
+    if (est !== undefined) return est;
+    const o = decideWith(
+      this.#kernel,
+      this.#treeKey(p),
+      (n) =>
+        n.which === 'source'
+          ? kernelSourceMatches(n.rule.spec, p, this.#local)
+          : stateMatches(n.rule.spec, p, state),
+      (oracle) => new KernelWalk(this.#rt, this.#local, this.#rulesFor, state, true, oracle).walk(p),
+    );
+    recordConntrack(state, p, o, this.#masqIP);
+    return o.result;
   }
 
   /**

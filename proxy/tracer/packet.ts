@@ -30,6 +30,8 @@ export interface PacketView {
   readonly dstAddr: Addr;
   readonly dport: number;
   readonly sport: number | undefined;
+  /** `proto|dst|dport`, built once: the fast path's lookup key. */
+  readonly key: string;
 }
 
 const PROTOCOLS = new Set<string>(['tcp', 'udp', 'sctp']);
@@ -55,14 +57,16 @@ export function viewPacket(p: Packet): PacketView {
   ) {
     throw new TraceInputError(`source port ${p.sourcePort} is not between 0 and 65535`);
   }
+  const dst = formatAddr(dstAddr);
   return {
     src: formatAddr(srcAddr),
     srcAddr,
     proto: proto as Protocol,
-    dst: formatAddr(dstAddr),
+    dst,
     dstAddr,
     dport: p.destPort,
     sport: p.sourcePort,
+    key: destinationKey(proto, dst, p.destPort),
   };
 }
 
@@ -70,7 +74,13 @@ export function viewPacket(p: Packet): PacketView {
 export function withDestination(p: PacketView, ip: string, port: number): PacketView {
   const a = parseAddr(ip);
   if (a === undefined) return p;
-  return { ...p, dst: formatAddr(a), dstAddr: a, dport: port };
+  const dst = formatAddr(a);
+  return { ...p, dst, dstAddr: a, dport: port, key: destinationKey(p.proto, dst, port) };
+}
+
+// Built once per packet so every map lookup on the way reuses it (V8 caches a string's hash).
+function destinationKey(proto: string, dst: string, port: number): string {
+  return `${proto}|${dst}|${port}`;
 }
 
 const LOOPBACK4 = parseCidr('127.0.0.0/8')!;

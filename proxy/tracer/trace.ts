@@ -15,6 +15,7 @@ import {
   builtinChains,
   kubeJumpRules,
   Rule,
+  type RuleSpec,
   type RuleTable,
   splitHostPort,
   type Table,
@@ -97,12 +98,32 @@ export class PossibleWalk {
   #outputs: string[] = [];
   #masq = false;
   readonly #checked: boolean;
+  readonly #oracle: Oracle | undefined;
 
-  constructor(rt: RuleTable, local: LocalAddresses, rulesFor: RulesFor, destinationChecked = false) {
+  constructor(
+    rt: RuleTable,
+    local: LocalAddresses,
+    rulesFor: RulesFor,
+    destinationChecked = false,
+    oracle?: Oracle,
+  ) {
     this.#rt = rt;
     this.#local = local;
     this.#rulesFor = rulesFor;
     this.#checked = destinationChecked;
+    this.#oracle = oracle;
+  }
+
+  #possible(rule: Rule, p: PacketView): boolean {
+    const s = rule.spec;
+    if (this.#oracle === undefined) {
+      return this.#checked ? possiblyMatchesSource(s, p, this.#local) : possiblyMatches(s, p, this.#local);
+    }
+    if (s.recent !== undefined && (s.recent.rcheck || s.recent.update)) return false;
+    if (s.mark !== undefined || s.ctstate !== undefined) return false;
+    if (!this.#checked && !destinationMatches(s, p, this.#local)) return false;
+    if (s.source === undefined && s.srcType === undefined) return true;
+    return this.#oracle.test(rule, 'source', () => sourceMatches(s, p, this.#local));
   }
 
   trace(p0: PacketView): TraceResult {
@@ -145,8 +166,7 @@ export class PossibleWalk {
       const s = rule.spec;
       const tg = s.target;
       if (tg === undefined) continue;
-      if (this.#checked ? !possiblyMatchesSource(s, p, this.#local) : !possiblyMatches(s, p, this.#local))
-        continue;
+      if (!this.#possible(rule, p)) continue;
       this.#matched.push({ table: table.name, rule: rule.text });
       switch (tg.kind) {
         case 'jump':
@@ -252,6 +272,117 @@ function ownJumps(t: Table): boolean {
   return v;
 }
 
+/**
+ * Decides the tests of a rule that depend on the packet's source or on kernel state, for a walk the
+ * fast path records: `evaluate` computes the real answer; a recording oracle may replay answers it
+ * already knows instead (without evaluating them again, so no PRNG draw is repeated).
+ */
+export interface Oracle {
+  test(rule: Rule, which: 'source' | 'state', evaluate: () => boolean): boolean;
+}
+
+/** True when a rule looks at the packet's source (address, address type, interfaces, source port). */
+export function hasSourcePart(s: RuleSpec): boolean {
+  return (
+    s.source !== undefined ||
+    s.srcType !== undefined ||
+    s.inInterface !== undefined ||
+    s.outInterface !== undefined ||
+    s.sport !== undefined
+  );
+}
+
+/** The source tests of a rule, as the kernel mode evaluates them (a packet carries no interfaces). */
+export function kernelSourceMatches(s: RuleSpec, p: PacketView, local: LocalAddresses): boolean {
+  if (!sourceMatches(s, p, local)) return false;
+  if (s.inInterface !== undefined && !s.inInterface.negated) return false;
+  if (s.outInterface !== undefined && !s.outInterface.negated) return false;
+  if (
+    s.sport !== undefined &&
+    p.sport !== undefined &&
+    (s.sport.value !== String(p.sport)) !== s.sport.negated
+  ) {
+    return false;
+  }
+  return true;
+}
+
+/** True when a rule reads or changes kernel state: `recent` lists, random or nth statistic. */
+export function hasStatePart(s: RuleSpec): boolean {
+  return s.recent !== undefined || (s.statistic !== undefined && s.statistic.probability !== undefined);
+}
+
+/** The state tests of a rule: `recent` (check, update, set, remove), then the statistic draw. */
+export function stateMatches(s: RuleSpec, p: PacketView, state: KernelState): boolean {
+  const r = s.recent;
+  if (r !== undefined) {
+    const addr = r.side === 'source' ? p.src : p.dst;
+    const now = state.now();
+    if (r.set) state.recent.set(r.name, addr, now);
+    else if (r.remove) {
+      if (state.recent.remove(r.name, addr) === r.negated) return false;
+    } else if (state.recent.check(r.name, addr, now, r.seconds, r.reap, r.update) === r.negated) return false;
+  }
+  const st = s.statistic;
+  if (st !== undefined && st.mode === 'random' && st.probability !== undefined) {
+    const hit = (state.random() & 0x7fffffff) < statisticThreshold(st.probability);
+    if (hit === st.negated) return false;
+  }
+  return true;
+}
+
+/** A packet of a connection conntrack already knows: it follows the entry, no rules are walked. */
+export function followConntrack(state: KernelState, p: PacketView): KernelResult | undefined {
+  const ct = state.conntrack;
+  if (ct === undefined || p.sport === undefined) return undefined;
+  const hit = ct.lookup({ proto: p.proto, src: p.src, sport: p.sport, dst: p.dst, dport: p.dport });
+  if (hit === undefined) return undefined;
+  ct.seen(hit.entry, hit.direction);
+  const e = hit.entry;
+  const dnat = e.reply.src !== e.original.dst || e.reply.sport !== e.original.dport;
+  const endpoint = e.reply.src.includes(':')
+    ? `[${e.reply.src}]:${e.reply.sport}`
+    : `${e.reply.src}:${e.reply.sport}`;
+  return {
+    verdict: dnat ? 'DNAT' : 'ACCEPT',
+    endpoint: dnat ? endpoint : undefined,
+    masquerade: e.reply.dst !== e.original.src,
+    matched: [],
+    conntrack: 'ESTABLISHED',
+  };
+}
+
+/** What a walk decided, with what conntrack needs to remember it. */
+export interface KernelOutcome {
+  readonly result: KernelResult;
+  /** The destination after DNAT. */
+  readonly dnat: { readonly ip: string; readonly port: number } | undefined;
+  readonly mark: number;
+}
+
+/** Confirms the conntrack entry of a new connection that was let through. */
+export function recordConntrack(
+  state: KernelState,
+  p: PacketView,
+  o: KernelOutcome,
+  masqueradeIP: string | undefined,
+): void {
+  const ct = state.conntrack;
+  if (ct === undefined || p.sport === undefined) return;
+  const v = o.result.verdict;
+  if (v !== 'DNAT' && v !== 'ACCEPT') return;
+  ct.create(
+    { proto: p.proto, src: p.src, sport: p.sport, dst: p.dst, dport: p.dport },
+    {
+      ...(o.dnat !== undefined ? { dnat: o.dnat } : {}),
+      ...(o.result.masquerade && masqueradeIP !== undefined
+        ? { snat: { ip: masqueradeIP, port: p.sport } }
+        : {}),
+      mark: o.mark,
+    },
+  );
+}
+
 /** The kernel: one packet, one outcome. */
 export function simulatePacket(
   rt: RuleTable,
@@ -260,14 +391,18 @@ export function simulatePacket(
   opts: SimulateOptions,
 ): KernelResult {
   const p = 'srcAddr' in packet ? packet : viewPacket(packet);
-  return new KernelWalk(
+  const local = localOf(opts);
+  const est = followConntrack(state, p);
+  if (est !== undefined) return est;
+  const o = new KernelWalk(
     rt,
-    localOf(opts),
+    local,
     opts.rulesFor ?? linearRules,
     state,
-    opts.masqueradeIP,
     opts.destinationChecked === true,
-  ).run(p);
+  ).walk(p);
+  recordConntrack(state, p, o, opts.masqueradeIP ?? local.ips[0]);
+  return o.result;
 }
 
 export class KernelWalk {
@@ -275,7 +410,7 @@ export class KernelWalk {
   readonly #local: LocalAddresses;
   readonly #rulesFor: RulesFor;
   readonly #state: KernelState;
-  readonly #masqIP: string | undefined;
+  readonly #oracle: Oracle | undefined;
   #matched: MatchedRule[] = [];
   #mark = 0;
   #ctstates: readonly string[] = ['NEW'];
@@ -288,49 +423,33 @@ export class KernelWalk {
     local: LocalAddresses,
     rulesFor: RulesFor,
     state: KernelState,
-    masqIP?: string,
     destinationChecked = false,
+    oracle?: Oracle,
   ) {
     this.#checked = destinationChecked;
     this.#rt = rt;
     this.#local = local;
     this.#rulesFor = rulesFor;
     this.#state = state;
-    this.#masqIP = masqIP;
+    this.#oracle = oracle;
   }
 
-  run(p0: PacketView): KernelResult {
-    const ct = this.#state.conntrack;
-    if (ct !== undefined && p0.sport !== undefined) {
-      const hit = ct.lookup({ proto: p0.proto, src: p0.src, sport: p0.sport, dst: p0.dst, dport: p0.dport });
-      if (hit !== undefined) {
-        ct.seen(hit.entry, hit.direction);
-        const e = hit.entry;
-        const dnat = e.reply.src !== e.original.dst || e.reply.sport !== e.original.dport;
-        const endpoint = e.reply.src.includes(':')
-          ? `[${e.reply.src}]:${e.reply.sport}`
-          : `${e.reply.src}:${e.reply.sport}`;
-        return {
-          verdict: dnat ? 'DNAT' : 'ACCEPT',
-          endpoint: dnat ? endpoint : undefined,
-          masquerade: e.reply.dst !== e.original.src,
-          matched: [],
-          conntrack: 'ESTABLISHED',
-        };
-      }
-    }
+  /** Walks the hooks a new packet meets: nat, then filter, then nat POSTROUTING. */
+  walk(p0: PacketView): KernelOutcome {
     this.#matched = [];
     this.#mark = 0;
     this.#ctstates = ['NEW'];
     this.#dnat = undefined;
     this.#masq = false;
     let p = p0;
+    let dnat: { ip: string; port: number } | undefined;
     const local = this.#local.has(p.src, p.srcAddr);
     const nat = this.#rt.get('nat');
     if (nat !== undefined) this.#runHook(nat, local ? 'OUTPUT' : 'PREROUTING', p);
     if (this.#dnat !== undefined) {
       const { ip, port } = splitHostPort(this.#dnat);
       p = withDestination(p, ip, port ?? p.dport);
+      dnat = { ip: p.dst, port: p.dport };
       this.#ctstates = ['NEW', 'DNAT'];
     }
     const filterHook = local ? 'OUTPUT' : this.#local.has(p.dst, p.dstAddr) ? 'INPUT' : 'FORWARD';
@@ -343,25 +462,17 @@ export class KernelWalk {
     if (verdict !== 'DROP' && verdict !== 'REJECT' && filterHook !== 'INPUT' && nat !== undefined) {
       this.#runHook(nat, 'POSTROUTING', p);
     }
-    const result: KernelResult = {
-      verdict,
-      endpoint: verdict === 'DNAT' ? this.#dnat : undefined,
-      masquerade: this.#masq,
-      matched: this.#matched,
-      conntrack: 'NEW',
+    return {
+      result: {
+        verdict,
+        endpoint: verdict === 'DNAT' ? this.#dnat : undefined,
+        masquerade: this.#masq,
+        matched: this.#matched,
+        conntrack: 'NEW',
+      },
+      dnat: verdict === 'DNAT' ? dnat : undefined,
+      mark: this.#mark,
     };
-    if (ct !== undefined && p0.sport !== undefined && (verdict === 'DNAT' || verdict === 'ACCEPT')) {
-      const snatIP = this.#masqIP ?? this.#local.ips[0];
-      ct.create(
-        { proto: p0.proto, src: p0.src, sport: p0.sport, dst: p0.dst, dport: p0.dport },
-        {
-          ...(verdict === 'DNAT' ? { dnat: { ip: p.dst, port: p.dport } } : {}),
-          ...(this.#masq && snatIP !== undefined ? { snat: { ip: snatIP, port: p0.sport } } : {}),
-          mark: this.#mark,
-        },
-      );
-    }
-    return result;
   }
 
   // A built-in chain: its verdict, or its policy when the packet falls off the end.
@@ -374,36 +485,29 @@ export class KernelWalk {
 
   #matches(rule: Rule, p: PacketView, checked: boolean): boolean {
     const s = rule.spec;
-    if (!sourceMatches(s, p, this.#local)) return false;
     if (!checked && !destinationMatches(s, p, this.#local)) return false;
-    if (s.inInterface !== undefined && !s.inInterface.negated) return false;
-    if (s.outInterface !== undefined && !s.outInterface.negated) return false;
-    if (
-      s.sport !== undefined &&
-      p.sport !== undefined &&
-      (s.sport.value !== String(p.sport)) !== s.sport.negated
-    )
-      return false;
+    if (hasSourcePart(s)) {
+      const o = this.#oracle;
+      const ok =
+        o === undefined
+          ? kernelSourceMatches(s, p, this.#local)
+          : o.test(rule, 'source', () => kernelSourceMatches(s, p, this.#local));
+      if (!ok) return false;
+    }
+    // Marks and conntrack state follow from the path walked so far, so they are not oracle tests.
     if (s.mark !== undefined && !markMatches(s.mark, this.#mark)) return false;
     if (s.ctstate !== undefined) {
       let any = false;
       for (const st of s.ctstate.states) if (this.#ctstates.includes(st)) any = true;
       if (any === s.ctstate.negated) return false;
     }
-    const r = s.recent;
-    if (r !== undefined) {
-      const addr = r.side === 'source' ? p.src : p.dst;
-      const now = this.#state.now();
-      if (r.set) this.#state.recent.set(r.name, addr, now);
-      else if (r.remove) {
-        if (this.#state.recent.remove(r.name, addr) === r.negated) return false;
-      } else if (this.#state.recent.check(r.name, addr, now, r.seconds, r.reap, r.update) === r.negated)
-        return false;
-    }
-    const st = s.statistic;
-    if (st !== undefined && st.mode === 'random' && st.probability !== undefined) {
-      const hit = (this.#state.random() & 0x7fffffff) < statisticThreshold(st.probability);
-      if (hit === st.negated) return false;
+    if (hasStatePart(s)) {
+      const o = this.#oracle;
+      const ok =
+        o === undefined
+          ? stateMatches(s, p, this.#state)
+          : o.test(rule, 'state', () => stateMatches(s, p, this.#state));
+      if (!ok) return false;
     }
     return true;
   }
