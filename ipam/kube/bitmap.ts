@@ -1,6 +1,7 @@
 // allocator.AllocationBitmap with KEP-3070's randomScanStrategyWithOffset: bits [0, offset) are the
 // static band (used by dynamic allocation only once the upper band is full), bits [offset, max) the
-// dynamic band. A Uint32Array and word-at-a-time scans keep a full /12 or 65k ports fast to fill.
+// dynamic band. A Uint32Array plus a summary bitmap of full words keeps a scan short however full the
+// range is, so the last allocations of a /12 or of 65k ports cost what the first ones do.
 
 /** A small seeded PRNG (mulberry32): every random choice in netlab comes from a seed. */
 export function seededRandom(seed: number): () => number {
@@ -18,6 +19,8 @@ export class AllocationBitmap {
   readonly max: number;
   readonly offset: number;
   private readonly words: Uint32Array;
+  /** Bit w is set when words[w] is full: scans skip 32 full words at a time. */
+  private readonly fullWords: Uint32Array;
   private readonly rand: () => number;
   private allocatedCount = 0;
 
@@ -25,6 +28,7 @@ export class AllocationBitmap {
     this.max = max;
     this.offset = Math.min(offset, max);
     this.words = new Uint32Array(Math.ceil(max / 32));
+    this.fullWords = new Uint32Array(Math.ceil(this.words.length / 32));
     this.rand = seededRandom(seed);
   }
 
@@ -43,14 +47,18 @@ export class AllocationBitmap {
   /** Marks bit i; false when it was already set or is out of range. */
   allocate(i: number): boolean {
     if (i < 0 || i >= this.max || this.has(i)) return false;
-    this.words[i >>> 5]! |= 1 << (i & 31);
+    const w = i >>> 5;
+    this.words[w]! |= 1 << (i & 31);
+    if (this.words[w] === 0xffffffff) this.fullWords[w >>> 5]! |= 1 << (w & 31);
     this.allocatedCount++;
     return true;
   }
 
   release(i: number): void {
     if (!this.has(i)) return;
-    this.words[i >>> 5]! &= ~(1 << (i & 31));
+    const w = i >>> 5;
+    this.words[w]! &= ~(1 << (i & 31));
+    this.fullWords[w >>> 5]! &= ~(1 << (w & 31));
     this.allocatedCount--;
   }
 
@@ -84,20 +92,39 @@ export class AllocationBitmap {
     return a >= 0 ? a : this.firstFree(lo, start);
   }
 
-  /** First clear bit in [from, to), word at a time; -1 if none. */
+  /** First clear bit in [from, to); -1 if none. Skips full words through the summary. */
   private firstFree(from: number, to: number): number {
-    let i = from;
-    while (i < to) {
-      const w = i >>> 5;
-      const shift = i & 31;
-      // Treat bits below `i` in this word as taken.
-      const free = ~this.words[w]! & (~0 << shift);
+    if (from >= to) return -1;
+    let w = from >>> 5;
+    const lastWord = (to - 1) >>> 5;
+    // The first word may be partly before `from`: treat those bits as taken.
+    let free = ~this.words[w]! & (~0 << (from & 31));
+    for (;;) {
       if (free !== 0) {
         const at = w * 32 + (31 - Math.clz32(free & -free));
         return at < to ? at : -1;
       }
-      i = (w + 1) * 32;
+      w++;
+      if (w > lastWord) return -1;
+      w = this.nextNonFullWord(w, lastWord);
+      if (w < 0) return -1;
+      free = ~this.words[w]!;
     }
-    return -1;
+  }
+
+  /** The first word index >= w (and <= last) that is not full, from the summary; -1 if none. */
+  private nextNonFullWord(w: number, last: number): number {
+    let s = w >>> 5;
+    let open = ~this.fullWords[s]! & (~0 << (w & 31));
+    const lastS = last >>> 5;
+    for (;;) {
+      if (open !== 0) {
+        const at = s * 32 + (31 - Math.clz32(open & -open));
+        return at <= last ? at : -1;
+      }
+      s++;
+      if (s > lastS) return -1;
+      open = ~this.fullWords[s]!;
+    }
   }
 }

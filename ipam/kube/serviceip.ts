@@ -99,6 +99,8 @@ export class ServiceIPAllocator {
   /** The address of bit 0: the network address + 1. */
   private readonly base: bigint;
   private readonly bitmap: AllocationBitmap;
+  /** The base as a number for IPv4, where BigInt arithmetic would be the slow part of an allocation. */
+  private readonly base4: number;
 
   constructor(cidr: string, opts: AllocatorOptions = {}) {
     const net = parseCIDR(cidr);
@@ -120,6 +122,7 @@ export class ServiceIPAllocator {
     else max -= 1; // the broadcast address
     max -= 1; // the network address
     this.base = net.network + 1n;
+    this.base4 = net.family === 'IPv4' ? Number(this.base) : 0;
     this.bitmap = new AllocationBitmap(
       Math.max(0, max),
       serviceIPRangeOffset(net.prefix, net.bits),
@@ -148,6 +151,12 @@ export class ServiceIPAllocator {
   /** The first allocatable address (`default/kubernetes` gets it). */
   firstAddress(): string {
     return formatIP(this.family, this.base);
+  }
+
+  private addressAt(i: number): string {
+    if (this.family === 'IPv6') return formatIP('IPv6', this.base + BigInt(i));
+    const n = this.base4 + i;
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   }
 
   private indexOf(ip: string): number | undefined {
@@ -194,7 +203,7 @@ export class ServiceIPAllocator {
   allocateNext(): string {
     const i = this.bitmap.allocateNext();
     if (i < 0) throw new RangeFullError();
-    return formatIP(this.family, this.base + BigInt(i));
+    return this.addressAt(i);
   }
 
   release(ip: string): void {
@@ -204,6 +213,6 @@ export class ServiceIPAllocator {
 
   /** Every allocated address, ascending. */
   *allocated(): Generator<string> {
-    for (const i of this.bitmap.allocated()) yield formatIP(this.family, this.base + BigInt(i));
+    for (const i of this.bitmap.allocated()) yield this.addressAt(i);
   }
 }
