@@ -9,6 +9,8 @@ export const HEADER_LEN = 12;
 const QR = 0x8000;
 const TC = 0x0200;
 const RD = 0x0100;
+// Copied from the query as RD is (miekg/dns SetReply); a bit of the flags' second octet.
+const CD = 0x0010;
 export const OPT_TYPE = 41;
 /** The UDP payload size we advertise (RFC 9715 / DNS flag day 2020 value). */
 export const OUR_UDP_SIZE = 1232;
@@ -314,6 +316,7 @@ export function finishResponse(
   out[0] = query[0]!;
   out[1] = query[1]!;
   out[2] = (out[2]! & ~(RD >> 8)) | (query[2]! & (RD >> 8));
+  out[3] = (out[3]! & ~CD) | (query[3]! & CD);
   if (edns) {
     OPT.copy(out, body.length);
     out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
@@ -329,6 +332,7 @@ function truncated(body: Buffer, questionEnd: number, edns: boolean, query: Buff
   out[0] = query[0]!;
   out[1] = query[1]!;
   out[2] = (out[2]! & ~(RD >> 8)) | (query[2]! & (RD >> 8)) | (TC >> 8);
+  out[3] = (out[3]! & ~CD) | (query[3]! & CD);
   out.writeUInt16BE(0, 6);
   out.writeUInt16BE(0, 8);
   out.writeUInt16BE(edns ? 1 : 0, 10);
@@ -348,7 +352,7 @@ export function errorResponse(query: Buffer, rcode: number, edns: boolean): Buff
   out[0] = query[0] ?? 0;
   out[1] = query[1] ?? 0;
   const qflags = query.length >= 4 ? query.readUInt16BE(2) : 0;
-  out.writeUInt16BE(QR | (qflags & 0x7800) | (qflags & RD) | (rcode & 0xf), 2);
+  out.writeUInt16BE(QR | (qflags & 0x7800) | (qflags & RD) | (qflags & CD) | (rcode & 0xf), 2);
   out.writeUInt16BE(question.length > 0 ? 1 : 0, 4);
   question.copy(out, HEADER_LEN);
   if (withOpt) {
