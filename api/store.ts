@@ -82,6 +82,16 @@ interface HistoryEvent {
   prev: AnyObject | undefined;
 }
 
+/** ObjectMeta fields only the server sets; a create ignores what the client sent. */
+const serverSetFields = [
+  'uid',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'generation',
+  'selfLink',
+];
+
 /** The namespaces a cluster cannot delete. */
 const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
 
@@ -132,8 +142,16 @@ function keyOf(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
+let lastStampSecond = Number.NaN;
+let lastStamp = '';
+/** RFC 3339 to the second, as metav1.Time marshals; the string is reused within a second. */
 function timestamp(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
+  const sec = Math.floor(d.getTime() / 1000);
+  if (sec !== lastStampSecond) {
+    lastStampSecond = sec;
+    lastStamp = `${d.toISOString().slice(0, 19)}Z`;
+  }
+  return lastStamp;
 }
 
 function readPath(obj: unknown, path: string): unknown {
@@ -649,15 +667,9 @@ export class Store implements WatchableStore {
     if (namespaced) md.namespace ||= 'default';
     else delete md.namespace;
     if (!md.name && md.generateName) md.name = md.generateName + this.randomSuffix();
-    for (const f of [
-      'uid',
-      'creationTimestamp',
-      'deletionTimestamp',
-      'deletionGracePeriodSeconds',
-      'generation',
-      'selfLink',
-    ] as const)
-      delete (md as Record<string, unknown>)[f];
+    // Deleting only what is there keeps the object out of V8's slow dictionary mode.
+    for (const f of serverSetFields)
+      if ((md as Record<string, unknown>)[f] !== undefined) delete (md as Record<string, unknown>)[f];
     if (namespaced && md.namespace && md.name) {
       const ns = this.objects.get('Namespace')!.get(md.namespace);
       if (!ns) throw newNotFound('Namespace', md.namespace);
