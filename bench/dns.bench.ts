@@ -140,7 +140,7 @@ async function startNamed(dir: string, zoneFile: string): Promise<{ port: number
   listen-on-v6 { none; };
   recursion no;
   dnssec-validation no;
-  minimal-responses no;
+  minimal-responses no-auth; // additional data like ours, no NS in authority (CoreDNS adds none)
 };
 zone "cluster.local" { type primary; file "db.cluster.local"; };
 `,
