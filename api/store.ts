@@ -184,8 +184,20 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-function sameJSON(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Semantic equality of JSON values: key order does not matter, absent equals undefined. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
+  for (const k of keys) if (!deepEqual(ao[k], bo[k])) return false;
+  return true;
 }
 
 class Txn {
@@ -734,7 +746,7 @@ export class Store implements WatchableStore {
     if (obj.kind === 'Service' && old.kind === 'Service') this.allocators.allocateUpdate(obj, old, txn.undo);
     const errs = validateObjectUpdate(obj, old);
     if (errs.length > 0) throw newInvalid(kind, name, errs);
-    if (generationKinds.has(kind) && !sameJSON(loose.spec, oldLoose.spec))
+    if (generationKinds.has(kind) && !deepEqual(loose.spec, oldLoose.spec))
       md.generation = (old.metadata.generation ?? 0) + 1;
     return this.finishUpdate(txn, kind, obj, old);
   }
@@ -742,7 +754,7 @@ export class Store implements WatchableStore {
   private finishUpdate(txn: Txn, kind: Kind, obj: AnyObject, old: AnyObject): AnyObject {
     obj.metadata.resourceVersion = old.metadata.resourceVersion!;
     // A no-op update writes nothing and wakes no watcher, as with etcd.
-    if (sameJSON(obj, old)) return old;
+    if (deepEqual(obj, old)) return old;
     if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers?.length ?? 0) === 0 && kind !== 'Pod')
       return this.remove(txn, kind, obj);
     return this.put(txn, kind, 'MODIFIED', obj, old);

@@ -392,3 +392,13 @@ t.test('status, finalizers, generation', async (t) => {
   t.equal(String(last), s.resourceVersion, 'one counter across kinds');
   s.close();
 });
+
+t.test('applying the same manifest twice changes nothing', async (t) => {
+  const s = newStore();
+  const manifest = svc('web', { type: 'NodePort', ports: [{ name: 'http', port: 80 }] });
+  const [first] = s.apply([manifest]);
+  const [second] = s.apply([manifest]);
+  t.equal(second!.metadata.resourceVersion, first!.metadata.resourceVersion, 'no new resourceVersion');
+  t.same((second as Service).spec.ports, (first as Service).spec.ports, 'the nodePort is kept');
+  s.close();
+});
