@@ -7,6 +7,9 @@ import t from 'tap';
 // flat, run as the executable cni/bin/flat, delegating IPAM to `host-local` found on CNI_PATH:
 // Debian's real binary (/usr/lib/cni) or ours (cni/bin). Every run is under an empty environment
 // plus the CNI variables (and PATH, for the #! line).
+// Some 300 node processes in all: on a busy 2-core machine that can outlast tap's default limit.
+t.setTimeout(300_000);
+
 const realHostLocal = '/usr/lib/cni/host-local';
 const missing = !existsSync(realHostLocal);
 const skip = missing ? `no ${realHostLocal}: apt-get install containernetworking-plugins` : false;
