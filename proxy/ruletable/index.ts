@@ -4,6 +4,7 @@
 export * from './address.js';
 export * from './errors.js';
 export * from './jumps.js';
+export * from './kernel.js';
 export * from './restore.js';
 export * from './rule.js';
 export * from './sort.js';
