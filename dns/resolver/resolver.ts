@@ -6,7 +6,7 @@
 //   glibc __res_context_query / __res_context_search: a pair is a hit if either reply is NOERROR
 //     with answers; else NXDOMAIN and NODATA walk on, SERVFAIL (of the A reply) walks on, anything
 //     else (REFUSED, timeouts) ends the search list — but the as-is name is still tried at the end
-//     if it was not tried first. Per pair: UDP to each nameserver in turn, `attempts` rounds,
+//     if it was not tried first (a refused connection, ECONNREFUSED, ends everything). Per pair: UDP to each nameserver in turn, `attempts` rounds,
 //     SERVFAIL/REFUSED/NOTIMP from every reply moves on to the next server; TC=1 -> both queries
 //     again over one TCP connection to the same server.
 //   musl name_from_dns / __res_msend_rc: only NOERROR and NXDOMAIN replies are accepted; SERVFAIL
@@ -480,6 +480,9 @@ async function walkGlibc(session: Session, plan: SearchStep[]): Promise<WalkResu
       continue;
     }
     if (step.kind === 'search') {
+      // __res_context_search returns at once on ECONNREFUSED: no more names, not even the as-is one.
+      if (slots.length > 0 && slots.every((s) => s?.kind === 'refused'))
+        return { status: 'TIMEOUT', namesTried };
       if (verdict === 'NODATA') gotNodata = true;
       else if (verdict === 'SERVFAIL') gotServfail = true;
       else if (verdict !== 'NXDOMAIN') searchDone = true;

@@ -137,16 +137,22 @@ export function udpExchange(
       outcomes[i] = { kind: 'reply', reply: { ...d, ms: performance.now() - start } };
       if (outcomes.every((o) => o !== undefined)) finish();
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      // ICMP port unreachable on a connected socket: nobody listens there.
+    const onError = (err: NodeJS.ErrnoException) => {
+      // ICMP port unreachable on a connected socket: nobody listens there. It surfaces on the
+      // socket, or on the next send's callback when the questions go out back to back.
       if (err.code === 'ECONNREFUSED') {
         const ms = performance.now() - start;
         for (let k = 0; k < outcomes.length; k++) outcomes[k] ??= { kind: 'refused', ms };
       }
       finish();
-    });
+    };
+    socket.on('error', onError);
     socket.connect(server.port, server.address, () => {
-      for (const q of queries) socket.send(encodeQuery(q, wire));
+      for (const q of queries) {
+        socket.send(encodeQuery(q, wire), (err) => {
+          if (err && !finished) onError(err);
+        });
+      }
     });
   });
 }

@@ -164,6 +164,13 @@ t.test('glibc and musl models against the real libraries', { skip: missing }, as
         const realOutcome = real.startsWith('error ') ? real : real.split('\n').sort().join('\n');
         t.equal(modelOutcome, realOutcome, `${label}: outcome`);
       }
+      // Nothing listens on 127.77.1.1:53: glibc gets ECONNREFUSED and gives up at once, musl times out.
+      const text =
+        'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.77.1.1\noptions ndots:5 timeout:1 attempts:2\n';
+      writeFileSync(join(dir, 'resolv.conf'), text);
+      const real = await runIsolated(dir, bin, 'web');
+      const model = await stubResolve('web', parseResolvConf(text), { libc: b.libc, muslTcp: false });
+      t.equal(model.error ? `error ${model.error.message}` : '', real, `${b.libc} nothing listens: outcome`);
     });
   }
 });

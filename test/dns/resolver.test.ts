@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import t from 'tap';
 import {
   formatOutcome,
@@ -289,6 +290,39 @@ t.test(
     }
   },
 );
+
+t.test('nothing listens: ICMP port unreachable', async (t) => {
+  // A port nobody listens on: bind one, note it, close it.
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+  const port = probe.address().port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const text = `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1:${port}\noptions ndots:5 attempts:2\n`;
+  const refused = `web.default.svc.cluster.local. A udp ECONNREFUSED 0
+web.default.svc.cluster.local. AAAA udp ECONNREFUSED 0`;
+  const cases: { libc: Libc; trace: string; outcome: string }[] = [
+    {
+      // glibc asks twice, then returns at once: ECONNREFUSED ends the whole search.
+      libc: 'glibc',
+      trace: `${refused}\n${refused}`,
+      outcome:
+        ';; web: TIMEOUT (glibc: 4 queries, 1 name tried): getaddrinfo: Temporary failure in name resolution (EAI_AGAIN)',
+    },
+    {
+      // musl does not see the ICMP error (unconnected socket): it re-sends once and times out.
+      libc: 'musl',
+      trace: `${refused}\n${refused}`,
+      outcome: ';; web: TIMEOUT (musl: 4 queries, 1 name tried): getaddrinfo: Try again (EAI_AGAIN)',
+    },
+  ];
+  for (const c of cases) {
+    const conf = parseResolvConf(text);
+    conf.options.timeout = 0.3;
+    const r = await resolve('web', conf, { libc: c.libc });
+    t.equal(traceLines(r.trace).join('\n'), c.trace, `${c.libc}: trace`);
+    t.equal(formatOutcome(r), c.outcome, `${c.libc}: outcome`);
+  }
+});
 
 t.test('truncation: UDP TC=1 -> TCP', async (t) => {
   const cases: { libc: Libc; trace: string }[] = [
