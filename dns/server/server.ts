@@ -41,6 +41,7 @@ export interface DnsServerOptions {
 }
 
 const BADVERS = 16;
+const MAX_TCP_BACKLOG = 1 << 20;
 const rcodeNames = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 export interface DnsServerStats {
@@ -349,6 +350,11 @@ export class DnsServer {
     };
     const write = (b: Buffer) => {
       if (sock.destroyed) return;
+      // A client that sends queries but never reads the answers is not kept in memory.
+      if (sock.writableLength > MAX_TCP_BACKLOG) {
+        sock.destroy();
+        return;
+      }
       const len = Buffer.allocUnsafe(2);
       len.writeUInt16BE(b.length);
       sock.write(Buffer.concat([len, b]));

@@ -14,6 +14,7 @@ import {
   ObjectSource,
   parseZoneConfig,
   Zone,
+  type ZoneConfigInput,
 } from '../../dns/index.js';
 
 function svc(ns: string, name: string, spec: Service['spec']): Service {
@@ -35,11 +36,17 @@ const many = Array.from({ length: 60 }, (_, i) => `10.244.0.${i + 1}`);
 const objects: AnyObject[] = [
   svc('default', 'web', { clusterIPs: ['10.96.0.20'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
   svc('default', 'big', { clusterIP: 'None' }),
+  svc('default', 'ext', { type: 'ExternalName', externalName: 'example.com' }),
   slice('default', 'big', many),
 ];
 
-async function start(t: Test, opts: Partial<DnsServerOptions> = {}, source = new ObjectSource(objects)) {
-  const zone = new Zone(source, parseZoneConfig({ zones: ['cluster.local', 'in-addr.arpa'] }));
+async function start(
+  t: Test,
+  opts: Partial<DnsServerOptions> = {},
+  source = new ObjectSource(objects),
+  cfg: ZoneConfigInput = {},
+) {
+  const zone = new Zone(source, parseZoneConfig({ zones: ['cluster.local', 'in-addr.arpa'], ...cfg }));
   const server = new DnsServer({ zone, listen: { host: '127.0.0.1', port: 0 }, ...opts });
   const addr = await server.listen();
   t.teardown(async () => {
@@ -313,10 +320,27 @@ t.test('upstream: names outside the zone are forwarded; SERVFAIL when it does no
     up.close();
     silent.close();
   });
-  const good = await start(t, { upstream: { host: '127.0.0.1', port: up.address().port } });
+  const upstream = { host: '127.0.0.1', port: up.address().port };
+  const good = await start(t, { upstream }, undefined, { fallthrough: ['in-addr.arpa'] });
   const res = decode(await udp(good.addr, buildQuery('example.com', 1, { id: 5 })));
   t.same((res.answers ?? []).map(formatRR), ['example.com.\t300\tIN\tA\t192.0.2.1']);
   t.equal(res.id, 5);
+  // An ExternalName outside the zone: the CNAME, then the upstream's answer for its target.
+  const ext = decode(await udp(good.addr, buildQuery('ext.default.svc.cluster.local', 1, { id: 8 })));
+  t.same((ext.answers ?? []).map(formatRR), [
+    'ext.default.svc.cluster.local.\t5\tIN\tCNAME\texample.com.',
+    'example.com.\t300\tIN\tA\t192.0.2.1',
+  ]);
+  // fallthrough: an unknown reverse name goes to the upstream instead of NXDOMAIN.
+  const ptr = decode(await udp(good.addr, buildQuery('9.9.9.10.in-addr.arpa', 12, { id: 9 }))) as ReturnType<
+    typeof decode
+  > & { rcode: string };
+  t.same([ptr.rcode, ptr.answers?.length], ['NOERROR', 1]);
+  t.same(good.server.stats().forwarded, 3);
+  // Without an upstream the ExternalName answer is the CNAME alone.
+  const alone = await start(t);
+  const cname = decode(await udp(alone.addr, buildQuery('ext.default.svc.cluster.local', 1, { id: 10 })));
+  t.same((cname.answers ?? []).map(formatRR), ['ext.default.svc.cluster.local.\t5\tIN\tCNAME\texample.com.']);
   const bad = await start(t, {
     upstream: { host: '127.0.0.1', port: silent.address().port },
     upstreamTimeoutMs: 200,
