@@ -12,6 +12,8 @@ import {
   hash16,
   Proxier,
   type ProxierOptions,
+  parseCIDRSloppy,
+  parseIPSloppy,
   RuleTable,
   serviceToServicePortMap,
   sortIPTablesRules,
@@ -470,6 +472,32 @@ t.test('chain names: sha256, base32, 16 characters (reference §1)', async (t) =
     'IPv4',
   );
   t.equal([...m.values()][0]!.clusterPolicyChainName, 'KUBE-SVC-AQI2S6QIMU7PVVRP', 'unnamed port: no colon');
+});
+
+t.test('addresses read as ParseIPSloppy / ParseCIDRSloppy and printed as Go prints them', async (t) => {
+  const ips: [string, string | null][] = [
+    ['10.180.00.001', '10.180.0.1'],
+    ['0001.2.3.4', '1.2.3.4'],
+    ['256.1.1.1', null],
+    ['1.2.3', null],
+    ['1..2.3', null],
+    ['FD00:10:0::2', 'fd00:10::2'],
+    ['2001:DB8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['::ffff:1.2.3.4', '1.2.3.4'],
+    ['::', '::'],
+    ['fd00::1::2', null],
+    ['', null],
+  ];
+  for (const [input, want] of ips)
+    t.equal(parseIPSloppy(input)?.text ?? null, want, `IP ${JSON.stringify(input)}`);
+  const cidrs: [string, string | null][] = [
+    ['203.0.113.000/025', '203.0.113.0/25'],
+    ['10.0.0.5/8', '10.0.0.0/8'],
+    ['2001:db8::1/48', '2001:db8::/48'],
+    ['1.2.3.4/33', null],
+    ['1.2.3.4', null],
+  ];
+  for (const [input, want] of cidrs) t.equal(parseCIDRSloppy(input)?.text ?? null, want, `CIDR ${input}`);
 });
 
 t.test('probabilities: %0.10f of 1/n (TestComputeProbability)', async (t) => {
