@@ -1,6 +1,7 @@
 // Errors of the invoker (the runtime side of CNI). A plugin's own error keeps its CNI code, message
 // and details as the plugin printed them; the invoker wraps it the way libcni does
 // (`plugin type="flat" failed (add): ...`) and keeps the original as `cause`.
+import { CniError } from '../skel/index.js';
 
 export type InvokerErrorCode =
   | 'NETLAB_CNI_INVOKER_CONFLIST'
@@ -40,8 +41,14 @@ export class PluginError extends Error {
   }
 }
 
-/** The CNI code behind an error, looking through the libcni-style wrapping. */
+/**
+ * The CNI code behind an error, looking through the libcni-style wrapping: a plugin's error
+ * (PluginError) or one the runtime raised itself with a CNI code (the skel's CniError).
+ */
 export function cniCodeOf(err: unknown): number | undefined {
-  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof PluginError) return e.cniCode;
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof PluginError) return e.cniCode;
+    if (e instanceof CniError) return e.code;
+  }
   return undefined;
 }

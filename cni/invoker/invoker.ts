@@ -2,7 +2,13 @@
 // CheckNetworkList, GCNetworkList, GetStatusNetworkList, ValidateNetworkList, GetVersionInfo):
 // plugin order, prevResult chaining, the cached result, error wrapping and version gates.
 
-import { convertResult, versionAtLeast } from '../skel/index.js';
+import {
+  convertResult,
+  validateContainerID,
+  validateInterfaceName,
+  validateNetworkName,
+  versionAtLeast,
+} from '../skel/index.js';
 import {
   cacheAdd,
   cacheDel,
@@ -11,8 +17,8 @@ import {
   type NetworkAttachment,
   type RuntimeConf,
 } from './cache.js';
-import type { NetworkConfig, NetworkConfigList } from './conflist.js';
-import { InvokerError, PluginError } from './errors.js';
+import { currentVersion, type NetworkConfig, type NetworkConfigList } from './conflist.js';
+import { InvokerError } from './errors.js';
 import { type Env, execPlugin, findInPath, type InProcessResolver } from './exec.js';
 import { marshalMap, ordered, unmarshal } from './gojson.js';
 import { decodeResult, type Result, resultAsVersion } from './result.js';
@@ -200,17 +206,24 @@ export class Invoker {
 
   /** VERSION of one plugin type (stdin carries the runtime's version, as invoke.GetVersionInfo sends). */
   async getVersionInfo(type: string): Promise<VersionInfo> {
-    const stdin = Buffer.from(`{"cniVersion":"1.1.0"}`);
-    const out = await this.#exec('VERSION', type, stdin, { containerID: '', netns: '', ifName: '' });
-    const v = unmarshal(out) as { cniVersion?: unknown; supportedVersions?: unknown };
-    // A plugin from before VERSION existed prints nothing useful: libcni then assumes 0.1.0 only.
-    const supported = Array.isArray(v?.supportedVersions)
-      ? v.supportedVersions.filter((x): x is string => typeof x === 'string')
-      : ['0.1.0'];
-    return {
-      cniVersion: typeof v?.cniVersion === 'string' ? v.cniVersion : '',
-      supportedVersions: supported,
-    };
+    const stdin = Buffer.from(`{"cniVersion":"${currentVersion}"}`);
+    let out: Buffer;
+    try {
+      // invoke.GetVersionInfo: dummy values for plugins built against a skel that wanted them.
+      out = await this.#exec(
+        'VERSION',
+        type,
+        stdin,
+        { containerID: '', netns: 'dummy', ifName: 'dummy' },
+        'dummy',
+      );
+    } catch (e) {
+      // A plugin from before VERSION existed: it speaks 0.1.0 only.
+      if ((e as Error).message === 'unknown CNI_COMMAND: VERSION')
+        return { cniVersion: '', supportedVersions: ['0.1.0'] };
+      throw e;
+    }
+    return decodePluginInfo(out);
   }
 
   async getNetworkListCachedResult(list: NetworkConfigList, rt: RuntimeConf): Promise<Result | undefined> {
@@ -262,7 +275,7 @@ export class Invoker {
     return this.#exec(command, net.type, buildOneConfig(list, net, prev, rt), rt);
   }
 
-  #exec(command: string, type: string, stdin: Buffer, rt: RuntimeConf): Promise<Buffer> {
+  #exec(command: string, type: string, stdin: Buffer, rt: RuntimeConf, cniPath?: string): Promise<Buffer> {
     const path = findInPath(type, this.cniPath);
     const env: Env = {
       ...this.#env,
@@ -271,7 +284,7 @@ export class Invoker {
       CNI_NETNS: rt.netns,
       CNI_ARGS: (rt.args ?? []).map(([k, v]) => `${k}=${v}`).join(';'),
       CNI_IFNAME: rt.ifName,
-      CNI_PATH: this.cniPath.join(':'),
+      CNI_PATH: cniPath ?? this.cniPath.join(':'),
     };
     return execPlugin({ resolver: this.#resolver, stderr: this.#stderr }, type, path, stdin, env);
   }
@@ -300,18 +313,33 @@ export function buildOneConfig(
   return Buffer.from(marshalMap(again));
 }
 
-// utils.ValidateContainerID / ValidateNetworkName / ValidateInterfaceName, as libcni runs them before ADD.
-const idPattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// version.PluginDecoder: what a VERSION answer must hold.
+function decodePluginInfo(out: Buffer): VersionInfo {
+  let v: { cniVersion?: unknown; supportedVersions?: unknown };
+  try {
+    v = unmarshal(out) as typeof v;
+  } catch (e) {
+    throw new InvokerError('NETLAB_CNI_INVOKER_VERSION', `decoding version info: ${(e as Error).message}`);
+  }
+  const cniVersion = typeof v?.cniVersion === 'string' ? v.cniVersion : '';
+  if (cniVersion === '')
+    throw new InvokerError('NETLAB_CNI_INVOKER_VERSION', 'decoding version info: missing field cniVersion');
+  const supported = Array.isArray(v.supportedVersions)
+    ? v.supportedVersions.filter((x): x is string => typeof x === 'string')
+    : [];
+  if (supported.length === 0) {
+    if (cniVersion === '0.2.0') return { cniVersion, supportedVersions: ['0.1.0', '0.2.0'] };
+    throw new InvokerError(
+      'NETLAB_CNI_INVOKER_VERSION',
+      'decoding version info: missing field supportedVersions',
+    );
+  }
+  return { cniVersion, supportedVersions: supported };
+}
+
+// libcni checks the attachment before ADD with the same utils the skel uses.
 function validateRuntimeConf(network: string, rt: RuntimeConf): void {
-  const bad = (cniCode: number, msg: string, details = '') => new PluginError(cniCode, msg, details);
-  if (rt.containerID === '') throw bad(3, 'missing containerID');
-  if (!idPattern.test(rt.containerID)) throw bad(4, 'invalid characters in containerID', rt.containerID);
-  if (network === '') throw bad(4, 'missing network name:');
-  if (!idPattern.test(network)) throw bad(4, 'invalid characters found in network name', network);
-  const n = rt.ifName;
-  if (n === '') throw bad(4, 'interface name is empty');
-  if (Buffer.byteLength(n) > 15)
-    throw bad(4, 'interface name is too long', 'interface name should be less than 16 characters');
-  if (n === '.' || n === '..') throw bad(4, 'interface name is . or ..');
-  if (/[/:\s]/.test(n)) throw bad(4, 'interface name contains / or : or whitespace characters');
+  validateContainerID(rt.containerID);
+  validateNetworkName(network);
+  validateInterfaceName(rt.ifName);
 }

@@ -331,16 +331,30 @@ t.test('VERSION checks', async (t) => {
     b: '{"cniVersion":"1.0.0","supportedVersions":["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0"]}\n',
     c: '',
   };
-  const { calls, invoker } = lab(t, ['a', 'b', 'c'], {
+  const { calls, invoker } = lab(t, ['a', 'b', 'c', 'd', 'e'], {
     a: (cmd) => (cmd === 'VERSION' ? { out: versions.a! } : undefined),
     b: (cmd) => (cmd === 'VERSION' ? { out: versions.b! } : undefined),
-    c: (cmd) => (cmd === 'VERSION' ? { out: '{}' } : undefined),
+    // A 0.2.0-era answer without supportedVersions means 0.1.0 and 0.2.0.
+    c: (cmd) => (cmd === 'VERSION' ? { out: '{"cniVersion":"0.2.0"}' } : undefined),
+    // A plugin from before VERSION: libcni takes it as 0.1.0 only.
+    d: (cmd) =>
+      cmd === 'VERSION' ? { code: 1, out: '{"code":4,"msg":"unknown CNI_COMMAND: VERSION"}' } : undefined,
+    e: (cmd) => (cmd === 'VERSION' ? { out: '{}' } : undefined),
   });
   t.same(await invoker.getVersionInfo('b'), {
     cniVersion: '1.0.0',
     supportedVersions: ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0'],
   });
-  t.equal(calls[0]!.stdin, '{"cniVersion":"1.1.0"}', 'VERSION stdin');
+  t.same(
+    [calls[0]!.stdin, calls[0]!.env],
+    ['{"cniVersion":"1.1.0"}', 'CNI_CONTAINERID= CNI_NETNS=dummy CNI_IFNAME=dummy CNI_ARGS='],
+    'VERSION stdin and env',
+  );
+  t.same(await invoker.getVersionInfo('c'), { cniVersion: '0.2.0', supportedVersions: ['0.1.0', '0.2.0'] });
+  t.same(await invoker.getVersionInfo('d'), { cniVersion: '', supportedVersions: ['0.1.0'] });
+  await t.rejects(invoker.getVersionInfo('e'), {
+    message: 'decoding version info: missing field cniVersion',
+  });
   const cases: { version: string; want: string }[] = [
     { version: '0.4.0', want: '[plugin c does not support config version "0.4.0"]' },
     {
