@@ -153,7 +153,8 @@ export function loadProxyInput(flags: NodeFlags): ProxyInput {
   const nodeName =
     flags.hostnameOverride ?? (nodes.length === 1 ? (nodes[0]!.metadata.name ?? hostname()) : hostname());
   const node = nodes.find((n) => n.metadata.name === nodeName);
-  const nodeIPs = node ? nodeAddresses(node) : splitList(flags.nodeIp);
+  const fromNode = node ? nodeAddresses(node) : [];
+  const nodeIPs = fromNode.length > 0 ? fromNode : splitList(flags.nodeIp);
   const options: ProxierOptions = {
     nodeName,
     ipFamily: family,

@@ -9,6 +9,7 @@ import type {
   WatchableStore,
   WatchEvent,
 } from '../../api/index.js';
+import { Store } from '../../api/index.js';
 import {
   applyRestore,
   EndpointSliceCache,
@@ -416,4 +417,33 @@ t.test('store feed: list, first sync, then watch events', async (t) => {
   ac.abort();
   await done;
   p.stop();
+});
+
+t.test('store feed from the api Store: allocation and watch, each change one partial sync', async (t) => {
+  const store = new Store({ bookmarkIntervalMs: 0 });
+  t.teardown(() => store.close());
+  store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns1' } });
+  const created = store.create(svc('ns1', 'web', { clusterIP: '10.96.0.50' }));
+  t.equal(created.spec.clusterIP, '10.96.0.50');
+  store.create(slice('ns1', 'web', ['10.180.0.1']));
+  const p = new Proxier(options);
+  const ac = new AbortController();
+  const done = watchStore(store, p, { signal: ac.signal });
+  t.teardown(() => p.stop());
+  t.match(
+    p.lastSync!.payload,
+    '-A KUBE-SVC-PPBSTXGMF4OXFMWK -m comment --comment "ns1/web:p80 -> 10.180.0.1:80" -j',
+  );
+  t.match(
+    p.lastSync!.payload,
+    '"default/kubernetes:https has no endpoints"',
+    'the bootstrap kubernetes Service',
+  );
+  const current = store.get('EndpointSlice', 'web-abcde', 'ns1');
+  store.update({ ...current, endpoints: [{ addresses: ['10.180.0.2'] }] });
+  await new Promise((res) => setTimeout(res, 20));
+  const r = p.lastSync!;
+  t.same([r.full, r.updatedServices, r.deletedChains], [false, ['ns1/web'], ['KUBE-SEP-5M3UK7KXO4MOBXUS']]);
+  ac.abort();
+  await done;
 });
