@@ -101,7 +101,16 @@ export function readManifests(text: string, file: string): ManifestRead {
   const objects: ManifestObject[] = [];
   const issues: ManifestIssue[] = [];
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  // YAML 1.1 scalars (`yes`/`on` are booleans, `0777` is octal) as sigs.k8s.io/yaml reads them,
+  // except timestamps, which Kubernetes keeps as strings.
+  const docs = parseAllDocuments(text, {
+    lineCounter: lc,
+    prettyErrors: true,
+    uniqueKeys: true,
+    version: '1.1',
+    customTags: (tags) =>
+      tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+  });
   if (!Array.isArray(docs)) return { objects, issues };
 
   const take = (node: YamlNode, value: unknown, inList: string) => {

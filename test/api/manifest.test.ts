@@ -128,3 +128,21 @@ t.test('loadManifestFiles: files, directories, missing paths', async (t) => {
   t.equal(err.code, 'NETLAB_API_MANIFEST');
   t.same(err.issues.map(formatIssue), [`${missing}:0: the path "${missing}" does not exist`]);
 });
+
+t.test('YAML scalars as Kubernetes reads them (YAML 1.1, timestamps kept as text)', async (t) => {
+  const [o] = parseManifests(
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  creationTimestamp: 2024-01-01T00:00:00Z\n  labels: {a: yes, b: "yes"}\nspec:\n  terminationGracePeriodSeconds: 010\n',
+    'p.yaml',
+  );
+  const pod = o!.object as unknown as {
+    metadata: { creationTimestamp: unknown; labels: unknown };
+    spec: Record<string, unknown>;
+  };
+  t.equal(pod.metadata.creationTimestamp, '2024-01-01T00:00:00Z');
+  t.same(
+    pod.metadata.labels,
+    { a: true, b: 'yes' },
+    'an unquoted yes is a boolean, which the store then refuses',
+  );
+  t.equal(pod.spec.terminationGracePeriodSeconds, 8, 'leading zero: octal');
+});
