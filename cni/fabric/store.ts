@@ -31,7 +31,7 @@ export class MemoryFabricStore implements FabricStore {
 
 /** How long a writer waits for the lock before giving up (CNI code 11, try again later). */
 const lockTimeoutMs = 30_000;
-/** A lock older than this belongs to a writer that died; it is broken. */
+/** A lock without a pid that is older than this belongs to a writer that died; it is broken. */
 const staleLockMs = 10_000;
 
 let tmpCounter = 0;
@@ -122,15 +122,18 @@ export class FileFabricStore implements FabricStore {
     }
   }
 
-  // The holder wrote its pid; a lock whose process is gone, or that is very old, is stale.
+  // The holder wrote its pid: the lock is stale when that process is gone. A lock without a readable
+  // pid (its writer died between creating and writing it) is stale once it is old.
   #stale(): boolean {
     try {
       const pid = Number(readFileSync(this.lockFile, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      if (Number.isInteger(pid) && pid > 0) {
+        if (pid === process.pid) return false;
         try {
           process.kill(pid, 0);
+          return false;
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ESRCH') return true;
+          return (e as NodeJS.ErrnoException).code === 'ESRCH';
         }
       }
       return Date.now() - statSync(this.lockFile).mtimeMs > staleLockMs;
