@@ -101,7 +101,7 @@ export function reconcileEndpointSlices(
     const groups = new Map<string, { ports: EndpointPort[]; endpoints: Endpoint[] }>();
     for (const pod of selected) {
       const ports = endpointPorts(service, pod);
-      const key = JSON.stringify(ports);
+      const key = portMapKey(ports);
       let group = groups.get(key);
       if (!group) {
         group = { ports, endpoints: [] };
@@ -133,6 +133,14 @@ export function reconcileEndpointSlices(
   return { slices, errors };
 }
 
+/** NewPortMapKey: one string per distinct port set. */
+function portMapKey(ports: readonly EndpointPort[]): string {
+  let key = '';
+  for (const p of ports)
+    key += `${p.name}\u0000${p.protocol}\u0000${p.port}\u0000${p.appProtocol ?? ''}\u0001`;
+  return key;
+}
+
 /** ShouldPodBeInEndpoints(pod, includeTerminating=true): not terminal and has an IP. */
 function shouldPodBeInEndpoints(pod: Pod): boolean {
   const phase = pod.status?.phase;
@@ -141,7 +149,9 @@ function shouldPodBeInEndpoints(pod: Pod): boolean {
 }
 
 function podIPs(pod: Pod): string[] {
-  const list = pod.status?.podIPs?.map((p) => p.ip) ?? [];
+  const status = pod.status?.podIPs;
+  const list: string[] = [];
+  if (status) for (const p of status) list.push(p.ip);
   // The API server mirrors podIP into podIPs[0]; a hand-written manifest may carry only podIP.
   if (list.length === 0 && pod.status?.podIP) return [pod.status.podIP];
   return list;
@@ -196,18 +206,25 @@ function findPort(pod: Pod, sp: ServicePort): number | undefined {
   const target = sp.targetPort ?? sp.port;
   if (typeof target === 'number') return target;
   const protocol = sp.protocol ?? 'TCP';
-  const match = (containers: readonly Container[]) => {
-    for (const c of containers) {
-      for (const p of c.ports ?? []) {
-        if (p.name === target && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
-      }
-    }
-    return undefined;
-  };
-  const sidecars = (pod.spec.initContainers ?? []).filter(
-    (c) => (c as Container & { restartPolicy?: string }).restartPolicy === 'Always',
+  return (
+    namedPort(pod.spec.containers ?? [], target, protocol, false) ??
+    namedPort(pod.spec.initContainers ?? [], target, protocol, true)
   );
-  return match(pod.spec.containers ?? []) ?? match(sidecars);
+}
+
+function namedPort(
+  containers: readonly Container[],
+  name: string,
+  protocol: string,
+  sidecarsOnly: boolean,
+): number | undefined {
+  for (const c of containers) {
+    if (sidecarsOnly && (c as Container & { restartPolicy?: string }).restartPolicy !== 'Always') continue;
+    for (const p of c.ports ?? []) {
+      if (p.name === name && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
+    }
+  }
+  return undefined;
 }
 
 /** podToEndpoint. */
