@@ -1,4 +1,155 @@
+// `netlab up` (what `npm start` runs): boots the cluster from manifests and says what is running.
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Table from 'cli-table3';
 import type { Command } from 'commander';
+import type { EndpointSlice, Service } from '../../api/index.js';
+import { formatHostPort, parseHostPort } from '../../dns/index.js';
+import { Cluster, ClusterBootError } from '../cluster.js';
+import { labelServiceName } from '../controllers/index.js';
+
+interface UpFlags {
+  filename?: string[];
+  dnsListen: string;
+  clusterCidr: string;
+  once?: boolean;
+}
+
+/** examples/demo.yaml beside the package, from source (lab/commands) or built (dist/lab/commands). */
+function demoManifest(): string {
+  for (const rel of ['../../examples/demo.yaml', '../../../examples/demo.yaml']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return 'examples/demo.yaml';
+}
+
+function ports(svc: Service): string {
+  const ps = svc.spec.ports ?? [];
+  if (ps.length === 0) return '<none>';
+  return ps.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
+}
+
+function endpoints(svc: Service, slices: readonly EndpointSlice[]): string {
+  const out: string[] = [];
+  for (const s of slices) {
+    if (s.metadata.namespace !== svc.metadata.namespace) continue;
+    if (s.metadata.labels?.[labelServiceName] !== svc.metadata.name) continue;
+    const port = s.ports?.[0]?.port;
+    for (const ep of s.endpoints ?? []) {
+      if (ep.conditions?.ready === false) continue;
+      for (const a of ep.addresses) out.push(port === undefined ? a : `${a}:${port}`);
+    }
+  }
+  return out.length === 0 ? '<none>' : out.join(',');
+}
+
+/** The report `netlab up` prints once the cluster has settled. */
+export function describeCluster(cluster: Cluster, manifests: readonly string[]): string {
+  const services = cluster.store.list('Service').items;
+  const slices = cluster.store.list('EndpointSlice').items;
+  const table = new Table({
+    head: ['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-NAME', 'PORT(S)', 'ENDPOINTS'],
+    style: { head: [], border: [], compact: true },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const s of services) {
+    table.push([
+      s.metadata.namespace ?? '',
+      s.metadata.name ?? '',
+      s.spec.type ?? 'ClusterIP',
+      s.spec.clusterIP ?? '',
+      s.spec.externalName ?? '',
+      ports(s),
+      s.spec.type === 'ExternalName' ? '' : endpoints(s, slices),
+    ]);
+  }
+  const files = manifests.map((m) => relative(process.cwd(), m) || m).join(' ');
+  const lines = [`Services (kube-apiserver defaults and allocations applied; EndpointSlices from Pods):`];
+  lines.push(table.toString(), '');
+  lines.push('kube-proxy, iptables mode (the restore payload each node would apply):');
+  for (const [node, proxier] of cluster.proxiers) {
+    const count: Record<string, number> = {};
+    let table = '';
+    for (const line of proxier.fullPayload().split('\n')) {
+      if (line.startsWith('*')) table = line.slice(1);
+      else if (line.startsWith('-A ')) count[table] = (count[table] ?? 0) + 1;
+    }
+    lines.push(
+      `  ${node}: nat ${count.nat ?? 0} rules, filter ${count.filter ?? 0} rules` +
+        `   (netlab iptables-save -f ${files} --hostname-override ${node})`,
+    );
+  }
+  const dns = formatHostPort(cluster.dnsAddress);
+  lines.push('', `cluster DNS listening on ${dns} (UDP and TCP)`);
+  const first =
+    services.find(
+      (s) => s.spec.clusterIP && s.spec.clusterIP !== 'None' && s.metadata.name !== 'kubernetes',
+    ) ?? services[0];
+  const fqdn = first
+    ? `${first.metadata.name}.${first.metadata.namespace}.svc.cluster.local`
+    : 'kubernetes.default.svc.cluster.local';
+  lines.push(`  dig @${cluster.dnsAddress.host} -p ${cluster.dnsAddress.port} ${fqdn}`);
+  lines.push(
+    `  npx netlab resolve ${first?.metadata.name ?? 'kubernetes'} --namespace default --server ${dns}`,
+  );
+  const svc = services.find(
+    (s) => s.spec.clusterIP && s.spec.clusterIP !== 'None' && s.metadata.name !== 'kubernetes',
+  );
+  const port = svc?.spec.ports?.[0]?.port;
+  if (svc && port !== undefined) {
+    lines.push('', 'why a packet goes where it goes:');
+    lines.push(
+      `  npx netlab trace -f ${files} --hostname-override ${[...cluster.proxiers.keys()][0] ?? 'node'} --src 10.244.0.6 --dst ${svc.spec.clusterIP} --dport ${port}`,
+    );
+  }
+  lines.push(
+    '',
+    'Not running yet: the data plane (NodePort listeners and in-process pods) and the kube-API server;',
+    'until they land, traffic is explained by the tracer rather than carried.',
+  );
+  return `${lines.join('\n')}\n`;
+}
 
 /** Registers this area's subcommands on the `netlab` program. */
-export function registerUp(_program: Command): void {}
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('boot the emulated cluster from manifests (default: examples/demo.yaml) and keep it running')
+    .option('-f, --filename <file...>', 'manifest files or directories')
+    .option('--dns-listen <ip:port>', 'where cluster DNS listens (UDP and TCP)', '127.0.0.1:10053')
+    .option('--cluster-cidr <cidrs>', 'pod network, comma-separated', '10.244.0.0/16')
+    .option('--once', 'print what booted, then stop')
+    .action(async (flags: UpFlags) => {
+      const manifests = flags.filename ?? [demoManifest()];
+      let cluster: Cluster;
+      try {
+        cluster = await Cluster.boot({
+          manifests,
+          clusterCIDRs: flags.clusterCidr.split(',').map((s) => s.trim()),
+          dnsListen: parseHostPort('--dns-listen', flags.dnsListen, 10053),
+        });
+      } catch (e) {
+        const msg =
+          e instanceof ClusterBootError
+            ? `${e.message}\nerror: nothing applied`
+            : `error: ${(e as Error).message}`;
+        process.stderr.write(`${msg}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      await cluster.settled();
+      process.stdout.write(describeCluster(cluster, manifests));
+      if (flags.once) {
+        await cluster.stop();
+        return;
+      }
+      process.stdout.write('\nrunning; Ctrl-C stops it\n');
+      const stop = () => {
+        void cluster.stop().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

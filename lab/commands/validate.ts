@@ -110,7 +110,7 @@ export function runValidate(flags: ValidateFlags): ValidateResult {
 }
 
 /** One issue per field cause (with the field's own line), or one for the whole object. */
-function statusIssues(
+export function statusIssues(
   item: { object: AnyObject; source: { file: string; line: number } },
   err: StatusError,
 ): ManifestIssue[] {

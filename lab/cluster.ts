@@ -1,0 +1,204 @@
+// The cluster that puts the areas together, as far as they exist: the api store (kube-apiserver),
+// the EndpointSlice controller loop, one kube-proxy per Node fed by store watches, and cluster DNS
+// fed by the same store. Every component talks to the others only through the store, as in
+// Kubernetes, so the kubelet and the data plane can join later as more watchers.
+import { setMaxListeners } from 'node:events';
+import {
+  BatchError,
+  type EndpointSlice,
+  formatIssue,
+  type ManifestIssue,
+  readManifestFiles,
+  Store,
+} from '../api/index.js';
+import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '../dns/index.js';
+import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
+import { statusIssues } from './commands/validate.js';
+import { endpointSliceControllerName, labelManagedBy, reconcileEndpointSlices } from './controllers/index.js';
+
+export interface ClusterOptions {
+  /** Manifest files or directories. */
+  manifests: readonly string[];
+  /** Pod network (`--cluster-cidr` of every kube-proxy). */
+  clusterCIDRs?: readonly string[];
+  /** Where cluster DNS listens; port 0 picks one. */
+  dnsListen?: HostPort;
+  zone?: string;
+}
+
+/** The manifests could not be applied; nothing was. */
+export class ClusterBootError extends Error {
+  override readonly name = 'ClusterBootError';
+  readonly code = 'NETLAB_LAB_BOOT';
+  constructor(readonly issues: readonly ManifestIssue[]) {
+    super(issues.map((i) => formatIssue(i)).join('\n'));
+  }
+}
+
+const sliceKey = (s: EndpointSlice) => `${s.metadata.namespace}/${s.metadata.name}`;
+
+/**
+ * The EndpointSlice controller loop: on any Service, Pod or Node event it reconciles every Service's
+ * slices into the store (create, update, delete). Whole-cluster reconciliation keeps this loop
+ * obviously right; the policy itself is the pure `reconcileEndpointSlices`.
+ */
+async function runEndpointSliceController(store: Store, signal: AbortSignal): Promise<void> {
+  let queued = false;
+  const reconcile = () => {
+    queued = false;
+    if (signal.aborted) return;
+    const services = store.list('Service').items;
+    const pods = store.list('Pod').items;
+    const nodes = store.list('Node').items;
+    const existing = new Map<string, EndpointSlice>();
+    for (const s of store.list('EndpointSlice').items) {
+      if (s.metadata.labels?.[labelManagedBy] === endpointSliceControllerName) existing.set(sliceKey(s), s);
+    }
+    for (const svc of services) {
+      for (const want of reconcileEndpointSlices(svc, pods, nodes).slices) {
+        const have = existing.get(sliceKey(want));
+        existing.delete(sliceKey(want));
+        if (!have) store.create(want);
+        else if (
+          JSON.stringify([have.endpoints, have.ports, have.metadata.labels]) !==
+          JSON.stringify([want.endpoints, want.ports, want.metadata.labels])
+        ) {
+          store.update({
+            ...have,
+            endpoints: want.endpoints,
+            ports: want.ports ?? null,
+            metadata: { ...have.metadata, labels: want.metadata.labels ?? {} },
+          });
+        }
+      }
+    }
+    for (const stale of existing.values()) {
+      store.delete('EndpointSlice', stale.metadata.name ?? '', {
+        namespace: stale.metadata.namespace ?? 'default',
+      });
+    }
+  };
+  const queue = () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(reconcile);
+  };
+  const watchKind = async (kind: 'Service' | 'Pod' | 'Node') => {
+    for await (const _ of store.watch(kind, { signal })) queue();
+  };
+  reconcile();
+  await Promise.all([watchKind('Service'), watchKind('Pod'), watchKind('Node')]).catch((e: unknown) => {
+    if (!signal.aborted) throw e;
+  });
+}
+
+export class Cluster {
+  readonly store: Store;
+  /** kube-proxy of each Node, by node name. */
+  readonly proxiers: ReadonlyMap<string, Proxier>;
+  readonly dns: DnsServer;
+  readonly dnsAddress: HostPort;
+  readonly #ac: AbortController;
+  readonly #loops: Promise<unknown>[];
+
+  private constructor(
+    store: Store,
+    proxiers: ReadonlyMap<string, Proxier>,
+    dns: DnsServer,
+    dnsAddress: HostPort,
+    ac: AbortController,
+    loops: Promise<unknown>[],
+  ) {
+    this.store = store;
+    this.proxiers = proxiers;
+    this.dns = dns;
+    this.dnsAddress = dnsAddress;
+    this.#ac = ac;
+    this.#loops = loops;
+  }
+
+  /** Applies the manifests as kube-apiserver would (all or nothing), then starts every component. */
+  static async boot(opts: ClusterOptions): Promise<Cluster> {
+    const store = new Store({ bookmarkIntervalMs: 0 });
+    const read = readManifestFiles([...opts.manifests]);
+    if (read.issues.length > 0) throw new ClusterBootError(read.issues);
+    try {
+      store.apply(read.objects);
+    } catch (e) {
+      store.close();
+      if (!(e instanceof BatchError)) throw e;
+      throw new ClusterBootError(e.failures.flatMap((f) => statusIssues(read.objects[f.index]!, f.error)));
+    }
+    // kube-apiserver drops a Pod's status on create; the kubelet reports it afterwards. Until the
+    // kubelet lands, the status written in the manifest is what "the kubelet" reports.
+    for (const { object } of read.objects) {
+      if (object.kind !== 'Pod' || !object.status) continue;
+      const stored = store.get('Pod', object.metadata.name ?? '', object.metadata.namespace ?? 'default');
+      store.updateStatus({ ...stored, status: { ...stored.status, ...object.status } });
+    }
+    const ac = new AbortController();
+    // One signal stops every watch of every component: more than the default ten listeners.
+    setMaxListeners(0, ac.signal);
+    const loops: Promise<unknown>[] = [runEndpointSliceController(store, ac.signal)];
+    const proxiers = new Map<string, Proxier>();
+    for (const node of store.list('Node').items) {
+      const nodeIPs = (node.status?.addresses ?? [])
+        .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
+        .map((a) => a.address);
+      const proxier = new Proxier({
+        nodeName: node.metadata.name ?? '',
+        nodeIPs,
+        clusterCIDRs: opts.clusterCIDRs ?? ['10.244.0.0/16'],
+        minSyncPeriod: 0,
+      });
+      proxiers.set(proxier.nodeName, proxier);
+      loops.push(watchStore(store, proxier, { signal: ac.signal }));
+    }
+    const zone = new Zone(
+      new StoreSource(store, { signal: ac.signal }),
+      parseZoneConfig({ zones: [opts.zone ?? 'cluster.local', 'in-addr.arpa', 'ip6.arpa'] }),
+    );
+    const dns = new DnsServer({ zone, listen: opts.dnsListen ?? { host: '127.0.0.1', port: 10053 } });
+    let addr: HostPort;
+    try {
+      addr = await dns.listen();
+    } catch (e) {
+      ac.abort();
+      store.close();
+      throw e;
+    }
+    return new Cluster(store, proxiers, dns, addr, ac, loops);
+  }
+
+  /**
+   * Resolves once the store has been quiet for `quietMs` and every kube-proxy has synced since: the
+   * controllers and proxiers have caught up with what was applied.
+   */
+  async settled(quietMs = 100, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let rv = this.store.resourceVersion;
+    let since = Date.now();
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (this.store.resourceVersion !== rv) {
+        rv = this.store.resourceVersion;
+        since = Date.now();
+      } else if (Date.now() - since >= quietMs && [...this.proxiers.values()].every((p) => p.lastSync)) {
+        return;
+      }
+    }
+  }
+
+  /** The last sync of each node's kube-proxy. */
+  syncs(): Map<string, SyncResult | null> {
+    return new Map([...this.proxiers].map(([n, p]) => [n, p.lastSync]));
+  }
+
+  async stop(): Promise<void> {
+    this.#ac.abort();
+    for (const p of this.proxiers.values()) p.stop();
+    await this.dns.close();
+    this.store.close();
+    await Promise.allSettled(this.#loops);
+  }
+}
