@@ -426,6 +426,15 @@ export class Rule {
     return new Rule(chain, text);
   }
 
+  /** A rule is its own line of its table (see TableLine). */
+  get kind(): 'rule' {
+    return 'rule';
+  }
+
+  get rule(): Rule {
+    return this;
+  }
+
   /** The text after `-A CHAIN `. */
   get args(): string {
     return this.text.slice(3 + this.chain.length + 1);

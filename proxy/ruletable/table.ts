@@ -40,12 +40,13 @@ export class Chain {
 /** A line of a table in written order. */
 export type TableLine =
   | { readonly kind: 'chain'; readonly chain: Chain; readonly text: string }
-  | { readonly kind: 'rule'; readonly rule: Rule }
+  // A Rule is its own line (kind 'rule', .rule itself): one object per rule line, not two.
+  | Rule
   | { readonly kind: 'delete'; readonly chain: string; readonly text: string }
   | { readonly kind: 'text'; readonly text: string };
 
 function lineText(l: TableLine): string {
-  return l.kind === 'rule' ? l.rule.text : l.text;
+  return l.text;
 }
 
 export class Table {
@@ -98,7 +99,7 @@ export class Table {
   /** Appends a rule (to its chain and to the text, in write order). */
   append(rule: Rule): Rule {
     this.chain(rule.chain).rules.push(rule);
-    this.body.push({ kind: 'rule', rule });
+    this.body.push(rule);
     return rule;
   }
 
@@ -184,12 +185,46 @@ export class RuleTable {
     let pending: string[] = [];
     let table: Table | undefined;
     let inBody = false;
+    // The chain of the previous rule line: kube-proxy writes runs of rules for one chain, so most
+    // lines reuse it without slicing the name out or looking it up.
+    let last: Chain | undefined;
     for (let i = 0; i < lines.length; i++) {
       let line = lines[i]!;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.charCodeAt(line.length - 1) === 13 /* \r */) line = line.slice(0, -1);
       const lineNo = i + 1;
       const c = line.charCodeAt(0);
-      if (line.trim() === '' || c === 35 /* # */) {
+      if (
+        c === 45 /* - */ &&
+        line.charCodeAt(1) === 65 /* A */ &&
+        line.charCodeAt(2) === 32 &&
+        table !== undefined
+      ) {
+        let ch = last;
+        if (
+          ch === undefined ||
+          !line.startsWith(ch.name, 3) ||
+          (line.length > 3 + ch.name.length && line.charCodeAt(3 + ch.name.length) !== 32)
+        ) {
+          const sp = line.indexOf(' ', 3);
+          const name = sp < 0 ? line.slice(3) : line.slice(3, sp);
+          if (name === '') throw new RulesParseError(`rule "${line}" names no chain`, lineNo, file);
+          ch = table.chain(name);
+          last = ch;
+        }
+        if (ch.deleted)
+          throw new RulesParseError(`rule for chain "${ch.name}" after "-X ${ch.name}"`, lineNo, file);
+        inBody = true;
+        const rule = new Rule(ch.name, line);
+        ch.rules.push(rule);
+        table.body.push(rule);
+        continue;
+      }
+      if (
+        c === undefined ||
+        Number.isNaN(c) ||
+        c === 35 /* # */ ||
+        ((c === 32 || c === 9) && line.trim() === '')
+      ) {
         if (table === undefined) pending.push(line);
         else (inBody ? table.body : table.head).push({ kind: 'text', text: line });
         continue;
@@ -202,6 +237,7 @@ export class RuleTable {
         if (rt.get(name) !== undefined)
           throw new RulesParseError(`table "${name}" appears twice`, lineNo, file);
         table = rt.table(name);
+        last = undefined;
         table.before = pending;
         pending = [];
         inBody = false;
