@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Answer } from 'dns-packet';
 import t from 'tap';
+import type { AnyObject, EndpointSlice } from '../../api/index.js';
 import {
   DnsServer,
   digWhen,
@@ -16,6 +17,7 @@ import {
   parseZoneConfig,
   Zone,
 } from '../../dns/index.js';
+import { zoneObjects } from '../../lab/commands/dns.js';
 
 const run = promisify(execFile);
 const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
@@ -157,4 +159,60 @@ t.test('netlab dig and dns serve: user errors', async (t) => {
     t.match(r.stderr, c.stderr, c.args.join(' '));
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
+});
+
+t.test('dns serve: Services with a selector get the EndpointSlices the controller would write', async (t) => {
+  const objects: AnyObject[] = [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        clusterIP: '10.96.0.20',
+        selector: { app: 'web' },
+        ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'manual', namespace: 'default' },
+      spec: { clusterIP: '10.96.0.21', selector: { app: 'web' }, ports: [{ port: 81 }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: 'manual-1',
+        namespace: 'default',
+        labels: { 'kubernetes.io/service-name': 'manual' },
+      },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.9.9'] }],
+    },
+    ...['web-0', 'web-1'].map(
+      (name, i): AnyObject => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'default', labels: { app: 'web' } },
+        spec: { nodeName: 'node-1', containers: [{ name: 'app' }] },
+        status: {
+          phase: 'Running',
+          podIP: `10.244.1.${i + 5}`,
+          conditions: [{ type: 'Ready', status: i === 0 ? 'True' : 'False' }],
+        },
+      }),
+    ),
+  ];
+  const slices = zoneObjects(objects).filter((o): o is EndpointSlice => o.kind === 'EndpointSlice');
+  t.same(
+    slices.map((s) => ({
+      service: s.metadata.labels?.['kubernetes.io/service-name'],
+      endpoints: (s.endpoints ?? []).map((e) => `${e.addresses.join(',')} ready=${e.conditions?.ready}`),
+    })),
+    [
+      { service: 'manual', endpoints: ['10.244.9.9 ready=undefined'] },
+      { service: 'web', endpoints: ['10.244.1.5 ready=true', '10.244.1.6 ready=false'] },
+    ],
+  );
 });
