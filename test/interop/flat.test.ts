@@ -3,6 +3,17 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, u
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t from 'tap';
+import {
+  createPluginRegistry,
+  Fabric,
+  Invoker,
+  MemoryFabricStore,
+  parseConfList,
+  renderNetnsRoutes,
+  renderNodeAddrBrief,
+  renderNodeRoutes,
+  renderPodAddrBrief,
+} from '../../cni/index.js';
 
 // flat, run as the executable cni/bin/flat, delegating IPAM to `host-local` found on CNI_PATH:
 // Debian's real binary (/usr/lib/cni) or ours (cni/bin). Every run is under an empty environment
@@ -325,5 +336,116 @@ t.test(
       'every DEL succeeded',
     );
     t.same(readdirSync(join(dir, 'ipam', 'cbr0')).sort(), ['last_reserved_ip.0', 'lock'], 'all released');
+  },
+);
+
+// The fabric's listings against a real node: Debian's bridge + host-local + loopback run inside
+// `unshare --net --mount` (eth0 is one end of a veth pair there, its peer `uplink0` is dropped from
+// the comparison), and the same pod attached in the fabric through flat. MACs, veth names, interface
+// indexes and EUI-64 link-locals are random on the real side, so they are masked on both.
+const unshareProbe = (() => {
+  try {
+    execFileSync('unshare', ['--net', '--mount', 'true'], { stdio: 'ignore' });
+    return existsSync('/usr/lib/cni/bridge')
+      ? false
+      : 'no /usr/lib/cni/bridge: apt-get install containernetworking-plugins';
+  } catch {
+    return 'unshare --net --mount is not available here (needs root and util-linux)';
+  }
+})();
+
+const realNodeScript = (dir: string) => `set -e
+mkdir -p /run/netns; mount -t tmpfs none /run/netns
+ip link set lo up
+ip link add eth0 type veth peer name uplink0; ip link set uplink0 up
+ip addr add 192.168.49.2/24 dev eth0; ip -6 addr add fd00:49::2/64 dev eth0 nodad; ip link set eth0 up
+ip route add 10.244.1.0/24 via 192.168.49.3
+ip -6 route add fd00:10:244:1::/64 via fd00:49::3
+ip netns add pod1
+export CNI_CONTAINERID=c1 CNI_NETNS=/run/netns/pod1 CNI_PATH=/usr/lib/cni
+echo '{"cniVersion":"1.0.0","name":"cbr0","type":"bridge","bridge":"cni0","isGateway":true,"ipam":{"type":"host-local","dataDir":"${dir}/ipam","ranges":[[{"subnet":"10.244.0.0/24"}],[{"subnet":"fd00:10:244::/64"}]],"routes":[{"dst":"10.244.0.0/16"}]}}' | CNI_COMMAND=ADD CNI_IFNAME=eth0 /usr/lib/cni/bridge >/dev/null
+echo '{"cniVersion":"1.0.0","name":"cbr0","type":"loopback"}' | CNI_COMMAND=ADD CNI_IFNAME=lo /usr/lib/cni/loopback >/dev/null
+ip -6 addr show | grep -q tentative && sleep 2
+echo '### node addr'; ip -br addr
+echo '### node route'; ip route
+echo '### node route6'; ip -6 route
+echo '### pod addr'; ip netns exec pod1 ip -br addr
+echo '### pod route'; ip netns exec pod1 ip route
+echo '### pod route6'; ip netns exec pod1 ip -6 route
+`;
+
+function mask(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('uplink0') && !l.includes('dev uplink0'))
+    .map((l) => l.replace(/^eth0@uplink0 */, 'eth0'.padEnd(17)))
+    .join('\n')
+    .replace(/fe80::[0-9a-f:]+\/64/g, 'fe80::EUI64/64')
+    .replace(/veth[0-9a-f]{8}/g, 'vethXXXXXXXX')
+    .replace(/@if\d+/g, '@ifN');
+}
+
+t.test(
+  'the fabric lists a node and a pod as a real bridge + host-local node does',
+  { skip: unshareProbe || skip },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-flat-realnode-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const out = execFileSync('unshare', ['--net', '--mount', 'sh', '-c', realNodeScript(dir)], {
+      encoding: 'utf8',
+    });
+    const real = new Map<string, string>();
+    for (const part of out.split('### ').slice(1)) {
+      const nl = part.indexOf('\n');
+      real.set(part.slice(0, nl), part.slice(nl + 1));
+    }
+    // Our side: the same two nodes, the same pod through flat (our host-local, a fresh dataDir).
+    const fabric = new Fabric();
+    fabric.addNode({
+      name: 'node-a',
+      nodeIPs: ['192.168.49.2', 'fd00:49::2'],
+      podCIDRs: ['10.244.0.0/24', 'fd00:10:244::/64'],
+    });
+    fabric.addNode({
+      name: 'node-b',
+      nodeIPs: ['192.168.49.3', 'fd00:49::3'],
+      podCIDRs: ['10.244.1.0/24', 'fd00:10:244:1::/64'],
+    });
+    const registry = createPluginRegistry({ store: new MemoryFabricStore(fabric) });
+    const invoker = new Invoker({
+      cniPath: [ourBin],
+      cacheDir: join(dir, 'cache'),
+      env: {},
+      inProcess: registry.resolver,
+    });
+    const list = parseConfList(
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'cbr0',
+        plugins: [
+          {
+            type: 'flat',
+            node: 'node-a',
+            ipam: {
+              type: 'host-local',
+              dataDir: join(dir, 'ours'),
+              ranges: [[{ subnet: '10.244.0.0/24' }], [{ subnet: 'fd00:10:244::/64' }]],
+              routes: [{ dst: '10.244.0.0/16' }],
+            },
+          },
+          { type: 'loopback' },
+        ],
+      }),
+    );
+    await invoker.addNetworkList(list, { containerID: 'c1', netns: '/run/netns/pod1', ifName: 'eth0' });
+    const ours = new Map<string, string>([
+      ['node addr', renderNodeAddrBrief(fabric, 'node-a')],
+      ['node route', renderNodeRoutes(fabric, 'node-a', 4)],
+      ['node route6', renderNodeRoutes(fabric, 'node-a', 6)],
+      ['pod addr', renderPodAddrBrief(fabric, '/run/netns/pod1')],
+      ['pod route', renderNetnsRoutes(fabric, '/run/netns/pod1', 4)],
+      ['pod route6', renderNetnsRoutes(fabric, '/run/netns/pod1', 6)],
+    ]);
+    for (const [name, text] of ours) t.equal(mask(text), mask(real.get(name) ?? '(missing)'), name);
   },
 );
