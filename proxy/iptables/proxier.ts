@@ -90,6 +90,11 @@ export interface SyncResult {
    * endpoints, and kube-proxy cleans them up after this sync (see `udpServicePorts()`).
    */
   conntrackCleanupRequired: boolean;
+  /**
+   * Service ports whose internal / external traffic policy is Local with endpoints elsewhere but
+   * none here (kube-proxy's sync_proxy_rules_no_local_endpoints_total{traffic_policy}).
+   */
+  noLocalEndpoints: { internal: number; external: number };
 }
 
 /** A UDP service port as kube-proxy's conntrack clean-up reads it. */
@@ -171,6 +176,8 @@ interface CachedBlock {
   filterLines: number;
   natTopLines: number;
   natRulesLines: number;
+  noLocalInternal: number;
+  noLocalExternal: number;
   activeChains: readonly string[];
   largeClusterMode: boolean;
 }
@@ -191,6 +198,8 @@ function cacheBlock(block: ServiceBlock): CachedBlock {
     filterLines: block.filterRules.length,
     natTopLines: block.natTopRules.length,
     natRulesLines: block.natRules.length,
+    noLocalInternal: block.noLocalInternal ? 1 : 0,
+    noLocalExternal: block.noLocalExternal ? 1 : 0,
     activeChains: block.activeChains,
     largeClusterMode: block.largeClusterMode,
   };
@@ -221,6 +230,8 @@ export class Proxier {
   #filterLines = 0;
   #natTopLines = 0;
   #natRulesLines = 0;
+  #noLocalInternal = 0;
+  #noLocalExternal = 0;
   #nodeLabels: Record<string, string> = {};
   #needFullSync = true;
   #lastFullSync = Number.NEGATIVE_INFINITY;
@@ -411,6 +422,8 @@ export class Proxier {
     this.#filterLines += cached.filterLines;
     this.#natTopLines += cached.natTopLines;
     this.#natRulesLines += cached.natRulesLines;
+    this.#noLocalInternal += cached.noLocalInternal;
+    this.#noLocalExternal += cached.noLocalExternal;
     const i = this.#order ? this.#pos.get(key) : undefined;
     if (i !== undefined) {
       this.#filterTexts[i] = cached.filterText;
@@ -423,6 +436,8 @@ export class Proxier {
     this.#filterLines -= b.filterLines;
     this.#natTopLines -= b.natTopLines;
     this.#natRulesLines -= b.natRulesLines;
+    this.#noLocalInternal -= b.noLocalInternal;
+    this.#noLocalExternal -= b.noLocalExternal;
   }
 
   #dropBlock(key: string): void {
@@ -582,6 +597,7 @@ export class Proxier {
       totalEndpoints: this.#totalEndpoints,
       largeClusterMode: this.#largeClusterMode,
       conntrackCleanupRequired: this.#conntrackCleanupRequired,
+      noLocalEndpoints: { internal: this.#noLocalInternal, external: this.#noLocalExternal },
     };
     try {
       this.#restore(payload);

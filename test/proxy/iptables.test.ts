@@ -794,6 +794,83 @@ t.test('policies and features, one service at a time', async (t) => {
   for (const c of cases) assertRules(t, sync(c.objs, c.opts), c.want, c.name);
 });
 
+t.test('no-local-endpoints counts (TestNoEndpointsMetric)', async (t) => {
+  const cases: {
+    name: string;
+    itp?: 'Local';
+    etp?: 'Local';
+    nodes: string[];
+    internal: number;
+    external: number;
+  }[] = [
+    {
+      name: 'iTP Local, local endpoints',
+      itp: 'Local',
+      nodes: ['test-node', 'host1', 'host2'],
+      internal: 0,
+      external: 0,
+    },
+    {
+      name: 'eTP Local, local endpoints',
+      etp: 'Local',
+      nodes: ['test-node', 'host1', 'host2'],
+      internal: 0,
+      external: 0,
+    },
+    {
+      name: 'both, local endpoints',
+      itp: 'Local',
+      etp: 'Local',
+      nodes: ['test-node', 'host1'],
+      internal: 0,
+      external: 0,
+    },
+    {
+      name: 'iTP Local, no local endpoints',
+      itp: 'Local',
+      nodes: ['host0', 'host1', 'host2'],
+      internal: 1,
+      external: 0,
+    },
+    {
+      name: 'eTP Local, no local endpoints',
+      etp: 'Local',
+      nodes: ['host0', 'host1', 'host2'],
+      internal: 0,
+      external: 1,
+    },
+    {
+      name: 'both, no local endpoints',
+      itp: 'Local',
+      etp: 'Local',
+      nodes: ['host0', 'host1'],
+      internal: 1,
+      external: 1,
+    },
+    { name: 'both, no endpoints at all', itp: 'Local', etp: 'Local', nodes: [], internal: 0, external: 0 },
+  ];
+  for (const c of cases) {
+    const p = new Proxier(testOptions);
+    p.onServiceAdd(
+      svc('ns1', 'svc1', {
+        clusterIP: '172.30.1.1',
+        ...(c.etp ? { type: 'NodePort' as const, externalTrafficPolicy: c.etp } : {}),
+        ...(c.itp ? { internalTrafficPolicy: c.itp } : {}),
+        ports: [{ name: '', port: 80, protocol: 'TCP', nodePort: 123 }],
+      }),
+    );
+    p.onEndpointSliceAdd(
+      slice(
+        'ns1',
+        'svc1',
+        c.nodes.map((n, i) => ({ addresses: [`10.0.1.${i + 1}`], conditions: { ready: true }, nodeName: n })),
+        [{ name: '', port: 80, protocol: 'TCP' }],
+      ),
+    );
+    t.same(p.syncProxyRules().noLocalEndpoints, { internal: c.internal, external: c.external }, c.name);
+  }
+});
+
 t.test('large-cluster mode: more than 1000 endpoints drops per-endpoint comments', async (t) => {
   const eps = (n: number, off = 0) =>
     Array.from({ length: n }, (_, i) => ({
