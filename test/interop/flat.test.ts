@@ -6,6 +6,7 @@ import t from 'tap';
 import {
   createPluginRegistry,
   Fabric,
+  formatResult,
   Invoker,
   MemoryFabricStore,
   parseConfList,
@@ -342,7 +343,8 @@ t.test(
 // The fabric's listings against a real node: Debian's bridge + host-local + loopback run inside
 // `unshare --net --mount` (eth0 is one end of a veth pair there, its peer `uplink0` is dropped from
 // the comparison), and the same pod attached in the fabric through flat. MACs, veth names, interface
-// indexes and EUI-64 link-locals are random on the real side, so they are masked on both.
+// indexes and EUI-64 link-locals are random on the real side, so they are masked on both. flat's
+// result is compared with the bridge plugin's the same way.
 const unshareProbe = (() => {
   try {
     execFileSync('unshare', ['--net', '--mount', 'true'], { stdio: 'ignore' });
@@ -363,9 +365,10 @@ ip route add 10.244.1.0/24 via 192.168.49.3
 ip -6 route add fd00:10:244:1::/64 via fd00:49::3
 ip netns add pod1
 export CNI_CONTAINERID=c1 CNI_NETNS=/run/netns/pod1 CNI_PATH=/usr/lib/cni
-echo '{"cniVersion":"1.0.0","name":"cbr0","type":"bridge","bridge":"cni0","isGateway":true,"ipam":{"type":"host-local","dataDir":"${dir}/ipam","ranges":[[{"subnet":"10.244.0.0/24"}],[{"subnet":"fd00:10:244::/64"}]],"routes":[{"dst":"10.244.0.0/16"}]}}' | CNI_COMMAND=ADD CNI_IFNAME=eth0 /usr/lib/cni/bridge >/dev/null
+echo '{"cniVersion":"1.0.0","name":"cbr0","type":"bridge","bridge":"cni0","isGateway":true,"ipam":{"type":"host-local","dataDir":"${dir}/ipam","ranges":[[{"subnet":"10.244.0.0/24"}],[{"subnet":"fd00:10:244::/64"}]],"routes":[{"dst":"10.244.0.0/16"}]}}' | CNI_COMMAND=ADD CNI_IFNAME=eth0 /usr/lib/cni/bridge > ${dir}/bridge.json
 echo '{"cniVersion":"1.0.0","name":"cbr0","type":"loopback"}' | CNI_COMMAND=ADD CNI_IFNAME=lo /usr/lib/cni/loopback >/dev/null
 ip -6 addr show | grep -q tentative && sleep 2
+echo '### bridge result'; cat ${dir}/bridge.json; echo
 echo '### node addr'; ip -br addr
 echo '### node route'; ip route
 echo '### node route6'; ip -6 route
@@ -382,7 +385,8 @@ function mask(text: string): string {
     .join('\n')
     .replace(/fe80::[0-9a-f:]+\/64/g, 'fe80::EUI64/64')
     .replace(/veth[0-9a-f]{8}/g, 'vethXXXXXXXX')
-    .replace(/@if\d+/g, '@ifN');
+    .replace(/@if\d+/g, '@ifN')
+    .replace(/"([0-9a-f]{2}:){5}[0-9a-f]{2}"/g, '"MAC"');
 }
 
 t.test(
@@ -437,8 +441,13 @@ t.test(
         ],
       }),
     );
-    await invoker.addNetworkList(list, { containerID: 'c1', netns: '/run/netns/pod1', ifName: 'eth0' });
+    const result = await invoker.addNetworkList(list, {
+      containerID: 'c1',
+      netns: '/run/netns/pod1',
+      ifName: 'eth0',
+    });
     const ours = new Map<string, string>([
+      ['bridge result', `${formatResult(result!)}\n`],
       ['node addr', renderNodeAddrBrief(fabric, 'node-a')],
       ['node route', renderNodeRoutes(fabric, 'node-a', 4)],
       ['node route6', renderNodeRoutes(fabric, 'node-a', 6)],
