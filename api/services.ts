@@ -9,9 +9,7 @@ import {
   parseCIDR,
   parseIP,
   ServiceIPAllocator,
-  type ServiceIPFamily,
 } from '../ipam/index.js';
-import type { StatusError } from './errors.js';
 import { type FieldError, field, goStrings, newInternalError, newInvalid } from './fielderrors.js';
 import type { IPFamily, Service, ServicePort } from './types.js';
 import { isHeadlessService, needsHealthCheck, validateServiceClusterIPsRelatedFields } from './validation.js';
@@ -359,19 +357,6 @@ export class ServiceAllocators {
     for (const p of collectNodePorts(svc)) this.releasePort(p, undo);
     if (spec.healthCheckNodePort) this.releasePort(spec.healthCheckNodePort, undo);
   }
-
-  /** Reserve what a stored Service already holds (for a store built from existing objects). */
-  reserve(svc: Service, undo: UndoLog): StatusError | undefined {
-    try {
-      (svc.spec.ipFamilies ?? []).forEach((fam, i) => {
-        const ip = svc.spec.clusterIPs?.[i];
-        if (ip && ip !== 'None' && this.byFamily.has(fam)) this.takeIP(fam, ip, undo);
-      });
-      return undefined;
-    } catch (e) {
-      return newInternalError((e as Error).message);
-    }
-  }
 }
 
 function other(f: IPFamily): IPFamily {
@@ -488,8 +473,4 @@ function dropTypeDependentFields(svc: Service, old: Service): void {
   if (needsETP(old) && !needsETP(svc) && old.spec.externalTrafficPolicy === spec.externalTrafficPolicy)
     delete spec.externalTrafficPolicy;
   if (spec.type !== 'LoadBalancer' && svc.status?.loadBalancer) svc.status = { loadBalancer: {} };
-}
-
-export function ipFamilyOf(ip: string): ServiceIPFamily | undefined {
-  return parseIP(ip)?.family;
 }

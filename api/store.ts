@@ -8,8 +8,6 @@ import { seededRandom } from '../ipam/index.js';
 import { applyDefaults } from './defaults.js';
 import { BatchError, SelectorError, StatusError } from './errors.js';
 import {
-  type FieldError,
-  type InvalidError,
   newAlreadyExists,
   newBadRequest,
   newConflict,
@@ -881,5 +879,3 @@ function prepareForCreate(obj: AnyObject): void {
       break;
   }
 }
-
-export type { FieldError, InvalidError };
