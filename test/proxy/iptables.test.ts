@@ -871,60 +871,99 @@ t.test('no-local-endpoints counts (TestNoEndpointsMetric)', async (t) => {
   }
 });
 
-t.test('large-cluster mode: more than 1000 endpoints drops per-endpoint comments', async (t) => {
-  const eps = (n: number, off = 0) =>
-    Array.from({ length: n }, (_, i) => ({
-      addresses: [`10.0.${(i + off) % 256}.${Math.floor((i + off) / 256)}`],
-    }));
-  const p = new Proxier({ ...testOptions });
+t.test('large-cluster mode (TestSyncProxyRulesLargeClusterMode)', async (t) => {
+  // countEndpointsAndComments: the DNAT rules of KUBE-SEP chains, those with a comment, and one of them.
+  const count = (payload: string, match: string) => {
+    let endpoints = 0;
+    let comments = 0;
+    let matched = '';
+    for (const line of payload.split('\n')) {
+      if (!line.startsWith('-A KUBE-SEP-') || !line.includes('-j DNAT')) continue;
+      endpoints++;
+      if (line.includes('--comment')) comments++;
+      if (line.includes(match)) matched = line;
+    }
+    return { matched, endpoints, comments };
+  };
+  let clock = 0;
+  const p = new Proxier({ ...testOptions, masqueradeAll: true, syncPeriod: 30_000, now: () => clock });
+  const eps = (net: number) =>
+    Array.from({ length: 499 }, (_, i) => ({ addresses: [`10.${net}.${i % 256}.${Math.floor(i / 256)}`] }));
   p.onServiceAdd(svc('ns1', 'svc1', { clusterIP: '172.30.0.41' }));
   p.onServiceAdd(
     svc('ns2', 'svc2', { clusterIP: '172.30.0.42', ports: [{ name: 'p8080', port: 8080, protocol: 'TCP' }] }),
   );
-  p.onEndpointSliceAdd(slice('ns1', 'svc1', eps(499)));
-  p.onEndpointSliceAdd(
-    slice('ns2', 'svc2', eps(499, 1000), [{ name: 'p8080', port: 8080, protocol: 'TCP' }]),
-  );
-  p.markSynced();
-  let r = p.syncProxyRules();
-  t.equal(r.largeClusterMode, false, '998 endpoints');
-  t.match(
-    r.payload,
-    '-A KUBE-SEP-DKGQUZGBKLTPAR56 -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.0.0.0:80',
-  );
   p.onServiceAdd(
     svc('ns3', 'svc3', { clusterIP: '172.30.0.43', ports: [{ name: 'p8081', port: 8081, protocol: 'TCP' }] }),
   );
+  p.onEndpointSliceAdd(slice('ns1', 'svc1', eps(0)));
+  p.onEndpointSliceAdd(slice('ns2', 'svc2', eps(1), [{ name: 'p8080', port: 8080, protocol: 'TCP' }]));
+  let r = p.syncProxyRules();
+  t.same(count(r.payload, '10.0.0.0'), {
+    matched:
+      '-A KUBE-SEP-DKGQUZGBKLTPAR56 -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.0.0.0:80',
+    endpoints: 998,
+    comments: 998,
+  });
   p.onEndpointSliceAdd(
     slice(
       'ns3',
       'svc3',
-      [{ addresses: ['203.0.113.4'] }, { addresses: ['203.0.113.5'] }, { addresses: ['203.0.113.6'] }],
+      [{ addresses: ['203.0.113.4'] }, { addresses: ['203.0.113.8'] }, { addresses: ['203.0.113.12'] }],
       [{ name: 'p8081', port: 8081, protocol: 'TCP' }],
     ),
   );
-  // With minSyncPeriod 0 each change synced at once: the last sync is the one with svc3's endpoints.
-  r = p.lastSync!;
-  t.equal(r.largeClusterMode, true, '1001 endpoints');
-  t.equal(r.full, false, 'a partial sync');
-  t.same(r.updatedServices, ['ns3/svc3']);
-  t.match(
-    r.payload,
-    /\n-A KUBE-SEP-RUVVH7YV3PHQBDOS -m tcp -p tcp -j DNAT --to-destination 203\.0\.113\.4:8081\n/,
+  r = p.syncProxyRules();
+  t.same(
+    count(r.payload, '203.0.113.4'),
+    {
+      matched: '-A KUBE-SEP-RUVVH7YV3PHQBDOS -m tcp -p tcp -j DNAT --to-destination 203.0.113.4:8081',
+      endpoints: 3,
+      comments: 0,
+    },
+    'crossing the threshold: only svc3 is written, without comments',
   );
-  t.notMatch(r.payload, 'KUBE-SEP-DKGQUZGBKLTPAR56', 'svc1 is unchanged, its chains are not rewritten');
   t.match(
     r.payload,
     '-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP"',
-    'KUBE-SERVICES keeps comments',
+    'KUBE-SERVICES keeps its comments',
   );
   p.forceFullSync();
   r = p.syncProxyRules();
-  t.match(
-    r.payload,
-    /\n-A KUBE-SEP-DKGQUZGBKLTPAR56 -m tcp -p tcp -j DNAT --to-destination 10\.0\.0\.0:80\n/,
-    'full resync',
+  t.same(count(r.payload, '10.0.0.0'), {
+    matched: '-A KUBE-SEP-DKGQUZGBKLTPAR56 -m tcp -p tcp -j DNAT --to-destination 10.0.0.0:80',
+    endpoints: 1001,
+    comments: 0,
+  });
+  const svc4 = svc('ns4', 'svc4', {
+    clusterIP: '172.30.0.44',
+    ports: [{ name: 'p8082', port: 8082, protocol: 'TCP' }],
+  });
+  p.onServiceAdd(svc4);
+  p.onEndpointSliceAdd(
+    slice('ns4', 'svc4', [{ addresses: ['10.4.0.1'] }], [{ name: 'p8082', port: 8082, protocol: 'TCP' }]),
   );
+  r = p.syncProxyRules();
+  t.same(count(r.payload, '10.4.0.1'), {
+    matched: '-A KUBE-SEP-SU5STNODRYEWJAUF -m tcp -p tcp -j DNAT --to-destination 10.4.0.1:8082',
+    endpoints: 1,
+    comments: 0,
+  });
+  p.onServiceDelete(svc4);
+  r = p.syncProxyRules();
+  t.same(count(r.payload, '10.4.0.1'), { matched: '', endpoints: 0, comments: 0 }, 'svc4 deleted');
+  t.notMatch(r.payload, '-X ', 'large cluster: stale chains wait for the next clean-up');
+  clock += 30_001;
+  r = p.syncProxyRules();
+  t.same(
+    r.deletedChains,
+    ['KUBE-SEP-SU5STNODRYEWJAUF', 'KUBE-SVC-EBDQOQU5SJFXRIL3'],
+    'a syncPeriod later they go',
+  );
+  t.match(r.payload, '\n-X KUBE-SVC-EBDQOQU5SJFXRIL3\n');
+  t.match(r.payload, '\n-X KUBE-SEP-SU5STNODRYEWJAUF\n');
+  p.forceFullSync();
+  t.equal(count(p.syncProxyRules().payload, '').endpoints, 1001, 'full resync');
 });
 
 t.test('topology: CategorizeEndpoints', async (t) => {
