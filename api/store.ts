@@ -418,12 +418,18 @@ export class Store implements WatchableStore {
       }
     }
     const set = this.watchers.get(kind)!;
-    const w = new Watcher<AnyObject>(kind, f, opts.allowWatchBookmarks === true, (x) => set.delete(x));
+    const signal = opts.signal;
+    const onAbort = () => w.close();
+    const w = new Watcher<AnyObject>(kind, f, opts.allowWatchBookmarks === true, (x) => {
+      set.delete(x);
+      // A long-lived signal must not keep every ended watch reachable.
+      signal?.removeEventListener('abort', onAbort);
+    });
     for (const ev of replay) w.push(ev);
     set.add(w);
-    if (opts.signal) {
-      if (opts.signal.aborted) w.close();
-      else opts.signal.addEventListener('abort', () => w.close(), { once: true });
+    if (signal) {
+      if (signal.aborted) w.close();
+      else signal.addEventListener('abort', onAbort, { once: true });
     }
     return w as unknown as AsyncIterable<WatchEvent<KindMap[K]>>;
   }
