@@ -6,6 +6,7 @@ import {
   seededRandom,
   TraceInputError,
   tracePacket,
+  withKubeJumpRules,
 } from '../../proxy/index.js';
 import { addNodeFlags, loadProxyInput, type NodeFlags, proxierFor, reportUserError } from './proxy-input.js';
 
@@ -71,7 +72,10 @@ function runTrace(flags: TraceFlags): string {
     throw new TraceInputError(`--seed: Invalid value: "${flags.seed}": must be an integer`);
   const input = loadProxyInput(flags);
   for (const w of input.warnings) process.stderr.write(`warning: ${w}\n`);
-  const rules = RuleTable.parse(proxierFor(input).syncProxyRules().payload, 'iptables-save');
+  // The node's tables as kube-proxy leaves them: its payload plus the jumps from the built-in chains.
+  const rules = withKubeJumpRules(
+    RuleTable.parse(proxierFor(input).syncProxyRules().payload, 'iptables-save'),
+  );
   const nodeIPs = input.options.nodeIPs ?? [];
   const packet = {
     sourceIP: flags.src,

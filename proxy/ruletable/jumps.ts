@@ -2,6 +2,7 @@
 // not part of the restore payload: kube-proxy installs them with EnsureRule(Prepend) on full syncs, so
 // the later entries of its list end up first. Listed here in the resulting order, as `iptables -S`
 // shows them on a node. Static structure as data: the tracer's kernel mode installs them, tests read them.
+import { RuleTable, type TableLine } from './table.js';
 
 export interface JumpRule {
   readonly table: 'filter' | 'nat';
@@ -73,3 +74,34 @@ export const kubeJumpRules: readonly JumpRule[] = [
     args: '-m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
   },
 ];
+
+/**
+ * The rule table as it stands on a node after kube-proxy's full sync: the restore payload plus the
+ * jump rules in the built-in chains (declared with policy ACCEPT), for chains that have no rules of
+ * their own yet. Rule objects are shared with `rt`.
+ */
+export function withKubeJumpRules(rt: RuleTable): RuleTable {
+  const out = new RuleTable();
+  for (const t of rt.tables) {
+    const nt = out.table(t.name);
+    nt.before = [...t.before];
+    const jumps = kubeJumpRules.filter(
+      (j) => j.table === t.name && (t.chains.get(j.chain)?.rules.length ?? 0) === 0,
+    );
+    for (const j of jumps) nt.declareChain(j.chain, 'ACCEPT');
+    const copy = (l: TableLine, into: 'head' | 'body') => {
+      if (l.kind === 'rule') nt.append(l.rule);
+      else if (l.kind === 'chain') {
+        const c = nt.declareChain(l.chain.name, l.chain.policy, l.chain.counters);
+        c.deleted = l.chain.deleted;
+      } else if (l.kind === 'delete') nt.body.push(l);
+      else nt[into].push(l);
+    };
+    for (const l of t.head) copy(l, 'head');
+    for (const j of jumps) nt.appendRule(j.chain, j.args);
+    for (const l of t.body) copy(l, 'body');
+    nt.commitLine = t.commitLine;
+  }
+  out.trailer = [...rt.trailer];
+  return out;
+}

@@ -12,6 +12,7 @@ import {
   renderIptablesSave,
   sortIPTablesRules,
   splitWords,
+  withKubeJumpRules,
 } from '../../proxy/index.js';
 
 // TestTracePacket's static rules (reference §4.4), as kube-proxy's fake iptables holds them: built-in
@@ -622,5 +623,37 @@ t.test('iptables-save (kernel) text of kube-proxy rules (reference §2.9)', asyn
 COMMIT
 # Completed on Mon Nov  2 03:04:05 2026
 `,
+  );
+});
+
+t.test('withKubeJumpRules: the payload plus the jumps kube-proxy installs outside it', async (t) => {
+  const payload = RuleTable.parse(`*nat
+:KUBE-SERVICES - [0:0]
+:KUBE-POSTROUTING - [0:0]
+-A KUBE-SERVICES -d 172.30.0.1 -j DROP
+COMMIT
+`);
+  t.equal(
+    withKubeJumpRules(payload).render(),
+    `*nat
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-POSTROUTING - [0:0]
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-SERVICES -d 172.30.0.1 -j DROP
+COMMIT
+`,
+  );
+  const own = RuleTable.parse('*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DROP\nCOMMIT\n');
+  t.same(
+    withKubeJumpRules(own)
+      .getChain('nat', 'PREROUTING')!
+      .rules.map((r) => r.text),
+    ['-A PREROUTING -j DROP'],
+    'a chain with rules of its own is left alone',
   );
 });

@@ -74,6 +74,7 @@ t.test('netlab trace', async (t) => {
   t.equal(
     text.stdout,
     `rules matched:
+  nat    -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
   nat    -A KUBE-SERVICES -m comment --comment "ns4/svc4:p80 cluster IP" -m tcp -p tcp -d 172.30.0.44 --dport 80 -j KUBE-SVC-4SW47YFZTEDKD3PK
   nat    -A KUBE-SVC-4SW47YFZTEDKD3PK -m comment --comment "ns4/svc4:p80 -> 10.180.0.4:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-UKSFD7AGPMPPLUHC
   nat    -A KUBE-SEP-UKSFD7AGPMPPLUHC -m comment --comment ns4/svc4:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.4:80
@@ -93,6 +94,7 @@ masquerade: false
         verdict: 'DNAT',
         masquerade: true,
         rules: [
+          '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
           '-A KUBE-SERVICES -m comment --comment "ns2/svc2:p80 external IP" -m tcp -p tcp -d 192.168.99.22 --dport 80 -j KUBE-EXT-GNZBNJ2PO5MGZ6GT',
           '-A KUBE-EXT-GNZBNJ2PO5MGZ6GT -m comment --comment "masquerade LOCAL traffic for ns2/svc2:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ',
           '-A KUBE-EXT-GNZBNJ2PO5MGZ6GT -m comment --comment "route LOCAL traffic for ns2/svc2:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-SVC-GNZBNJ2PO5MGZ6GT',
@@ -108,6 +110,7 @@ masquerade: false
         verdict: 'ACCEPT',
         masquerade: false,
         rules: [
+          '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
           '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
           '-A KUBE-NODEPORTS -m comment --comment "ns2/svc2:p80 health check node port" -m tcp -p tcp --dport 30000 -j ACCEPT',
         ],
@@ -120,13 +123,19 @@ masquerade: false
         verdict: 'REJECT',
         masquerade: false,
         rules: [
+          '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
           '-A KUBE-SERVICES -m comment --comment "ns6/svc6:p80 has no endpoints" -m tcp -p tcp -d 172.30.0.46 --dport 80 -j REJECT',
         ],
       },
     },
     {
       args: ['--src', '10.0.0.2', '--dst', '172.30.0.44', '--dport', '80', '--proto', 'udp'],
-      json: { endpoints: [], verdict: 'ACCEPT', masquerade: false, rules: [] },
+      json: {
+        endpoints: [],
+        verdict: 'ACCEPT',
+        masquerade: false,
+        rules: ['-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'],
+      },
     },
   ];
   for (const c of cases) {
