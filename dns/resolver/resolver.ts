@@ -189,9 +189,8 @@ class Session {
   }
 
   async exchange(server: Nameserver, queries: OutgoingQuery[], transport: 'udp' | 'tcp', timeoutMs: number) {
-    // musl never sends EDNS; glibc only with `options edns0`.
-    const wire =
-      this.libc === 'glibc' && this.conf.options.edns0 && transport === 'udp' ? { ednsUdpSize: 1200 } : {};
+    // musl never sends EDNS; glibc only with `options edns0` (over TCP too: the query is the same).
+    const wire = this.libc === 'glibc' && this.conf.options.edns0 ? { ednsUdpSize: 1200 } : {};
     const outcomes =
       transport === 'udp'
         ? await udpExchange(server, queries, timeoutMs, wire)

@@ -73,7 +73,7 @@ const zone: ScriptedZone = {
   silent: ['slow.default.svc.cluster.local'],
 };
 
-const cases: { name: string; ndots: number }[] = [
+const cases: { name: string; ndots: number; options?: string }[] = [
   { name: 'web', ndots: 5 },
   { name: 'web.default', ndots: 5 },
   { name: 'web.default.svc.cluster.local.', ndots: 5 },
@@ -88,6 +88,10 @@ const cases: { name: string; ndots: number }[] = [
   { name: 'mid', ndots: 5 },
   { name: 'ext', ndots: 5 },
   { name: 'nowhere', ndots: 5 },
+  // Options glibc reads and musl ignores.
+  { name: 'mid', ndots: 5, options: 'edns0' },
+  { name: 'web', ndots: 5, options: 'use-vc' },
+  { name: 'api.example.com', ndots: 5, options: 'no-aaaa' },
 ];
 
 async function listen(): Promise<ScriptedDnsServer> {
@@ -147,7 +151,7 @@ t.test('glibc and musl models against the real libraries', { skip: missing }, as
       const bin = join(dir, `gai-${b.libc}`);
       execFileSync(b.compiler, [...b.args, '-O1', '-o', bin, join(dir, 'gai.c')]);
       for (const c of cases) {
-        const text = `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${server.address}\noptions ndots:${c.ndots} timeout:1 attempts:2\n`;
+        const text = `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${server.address}\noptions ndots:${c.ndots} timeout:1 attempts:2${c.options ? ` ${c.options}` : ''}\n`;
         writeFileSync(join(dir, 'resolv.conf'), text);
         server.received.length = 0;
         const real = await runIsolated(dir, bin, c.name);
@@ -155,7 +159,7 @@ t.test('glibc and musl models against the real libraries', { skip: missing }, as
         // Debian's musl is 1.2.3: no TCP fallback yet.
         const model = await stubResolve(c.name, parseResolvConf(text), { libc: b.libc, muslTcp: false });
         const modelSent = shape(model.trace);
-        const label = `${b.libc} ndots:${c.ndots} ${c.name}`;
+        const label = `${b.libc} ndots:${c.ndots}${c.options ? ` ${c.options}` : ''} ${c.name}`;
         t.same(modelSent.names, realSent.names, `${label}: names in order`);
         t.same(modelSent.sent, realSent.sent, `${label}: every query`);
         const modelOutcome = model.error
