@@ -121,9 +121,26 @@ function goTypeError(v: GoJSONValue, field: string, goType: string): string {
     : `json: cannot unmarshal ${v.kind} into Go struct field .${field} of type ${goType}`;
 }
 
+// One invocation decodes its stdin several times (name, cniVersion, the plugin's own config); the
+// parse is the same every time, so it is done once per buffer.
+const parsed = new WeakMap<Uint8Array, GoJSONValue | Error>();
+function parseCached(stdin: Uint8Array): GoJSONValue {
+  let v = parsed.get(stdin);
+  if (v === undefined) {
+    try {
+      v = parseGoJSON(stdin);
+    } catch (err) {
+      v = err as Error;
+    }
+    parsed.set(stdin, v);
+  }
+  if (v instanceof Error) throw v;
+  return v;
+}
+
 /** Decodes one top-level string member as json.Unmarshal into `struct { X string "json:\"x\"" }`. */
 function decodeStringMember(stdin: Uint8Array, field: string): string {
-  const doc = parseGoJSON(stdin);
+  const doc = parseCached(stdin);
   if (doc.kind === 'null') return '';
   if (doc.kind !== 'object')
     throw new Error(
@@ -148,7 +165,7 @@ function structName(field: string): string {
 function validateConfig(stdin: Uint8Array): void {
   let name: string;
   try {
-    const doc = parseGoJSON(stdin);
+    const doc = parseCached(stdin);
     if (doc.kind !== 'object' && doc.kind !== 'null') {
       throw new Error(goTypeError(doc, '', `struct { ${structName('name')} string "json:\\"name\\"" }`));
     }
@@ -164,7 +181,7 @@ function validateConfig(stdin: Uint8Array): void {
 export function decodeConfigVersion(stdin: Uint8Array): string {
   let v: string;
   try {
-    const doc = parseGoJSON(stdin);
+    const doc = parseCached(stdin);
     if (doc.kind !== 'object' && doc.kind !== 'null') {
       throw new Error(
         goTypeError(doc, '', `struct { ${structName('cniVersion')} string "json:\\"cniVersion\\"" }`),

@@ -9,12 +9,14 @@ import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   constants,
+  type Dirent,
   existsSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -78,6 +80,26 @@ export function goMkdirAll(path: string, mode: number): void {
 
 /** How the disk store serialises with other processes. */
 export type DiskLockMode = 'flock' | 'none';
+
+// Reservation files are a few bytes: one open/read/close into a shared buffer, no fstat.
+const readBuf = Buffer.alloc(4096);
+function readSmall(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+  } catch {
+    return null;
+  }
+  try {
+    const n = readSync(fd, readBuf, 0, readBuf.length, 0);
+    if (n < readBuf.length) return readBuf.toString('utf8', 0, n);
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 let flockAvailable: boolean | undefined;
 function haveFlock(): boolean {
@@ -186,31 +208,21 @@ export class DiskStore implements Store {
   /** filepath.Walk over the network directory: recursive, lexical, errors skipped, every regular entry read. */
   private walk(visit: (path: string, name: string, content: string) => void): void {
     const rec = (dir: string) => {
-      let names: string[];
+      let entries: Dirent[];
       try {
-        names = readdirSync(dir).sort();
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch {
         return;
       }
-      for (const name of names) {
-        const p = join(dir, name);
-        let isDir: boolean;
-        try {
-          isDir = lstatSync(p).isDirectory();
-        } catch {
-          continue;
-        }
-        if (isDir) {
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) {
           rec(p);
           continue;
         }
-        let content: string;
-        try {
-          content = readFileSync(p, 'utf8');
-        } catch {
-          continue;
-        }
-        visit(p, name, content);
+        const content = readSmall(p);
+        if (content !== null) visit(p, e.name, content);
       }
     };
     rec(this.dir);
