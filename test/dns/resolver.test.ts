@@ -355,6 +355,23 @@ big.default.svc.cluster.local. A tcp NOERROR 60`,
   }
 });
 
+t.test('an IPv6 nameserver ([::1]:port), UDP and TCP', async (t) => {
+  const v6 = await startScriptedDnsServer(zone, { host: '::1' });
+  t.teardown(() => v6.close());
+  const conf6 = parseResolvConf(
+    `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver [::1]:${v6.port}\noptions ndots:5\n`,
+  );
+  const r = await resolve('mid', conf6, { libc: 'glibc' });
+  t.equal(
+    traceLines(r.trace).join('\n'),
+    `mid.default.svc.cluster.local. A udp NOERROR 0 TC
+mid.default.svc.cluster.local. AAAA udp NOERROR 0
+mid.default.svc.cluster.local. A tcp NOERROR 20
+mid.default.svc.cluster.local. AAAA tcp NOERROR 0`,
+  );
+  t.equal(r.trace[0]?.server, `[::1]:${v6.port}`, 'server as written');
+});
+
 t.test('options: use-vc, edns0, family', async (t) => {
   const vc = await resolve('web', conf(5, ' use-vc'), { libc: 'glibc' });
   t.equal(traceLines(vc.trace).join('\n'), web1.replaceAll(' udp ', ' tcp '), 'use-vc: TCP from the start');
