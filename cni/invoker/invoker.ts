@@ -303,7 +303,8 @@ export function buildOneConfig(
   rt: RuntimeConf,
 ): Buffer {
   const conf: Record<string, unknown> = { ...net.raw, name: list.name, cniVersion: list.cniVersion };
-  if (prev !== undefined) conf.prevResult = ordered(convertResult(prev, list.cniVersion));
+  // The previous result as its own version's struct (the cached one was converted to the list's).
+  if (prev !== undefined) conf.prevResult = ordered(convertResult(prev, prev.cniVersion));
   const rc: Record<string, unknown> = {};
   for (const [cap, on] of Object.entries(net.capabilities))
     if (on && rt.capabilityArgs !== undefined && cap in rt.capabilityArgs) rc[cap] = rt.capabilityArgs[cap];

@@ -1,4 +1,4 @@
-// Reading results back (libcni's version.NewResult / create.CreateFromBytes / GetAsVersion): a result
+// Reading results back (libcni's ExecPluginWithResult / create.CreateFromBytes / GetAsVersion): a result
 // of any spec version becomes the current Result shape, which the skel's convertResult prints in any
 // version. The skel writes results; this is the runtime's (and a delegating plugin's) reading side.
 import { CniError, CniErrorCode, convertResult, type Result } from '../skel/index.js';
@@ -14,17 +14,26 @@ const families: readonly (readonly string[])[] = [
 
 const bad = (msg: string) => new CniError(CniErrorCode.DecodingFailure, msg);
 
-/** The plugin's stdout parsed as a result of the config's version (version.NewResult). */
+/**
+ * The plugin's stdout as a result (invoke.ExecPluginWithResult): the version is the result's own
+ * cniVersion, or the config's when the result leaves it out or empty (libcni's fixupResultVersion).
+ */
 export function decodeResult(confVersion: string, stdout: Uint8Array | string): Result {
-  const family = families.find((f) => f.includes(confVersion));
-  if (family === undefined) throw bad(`unsupported CNI result version "${confVersion}"`);
-  const raw = unmarshal(stdout);
-  const r = asObject(raw, 'Result');
-  const v = typeof r.cniVersion === 'string' ? r.cniVersion : '';
-  if (!family.includes(v))
+  let raw: unknown;
+  try {
+    raw = unmarshal(stdout);
+  } catch (e) {
+    throw bad(`failed to unmarshal raw result: ${(e as Error).message}`);
+  }
+  if (raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw))
     throw bad(
-      `result type supports [${family.filter((x) => x !== '').join(' ')}] but unmarshalled CNIVersion is "${v}"`,
+      `failed to unmarshal raw result: json: cannot unmarshal ${Array.isArray(raw) ? 'array' : goTypeName(raw) === 'float64' ? 'number' : goTypeName(raw)} into Go value of type map[string]interface {}`,
     );
+  const r = raw as Record<string, unknown>;
+  const own = typeof r.cniVersion === 'string' ? r.cniVersion : '';
+  const v = own !== '' ? own : confVersion === '' ? '0.1.0' : confVersion;
+  if (!families.some((f) => f.includes(v))) throw bad(`unsupported CNI result version "${v}"`);
   return fromRaw(r, v);
 }
 

@@ -571,3 +571,38 @@ t.test(
 function pod(id: string): RuntimeConf {
   return { containerID: id, netns: `/run/netns/${id}`, ifName: 'eth0' };
 }
+
+t.test('reading a plugin result as libcni does (fixupResultVersion)', async (t) => {
+  const cases: { out: string; want: string }[] = [
+    {
+      out: '{"ips":[{"address":"10.0.0.9/24"}]}',
+      want: 'ok {"cniVersion":"1.0.0","ips":[{"address":"10.0.0.9/24"}],"dns":{}}',
+    },
+    {
+      out: '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.0.0.9/24","interface":0}],"dns":{}}',
+      want: 'ok {"cniVersion":"0.4.0","ips":[{"version":"4","interface":0,"address":"10.0.0.9/24"}],"dns":{}}',
+    },
+    { out: 'null', want: 'ok {"cniVersion":"1.0.0","dns":{}}' },
+    {
+      out: '',
+      want: 'plugin type="a" failed (add): failed to unmarshal raw result: unexpected end of JSON input',
+    },
+    {
+      out: '[1]',
+      want: 'plugin type="a" failed (add): failed to unmarshal raw result: json: cannot unmarshal array into Go value of type map[string]interface {}',
+    },
+    {
+      out: '{"cniVersion":"9.9.9"}',
+      want: 'plugin type="a" failed (add): unsupported CNI result version "9.9.9"',
+    },
+  ];
+  for (const c of cases) {
+    const { invoker } = lab(t, ['a'], { a: (cmd) => (cmd === 'ADD' ? { out: c.out } : undefined) });
+    const list = parseConfList('{"cniVersion":"1.0.0","name":"net","plugins":[{"type":"a"}]}');
+    const got = await invoker.addNetworkList(list, rt).then(
+      (r) => `ok ${formatResult(r!).replace(/\n\s*/g, '')}`,
+      (e: Error) => e.message,
+    );
+    t.equal(got.replace(/": /g, '":'), c.want, c.out || '(empty)');
+  }
+});
