@@ -231,6 +231,8 @@ endpoints: [${eps.map((e) => `{addresses: [${e}]}`).join(', ')}]
   }
   const after = objects(['10.180.0.10']);
   proxier.onEndpointSliceUpdate(before[1] as EndpointSlice, after[1] as EndpointSlice);
+  // minSyncPeriod 0: the update synced at once.
+  t.equal(proxier.lastSync?.conntrackCleanupRequired, true, 'the sync says a UDP endpoint went away');
   rules = RuleTable.parse(proxier.fullPayload());
   c.ms += 5_000;
   const stale = simulatePacket(rules, packet, state, { nodeIPs });
@@ -239,10 +241,7 @@ endpoints: [${eps.map((e) => `{addresses: [${e}]}`).join(', ')}]
     ['ESTABLISHED', '10.180.0.11:53'],
     'the entry still points at the removed endpoint',
   );
-  const removed = ct.cleanStaleUDP(
-    [{ ips: ['172.30.0.10'], port: 53, nodePort: 0, endpoints: ['10.180.0.10:53'] }],
-    nodeIPs,
-  );
+  const removed = ct.cleanStaleUDP(proxier.udpServicePorts(), nodeIPs);
   t.ok(
     removed.some((e) => e.original.sport === packet.sourcePort),
     'the clean-up removes it',
