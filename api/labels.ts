@@ -113,8 +113,25 @@ const labelKeyRegexError =
 const dns1123SubdomainError =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
+/**
+ * Remembers a name check's answer: label keys, values and names repeat across objects, and the
+ * regular expressions were a large part of validating one. Bounded; the answers are read-only.
+ */
+export function memoizeCheck(check: (value: string) => string[]): (value: string) => readonly string[] {
+  const seen = new Map<string, readonly string[]>();
+  return (value) => {
+    let r = seen.get(value);
+    if (r === undefined) {
+      if (seen.size >= 10000) seen.clear();
+      r = Object.freeze(check(value));
+      seen.set(value, r);
+    }
+    return r;
+  };
+}
+
 /** content.IsLabelKey (validation.IsQualifiedName): the messages kube-apiserver gives for a label key. */
-export function isQualifiedName(value: string): string[] {
+export const isQualifiedName = memoizeCheck((value: string): string[] => {
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;
@@ -138,10 +155,10 @@ export function isQualifiedName(value: string): string[] {
   else if (name.length > 63) errs.push('name part must be no more than 63 characters');
   if (!qualifiedNameRe.test(name)) errs.push(`name part ${labelKeyRegexError}`);
   return errs;
-}
+});
 
 /** content.IsLabelValue (validation.IsValidLabelValue). */
-export function isValidLabelValue(value: string): string[] {
+export const isValidLabelValue = memoizeCheck((value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 63) errs.push('must be no more than 63 characters');
   if (value.length > 0 && !labelValueRe.test(value))
@@ -149,7 +166,7 @@ export function isValidLabelValue(value: string): string[] {
       "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
     );
   return errs;
-}
+});
 
 function newRequirement(key: string, operator: SelectorOperator, values: string[]): Requirement {
   const keyErrs = isQualifiedName(key);

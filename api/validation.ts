@@ -5,7 +5,7 @@
 
 import { parseCIDR, parseIP } from '../ipam/index.js';
 import { type FieldError, field, type GoValue, goQuote, goStringMap, goStrings } from './fielderrors.js';
-import { isQualifiedName, isValidLabelValue, labelSelectorAsSelector } from './labels.js';
+import { isQualifiedName, isValidLabelValue, labelSelectorAsSelector, memoizeCheck } from './labels.js';
 import type {
   AnyObject,
   Container,
@@ -41,7 +41,7 @@ const dns1123LabelRe = new RegExp(`^${dns1123LabelFmt}$`);
 const dns1123SubdomainRe = new RegExp(`^${dns1123SubdomainFmt}$`);
 const dns1035LabelRe = new RegExp(`^${dns1035LabelFmt}$`);
 
-export function isDNS1123Label(value: string): string[] {
+export const isDNS1123Label = memoizeCheck((value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLenError(63));
   if (!dns1123LabelRe.test(value)) {
@@ -57,9 +57,9 @@ export function isDNS1123Label(value: string): string[] {
       );
   }
   return errs;
-}
+});
 
-export function isDNS1123Subdomain(value: string): string[] {
+export const isDNS1123Subdomain = memoizeCheck((value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 253) errs.push(maxLenError(253));
   if (!dns1123SubdomainRe.test(value))
@@ -71,9 +71,9 @@ export function isDNS1123Subdomain(value: string): string[] {
       ),
     );
   return errs;
-}
+});
 
-export function isDNS1035Label(value: string): string[] {
+export const isDNS1035Label = memoizeCheck((value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLenError(63));
   if (!dns1035LabelRe.test(value))
@@ -86,7 +86,7 @@ export function isDNS1035Label(value: string): string[] {
       ),
     );
   return errs;
-}
+});
 
 export function isValidPortNum(port: number): string[] {
   return port >= 1 && port <= 65535 ? [] : ['must be between 1 and 65535, inclusive'];
@@ -105,7 +105,7 @@ export function isValidPortName(port: string): string[] {
   return errs;
 }
 
-type NameFn = (name: string, prefix: boolean) => string[];
+type NameFn = (name: string, prefix: boolean) => readonly string[];
 // With a prefix (generateName) a trailing dash is allowed: the random suffix follows it.
 const maskTrailingDash = (name: string) =>
   name.length > 1 && name.endsWith('-') ? `${name.slice(0, -2)}a` : name;
