@@ -209,12 +209,16 @@ class Session {
     const servers = this.servers.slice(0, 3);
     let last: Slot[] = this.types.map(() => undefined);
     for (let attempt = 0; attempt < attempts; attempt++) {
-      // send_dg: retrans << try, shared among the servers after the first round, at least 1 s
-      // (netlab allows less than 1 s when resolv.conf itself says less, for tests).
-      let seconds = Math.min(opts.timeout, 30) * 2 ** attempt;
-      if (attempt > 0) seconds /= servers.length;
-      const timeoutMs = Math.max(seconds, Math.min(1, opts.timeout)) * 1000;
-      for (const server of servers) {
+      for (const [ns, server] of servers.entries()) {
+        // send_dg: `retrans << ns`, divided by the server count for every server but the first, at
+        // least 1 s: the wait grows with the server's index, not with the try (measured: 1 server,
+        // timeout:1 attempts:2 -> 1 s + 1 s). netlab allows under 1 s when the config says so (tests).
+        let seconds = Math.min(opts.timeout, 30) * 2 ** ns;
+        if (ns > 0)
+          seconds = Number.isInteger(seconds)
+            ? Math.floor(seconds / servers.length)
+            : seconds / servers.length;
+        const timeoutMs = Math.max(seconds, Math.min(1, opts.timeout)) * 1000;
         let transport: 'udp' | 'tcp' = opts.useVc ? 'tcp' : 'udp';
         let got = await this.exchange(server, this.queries(name), transport, timeoutMs);
         if (transport === 'udp' && got.some((g) => g.outcome.kind === 'reply' && g.outcome.reply.truncated)) {

@@ -260,7 +260,7 @@ refused. AAAA udp NXDOMAIN 0`,
     outcome:
       ';; refused: NXDOMAIN (glibc: 6 queries, 2 names tried): getaddrinfo: Name or service not known (EAI_NONAME)',
   },
-  // No reply: glibc waits timeout, then twice that, ends the search list, tries the as-is name.
+  // No reply: glibc waits `timeout` per try (attempts:2), ends the search list, tries the as-is name.
   {
     name: 'slow',
     ndots: 5,
