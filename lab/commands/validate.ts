@@ -91,7 +91,11 @@ export function runValidate(flags: ValidateFlags): ValidateResult {
     store.close();
   }
   if (issues.length > 0) {
-    issues.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+    // Files in the order given, lines in order within a file.
+    const order = new Map<string, number>();
+    for (const i of [...read.issues, ...read.objects.map((o) => o.source)])
+      if (!order.has(i.file)) order.set(i.file, order.size);
+    issues.sort((a, b) => order.get(a.file)! - order.get(b.file)! || a.line - b.line);
     const n = issues.length;
     const summary = `error: ${n} error${n === 1 ? '' : 's'}; nothing applied\n`;
     return { stdout: '', stderr: issues.map((i) => `${formatIssue(i)}\n`).join('') + summary, code: 1 };

@@ -44,6 +44,9 @@ t.test('multi-document YAML and kind: List, with source lines', async (t) => {
   t.equal(lineOfField(objs[0]!.object, 'spec.ports[1].port'), 8);
   t.equal(lineOfField(objs[0]!.object, 'spec.ports[1].nodePort'), 8, 'deepest existing part of the path');
   t.equal(lineOfField(objs[0]!.object, 'metadata.name'), 4);
+  t.equal(lineOfField(objs[1]!.object, 'metadata.namespace'), 16, 'inside a List item');
+  t.equal(lineOfField(objs[2]!.object, 'addressType'), 21);
+  t.equal(lineOfField({ kind: 'Service' }, 'spec'), undefined, 'not from a manifest');
 });
 
 t.test('JSON, including tab indentation and a JSON List', async (t) => {
