@@ -284,3 +284,50 @@ export function checkAttachment(
     if (!routes.has(`${r.dst} ${r.gw ?? ''}`))
       throw new Error(`Failed to match route {Dst:${r.dst} GW:${r.gw ?? '<nil>'}}`);
 }
+
+export interface NodeNetwork {
+  /** The node (the kubelet's node name). */
+  node: string;
+  /** node.spec.podCIDRs: one host-local range set each, so a dual-stack pod gets one address per family. */
+  podCIDRs: readonly string[];
+  nodeIPs?: readonly string[];
+  /** The network's name; `pods` unless given. */
+  network?: string;
+  cniVersion?: string;
+  /** Pod routes; a default route per podCIDR family unless given. */
+  routes?: readonly string[];
+  /** flat's dataDir (only used when flat runs as an executable). */
+  dataDir?: string;
+  /** host-local's dataDir; its default (/var/lib/cni/networks) unless given. */
+  ipamDataDir?: string;
+  dns?: DNS;
+}
+
+/**
+ * The conflist a node's runtime uses for the flat network (reference §5's recipe): flat with
+ * host-local over the node's podCIDRs, then loopback.
+ */
+export function nodeConflist(n: NodeNetwork): string {
+  const families = n.podCIDRs.map((c) => (c.includes(':') ? '::/0' : '0.0.0.0/0'));
+  const routes = n.routes ?? families.filter((f, i) => families.indexOf(f) === i);
+  return JSON.stringify({
+    cniVersion: n.cniVersion ?? '1.0.0',
+    name: n.network ?? 'pods',
+    plugins: [
+      {
+        type: 'flat',
+        node: n.node,
+        ...(n.nodeIPs === undefined ? {} : { nodeIPs: n.nodeIPs }),
+        ...(n.dataDir === undefined ? {} : { dataDir: n.dataDir }),
+        ipam: {
+          type: 'host-local',
+          ...(n.ipamDataDir === undefined ? {} : { dataDir: n.ipamDataDir }),
+          ranges: n.podCIDRs.map((subnet) => [{ subnet }]),
+          routes: routes.map((dst) => ({ dst })),
+        },
+        ...(n.dns === undefined ? {} : { dns: n.dns }),
+      },
+      { type: 'loopback' },
+    ],
+  });
+}

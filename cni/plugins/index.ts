@@ -18,6 +18,8 @@ export {
   type FlatOptions,
   flatPlugin,
   flatResult,
+  type NodeNetwork,
+  nodeConflist,
   parseFlatConf,
 } from './flat.js';
 export { type HostLocalPluginOptions, hostLocal, hostLocalPlugin, validAttachments } from './host-local.js';

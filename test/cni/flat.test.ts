@@ -10,6 +10,7 @@ import {
   formatResult,
   Invoker,
   MemoryFabricStore,
+  nodeConflist,
   parseConfList,
   type RuntimeConf,
   renderNodeAddrBrief,
@@ -333,5 +334,32 @@ t.test('loopback result as the real plugin prints it; chained, it passes prevRes
   t.equal(
     chained.stdout,
     '{\n    "cniVersion": "0.4.0",\n    "ips": [\n        {\n            "version": "4",\n            "address": "10.1.0.5/16",\n            "gateway": "10.1.0.1"\n        }\n    ],\n    "dns": {}\n}',
+  );
+});
+
+t.test('nodeConflist: the node recipe; a dual-stack node gives a pod one address per family', async (t) => {
+  const text = nodeConflist({
+    node: 'node-d',
+    nodeIPs: ['192.168.49.9', 'fd00:49::9'],
+    podCIDRs: ['10.244.9.0/24', 'fd00:10:244:9::/64'],
+  });
+  t.equal(
+    text,
+    '{"cniVersion":"1.0.0","name":"pods","plugins":[{"type":"flat","node":"node-d","nodeIPs":["192.168.49.9","fd00:49::9"],"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.9.0/24"}],[{"subnet":"fd00:10:244:9::/64"}]],"routes":[{"dst":"0.0.0.0/0"},{"dst":"::/0"}]}},{"type":"loopback"}]}',
+  );
+  const { fabric, invoker } = cluster(t);
+  fabric.addNode({
+    name: 'node-d',
+    nodeIPs: ['192.168.49.9', 'fd00:49::9'],
+    podCIDRs: ['10.244.9.0/24', 'fd00:10:244:9::/64'],
+  });
+  const r = await invoker.addNetworkList(parseConfList(text), pod('dual-1'));
+  t.same(
+    r?.ips?.map((i) => `${i.address} via ${i.gateway}`),
+    ['10.244.9.2/24 via 10.244.9.1', 'fd00:10:244:9::2/64 via fd00:10:244:9::1'],
+  );
+  t.equal(
+    renderPodRoutes(fabric, 'dual-1', 'eth0', 6),
+    'default via fd00:10:244:9::1 dev eth0 metric 1024 pref medium\nfd00:10:244:9::/64 dev eth0 proto kernel metric 256 pref medium\nfe80::/64 dev eth0 proto kernel metric 256 pref medium\n',
   );
 });
