@@ -154,7 +154,7 @@ if (partialState) {
   const partialTimes: number[] = [];
   let written = 0;
   let lines = 0;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 50; i++) {
     const s = 37 * i + 11;
     const old = slices[s]!;
     const next = sliceFor(old.metadata.namespace!, s, 1 + (i % 2));
@@ -180,6 +180,6 @@ if (partialState) {
 
 for (const r of rows) process.stdout.write(`${r}\n`);
 process.stdout.write(
-  `times are CPU time of this process (median of ${runs}, partial: of 20), wall time beside them; ` +
+  `times are CPU time of this process (median of ${runs}, partial: of 50), wall time beside them; ` +
     `goals: full sync <= 1 s at 10k (${fmt(full10k)}), partial <= 10 ms\n`,
 );

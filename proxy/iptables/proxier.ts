@@ -533,9 +533,6 @@ export class Proxier {
     for (const key of written) {
       this.#setBlock(key, serviceBlock(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? [], ctx));
     }
-    // Ports never rendered (cannot happen after a full sync; kept for safety of the caches).
-    for (const key of order)
-      if (!this.#blocks.has(key)) this.#setBlock(key, serviceBlock(this.#svcPortMap.get(key)!, [], ctx));
 
     // nat rules: each service port's KUBE-SERVICES/KUBE-NODEPORTS lines, then (if written) its chains.
     const natRules = this.#natTopTexts.slice();
@@ -567,18 +564,19 @@ export class Proxier {
     const forward = forwardRules(ctx);
     const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
     const natLines = head.length + this.#natTopLines + writtenNatRules + deleted.length + tail.length;
+    // One join over every piece: the payload is copied once (at 10k services it is ~1.5 MB).
     const payload = [
       '*filter\n',
       joinLines(filterTopChains.map(makeChainLine)),
       withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
-      this.#filterTexts.join(''),
+      ...this.#filterTexts,
       joinLines(forward),
       'COMMIT\n*nat\n',
       joinLines(natTopChains.map(makeChainLine)),
-      natChains.join(''),
+      ...natChains,
       joinLines(deleted.map(makeChainLine)),
       joinLines(head),
-      natRules.join(''),
+      ...natRules,
       joinLines(deleted.map((c) => `-X ${c}`)),
       joinLines(tail),
       'COMMIT\n',
