@@ -8,6 +8,7 @@ import {
   newKernelState,
   Proxier,
   RuleTable,
+  renderIptablesSave,
   seededRandom,
   simulatePacket,
   tracePacket,
@@ -238,6 +239,45 @@ t.test('fast path == tracer over random clusters and packets', async (t) => {
   );
   t.ok(packets > 2000, `${packets} packets compared`);
   t.ok(dnat > packets / 4, `${dnat} of them DNAT'd (the packets hit services)`);
+});
+
+t.test('the same clusters as iptables-save would print them trace the same', async (t) => {
+  let compared = 0;
+  fc.assert(
+    fc.property(
+      fc.array(serviceArb, { minLength: 1, maxLength: 5 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 5, maxLength: 15 }),
+      (specs, picks) => {
+        const b = build(specs);
+        const text = b.rules.render();
+        if (RuleTable.parse(text).render() !== text) throw new Error('round trip');
+        const dump = RuleTable.parse(renderIptablesSave(b.rules));
+        for (const [si, ti] of picks) {
+          const target = b.targets[ti % b.targets.length]!;
+          const packet = {
+            sourceIP: b.srcs[si % b.srcs.length]!,
+            protocol: target.proto,
+            destIP: target.dst,
+            destPort: target.port,
+          };
+          const want = tracePacket(b.rules, packet, { nodeIPs });
+          const got = tracePacket(dump, packet, { nodeIPs });
+          if (
+            got.output !== want.output ||
+            got.masquerade !== want.masquerade ||
+            got.rules.length !== want.rules.length
+          ) {
+            throw new Error(
+              `kernel text traces differently for ${JSON.stringify(packet)}: ${got.output} vs ${want.output}`,
+            );
+          }
+          compared++;
+        }
+      },
+    ),
+    { numRuns: 60, seed: 7 },
+  );
+  t.ok(compared > 300, `${compared} packets compared`);
 });
 
 t.test('the kernel picks endpoints with the rules probabilities', async (t) => {
