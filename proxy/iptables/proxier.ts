@@ -7,7 +7,14 @@ import type { EndpointSlice, IPFamily, Node, Service } from '../../api/index.js'
 import { ServiceChangeTracker, type ServicePortMap } from './changetracker.js';
 import { EndpointSliceCache, type EndpointsMap } from './endpoints.js';
 import { ProxierConfigError } from './errors.js';
-import { isZeroCIDR, type ParsedCIDR, type ParsedIP, parseCIDRSloppy, parseIPSloppy } from './ip.js';
+import {
+  cidrContains,
+  isZeroCIDR,
+  type ParsedCIDR,
+  type ParsedIP,
+  parseCIDRSloppy,
+  parseIPSloppy,
+} from './ip.js';
 import { isServiceChainName, kubeletFirewallChain, makeChainLine } from './naming.js';
 import {
   filterTopChains,
@@ -151,20 +158,10 @@ function nodePortAddresses(
   let containsIPv4Loopback = false;
   const loop = parseIPSloppy('127.0.0.1')!;
   for (const c of cidrs) {
-    if (c.family === 'IPv4' && (c.bytes[0] === 127 || cidrContainsIP(c, loop))) containsIPv4Loopback = true;
+    if (c.family === 'IPv4' && (c.bytes[0] === 127 || cidrContains(c, loop))) containsIPv4Loopback = true;
     if (isZeroCIDR(c)) return { matchAll: true, cidrs: [c], containsIPv4Loopback };
   }
   return { matchAll: false, cidrs, containsIPv4Loopback };
-}
-
-function cidrContainsIP(c: ParsedCIDR, ip: ParsedIP): boolean {
-  if (c.bytes.length !== ip.bytes.length) return false;
-  let left = c.prefix;
-  for (let i = 0; left > 0; i++, left -= 8) {
-    const mask = left >= 8 ? 0xff : (0xff << (8 - left)) & 0xff;
-    if ((ip.bytes[i]! & mask) !== c.bytes[i]) return false;
-  }
-  return true;
 }
 
 /** A service port's rendered lines, kept between syncs as text (the line arrays are not kept). */
@@ -268,7 +265,7 @@ export class Proxier {
       // GetNodeIPs: the node's addresses (loopback included) inside the NodePort CIDRs.
       const local = [parseIPSloppy(family === 'IPv4' ? '127.0.0.1' : '::1')!, ...familyIPs];
       const seen = new Map<string, ParsedIP>();
-      for (const c of npa.cidrs) for (const ip of local) if (cidrContainsIP(c, ip)) seen.set(ip.text, ip);
+      for (const c of npa.cidrs) for (const ip of local) if (cidrContains(c, ip)) seen.set(ip.text, ip);
       nodePortIPs = [...seen.values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
     }
     const bit = opts.masqueradeBit ?? 14;
