@@ -1,6 +1,8 @@
 // host-local's allocator (allocator/allocator.go) over the narrow Store: requested addresses, the
 // duplicate-attachment check, and round-robin iteration after `last_reserved_ip.<n>` through the
 // ranges of the set, skipping each range's gateway. Written to follow GetIter/Next literally.
+
+import { HostLocalError } from './errors.js';
 import { formatGoIP, type IP, ipEqual, nextIP } from './ip.js';
 import {
   type Range,
@@ -79,11 +81,19 @@ export class IPAllocator {
     try {
       if (requested) {
         const r = rangeFor(this.set, requested);
-        if (!r) throw new Error(`${formatGoIP(requested)} not in range set ${rangeSetString(this.set)}`);
+        if (!r)
+          throw new HostLocalError(
+            'NETLAB_IPAM_HOSTLOCAL_UNAVAILABLE',
+            `${formatGoIP(requested)} not in range set ${rangeSetString(this.set)}`,
+          );
         if (ipEqual(requested, r.gateway))
-          throw new Error(`requested ip ${formatGoIP(requested)} is subnet's gateway`);
+          throw new HostLocalError(
+            'NETLAB_IPAM_HOSTLOCAL_UNAVAILABLE',
+            `requested ip ${formatGoIP(requested)} is subnet's gateway`,
+          );
         if (!this.store.reserve(id, ifname, requested, this.rangeID)) {
-          throw new Error(
+          throw new HostLocalError(
+            'NETLAB_IPAM_HOSTLOCAL_UNAVAILABLE',
             `requested IP address ${formatGoIP(requested)} is not available in range set ${rangeSetString(this.set)}`,
           );
         }
@@ -92,7 +102,8 @@ export class IPAllocator {
       // duplicate allocation of one attachment in one set is not allowed (spec)
       for (const ip of this.store.getByID(id, ifname)) {
         if (rangeFor(this.set, ip)) {
-          throw new Error(
+          throw new HostLocalError(
+            'NETLAB_IPAM_HOSTLOCAL_DUPLICATE',
             `${formatGoIP(ip)} has been allocated to ${id}, duplicate allocation is not allowed`,
           );
         }
@@ -103,7 +114,10 @@ export class IPAllocator {
           return { ip: c.ip, ones: c.range.ones, gateway: c.range.gateway };
         }
       }
-      throw new Error(`no IP addresses available in range set: ${rangeSetString(this.set)}`);
+      throw new HostLocalError(
+        'NETLAB_IPAM_HOSTLOCAL_EXHAUSTED',
+        `no IP addresses available in range set: ${rangeSetString(this.set)}`,
+      );
     } finally {
       this.store.unlock();
     }

@@ -46,7 +46,7 @@ const ARGS_TYPE = 'struct { A *allocator.IPAMArgs "json:\\"cni\\"" }';
 function netIP(s: string): IP | null {
   if (s === '') return null;
   const ip = parseGoIP(s);
-  if (ip === null) throw new Error(`invalid IP address: ${s}`);
+  if (ip === null) throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_CONFIG', `invalid IP address: ${s}`);
   return ip;
 }
 
@@ -59,7 +59,7 @@ export function parseCniIP(s: string): IP | null {
 /** ip.IP's UnmarshalText. */
 function cniIP(s: string): IP {
   const ip = parseCniIP(s);
-  if (ip === null) throw new Error(`invalid IP address ${s}`);
+  if (ip === null) throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_CONFIG', `invalid IP address ${s}`);
   return ip;
 }
 
@@ -70,7 +70,7 @@ function ipNet(d: GoDecoder, v: GoJSONValue, ctx: DecodeContext): IPNet {
     const s = inner.string(v, '', topContext);
     inner.finish();
     const n = parseGoCIDR(s);
-    if (n === null) throw new Error(`invalid CIDR address: ${s}`);
+    if (n === null) throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_CONFIG', `invalid CIDR address: ${s}`);
     return n;
   });
 }
@@ -164,13 +164,17 @@ export function parseIPAMEnvArgs(cniArgs: string): IP | null {
   const unknown: string[] = [];
   for (const pair of cniArgs.split(';')) {
     const kv = pair.split('=');
-    if (kv.length !== 2) throw new Error(`ARGS: invalid pair ${goQ(pair)}`);
+    if (kv.length !== 2)
+      throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_ARGS', `ARGS: invalid pair ${goQ(pair)}`);
     const [key, value] = kv as [string, string];
     switch (key) {
       case 'IP': {
         const parsed = parseCniIP(value);
         if (parsed === null)
-          throw new Error(`ARGS: error parsing value of pair ${goQ(pair)}: invalid IP address ${value}`);
+          throw new HostLocalError(
+            'NETLAB_IPAM_HOSTLOCAL_ARGS',
+            `ARGS: error parsing value of pair ${goQ(pair)}: invalid IP address ${value}`,
+          );
         ip = parsed;
         break;
       }
@@ -193,10 +197,14 @@ export function parseIPAMEnvArgs(cniArgs: string): IP | null {
     }
   }
   if (unknown.length > 0 && !ignoreUnknown)
-    throw new Error(`ARGS: unknown args [${unknown.map(goQ).join(' ')}]`);
+    throw new HostLocalError(
+      'NETLAB_IPAM_HOSTLOCAL_ARGS',
+      `ARGS: unknown args [${unknown.map(goQ).join(' ')}]`,
+    );
   return ip;
 }
 
+import { HostLocalError, wrapHostLocalError } from './errors.js';
 import { goQuote as goQ } from './gojson.js';
 
 /** allocator.LoadIPAMConfig(stdin, CNI_ARGS); errors carry host-local's texts (code 999 in a plugin). */
@@ -297,7 +305,8 @@ export function loadIPAMConfig(stdin: Uint8Array | string, cniArgs: string): IPA
   d.finish();
 
   const ipamConf = ipam as { legacy: RangeInput | null; routes: IPAMRoute[]; ranges: RangeInput[][] } | null;
-  if (ipamConf === null) throw new Error("IPAM config missing 'ipam' key");
+  if (ipamConf === null)
+    throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_CONFIG', "IPAM config missing 'ipam' key");
 
   const ipArgs: IP[] = [];
   const envIP = parseIPAMEnvArgs(cniArgs);
@@ -308,7 +317,7 @@ export function loadIPAMConfig(stdin: Uint8Array | string, cniArgs: string): IPA
   inputs.push(...runtimeRanges);
   if (ipamConf.legacy && ipamConf.legacy.subnet !== null) inputs.push([ipamConf.legacy]);
   inputs.push(...ipamConf.ranges);
-  if (inputs.length === 0) throw new Error('no IP ranges specified');
+  if (inputs.length === 0) throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_CONFIG', 'no IP ranges specified');
 
   const ranges: RangeSet[] = [];
   let numV4 = 0;
@@ -318,18 +327,22 @@ export function loadIPAMConfig(stdin: Uint8Array | string, cniArgs: string): IPA
     try {
       set = canonicalizeRangeSet(inputs[i]!);
     } catch (err) {
-      throw new Error(`invalid range set ${i}: ${(err as Error).message}`);
+      throw wrapHostLocalError(`invalid range set ${i}: `, err, 'NETLAB_IPAM_HOSTLOCAL_RANGE');
     }
     if (set[0]!.rangeStart.v4) numV4++;
     else numV6++;
     ranges.push(set);
   }
   if ((numV4 > 1 || numV6 > 1) && !atLeast030(cniVersion)) {
-    throw new Error(`CNI version ${cniVersion} does not support more than 1 address per family`);
+    throw new HostLocalError(
+      'NETLAB_IPAM_HOSTLOCAL_CONFIG',
+      `CNI version ${cniVersion} does not support more than 1 address per family`,
+    );
   }
   for (let i = 0; i < ranges.length - 1; i++) {
     for (let j = i + 1; j < ranges.length; j++) {
-      if (rangeSetsOverlap(ranges[i]!, ranges[j]!)) throw new Error(`range set ${i} overlaps with ${j}`);
+      if (rangeSetsOverlap(ranges[i]!, ranges[j]!))
+        throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_RANGE', `range set ${i} overlaps with ${j}`);
     }
   }
   return { name, cniVersion, type, routes: ipamConf.routes, dataDir, resolvConf, ranges, ipArgs };

@@ -24,6 +24,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { defaultDataDir } from './config.js';
+import { HostLocalError } from './errors.js';
 import { formatGoIP, type IP, parseGoIP } from './ip.js';
 import { entryContent, goTrimSpace, type Reservation, type Store } from './store.js';
 
@@ -46,9 +47,12 @@ const errnoText: Readonly<Record<string, string>> = {
 };
 
 /** A Go *PathError text: "<op> <path>: <strerror>". */
-export function goPathError(op: string, path: string, err: unknown): Error {
+export function goPathError(op: string, path: string, err: unknown): HostLocalError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  return new Error(`${op} ${path}: ${errnoText[code] ?? (err as Error).message}`);
+  return new HostLocalError(
+    'NETLAB_IPAM_HOSTLOCAL_STORE',
+    `${op} ${path}: ${errnoText[code] ?? (err as Error).message}`,
+  );
 }
 
 /** os.MkdirAll with Go's error texts (e.g. `mkdir /x/afile: not a directory`). */
@@ -129,7 +133,7 @@ export class DiskStore implements Store {
       closeSync(openSync(this.lockPath, constants.O_CREAT | constants.O_RDONLY, 0o750));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
-      throw new Error(errnoText[code] ?? (err as Error).message);
+      throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_STORE', errnoText[code] ?? (err as Error).message);
     }
     this.lockMode = opts.lock ?? (haveFlock() ? 'flock' : 'none');
   }

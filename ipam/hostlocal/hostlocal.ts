@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { IPAllocator, type IPAMAddress } from './allocator.js';
 import { type IPAMConfig, type IPAMRoute, loadIPAMConfig } from './config.js';
 import { DiskStore, goPathError } from './disk.js';
+import { HostLocalError, wrapHostLocalError } from './errors.js';
 import { formatGoIP, type IP } from './ip.js';
 import { rangeSetContains } from './range.js';
 import { goTrimSpace, LINE_BREAK, type Store } from './store.js';
@@ -122,14 +123,17 @@ export function allocate(conf: IPAMConfig, att: Attachment, open: StoreOpener = 
         got = alloc.get(att.containerID, att.ifName, req);
       } catch (err) {
         rollback();
-        throw new Error(`failed to allocate for range ${idx}: ${(err as Error).message}`);
+        throw wrapHostLocalError(`failed to allocate for range ${idx}: `, err, 'NETLAB_IPAM_HOSTLOCAL_STORE');
       }
       allocs.push(alloc);
       ips.push({ address: formatAddress(got), gateway: formatGoIP(got.gateway) });
     });
     if (requested.size > 0) {
       rollback();
-      throw new Error('failed to allocate all requested IPs: ' + [...requested.keys()].join(' '));
+      throw new HostLocalError(
+        'NETLAB_IPAM_HOSTLOCAL_UNAVAILABLE',
+        'failed to allocate all requested IPs: ' + [...requested.keys()].join(' '),
+      );
     }
     return { cniVersion: conf.cniVersion, ips, routes: conf.routes, dns };
   } finally {
@@ -154,7 +158,7 @@ export function hostLocalDel(
         errors.push((err as Error).message);
       }
     });
-    if (errors.length > 0) throw new Error(errors.join(';'));
+    if (errors.length > 0) throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_STORE', errors.join(';'));
   } finally {
     store.close();
   }
@@ -176,7 +180,11 @@ export function hostLocalCheck(
     } finally {
       store.unlock();
     }
-    if (!found) throw new Error(`host-local: Failed to find address added by container ${att.containerID}`);
+    if (!found)
+      throw new HostLocalError(
+        'NETLAB_IPAM_HOSTLOCAL_NOT_FOUND',
+        `host-local: Failed to find address added by container ${att.containerID}`,
+      );
   } finally {
     store.close();
   }

@@ -10,6 +10,7 @@ export {
 } from './config.js';
 export { type DecodeContext, GoDecoder, GoUnmarshalTypeError, topContext } from './decode.js';
 export { type DiskLockMode, DiskStore, type DiskStoreOptions, goMkdirAll, goPathError } from './disk.js';
+export { HostLocalError, type HostLocalErrorCode, wrapHostLocalError } from './errors.js';
 export * from './gojson.js';
 export {
   type Attachment as IPAMAttachment,

@@ -1,5 +1,7 @@
 // Ranges and range sets (host-local allocator/range.go, range_set.go): canonicalisation with its
 // exact error texts and order, Contains, Overlaps, and the String forms that appear in messages.
+
+import { HostLocalError } from './errors.js';
 import { formatGoIP, formatGoIPNet, type IP, type IPNet, ipCompare, maskOf, nextIP } from './ip.js';
 
 /** A range as written in the config, before canonicalisation (any field may be missing). */
@@ -53,14 +55,20 @@ function containsRaw(
 
 /** Range.Canonicalize: the messages and their order are host-local's. */
 export function canonicalizeRange(r: RangeInput): Range {
-  if (r.subnet === null) throw new Error('IP <nil> not v4 nor v6');
+  if (r.subnet === null) throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_RANGE', 'IP <nil> not v4 nor v6');
   const { ip, ones, bits } = r.subnet;
-  if (ones > bits - 2) throw new Error(`Network ${formatGoIPNet(r.subnet)} too small to allocate from`);
+  if (ones > bits - 2)
+    throw new HostLocalError(
+      'NETLAB_IPAM_HOSTLOCAL_RANGE',
+      `Network ${formatGoIPNet(r.subnet)} too small to allocate from`,
+    );
   const v4 = ip.v4;
-  if ((v4 ? 32 : 128) !== bits) throw new Error('IPNet IP and Mask version mismatch');
+  if ((v4 ? 32 : 128) !== bits)
+    throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_RANGE', 'IPNet IP and Mask version mismatch');
   const network: IP = { v4, n: ip.n & maskOf(ones, bits) };
   if (network.n !== ip.n) {
-    throw new Error(
+    throw new HostLocalError(
+      'NETLAB_IPAM_HOSTLOCAL_RANGE',
       `Network has host bits set. For a subnet mask of length ${ones} the network address is ${formatGoIP(network)}`,
     );
   }
@@ -68,14 +76,20 @@ export function canonicalizeRange(r: RangeInput): Range {
   let rangeStart: IP;
   if (r.rangeStart) {
     if (!containsRaw(v4, network, ones, r.rangeStart, r.rangeEnd, r.rangeStart)) {
-      throw new Error(`RangeStart ${formatGoIP(r.rangeStart)} not in network ${subnetString(network, ones)}`);
+      throw new HostLocalError(
+        'NETLAB_IPAM_HOSTLOCAL_RANGE',
+        `RangeStart ${formatGoIP(r.rangeStart)} not in network ${subnetString(network, ones)}`,
+      );
     }
     rangeStart = r.rangeStart;
   } else rangeStart = nextIP(network);
   let rangeEnd: IP;
   if (r.rangeEnd) {
     if (!containsRaw(v4, network, ones, rangeStart, r.rangeEnd, r.rangeEnd)) {
-      throw new Error(`RangeEnd ${formatGoIP(r.rangeEnd)} not in network ${subnetString(network, ones)}`);
+      throw new HostLocalError(
+        'NETLAB_IPAM_HOSTLOCAL_RANGE',
+        `RangeEnd ${formatGoIP(r.rangeEnd)} not in network ${subnetString(network, ones)}`,
+      );
     }
     rangeEnd = r.rangeEnd;
   } else {
@@ -106,17 +120,21 @@ export function rangeOverlaps(a: Range, b: Range): boolean {
 
 /** RangeSet.Canonicalize. */
 export function canonicalizeRangeSet(set: readonly RangeInput[]): RangeSet {
-  if (set.length === 0) throw new Error('empty range set');
+  if (set.length === 0) throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_RANGE', 'empty range set');
   const out: Range[] = [];
   for (let i = 0; i < set.length; i++) {
     const r = canonicalizeRange(set[i]!);
-    if (i > 0 && r.v4 !== out[0]!.v4) throw new Error('mixed address families');
+    if (i > 0 && r.v4 !== out[0]!.v4)
+      throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_RANGE', 'mixed address families');
     out.push(r);
   }
   for (let i = 0; i < out.length - 1; i++) {
     for (let j = i + 1; j < out.length; j++) {
       if (rangeOverlaps(out[i]!, out[j]!)) {
-        throw new Error(`subnets ${rangeString(out[i]!)} and ${rangeString(out[j]!)} overlap`);
+        throw new HostLocalError(
+          'NETLAB_IPAM_HOSTLOCAL_RANGE',
+          `subnets ${rangeString(out[i]!)} and ${rangeString(out[j]!)} overlap`,
+        );
       }
     }
   }

@@ -466,3 +466,63 @@ t.test('Go JSON: syntax errors and printing', async (t) => {
     '{\n    "a": "x\\u003cy\\u003e\\u0026z\\u0008\\u000c\\u2028",\n    "b": [],\n    "c": {},\n    "d": [\n        1,\n        {\n            "e": null\n        }\n    ]\n}',
   );
 });
+
+t.test('every kind of failure carries its netlab code and host-local’s text', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'netlab-hostlocal-codes-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const cfg = (ipam: object) =>
+    JSON.stringify({ cniVersion: '1.0.0', name: 'n', ipam: { dataDir: root, ...ipam } });
+  const att = (containerID: string, args = '') => ({ containerID, ifName: 'eth0', args });
+  const store = new MemoryStore();
+  const open = () => store;
+  hostLocalAdd(cfg({ ranges: [[{ subnet: '10.3.0.0/30' }]] }), att('a'), open);
+  const rows: Array<{ fn: () => unknown; code: string; message: string }> = [
+    {
+      fn: () => loadIPAMConfig('{"name":"n"}', ''),
+      code: 'NETLAB_IPAM_HOSTLOCAL_CONFIG',
+      message: "IPAM config missing 'ipam' key",
+    },
+    {
+      fn: () => loadIPAMConfig(cfg({}), 'x'),
+      code: 'NETLAB_IPAM_HOSTLOCAL_ARGS',
+      message: 'ARGS: invalid pair "x"',
+    },
+    {
+      fn: () => loadIPAMConfig(cfg({ ranges: [[{ subnet: '10.0.0.0/31' }]] }), ''),
+      code: 'NETLAB_IPAM_HOSTLOCAL_RANGE',
+      message: 'invalid range set 0: Network 10.0.0.0/31 too small to allocate from',
+    },
+    {
+      fn: () => hostLocalAdd(cfg({ ranges: [[{ subnet: '10.3.0.0/30' }]] }), att('b'), open),
+      code: 'NETLAB_IPAM_HOSTLOCAL_EXHAUSTED',
+      message: 'failed to allocate for range 0: no IP addresses available in range set: 10.3.0.1-10.3.0.2',
+    },
+    {
+      fn: () => hostLocalAdd(cfg({ ranges: [[{ subnet: '10.3.0.0/30' }]] }), att('a'), open),
+      code: 'NETLAB_IPAM_HOSTLOCAL_DUPLICATE',
+      message:
+        'failed to allocate for range 0: 10.3.0.2 has been allocated to a, duplicate allocation is not allowed',
+    },
+    {
+      fn: () => hostLocalAdd(cfg({ ranges: [[{ subnet: '10.3.0.0/30' }]] }), att('c', 'IP=10.3.0.1'), open),
+      code: 'NETLAB_IPAM_HOSTLOCAL_UNAVAILABLE',
+      message: "failed to allocate for range 0: requested ip 10.3.0.1 is subnet's gateway",
+    },
+    {
+      fn: () => hostLocalCheck(cfg({ ranges: [[{ subnet: '10.3.0.0/30' }]] }), att('zz'), open),
+      code: 'NETLAB_IPAM_HOSTLOCAL_NOT_FOUND',
+      message: 'host-local: Failed to find address added by container zz',
+    },
+    {
+      fn: () =>
+        hostLocalAdd(
+          cfg({ ranges: [[{ subnet: '10.3.0.0/30' }]], resolvConf: join(root, 'none') }),
+          att('d'),
+          open,
+        ),
+      code: 'NETLAB_IPAM_HOSTLOCAL_STORE',
+      message: `open ${join(root, 'none')}: no such file or directory`,
+    },
+  ];
+  for (const r of rows) t.throws(r.fn, { name: 'HostLocalError', code: r.code, message: r.message }, r.code);
+});
