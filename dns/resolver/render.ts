@@ -70,6 +70,9 @@ export function formatTrace(trace: readonly QueryTrace[]): string {
 export function formatOutcome(r: ResolveResult): string {
   const names = `${r.namesTried} name${r.namesTried === 1 ? '' : 's'}`;
   const queries = `${r.trace.length} quer${r.trace.length === 1 ? 'y' : 'ies'}`;
+  if (r.status === 'NOERROR' && r.answeredBy === undefined) {
+    return `;; ${r.query} is an address: no query (${r.addresses.join(' ')})`;
+  }
   if (r.status === 'NOERROR') {
     const lines = [`;; ${r.query} -> ${r.answeredBy} (${r.libc}: ${queries}, ${names} tried)`];
     for (const a of r.answers) lines.push(formatAnswer(a));

@@ -19,6 +19,7 @@
 // (test/dns/resolver-interop.test.ts).
 // The trace lists queries in the order they were sent; queries sent together are listed in
 // question order (A, then AAAA), so a trace depends on the answers and never on timing.
+import { isIP } from 'node:net';
 import type dnsPacket from 'dns-packet';
 import { InvalidQueryNameError, NoNameserverError } from './errors.js';
 import type { ResolvConf } from './resolvconf.js';
@@ -74,7 +75,7 @@ export interface QueryTrace {
 
 /** getaddrinfo's error for a failed lookup, with each libc's gai_strerror text. */
 export interface GaiError {
-  code: 'EAI_NONAME' | 'EAI_NODATA' | 'EAI_AGAIN' | 'EAI_FAIL';
+  code: 'EAI_NONAME' | 'EAI_NODATA' | 'EAI_AGAIN' | 'EAI_FAIL' | 'EAI_ADDRFAMILY';
   message: string;
 }
 
@@ -117,12 +118,14 @@ const gaiMessages: Record<Libc, Record<GaiError['code'], string>> = {
     EAI_NODATA: 'No address associated with hostname',
     EAI_AGAIN: 'Temporary failure in name resolution',
     EAI_FAIL: 'Non-recoverable failure in name resolution',
+    EAI_ADDRFAMILY: 'Address family for hostname not supported',
   },
   musl: {
     EAI_NONAME: 'Name does not resolve',
     EAI_NODATA: 'Name has no usable address',
     EAI_AGAIN: 'Try again',
     EAI_FAIL: 'Non-recoverable error',
+    EAI_ADDRFAMILY: 'Address family for hostname not supported',
   },
 };
 
@@ -404,6 +407,25 @@ export async function resolve(
 ): Promise<ResolveResult> {
   const libc = options.libc ?? 'glibc';
   const source = options.source ?? 'resolv.conf';
+  // An address literal never reaches DNS: getaddrinfo parses it first (inet_aton / inet_pton).
+  const literal = isIP(name);
+  if (literal !== 0) {
+    const family = options.family ?? 0;
+    const fits = family === 0 || family === literal;
+    const out: ResolveResult = {
+      query: name,
+      libc,
+      status: fits ? 'NOERROR' : 'NODATA',
+      answers: [],
+      addresses: fits ? [name] : [],
+      namesTried: 0,
+      trace: [],
+    };
+    // Checked against glibc 2.36 and musl 1.2.3: an IPv4 literal asked for AF_INET6.
+    const code = libc === 'glibc' ? 'EAI_ADDRFAMILY' : 'EAI_NONAME';
+    if (!fits) out.error = { code, message: gaiMessages[libc][code] };
+    return out;
+  }
   validateName(name);
   const servers = conf.nameservers.map((ns) => parseNameserver(ns, source, options.defaultPort ?? 53));
   if (servers.length === 0) throw new NoNameserverError(source);

@@ -95,6 +95,9 @@ const cases: { name: string; ndots: number; options?: string; deadFirst?: true }
   // Two nameservers, the first with nobody listening: glibc moves on to the second for every name,
   // musl asks both at once.
   { name: 'web.default', ndots: 5, deadFirst: true },
+  // Address literals: no query at all.
+  { name: '10.96.0.20', ndots: 5 },
+  { name: 'fd00::20', ndots: 5 },
 ];
 
 async function listen(): Promise<ScriptedDnsServer> {

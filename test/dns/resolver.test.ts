@@ -355,6 +355,24 @@ big.default.svc.cluster.local. A tcp NOERROR 60`,
   }
 });
 
+t.test('address literals never reach DNS', async (t) => {
+  const cases: { name: string; family: 0 | 4 | 6; outcome: string }[] = [
+    { name: '10.96.0.20', family: 0, outcome: ';; 10.96.0.20 is an address: no query (10.96.0.20)' },
+    { name: 'fd00::20', family: 0, outcome: ';; fd00::20 is an address: no query (fd00::20)' },
+    {
+      name: '10.96.0.20',
+      family: 6,
+      outcome:
+        ';; 10.96.0.20: NODATA (glibc: 0 queries, 0 names tried): getaddrinfo: Address family for hostname not supported (EAI_ADDRFAMILY)',
+    },
+  ];
+  for (const c of cases) {
+    const r = await resolve(c.name, conf(5), { family: c.family });
+    t.equal(formatOutcome(r), c.outcome, `${c.name} family ${c.family}`);
+    t.same(r.trace, [], `${c.name}: no query`);
+  }
+});
+
 t.test('an IPv6 nameserver ([::1]:port), UDP and TCP', async (t) => {
   const v6 = await startScriptedDnsServer(zone, { host: '::1' });
   t.teardown(() => v6.close());
