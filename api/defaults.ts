@@ -97,6 +97,9 @@ export function defaultPod(pod: Pod): void {
 export function defaultNamespace(ns: Namespace): void {
   ns.spec = { ...ns.spec, finalizers: ns.spec?.finalizers ?? ['kubernetes'] };
   ns.status = { phase: 'Active' };
+  // kube-apiserver always labels a namespace with its own name (for namespaceSelectors).
+  if (ns.metadata.name)
+    ns.metadata.labels = { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name };
 }
 
 export function defaultEndpointSlice(es: EndpointSlice): void {

@@ -402,3 +402,20 @@ t.test('applying the same manifest twice changes nothing', async (t) => {
   t.same((second as Service).spec.ports, (first as Service).spec.ports, 'the nodePort is kept');
   s.close();
 });
+
+t.test('namespaces carry their name as a label', async (t) => {
+  const s = newStore();
+  const ns = s.create({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'shop', labels: { team: 'a' } },
+  } as AnyObject);
+  t.same(ns.metadata.labels, { team: 'a', 'kubernetes.io/metadata.name': 'shop' });
+  t.same(
+    s
+      .list('Namespace', { labelSelector: 'kubernetes.io/metadata.name in (default,shop)' })
+      .items.map((n) => n.metadata.name),
+    ['default', 'shop'],
+  );
+  s.close();
+});
