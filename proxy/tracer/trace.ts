@@ -339,6 +339,16 @@ export function followConntrack(state: KernelState, p: PacketView): KernelResult
   if (hit === undefined) return undefined;
   ct.seen(hit.entry, hit.direction);
   const e = hit.entry;
+  // A reply is un-NAT'd by conntrack and let through; it is no new decision.
+  if (hit.direction === 'reply') {
+    return {
+      verdict: 'ACCEPT',
+      endpoint: undefined,
+      masquerade: false,
+      matched: [],
+      conntrack: 'ESTABLISHED',
+    };
+  }
   const dnat = e.reply.src !== e.original.dst || e.reply.sport !== e.original.dport;
   const endpoint = e.reply.src.includes(':')
     ? `[${e.reply.src}]:${e.reply.sport}`

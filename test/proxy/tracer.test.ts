@@ -425,6 +425,13 @@ t.test('kernel mode with conntrack: later packets follow the entry', async (t) =
     ct.list(),
     `tcp      6 120 SYN_SENT src=10.0.0.2 dst=172.30.0.44 sport=40000 dport=80 [UNREPLIED] src=${ep} dst=10.0.0.2 sport=80 dport=40000 mark=0 use=1\n`,
   );
+  const reply = simulatePacket(
+    rules,
+    { sourceIP: ep!, sourcePort: 80, destIP: '10.0.0.2', destPort: 40000 },
+    state,
+    { nodeIPs },
+  );
+  t.same([reply.verdict, reply.conntrack], ['ACCEPT', 'ESTABLISHED'], 'the reply belongs to the same entry');
   ms += 121_000;
   t.equal(
     simulatePacket(rules, pkt, state, { nodeIPs }).conntrack,
