@@ -23,6 +23,7 @@ export {
   renderNodeRoutes,
   renderPodAddrBrief,
   renderPodRoutes,
+  renderRouteGet,
   renderRoutes,
 } from './render.js';
 export { type FabricStore, FileFabricStore, MemoryFabricStore } from './store.js';

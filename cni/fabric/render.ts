@@ -1,6 +1,6 @@
 // The fabric as iproute2 prints it: `ip -br addr` and `ip route` / `ip -6 route`, byte for byte
 // (padding, trailing spaces and all), so the text can be compared with a real node's.
-import { type Family, linkLocalFromMAC } from './address.js';
+import { canonicalIP, type Family, linkLocalFromMAC } from './address.js';
 import type { Fabric, FabricRoute, Link } from './fabric.js';
 
 // iproute2 prints the name with "%-16s " and the operstate with "%-14s ", then each address + " ".
@@ -79,4 +79,31 @@ export function renderPodRoutes(fabric: Fabric, containerID: string, ifname: str
 
 export function renderNetnsRoutes(fabric: Fabric, netns: string, family: Family): string {
   return renderRoutes(fabric.netnsRoutes(netns, family));
+}
+
+/**
+ * `ip route get <ip>` on the node: the route taken and the source address the kernel would pick (the
+ * node's own address on that device); the node's own addresses are `local` (via lo). An address no
+ * route covers gives the kernel's answer, `RTNETLINK answers: Network is unreachable`.
+ */
+export function renderRouteGet(fabric: Fabric, nodeName: string, ip: string): string {
+  const node = fabric.node(nodeName);
+  const canonical = canonicalIP(ip);
+  if (node === undefined || canonical === undefined) return 'RTNETLINK answers: Network is unreachable\n';
+  const v6 = canonical.includes(':');
+  const own = fabric.lookup(canonical);
+  if (own?.kind === 'node' && own.node === node)
+    return v6
+      ? `local ${canonical} from :: dev lo table local proto kernel src ${canonical} metric 0 pref medium\n`
+      : `local ${canonical} dev lo src ${canonical} uid 0 \n    cache <local> \n`;
+  const r = fabric.routeGet(nodeName, canonical);
+  if (r === undefined) return 'RTNETLINK answers: Network is unreachable\n';
+  const link = r.dev === node.bridge.name ? node.bridge : node.uplink;
+  const src = r.src ?? link.addresses.map((a) => a.split('/')[0]!).find((a) => a.includes(':') === v6);
+  const via = r.via === undefined ? '' : ` via ${r.via}`;
+  if (v6)
+    return r.kernel
+      ? `${canonical} from :: dev ${r.dev} proto kernel src ${src} metric 256 pref medium\n`
+      : `${canonical} from ::${via} dev ${r.dev} src ${src} metric 1024 pref medium\n`;
+  return `${canonical}${via} dev ${r.dev} src ${src} uid 0 \n    cache \n`;
 }

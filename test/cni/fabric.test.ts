@@ -10,6 +10,7 @@ import {
   renderNodeRoutes,
   renderPodAddrBrief,
   renderPodRoutes,
+  renderRouteGet,
 } from '../../cni/index.js';
 
 // Two dual-stack nodes as in reference §5: podCIDRs 10.244.N.0/24 + fd00:10:244:N::/64, node IPs on one
@@ -331,3 +332,34 @@ t.test('FileFabricStore: updates from many writers all land; a dead writer’s l
     },
   );
 });
+
+t.test(
+  'ip route get on a node (texts as the kernel printed them for the same node under unshare)',
+  async (t) => {
+    const f = twoNodes();
+    const cases: { ip: string; want: string }[] = [
+      {
+        ip: '10.244.1.7',
+        want: '10.244.1.7 via 192.168.49.3 dev eth0 src 192.168.49.2 uid 0 \n    cache \n',
+      },
+      { ip: '10.244.0.3', want: '10.244.0.3 dev cni0 src 10.244.0.1 uid 0 \n    cache \n' },
+      { ip: '192.168.49.3', want: '192.168.49.3 dev eth0 src 192.168.49.2 uid 0 \n    cache \n' },
+      { ip: '192.168.49.2', want: 'local 192.168.49.2 dev lo src 192.168.49.2 uid 0 \n    cache <local> \n' },
+      { ip: '10.244.0.1', want: 'local 10.244.0.1 dev lo src 10.244.0.1 uid 0 \n    cache <local> \n' },
+      { ip: '8.8.8.8', want: 'RTNETLINK answers: Network is unreachable\n' },
+      {
+        ip: 'fd00:10:244:1::7',
+        want: 'fd00:10:244:1::7 from :: via fd00:49::3 dev eth0 src fd00:49::2 metric 1024 pref medium\n',
+      },
+      {
+        ip: 'fd00:10:244::3',
+        want: 'fd00:10:244::3 from :: dev cni0 proto kernel src fd00:10:244::1 metric 256 pref medium\n',
+      },
+      {
+        ip: 'fd00:49::2',
+        want: 'local fd00:49::2 from :: dev lo table local proto kernel src fd00:49::2 metric 0 pref medium\n',
+      },
+    ];
+    for (const c of cases) t.equal(renderRouteGet(f, 'node-a', c.ip), c.want, c.ip);
+  },
+);

@@ -14,6 +14,7 @@ import {
   renderNodeAddrBrief,
   renderNodeRoutes,
   renderPodAddrBrief,
+  renderRouteGet,
 } from '../../cni/index.js';
 
 // flat, run as the executable cni/bin/flat, delegating IPAM to `host-local` found on CNI_PATH:
@@ -356,6 +357,18 @@ const unshareProbe = (() => {
   }
 })();
 
+const routeGets = [
+  '10.244.1.7',
+  '10.244.0.2',
+  '192.168.49.3',
+  '192.168.49.2',
+  '10.244.0.1',
+  '8.8.8.8',
+  'fd00:10:244:1::7',
+  'fd00:10:244::2',
+  'fd00:49::2',
+];
+
 const realNodeScript = (dir: string) => `set -e
 mkdir -p /run/netns; mount -t tmpfs none /run/netns
 ip link set lo up
@@ -375,6 +388,7 @@ echo '### node route6'; ip -6 route
 echo '### pod addr'; ip netns exec pod1 ip -br addr
 echo '### pod route'; ip netns exec pod1 ip route
 echo '### pod route6'; ip netns exec pod1 ip -6 route
+for a in ${routeGets.join(' ')}; do echo "### get $a"; ip route get $a 2>&1 || true; done
 `;
 
 function mask(text: string): string {
@@ -455,6 +469,7 @@ t.test(
       ['pod route', renderNetnsRoutes(fabric, '/run/netns/pod1', 4)],
       ['pod route6', renderNetnsRoutes(fabric, '/run/netns/pod1', 6)],
     ]);
+    for (const ip of routeGets) ours.set(`get ${ip}`, renderRouteGet(fabric, 'node-a', ip));
     for (const [name, text] of ours) t.equal(mask(text), mask(real.get(name) ?? '(missing)'), name);
   },
 );
