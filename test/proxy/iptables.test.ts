@@ -1125,6 +1125,67 @@ t.test('topology: CategorizeEndpoints', async (t) => {
   }
 });
 
+t.test('trafficDistribution hints and the node zone label pick the endpoints of the SVC chain', async (t) => {
+  const p = new Proxier(testOptions);
+  t.teardown(() => p.stop());
+  const zoneNode = (zone: string): Node => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'test-node', labels: { 'topology.kubernetes.io/zone': zone } },
+  });
+  p.onNodeAdd(zoneNode('zone-a'));
+  p.onServiceAdd(svc('ns1', 'svc1', { clusterIP: '172.30.0.41', trafficDistribution: 'PreferClose' }));
+  p.onServiceAdd(svc('ns2', 'svc2', { clusterIP: '172.30.0.42', trafficDistribution: 'PreferSameNode' }));
+  p.onEndpointSliceAdd(
+    slice('ns1', 'svc1', [
+      { addresses: ['10.180.0.1'], zone: 'zone-a', hints: { forZones: [{ name: 'zone-a' }] } },
+      { addresses: ['10.180.0.2'], zone: 'zone-b', hints: { forZones: [{ name: 'zone-b' }] } },
+      { addresses: ['10.180.0.3'], zone: 'zone-b', hints: { forZones: [{ name: 'zone-b' }] } },
+    ]),
+  );
+  p.onEndpointSliceAdd(
+    slice('ns2', 'svc2', [
+      {
+        addresses: ['10.180.1.1'],
+        nodeName: 'test-node',
+        hints: { forNodes: [{ name: 'test-node' }], forZones: [{ name: 'zone-a' }] },
+      },
+      {
+        addresses: ['10.180.1.2'],
+        nodeName: 'node-2',
+        hints: { forNodes: [{ name: 'node-2' }], forZones: [{ name: 'zone-a' }] },
+      },
+    ]),
+  );
+  const endpointsOf = (payload: string, chain: string) =>
+    chainOf(payload, 'nat', chain)
+      .filter((l) => l.includes(' -> '))
+      .map((l) => /-> (\S+)"/.exec(l)![1]);
+  let r = p.syncProxyRules();
+  t.same(endpointsOf(r.payload, 'KUBE-SVC-XPGD46QRK7WJZT7O'), ['10.180.0.1:80'], 'PreferClose: zone-a only');
+  t.same(
+    endpointsOf(r.payload, 'KUBE-SVC-GNZBNJ2PO5MGZ6GT'),
+    ['10.180.1.1:80'],
+    'PreferSameNode: this node only',
+  );
+  p.onNodeUpdate(undefined, zoneNode('zone-b'));
+  r = p.syncProxyRules();
+  t.equal(r.full, true, 'a zone label change is a full sync');
+  t.same(
+    endpointsOf(r.payload, 'KUBE-SVC-XPGD46QRK7WJZT7O'),
+    ['10.180.0.2:80', '10.180.0.3:80'],
+    'now zone-b',
+  );
+  t.same(r.deletedChains, ['KUBE-SEP-SXIVWICOYRO3J4NJ'], 'the zone-a endpoint chain goes');
+  p.onNodeUpdate(undefined, zoneNode('zone-c'));
+  r = p.syncProxyRules();
+  t.same(
+    endpointsOf(r.payload, 'KUBE-SVC-XPGD46QRK7WJZT7O'),
+    ['10.180.0.1:80', '10.180.0.2:80', '10.180.0.3:80'],
+    'no hint for this zone: every endpoint',
+  );
+});
+
 t.test(
   'EndpointSlices merged per service port; an address in two slices once, non-terminating preferred',
   async (t) => {
