@@ -762,6 +762,7 @@ const supportedAddressTypes = ['FQDN', 'IPv4', 'IPv6'];
 export const maxEndpoints = 1000;
 export const maxEndpointPorts = 100;
 const maxAddresses = 100;
+const maxZoneHints = 8;
 
 export function validateEndpointSlice(es: EndpointSlice): FieldError[] {
   const errs = validateObjectMeta(es.metadata, true, nameIsDNSSubdomain);
@@ -800,6 +801,18 @@ export function validateEndpointSlice(es: EndpointSlice): FieldError[] {
       if (ep.nodeName !== undefined)
         for (const m of isDNS1123Subdomain(ep.nodeName))
           errs.push(field.invalid(`${p}.nodeName`, ep.nodeName, m));
+      const zones = ep.hints?.forZones ?? [];
+      if (zones.length > maxZoneHints)
+        errs.push(field.tooMany(`${p}.hints.forZones`, zones.length, maxZoneHints));
+      else {
+        const seen = new Set<string>();
+        zones.forEach((z, k) => {
+          const zp = `${p}.hints.forZones[${k}].name`;
+          if (seen.has(z.name)) errs.push(field.duplicate(zp, z.name));
+          else seen.add(z.name);
+          for (const m of isValidLabelValue(z.name)) errs.push(field.invalid(zp, z.name, m));
+        });
+      }
     });
   const ports = es.ports ?? [];
   if (ports.length > maxEndpointPorts) errs.push(field.tooMany('ports', ports.length, maxEndpointPorts));
@@ -814,8 +827,6 @@ export function validateEndpointSlice(es: EndpointSlice): FieldError[] {
       if (!port.protocol) errs.push(field.required(`${p}.protocol`));
       else if (!supportedPortProtocols.includes(port.protocol))
         errs.push(field.notSupported(`${p}.protocol`, port.protocol, supportedPortProtocols));
-      if (port.port !== undefined && port.port !== null && (port.port < 0 || port.port > 65535))
-        errs.push(field.invalid(`${p}.port`, port.port, 'must be between 0 and 65535, inclusive'));
       if (port.appProtocol !== undefined)
         for (const m of isQualifiedName(port.appProtocol))
           errs.push(field.invalid(`${p}.appProtocol`, port.appProtocol, m));

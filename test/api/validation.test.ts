@@ -505,6 +505,21 @@ const cases: Case[] = [
       ],
     }),
   },
+  {
+    name: 'EndpointSlice zone hint twice',
+    bad: slice({
+      endpoints: [
+        { addresses: ['10.244.1.5'], hints: { forZones: [{ name: 'zone-a' }, { name: 'zone-a' }] } },
+      ],
+    }),
+    message:
+      'EndpointSlice.discovery.k8s.io "web-abc" is invalid: endpoints[0].hints.forZones[1].name: Duplicate value: "zone-a"',
+    good: slice({
+      endpoints: [
+        { addresses: ['10.244.1.5'], hints: { forZones: [{ name: 'zone-a' }, { name: 'zone-b' }] } },
+      ],
+    }),
+  },
   // Pod
   {
     name: 'Pod without containers',
