@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { type ScriptedDnsServer, startScriptedDnsServer } from '../../dns/resolver/index.js';
 
@@ -96,6 +99,77 @@ options ndots:1
       code: 1,
       stdout: '',
       stderr: 'netlab resolve: --ndots: invalid value "16": want an integer from 0 to 15\n',
+    },
+  ];
+  for (const c of cases) {
+    const r = await run(c.args);
+    t.equal(untimed(r.stdout), c.stdout, `${c.args.join(' ')}: stdout`);
+    t.equal(r.code, c.code, `${c.args.join(' ')}: exit status`);
+    if (c.stderr !== undefined) t.equal(r.stderr, c.stderr, `${c.args.join(' ')}: stderr`);
+  }
+});
+
+t.test("netlab resolve --pod: the pod's own dnsPolicy and dnsConfig", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-resolve-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const manifest = join(dir, 'pods.yaml');
+  writeFileSync(
+    manifest,
+    `apiVersion: v1
+kind: Pod
+metadata: {name: app, namespace: shop}
+spec:
+  containers: [{name: c, image: busybox}]
+  dnsConfig:
+    searches: [corp.example]
+    options: [{name: ndots, value: "2"}, {name: single-request-reopen}]
+`,
+  );
+  const node = join(dir, 'node-resolv.conf');
+  writeFileSync(node, 'nameserver 192.0.2.53\nsearch eu-west-1.compute.internal\n');
+  const addr = `127.0.0.1:${server.port}`;
+  const pad = ' '.repeat(addr.length - 'SERVER'.length);
+  const cases: { args: string[]; code: number; stdout: string; stderr?: string }[] = [
+    {
+      args: [
+        'resolve',
+        'web',
+        '-n',
+        'shop',
+        '--server',
+        addr,
+        '-f',
+        manifest,
+        '--pod',
+        'app',
+        '--node-resolv-conf',
+        node,
+      ],
+      code: 0,
+      stdout: `;; resolv.conf of Pod shop/app (dnsPolicy ClusterFirst), glibc (port ${server.port})
+search shop.svc.cluster.local svc.cluster.local cluster.local eu-west-1.compute.internal corp.example
+nameserver 127.0.0.1
+options ndots:2 single-request-reopen
+
+#  NAME                         TYPE  SERVER${pad}  VIA  RCODE    ANSWERS  FLAGS  TIME
+1  web.shop.svc.cluster.local.  A     ${addr}  udp  NOERROR  1               -
+2  web.shop.svc.cluster.local.  AAAA  ${addr}  udp  NOERROR  0               -
+
+;; web -> web.shop.svc.cluster.local. (glibc: 2 queries, 1 name tried)
+web.shop.svc.cluster.local. 5 IN A 10.96.0.20
+`,
+    },
+    {
+      args: ['resolve', 'web', '-n', 'shop', '--server', addr, '-f', manifest, '--pod', 'nope'],
+      code: 1,
+      stdout: '',
+      stderr: `netlab resolve: --pod: no Pod shop/nope in ${manifest}\n`,
+    },
+    {
+      args: ['resolve', 'web', '--pod', 'app'],
+      code: 1,
+      stdout: '',
+      stderr: 'netlab resolve: --pod: needs -f FILE with the Pod in it\n',
     },
   ];
   for (const c of cases) {
