@@ -1,7 +1,17 @@
 // The tracer: a packet walked through a node's rule table, with kube-proxy's test-tracer semantics
 // (every possible endpoint) or as the kernel would (one endpoint: seeded statistic, recent, conntrack).
+export * from './kernel.js';
 export * from './match.js';
 export * from './packet.js';
+export * from './possible.js';
 export * from './prng.js';
 export * from './recent.js';
-export * from './trace.js';
+export {
+  linearRules,
+  type MatchedRule,
+  type Oracle,
+  type RulesFor,
+  type TraceOptions,
+  type TraceResult,
+  type Verdict,
+} from './types.js';

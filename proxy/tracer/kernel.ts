@@ -1,15 +1,7 @@
-// The tracer: a packet walked through a node's rule table.
-//
-// tracePacket has the semantics of kube-proxy's own test tracer (proxier_test.go tracePacket): nat
-// first (PREROUTING, or OUTPUT when the source is local, else straight into KUBE-SERVICES when the table
-// has no jump rules), every `--probability` rule matches so every possible endpoint is listed,
-// KUBE-MARK-MASQ only sets the masquerade flag, a history check (`--rcheck`, `--mark`, `--ctstate`)
-// never matches; then the destination becomes the first DNAT target and the four filter chains
-// KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and KUBE-PROXY-FIREWALL are walked directly.
-//
-// simulatePacket is the kernel: one endpoint, chosen by the statistic match with a seeded PRNG, the
-// `recent` lists, marks, conntrack state, and the real hook order (nat PREROUTING/OUTPUT, filter
-// INPUT/FORWARD/OUTPUT, nat POSTROUTING).
+// simulatePacket: the kernel. One outcome per packet: the real hook order (nat PREROUTING/OUTPUT,
+// filter INPUT/FORWARD/OUTPUT, nat POSTROUTING), marks and conntrack states, the statistic match drawn
+// from a seeded PRNG as xt_statistic does, the `recent` lists (ClientIP affinity), and conntrack:
+// later packets of a known connection follow their entry.
 import type { ConntrackTable } from '../conntrack/index.js';
 import {
   builtinChains,
@@ -20,200 +12,21 @@ import {
   splitHostPort,
   type Table,
 } from '../ruletable/index.js';
-import {
-  applyMark,
-  destinationMatches,
-  markMatches,
-  possiblyMatches,
-  possiblyMatchesSource,
-  sourceMatches,
-} from './match.js';
-import { LocalAddresses, type Packet, type PacketView, viewPacket, withDestination } from './packet.js';
+import { applyMark, destinationMatches, markMatches, sourceMatches } from './match.js';
+import type { LocalAddresses, Packet, PacketView } from './packet.js';
+import { viewPacket, withDestination } from './packet.js';
 import { statisticThreshold } from './prng.js';
 import { RecentTable } from './recent.js';
-
-export type Verdict = 'DNAT' | 'DROP' | 'REJECT' | 'ACCEPT';
-
-export interface MatchedRule {
-  readonly table: string;
-  readonly rule: string;
-}
-
-export interface TraceResult {
-  /** Every rule that matched, in order. */
-  readonly matched: readonly MatchedRule[];
-  /** The text of those rules (`-A ...`). */
-  readonly rules: readonly string[];
-  /** kube-proxy's tracer output: endpoints and verdicts joined with ", " ('' when nothing matched). */
-  readonly output: string;
-  /** Every endpoint the packet may be DNAT'd to (`ip:port`), in rule order. */
-  readonly endpoints: readonly string[];
-  readonly verdict: Verdict;
-  readonly masquerade: boolean;
-}
-
-/** How a walk gets a chain's rules; the fast path passes one that only returns rules that can match. */
-export type RulesFor = (table: Table, chain: string, p: PacketView) => readonly Rule[];
-
-const EMPTY: readonly Rule[] = [];
-
-export const linearRules: RulesFor = (table, chain) => table.chains.get(chain)?.rules ?? EMPTY;
-
-/** Options shared by both modes. */
-export interface TraceOptions {
-  /** The node's addresses (InternalIP / ExternalIP); loopback is always local. */
-  readonly nodeIPs: Iterable<string> | LocalAddresses;
-  readonly rulesFor?: RulesFor;
-  /**
-   * `rulesFor` returns only rules whose protocol, destination, destination port and destination type
-   * match the packet it is given (the fast path's compiled lists), so the walk checks the rest only.
-   */
-  readonly destinationChecked?: boolean;
-}
-
-function localOf(o: TraceOptions): LocalAddresses {
-  return o.nodeIPs instanceof LocalAddresses ? o.nodeIPs : new LocalAddresses(o.nodeIPs);
-}
-
-function hasRules(t: Table | undefined, chain: string): boolean {
-  return (t?.chains.get(chain)?.rules.length ?? 0) > 0;
-}
-
-/** kube-proxy's tracer, possibility semantics. */
-export function tracePacket(rt: RuleTable, packet: Packet | PacketView, opts: TraceOptions): TraceResult {
-  const p = 'srcAddr' in packet ? packet : viewPacket(packet);
-  return new PossibleWalk(
-    rt,
-    localOf(opts),
-    opts.rulesFor ?? linearRules,
-    opts.destinationChecked === true,
-  ).trace(p);
-}
-
-export class PossibleWalk {
-  readonly #rt: RuleTable;
-  readonly #local: LocalAddresses;
-  readonly #rulesFor: RulesFor;
-  #matched: MatchedRule[] = [];
-  #outputs: string[] = [];
-  #masq = false;
-  readonly #checked: boolean;
-  readonly #oracle: Oracle | undefined;
-
-  constructor(
-    rt: RuleTable,
-    local: LocalAddresses,
-    rulesFor: RulesFor,
-    destinationChecked = false,
-    oracle?: Oracle,
-  ) {
-    this.#rt = rt;
-    this.#local = local;
-    this.#rulesFor = rulesFor;
-    this.#checked = destinationChecked;
-    this.#oracle = oracle;
-  }
-
-  #possible(rule: Rule, p: PacketView): boolean {
-    const s = rule.spec;
-    if (this.#oracle === undefined) {
-      return this.#checked ? possiblyMatchesSource(s, p, this.#local) : possiblyMatches(s, p, this.#local);
-    }
-    if (s.recent !== undefined && (s.recent.rcheck || s.recent.update)) return false;
-    if (s.mark !== undefined || s.ctstate !== undefined) return false;
-    if (!this.#checked && !destinationMatches(s, p, this.#local)) return false;
-    if (s.source === undefined && s.srcType === undefined) return true;
-    return this.#oracle.test(rule, 'source', () => sourceMatches(s, p, this.#local));
-  }
-
-  trace(p0: PacketView): TraceResult {
-    this.#matched = [];
-    this.#outputs = [];
-    this.#masq = false;
-    let p = p0;
-    const nat = this.#rt.get('nat');
-    if (nat !== undefined) {
-      const hook = this.#local.has(p.src, p.srcAddr) ? 'OUTPUT' : 'PREROUTING';
-      this.#run(nat, hasRules(nat, hook) ? hook : 'KUBE-SERVICES', p, 0);
-    }
-    // Pending DNATs are applied before the filter rules see the packet (the port is kept, as
-    // kube-proxy's tracer does).
-    const first = this.#outputs[0];
-    if (first !== undefined && first.length > 0 && first.charCodeAt(0) !== 65 /* not ACCEPT */) {
-      const { ip } = splitHostPort(first);
-      p = withDestination(p, ip, p.dport);
-    }
-    const filter = this.#rt.get('filter');
-    if (filter !== undefined) {
-      for (const chain of [
-        'KUBE-SERVICES',
-        'KUBE-EXTERNAL-SERVICES',
-        'KUBE-NODEPORTS',
-        'KUBE-PROXY-FIREWALL',
-      ]) {
-        this.#run(filter, chain, p, 0);
-      }
-    }
-    return summarise(this.#matched, this.#outputs, this.#masq);
-  }
-
-  // Returns true when the chain reached a terminal target.
-  #run(table: Table, chain: string, p: PacketView, depth: number): boolean {
-    if (depth > 64) return false;
-    const rules = this.#rulesFor(table, chain, p);
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i]!;
-      const s = rule.spec;
-      const tg = s.target;
-      if (tg === undefined) continue;
-      if (!this.#possible(rule, p)) continue;
-      this.#matched.push({ table: table.name, rule: rule.text });
-      switch (tg.kind) {
-        case 'jump':
-          if (tg.chain === 'KUBE-MARK-MASQ') {
-            this.#masq = true;
-            continue;
-          }
-          if (this.#run(table, tg.chain, p, depth + 1) && s.statistic === undefined) return true;
-          continue;
-        case 'ACCEPT':
-        case 'DROP':
-        case 'REJECT':
-          this.#outputs.push(tg.kind);
-          return true;
-        case 'DNAT':
-          this.#outputs.push(tg.toDestination);
-          return true;
-        case 'RETURN':
-          return false;
-        default:
-          continue;
-      }
-    }
-    return false;
-  }
-}
-
-function summarise(matched: MatchedRule[], outputs: string[], masquerade: boolean): TraceResult {
-  const endpoints: string[] = [];
-  let verdict: Verdict | undefined;
-  for (const o of outputs) {
-    if (o === 'DROP' || o === 'REJECT') verdict ??= o;
-    else if (o !== 'ACCEPT') endpoints.push(o);
-  }
-  verdict ??= endpoints.length > 0 ? 'DNAT' : 'ACCEPT';
-  return {
-    matched,
-    rules: matched.map((m) => m.rule),
-    output: outputs.join(', '),
-    endpoints,
-    verdict,
-    masquerade,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Kernel mode.
+import {
+  hasRules,
+  linearRules,
+  localOf,
+  type MatchedRule,
+  type Oracle,
+  type RulesFor,
+  type TraceOptions,
+  type Verdict,
+} from './types.js';
 
 /** What the kernel remembers between packets: PRNG, recent lists, conntrack, the clock. */
 export interface KernelState {
@@ -270,15 +83,6 @@ function ownJumps(t: Table): boolean {
     usesOwnJumps.set(t, v);
   }
   return v;
-}
-
-/**
- * Decides the tests of a rule that depend on the packet's source or on kernel state, for a walk the
- * fast path records: `evaluate` computes the real answer; a recording oracle may replay answers it
- * already knows instead (without evaluating them again, so no PRNG draw is repeated).
- */
-export interface Oracle {
-  test(rule: Rule, which: 'source' | 'state', evaluate: () => boolean): boolean;
 }
 
 /** True when a rule looks at the packet's source (address, address type, interfaces, source port). */

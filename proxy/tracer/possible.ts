@@ -1,0 +1,153 @@
+// tracePacket: the semantics of kube-proxy's own test tracer (proxier_test.go tracePacket). nat first
+// (PREROUTING, or OUTPUT when the source is local, else straight into KUBE-SERVICES when the table has
+// no jump rules), every `--probability` rule matches so every possible endpoint is listed,
+// KUBE-MARK-MASQ only sets the masquerade flag, a history check (`--rcheck`, `--mark`, `--ctstate`)
+// never matches; then the destination becomes the first DNAT target and the four filter chains
+// KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and KUBE-PROXY-FIREWALL are walked directly.
+import { type Rule, type RuleTable, splitHostPort, type Table } from '../ruletable/index.js';
+import { destinationMatches, possiblyMatches, possiblyMatchesSource, sourceMatches } from './match.js';
+import { type LocalAddresses, type Packet, type PacketView, viewPacket, withDestination } from './packet.js';
+import {
+  hasRules,
+  linearRules,
+  localOf,
+  type MatchedRule,
+  type Oracle,
+  type RulesFor,
+  type TraceOptions,
+  type TraceResult,
+  type Verdict,
+} from './types.js';
+
+/** kube-proxy's tracer, possibility semantics. */
+export function tracePacket(rt: RuleTable, packet: Packet | PacketView, opts: TraceOptions): TraceResult {
+  const p = 'srcAddr' in packet ? packet : viewPacket(packet);
+  return new PossibleWalk(
+    rt,
+    localOf(opts),
+    opts.rulesFor ?? linearRules,
+    opts.destinationChecked === true,
+  ).trace(p);
+}
+
+export class PossibleWalk {
+  readonly #rt: RuleTable;
+  readonly #local: LocalAddresses;
+  readonly #rulesFor: RulesFor;
+  #matched: MatchedRule[] = [];
+  #outputs: string[] = [];
+  #masq = false;
+  readonly #checked: boolean;
+  readonly #oracle: Oracle | undefined;
+
+  constructor(
+    rt: RuleTable,
+    local: LocalAddresses,
+    rulesFor: RulesFor,
+    destinationChecked = false,
+    oracle?: Oracle,
+  ) {
+    this.#rt = rt;
+    this.#local = local;
+    this.#rulesFor = rulesFor;
+    this.#checked = destinationChecked;
+    this.#oracle = oracle;
+  }
+
+  #possible(rule: Rule, p: PacketView): boolean {
+    const s = rule.spec;
+    if (this.#oracle === undefined) {
+      return this.#checked ? possiblyMatchesSource(s, p, this.#local) : possiblyMatches(s, p, this.#local);
+    }
+    if (s.recent !== undefined && (s.recent.rcheck || s.recent.update)) return false;
+    if (s.mark !== undefined || s.ctstate !== undefined) return false;
+    if (!this.#checked && !destinationMatches(s, p, this.#local)) return false;
+    if (s.source === undefined && s.srcType === undefined) return true;
+    return this.#oracle.test(rule, 'source', () => sourceMatches(s, p, this.#local));
+  }
+
+  trace(p0: PacketView): TraceResult {
+    this.#matched = [];
+    this.#outputs = [];
+    this.#masq = false;
+    let p = p0;
+    const nat = this.#rt.get('nat');
+    if (nat !== undefined) {
+      const hook = this.#local.has(p.src, p.srcAddr) ? 'OUTPUT' : 'PREROUTING';
+      this.#run(nat, hasRules(nat, hook) ? hook : 'KUBE-SERVICES', p, 0);
+    }
+    // Pending DNATs are applied before the filter rules see the packet (the port is kept, as
+    // kube-proxy's tracer does).
+    const first = this.#outputs[0];
+    if (first !== undefined && first.length > 0 && first.charCodeAt(0) !== 65 /* not ACCEPT */) {
+      const { ip } = splitHostPort(first);
+      p = withDestination(p, ip, p.dport);
+    }
+    const filter = this.#rt.get('filter');
+    if (filter !== undefined) {
+      for (const chain of [
+        'KUBE-SERVICES',
+        'KUBE-EXTERNAL-SERVICES',
+        'KUBE-NODEPORTS',
+        'KUBE-PROXY-FIREWALL',
+      ]) {
+        this.#run(filter, chain, p, 0);
+      }
+    }
+    return summarise(this.#matched, this.#outputs, this.#masq);
+  }
+
+  // Returns true when the chain reached a terminal target.
+  #run(table: Table, chain: string, p: PacketView, depth: number): boolean {
+    if (depth > 64) return false;
+    const rules = this.#rulesFor(table, chain, p);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
+      const s = rule.spec;
+      const tg = s.target;
+      if (tg === undefined) continue;
+      if (!this.#possible(rule, p)) continue;
+      this.#matched.push({ table: table.name, rule: rule.text });
+      switch (tg.kind) {
+        case 'jump':
+          if (tg.chain === 'KUBE-MARK-MASQ') {
+            this.#masq = true;
+            continue;
+          }
+          if (this.#run(table, tg.chain, p, depth + 1) && s.statistic === undefined) return true;
+          continue;
+        case 'ACCEPT':
+        case 'DROP':
+        case 'REJECT':
+          this.#outputs.push(tg.kind);
+          return true;
+        case 'DNAT':
+          this.#outputs.push(tg.toDestination);
+          return true;
+        case 'RETURN':
+          return false;
+        default:
+          continue;
+      }
+    }
+    return false;
+  }
+}
+
+function summarise(matched: MatchedRule[], outputs: string[], masquerade: boolean): TraceResult {
+  const endpoints: string[] = [];
+  let verdict: Verdict | undefined;
+  for (const o of outputs) {
+    if (o === 'DROP' || o === 'REJECT') verdict ??= o;
+    else if (o !== 'ACCEPT') endpoints.push(o);
+  }
+  verdict ??= endpoints.length > 0 ? 'DNAT' : 'ACCEPT';
+  return {
+    matched,
+    rules: matched.map((m) => m.rule),
+    output: outputs.join(', '),
+    endpoints,
+    verdict,
+    masquerade,
+  };
+}
