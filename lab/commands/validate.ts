@@ -121,7 +121,14 @@ export function statusIssues(
   const object = describeObject(item.object);
   const { file, line } = item.source;
   const causes = err.causes.filter((c) => c.field);
-  if (causes.length === 0) return [{ file, line, object, field: '', message: err.message }];
+  if (causes.length === 0) {
+    // A missing namespace is the namespace field's fault: point at it.
+    const ns = err.reason === 'NotFound' && err.status.details?.kind === 'namespaces';
+    const field = ns ? 'metadata.namespace' : '';
+    return [
+      { file, line: (ns && lineOfField(item.object, field)) || line, object, field, message: err.message },
+    ];
+  }
   return causes.map((c) => ({
     file,
     line: lineOfField(item.object, c.field!) ?? line,
