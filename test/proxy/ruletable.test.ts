@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
   applyRestore,
+  ConntrackInputError,
   canonicalRuleTable,
   kernelProbability,
   kernelRuleText,
@@ -9,9 +10,11 @@ import {
   RulesParseError,
   RulesRestoreError,
   RuleTable,
+  RuleTableError,
   renderIptablesSave,
   sortIPTablesRules,
   splitWords,
+  TraceInputError,
   withKubeJumpRules,
 } from '../../proxy/index.js';
 
@@ -656,4 +659,37 @@ COMMIT
     ['-A PREROUTING -j DROP'],
     'a chain with rules of its own is left alone',
   );
+});
+
+t.test('every error class has its stable code', async (t) => {
+  const cases: { err: RuleTableError; name: string; code: string; message: string }[] = [
+    {
+      err: new RulesParseError('bad line', 3, 'x.rules'),
+      name: 'RulesParseError',
+      code: 'NETLAB_PROXY_RULES_PARSE',
+      message: 'x.rules:3: bad line',
+    },
+    {
+      err: new RulesRestoreError('refused'),
+      name: 'RulesRestoreError',
+      code: 'NETLAB_PROXY_RULES_RESTORE',
+      message: 'refused',
+    },
+    {
+      err: new TraceInputError('bad packet'),
+      name: 'TraceInputError',
+      code: 'NETLAB_PROXY_TRACE_INPUT',
+      message: 'bad packet',
+    },
+    {
+      err: new ConntrackInputError('bad tuple'),
+      name: 'ConntrackInputError',
+      code: 'NETLAB_PROXY_CONNTRACK_INPUT',
+      message: 'bad tuple',
+    },
+  ];
+  for (const c of cases) {
+    t.ok(c.err instanceof RuleTableError && c.err instanceof Error, `${c.name} is a RuleTableError`);
+    t.same([c.err.name, c.err.code, c.err.message], [c.name, c.code, c.message]);
+  }
 });
