@@ -15,6 +15,7 @@ import {
   renderNodeAddrBrief,
   renderNodeRoutes,
   renderPodAddrBrief,
+  renderRouteGet,
   splitPath,
 } from '../../cni/index.js';
 
@@ -35,6 +36,8 @@ const verbs = ['add', 'del', 'check', 'gc', 'status'] as const;
 type Verb = (typeof verbs)[number];
 
 class UsageError extends Error {}
+
+class UnreachableError extends Error {}
 
 function loadList(file: string): NetworkConfigList {
   let bytes: Buffer;
@@ -143,9 +146,11 @@ interface IpOptions {
 }
 
 /** `netlab cni ip addr|route`: the fabric flat keeps in <dataDir>/fabric.json, as `ip` shows it. */
-export async function runIp(what: 'addr' | 'route', opts: IpOptions): Promise<string> {
+export async function runIp(what: 'addr' | 'route', opts: IpOptions, get?: string): Promise<string> {
   if ((opts.node === undefined) === (opts.netns === undefined))
     throw new UsageError(`netlab cni ip ${what}: give one of --node NAME or --netns PATH`);
+  if (get !== undefined && opts.node === undefined)
+    throw new UsageError('netlab cni ip route get: --node NAME is required');
   const store = new FileFabricStore(opts.dataDir);
   return store.read((f) => {
     if (opts.node !== undefined) {
@@ -158,6 +163,12 @@ export async function runIp(what: 'addr' | 'route', opts: IpOptions): Promise<st
               .join(', ') || 'none'
           })`,
         );
+      if (get !== undefined) {
+        const text = renderRouteGet(f, opts.node, get);
+        // ip prints the kernel's refusal on stderr and exits 2.
+        if (text.startsWith('RTNETLINK')) throw new UnreachableError(text.trimEnd());
+        return text;
+      }
       return what === 'addr'
         ? renderNodeAddrBrief(f, opts.node)
         : renderNodeRoutes(f, opts.node, opts['6'] ? 6 : 4);
@@ -177,25 +188,43 @@ export function registerCni(program: Command): void {
   const ip = cni
     .command('ip')
     .description('show the fabric flat keeps in <dataDir>/fabric.json as `ip` would');
-  for (const what of ['addr', 'route'] as const)
-    ip.command(what)
-      .description(
-        what === 'addr'
-          ? '`ip -br addr` of a node or a pod netns'
-          : '`ip route` (or `ip -6 route`) of a node or a pod netns',
-      )
+  const report = (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = e instanceof UnreachableError ? 2 : 1;
+  };
+  const ipOptions = (c: Command) =>
+    c
       .option('--data-dir <dir>', "flat's dataDir", defaultFlatDataDir)
       .option('--node <name>', "the node's view")
-      .option('--netns <path>', "a pod's view (its netns)")
-      .option('-6', 'IPv6 routes')
-      .action(async (opts: IpOptions) => {
-        try {
-          process.stdout.write(await runIp(what, opts));
-        } catch (e) {
-          process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-          process.exitCode = 1;
-        }
-      });
+      .option('--netns <path>', "a pod's view (its netns)");
+  ipOptions(ip.command('addr').description('`ip -br addr` of a node or a pod netns')).action(
+    async (opts: IpOptions) => {
+      try {
+        process.stdout.write(await runIp('addr', opts));
+      } catch (e) {
+        report(e);
+      }
+    },
+  );
+  ipOptions(
+    ip
+      .command('route')
+      .description(
+        '`ip route` (`-6`: `ip -6 route`) of a node or a pod netns; `get ADDRESS`: `ip route get`',
+      ),
+  )
+    .option('-6', 'IPv6 routes')
+    .argument('[get]', '`get` for `ip route get`')
+    .argument('[address]', 'the address for `get`')
+    .action(async (verb: string | undefined, address: string | undefined, opts: IpOptions) => {
+      try {
+        if (verb !== undefined && (verb !== 'get' || address === undefined))
+          throw new UsageError(`netlab cni ip route: unexpected "${verb}" (only: get ADDRESS)`);
+        process.stdout.write(await runIp('route', opts, address));
+      } catch (e) {
+        report(e);
+      }
+    });
   for (const verb of verbs) {
     const help: Record<Verb, string> = {
       add: 'ADD the container to the network (plugins in order) and print the result JSON',

@@ -127,6 +127,28 @@ t.test('netlab cni add|check|del|gc|status', async (t) => {
       stderr: '',
     },
     {
+      args: [
+        'cni',
+        'ip',
+        'route',
+        'get',
+        '10.244.0.2',
+        '--data-dir',
+        join(dir, 'fabric'),
+        '--node',
+        'node-a',
+      ],
+      code: 0,
+      stdout: '10.244.0.2 dev cni0 src 10.244.0.1 uid 0 \n    cache \n',
+      stderr: '',
+    },
+    {
+      args: ['cni', 'ip', 'route', 'get', '8.8.8.8', '--data-dir', join(dir, 'fabric'), '--node', 'node-a'],
+      code: 2,
+      stdout: '',
+      stderr: 'RTNETLINK answers: Network is unreachable\n',
+    },
+    {
       args: ['cni', 'add', ...common, '--container-id', 'web-1'],
       code: 1,
       stdout: '',
