@@ -21,7 +21,7 @@ function portMapsEqual(a: ServicePortMap, b: ServicePortMap): boolean {
 }
 
 export function serviceKey(svc: Service): string {
-  return `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name ?? ''}`;
+  return `${svc.metadata.namespace || 'default'}/${svc.metadata.name ?? ''}`;
 }
 
 export class ServiceChangeTracker {

@@ -51,7 +51,8 @@ function sliceSignature(slice: EndpointSlice, remove: boolean): string {
 /** Namespaced Service name and slice name; null when the slice names no Service. */
 export function endpointSliceCacheKeys(slice: EndpointSlice): { service: string; slice: string } | null {
   const svc = slice.metadata.labels?.[labelServiceName];
-  const ns = slice.metadata.namespace ?? '';
+  // A manifest without a namespace means "default", as for the Service (kubectl apply does the same).
+  const ns = slice.metadata.namespace || 'default';
   const name = slice.metadata.name ?? '';
   if (!svc || ns === '' || name === '') return null;
   return { service: `${ns}/${svc}`, slice: name };

@@ -101,7 +101,7 @@ export function serviceToServicePortMap(svc: Service, family: IPFamily): Map<str
   const clusterIPText = clusterIPByFamily(family, svc);
   const clusterIP = clusterIPText === '' ? null : parseIPSloppy(clusterIPText);
   if (!clusterIP) return out;
-  const ns = svc.metadata.namespace ?? 'default';
+  const ns = svc.metadata.namespace || 'default';
   const name = svc.metadata.name ?? '';
   const ePL = externalPolicyLocal(svc);
   const iPL = internalPolicyLocal(svc);

@@ -1289,4 +1289,21 @@ t.test('objects are read as kube-proxy sees them: no service-CIDR or NodePort-ra
     payload,
     '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/web:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 3 -j REJECT',
   );
+  // A slice without a namespace belongs to the default namespace too, as kubectl apply would put it.
+  writeFileSync(
+    join(dir, 'slice.yaml'),
+    'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.1.2.3]}]\nports: [{name: http, port: 8080}]\n',
+  );
+  const both = proxierFor(
+    loadProxyInput({
+      filename: [file, join(dir, 'slice.yaml')],
+      hostnameOverride: 'n1',
+      nodeIp: '192.168.0.9',
+    }),
+  ).syncProxyRules().payload;
+  t.match(both, '-m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination 10.1.2.3:8080');
+  t.match(
+    both,
+    '-A KUBE-NODEPORTS -m comment --comment default/web:http -m tcp -p tcp --dport 3 -j KUBE-EXT-',
+  );
 });
