@@ -135,6 +135,14 @@ export function loadProxyInput(flags: NodeFlags): ProxyInput {
   if (issues.length > 0) throw new ManifestError(issues);
 
   const warnings: string[] = [];
+  for (const svc of services) {
+    // Read as allocated, like kube-proxy: a Service the API server would give an IP has none here.
+    if ((svc.spec.clusterIP ?? '') === '' && svc.spec.type !== 'ExternalName') {
+      warnings.push(
+        `${describeObject(svc)} has no spec.clusterIP: kube-proxy skips it (give it the allocated IP)`,
+      );
+    }
+  }
   let derivedSlices = false;
   if (endpointSlices.length === 0 && pods.length > 0) {
     derivedSlices = true;

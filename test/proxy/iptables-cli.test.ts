@@ -54,6 +54,20 @@ t.test('netlab iptables-save: the contract', async (t) => {
     'one clear line, no stack trace',
   );
   t.equal(fail.stdout, '', 'nothing on stdout');
+
+  const unallocated = join(dir, 'unallocated.yaml');
+  writeFileSync(
+    unallocated,
+    'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80}]\n',
+  );
+  const warn = await netlab(['iptables-save', '-f', unallocated]);
+  t.equal(warn.code, 0, 'a Service without a cluster IP is not an error');
+  t.equal(
+    warn.stderr,
+    'warning: Service default/web has no spec.clusterIP: kube-proxy skips it (give it the allocated IP)\n',
+    'but it is said',
+  );
+  t.notMatch(warn.stdout, 'default/web', 'and it gets no rules');
 });
 
 t.test(
