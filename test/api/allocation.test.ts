@@ -177,6 +177,14 @@ t.test('dual-stack clusters', async (t) => {
     ['RequireDualStack', ['IPv4', 'IPv6']],
     'headless without selector',
   );
+  // Upgrade a single-stack Service to dual-stack and back: the secondary address comes and goes.
+  const up = s.update(svc('single', { ipFamilyPolicy: 'PreferDualStack' }));
+  t.same(up.spec.ipFamilies, ['IPv4', 'IPv6']);
+  const second = up.spec.clusterIPs![1]!;
+  t.ok(s.allocators.byFamily.get('IPv6')!.has(second));
+  const down = s.update(svc('single', { ipFamilyPolicy: 'SingleStack' }));
+  t.same([down.spec.clusterIPs, down.spec.ipFamilies], [[up.spec.clusterIP], ['IPv4']]);
+  t.notOk(s.allocators.byFamily.get('IPv6')!.has(second), 'the secondary address is released');
   s.close();
 });
 
