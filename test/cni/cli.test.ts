@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import t from 'tap';
 
 const run = promisify(execFile);
+// Some twenty `netlab` processes, each compiling TypeScript through tsx: slow on a busy machine.
+t.setTimeout(300_000);
 const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
 const bin = new URL('../../cni/bin', import.meta.url).pathname;
 
