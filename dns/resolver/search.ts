@@ -46,7 +46,7 @@ function absolute(name: string): string {
  *
  * musl: a trailing dot or dots >= ndots -> only the name (no search at all). Otherwise every search
  * domain (a domain that makes the name too long, or an empty/"." one that makes it invalid, is
- * skipped), then the name.
+ * skipped), then the name. A search line over 254 characters is not read at all.
  */
 export function searchPlan(
   name: string,
@@ -61,7 +61,7 @@ export function searchPlan(
   const steps: SearchStep[] = [];
   if (libc === 'musl') {
     const bare = trailingDot ? name.slice(0, -1) : name;
-    if (!trailingDot && dots < n) {
+    if (!trailingDot && dots < n && muslReadsSearchLine(search)) {
       for (const domain of search) {
         if (domain === '' || domain.startsWith('.') || domain.endsWith('..')) continue;
         // musl: `if (z-p < 256 - l - 1)` — the joined name must fit its 256-byte buffer.
@@ -98,6 +98,16 @@ export function searchPlan(
   }
   return steps;
 }
+
+/**
+ * musl reads resolv.conf with a 256-byte line buffer and skips any line that does not fit (254
+ * characters and the newline), so a long `search` line means no search list at all — measured with
+ * Debian's musl 1.2.3. A pod with many search domains (Kubernetes allows 2048 characters) hits this.
+ */
+export function muslReadsSearchLine(search: readonly string[]): boolean {
+  return `search ${search.join(' ')}`.length <= muslMaxLine;
+}
+const muslMaxLine = 254;
 
 function stripDot(name: string): string {
   return name.endsWith('.') ? name.slice(0, -1) : name;

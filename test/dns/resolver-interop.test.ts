@@ -73,7 +73,7 @@ const zone: ScriptedZone = {
   silent: ['slow.default.svc.cluster.local'],
 };
 
-const cases: { name: string; ndots: number; options?: string; deadFirst?: true }[] = [
+const cases: { name: string; ndots: number; options?: string; deadFirst?: true; search?: string[] }[] = [
   { name: 'web', ndots: 5 },
   { name: 'web.default', ndots: 5 },
   { name: 'web.default.svc.cluster.local.', ndots: 5 },
@@ -95,6 +95,12 @@ const cases: { name: string; ndots: number; options?: string; deadFirst?: true }
   // Two nameservers, the first with nobody listening: glibc moves on to the second for every name,
   // musl asks both at once.
   { name: 'web.default', ndots: 5, deadFirst: true },
+  // A 386-character search line: glibc walks it, musl does not read it at all.
+  {
+    name: 'web',
+    ndots: 5,
+    search: Array.from({ length: 10 }, (_, i) => `d${i}.${'a'.repeat(27)}.example`),
+  },
   // Address literals: no query at all.
   { name: '10.96.0.20', ndots: 5 },
   { name: 'fd00::20', ndots: 5 },
@@ -158,7 +164,10 @@ t.test('glibc and musl models against the real libraries', { skip: missing }, as
       execFileSync(b.compiler, [...b.args, '-O1', '-o', bin, join(dir, 'gai.c')]);
       for (const c of cases) {
         const dead = c.deadFirst ? 'nameserver 127.77.1.1\n' : '';
-        const text = `search default.svc.cluster.local svc.cluster.local cluster.local\n${dead}nameserver ${server.address}\noptions ndots:${c.ndots} timeout:1 attempts:2${c.options ? ` ${c.options}` : ''}\n`;
+        const search = (c.search ?? ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local']).join(
+          ' ',
+        );
+        const text = `search ${search}\n${dead}nameserver ${server.address}\noptions ndots:${c.ndots} timeout:1 attempts:2${c.options ? ` ${c.options}` : ''}\n`;
         writeFileSync(join(dir, 'resolv.conf'), text);
         server.received.length = 0;
         const real = await runIsolated(dir, bin, c.name);

@@ -113,6 +113,23 @@ as-is-last ${long}.`,
     plan: `search ${long}.default.svc.cluster.local.
 as-is-last ${long}.`,
   },
+  {
+    // 8 domains of 30 characters: a 254-character search line still reaches musl...
+    name: 'web',
+    search: Array.from({ length: 8 }, (_, i) => `d${i}.${'a'.repeat(27)}`),
+    ndots: 5,
+    libc: 'musl',
+    plan: `${Array.from({ length: 8 }, (_, i) => `search web.d${i}.${'a'.repeat(27)}.`).join('\n')}
+as-is-last web.`,
+  },
+  {
+    // ...one more character and musl drops the whole line; glibc reads any length.
+    name: 'web',
+    search: [...Array.from({ length: 7 }, (_, i) => `d${i}.${'a'.repeat(27)}`), `d7.${'a'.repeat(28)}`],
+    ndots: 5,
+    libc: 'musl',
+    plan: 'as-is-last web.',
+  },
 ];
 
 t.test('search plans', async (t) => {
