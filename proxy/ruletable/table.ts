@@ -19,16 +19,17 @@ export class Chain {
   policy: string;
   /** `[packets:bytes]` as written. */
   counters: string;
-  readonly rules: Rule[] = [];
+  readonly rules: Rule[];
   /** Declared with a `:NAME` line (in a restore payload: created or flushed). */
   declared = false;
   /** Deleted with `-X NAME`. */
   deleted = false;
 
-  constructor(name: string, policy = '-', counters = '[0:0]') {
+  constructor(name: string, policy = '-', counters = '[0:0]', rules: Rule[] = []) {
     this.name = name;
     this.policy = policy;
     this.counters = counters;
+    this.rules = rules;
   }
 
   /** The `:NAME POLICY [p:b]` line. */
@@ -58,12 +59,46 @@ export class Table {
   // Lines up to the first rule or -X (chain declarations, comments), then the rest. Two arrays so a
   // generator can declare a chain after writing rules and still get kube-proxy's layout (all `:CHAIN`
   // lines first) without an O(n) insert.
-  readonly head: TableLine[] = [];
-  readonly body: TableLine[] = [];
+  #head: TableLine[] = [];
+  #body: TableLine[] = [];
+  // A table made from chains (kernel state after a restore) lays its lines out on first use only.
+  #laidOut = true;
   commitLine = 'COMMIT';
 
   constructor(name: string) {
     this.name = name;
+  }
+
+  /**
+   * A table holding these chains, laid out as iptables-save does (every chain line, then the rules
+   * chain by chain) when its lines are first asked for. The chains are taken, not copied.
+   */
+  static fromChains(name: string, chains: Iterable<Chain>): Table {
+    const t = new Table(name);
+    for (const c of chains) {
+      c.declared = true;
+      t.chains.set(c.name, c);
+    }
+    t.#laidOut = false;
+    return t;
+  }
+
+  #layOut(): void {
+    this.#laidOut = true;
+    for (const c of this.chains.values()) this.#head.push({ kind: 'chain', chain: c, text: c.line });
+    for (const c of this.chains.values()) for (const r of c.rules) this.#body.push(r);
+  }
+
+  /** Chain declarations and comments up to the first rule or `-X`. */
+  get head(): TableLine[] {
+    if (!this.#laidOut) this.#layOut();
+    return this.#head;
+  }
+
+  /** Every line from the first rule or `-X` on. */
+  get body(): TableLine[] {
+    if (!this.#laidOut) this.#layOut();
+    return this.#body;
   }
 
   /** Declares (or, in a restore payload, flushes) a chain: writes `:NAME POLICY [0:0]` once. */
@@ -122,6 +157,10 @@ export class Table {
   /** Number of `-A` lines. */
   ruleCount(): number {
     let n = 0;
+    if (!this.#laidOut) {
+      for (const c of this.chains.values()) n += c.rules.length;
+      return n;
+    }
     for (const l of this.head) if (l.kind === 'rule') n++;
     for (const l of this.body) if (l.kind === 'rule') n++;
     return n;
