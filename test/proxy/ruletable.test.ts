@@ -507,6 +507,10 @@ COMMIT
     'deleting a chain still jumped to is refused',
   );
   t.equal(state0.getChain('nat', 'KUBE-SVC-A')!.rules.length, 1, 'and the state is untouched');
+  const missing = RuleTable.parse(
+    '*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -d 172.30.0.9 -j KUBE-SVC-MISSING\nCOMMIT\n',
+  );
+  t.throws(() => applyRestore(state0, missing), /jumps to chain "KUBE-SVC-MISSING", which does not exist/);
   const undeclared = RuleTable.parse('*nat\n-A KUBE-NOPE -j DROP\nCOMMIT\n');
   t.throws(() => applyRestore(state0, undeclared), /rules for chain "KUBE-NOPE"/);
   const appended = applyRestore(state0, RuleTable.parse('*nat\n-A PREROUTING -j DROP\nCOMMIT\n'));
