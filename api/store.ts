@@ -775,7 +775,13 @@ export class Store implements WatchableStore {
     obj.metadata.resourceVersion = old.metadata.resourceVersion!;
     // A no-op update writes nothing and wakes no watcher, as with etcd.
     if (deepEqual(obj, old)) return old;
-    if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers?.length ?? 0) === 0 && kind !== 'Pod')
+    // The last finalizer gone: the object goes, unless it is a Pod a kubelet still has to stop.
+    const md = obj.metadata;
+    if (
+      md.deletionTimestamp &&
+      (md.finalizers?.length ?? 0) === 0 &&
+      (kind !== 'Pod' || md.deletionGracePeriodSeconds === 0)
+    )
       return this.remove(txn, kind, obj);
     return this.put(txn, kind, 'MODIFIED', obj, old);
   }

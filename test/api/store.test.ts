@@ -419,3 +419,19 @@ t.test('namespaces carry their name as a label', async (t) => {
   );
   s.close();
 });
+
+t.test('a Pod with a finalizer waits for it even after grace 0', async (t) => {
+  const s = newStore();
+  s.create(pod('p', {}, 'n1', { finalizers: ['example.com/hold'] }));
+  s.delete('Pod', 'p', { gracePeriodSeconds: 0 });
+  t.equal(s.get('Pod', 'p').metadata.deletionGracePeriodSeconds, 0, 'terminating, held by the finalizer');
+  s.patch('Pod', 'p', { metadata: { finalizers: null } });
+  t.equal(s.find('Pod', 'p'), undefined, 'gone with its finalizer');
+  s.create(pod('q', {}, 'n1', { finalizers: ['example.com/hold'] }));
+  s.delete('Pod', 'q');
+  s.patch('Pod', 'q', { metadata: { finalizers: null } });
+  t.ok(s.find('Pod', 'q'), 'still waits for the kubelet to confirm');
+  s.delete('Pod', 'q', { gracePeriodSeconds: 0 });
+  t.equal(s.find('Pod', 'q'), undefined);
+  s.close();
+});
