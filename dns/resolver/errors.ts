@@ -34,10 +34,3 @@ export class NoNameserverError extends ResolverError {
     super('NETLAB_DNS_RESOLVER_NO_NAMESERVER', `${where}: no nameserver configured`);
   }
 }
-
-/** A bad value in a pod's DNS settings (dnsPolicy). */
-export class InvalidPodDNSError extends ResolverError {
-  constructor(pod: string, field: string, message: string) {
-    super('NETLAB_DNS_RESOLVER_POD_DNS', `Pod ${pod}: ${field}: ${message}`);
-  }
-}

@@ -1,5 +1,15 @@
 import t from 'tap';
-import { type Libc, searchPlan } from '../../dns/resolver/index.js';
+import {
+  defaultResolvOptions,
+  InvalidNameserverError,
+  InvalidQueryNameError,
+  type Libc,
+  NoNameserverError,
+  parseNameserver,
+  ResolverError,
+  resolve,
+  searchPlan,
+} from '../../dns/resolver/index.js';
 
 const k8s = ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
 const long = `${'l'.repeat(60)}.${'m'.repeat(60)}.${'n'.repeat(60)}.example`; // 192 chars
@@ -147,4 +157,60 @@ t.test('search plans', async (t) => {
       `${c.libc} ndots:${c.ndots} ${c.name.length > 40 ? `${c.name.slice(0, 20)}…` : c.name}`,
     );
   }
+});
+
+t.test('errors: stable codes, messages that name the source and the field', async (t) => {
+  const cases: { err: ResolverError; code: string; message: string }[] = [
+    {
+      err: new InvalidNameserverError('--server', 'x'),
+      code: 'NETLAB_DNS_RESOLVER_NAMESERVER',
+      message: '--server: invalid nameserver "x": want IP, IP:PORT or [IPv6]:PORT',
+    },
+    {
+      err: new InvalidQueryNameError('a..b', 'empty label'),
+      code: 'NETLAB_DNS_RESOLVER_NAME',
+      message: 'invalid name "a..b": empty label',
+    },
+    {
+      err: new NoNameserverError('pod.conf'),
+      code: 'NETLAB_DNS_RESOLVER_NO_NAMESERVER',
+      message: 'pod.conf: no nameserver configured',
+    },
+  ];
+  for (const c of cases) {
+    t.ok(c.err instanceof ResolverError, c.code);
+    t.equal(c.err.code, c.code);
+    t.equal(c.err.message, c.message);
+    t.equal(c.err.name, c.err.constructor.name);
+  }
+  // Where they come from.
+  t.throws(() => parseNameserver('10.0.0.1:99999', 'resolv.conf'), {
+    code: 'NETLAB_DNS_RESOLVER_NAMESERVER',
+  });
+  t.same(parseNameserver('[fd00::10]:5353', 'x'), { address: 'fd00::10', port: 5353 });
+  t.same(parseNameserver('fd00::10', 'x'), { address: 'fd00::10', port: 53 });
+  await t.rejects(
+    resolve(
+      'web',
+      {
+        nameservers: [],
+        search: [],
+        options: { ...defaultResolvOptions },
+      },
+      { source: 'pod.conf' },
+    ),
+    {
+      code: 'NETLAB_DNS_RESOLVER_NO_NAMESERVER',
+    },
+  );
+  await t.rejects(
+    resolve(`${'a'.repeat(64)}.example`, {
+      nameservers: ['127.0.0.1'],
+      search: [],
+      options: { ...defaultResolvOptions },
+    }),
+    {
+      code: 'NETLAB_DNS_RESOLVER_NAME',
+    },
+  );
 });
