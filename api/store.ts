@@ -817,13 +817,16 @@ export class Store implements WatchableStore {
       const phase = cur.status?.phase;
       if (!cur.spec.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
       const already = cur.metadata.deletionGracePeriodSeconds;
-      if (grace > 0 && (already === undefined || grace < already)) {
+      const held = (cur.metadata.finalizers?.length ?? 0) > 0;
+      const shorter = already === undefined || grace < already;
+      // Graceful (or held by a finalizer): mark it terminating; a later, shorter grace wins.
+      if (grace > 0 || held) {
+        if (!shorter) return cur;
         const next = cloneJSON(cur) as AnyObject;
         next.metadata.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
         next.metadata.deletionGracePeriodSeconds = grace;
         return this.put(txn, kind, 'MODIFIED', next, cur);
       }
-      if (grace > 0) return cur;
     }
     if ((cur.metadata.finalizers?.length ?? 0) > 0) {
       if (cur.metadata.deletionTimestamp) return cur;

@@ -435,3 +435,14 @@ t.test('a Pod with a finalizer waits for it even after grace 0', async (t) => {
   t.equal(s.find('Pod', 'q'), undefined);
   s.close();
 });
+
+t.test('the kubelet confirming a held Pod shortens its grace to 0', async (t) => {
+  const s = newStore();
+  s.create(pod('p', {}, 'n1', { finalizers: ['example.com/hold'] }));
+  s.delete('Pod', 'p');
+  s.delete('Pod', 'p', { gracePeriodSeconds: 0 });
+  t.equal(s.get('Pod', 'p').metadata.deletionGracePeriodSeconds, 0);
+  s.patch('Pod', 'p', { metadata: { finalizers: null } });
+  t.equal(s.find('Pod', 'p'), undefined);
+  s.close();
+});
