@@ -131,9 +131,17 @@ export function statusIssues(
   }
   return causes.map((c) => ({
     file,
-    line: lineOfField(item.object, c.field!) ?? line,
+    line: lineOfField(item.object, sourceField(item.object, c.field!)) ?? line,
     object,
     field: c.field!,
     message: c.message,
   }));
+}
+
+/** clusterIPs errors are about what the manifest wrote as clusterIP when it has no clusterIPs. */
+function sourceField(obj: AnyObject, field: string): string {
+  const spec = (obj as { spec?: Record<string, unknown> }).spec;
+  if (field.startsWith('spec.clusterIPs') && spec && !('clusterIPs' in spec) && 'clusterIP' in spec)
+    return 'spec.clusterIP';
+  return field;
 }
