@@ -39,7 +39,10 @@ export function registerTrace(program: Command): void {
       .requiredOption('--dport <port>', 'destination port')
       .option('--proto <proto>', 'tcp, udp or sctp', 'tcp')
       .option('-o, --output <format>', 'json for {"endpoints", "verdict", "masquerade", "rules"}')
-      .option('--pick', 'also pick one endpoint as the kernel would (seeded statistic match)')
+      .option(
+        '--pick',
+        "also pick one endpoint as the kernel would (seeded statistic match), and show each endpoint's share",
+      )
       .option('--seed <n>', 'PRNG seed for --pick', '1'),
   ).action((flags: TraceFlags) => {
     try {
@@ -98,7 +101,10 @@ function runTrace(flags: TraceFlags): string {
       masquerade: r.masquerade,
       rules: r.rules,
     };
-    if (picked !== undefined) doc.picked = picked.endpoint ?? picked.verdict;
+    if (picked !== undefined) {
+      doc.picked = picked.endpoint ?? picked.verdict;
+      doc.shares = r.shares;
+    }
     return `${JSON.stringify(doc, null, 2)}\n`;
   }
   let s = r.matched.length === 0 ? 'rules matched: (none)\n' : 'rules matched:\n';
@@ -106,6 +112,10 @@ function runTrace(flags: TraceFlags): string {
   s += `endpoints: ${r.output === '' ? 'ACCEPT' : r.output}\n`;
   s += `verdict: ${r.verdict}\n`;
   s += `masquerade: ${r.masquerade}\n`;
-  if (picked !== undefined) s += `picked (seed ${seed}): ${picked.endpoint ?? picked.verdict}\n`;
+  if (picked !== undefined) {
+    const shares = r.endpoints.map((e, i) => `${e} ${(100 * r.shares[i]!).toFixed(1)}%`);
+    if (shares.length > 0) s += `shares of new connections: ${shares.join(', ')}\n`;
+    s += `picked (seed ${seed}): ${picked.endpoint ?? picked.verdict}\n`;
+  }
   return s;
 }

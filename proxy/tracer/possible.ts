@@ -36,6 +36,8 @@ export class PossibleWalk {
   readonly #rulesFor: RulesFor;
   #matched: MatchedRule[] = [];
   #outputs: string[] = [];
+  // Per output, the share of new connections that reach it (statistic rules split the mass).
+  #mass: number[] = [];
   #masq = false;
   readonly #checked: boolean;
   readonly #oracle: Oracle | undefined;
@@ -69,12 +71,13 @@ export class PossibleWalk {
   trace(p0: PacketView): TraceResult {
     this.#matched = [];
     this.#outputs = [];
+    this.#mass = [];
     this.#masq = false;
     let p = p0;
     const nat = this.#rt.get('nat');
     if (nat !== undefined) {
       const hook = this.#local.has(p.src, p.srcAddr) ? 'OUTPUT' : 'PREROUTING';
-      this.#run(nat, hasRules(nat, hook) ? hook : 'KUBE-SERVICES', p, 0);
+      this.#run(nat, hasRules(nat, hook) ? hook : 'KUBE-SERVICES', p, 0, 1);
     }
     // Pending DNATs are applied before the filter rules see the packet (the port is kept, as
     // kube-proxy's tracer does).
@@ -91,14 +94,16 @@ export class PossibleWalk {
         'KUBE-NODEPORTS',
         'KUBE-PROXY-FIREWALL',
       ]) {
-        this.#run(filter, chain, p, 0);
+        this.#run(filter, chain, p, 0, 1);
       }
     }
-    return summarise(this.#matched, this.#outputs, this.#masq);
+    return summarise(this.#matched, this.#outputs, this.#mass, this.#masq);
   }
 
-  // Returns true when the chain reached a terminal target.
-  #run(table: Table, chain: string, p: PacketView, depth: number): boolean {
+  // Returns true when the chain reached a terminal target. `mass` is the share of new connections
+  // that get here; a `--probability p` jump sends p of it on and keeps 1 - p.
+  #run(table: Table, chain: string, p: PacketView, depth: number, mass0: number): boolean {
+    let mass = mass0;
     if (depth > 64) return false;
     const rules = this.#rulesFor(table, chain, p);
     for (let i = 0; i < rules.length; i++) {
@@ -114,15 +119,23 @@ export class PossibleWalk {
             this.#masq = true;
             continue;
           }
-          if (this.#run(table, tg.chain, p, depth + 1) && s.statistic === undefined) return true;
+          if (s.statistic?.probability !== undefined) {
+            const share = mass * s.statistic.probability;
+            this.#run(table, tg.chain, p, depth + 1, share);
+            mass -= share;
+            continue;
+          }
+          if (this.#run(table, tg.chain, p, depth + 1, mass) && s.statistic === undefined) return true;
           continue;
         case 'ACCEPT':
         case 'DROP':
         case 'REJECT':
           this.#outputs.push(tg.kind);
+          this.#mass.push(mass);
           return true;
         case 'DNAT':
           this.#outputs.push(tg.toDestination);
+          this.#mass.push(mass);
           return true;
         case 'RETURN':
           return false;
@@ -134,12 +147,22 @@ export class PossibleWalk {
   }
 }
 
-function summarise(matched: MatchedRule[], outputs: string[], masquerade: boolean): TraceResult {
+function summarise(
+  matched: MatchedRule[],
+  outputs: string[],
+  mass: number[],
+  masquerade: boolean,
+): TraceResult {
   const endpoints: string[] = [];
+  const shares: number[] = [];
   let verdict: Verdict | undefined;
-  for (const o of outputs) {
+  for (let i = 0; i < outputs.length; i++) {
+    const o = outputs[i]!;
     if (o === 'DROP' || o === 'REJECT') verdict ??= o;
-    else if (o !== 'ACCEPT') endpoints.push(o);
+    else if (o !== 'ACCEPT') {
+      endpoints.push(o);
+      shares.push(mass[i]!);
+    }
   }
   verdict ??= endpoints.length > 0 ? 'DNAT' : 'ACCEPT';
   return {
@@ -147,6 +170,7 @@ function summarise(matched: MatchedRule[], outputs: string[], masquerade: boolea
     rules: matched.map((m) => m.rule),
     output: outputs.join(', '),
     endpoints,
+    shares,
     verdict,
     masquerade,
   };

@@ -18,6 +18,11 @@ export interface TraceResult {
   readonly output: string;
   /** Every endpoint the packet may be DNAT'd to (`ip:port`), in rule order. */
   readonly endpoints: readonly string[];
+  /**
+   * For each endpoint, the share of new connections the statistic rules send to it (without
+   * affinity: a client already in a `recent` list goes back to its endpoint).
+   */
+  readonly shares: readonly number[];
   readonly verdict: Verdict;
   readonly masquerade: boolean;
 }

@@ -677,6 +677,11 @@ t.test(`${flows.length} packet flows on node-a`, async (t) => {
     const r = tracePacket(rules, packet, { nodeIPs });
     t.equal(r.output, f.output, `${f.name}: output`);
     t.equal(r.masquerade, f.masq, `${f.name}: masquerade`);
+    if (r.endpoints.length > 0) {
+      // The statistic rules give every endpoint of a service port the same share.
+      const even = r.shares.every((x) => Math.abs(x - 1 / r.endpoints.length) < 1e-9);
+      t.ok(even, `${f.name}: shares ${r.shares.map((x) => x.toFixed(4)).join(', ')}`);
+    }
     const fr = fast.trace(packet);
     t.same(fr, r, `${f.name}: fast path agrees`);
     const k = simulatePacket(

@@ -160,6 +160,22 @@ masquerade: false
     ['10.180.0.4:80', '10.180.0.5:80'].includes(JSON.parse(picked.stdout).picked),
     '--pick names one endpoint',
   );
+  t.same(JSON.parse(picked.stdout).shares, [0.5, 0.5], 'and the shares');
+  const pickedText = await trace(
+    '--src',
+    '10.0.0.2',
+    '--dst',
+    '172.30.0.44',
+    '--dport',
+    '80',
+    '--pick',
+    '--seed',
+    '3',
+  );
+  t.match(
+    pickedText.stdout,
+    /\nshares of new connections: 10\.180\.0\.4:80 50\.0%, 10\.180\.0\.5:80 50\.0%\npicked \(seed 3\): 10\.180\.0\.[45]:80\n$/,
+  );
 
   const errors: { args: string[]; stderr: string }[] = [
     {

@@ -203,6 +203,7 @@ t.test('the matched rules are listed in walk order', async (t) => {
     '-A KUBE-SEP-C6EBXVWJJZMIWKLZ -m comment --comment ns4/svc4:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.5:80',
   ]);
   t.same(r.endpoints, ['10.180.0.4:80', '10.180.0.5:80']);
+  t.same(r.shares, [0.5, 0.5], 'each gets half of the new connections');
   t.equal(r.verdict, 'DNAT');
   t.same(r.matched[0], {
     table: 'nat',
