@@ -850,6 +850,63 @@ const cases: Case[] = [
   },
 ];
 
+// Generated sequences: a seeded PRNG (the same cases every run) draws range sets, versions,
+// routes and ten ADD/DEL/CHECK steps over a few attachments, some with requested addresses, on
+// small ranges so exhaustion, wrap-around and gateway skipping come up often.
+function generatedCases(seed: number, count: number): Case[] {
+  let state = seed;
+  const rnd = () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x7fffffff;
+  };
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
+  const shapes: Array<() => object[]> = [
+    () => [{ subnet: '10.1.0.0/29' }],
+    () => [{ subnet: '10.1.0.0/30' }, { subnet: '10.2.0.0/30' }],
+    () => [
+      {
+        subnet: '10.1.0.0/28',
+        rangeStart: `10.1.0.${pick([0, 1, 3, 5])}`,
+        rangeEnd: `10.1.0.${pick([6, 9, 14, 15])}`,
+        gateway: `10.1.0.${pick([1, 4, 6, 20])}`,
+      },
+    ],
+    () => [{ subnet: 'fd00::/125' }],
+    () => [
+      {
+        subnet: 'fd00::/124',
+        rangeStart: `fd00::${pick([0, 2, 3])}`,
+        gateway: `fd00::${pick(['1', '3', 'f'])}`,
+      },
+    ],
+  ];
+  const out: Case[] = [];
+  for (let n = 0; n < count; n++) {
+    const sets = [pick(shapes)()];
+    if (rnd() < 0.3) sets.push([{ subnet: 'fd99::/126' }]);
+    const version = pick(['1.0.0', '0.4.0', '0.3.1', '0.2.0', undefined]);
+    const routes = rnd() < 0.5 ? [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] : undefined;
+    const stdin = net({ ranges: sets, ...(routes ? { routes } : {}) }, { cniVersion: version });
+    const steps: Step[] = [];
+    for (let i = 0; i < 10; i++) {
+      const step: Step = {
+        cmd: pick(['ADD', 'ADD', 'ADD', 'DEL', 'CHECK']),
+        stdin,
+        id: pick(['a', 'b', 'c', 'd']),
+      };
+      step.ifname = pick(['eth0', 'eth1']);
+      if (rnd() < 0.2) {
+        step.env = {
+          CNI_ARGS: `IP=${pick(['10.1.0.2', '10.1.0.5', '10.2.0.1', 'fd00::3', '10.9.9.9', 'fd99::2'])}`,
+        };
+      }
+      steps.push(step);
+    }
+    out.push({ name: `generated sequence ${n} (seed ${seed})`, steps });
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 t.test('the table covers reference §3', async (t) => {
@@ -903,18 +960,19 @@ async function runCase(c: Case, dirs: { real: string; ours: string }): Promise<C
 t.test('host-local side by side with Debian 1.1.1', { skip: missingReal || missingOurs }, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'netlab-hostlocal-interop-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const all = [...cases, ...generatedCases(20261122, 12)];
   // a few cases at a time: most of the time is process start-up
-  const runs: CaseRun[] = new Array(cases.length);
+  const runs: CaseRun[] = new Array(all.length);
   let next = 0;
   const worker = async () => {
-    while (next < cases.length) {
+    while (next < all.length) {
       const i = next++;
-      runs[i] = await runCase(cases[i]!, { real: join(root, `${i}-real`), ours: join(root, `${i}-ours`) });
+      runs[i] = await runCase(all[i]!, { real: join(root, `${i}-real`), ours: join(root, `${i}-ours`) });
     }
   };
   await Promise.all([worker(), worker(), worker()]);
 
-  cases.forEach((c, ci) => {
+  all.forEach((c, ci) => {
     const run = runs[ci]!;
     t.test(c.name, async (t) => {
       run.steps.forEach(({ real, ours }, i) => {
