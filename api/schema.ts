@@ -265,14 +265,24 @@ export interface DecodeProblem {
 /** Walks `obj` against the kind's schema; returns what the decoder would refuse. */
 export function decodeProblems(kind: Kind, obj: unknown): DecodeProblem[] {
   const out: DecodeProblem[] = [];
-  // `holder` is the Go struct that declares the field; `goPath` the JSON path without indices, as
-  // encoding/json names it: `Go struct field ServicePort.spec.ports.port of type int32`.
-  const refuse = (path: string, what: string, holder: string, goPath: string, goType: string) =>
+  // The path is kept as a stack of segments and spelled out only for a problem: most objects have
+  // none, and building every field's path string was most of the cost of a decode.
+  const segs: (string | number)[] = [];
+  const fieldPath = () => {
+    let p = '';
+    for (const s of segs)
+      p += typeof s === 'number' ? `[${s}]` : s.startsWith('\0') ? `[${s.slice(1)}]` : p ? `.${s}` : s;
+    return p;
+  };
+  // encoding/json names the struct that declares the field and the JSON path without indices:
+  // `Go struct field ServicePort.spec.ports.port of type int32`.
+  const goPath = () => segs.filter((s) => typeof s === 'string' && !s.startsWith('\0')).join('.');
+  const refuse = (what: string, holder: string, goType: string) =>
     out.push({
-      field: path,
-      message: `json: cannot unmarshal ${what} into Go struct field ${holder}.${goPath} of type ${goType}`,
+      field: fieldPath(),
+      message: `json: cannot unmarshal ${what} into Go struct field ${holder}.${goPath()} of type ${goType}`,
     });
-  const walk = (v: unknown, shape: Shape, path: string, goPath: string, holder: string): void => {
+  const walk = (v: unknown, shape: Shape, holder: string): void => {
     if (v === null || v === undefined || shape === 'any') return;
     if (typeof shape === 'string') {
       const ok =
@@ -289,35 +299,44 @@ export function decodeProblems(kind: Kind, obj: unknown): DecodeProblem[] {
         // encoding/json quotes the literal only when a number does not fit the integer type.
         const numeric = shape === 'int32' || shape === 'int64' || shape === 'IntOrString';
         const what = typeof v === 'number' && numeric ? `number ${v}` : jsonType(v);
-        refuse(path, what, holder, goPath, goTypeName(shape));
+        refuse(what, holder, goTypeName(shape));
       }
       return;
     }
     if ('list' in shape) {
-      if (!Array.isArray(v)) return void refuse(path, jsonType(v), holder, goPath, goTypeName(shape));
-      for (let i = 0; i < v.length; i++) walk(v[i], shape.list, `${path}[${i}]`, goPath, holder);
+      if (!Array.isArray(v)) return void refuse(jsonType(v), holder, goTypeName(shape));
+      for (let i = 0; i < v.length; i++) {
+        segs.push(i);
+        walk(v[i], shape.list, holder);
+        segs.pop();
+      }
       return;
     }
     if ('map' in shape) {
       if (typeof v !== 'object' || Array.isArray(v))
-        return void refuse(path, jsonType(v), holder, goPath, goTypeName(shape));
-      for (const [k, item] of Object.entries(v as Record<string, unknown>))
-        walk(item, shape.map, `${path}[${k}]`, goPath, holder);
+        return void refuse(jsonType(v), holder, goTypeName(shape));
+      for (const k in v) {
+        // A map key is an index in the field path (`labels[app]`) but not a Go field name.
+        segs.push(`\0${k}`);
+        walk((v as Record<string, unknown>)[k], shape.map, holder);
+        segs.pop();
+      }
       return;
     }
-    if (typeof v !== 'object' || Array.isArray(v))
-      return void refuse(path, jsonType(v), holder, goPath, goTypeName(shape));
-    for (const [k, item] of Object.entries(v as Record<string, unknown>)) {
-      const childPath = path ? `${path}.${k}` : k;
+    if (typeof v !== 'object' || Array.isArray(v)) return void refuse(jsonType(v), holder, goTypeName(shape));
+    for (const k in v) {
       const sub = shape.fields[k];
+      segs.push(k);
       if (sub === undefined) {
-        if (shape.closed) out.push({ field: childPath, message: `unknown field "${childPath}"` });
-        continue;
-      }
-      walk(item, sub, childPath, goPath ? `${goPath}.${k}` : k, shape.go);
+        if (shape.closed) {
+          const p = fieldPath();
+          out.push({ field: p, message: `unknown field "${p}"` });
+        }
+      } else walk((v as Record<string, unknown>)[k], sub, shape.go);
+      segs.pop();
     }
   };
-  if (typeof obj === 'object' && obj !== null) walk(obj, kindSchemas[kind], '', '', kindSchemas[kind].go);
+  if (typeof obj === 'object' && obj !== null) walk(obj, kindSchemas[kind], kindSchemas[kind].go);
   return out;
 }
 
