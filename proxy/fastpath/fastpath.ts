@@ -53,8 +53,9 @@ class ChainIndex {
       const rule = rules[pos]!;
       const s = rule.spec;
       const ir = { pos, rule };
-      const proto =
-        s.protocol !== undefined && !s.protocol.negated ? s.protocol.value.toLowerCase() : undefined;
+      // Only the names a packet carries are keys; `-p 6`, `-p all` and `! -p` rules stay generic.
+      const pv = s.protocol !== undefined && !s.protocol.negated ? s.protocol.value.toLowerCase() : undefined;
+      const proto = pv === 'tcp' || pv === 'udp' || pv === 'sctp' ? pv : undefined;
       const port =
         s.dport !== undefined && !s.dport.negated && /^\d+$/.test(s.dport.value)
           ? Number(s.dport.value)

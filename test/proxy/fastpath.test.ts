@@ -345,3 +345,53 @@ t.test('affinity in the fast path: a client sticks, others spread', async (t) =>
   t.equal(chosen.size, 2, 'ten clients use both endpoints');
   t.equal(fast.warm(), 1, 'warm compiles the one service destination');
 });
+
+t.test('hand-written rules: numeric protocols, port ranges, negations, RETURN, goto', async (t) => {
+  const rules = RuleTable.parse(`*nat
+:KUBE-SERVICES - [0:0]
+:A - [0:0]
+:B - [0:0]
+-A KUBE-SERVICES -p 6 -d 172.30.0.1 --dport 80 -j A
+-A KUBE-SERVICES -p tcp -d 172.30.0.2 -m multiport --dports 8000:8100 -j B
+-A KUBE-SERVICES ! -p udp -d 172.30.0.3 -j B
+-A KUBE-SERVICES -p all ! -d 172.30.0.0/16 -j RETURN
+-A KUBE-SERVICES -p udp -d 172.30.0.4 --dport 53 -g A
+-A A ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A A -s 10.1.0.0/16 -j RETURN
+-A A -j DNAT --to-destination 10.180.0.1:80
+-A B -j DNAT --to-destination 10.180.0.2:80
+COMMIT
+`);
+  const fast = new FastPath(rules, nodeIPs);
+  const cases: [string, 'tcp' | 'udp' | 'sctp', string, number, string][] = [
+    ['10.0.0.2', 'tcp', '172.30.0.1', 80, '10.180.0.1:80'],
+    ['10.1.0.2', 'tcp', '172.30.0.1', 80, ''],
+    ['203.0.113.1', 'tcp', '172.30.0.1', 80, '10.180.0.1:80'],
+    ['10.0.0.2', 'tcp', '172.30.0.2', 8050, '10.180.0.2:80'],
+    ['10.0.0.2', 'tcp', '172.30.0.2', 8200, ''],
+    ['10.0.0.2', 'sctp', '172.30.0.3', 1, '10.180.0.2:80'],
+    ['10.0.0.2', 'udp', '172.30.0.3', 1, ''],
+    ['10.0.0.2', 'udp', '172.30.0.4', 53, '10.180.0.1:80'],
+    ['10.0.0.2', 'tcp', '8.8.8.8', 53, ''],
+  ];
+  for (const [src, proto, dst, port, output] of cases) {
+    const packet = { sourceIP: src, protocol: proto, destIP: dst, destPort: port };
+    const r = tracePacket(rules, packet, { nodeIPs });
+    t.equal(r.output, output, `${proto} ${src} -> ${dst}:${port}`);
+    t.same(fast.trace(packet), r, 'fast path agrees');
+    const k1 = simulatePacket(
+      rules,
+      packet,
+      newKernelState(seededRandom(1), () => 0),
+      { nodeIPs },
+    );
+    t.same(
+      fast.decide(
+        packet,
+        newKernelState(seededRandom(1), () => 0),
+      ),
+      k1,
+      'kernel mode agrees',
+    );
+  }
+});
