@@ -2,11 +2,12 @@
 // each command needs, reading stdin, validating the config/container ID/ifname in skel's order,
 // version negotiation, and printing results and errors byte-for-byte as Go does. I/O is injected
 // (runPlugin), so tests and the in-process invoker need no process; pluginMain wires it to one.
-import { readFileSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import {
   GoJSONSyntaxError,
   type GoJSONValue,
   goField,
+  goPathError,
   goQuote,
   goQuoteList,
   marshalGo,
@@ -352,22 +353,34 @@ async function dispatch(plugin: Plugin, io: PluginIO, log: (text: string) => voi
  * sets the exit status (1 on error), as skel.PluginMain.
  */
 export async function pluginMain(plugin: Plugin): Promise<void> {
-  const out = await runPlugin(plugin, {
-    env: process.env,
-    stdin: () => {
-      try {
-        return readFileSync(0);
-      } catch (err) {
-        // a closed or absent stdin reads as empty, as Go's io.ReadAll on /dev/null
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EOF')
-          return new Uint8Array();
-        throw err;
-      }
-    },
-  });
+  const out = await runPlugin(plugin, { env: process.env, stdin: readStdin });
   if (out.stderr !== '') process.stderr.write(out.stderr);
   process.exitCode = out.exitCode;
   if (out.stdout !== '') {
     await new Promise<void>((resolve) => process.stdout.write(out.stdout, () => resolve()));
   }
+}
+
+/** io.ReadAll(os.Stdin): to EOF, waiting out a non-blocking pipe; errors in Go's words. */
+function readStdin(): Uint8Array {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(pause, 0, 0, 2);
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw goPathError('read', '/dev/stdin', err);
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks);
 }
