@@ -137,6 +137,10 @@ class Recorder implements Oracle {
   }
 }
 
+// The answers met on the way down a tree; copied only when a branch is missing (no allocation per
+// packet on the common path; a walk never re-enters decideWith).
+const scratch: boolean[] = [];
+
 // Walks the tree for `key`, evaluating its tests with `evaluate`; grows it with `record` where a
 // branch is missing. Returns the leaf.
 function decideWith<L>(
@@ -148,16 +152,16 @@ function decideWith<L>(
   let node = trees.get(key);
   let parent: TestNode<L> | undefined;
   let branch = false;
-  const path: boolean[] = [];
+  let n = 0;
   while (node !== undefined && node.kind === 0) {
     const v = evaluate(node);
-    path.push(v);
+    scratch[n++] = v;
     parent = node;
     branch = v;
     node = v ? node.onTrue : node.onFalse;
   }
   if (node !== undefined) return node.leaf;
-  const rec = new Recorder(path);
+  const rec = new Recorder(scratch.slice(0, n));
   const leaf = record(rec);
   let tail: Node<L> = { kind: 1, leaf };
   for (let i = rec.recorded.length - 1; i >= 0; i--) {

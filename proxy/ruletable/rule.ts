@@ -18,6 +18,8 @@ export interface StatisticMatch {
   /** As written (`0.5000000000`, or `0.50000000000` in a kernel dump). */
   readonly probabilityText: string | undefined;
   readonly probability: number | undefined;
+  /** What the kernel stores for it: lround(probability * 2^31) (xt_statistic). */
+  readonly threshold: number | undefined;
   readonly every: number | undefined;
   readonly packet: number | undefined;
   readonly negated: boolean;
@@ -330,6 +332,7 @@ export function parseRuleWords(words: readonly string[]): RuleSpec {
       mode: stat.mode,
       probabilityText: stat.p,
       probability: num(stat.p),
+      threshold: num(stat.p) === undefined ? undefined : Math.round(num(stat.p)! * 0x80000000),
       every: num(stat.every),
       packet: num(stat.packet),
       negated: stat.negated,

@@ -15,7 +15,6 @@ import {
 import { applyMark, destinationMatches, markMatches, sourceMatches } from './match.js';
 import type { LocalAddresses, Packet, PacketView } from './packet.js';
 import { viewPacket, withDestination } from './packet.js';
-import { statisticThreshold } from './prng.js';
 import { RecentTable } from './recent.js';
 import {
   hasRules,
@@ -128,8 +127,8 @@ export function stateMatches(s: RuleSpec, p: PacketView, state: KernelState): bo
     } else if (state.recent.check(r.name, addr, now, r.seconds, r.reap, r.update) === r.negated) return false;
   }
   const st = s.statistic;
-  if (st !== undefined && st.mode === 'random' && st.probability !== undefined) {
-    const hit = (state.random() & 0x7fffffff) < statisticThreshold(st.probability);
+  if (st !== undefined && st.mode === 'random' && st.threshold !== undefined) {
+    const hit = (state.random() & 0x7fffffff) < st.threshold;
     if (hit === st.negated) return false;
   }
   return true;
