@@ -840,6 +840,21 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'STATUS as a runtime sends it (no container ID)',
+    steps: [
+      {
+        cmd: 'STATUS',
+        stdin: net(r24('10.244.1.0/24'), { cniVersion: '1.1.0' }),
+        env: { CNI_CONTAINERID: null, CNI_NETNS: null, CNI_IFNAME: null },
+      },
+    ],
+    speaks110: {
+      why: 'STATUS is a known command',
+      real: { code: 1, stdout: err(3, 'missing containerID') },
+      ours: { code: 0, stdout: '' },
+    },
+  },
+  {
     name: 'STATUS with every variable',
     steps: [{ cmd: 'STATUS', stdin: net(r24('10.244.1.0/24'), { cniVersion: '1.1.0' }) }],
     speaks110: {
