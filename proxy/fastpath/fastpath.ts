@@ -14,7 +14,7 @@
 //
 // The walks are the tracer's own, so the fast path agrees with it by construction, PRNG draws
 // included; the property tests check that it does.
-import { formatAddr, type Rule, type RuleTable, type Table } from '../ruletable/index.js';
+import { formatAddr, type Rule, type RuleSpec, type RuleTable, type Table } from '../ruletable/index.js';
 import {
   destinationMatches,
   followConntrack,
@@ -106,9 +106,29 @@ const MAX_TREES = 200_000;
 interface TestNode<L> {
   readonly kind: 0;
   readonly rule: Rule;
+  readonly spec: RuleSpec;
   readonly which: 'source' | 'state';
+  /** A bare random statistic test (kube-proxy's endpoint choice): the draw is all there is to do. */
+  readonly threshold: number | undefined;
+  readonly negated: boolean;
   onTrue: Node<L> | undefined;
   onFalse: Node<L> | undefined;
+}
+
+function testNode<L>(rule: Rule, which: 'source' | 'state', value: boolean, next: Node<L>): TestNode<L> {
+  const spec = rule.spec;
+  const st = spec.statistic;
+  const bare = which === 'state' && spec.recent === undefined && st?.mode === 'random';
+  return {
+    kind: 0,
+    rule,
+    spec,
+    which,
+    threshold: bare ? st.threshold : undefined,
+    negated: bare ? st.negated : false,
+    onTrue: value ? next : undefined,
+    onFalse: value ? undefined : next,
+  };
 }
 
 interface LeafNode<L> {
@@ -166,9 +186,7 @@ function decideWith<L>(
   let tail: Node<L> = { kind: 1, leaf };
   for (let i = rec.recorded.length - 1; i >= 0; i--) {
     const r = rec.recorded[i]!;
-    tail = r.value
-      ? { kind: 0, rule: r.rule, which: r.which, onTrue: tail, onFalse: undefined }
-      : { kind: 0, rule: r.rule, which: r.which, onTrue: undefined, onFalse: tail };
+    tail = testNode(r.rule, r.which, r.value, tail);
   }
   if (parent === undefined) {
     if (trees.size >= MAX_TREES) trees.clear();
@@ -230,7 +248,7 @@ export class FastPath {
     return decideWith(
       this.#possible,
       this.#treeKey(p),
-      (n) => sourceMatches(n.rule.spec, p, this.#local),
+      (n) => sourceMatches(n.spec, p, this.#local),
       (oracle) => new PossibleWalk(this.#rt, this.#local, this.#rulesFor, true, oracle).trace(p),
     );
   }
@@ -244,9 +262,11 @@ export class FastPath {
       this.#kernel,
       this.#treeKey(p),
       (n) =>
-        n.which === 'source'
-          ? kernelSourceMatches(n.rule.spec, p, this.#local)
-          : stateMatches(n.rule.spec, p, state),
+        n.threshold !== undefined
+          ? (state.random() & 0x7fffffff) < n.threshold !== n.negated
+          : n.which === 'source'
+            ? kernelSourceMatches(n.spec, p, this.#local)
+            : stateMatches(n.spec, p, state),
       (oracle) => new KernelWalk(this.#rt, this.#local, this.#rulesFor, state, true, oracle).walk(p),
     );
     recordConntrack(state, p, o, this.#masqIP);
