@@ -10,6 +10,7 @@ import {
   newKernelState,
   type Protocol,
   Proxier,
+  type ProxierOptions,
   RuleTable,
   seededRandom,
   simulatePacket,
@@ -173,14 +174,18 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.3}]}
 ].join('');
 
 /** The restore payload the generator writes for `nodeName`, as a rule table, and the node's IPs. */
-function nodeRules(manifests: string, nodeName: string): { rules: RuleTable; nodeIPs: string[] } {
+function nodeRules(
+  manifests: string,
+  nodeName: string,
+  extra: Partial<ProxierOptions> = {},
+): { rules: RuleTable; nodeIPs: string[] } {
   const objects = parseManifests(manifests, 'flows.yaml').map((o) => o.object);
   const nodes = objects.filter((o): o is Node => o.kind === 'Node');
   const node = nodes.find((n) => n.metadata.name === nodeName);
   const nodeIPs = (node?.status?.addresses ?? [])
     .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
     .map((a) => a.address);
-  const p = new Proxier({ nodeName, nodeIPs, clusterCIDRs: ['10.0.0.0/8'], minSyncPeriod: 0 });
+  const p = new Proxier({ nodeName, nodeIPs, clusterCIDRs: ['10.0.0.0/8'], minSyncPeriod: 0, ...extra });
   for (const n of nodes) p.onNodeAdd(n);
   for (const o of objects) if (o.kind === 'Service') p.onServiceAdd(o as Service);
   for (const o of objects) if (o.kind === 'EndpointSlice') p.onEndpointSliceAdd(o as EndpointSlice);
@@ -875,5 +880,73 @@ spec: {clusterIP: 'fd00:30::12', ipFamilies: [IPv6], ports: [{name: p, port: 80,
     );
     if (r.verdict === 'DNAT')
       t.ok(r.endpoints.includes(k.endpoint ?? ''), `${f.name}: kernel picks ${k.endpoint}`);
+  }
+});
+
+// kube-proxy's TestInternalExternalMasquerade idea: the same traffic under --masquerade-all, and with
+// no local-traffic detector (no --cluster-cidr).
+t.test('masquerade-all and no cluster CIDR', async (t) => {
+  const cases: { name: string; opts: Partial<ProxierOptions>; flow: Flow }[] = [
+    {
+      name: 'masquerade-all: pod to cluster IP is masqueraded',
+      opts: { masqueradeAll: true },
+      flow: { name: '', src: POD, dst: '172.30.0.10', port: 80, output: WEB, masq: true },
+    },
+    {
+      name: 'masquerade-all: eTP Local NodePort from outside keeps its source',
+      opts: { masqueradeAll: true },
+      flow: { name: '', src: EXT, dst: HOST, port: 30081, output: '10.180.0.5:80', masq: false },
+    },
+    {
+      name: 'masquerade-all: iTP Local from a pod is masqueraded',
+      opts: { masqueradeAll: true },
+      flow: { name: '', src: POD, dst: '172.30.0.18', port: 80, output: '10.180.0.12:80', masq: true },
+    },
+    {
+      name: 'no detector: outside source to cluster IP is not masqueraded',
+      opts: { clusterCIDRs: [] },
+      flow: { name: '', src: EXT, dst: '172.30.0.10', port: 80, output: WEB, masq: false },
+    },
+    {
+      name: 'no detector: hairpin still masqueraded',
+      opts: { clusterCIDRs: [] },
+      flow: { name: '', src: '10.180.0.1', dst: '172.30.0.10', port: 80, output: WEB, masq: true },
+    },
+    {
+      name: 'no detector: pod to eTP Local NodePort gets only the local endpoint',
+      opts: { clusterCIDRs: [] },
+      flow: { name: '', src: POD, dst: HOST, port: 30081, output: '10.180.0.5:80', masq: false },
+    },
+    {
+      name: 'no detector: pod to eTP Local without local endpoint is dropped',
+      opts: { clusterCIDRs: [] },
+      flow: { name: '', src: POD, dst: HOST, port: 30082, output: 'DROP', masq: false },
+    },
+    {
+      name: 'no detector: host to eTP Local NodePort still masqueraded to all endpoints',
+      opts: { clusterCIDRs: [] },
+      flow: {
+        name: '',
+        src: HOST,
+        dst: HOST,
+        port: 30081,
+        output: '10.180.0.5:80, 10.180.0.6:80',
+        masq: true,
+      },
+    },
+    {
+      name: 'no detector: NodePort eTP Cluster masqueraded',
+      opts: { clusterCIDRs: [] },
+      flow: { name: '', src: EXT, dst: HOST, port: 30080, output: '10.180.0.4:80', masq: true },
+    },
+  ];
+  for (const c of cases) {
+    const { rules, nodeIPs } = nodeRules(cluster, 'node-a', c.opts);
+    const f = c.flow;
+    const packet = { sourceIP: f.src, protocol: f.proto ?? 'tcp', destIP: f.dst, destPort: f.port };
+    const r = tracePacket(rules, packet, { nodeIPs });
+    t.equal(r.output, f.output, `${c.name}: output`);
+    t.equal(r.masquerade, f.masq, `${c.name}: masquerade`);
+    t.same(new FastPath(rules, nodeIPs).trace(packet), r, `${c.name}: fast path agrees`);
   }
 });
