@@ -123,20 +123,20 @@ function goTypeError(v: GoJSONValue, field: string, goType: string): string {
 }
 
 // One invocation decodes its stdin several times (name, cniVersion, the plugin's own config); the
-// parse is the same every time, so it is done once per buffer.
-const parsed = new WeakMap<Uint8Array, GoJSONValue | Error>();
+// parse is the same every time, so the last one is kept.
+let lastStdin: Uint8Array | undefined;
+let lastParse: GoJSONValue | Error | undefined;
 function parseCached(stdin: Uint8Array): GoJSONValue {
-  let v = parsed.get(stdin);
-  if (v === undefined) {
+  if (stdin !== lastStdin || lastParse === undefined) {
     try {
-      v = parseGoJSON(stdin);
+      lastParse = parseGoJSON(stdin);
     } catch (err) {
-      v = err as Error;
+      lastParse = err as Error;
     }
-    parsed.set(stdin, v);
+    lastStdin = stdin;
   }
-  if (v instanceof Error) throw v;
-  return v;
+  if (lastParse instanceof Error) throw lastParse;
+  return lastParse;
 }
 
 /** Decodes one top-level string member as json.Unmarshal into `struct { X string "json:\"x\"" }`. */

@@ -55,6 +55,8 @@ const utf8 = new TextDecoder('utf-8');
 
 class Scanner {
   pos = 0;
+  /** a \\u escape produced a UTF-16 surrogate: the strings may need repair */
+  surrogates = false;
   constructor(readonly b: Uint8Array) {}
 
   fail(c: number | undefined, context: string): never {
@@ -184,7 +186,9 @@ class Scanner {
               this.fail(b[this.pos], 'in \\u hexadecimal character escape');
             }
           }
-          out += String.fromCharCode(Number.parseInt(utf8.decode(b.subarray(this.pos, this.pos + 4)), 16));
+          const unit = Number.parseInt(utf8.decode(b.subarray(this.pos, this.pos + 4)), 16);
+          if (unit >= 0xd800 && unit < 0xe000) this.surrogates = true;
+          out += String.fromCharCode(unit);
           this.pos += 4;
           break;
         }
@@ -266,7 +270,7 @@ export function parseGoJSON(input: Uint8Array | string): GoJSONValue {
   s.ws();
   const c = s.peek();
   if (c !== undefined) s.fail(c, 'after top-level value');
-  return normalise(v);
+  return s.surrogates ? normalise(v) : v;
 }
 
 function normalise(v: GoJSONValue): GoJSONValue {

@@ -461,6 +461,13 @@ t.test('Go JSON: syntax errors and printing', async (t) => {
       want,
       JSON.stringify(src),
     );
+  const str = (src: string) => {
+    const v = parseGoJSON(src);
+    return v.kind === 'string' ? v.value : v.kind;
+  };
+  t.equal(str('"\\ud800x"'), '\ufffdx', 'a lone surrogate escape becomes U+FFFD');
+  t.equal(str('"\\ud83d\\ude00"'), '\u{1f600}', 'a surrogate pair is one character');
+  t.equal(str('"a\\u00e9\\n"'), 'a\u00e9\n');
   t.equal(
     marshalIndentGo({ a: 'x<y>&z\b\f\u2028', b: [], c: {}, d: [1, { e: null }] }),
     '{\n    "a": "x\\u003cy\\u003e\\u0026z\\u0008\\u000c\\u2028",\n    "b": [],\n    "c": {},\n    "d": [\n        1,\n        {\n            "e": null\n        }\n    ]\n}',
