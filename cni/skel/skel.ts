@@ -254,6 +254,9 @@ export async function runPlugin(plugin: Plugin, io: PluginIO): Promise<PluginOut
   const log = (text: string) => {
     stderr += text;
   };
+  // a caller may refill one buffer between invocations: never reuse a parse across them
+  lastStdin = undefined;
+  lastParse = undefined;
   try {
     const stdout = await dispatch(plugin, io, log);
     if (stdout === null) return { exitCode: 0, stdout: '', stderr: stderr + aboutText(plugin) };
