@@ -96,6 +96,15 @@ export interface UdpServicePort {
   readonly endpoints: readonly string[];
 }
 
+/** The selection options of `conntrack -L`: `-p`, `-s`/`--orig-src`, `-d`/`--orig-dst`, `--dport`, `-r`/`--reply-src`. */
+export interface ConntrackFilter {
+  readonly proto?: ConntrackProtocol;
+  readonly src?: string;
+  readonly dst?: string;
+  readonly dport?: number;
+  readonly replySrc?: string;
+}
+
 function key(t: Tuple): string {
   return `${t.proto} ${t.src} ${t.sport} ${t.dst} ${t.dport}`;
 }
@@ -278,12 +287,21 @@ export class ConntrackTable {
   }
 
   /**
-   * `conntrack -L` output (without the summary line conntrack prints on stderr; see `summary`):
+   * `conntrack -L [-p P] [-s IP] [-d IP] [--dport N] [-r IP]` output (without the summary line
+   * conntrack prints on stderr; see `summary`):
    * `tcp      6 431999 ESTABLISHED src=... dst=... sport=... dport=... src=... dst=... sport=... dport=... [ASSURED] mark=0 use=1`.
    */
-  list(): string {
+  list(filter: ConntrackFilter = {}): string {
     let out = '';
-    for (const e of this.entries()) out += `${this.format(e)}\n`;
+    for (const e of this.entries()) {
+      const o = e.original;
+      if (filter.proto !== undefined && o.proto !== filter.proto) continue;
+      if (filter.src !== undefined && o.src !== filter.src) continue;
+      if (filter.dst !== undefined && o.dst !== filter.dst) continue;
+      if (filter.dport !== undefined && o.dport !== filter.dport) continue;
+      if (filter.replySrc !== undefined && e.reply.src !== filter.replySrc) continue;
+      out += `${this.format(e)}\n`;
+    }
     return out;
   }
 

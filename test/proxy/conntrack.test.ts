@@ -181,6 +181,21 @@ t.test("kube-proxy's stale UDP clean-up", async (t) => {
     ct.entries().map((e) => e.original.src),
     ['10.0.0.2', '203.0.113.6', '10.0.0.5', '10.0.0.6'],
   );
+  const filters: { filter: Parameters<ConntrackTable['list']>[0]; srcs: string[] }[] = [
+    { filter: { proto: 'tcp' }, srcs: ['10.0.0.5'] },
+    { filter: { proto: 'udp', dst: '172.30.0.10' }, srcs: ['10.0.0.2'] },
+    { filter: { replySrc: '10.180.0.11' }, srcs: ['203.0.113.6', '10.0.0.5', '10.0.0.6'] },
+    { filter: { dport: 30053 }, srcs: ['203.0.113.6'] },
+    { filter: { src: '10.0.0.9' }, srcs: [] },
+  ];
+  for (const f of filters) {
+    const srcs = ct
+      .list(f.filter)
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => /src=(\S+)/.exec(l)![1]);
+    t.same(srcs, f.srcs, `conntrack -L ${JSON.stringify(f.filter)}`);
+  }
 });
 
 // A UDP client that keeps its source port keeps hitting a removed endpoint until its entry expires
