@@ -3,7 +3,8 @@
 // ipRanges, then the legacy top-level range, then `ranges`), canonicalised and checked with
 // host-local's own error texts, in its order.
 import { type DecodeContext, GoDecoder, topContext } from './decode.js';
-import { type GoJSONValue, parseGoJSON } from './gojson.js';
+import { HostLocalError, wrapHostLocalError } from './errors.js';
+import { type GoJSONValue, goQuote as goQ, parseGoJSON } from './gojson.js';
 import { formatGoIP, formatGoIPNet, type IP, type IPNet, parseGoCIDR, parseGoIP } from './ip.js';
 import { canonicalizeRangeSet, type RangeInput, type RangeSet, rangeSetsOverlap } from './range.js';
 
@@ -203,9 +204,6 @@ export function parseIPAMEnvArgs(cniArgs: string): IP | null {
     );
   return ip;
 }
-
-import { HostLocalError, wrapHostLocalError } from './errors.js';
-import { goQuote as goQ } from './gojson.js';
 
 /** allocator.LoadIPAMConfig(stdin, CNI_ARGS); errors carry host-local's texts (code 999 in a plugin). */
 export function loadIPAMConfig(stdin: Uint8Array | string, cniArgs: string): IPAMConfig {

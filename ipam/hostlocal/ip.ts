@@ -204,11 +204,9 @@ export function ipEqual(a: IP, b: IP): boolean {
   return a.v4 === b.v4 && a.n === b.n;
 }
 
-/** ip.Cmp: numeric order of the 4-byte (IPv4) or 16-byte form. */
+/** ip.Cmp: numeric order of the 4-byte (IPv4) or 16-byte form, which is what `n` holds. */
 export function ipCompare(a: IP, b: IP): number {
-  const an = a.v4 ? a.n : a.n;
-  const bn = b.v4 ? b.n : b.n;
-  return an < bn ? -1 : an > bn ? 1 : 0;
+  return a.n < b.n ? -1 : a.n > b.n ? 1 : 0;
 }
 
 /** ip.NextIP. */
