@@ -1,13 +1,6 @@
 // `netlab dns serve` and `netlab dig`.
 import type { Command } from 'commander';
-import {
-  type AnyObject,
-  type EndpointSlice,
-  loadManifestFiles,
-  type Node,
-  type Pod,
-  type Service,
-} from '../../api/index.js';
+import { loadManifestFiles } from '../../api/index.js';
 import {
   DnsConfigError,
   DnsServer,
@@ -19,10 +12,9 @@ import {
   parseHostPort,
   parseQType,
   parseZoneConfig,
-  serviceNameLabel,
   Zone,
 } from '../../dns/index.js';
-import { endpointSlicesForService } from '../controllers/index.js';
+import { withDerivedEndpointSlices } from '../controllers/index.js';
 
 interface ServeFlags {
   filename: string[];
@@ -31,36 +23,6 @@ interface ServeFlags {
   ttl: string;
   pods: string;
   upstream?: string;
-}
-
-/**
- * The objects the zone is built from: the manifests' Namespaces, Services, EndpointSlices and Pods,
- * plus, for each Service with a selector and no EndpointSlice of its own in the manifests, the slices
- * the EndpointSlice controller would write for its Pods. Pods on a Node the manifests do not declare
- * get a bare Node of that name (DNS needs nothing from it; the controller would otherwise skip them).
- */
-export function zoneObjects(objects: readonly AnyObject[]): AnyObject[] {
-  const services = objects.filter((o): o is Service => o.kind === 'Service');
-  const slices = objects.filter((o): o is EndpointSlice => o.kind === 'EndpointSlice');
-  const pods = objects.filter((o): o is Pod => o.kind === 'Pod');
-  const nodes = objects.filter((o): o is Node => o.kind === 'Node');
-  const known = new Set(nodes.map((n) => n.metadata.name));
-  for (const p of pods) {
-    const n = p.spec?.nodeName;
-    if (n && !known.has(n)) {
-      known.add(n);
-      nodes.push({ apiVersion: 'v1', kind: 'Node', metadata: { name: n } });
-    }
-  }
-  const sliced = new Set(
-    slices.map((s) => `${s.metadata.namespace ?? 'default'}/${s.metadata.labels?.[serviceNameLabel] ?? ''}`),
-  );
-  const derived: EndpointSlice[] = [];
-  for (const svc of services) {
-    if (sliced.has(`${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`)) continue;
-    derived.push(...endpointSlicesForService(svc, pods, nodes));
-  }
-  return [...objects.filter((o) => o.kind !== 'Node'), ...derived];
 }
 
 function formatStats(s: DnsServerStats): string {
@@ -114,7 +76,12 @@ export function registerDns(program: Command): void {
       let server: DnsServer;
       let zone: Zone;
       let source: ObjectSource;
-      const load = () => zoneObjects(loadManifestFiles(flags.filename).map((m) => m.object));
+      // Services whose manifests carry Pods rather than EndpointSlices get the controller's slices.
+      const load = () => {
+        const r = withDerivedEndpointSlices(loadManifestFiles(flags.filename).map((m) => m.object));
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        return r.objects;
+      };
       try {
         const listen = parseHostPort('--listen', flags.listen, 10053);
         const upstream = flags.upstream ? parseHostPort('--upstream', flags.upstream, 53) : undefined;

@@ -23,7 +23,7 @@ import {
   Proxier,
   type ProxierOptions,
 } from '../../proxy/index.js';
-import { reconcileEndpointSlices } from '../controllers/index.js';
+import { withDerivedEndpointSlices } from '../controllers/index.js';
 
 /** The node flags as commander hands them over. */
 export interface NodeFlags {
@@ -109,7 +109,7 @@ export function loadProxyInput(flags: NodeFlags): ProxyInput {
   const read = readManifestFiles(flags.filename);
   const issues: ManifestIssue[] = [...read.issues];
   const services: Service[] = [];
-  let endpointSlices: EndpointSlice[] = [];
+  const endpointSlices: EndpointSlice[] = [];
   const nodes: Node[] = [];
   const pods: Pod[] = [];
   for (const { object, source } of read.objects) {
@@ -143,19 +143,10 @@ export function loadProxyInput(flags: NodeFlags): ProxyInput {
       );
     }
   }
-  let derivedSlices = false;
-  if (endpointSlices.length === 0 && pods.length > 0) {
-    derivedSlices = true;
-    for (const svc of services) {
-      const r = reconcileEndpointSlices(svc, pods, nodes);
-      endpointSlices.push(...r.slices);
-      warnings.push(...r.errors);
-    }
-    endpointSlices = endpointSlices.map((s) => ({
-      ...s,
-      metadata: { ...s.metadata, name: s.metadata.name ?? '' },
-    }));
-  }
+  const derived = withDerivedEndpointSlices([...services, ...endpointSlices, ...nodes, ...pods]);
+  const derivedSlices = derived.derived.length > 0;
+  endpointSlices.push(...derived.derived);
+  warnings.push(...derived.warnings);
 
   const family = ipFamilyOf(flags.ipFamily);
   const nodeName =

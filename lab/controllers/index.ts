@@ -1,3 +1,5 @@
-// The door of lab/controllers/: controller policy as pure functions (EndpointSlice so far).
+// The door of lab/controllers/: controller policy as pure functions (EndpointSlice so far), and the
+// one derivation of EndpointSlices from manifests' Pods that commands reading manifests share.
+export * from './derive.js';
 export * from './endpointslice.js';
 export * from './errors.js';

@@ -17,7 +17,7 @@ import {
   parseZoneConfig,
   Zone,
 } from '../../dns/index.js';
-import { zoneObjects } from '../../lab/commands/dns.js';
+import { withDerivedEndpointSlices } from '../../lab/controllers/index.js';
 
 const run = promisify(execFile);
 const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
@@ -204,7 +204,9 @@ t.test('dns serve: Services with a selector get the EndpointSlices the controlle
       }),
     ),
   ];
-  const slices = zoneObjects(objects).filter((o): o is EndpointSlice => o.kind === 'EndpointSlice');
+  const slices = withDerivedEndpointSlices(objects).objects.filter(
+    (o): o is EndpointSlice => o.kind === 'EndpointSlice',
+  );
   t.same(
     slices.map((s) => ({
       service: s.metadata.labels?.['kubernetes.io/service-name'],

@@ -1,9 +1,10 @@
 import t from 'tap';
-import type { EndpointSlice, Node, Pod, Service } from '../../api/index.js';
+import type { AnyObject, EndpointSlice, Node, Pod, Service } from '../../api/index.js';
 import {
   endpointSlicesForService,
   InvalidMaxEndpointsPerSliceError,
   reconcileEndpointSlices,
+  withDerivedEndpointSlices,
 } from '../../lab/controllers/index.js';
 
 // Fixture builders: only what each case varies is spelled out in the table.
@@ -347,5 +348,60 @@ t.test('maxEndpointsPerSlice outside 1..1000 is rejected', async (t) => {
       },
       String(bad),
     );
+  }
+});
+
+// withDerivedEndpointSlices: what commands reading manifests (dns serve, iptables-save, trace) see.
+const ownSlice: EndpointSlice = {
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  metadata: { name: 'manual-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'manual' } },
+  addressType: 'IPv4',
+  endpoints: [{ addresses: ['10.244.9.9'] }],
+};
+const web = svc('web', { selector: { app: 'web' } });
+const manual = svc('manual', { clusterIP: '10.96.0.21', selector: { app: 'web' } });
+const deriveCases: { name: string; objects: AnyObject[]; expect: string; warnings?: string[] }[] = [
+  {
+    name: 'no Node in the manifests: each nodeName stands for a bare Node (no zone)',
+    objects: [
+      web,
+      pod('web-1', { ips: ['10.244.1.5'], node: 'node-x' }),
+      pod('web-2', { ips: ['10.244.2.5'], node: 'node-y' }),
+    ],
+    expect: `web-bmbtf IPv4 ports=[-/TCP/80]
+  10.244.1.5 ready=true serving=true terminating=false pod=default/web-1 node=node-x
+  10.244.2.5 ready=true serving=true terminating=false pod=default/web-2 node=node-y`,
+  },
+  {
+    name: 'Nodes in the manifests: a Pod on another Node is skipped, as the controller does',
+    objects: [
+      web,
+      node('node-a', 'zone-1'),
+      pod('web-1', { ips: ['10.244.1.5'] }),
+      pod('web-2', { ips: ['10.244.2.5'], node: 'node-9' }),
+    ],
+    expect: `web-bmbtf IPv4 ports=[-/TCP/80]
+  10.244.1.5 ready=true serving=true terminating=false pod=default/web-1 node=node-a zone=zone-1`,
+    warnings: ['skipping Pod web-2 for Service default/web: Node node-9 Not Found'],
+  },
+  {
+    name: 'a Service with its own EndpointSlice keeps it; no Pods: a placeholder',
+    objects: [manual, ownSlice, web],
+    expect: 'web-bmbtf IPv4 ports=[]',
+  },
+  {
+    name: 'a Service without a selector gets nothing',
+    objects: [svc('bare', {}), pod('web-1', { ips: ['10.244.1.5'] })],
+    expect: '',
+  },
+];
+
+t.test('EndpointSlices derived from manifests', async (t) => {
+  for (const c of deriveCases) {
+    const r = withDerivedEndpointSlices(c.objects);
+    t.equal(render(r.derived), c.expect, c.name);
+    t.same(r.warnings, c.warnings ?? [], `${c.name}: warnings`);
+    t.strictSame(r.objects, [...c.objects, ...r.derived], `${c.name}: objects then derived slices`);
   }
 });
