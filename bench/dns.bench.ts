@@ -128,7 +128,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startNamed(dir: string, zoneFile: string): Promise<{ port: number; child: ChildProcess }> {
+/** Starts named (kept in `children` at once, so cleanup finds it even if start-up fails). */
+async function startNamed(dir: string, zoneFile: string, children: ChildProcess[]): Promise<number> {
   const port = await freePort();
   writeFileSync(join(dir, 'db.cluster.local'), zoneFile);
   writeFileSync(
@@ -148,6 +149,7 @@ zone "cluster.local" { type primary; file "db.cluster.local"; };
   const child = spawn('/usr/sbin/named', ['-g', '-c', join(dir, 'named.conf')], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  children.push(child);
   await new Promise<void>((resolve, reject) => {
     let log = '';
     const timer = setTimeout(() => reject(new Error(`named did not start:\n${log}`)), 15_000);
@@ -158,18 +160,37 @@ zone "cluster.local" { type primary; file "db.cluster.local"; };
         resolve();
       }
     });
-    child.on('exit', (code) => reject(new Error(`named exited ${code}:\n${log}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`named exited ${code}:\n${log}`));
+    });
   });
-  return { port, child };
+  // "running" can come a moment before the zone answers (the first query got SERVFAIL): wait for
+  // the apex SOA, bounded.
+  const server = { host: '127.0.0.1', port };
+  for (let i = 0; i < 50; i++) {
+    if ((await answerOf(server, 'cluster.local SOA')).startsWith('NOERROR')) return port;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('named runs but does not serve cluster.local');
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 5 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function dnsperf(port: number, file: string): Promise<number> {
   const { stdout } = await run(
     'dnsperf',
     ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-c', '4', '-q', '200'],
-    {
-      maxBuffer: 1 << 20,
-    },
+    // dnsperf stops itself after -l seconds; the timeout only guards against a hung run.
+    { maxBuffer: 1 << 20, timeout: (SECONDS + 30) * 1000 },
   );
   const m = /Queries per second:\s+([\d.]+)/.exec(stdout);
   if (!m) throw new Error(`no qps in dnsperf output:\n${stdout}`);
@@ -208,11 +229,18 @@ async function main(): Promise<void> {
   const cluster = buildCluster();
   const zone = new Zone(new ObjectSource(cluster.objects), parseZoneConfig());
   const ours = new DnsServer({ zone, listen: { host: '127.0.0.1', port: 0 } });
-  let named: ChildProcess | null = null;
+  const children: ChildProcess[] = [];
+  // Interrupted (Ctrl-C, bench runner killed): named goes too.
+  const onSignal = () => {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const addr = await ours.listen();
-    const bind = await startNamed(dir, cluster.zoneFile);
-    named = bind.child;
+    const bind = { port: await startNamed(dir, cluster.zoneFile, children) };
     const mixes = [
       { name: 'cluster names', file: join(dir, 'cluster.txt'), text: clusterQueries() },
       { name: 'search path (NXDOMAIN-heavy)', file: join(dir, 'search.txt'), text: searchQueries() },
@@ -249,11 +277,9 @@ async function main(): Promise<void> {
       `ours: ${s.queries} queries, cache hit ratio ${(s.cacheHitRatio * 100).toFixed(2)}%, by rcode ${JSON.stringify(s.byRcode)}\n`,
     );
   } finally {
-    if (named && named.exitCode === null) {
-      const exited = new Promise((r) => named!.once('exit', r));
-      named.kill('SIGTERM');
-      await exited;
-    }
+    for (const c of children) await stop(c);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await ours.close();
     zone.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,34 +1,14 @@
 // Text for people: the resolver's trace as a table and its answer as zone-file lines. Rendering is
 // kept apart from resolver.ts so the same result can be printed, asserted, or sent as JSON.
 import type dnsPacket from 'dns-packet';
+import { formatRdata } from '../server/index.js';
 import type { QueryTrace, ResolveResult } from './resolver.js';
 
-/** One record as zone-file text: `owner TTL IN TYPE rdata`. */
+/** One record as zone-file text with single spaces: `owner TTL IN TYPE rdata` (rdata as dig prints it). */
 export function formatAnswer(a: dnsPacket.Answer): string {
   const owner = a.name.endsWith('.') ? a.name : `${a.name}.`;
   const ttl = 'ttl' in a ? (a.ttl ?? 0) : 0;
   return `${owner} ${ttl} IN ${a.type} ${formatRdata(a)}`;
-}
-
-function formatRdata(a: dnsPacket.Answer): string {
-  switch (a.type) {
-    case 'A':
-    case 'AAAA':
-      return a.data;
-    case 'CNAME':
-    case 'PTR':
-    case 'NS':
-    case 'DNAME':
-      return a.data.endsWith('.') ? a.data : `${a.data}.`;
-    case 'TXT': {
-      const parts = Array.isArray(a.data) ? a.data : [a.data];
-      return parts.map((p) => JSON.stringify(p.toString())).join(' ');
-    }
-    case 'SRV':
-      return `${a.data.priority ?? 0} ${a.data.weight ?? 0} ${a.data.port} ${a.data.target}.`;
-    default:
-      return JSON.stringify((a as { data?: unknown }).data ?? null);
-  }
 }
 
 /** The trace without times: one line per query, for tests and diffs. */
