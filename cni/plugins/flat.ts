@@ -41,6 +41,8 @@ export interface FlatOptions {
   store?: FabricStore;
   /** Runs IPAM plugins that are ours in-process instead of forking them. */
   resolver?: InProcessResolver;
+  /** Filled with the dataDir of each netns attached here, for loopback in the same process. */
+  sandboxDataDirs?: Map<string, string>;
 }
 
 export interface FlatConf {
@@ -183,7 +185,10 @@ export function flatPlugin(opts: FlatOptions = {}): Plugin {
             });
             return flatResult(f, a, ipam, conf);
           }),
-        );
+        ).then((result) => {
+          if (opts.store === undefined) opts.sandboxDataDirs?.set(args.netns, conf.dataDir);
+          return result;
+        });
       } catch (e) {
         // The spec: a plugin that fails after IPAM ADD releases the addresses before failing.
         await delegate('DEL', conf.ipamType, args.stdinData, args.env, delegateOpts(args)).catch(
@@ -197,6 +202,7 @@ export function flatPlugin(opts: FlatOptions = {}): Plugin {
       const conf = parseFlatConf(args.stdinData);
       // The link goes first, then the addresses (bridge's order); both are fine to find missing.
       await fabricCall(() => storeFor(conf).update((f) => f.detach(args.containerID, args.ifName)));
+      opts.sandboxDataDirs?.delete(args.netns);
       await delegate('DEL', conf.ipamType, args.stdinData, args.env, delegateOpts(args));
     },
 

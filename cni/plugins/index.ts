@@ -46,6 +46,8 @@ export interface PluginRegistryOptions {
   store?: FabricStore;
   /** host-local's options (e.g. an in-memory store); its disk store unless given. */
   hostLocal?: HostLocalPluginOptions;
+  /** Where loopback looks when nothing names its fabric; flat's default dataDir unless given. */
+  loopbackDefaultDataDir?: string;
   /** More in-process plugins (or replacements), by type. */
   extra?: Readonly<Record<string, Plugin>>;
 }
@@ -110,9 +112,18 @@ export function createPluginRegistry(opts: PluginRegistryOptions = {}): PluginRe
     return run !== undefined && isOurs(type, path) ? run : undefined;
   };
   const storeOpt = opts.store === undefined ? {} : { store: opts.store };
+  // flat notes where it put each netns, so loopback after it in a conflist finds the same fabric.
+  const sandboxDataDirs = new Map<string, string>();
   plugins.set('host-local', hostLocalPlugin(opts.hostLocal ?? {}));
-  plugins.set('flat', flatPlugin({ ...storeOpt, resolver }));
-  plugins.set('loopback', loopbackPlugin(storeOpt));
+  plugins.set('flat', flatPlugin({ ...storeOpt, resolver, sandboxDataDirs }));
+  plugins.set(
+    'loopback',
+    loopbackPlugin({
+      ...storeOpt,
+      sandboxDataDirs,
+      ...(opts.loopbackDefaultDataDir === undefined ? {} : { defaultDataDir: opts.loopbackDefaultDataDir }),
+    }),
+  );
   for (const [type, p] of Object.entries(opts.extra ?? {})) plugins.set(type, p);
   for (const [type, p] of plugins) runners.set(type, inProcess(p));
   return { plugins, resolver };

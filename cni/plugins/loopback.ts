@@ -1,8 +1,14 @@
 // The loopback plugin (containernetworking/plugins main/loopback): brings `lo` up in the pod's netns
 // and reports 127.0.0.1/8 and ::1/128 on it; chained after another plugin it passes the prevResult
 // through unchanged. In the fabric "up" is a flag per netns, which `ip -br addr` of the pod shows.
-// Run in-process it uses the fabric it is given; as an executable it uses <dataDir>/fabric.json
-// when its config names a dataDir, and otherwise only answers (there is no fabric to change).
+//
+// Which fabric: the one it is given (the lab); else <dataDir>/fabric.json when its config names a
+// dataDir; else the fabric flat attached this netns to earlier in this process (a conflist
+// `[flat, loopback]` run in-process, as `netlab cni add` does: loopback's config names no dataDir);
+// else flat's default fabric (/var/lib/cni/flat) when one exists there. With none it only answers.
+// DEL and CHECK touch a fabric only when it knows the netns, so they never create one.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type FabricStore, FileFabricStore } from '../fabric/index.js';
 import { resultAsVersion, unmarshal } from '../invoker/index.js';
 import {
@@ -12,10 +18,15 @@ import {
   type Result,
   supportedVersions,
 } from '../skel/index.js';
+import { defaultFlatDataDir } from './flat.js';
 
 export interface LoopbackOptions {
   /** The fabric to record `lo` state in; otherwise the config's dataDir, if any. */
   store?: FabricStore;
+  /** flat's dataDir for each netns it attached in this process (the plugin registry shares it). */
+  sandboxDataDirs?: ReadonlyMap<string, string>;
+  /** Where to look when nothing else names a fabric; flat's default dataDir unless given. */
+  defaultDataDir?: string;
 }
 
 interface LoopbackConf {
@@ -34,14 +45,19 @@ function parseConf(args: CmdArgs): LoopbackConf {
 }
 
 export function loopbackPlugin(opts: LoopbackOptions = {}): Plugin {
-  const storeFor = (conf: LoopbackConf): FabricStore | undefined =>
-    opts.store ?? (conf.dataDir === undefined ? undefined : new FileFabricStore(conf.dataDir));
+  const storeFor = (conf: LoopbackConf, netns: string): FabricStore | undefined => {
+    if (opts.store !== undefined) return opts.store;
+    const dir = conf.dataDir ?? opts.sandboxDataDirs?.get(netns);
+    if (dir !== undefined) return new FileFabricStore(dir);
+    const fallback = opts.defaultDataDir ?? defaultFlatDataDir;
+    return existsSync(join(fallback, 'fabric.json')) ? new FileFabricStore(fallback) : undefined;
+  };
   return {
     about: 'CNI loopback plugin version unknown',
     supportedVersions,
     async add(args) {
       const conf = parseConf(args);
-      await storeFor(conf)?.update((f) => f.setLoopback(args.netns, true));
+      await storeFor(conf, args.netns)?.update((f) => f.setLoopback(args.netns, true));
       if (conf.prevResult !== undefined) return resultAsVersion(conf.prevResult, conf.cniVersion);
       // The real plugin names the interface `lo` whatever CNI_IFNAME says.
       const result: Result = {
@@ -57,14 +73,15 @@ export function loopbackPlugin(opts: LoopbackOptions = {}): Plugin {
     },
     async del(args) {
       if (args.netns === '') return;
-      const conf = parseConf(args);
-      await storeFor(conf)?.update((f) => f.setLoopback(args.netns, false));
+      const store = storeFor(parseConf(args), args.netns);
+      if (store === undefined || !(await store.read((f) => f.sandboxes().includes(args.netns)))) return;
+      await store.update((f) => f.setLoopback(args.netns, false));
     },
     async check(args) {
-      const conf = parseConf(args);
-      const store = storeFor(conf);
+      const store = storeFor(parseConf(args), args.netns);
       if (store === undefined) return;
-      if (!(await store.read((f) => f.loopbackUp(args.netns)))) throw new Error('loopback interface is down');
+      const down = await store.read((f) => f.sandboxes().includes(args.netns) && !f.loopbackUp(args.netns));
+      if (down) throw new Error('loopback interface is down');
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -7,6 +7,7 @@ import {
   cniCodeOf,
   createPluginRegistry,
   Fabric,
+  FileFabricStore,
   formatResult,
   Invoker,
   MemoryFabricStore,
@@ -362,4 +363,114 @@ t.test('nodeConflist: the node recipe; a dual-stack node gives a pod one address
     renderPodRoutes(fabric, 'dual-1', 'eth0', 6),
     'default via fd00:10:244:9::1 dev eth0 metric 1024 pref medium\nfd00:10:244:9::/64 dev eth0 proto kernel metric 256 pref medium\nfe80::/64 dev eth0 proto kernel metric 256 pref medium\n',
   );
+});
+
+// Which fabric loopback brings `lo` up in when its config names none: the one flat attached the netns
+// to earlier in this process (a conflist [flat, loopback] run in-process, as `netlab cni add` runs the
+// README tour's examples/pods.conflist), else flat's default fabric if one exists. DEL and CHECK
+// never create a fabric. Each row runs on fresh dirs; `lo` is the netns's line of `ip -br addr`.
+t.test('loopback finds the fabric flat used; lo UP as the real plugin leaves it', async (t) => {
+  const env = (cmd: string, id: string) => ({
+    CNI_COMMAND: cmd,
+    CNI_CONTAINERID: id,
+    CNI_NETNS: `/run/netns/${id}`,
+    CNI_IFNAME: cmd === 'ADD' || cmd === 'CHECK' || cmd === 'DEL' ? 'lo' : '',
+    CNI_PATH: builtinPluginDir,
+  });
+  const flatConf = (dir: string) =>
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'pods',
+      type: 'flat',
+      node: 'node-a',
+      dataDir: join(dir, 'flat'),
+      ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.0.0/24' }]] },
+    });
+  const loConf = (dataDir?: string) =>
+    JSON.stringify({ cniVersion: '1.0.0', name: 'pods', type: 'loopback', ...(dataDir ? { dataDir } : {}) });
+  const cases: {
+    name: string;
+    steps: (dir: string) => { plugin: 'flat' | 'loopback'; cmd: string; stdin: string }[];
+    /** The fabric to look at, relative to the case's dir. */
+    fabric: string;
+    /** Last step's stdout (loopback answers the same whatever the fabric). */
+    exit: number;
+    msg?: string;
+    lo: string;
+  }[] = [
+    {
+      name: 'flat then loopback in one process, loopback config without dataDir',
+      steps: (d) => [
+        { plugin: 'flat', cmd: 'ADD', stdin: flatConf(d) },
+        { plugin: 'loopback', cmd: 'ADD', stdin: loConf() },
+      ],
+      fabric: 'flat',
+      exit: 0,
+      lo: 'lo               UNKNOWN        127.0.0.1/8 ::1/128 \n',
+    },
+    {
+      name: 'loopback config naming the dataDir (the executable case)',
+      steps: (d) => [
+        { plugin: 'flat', cmd: 'ADD', stdin: flatConf(d) },
+        { plugin: 'loopback', cmd: 'ADD', stdin: loConf(join(d, 'flat')) },
+      ],
+      fabric: 'flat',
+      exit: 0,
+      lo: 'lo               UNKNOWN        127.0.0.1/8 ::1/128 \n',
+    },
+    {
+      name: 'flat without loopback: lo DOWN, as in a fresh netns',
+      steps: (d) => [{ plugin: 'flat', cmd: 'ADD', stdin: flatConf(d) }],
+      fabric: 'flat',
+      exit: 0,
+      lo: 'lo               DOWN           \n',
+    },
+    {
+      name: 'loopback DEL sets lo down; CHECK then says so',
+      steps: (d) => [
+        { plugin: 'flat', cmd: 'ADD', stdin: flatConf(d) },
+        { plugin: 'loopback', cmd: 'ADD', stdin: loConf() },
+        { plugin: 'loopback', cmd: 'DEL', stdin: loConf() },
+        { plugin: 'loopback', cmd: 'CHECK', stdin: loConf() },
+      ],
+      fabric: 'flat',
+      exit: 1,
+      msg: 'loopback interface is down',
+      lo: 'lo               DOWN           \n',
+    },
+    {
+      name: 'no fabric anywhere: loopback answers and creates none',
+      steps: () => [
+        { plugin: 'loopback', cmd: 'ADD', stdin: loConf() },
+        { plugin: 'loopback', cmd: 'CHECK', stdin: loConf() },
+        { plugin: 'loopback', cmd: 'DEL', stdin: loConf() },
+      ],
+      fabric: 'default',
+      exit: 0,
+      lo: '(no fabric)',
+    },
+  ];
+  for (const c of cases) {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-loopback-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const registry = createPluginRegistry({
+      hostLocal: { openStore: () => new MemoryStore() },
+      loopbackDefaultDataDir: join(dir, 'default'),
+    });
+    let last = { exitCode: 0, stdout: '' };
+    for (const s of c.steps(dir))
+      last = await runPlugin(registry.plugins.get(s.plugin)!, {
+        env: env(s.cmd, 'web-1'),
+        stdin: Buffer.from(s.stdin),
+      });
+    t.equal(last.exitCode, c.exit, `${c.name}: exit code`);
+    if (c.msg !== undefined) t.equal(JSON.parse(last.stdout).msg, c.msg, `${c.name}: error`);
+    const file = join(dir, c.fabric, 'fabric.json');
+    const lo = existsSync(file)
+      ? await new FileFabricStore(join(dir, c.fabric)).read(
+          (f) => renderPodAddrBrief(f, '/run/netns/web-1').split('\n')[0]! + '\n',
+        )
+      : '(no fabric)';
+    t.equal(lo, c.lo, `${c.name}: ip -br addr`);
+  }
 });

@@ -16,6 +16,7 @@ import {
   renderPodAddrBrief,
   renderRouteGet,
 } from '../../cni/index.js';
+import { ensureBuilt } from '../cni/built.js';
 
 // flat, run as the executable cni/bin/flat, delegating IPAM to `host-local` found on CNI_PATH:
 // Debian's real binary (/usr/lib/cni) or ours (cni/bin). Every run is under an empty environment
@@ -30,13 +31,8 @@ const root = new URL('../../', import.meta.url).pathname;
 const ourBin = join(root, 'cni/bin');
 const flat = join(ourBin, 'flat');
 
-// The executables import the built module; `npm test` builds before tap, a lone run may not have.
-if (!existsSync(join(root, 'dist/cni/plugins/index.js')))
-  execFileSync(process.execPath, [
-    join(root, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    join(root, 'tsconfig.build.json'),
-  ]);
+// The executables import the built module: build it when a source is newer.
+ensureBuilt();
 
 interface Run {
   code: number | null;
