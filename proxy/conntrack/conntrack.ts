@@ -2,7 +2,7 @@
 // reply tuple, carrying the NAT that was applied to its first packet (the reply tuple is the NAT'd
 // view), with Linux's default timeouts, expiry on an injected clock, kube-proxy's clean-up of stale UDP
 // entries, and `conntrack -L` text.
-import { ConntrackInputError, parseAddr } from '../ruletable/index.js';
+import { ConntrackInputError, joinHostPort, parseAddr } from '../ruletable/index.js';
 
 export type ConntrackProtocol = 'tcp' | 'udp' | 'sctp';
 
@@ -273,10 +273,7 @@ export class ConntrackTable {
       if (sp === undefined) return false;
       const dnatted = e.reply.src !== e.original.dst || e.reply.sport !== e.original.dport;
       if (!dnatted) return sp.endpoints.length > 0;
-      const ep = e.reply.src.includes(':')
-        ? `[${e.reply.src}]:${e.reply.sport}`
-        : `${e.reply.src}:${e.reply.sport}`;
-      return !sp.endpoints.includes(ep);
+      return !sp.endpoints.includes(joinHostPort(e.reply.src, e.reply.sport));
     });
   }
 

@@ -14,7 +14,14 @@
 //
 // The walks are the tracer's own, so the fast path agrees with it by construction, PRNG draws
 // included; the property tests check that it does.
-import { formatAddr, type Rule, type RuleSpec, type RuleTable, type Table } from '../ruletable/index.js';
+import {
+  cidrNetwork,
+  formatAddr,
+  type Rule,
+  type RuleSpec,
+  type RuleTable,
+  type Table,
+} from '../ruletable/index.js';
 import {
   destinationMatches,
   followConntrack,
@@ -63,7 +70,7 @@ class ChainIndex {
       const d = s.destination;
       const host =
         d !== undefined && !d.negated && d.cidr !== undefined && d.cidr.prefix === (d.cidr.v6 ? 128 : 32)
-          ? formatAddr(d.cidr.v6 ? { v6: true, n: d.cidr.bigNet } : { v6: false, n: d.cidr.net })
+          ? formatAddr(cidrNetwork(d.cidr))
           : undefined;
       if (proto !== undefined && port !== undefined && host !== undefined)
         push(this.exact, `${proto}|${host}|${port}`, ir);

@@ -3,7 +3,7 @@
 // (`ns/svc:port` + protocol), an address that appears in two slices counted once with the
 // non-terminating copy preferred, and sorted by the `ip:port` string.
 import type { EndpointSlice, IPFamily } from '../../api/index.js';
-import { joinHostPort, parseIPSloppy } from './ip.js';
+import { joinHostPort, parseIPSloppy } from '../ruletable/index.js';
 import { servicePortEndpointChainName, servicePortNameString } from './naming.js';
 
 export const labelServiceName = 'kubernetes.io/service-name';

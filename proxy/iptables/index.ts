@@ -3,7 +3,6 @@
 export * from './changetracker.js';
 export * from './endpoints.js';
 export * from './errors.js';
-export * from './ip.js';
 export * from './naming.js';
 export * from './probability.js';
 export * from './proxier.js';

@@ -4,17 +4,18 @@
 // chains, and deletes chains that are no longer used (`-X`), exactly as kube-proxy's partial
 // restore does; `fullPayload()` is always the payload a full sync would write from scratch.
 import type { EndpointSlice, IPFamily, Node, Service } from '../../api/index.js';
-import { ServiceChangeTracker, type ServicePortMap } from './changetracker.js';
-import { EndpointSliceCache, type EndpointsMap } from './endpoints.js';
-import { ProxierConfigError } from './errors.js';
 import {
-  cidrContains,
-  isZeroCIDR,
+  addrInCidr,
+  cidrNetwork,
+  isLoopback,
   type ParsedCIDR,
   type ParsedIP,
   parseCIDRSloppy,
   parseIPSloppy,
-} from './ip.js';
+} from '../ruletable/index.js';
+import { ServiceChangeTracker, type ServicePortMap } from './changetracker.js';
+import { EndpointSliceCache, type EndpointsMap } from './endpoints.js';
+import { ProxierConfigError } from './errors.js';
 import { isServiceChainName, kubeletFirewallChain, makeChainLine } from './naming.js';
 import {
   filterTopChains,
@@ -158,8 +159,9 @@ function nodePortAddresses(
   let containsIPv4Loopback = false;
   const loop = parseIPSloppy('127.0.0.1')!;
   for (const c of cidrs) {
-    if (c.family === 'IPv4' && (c.bytes[0] === 127 || cidrContains(c, loop))) containsIPv4Loopback = true;
-    if (isZeroCIDR(c)) return { matchAll: true, cidrs: [c], containsIPv4Loopback };
+    if (c.family === 'IPv4' && (isLoopback(cidrNetwork(c)) || addrInCidr(c, loop.addr)))
+      containsIPv4Loopback = true;
+    if (c.prefix === 0) return { matchAll: true, cidrs: [c], containsIPv4Loopback };
   }
   return { matchAll: false, cidrs, containsIPv4Loopback };
 }
@@ -265,7 +267,7 @@ export class Proxier {
       // GetNodeIPs: the node's addresses (loopback included) inside the NodePort CIDRs.
       const local = [parseIPSloppy(family === 'IPv4' ? '127.0.0.1' : '::1')!, ...familyIPs];
       const seen = new Map<string, ParsedIP>();
-      for (const c of npa.cidrs) for (const ip of local) if (cidrContains(c, ip)) seen.set(ip.text, ip);
+      for (const c of npa.cidrs) for (const ip of local) if (addrInCidr(c, ip.addr)) seen.set(ip.text, ip);
       nodePortIPs = [...seen.values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
     }
     const bit = opts.masqueradeBit ?? 14;

@@ -2,8 +2,8 @@
 // order and with the exact words kube-proxy writes (its LineBuffer joins words with one space). The
 // policy decisions come from topology.ts; this file only spells them.
 import type { IPFamily } from '../../api/index.js';
+import { addrInCidr, isLoopback, type ParsedIP } from '../ruletable/index.js';
 import type { EndpointInfo } from './endpoints.js';
-import { cidrContains, type ParsedIP } from './ip.js';
 import {
   kubeExternalServicesChain,
   kubeForwardChain,
@@ -278,7 +278,7 @@ export function serviceBlock(
     let allowFromNode = false;
     for (const cidr of svc.loadBalancerSourceRanges) {
       natRules.push(`${head} -s ${cidr.text} -j ${externalTrafficChain}`);
-      if (ctx.nodeIP && cidrContains(cidr, ctx.nodeIP)) allowFromNode = true;
+      if (ctx.nodeIP && addrInCidr(cidr, ctx.nodeIP.addr)) allowFromNode = true;
     }
     // A VIP added as a local address loops node -> VIP traffic back with the VIP as source.
     if (allowFromNode) {
@@ -370,7 +370,7 @@ export function nodePortsTailRules(ctx: RuleContext): string[] {
   }
   const out: string[] = [];
   for (const ip of ctx.nodePortIPs) {
-    const loop = ip.family === 'IPv4' ? ip.bytes[0] === 127 : ip.text === '::1';
+    const loop = isLoopback(ip.addr);
     if (loop && (ctx.family === 'IPv6' || !ctx.localhostNodePorts)) continue;
     out.push(
       `-A ${kubeServicesChain} -m comment --comment ${nodePortsTailComment} -d ${ip.text} -j ${kubeNodePortsChain}`,

@@ -2,7 +2,7 @@
 // `BaseServicePortInfo` + the iptables proxier's precomputed chain names). Pure: Service in,
 // records out, nothing about rules.
 import type { IPFamily, Service } from '../../api/index.js';
-import { type ParsedCIDR, parseCIDRSloppy, parseIPSloppy } from './ip.js';
+import { type ParsedCIDR, parseCIDRSloppy, parseIPSloppy } from '../ruletable/index.js';
 import {
   portProtoHash,
   serviceExternalChainNamePrefix,

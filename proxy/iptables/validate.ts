@@ -2,8 +2,9 @@
 // from manifests (no API server in front). Only shape and parseability: no service-CIDR, NodePort
 // range or allocation checks, since kube-proxy's own fixtures use ClusterIPs like 172.30.0.41 and
 // NodePorts like 3001. Messages follow kube-apiserver's field.Error wording.
+
+import { parseCIDRSloppy, parseIPSloppy } from '../ruletable/index.js';
 import { labelServiceName } from './endpoints.js';
-import { parseCIDRSloppy, parseIPSloppy } from './ip.js';
 
 /** One problem: the field path as kube-apiserver prints it, and what is wrong. */
 export interface FieldIssue {

@@ -1,7 +1,11 @@
-// Address math for rule matching. IPv4 stays a 32-bit number on the hot path (DESIGN: "hot paths keep
-// IPv4 as 32-bit numbers"); IPv6 goes through ip-num's bigint. Parsing is "sloppy" like Go's
-// netutils.ParseIPSloppy: leading zeros in IPv4 octets are decimal, so 10.180.00.001 is 10.180.0.1.
-import { IPv6 } from 'ip-num';
+// The one address module of proxy/: what the rule generator reads from Services and EndpointSlices,
+// what rules match on, what the tracer, conntrack and fast path compare. IPv4 stays a 32-bit number
+// (DESIGN: "hot paths keep IPv4 as 32-bit numbers"); IPv6 is a bigint, parsed and printed by ipam's Go
+// net.IP helpers (ipam owns address math). IPv4 is read "sloppily" as kube-proxy reads it
+// (netutils.ParseIPSloppy: Go 1.16's dtoi, so leading zeros are decimal and `10.180.00.001` is
+// `10.180.0.1`), which is the one place where kube-proxy and Go's current net.ParseIP differ.
+import type { IPFamily } from '../../api/index.js';
+import { formatGoIP, parseGoIP } from '../../ipam/index.js';
 
 /** A parsed address: family and value (IPv4 as an unsigned 32-bit number, IPv6 as a bigint). */
 export type Addr = { v6: false; n: number } | { v6: true; n: bigint };
@@ -17,7 +21,9 @@ export interface Cidr {
   readonly bigMask: bigint;
 }
 
+/** IPv4 by Go 1.16's rules (ParseIPSloppy): four decimal fields 0-255, any number of leading zeros. */
 export function parseIPv4(s: string): number | undefined {
+  // By hand, not split + regex: every endpoint address of every slice comes through here.
   let n = 0;
   let octet = 0;
   let digits = 0;
@@ -25,35 +31,52 @@ export function parseIPv4(s: string): number | undefined {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || octet > 255) return undefined;
+      if (digits === 0 || dots === 3) return undefined;
       n = n * 256 + octet;
       octet = 0;
       digits = 0;
       dots++;
     } else if (c >= 48 && c <= 57) {
       octet = octet * 10 + (c - 48);
-      if (++digits > 3) return undefined;
+      digits++;
+      if (octet > 255) return undefined;
     } else {
       return undefined;
     }
   }
-  if (dots !== 3 || digits === 0 || octet > 255) return undefined;
+  if (dots !== 3 || digits === 0) return undefined;
   return n * 256 + octet;
 }
 
+/** An address; an IPv4-mapped IPv6 address is IPv4, as Go's To4 sees it. */
 export function parseAddr(s: string): Addr | undefined {
   const v4 = parseIPv4(s);
   if (v4 !== undefined) return { v6: false, n: v4 };
   if (!s.includes(':')) return undefined;
-  try {
-    return { v6: true, n: IPv6.fromString(s).value };
-  } catch {
-    return undefined;
-  }
+  const ip = parseGoIP(s);
+  if (ip === null) return undefined;
+  return ip.v4 ? { v6: false, n: Number(ip.n) } : { v6: true, n: ip.n };
+}
+
+/** Go's `net.IP.String()`: IPv4 dotted, IPv6 as RFC 5952. */
+export function formatAddr(a: Addr): string {
+  if (a.v6) return formatGoIP({ v4: false, n: a.n });
+  const n = a.n;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 const V6_ALL = (1n << 128n) - 1n;
 
+function cidrOf(a: Addr, prefix: number): Cidr {
+  if (a.v6) {
+    const bigMask = prefix === 0 ? 0n : (V6_ALL << BigInt(128 - prefix)) & V6_ALL;
+    return { v6: true, prefix, net: 0, mask: 0, bigNet: a.n & bigMask, bigMask };
+  }
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { v6: false, prefix, net: (a.n & mask) >>> 0, mask, bigNet: 0n, bigMask: 0n };
+}
+
+/** An iptables address argument: `ADDR`, `ADDR/LEN` or `ADDR/DOTTED.MASK` (host bits cleared). */
 export function parseCidr(s: string): Cidr | undefined {
   const slash = s.indexOf('/');
   const a = parseAddr(slash < 0 ? s : s.slice(0, slash));
@@ -73,12 +96,7 @@ export function parseCidr(s: string): Cidr | undefined {
     }
     if (prefix > max) return undefined;
   }
-  if (a.v6) {
-    const bigMask = prefix === 0 ? 0n : (V6_ALL << BigInt(128 - prefix)) & V6_ALL;
-    return { v6: true, prefix, net: 0, mask: 0, bigNet: a.n & bigMask, bigMask };
-  }
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { v6: false, prefix, net: (a.n & mask) >>> 0, mask, bigNet: 0n, bigMask: 0n };
+  return cidrOf(a, prefix);
 }
 
 export function addrInCidr(c: Cidr, a: Addr): boolean {
@@ -87,15 +105,59 @@ export function addrInCidr(c: Cidr, a: Addr): boolean {
   return (a.n & c.mask) >>> 0 === c.net;
 }
 
-/** Canonical text of an address (IPv4 without leading zeros, IPv6 compressed). */
-export function formatAddr(a: Addr): string {
-  if (a.v6) return formatV6(a.n);
-  const n = a.n;
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+/** The network address of a block. */
+export function cidrNetwork(c: Cidr): Addr {
+  return c.v6 ? { v6: true, n: c.bigNet } : { v6: false, n: c.net };
 }
 
-/** `ip:port`, with brackets for IPv6 as net.JoinHostPort writes it. */
-export function formatHostPort(ip: string, port: number | string): string {
+/** True for 127.0.0.0/8 and ::1. */
+export function isLoopback(a: Addr): boolean {
+  return a.v6 ? a.n === 1n : a.n >>> 24 === 127;
+}
+
+/** An address as kube-proxy reads one from an object: its family, value and Go's text for it. */
+export interface ParsedIP {
+  readonly family: IPFamily;
+  readonly addr: Addr;
+  /** Go's `net.IP.String()`. */
+  readonly text: string;
+}
+
+/** A CIDR as kube-proxy reads one (network address, host bits cleared) with Go's text for it. */
+export interface ParsedCIDR extends Cidr {
+  readonly family: IPFamily;
+  /** Go's `net.IPNet.String()`: `10.0.0.0/8`. */
+  readonly text: string;
+}
+
+/** `netutils.ParseIPSloppy` followed by Go's family rule (`To4() != nil` means IPv4). */
+export function parseIPSloppy(s: string): ParsedIP | null {
+  const addr = parseAddr(s);
+  if (addr === undefined) return null;
+  return { family: addr.v6 ? 'IPv6' : 'IPv4', addr, text: formatAddr(addr) };
+}
+
+/** `netutils.ParseCIDRSloppy`: `ADDR/LEN` only; the network address with host bits cleared. */
+export function parseCIDRSloppy(s: string): ParsedCIDR | null {
+  const slash = s.indexOf('/');
+  if (slash < 0) return null;
+  const host = s.slice(0, slash);
+  const addr = parseAddr(host);
+  const pfx = s.slice(slash + 1);
+  if (addr === undefined || !/^[0-9]{1,3}$/.test(pfx)) return null;
+  let prefix = Number(pfx);
+  // A v4-mapped address with a /96+ prefix is an IPv4 CIDR in Go; anything else keeps its family.
+  if (!addr.v6 && host.includes(':')) {
+    if (prefix < 96 || prefix > 128) return null;
+    prefix -= 96;
+  }
+  if (prefix > (addr.v6 ? 128 : 32)) return null;
+  const c = cidrOf(addr, prefix);
+  return { ...c, family: c.v6 ? 'IPv6' : 'IPv4', text: `${formatAddr(cidrNetwork(c))}/${prefix}` };
+}
+
+/** Go's `net.JoinHostPort`: `ip:port`, IPv6 hosts in brackets. */
+export function joinHostPort(ip: string, port: number | string): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
@@ -110,29 +172,4 @@ export function splitHostPort(s: string): { ip: string; port: number | undefined
   const colon = s.indexOf(':');
   if (colon < 0 || s.indexOf(':', colon + 1) >= 0) return { ip: s, port: undefined };
   return { ip: s.slice(0, colon), port: Number(s.slice(colon + 1)) };
-}
-
-// RFC 5952 text (as Go's net.IP.String): lower-case hex, the longest run of two or more zero groups
-// (the first one on a tie) written as `::`.
-function formatV6(n: bigint): string {
-  const g: number[] = [];
-  for (let i = 7; i >= 0; i--) g.push(Number((n >> BigInt(i * 16)) & 0xffffn));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }

@@ -4,7 +4,7 @@
 // libxtables' xtables_save_string does, probabilities are stored as lround(p * 2^31) and printed %.11f,
 // MARK becomes --set-xmark, `recent` shows its defaults, REJECT its default --reject-with. Chains are
 // listed built-in first (with policy), then user chains in name order, rules chain by chain.
-import { formatAddr } from './address.js';
+import { cidrNetwork, formatAddr } from './address.js';
 import type { AddrParam, Param, Rule, RuleSpec, Target } from './rule.js';
 import { builtinChains, type RuleTable } from './table.js';
 
@@ -23,7 +23,7 @@ function neg(p: { negated: boolean }): string {
 function addr(p: AddrParam): string {
   const c = p.cidr;
   if (c === undefined) return p.value;
-  const a = c.v6 ? formatAddr({ v6: true, n: c.bigNet }) : formatAddr({ v6: false, n: c.net });
+  const a = formatAddr(cidrNetwork(c));
   return `${a}/${c.prefix}`;
 }
 

@@ -5,6 +5,7 @@
 import type { ConntrackTable } from '../conntrack/index.js';
 import {
   builtinChains,
+  joinHostPort,
   kubeJumpRules,
   Rule,
   type RuleSpec,
@@ -153,9 +154,7 @@ export function followConntrack(state: KernelState, p: PacketView): KernelResult
     };
   }
   const dnat = e.reply.src !== e.original.dst || e.reply.sport !== e.original.dport;
-  const endpoint = e.reply.src.includes(':')
-    ? `[${e.reply.src}]:${e.reply.sport}`
-    : `${e.reply.src}:${e.reply.sport}`;
+  const endpoint = joinHostPort(e.reply.src, e.reply.sport);
   return {
     verdict: dnat ? 'DNAT' : 'ACCEPT',
     endpoint: dnat ? endpoint : undefined,

@@ -1,13 +1,6 @@
 // A packet as the tracer, the fast path and the data plane hand it around, and the local-address
 // set that `-m addrtype --src-type/--dst-type LOCAL` consults.
-import {
-  type Addr,
-  addrInCidr,
-  formatAddr,
-  parseAddr,
-  parseCidr,
-  TraceInputError,
-} from '../ruletable/index.js';
+import { type Addr, formatAddr, isLoopback, parseAddr, TraceInputError } from '../ruletable/index.js';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
@@ -83,8 +76,6 @@ function destinationKey(proto: string, dst: string, port: number): string {
   return `${proto}|${dst}|${port}`;
 }
 
-const LOOPBACK4 = parseCidr('127.0.0.0/8')!;
-
 /**
  * The node's local addresses: its InternalIP and ExternalIP addresses (what `addrtype LOCAL` means for
  * kube-netlab), plus loopback (127.0.0.0/8 and ::1), as the kernel's local routing table has them.
@@ -107,6 +98,6 @@ export class LocalAddresses {
 
   has(ip: string, addr: Addr): boolean {
     if (this.#set.has(ip)) return true;
-    return addr.v6 ? ip === '::1' : addrInCidr(LOOPBACK4, addr);
+    return isLoopback(addr);
   }
 }
