@@ -252,6 +252,7 @@ t.test('bad input never crashes nor goes silent', async (t) => {
     { name: 'opcode STATUS', msg: withOpcode, want: 'NOTIMP' },
     { name: 'EDNS version 1', msg: ednsV1, want: 'BADVERS' },
     { name: 'AXFR', msg: buildQuery('cluster.local', 252, { id: 0x1234 }), want: 'REFUSED' },
+    { name: 'IXFR', msg: buildQuery('cluster.local', 251, { id: 0x1234 }), want: 'REFUSED' },
     {
       name: 'outside the zone, no upstream',
       msg: buildQuery('example.com', 1, { id: 0x1234 }),
@@ -280,7 +281,7 @@ t.test('bad input never crashes nor goes silent', async (t) => {
   }
   // Still serving.
   t.equal(decode(await udp(addr, q)).answers?.length, 1);
-  t.same(server.stats().byRcode, { NOERROR: 1, FORMERR: 4, NOTIMP: 1, REFUSED: 3, BADVERS: 1 });
+  t.same(server.stats().byRcode, { NOERROR: 1, FORMERR: 4, NOTIMP: 1, REFUSED: 4, BADVERS: 1 });
   t.equal(server.stats().dropped, 1);
 });
 
@@ -354,7 +355,7 @@ t.test('upstream: names outside the zone are forwarded; SERVFAIL when it does no
   t.same([bad.server.stats().forwarded, bad.server.stats().upstreamFailures], [1, 1]);
 });
 
-t.test('counters by rcode and type', async (t) => {
+t.test('counters by rcode and type, and the cache hit ratio', async (t) => {
   const { addr, server } = await start(t);
   const asks: [string, number][] = [
     ['web.default.svc.cluster.local', 1],
@@ -362,11 +363,30 @@ t.test('counters by rcode and type', async (t) => {
     ['_http._tcp.web.default.svc.cluster.local', 33],
     ['nope.default.svc.cluster.local', 1],
     ['20.0.96.10.in-addr.arpa', 12],
+    // Asked again: served from the cache.
+    ['web.default.svc.cluster.local', 1],
+    ['nope.default.svc.cluster.local', 1],
   ];
   for (const [n, ty] of asks) await udp(addr, buildQuery(n, ty, { id: 1 }));
   const s = server.stats();
   t.same(
-    { byRcode: s.byRcode, byType: s.byType, queries: s.queries, udp: s.udp },
-    { byRcode: { NOERROR: 4, NXDOMAIN: 1 }, byType: { A: 2, PTR: 1, AAAA: 1, SRV: 1 }, queries: 5, udp: 5 },
+    {
+      byRcode: s.byRcode,
+      byType: s.byType,
+      queries: s.queries,
+      udp: s.udp,
+      hits: s.cacheHits,
+      misses: s.cacheMisses,
+      ratio: s.cacheHitRatio.toFixed(3),
+    },
+    {
+      byRcode: { NOERROR: 5, NXDOMAIN: 2 },
+      byType: { A: 4, PTR: 1, AAAA: 1, SRV: 1 },
+      queries: 7,
+      udp: 7,
+      hits: 2,
+      misses: 5,
+      ratio: '0.286',
+    },
   );
 });
