@@ -2,11 +2,10 @@
 // its wire server (dns/zone, dns/server) with an upstream -> the stub resolver as glibc and musl.
 // Exact query traces against the real netlab DNS server, not a scripted one.
 import t from 'tap';
-import type { AnyObject, Node, Pod, Service } from '../../api/index.js';
+import type { Pod, Service } from '../../api/index.js';
 import {
   DnsServer,
   formatOutcome,
-  type Libc,
   ObjectSource,
   parseResolvConf,
   parseZoneConfig,
@@ -16,9 +15,9 @@ import {
   traceLines,
   Zone,
 } from '../../dns/index.js';
-import { endpointSlicesForService } from '../../lab/index.js';
+import { withDerivedEndpointSlices } from '../../lab/index.js';
+import { acceptanceTraces, type TraceCase } from './resolver-traces.js';
 
-const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } };
 function pod(name: string, app: string, ip: string): Pod {
   return {
     apiVersion: 'v1',
@@ -43,12 +42,12 @@ const services = [
   service('big', { clusterIP: 'None', ipFamilies: ['IPv4'], selector: { app: 'big' } }),
   service('ext', { type: 'ExternalName', externalName: 'api.example.com' }),
 ];
-const objects: AnyObject[] = [
+// No Node objects: each pod's nodeName stands for a bare Node, as for `netlab dns serve -f`.
+const { objects } = withDerivedEndpointSlices([
   { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } },
   ...services,
   ...pods,
-  ...services.flatMap((s) => endpointSlicesForService(s, pods, [node])),
-];
+]);
 
 let upstream: ScriptedDnsServer;
 let server: DnsServer;
@@ -73,58 +72,22 @@ t.teardown(async () => {
   await upstream.close();
 });
 
-interface Case {
-  name: string;
-  ndots: number;
-  libc: Libc;
-  trace: string;
-  outcome: string;
-}
-
-const webPair = `web.default.svc.cluster.local. A udp NOERROR 1
-web.default.svc.cluster.local. AAAA udp NOERROR 0`;
-const apiWalk = `api.example.com.default.svc.cluster.local. A udp NXDOMAIN 0
-api.example.com.default.svc.cluster.local. AAAA udp NXDOMAIN 0
-api.example.com.svc.cluster.local. A udp NXDOMAIN 0
-api.example.com.svc.cluster.local. AAAA udp NXDOMAIN 0
-api.example.com.cluster.local. A udp NXDOMAIN 0
-api.example.com.cluster.local. AAAA udp NXDOMAIN 0
-api.example.com. A udp NOERROR 1
-api.example.com. AAAA udp NOERROR 1`;
-
-const cases: Case[] = [];
+// The acceptance table (resolver-traces.ts), then what needs the real zone: an ExternalName chased
+// upstream, a headless Service too big for UDP, a namespace name that exists.
+const cases: TraceCase[] = [...acceptanceTraces];
 for (const libc of ['glibc', 'musl'] as const) {
-  cases.push(
-    {
-      name: 'web',
-      ndots: 5,
-      libc,
-      trace: webPair,
-      outcome: `;; web -> web.default.svc.cluster.local. (${libc}: 2 queries, 1 name tried)
-web.default.svc.cluster.local. 5 IN A 10.96.0.20`,
-    },
-    {
-      name: 'api.example.com',
-      ndots: 5,
-      libc,
-      trace: apiWalk,
-      outcome: `;; api.example.com -> api.example.com. (${libc}: 8 queries, 4 names tried)
-api.example.com. 300 IN A 192.0.2.10
-api.example.com. 300 IN AAAA 2001:db8::10`,
-    },
-    {
-      // ExternalName: the server answers the CNAME and chases the target upstream.
-      name: 'ext',
-      ndots: 5,
-      libc,
-      trace: `ext.default.svc.cluster.local. A udp NOERROR 2
+  cases.push({
+    // ExternalName: the server answers the CNAME and chases the target upstream.
+    name: 'ext',
+    ndots: 5,
+    libc,
+    trace: `ext.default.svc.cluster.local. A udp NOERROR 2
 ext.default.svc.cluster.local. AAAA udp NOERROR 2`,
-      outcome: `;; ext -> ext.default.svc.cluster.local. (${libc}: 2 queries, 1 name tried)
+    outcome: `;; ext -> ext.default.svc.cluster.local. (${libc}: 2 queries, 1 name tried)
 ext.default.svc.cluster.local. 5 IN CNAME api.example.com.
 api.example.com. 300 IN A 192.0.2.10
 api.example.com. 300 IN AAAA 2001:db8::10`,
-    },
-  );
+  });
 }
 cases.push(
   {
@@ -146,29 +109,6 @@ big.default.svc.cluster.local. AAAA tcp NOERROR 0`,
 big.default.svc.cluster.local. AAAA udp NOERROR 0
 big.default.svc.cluster.local. A tcp NOERROR 60`,
     outcome: '60 addresses',
-  },
-  {
-    // ndots:1 -> "web.default" is asked as-is first; the upstream says NXDOMAIN. glibc searches on;
-    // musl never searches a name with enough dots.
-    name: 'web.default',
-    ndots: 1,
-    libc: 'glibc',
-    trace: `web.default. A udp NXDOMAIN 0
-web.default. AAAA udp NXDOMAIN 0
-web.default.default.svc.cluster.local. A udp NXDOMAIN 0
-web.default.default.svc.cluster.local. AAAA udp NXDOMAIN 0
-${webPair}`,
-    outcome: `;; web.default -> web.default.svc.cluster.local. (glibc: 6 queries, 3 names tried)
-web.default.svc.cluster.local. 5 IN A 10.96.0.20`,
-  },
-  {
-    name: 'web.default',
-    ndots: 1,
-    libc: 'musl',
-    trace: `web.default. A udp NXDOMAIN 0
-web.default. AAAA udp NXDOMAIN 0`,
-    outcome:
-      ';; web.default: NXDOMAIN (musl: 2 queries, 1 name tried): getaddrinfo: Name does not resolve (EAI_NONAME)',
   },
   {
     // The namespace exists: default.svc.cluster.local is NODATA, which stops musl.

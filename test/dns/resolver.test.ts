@@ -11,6 +11,7 @@ import {
   startScriptedDnsServer,
   traceLines,
 } from '../../dns/resolver/index.js';
+import { acceptanceTraces, type TraceCase } from './resolver-traces.js';
 
 // What a cluster DNS server answers for a pod in namespace "default" (CoreDNS rules, reference
 // §1.4): Service web has a ClusterIP (A, and NODATA for AAAA); namespaces and svc/cluster apex are
@@ -47,121 +48,12 @@ function conf(ndots: number, extra = '') {
   );
 }
 
-// Each line: question name, type, transport, rcode, answer count [TC] [note]. Times are left out.
-interface TraceCase {
-  name: string;
-  ndots: number;
-  libc: Libc;
-  trace: string;
-  outcome: string;
-}
-
 const web1 = `web.default.svc.cluster.local. A udp NOERROR 1
 web.default.svc.cluster.local. AAAA udp NOERROR 0`;
-const webAnswer = `;; QUERY -> web.default.svc.cluster.local. (LIBC: 2 queries, NAMES tried)
-web.default.svc.cluster.local. 5 IN A 10.96.0.20`;
-const apiAnswer = `api.example.com. 300 IN A 192.0.2.10
-api.example.com. 300 IN AAAA 2001:db8::10`;
 
-const traceCases: TraceCase[] = [];
-for (const libc of ['glibc', 'musl'] as const) {
-  traceCases.push(
-    // ndots 5 (kubelet's ClusterFirst default)
-    {
-      name: 'web',
-      ndots: 5,
-      libc,
-      trace: web1,
-      outcome: webAnswer.replace('QUERY', 'web').replace('LIBC', libc).replace('NAMES', '1 name'),
-    },
-    {
-      name: 'web.default',
-      ndots: 5,
-      libc,
-      trace: `web.default.default.svc.cluster.local. A udp NXDOMAIN 0
-web.default.default.svc.cluster.local. AAAA udp NXDOMAIN 0
-${web1}`,
-      outcome: `;; web.default -> web.default.svc.cluster.local. (${libc}: 4 queries, 2 names tried)
-web.default.svc.cluster.local. 5 IN A 10.96.0.20`,
-    },
-    {
-      name: 'web.default.svc.cluster.local.',
-      ndots: 5,
-      libc,
-      trace: web1,
-      outcome: webAnswer
-        .replace('QUERY', 'web.default.svc.cluster.local.')
-        .replace('LIBC', libc)
-        .replace('NAMES', '1 name'),
-    },
-    {
-      name: 'api.example.com',
-      ndots: 5,
-      libc,
-      trace: `api.example.com.default.svc.cluster.local. A udp NXDOMAIN 0
-api.example.com.default.svc.cluster.local. AAAA udp NXDOMAIN 0
-api.example.com.svc.cluster.local. A udp NXDOMAIN 0
-api.example.com.svc.cluster.local. AAAA udp NXDOMAIN 0
-api.example.com.cluster.local. A udp NXDOMAIN 0
-api.example.com.cluster.local. AAAA udp NXDOMAIN 0
-api.example.com. A udp NOERROR 1
-api.example.com. AAAA udp NOERROR 1`,
-      outcome: `;; api.example.com -> api.example.com. (${libc}: 8 queries, 4 names tried)
-${apiAnswer}`,
-    },
-    // ndots 1
-    {
-      name: 'web',
-      ndots: 1,
-      libc,
-      trace: web1,
-      outcome: webAnswer.replace('QUERY', 'web').replace('LIBC', libc).replace('NAMES', '1 name'),
-    },
-    {
-      name: 'web.default.svc.cluster.local.',
-      ndots: 1,
-      libc,
-      trace: web1,
-      outcome: webAnswer
-        .replace('QUERY', 'web.default.svc.cluster.local.')
-        .replace('LIBC', libc)
-        .replace('NAMES', '1 name'),
-    },
-    {
-      name: 'api.example.com',
-      ndots: 1,
-      libc,
-      trace: `api.example.com. A udp NOERROR 1
-api.example.com. AAAA udp NOERROR 1`,
-      outcome: `;; api.example.com -> api.example.com. (${libc}: 2 queries, 1 name tried)
-${apiAnswer}`,
-    },
-  );
-}
+// The acceptance table (resolver-traces.ts), then what only a scripted server can make happen.
+const traceCases: TraceCase[] = [...acceptanceTraces];
 traceCases.push(
-  // The one that differs: with ndots 1, "web.default" has enough dots to be tried as-is first.
-  // glibc falls back to the search list; musl never searches a name with dots >= ndots.
-  {
-    name: 'web.default',
-    ndots: 1,
-    libc: 'glibc',
-    trace: `web.default. A udp NXDOMAIN 0
-web.default. AAAA udp NXDOMAIN 0
-web.default.default.svc.cluster.local. A udp NXDOMAIN 0
-web.default.default.svc.cluster.local. AAAA udp NXDOMAIN 0
-${web1}`,
-    outcome: `;; web.default -> web.default.svc.cluster.local. (glibc: 6 queries, 3 names tried)
-web.default.svc.cluster.local. 5 IN A 10.96.0.20`,
-  },
-  {
-    name: 'web.default',
-    ndots: 1,
-    libc: 'musl',
-    trace: `web.default. A udp NXDOMAIN 0
-web.default. AAAA udp NXDOMAIN 0`,
-    outcome:
-      ';; web.default: NXDOMAIN (musl: 2 queries, 1 name tried): getaddrinfo: Name does not resolve (EAI_NONAME)',
-  },
   // NODATA on a search name: glibc remembers it and walks on; musl stops there.
   {
     name: 'default',
