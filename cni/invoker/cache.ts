@@ -4,8 +4,8 @@
 // cachedInfo struct; the result is a map, so its keys are sorted).
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { marshalMap, ordered, unmarshal } from '../skel/index.js';
 import { InvokerError } from './errors.js';
-import { marshalMap, ordered, unmarshal } from './gojson.js';
 
 export const cacheKind = 'cniCacheV1';
 

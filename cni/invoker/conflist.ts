@@ -1,8 +1,7 @@
 // A network configuration list as libcni reads it (ConfListFromBytes), with libcni's error texts.
 
-import { parseVersion } from '../skel/index.js';
+import { goTypeName, marshalMap, parseVersion, unmarshal } from '../skel/index.js';
 import { InvokerError } from './errors.js';
-import { goTypeName, marshalMap, unmarshal } from './gojson.js';
 
 /** The spec version this runtime implements (libcni's version.Current()). */
 export const currentVersion = '1.1.0';

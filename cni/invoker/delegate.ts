@@ -1,10 +1,9 @@
 // Delegation from one plugin to another (libcni's invoke.DelegateAdd/Check/Del/GC/Status): find the
 // delegate on the caller's CNI_PATH, run it with the caller's environment and CNI_COMMAND replaced,
 // and the same stdin. A delegate's CNI error comes back with its own code, as Go passes *types.Error on.
-import { CniError, CniErrorCode } from '../skel/index.js';
+import { CniError, CniErrorCode, decodeResult, type Result } from '../skel/index.js';
 import { PluginError } from './errors.js';
 import { type Env, execPlugin, findInPath, type InProcessResolver, splitPath } from './exec.js';
-import { decodeResult, type Result } from './result.js';
 
 export interface DelegateOptions {
   resolver?: InProcessResolver | undefined;

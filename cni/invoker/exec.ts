@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { unmarshal } from '../skel/index.js';
 import { InvokerError, PluginError } from './errors.js';
-import { unmarshal } from './gojson.js';
 
 /** What a plugin run produced: the three things a process leaves behind. */
 export interface ProcessOutput {

@@ -20,7 +20,6 @@ export {
   type Runner,
   splitPath,
 } from './exec.js';
-export { marshalMap, unmarshal } from './gojson.js';
 export {
   buildOneConfig,
   type GCAttachment,
@@ -28,4 +27,3 @@ export {
   type InvokerOptions,
   type VersionInfo,
 } from './invoker.js';
-export { decodeResult, type Result, resultAsVersion } from './result.js';

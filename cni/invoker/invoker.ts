@@ -4,6 +4,12 @@
 
 import {
   convertResult,
+  decodeResult,
+  marshalMap,
+  ordered,
+  type Result,
+  resultAsVersion,
+  unmarshal,
   validateContainerID,
   validateInterfaceName,
   validateNetworkName,
@@ -20,8 +26,6 @@ import {
 import { currentVersion, type NetworkConfig, type NetworkConfigList } from './conflist.js';
 import { InvokerError } from './errors.js';
 import { type Env, execPlugin, findInPath, type InProcessResolver } from './exec.js';
-import { marshalMap, ordered, unmarshal } from './gojson.js';
-import { decodeResult, type Result, resultAsVersion } from './result.js';
 
 export interface InvokerOptions {
   /** Directories searched for plugin binaries (CNI_PATH). */

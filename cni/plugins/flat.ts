@@ -16,13 +16,7 @@ import {
   type PodAttachment,
   parsePrefix,
 } from '../fabric/index.js';
-import {
-  delegate,
-  delegateAdd,
-  type InProcessResolver,
-  resultAsVersion,
-  unmarshal,
-} from '../invoker/index.js';
+import { delegate, delegateAdd, type InProcessResolver } from '../invoker/index.js';
 import {
   type CmdArgs,
   CniError,
@@ -31,7 +25,9 @@ import {
   decodeConfigVersion,
   type Plugin,
   type Result,
+  resultAsVersion,
   supportedVersions,
+  unmarshal,
 } from '../skel/index.js';
 
 export const defaultFlatDataDir = '/var/lib/cni/flat';

@@ -10,13 +10,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FabricStore, FileFabricStore } from '../fabric/index.js';
-import { resultAsVersion, unmarshal } from '../invoker/index.js';
 import {
   type CmdArgs,
   decodeConfigVersion,
   type Plugin,
   type Result,
+  resultAsVersion,
   supportedVersions,
+  unmarshal,
 } from '../skel/index.js';
 import { defaultFlatDataDir } from './flat.js';
 

@@ -1,5 +1,7 @@
 // The ADD result in its current (1.1.0) shape. Plugins build this; the skel converts it to the
-// version the config asked for when it prints (convert.ts).
+// version the config asked for when it prints (convert.ts). Routes, DNS and attachments are
+// host-local's own types (ipam/ sits below cni/), so one shape serves both.
+import type { IPAMDNS, IPAMRoute, ValidAttachment } from '../../ipam/index.js';
 
 export interface Interface {
   name: string;
@@ -21,28 +23,11 @@ export interface IPConfig {
   gateway?: string;
 }
 
-export interface Route {
-  /** CIDR as Go prints it (host bits kept) */
-  dst: string;
-  gw?: string;
-  /** 1.1.0 */
-  mtu?: number;
-  /** 1.1.0 */
-  advmss?: number;
-  /** 1.1.0 */
-  priority?: number;
-  /** 1.1.0 */
-  table?: number;
-  /** 1.1.0: 0 global, 253 link, 254 host */
-  scope?: number;
-}
+/** A route: host-local's (ipam/) is the shape the protocol carries, dst as Go prints it. */
+export type Route = IPAMRoute;
 
-export interface DNS {
-  nameservers?: string[];
-  domain?: string;
-  search?: string[];
-  options?: string[];
-}
+/** The `dns` of a result: what host-local reads from resolv.conf. */
+export type DNS = IPAMDNS;
 
 export interface Result {
   /** the version to print this result in: the config's cniVersion ("" prints as 0.1.0) */
@@ -54,7 +39,4 @@ export interface Result {
 }
 
 /** A (containerID, ifname) pair, as GC's `cni.dev/valid-attachments` lists them. */
-export interface Attachment {
-  containerID: string;
-  ifname: string;
-}
+export type Attachment = ValidAttachment;

@@ -8,14 +8,20 @@ import { type GoJSONValue, goQuote as goQ, parseGoJSON } from './gojson.js';
 import { formatGoIP, formatGoIPNet, type IP, type IPNet, parseGoCIDR, parseGoIP } from './ip.js';
 import { canonicalizeRangeSet, type RangeInput, type RangeSet, rangeSetsOverlap } from './range.js';
 
-/** A route from `ipam.routes`, already in Go's printed form. */
+/** A route from `ipam.routes`, already in Go's printed form (also the CNI result's route). */
 export interface IPAMRoute {
+  /** CIDR as Go prints it (host bits kept) */
   dst: string;
   gw?: string;
+  /** 1.1.0 */
   mtu?: number;
+  /** 1.1.0 */
   advmss?: number;
+  /** 1.1.0 */
   priority?: number;
+  /** 1.1.0 */
   table?: number;
+  /** 1.1.0: 0 global, 253 link, 254 host */
   scope?: number;
 }
 

@@ -80,6 +80,26 @@ function readResolvConf(path: string): IPAMDNS {
   return parseResolvConf(text);
 }
 
+/** Runs `fn` on the network's store, closed after. */
+function withStore<T>(conf: IPAMConfig, open: StoreOpener, fn: (store: Store) => T): T {
+  const store = open(conf.name, conf.dataDir);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** Runs `fn` holding the store's lock (the flock on `lock` for the disk store). */
+function locked<T>(store: Store, fn: () => T): T {
+  store.lock();
+  try {
+    return fn();
+  } finally {
+    store.unlock();
+  }
+}
+
 function formatAddress(a: IPAMAddress): string {
   return `${formatGoIP(a.ip)}/${a.ones}`;
 }
@@ -97,8 +117,7 @@ export function hostLocalAdd(
 /** The allocation part of cmdAdd for an already loaded config. */
 export function allocate(conf: IPAMConfig, att: Attachment, open: StoreOpener = openDiskStore): IPAMResult {
   const dns = conf.resolvConf !== '' ? readResolvConf(conf.resolvConf) : {};
-  const store = open(conf.name, conf.dataDir);
-  try {
+  return withStore(conf, open, (store) => {
     const allocs: IPAllocator[] = [];
     const ips: Array<{ address: string; gateway: string }> = [];
     // Requested addresses by their string form. host-local keeps them in a Go map, whose order is
@@ -136,9 +155,7 @@ export function allocate(conf: IPAMConfig, att: Attachment, open: StoreOpener = 
       );
     }
     return { cniVersion: conf.cniVersion, ips, routes: conf.routes, dns };
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** cmdDel: releases the attachment in every set (errors joined with ";"). */
@@ -148,8 +165,7 @@ export function hostLocalDel(
   open: StoreOpener = openDiskStore,
 ): void {
   const conf = loadIPAMConfig(stdin, att.args);
-  const store = open(conf.name, conf.dataDir);
-  try {
+  withStore(conf, open, (store) => {
     const errors: string[] = [];
     conf.ranges.forEach((set, idx) => {
       try {
@@ -159,9 +175,7 @@ export function hostLocalDel(
       }
     });
     if (errors.length > 0) throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_STORE', errors.join(';'));
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** cmdCheck: some address must be reserved for the attachment; prevResult is not compared. */
@@ -171,23 +185,14 @@ export function hostLocalCheck(
   open: StoreOpener = openDiskStore,
 ): void {
   const conf = loadIPAMConfig(stdin, att.args);
-  const store = open(conf.name, conf.dataDir);
-  try {
-    store.lock();
-    let found: boolean;
-    try {
-      found = store.findByID(att.containerID, att.ifName);
-    } finally {
-      store.unlock();
-    }
-    if (!found)
-      throw new HostLocalError(
-        'NETLAB_IPAM_HOSTLOCAL_NOT_FOUND',
-        `host-local: Failed to find address added by container ${att.containerID}`,
-      );
-  } finally {
-    store.close();
-  }
+  const found = withStore(conf, open, (store) =>
+    locked(store, () => store.findByID(att.containerID, att.ifName)),
+  );
+  if (!found)
+    throw new HostLocalError(
+      'NETLAB_IPAM_HOSTLOCAL_NOT_FOUND',
+      `host-local: Failed to find address added by container ${att.containerID}`,
+    );
 }
 
 /** A (containerID, ifname) pair from `cni.dev/valid-attachments`. */
@@ -211,21 +216,15 @@ export function hostLocalGC(
     keep.add(a.containerID.trim() + LINE_BREAK + a.ifname);
     keep.add(a.containerID.trim());
   }
-  const store = open(conf.name, conf.dataDir);
-  const released: string[] = [];
-  try {
-    store.lock();
-    try {
+  return withStore(conf, open, (store) =>
+    locked(store, () => {
+      const released: string[] = [];
       for (const r of store.reservations()) {
         if (keep.has(r.content)) continue;
         store.removeReservation(r);
         released.push(formatGoIP(r.ip));
       }
-    } finally {
-      store.unlock();
-    }
-  } finally {
-    store.close();
-  }
-  return released;
+      return released;
+    }),
+  );
 }
