@@ -6,18 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { AnyObject } from '../api/index.js';
 import { buildQuery, DnsServer, type HostPort, ObjectSource, parseZoneConfig, Zone } from '../dns/index.js';
-
-/** mulberry32: small, fast, seedable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../ipam/index.js';
 
 const names = [
   'web.default.svc.cluster.local',
@@ -173,7 +162,7 @@ export async function fuzzServer(opts: {
   seed?: number;
   batch?: number;
 }): Promise<FuzzResult> {
-  const rand = prng(opts.seed ?? 20261122);
+  const rand = seededRandom(opts.seed ?? 20261122);
   const batch = opts.batch ?? 1000;
   const zone = new Zone(new ObjectSource(fuzzObjects()), parseZoneConfig({ pods: 'insecure' }));
   const server = new DnsServer({ zone, listen: { host: '127.0.0.1', port: 0 }, idleTimeoutMs: 2000 });

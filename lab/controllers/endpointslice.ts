@@ -15,6 +15,7 @@ import type {
   ServicePort,
 } from '../../api/index.js';
 import { selectorFromSet } from '../../api/index.js';
+import { seededRandom } from '../../ipam/index.js';
 import { InvalidMaxEndpointsPerSliceError } from './errors.js';
 
 /** discovery.LabelManagedBy / discovery.LabelServiceName / v1.IsHeadlessService. */
@@ -352,7 +353,9 @@ const maxGeneratedNameLength = 63 - 5;
  * namespace/name, so the same inputs always give the same names.
  */
 function nameSlices(service: Service, slices: EndpointSlice[]): void {
-  const rand = mulberry32(fnv1a(`${service.metadata.namespace ?? 'default'}/${service.metadata.name ?? ''}`));
+  const rand = seededRandom(
+    fnv1a(`${service.metadata.namespace ?? 'default'}/${service.metadata.name ?? ''}`),
+  );
   const used = new Set<string>();
   for (const slice of slices) {
     const base = (slice.metadata.generateName ?? '').slice(0, maxGeneratedNameLength);
@@ -375,17 +378,6 @@ function fnv1a(s: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function compareStrings(a: string, b: string): number {
