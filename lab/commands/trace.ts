@@ -10,7 +10,8 @@ import {
 } from '../../proxy/index.js';
 import { addNodeFlags, loadProxyInput, type NodeFlags, proxierFor, reportUserError } from './proxy-input.js';
 
-interface TraceFlags extends NodeFlags {
+/** The flags of `netlab trace` as commander hands them over. */
+export interface TraceFlags extends NodeFlags {
   src: string;
   dst: string;
   dport: string;
@@ -54,7 +55,8 @@ export function registerTrace(program: Command): void {
   });
 }
 
-function runTrace(flags: TraceFlags): string {
+/** What `netlab trace` prints for those flags (warnings go to stderr); throws the user's errors. */
+export function runTrace(flags: TraceFlags): string {
   if (!/^\d+$/.test(flags.dport) || Number(flags.dport) > 65535) {
     throw new TraceInputError(
       `--dport: Invalid value: "${flags.dport}": must be between 0 and 65535, inclusive`,

@@ -1,31 +1,16 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
 import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
 import { sortIPTablesRules } from '../../proxy/index.js';
-
-const run = promisify(execFile);
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
-const fixtureDir = new URL('../../../shared/acceptance/kube-proxy/', import.meta.url).pathname;
-
-async function netlab(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const r = await run(process.execPath, ['--import=tsx', cli, ...args], { maxBuffer: 1 << 24 });
-    return { ...r, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
+import { acceptanceDir, fixtureARules, netlab } from './fixtures/index.js';
 
 t.test('netlab iptables-save: the contract', async (t) => {
   const ok = await netlab([
     'iptables-save',
     '-f',
-    join(fixtureDir, 'fixture-a.yaml'),
+    join(acceptanceDir, 'fixture-a.yaml'),
     '--hostname-override',
     'test-node',
     '--cluster-cidr',
@@ -33,11 +18,7 @@ t.test('netlab iptables-save: the contract', async (t) => {
   ]);
   t.equal(ok.code, 0, 'exit 0');
   t.match(ok.stdout, /^\*filter\n[\s\S]*\nCOMMIT\n\*nat\n[\s\S]*\nCOMMIT\n$/, 'filter, then nat');
-  t.equal(
-    sortIPTablesRules(ok.stdout),
-    readFileSync(join(fixtureDir, 'fixture-a.iptables'), 'utf8'),
-    'fixture-a.iptables after the test sort',
-  );
+  t.equal(sortIPTablesRules(ok.stdout), fixtureARules, 'fixture-a.iptables after the test sort');
 
   const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,74 +1,93 @@
-// `netlab trace` end to end: manifests in a temp dir -> the generator's rules for the node -> the trace.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `netlab trace` end to end on the acceptance fixture A (kube-proxy TestOverallIPTablesRules), run as
+// the issue writes the command: `netlab trace -f fixture-a.yaml --hostname-override test-node
+// --cluster-cidr 10.0.0.0/8 --src IP --dst IP --dport PORT [--proto P] [-o json]`.
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
+import { runTrace, type TraceFlags } from '../../lab/commands/trace.js';
+import { acceptanceDir, netlab } from './fixtures/index.js';
 
-const run = promisify(execFile);
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
+const fixtureA = join(acceptanceDir, 'fixture-a.yaml');
+const nodeFlags = ['-f', fixtureA, '--hostname-override', 'test-node', '--cluster-cidr', '10.0.0.0/8'];
 
-// Part of fixture A (kube-proxy TestOverallIPTablesRules): svc2 (eTP Local, no local endpoint),
-// svc4 (two endpoints, externalIP), svc6 (no endpoints).
-const manifests = `apiVersion: v1
-kind: Node
-metadata: {name: test-node}
-status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: svc2, namespace: ns2}
-spec:
-  type: LoadBalancer
-  clusterIP: 172.30.0.42
-  externalIPs: [192.168.99.22]
-  externalTrafficPolicy: Local
-  healthCheckNodePort: 30000
-  ports: [{name: p80, port: 80, protocol: TCP, nodePort: 3001}]
-status: {loadBalancer: {ingress: [{ip: 1.2.3.4}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: svc4, namespace: ns4}
-spec: {type: ClusterIP, clusterIP: 172.30.0.44, externalIPs: [192.168.99.33], ports: [{name: p80, port: 80, protocol: TCP}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: svc6, namespace: ns6}
-spec: {type: ClusterIP, clusterIP: 172.30.0.46, ports: [{name: p80, port: 80, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: svc2-abcde, namespace: ns2, labels: {kubernetes.io/service-name: svc2}}
-addressType: IPv4
-ports: [{name: p80, port: 80, protocol: TCP}]
-endpoints: [{addresses: [10.180.0.2]}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: svc4-abcde, namespace: ns4, labels: {kubernetes.io/service-name: svc4}}
-addressType: IPv4
-ports: [{name: p80, port: 80, protocol: TCP}]
-endpoints: [{addresses: [10.180.0.4]}, {addresses: [10.180.0.5], nodeName: test-node}]
-`;
+// Every Service of fixture A, from the places kube-proxy's packet-flow tests send packets from
+// (reference §3.1, §4.5): a pod (10.0.0.2), the node itself (192.168.0.2), an external client
+// (203.0.113.2, inside svc5's source range) and a blocked one (203.0.113.130, outside it).
+t.test('fixture A: every Service through netlab trace (in process)', async (t) => {
+  const cases: [name: string, src: string, dst: string, dport: number, endpoints: string, masq: boolean][] = [
+    ['svc1 cluster IP from a pod', '10.0.0.2', '172.30.0.41', 80, '10.180.0.1:80', false],
+    ['svc1 cluster IP from the node', '192.168.0.2', '172.30.0.41', 80, '10.180.0.1:80', true],
+    ['svc1 wrong port', '10.0.0.2', '172.30.0.41', 443, 'ACCEPT', false],
+    ['svc2 cluster IP from a pod', '10.0.0.2', '172.30.0.42', 80, '10.180.0.2:80', false],
+    ['svc2 external IP from outside: no local endpoint', '203.0.113.2', '192.168.99.22', 80, 'DROP', false],
+    ['svc2 external IP from a pod: short-circuit', '10.0.0.2', '192.168.99.22', 80, '10.180.0.2:80', false],
+    ['svc2 external IP from the node', '192.168.0.2', '192.168.99.22', 80, '10.180.0.2:80', true],
+    ['svc2 LB IP from outside', '203.0.113.2', '1.2.3.4', 80, 'DROP', false],
+    ['svc2 LB IP from a pod', '10.0.0.2', '1.2.3.4', 80, '10.180.0.2:80', false],
+    ['svc2 NodePort from outside', '203.0.113.2', '192.168.0.2', 3001, 'DROP', false],
+    ['svc2 NodePort from localhost', '127.0.0.1', '127.0.0.1', 3001, '10.180.0.2:80', true],
+    ['svc2 health check NodePort', '203.0.113.2', '192.168.0.2', 30000, 'ACCEPT', false],
+    ['svc3 cluster IP', '10.0.0.2', '172.30.0.43', 80, '10.180.0.3:80', false],
+    ['svc3 NodePort from outside', '203.0.113.2', '192.168.0.2', 3003, '10.180.0.3:80', true],
+    ['svc3 NodePort from localhost', '127.0.0.1', '127.0.0.1', 3003, '10.180.0.3:80', true],
+    ['svc3 NodePort on a non-local address', '203.0.113.2', '192.168.0.9', 3003, 'ACCEPT', false],
+    ['svc4 cluster IP: both endpoints', '10.0.0.2', '172.30.0.44', 80, '10.180.0.4:80, 10.180.0.5:80', false],
+    [
+      'svc4 external IP from outside',
+      '203.0.113.2',
+      '192.168.99.33',
+      80,
+      '10.180.0.4:80, 10.180.0.5:80',
+      true,
+    ],
+    ['svc4 has no NodePort', '203.0.113.2', '192.168.0.2', 80, 'ACCEPT', false],
+    [
+      'svc5 cluster IP (affinity: possibility tracer ignores --rcheck)',
+      '10.0.0.2',
+      '172.30.0.45',
+      80,
+      '10.180.0.3:80',
+      false,
+    ],
+    ['svc5 LB IP from an allowed source', '203.0.113.2', '5.6.7.8', 80, '10.180.0.3:80', true],
+    ['svc5 LB IP from a blocked source', '203.0.113.130', '5.6.7.8', 80, 'DROP', false],
+    ['svc5 NodePort from outside', '203.0.113.2', '192.168.0.2', 3002, '10.180.0.3:80', true],
+    ['svc6 no endpoints', '10.0.0.2', '172.30.0.46', 80, 'REJECT', false],
+    ['svc6 no endpoints, from outside', '203.0.113.2', '172.30.0.46', 80, 'REJECT', false],
+    ['no Service', '10.0.0.2', '10.0.0.3', 80, 'ACCEPT', false],
+  ];
+  for (const [name, src, dst, dport, endpoints, masq] of cases) {
+    const flags: TraceFlags = {
+      filename: [fixtureA],
+      hostnameOverride: 'test-node',
+      clusterCidr: '10.0.0.0/8',
+      ipFamily: 'ipv4',
+      src,
+      dst,
+      dport: String(dport),
+      proto: 'tcp',
+      seed: '1',
+      output: 'json',
+    };
+    const got = JSON.parse(runTrace(flags)) as { endpoints: string[]; verdict: string; masquerade: boolean };
+    const verdict = /^[A-Z]+$/.test(endpoints) ? endpoints : 'DNAT';
+    t.same(
+      {
+        endpoints: got.endpoints.join(', ') || got.verdict,
+        verdict: got.verdict,
+        masquerade: got.masquerade,
+      },
+      { endpoints, verdict, masquerade: masq },
+      name,
+    );
+  }
+});
 
 t.test('netlab trace', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'netlab-trace-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'cluster.yaml');
-  writeFileSync(file, manifests);
-  const trace = (...args: string[]) =>
-    run(process.execPath, [
-      '--import=tsx',
-      cli,
-      'trace',
-      '-f',
-      file,
-      '--cluster-cidr',
-      '10.0.0.0/8',
-      ...args,
-    ]);
+  const trace = async (...args: string[]) => {
+    const r = await netlab(['trace', ...nodeFlags, ...args]);
+    if (r.code !== 0) throw r;
+    return r;
+  };
 
   const text = await trace('--src', '10.0.0.2', '--dst', '172.30.0.44', '--dport', '80');
   t.equal(
