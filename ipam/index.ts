@@ -2,3 +2,4 @@
 export * from './hostlocal/index.js';
 export * from './kube/index.js';
 export * from './podcidr/index.js';
+export * from './random.js';

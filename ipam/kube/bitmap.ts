@@ -2,18 +2,7 @@
 // static band (used by dynamic allocation only once the upper band is full), bits [offset, max) the
 // dynamic band. A Uint32Array plus a summary bitmap of full words keeps a scan short however full the
 // range is, so the last allocations of a /12 or of 65k ports cost what the first ones do.
-
-/** A small seeded PRNG (mulberry32): every random choice in netlab comes from a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../random.js';
 
 export class AllocationBitmap {
   readonly max: number;
