@@ -424,8 +424,9 @@ export class Store implements WatchableStore {
     } else {
       const rv = Number(from);
       if (!Number.isInteger(rv) || rv < 0) throw newBadRequest(`invalid resource version: ${from}`);
+      // The watch cache's words and numbers: the second one is the oldest kept version minus one.
       if (rv < this.compactedRV)
-        throw newResourceExpired(`too old resource version: ${rv} (${this.compactedRV + 1})`);
+        throw newResourceExpired(`too old resource version: ${rv} (${this.compactedRV})`);
       for (let i = 0; i < this.historyLen; i++) {
         const ev = this.history[(this.historyStart + i) % this.history.length]!;
         if (ev.rv <= rv || ev.kind !== kind) continue;

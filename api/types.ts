@@ -393,7 +393,7 @@ export interface ListOptions {
 }
 
 export interface WatchOptions extends ListOptions {
-  /** Start after this resourceVersion; older than the kept history -> Gone (410). */
+  /** Start after this resourceVersion; older than the kept history -> 410, reason Expired. */
   resourceVersion?: string;
   allowWatchBookmarks?: boolean;
   signal?: AbortSignal;
