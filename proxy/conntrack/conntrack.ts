@@ -290,21 +290,24 @@ export class ConntrackTable {
    */
   list(filter: ConntrackFilter = {}): string {
     let out = '';
-    for (const e of this.entries()) {
-      const o = e.original;
-      if (filter.proto !== undefined && o.proto !== filter.proto) continue;
-      if (filter.src !== undefined && o.src !== filter.src) continue;
-      if (filter.dst !== undefined && o.dst !== filter.dst) continue;
-      if (filter.dport !== undefined && o.dport !== filter.dport) continue;
-      if (filter.replySrc !== undefined && e.reply.src !== filter.replySrc) continue;
-      out += `${this.format(e)}\n`;
-    }
+    for (const e of this.#selected(filter)) out += `${this.format(e)}\n`;
     return out;
   }
 
-  /** The line conntrack writes to stderr after a listing. */
-  summary(): string {
-    return `conntrack v1.4.7 (conntrack-tools): ${this.size} flow entries have been shown.`;
+  /** The line conntrack writes to stderr after a listing: it counts the entries shown. */
+  summary(filter: ConntrackFilter = {}): string {
+    return `conntrack v1.4.7 (conntrack-tools): ${this.#selected(filter).length} flow entries have been shown.`;
+  }
+
+  #selected(filter: ConntrackFilter): ConntrackEntry[] {
+    return this.entries().filter((e) => {
+      const o = e.original;
+      if (filter.proto !== undefined && o.proto !== filter.proto) return false;
+      if (filter.src !== undefined && o.src !== filter.src) return false;
+      if (filter.dst !== undefined && o.dst !== filter.dst) return false;
+      if (filter.dport !== undefined && o.dport !== filter.dport) return false;
+      return filter.replySrc === undefined || e.reply.src === filter.replySrc;
+    });
   }
 
   format(e: ConntrackEntry): string {

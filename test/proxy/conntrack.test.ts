@@ -195,6 +195,11 @@ t.test("kube-proxy's stale UDP clean-up", async (t) => {
       .filter((l) => l !== '')
       .map((l) => /src=(\S+)/.exec(l)![1]);
     t.same(srcs, f.srcs, `conntrack -L ${JSON.stringify(f.filter)}`);
+    t.equal(
+      ct.summary(f.filter),
+      `conntrack v1.4.7 (conntrack-tools): ${f.srcs.length} flow entries have been shown.`,
+      'the summary counts what was shown',
+    );
   }
 });
 
