@@ -1,6 +1,6 @@
 // The command-line contracts: `netlab dig` (+short, +tcp, exit status) and `netlab dns serve` (user
 // errors name the option or file, no stack trace), and dig's layout as pure functions.
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,5 +216,60 @@ t.test('dns serve: Services with a selector get the EndpointSlices the controlle
       { service: 'manual', endpoints: ['10.244.9.9 ready=undefined'] },
       { service: 'web', endpoints: ['10.244.1.5 ready=true', '10.244.1.6 ready=false'] },
     ],
+  );
+});
+
+t.test('dns serve: "listening on", SIGHUP re-reads the manifests, SIGTERM prints the counters', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-dns-serve-'));
+  const file = join(dir, 'cluster.yaml');
+  const manifest = (ip: string) =>
+    `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {clusterIP: ${ip}, ports: [{port: 80}]}\n`;
+  writeFileSync(file, manifest('10.96.0.20'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import=tsx', cli, 'dns', 'serve', '-f', file, '--listen', '127.0.0.1:0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  t.teardown(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Polls what the child printed (bounded: 30 s).
+  const printed = async (re: RegExp, of: () => string): Promise<RegExpExecArray> => {
+    for (let i = 0; i < 300; i++) {
+      const m = re.exec(of());
+      if (m) return m;
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no ${re} in stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`);
+  };
+  const port = Number((await printed(/^listening on 127\.0\.0\.1:(\d+)\n$/, () => stdout))[1]);
+  const short = async () =>
+    (await netlab('dig', 'web.default.svc.cluster.local', `@127.0.0.1:${port}`, '+short')).stdout;
+  t.equal(await short(), '10.96.0.20\n', 'served');
+  t.equal(await short(), '10.96.0.20\n', 'again, from the cache');
+  writeFileSync(file, manifest('10.96.0.99'));
+  child.kill('SIGHUP');
+  await printed(/^reloaded /m, () => stderr);
+  t.equal(await short(), '10.96.0.99\n', 'after SIGHUP: the new zone, not the cached answer');
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'SIGTERM: exit 0');
+  t.equal(stdout, `listening on 127.0.0.1:${port}\n`, 'stdout: the one line');
+  t.equal(
+    stderr,
+    `reloaded ${file}\n` +
+      'queries 3 (udp 3, tcp 0), cache hit ratio 33.3%, truncated 0, forwarded 0, dropped 0\n' +
+      'by rcode: NOERROR 3\nby type: A 3\n',
+    'stderr: the reload, then the counters',
   );
 });
