@@ -81,6 +81,7 @@ export class StatusError extends Error {
 /** A manifest problem: where it is (file, line), which object, which field, and what. */
 export interface ManifestIssue {
   file: string;
+  /** 1-based; 0 when the problem is the file itself (missing, unreadable). */
   line: number;
   /** `Kind namespace/name`, `Kind name`, or `` when the object could not be identified. */
   object: string;
@@ -88,9 +89,9 @@ export interface ManifestIssue {
   message: string;
 }
 
-/** `file:line: Kind namespace/name: field: message`, leaving out the parts that are not known. */
+/** `file:line: Kind namespace/name: field: message`, leaving out the parts that are not known (line 0). */
 export function formatIssue(i: ManifestIssue): string {
-  const parts = [`${i.file}:${i.line}`];
+  const parts = [i.line > 0 ? `${i.file}:${i.line}` : i.file];
   if (i.object) parts.push(i.object);
   if (i.field) parts.push(i.field);
   parts.push(i.message);

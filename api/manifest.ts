@@ -23,6 +23,8 @@ export interface ManifestObject {
 export interface ManifestRead {
   objects: ManifestObject[];
   issues: ManifestIssue[];
+  /** Every file read (or that could not be), in the order given: the order to report problems in. */
+  files: string[];
 }
 
 const knownKinds = new Set<string>(Object.keys(apiVersionOf));
@@ -111,7 +113,7 @@ export function readManifests(text: string, file: string): ManifestRead {
     customTags: (tags) =>
       tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
   });
-  if (!Array.isArray(docs)) return { objects, issues };
+  if (!Array.isArray(docs)) return { objects, issues, files: [file] };
 
   const take = (node: YamlNode, value: unknown, inList: string) => {
     const line = nodeLine(lc, node) ?? 1;
@@ -175,7 +177,7 @@ export function readManifests(text: string, file: string): ManifestRead {
     if (value === null || value === undefined) continue;
     take(contents, value, '');
   }
-  return { objects, issues };
+  return { objects, issues, files: [file] };
 }
 
 /**
@@ -195,6 +197,7 @@ const manifestExt = /\.(ya?ml|json)$/i;
 export function readManifestFiles(paths: string[]): ManifestRead {
   const objects: ManifestObject[] = [];
   const issues: ManifestIssue[] = [];
+  const read: string[] = [];
   for (const path of paths) {
     let files = [path];
     let text: string;
@@ -206,6 +209,7 @@ export function readManifestFiles(paths: string[]): ManifestRead {
           .map((f) => join(path, f));
       }
     } catch {
+      read.push(path);
       issues.push({
         file: path,
         line: 0,
@@ -216,11 +220,18 @@ export function readManifestFiles(paths: string[]): ManifestRead {
       continue;
     }
     for (const f of files) {
+      read.push(f === '-' ? '<stdin>' : f);
       try {
         text = readFileSync(f === '-' ? 0 : f, 'utf8');
       } catch (e) {
         const why = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-        issues.push({ file: f, line: 0, object: '', field: '', message: `cannot read the file: ${why}` });
+        issues.push({
+          file: f === '-' ? '<stdin>' : f,
+          line: 0,
+          object: '',
+          field: '',
+          message: `cannot read the file: ${why}`,
+        });
         continue;
       }
       const r = readManifests(text, f === '-' ? '<stdin>' : f);
@@ -228,7 +239,7 @@ export function readManifestFiles(paths: string[]): ManifestRead {
       issues.push(...r.issues);
     }
   }
-  return { objects, issues };
+  return { objects, issues, files: read };
 }
 
 /** Reads and parses manifest files; throws ManifestError listing every problem. */

@@ -91,11 +91,9 @@ export function runValidate(flags: ValidateFlags): ValidateResult {
     store.close();
   }
   if (issues.length > 0) {
-    // Files in the order given, lines in order within a file.
-    const order = new Map<string, number>();
-    for (const i of [...read.issues, ...read.objects.map((o) => o.source)])
-      if (!order.has(i.file)) order.set(i.file, order.size);
-    issues.sort((a, b) => order.get(a.file)! - order.get(b.file)! || a.line - b.line);
+    // Files in the order given, lines in order within a file (the sort is stable).
+    const order = new Map(read.files.map((f, i) => [f, i]));
+    issues.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line);
     const n = issues.length;
     const summary = `error: ${n} error${n === 1 ? '' : 's'}; nothing applied\n`;
     return { stdout: '', stderr: issues.map((i) => `${formatIssue(i)}\n`).join('') + summary, code: 1 };

@@ -129,7 +129,7 @@ t.test('loadManifestFiles: files, directories, missing paths', async (t) => {
   const missing = join(dir, 'nope.yaml');
   const err = t.throws(() => loadManifestFiles([join(dir, 'a.yaml'), missing])) as ManifestError;
   t.equal(err.code, 'NETLAB_API_MANIFEST');
-  t.same(err.issues.map(formatIssue), [`${missing}:0: the path "${missing}" does not exist`]);
+  t.same(err.issues.map(formatIssue), [`${missing}: the path "${missing}" does not exist`]);
 });
 
 t.test('YAML scalars as Kubernetes reads them (YAML 1.1, timestamps kept as text)', async (t) => {

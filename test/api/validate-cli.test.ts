@@ -177,3 +177,160 @@ t.test('the netlab command line keeps the contract', async (t) => {
   );
   t.equal((failed as { stdout: string }).stdout, '');
 });
+
+// Every way manifests arrive: several files, a `kind: List`, JSON, a directory; errors in the order
+// the files were given, whatever kind of problem each file has.
+const list = `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: db, namespace: shop}
+  spec:
+    clusterIP: None
+    selector: {app: db}
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata:
+    name: db-1
+    namespace: shop
+    labels: {kubernetes.io/service-name: db}
+  addressType: IPv4
+  endpoints:
+  - addresses: [10.244.0.5]
+  ports:
+  - port: 5432
+`;
+const json = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'lb', namespace: 'shop' },
+  spec: {
+    type: 'LoadBalancer',
+    externalTrafficPolicy: 'Local',
+    selector: { app: 'lb' },
+    ports: [{ name: 'http', port: 80, nodePort: 30080 }],
+  },
+});
+const badJSON = `{"apiVersion": "v1", "kind": "Service",
+ "metadata": {"name": "j"},
+ "spec": {"sessionAffinity": "ClientIP",
+   "sessionAffinityConfig": {"clientIP": {"timeoutSeconds": 86401}},
+   "ports": [{"port": 80}]}}
+`;
+const badList = `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: x}
+  spec:
+    type: ClusterIP
+    externalTrafficPolicy: Local
+    ports: [{port: 80}]
+`;
+
+t.test('several files, kind: List, JSON and a directory', async (t) => {
+  const dir = files(t, { 'good.yaml': good, 'list.yaml': list, 'lb.json': json });
+  const sub = join(dir, 'sub');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(sub);
+  writeFileSync(
+    join(sub, 'b-list.yml'),
+    list.replaceAll('shop', 'shop2').replace('name: db-1', 'name: db-2'),
+  );
+  writeFileSync(join(sub, 'a-ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop2}\n');
+  writeFileSync(join(sub, 'notes.txt'), 'not a manifest');
+  const cases: { name: string; files: string[]; objects: string[] }[] = [
+    {
+      name: 'a multi-document file, a List and a JSON file',
+      files: ['good.yaml', 'list.yaml', 'lb.json'],
+      objects: [
+        'Namespace shop',
+        'Service shop/web',
+        'Service shop/dns',
+        'Service shop/db',
+        'EndpointSlice shop/db-1',
+        'Service shop/lb',
+      ],
+    },
+    {
+      name: 'a directory: its .yaml, .yml and .json files by name, nothing else',
+      files: ['sub'],
+      objects: ['Namespace shop2', 'Service shop2/db', 'EndpointSlice shop2/db-2'],
+    },
+  ];
+  for (const c of cases) {
+    const r = runValidate(flags(c.files.map((f) => join(dir, f))));
+    t.equal(r.stderr, '', c.name);
+    t.equal(r.code, 0, c.name);
+    const out = parse(r.stdout) as {
+      items: { kind: string; metadata: { name: string; namespace?: string } }[];
+    };
+    t.same(
+      out.items.map(
+        (i) => `${i.kind} ${i.metadata.namespace ? `${i.metadata.namespace}/` : ''}${i.metadata.name}`,
+      ),
+      c.objects,
+      c.name,
+    );
+  }
+  const r = runValidate(
+    flags(
+      ['good.yaml', 'list.yaml', 'lb.json'].map((f) => join(dir, f)),
+      'json',
+    ),
+  );
+  const items = (
+    JSON.parse(r.stdout) as { items: { metadata: { name: string }; spec?: Record<string, unknown> }[] }
+  ).items;
+  t.match(
+    items.find((i) => i.metadata.name === 'lb')!.spec,
+    {
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+      healthCheckNodePort: Number,
+      allocateLoadBalancerNodePorts: true,
+      ports: [{ name: 'http', port: 80, nodePort: 30080, protocol: 'TCP', targetPort: 80 }],
+    },
+    'JSON input comes out defaulted and allocated',
+  );
+  t.same(
+    items.find((i) => i.metadata.name === 'db')!.spec,
+    {
+      clusterIP: 'None',
+      clusterIPs: ['None'],
+      internalTrafficPolicy: 'Cluster',
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      selector: { app: 'db' },
+      sessionAffinity: 'None',
+      type: 'ClusterIP',
+    },
+    'a headless Service from a List needs no ports',
+  );
+});
+
+t.test('errors come in the order the files were given, each with its own line', async (t) => {
+  const dir = files(t, { 'a.json': badJSON, 'b.yaml': 'kind: [\n', 'c.yaml': badList });
+  const [a, b, c, missing] = ['a.json', 'b.yaml', 'c.yaml', 'missing.yaml'].map((f) => join(dir, f)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const r = runValidate(flags([c, missing, a, b]));
+  t.equal(r.code, 1);
+  t.equal(r.stdout, '');
+  t.equal(
+    r.stderr,
+    [
+      `${c}:9: Service default/x: spec.externalTrafficPolicy: Invalid value: "Local": may only be set for externally-accessible services`,
+      `${missing}: the path "${missing}" does not exist`,
+      `${a}:4: Service default/j: spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: 86401: must be greater than 0 and less than 86400`,
+      `${b}:2: error parsing YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+      'error: 4 errors; nothing applied',
+      '',
+    ].join('\n'),
+  );
+});
