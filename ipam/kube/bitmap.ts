@@ -117,3 +117,33 @@ export class AllocationBitmap {
     }
   }
 }
+
+/**
+ * What ServiceIPAllocator and NodePortAllocator share: one bitmap and its counts. The subclasses only
+ * translate between their values (addresses, ports) and bit indexes.
+ */
+export abstract class BitmapAllocator {
+  protected readonly bitmap: AllocationBitmap;
+
+  constructor(bitmap: AllocationBitmap) {
+    this.bitmap = bitmap;
+  }
+
+  /** How many values this allocator hands out. */
+  get size(): number {
+    return this.bitmap.max;
+  }
+
+  /** How many of the lowest values form the static band (KEP-3070). */
+  get staticBandSize(): number {
+    return this.bitmap.offset;
+  }
+
+  used(): number {
+    return this.bitmap.count;
+  }
+
+  free(): number {
+    return this.bitmap.free();
+  }
+}

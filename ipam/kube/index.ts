@@ -1,5 +1,5 @@
 // kube-apiserver's allocators: Service IPs and NodePorts (bitmaps with KEP-3070's static band).
-export { AllocationBitmap } from './bitmap.js';
+export { AllocationBitmap, BitmapAllocator } from './bitmap.js';
 export { AlreadyAllocatedError, InvalidRangeError, NotInRangeError, RangeFullError } from './errors.js';
 export {
   defaultNodePortRange,

@@ -1,7 +1,7 @@
 // NodePort allocation as kube-apiserver's portallocator.PortAllocator: a bitmap over the range
 // (default 30000-32767) whose lower band, min(max(16, size/32), 128) ports, is kept for requested
 // ports (KEP-3070), so dynamic allocation does not take a port someone asks for by number.
-import { AllocationBitmap } from './bitmap.js';
+import { AllocationBitmap, BitmapAllocator } from './bitmap.js';
 import { AlreadyAllocatedError, InvalidRangeError, NotInRangeError, RangeFullError } from './errors.js';
 import type { AllocatorOptions } from './serviceip.js';
 
@@ -41,32 +41,15 @@ export function nodePortRangeOffset(size: number): number {
   return Math.min(128, Math.max(16, Math.floor(size / 32)));
 }
 
-export class NodePortAllocator {
+export class NodePortAllocator extends BitmapAllocator {
   readonly range: string;
   readonly base: number;
-  private readonly bitmap: AllocationBitmap;
 
   constructor(range: string = defaultNodePortRange, opts: AllocatorOptions = {}) {
     const r = parsePortRange(range);
+    super(new AllocationBitmap(r.size, nodePortRangeOffset(r.size), opts.seed ?? 1));
     this.base = r.base;
     this.range = `${r.base}-${r.base + r.size - 1}`;
-    this.bitmap = new AllocationBitmap(r.size, nodePortRangeOffset(r.size), opts.seed ?? 1);
-  }
-
-  get size(): number {
-    return this.bitmap.max;
-  }
-
-  get staticBandSize(): number {
-    return this.bitmap.offset;
-  }
-
-  used(): number {
-    return this.bitmap.count;
-  }
-
-  free(): number {
-    return this.bitmap.free();
   }
 
   contains(port: number): boolean {

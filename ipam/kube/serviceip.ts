@@ -2,7 +2,7 @@
 // address is never handed out, nor the IPv4 broadcast address; IPv6 bitmaps stop at 65536 entries;
 // the lower band (min(max(16, size/16), 256) addresses) is kept for requested IPs (KEP-3070).
 import { isIPv4, isIPv6, SocketAddress } from 'node:net';
-import { AllocationBitmap } from './bitmap.js';
+import { AllocationBitmap, BitmapAllocator } from './bitmap.js';
 import { AlreadyAllocatedError, InvalidRangeError, NotInRangeError, RangeFullError } from './errors.js';
 
 export type ServiceIPFamily = 'IPv4' | 'IPv6';
@@ -92,13 +92,12 @@ export interface AllocatorOptions {
 }
 
 /** Allocates Service IPs from one CIDR (one family). */
-export class ServiceIPAllocator {
+export class ServiceIPAllocator extends BitmapAllocator {
   readonly cidr: string;
   readonly family: ServiceIPFamily;
   private readonly net: ParsedCIDR;
   /** The address of bit 0: the network address + 1. */
   private readonly base: bigint;
-  private readonly bitmap: AllocationBitmap;
   /** The base as a number for IPv4, where BigInt arithmetic would be the slow part of an allocation. */
   private readonly base4: number;
 
@@ -114,38 +113,16 @@ export class ServiceIPAllocator {
       throw new InvalidRangeError(
         'specified --service-cluster-ip-range is too large; for 128-bit addresses, the mask must be >= 108',
       );
-    this.net = net;
-    this.cidr = net.text;
-    this.family = net.family;
     let max = 2 ** (net.bits - net.prefix);
     if (net.family === 'IPv6') max = Math.min(max, 65536);
     else max -= 1; // the broadcast address
     max -= 1; // the network address
+    super(new AllocationBitmap(Math.max(0, max), serviceIPRangeOffset(net.prefix, net.bits), opts.seed ?? 1));
+    this.net = net;
+    this.cidr = net.text;
+    this.family = net.family;
     this.base = net.network + 1n;
     this.base4 = net.family === 'IPv4' ? Number(this.base) : 0;
-    this.bitmap = new AllocationBitmap(
-      Math.max(0, max),
-      serviceIPRangeOffset(net.prefix, net.bits),
-      opts.seed ?? 1,
-    );
-  }
-
-  /** How many addresses this allocator hands out. */
-  get size(): number {
-    return this.bitmap.max;
-  }
-
-  /** How many of the lowest addresses form the static band. */
-  get staticBandSize(): number {
-    return this.bitmap.offset;
-  }
-
-  used(): number {
-    return this.bitmap.count;
-  }
-
-  free(): number {
-    return this.bitmap.free();
   }
 
   /** The first allocatable address (`default/kubernetes` gets it). */
