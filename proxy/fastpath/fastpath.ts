@@ -40,6 +40,7 @@ import {
   stateMatches,
   type TraceResult,
   viewPacket,
+  type WalkSetup,
 } from '../tracer/index.js';
 
 interface IndexedRule {
@@ -245,6 +246,11 @@ export class FastPath {
     return list;
   }
 
+  // The tracer's walks over the compiled lists, recorded through the oracle.
+  #walkSetup(oracle: Oracle): WalkSetup {
+    return { rt: this.#rt, local: this.#local, rulesFor: this.#rulesFor, destinationChecked: true, oracle };
+  }
+
   #treeKey(p: PacketView): string {
     return this.#local.has(p.src, p.srcAddr) ? `L|${p.key}` : p.key;
   }
@@ -256,7 +262,7 @@ export class FastPath {
       this.#possible,
       this.#treeKey(p),
       (n) => sourceMatches(n.spec, p, this.#local),
-      (oracle) => new PossibleWalk(this.#rt, this.#local, this.#rulesFor, true, oracle).trace(p),
+      (oracle) => new PossibleWalk(this.#walkSetup(oracle)).trace(p),
     );
   }
 
@@ -274,7 +280,7 @@ export class FastPath {
           : n.which === 'source'
             ? kernelSourceMatches(n.spec, p, this.#local)
             : stateMatches(n.spec, p, state),
-      (oracle) => new KernelWalk(this.#rt, this.#local, this.#rulesFor, state, true, oracle).walk(p),
+      (oracle) => new KernelWalk(this.#walkSetup(oracle), state).walk(p),
     );
     recordConntrack(state, p, o, this.#masqIP);
     return o.result;

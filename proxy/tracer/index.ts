@@ -15,3 +15,4 @@ export {
   type TraceResult,
   type Verdict,
 } from './types.js';
+export * from './walk.js';

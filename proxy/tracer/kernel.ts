@@ -22,11 +22,10 @@ import {
   linearRules,
   localOf,
   type MatchedRule,
-  type Oracle,
-  type RulesFor,
   type TraceOptions,
   type Verdict,
 } from './types.js';
+import { RuleWalk, type WalkSetup } from './walk.js';
 
 /** What the kernel remembers between packets: PRNG, recent lists, conntrack, the clock. */
 export interface KernelState {
@@ -207,65 +206,51 @@ export function simulatePacket(
   const est = followConntrack(state, p);
   if (est !== undefined) return est;
   const o = new KernelWalk(
-    rt,
-    local,
-    opts.rulesFor ?? linearRules,
+    {
+      rt,
+      local,
+      rulesFor: opts.rulesFor ?? linearRules,
+      destinationChecked: opts.destinationChecked === true,
+    },
     state,
-    opts.destinationChecked === true,
   ).walk(p);
   recordConntrack(state, p, o, opts.masqueradeIP ?? local.ips[0]);
   return o.result;
 }
 
-export class KernelWalk {
-  readonly #rt: RuleTable;
-  readonly #local: LocalAddresses;
-  readonly #rulesFor: RulesFor;
+export class KernelWalk extends RuleWalk {
   readonly #state: KernelState;
-  readonly #oracle: Oracle | undefined;
-  #matched: MatchedRule[] = [];
   #mark = 0;
   #ctstates: readonly string[] = ['NEW'];
   #dnat: string | undefined;
   #masq = false;
-  readonly #checked: boolean;
 
-  constructor(
-    rt: RuleTable,
-    local: LocalAddresses,
-    rulesFor: RulesFor,
-    state: KernelState,
-    destinationChecked = false,
-    oracle?: Oracle,
-  ) {
-    this.#checked = destinationChecked;
-    this.#rt = rt;
-    this.#local = local;
-    this.#rulesFor = rulesFor;
+  constructor(setup: WalkSetup, state: KernelState) {
+    super(setup);
     this.#state = state;
-    this.#oracle = oracle;
   }
 
   /** Walks the hooks a new packet meets: nat, then filter, then nat POSTROUTING. */
   walk(p0: PacketView): KernelOutcome {
-    this.#matched = [];
+    this.matched = [];
     this.#mark = 0;
     this.#ctstates = ['NEW'];
     this.#dnat = undefined;
     this.#masq = false;
     let p = p0;
     let dnat: { ip: string; port: number } | undefined;
-    const local = this.#local.has(p.src, p.srcAddr);
-    const nat = this.#rt.get('nat');
-    if (nat !== undefined) this.#runHook(nat, local ? 'OUTPUT' : 'PREROUTING', p);
+    const natHook = this.natHook(p);
+    const local = natHook === 'OUTPUT';
+    const nat = this.rt.get('nat');
+    if (nat !== undefined) this.#runHook(nat, natHook, p);
     if (this.#dnat !== undefined) {
       const { ip, port } = splitHostPort(this.#dnat);
       p = withDestination(p, ip, port ?? p.dport);
       dnat = { ip: p.dst, port: p.dport };
       this.#ctstates = ['NEW', 'DNAT'];
     }
-    const filterHook = local ? 'OUTPUT' : this.#local.has(p.dst, p.dstAddr) ? 'INPUT' : 'FORWARD';
-    const filter = this.#rt.get('filter');
+    const filterHook = local ? 'OUTPUT' : this.local.has(p.dst, p.dstAddr) ? 'INPUT' : 'FORWARD';
+    const filter = this.rt.get('filter');
     let verdict: Verdict = this.#dnat !== undefined ? 'DNAT' : 'ACCEPT';
     if (filter !== undefined) {
       const stop = this.#runHook(filter, filterHook, p);
@@ -279,7 +264,7 @@ export class KernelWalk {
         verdict,
         endpoint: verdict === 'DNAT' ? this.#dnat : undefined,
         masquerade: this.#masq,
-        matched: this.#matched,
+        matched: this.matched,
         conntrack: 'NEW',
       },
       dnat: verdict === 'DNAT' ? dnat : undefined,
@@ -297,14 +282,9 @@ export class KernelWalk {
 
   #matches(rule: Rule, p: PacketView, checked: boolean): boolean {
     const s = rule.spec;
-    if (!checked && !destinationMatches(s, p, this.#local)) return false;
-    if (hasSourcePart(s)) {
-      const o = this.#oracle;
-      const ok =
-        o === undefined
-          ? kernelSourceMatches(s, p, this.#local)
-          : o.test(rule, 'source', () => kernelSourceMatches(s, p, this.#local));
-      if (!ok) return false;
+    if (!checked && !destinationMatches(s, p, this.local)) return false;
+    if (hasSourcePart(s) && !this.ask(rule, 'source', () => kernelSourceMatches(s, p, this.local))) {
+      return false;
     }
     // Marks and conntrack state follow from the path walked so far, so they are not oracle tests.
     if (s.mark !== undefined && !markMatches(s.mark, this.#mark)) return false;
@@ -313,14 +293,7 @@ export class KernelWalk {
       for (const st of s.ctstate.states) if (this.#ctstates.includes(st)) any = true;
       if (any === s.ctstate.negated) return false;
     }
-    if (hasStatePart(s)) {
-      const o = this.#oracle;
-      const ok =
-        o === undefined
-          ? stateMatches(s, p, this.#state)
-          : o.test(rule, 'state', () => stateMatches(s, p, this.#state));
-      if (!ok) return false;
-    }
+    if (hasStatePart(s) && !this.ask(rule, 'state', () => stateMatches(s, p, this.#state))) return false;
     return true;
   }
 
@@ -329,14 +302,14 @@ export class KernelWalk {
     // A table without jump rules of its own (a generator payload) gets kube-proxy's; those are not
     // prefiltered by the fast path.
     const defaults = ownJumps(table) ? undefined : defaultJumps.get(table.name)?.get(chain);
-    const rules = defaults ?? this.#rulesFor(table, chain, p);
-    const checked = this.#checked && defaults === undefined;
+    const rules = defaults ?? this.rulesFor(table, chain, p);
+    const checked = this.checked && defaults === undefined;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       if (!this.#matches(rule, p, checked)) continue;
       const tg = rule.spec.target;
       if (tg === undefined) continue;
-      this.#matched.push({ table: table.name, rule: rule.text });
+      this.matched.push({ table: table.name, rule: rule.text });
       switch (tg.kind) {
         case 'jump': {
           if (!table.chains.has(tg.chain)) continue;

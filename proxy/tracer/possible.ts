@@ -6,77 +6,56 @@
 // KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and KUBE-PROXY-FIREWALL are walked directly.
 import { type Rule, type RuleTable, splitHostPort, type Table } from '../ruletable/index.js';
 import { destinationMatches, possiblyMatches, possiblyMatchesSource, sourceMatches } from './match.js';
-import { type LocalAddresses, type Packet, type PacketView, viewPacket, withDestination } from './packet.js';
+import { type Packet, type PacketView, viewPacket, withDestination } from './packet.js';
 import {
   hasRules,
   linearRules,
   localOf,
   type MatchedRule,
-  type Oracle,
-  type RulesFor,
   type TraceOptions,
   type TraceResult,
   type Verdict,
 } from './types.js';
+import { RuleWalk } from './walk.js';
 
 /** kube-proxy's tracer, possibility semantics. */
 export function tracePacket(rt: RuleTable, packet: Packet | PacketView, opts: TraceOptions): TraceResult {
   const p = 'srcAddr' in packet ? packet : viewPacket(packet);
-  return new PossibleWalk(
+  return new PossibleWalk({
     rt,
-    localOf(opts),
-    opts.rulesFor ?? linearRules,
-    opts.destinationChecked === true,
-  ).trace(p);
+    local: localOf(opts),
+    rulesFor: opts.rulesFor ?? linearRules,
+    destinationChecked: opts.destinationChecked === true,
+  }).trace(p);
 }
 
-export class PossibleWalk {
-  readonly #rt: RuleTable;
-  readonly #local: LocalAddresses;
-  readonly #rulesFor: RulesFor;
-  #matched: MatchedRule[] = [];
+export class PossibleWalk extends RuleWalk {
   #outputs: string[] = [];
   // Per output, the share of new connections that reach it (statistic rules split the mass).
   #mass: number[] = [];
   #masq = false;
-  readonly #checked: boolean;
-  readonly #oracle: Oracle | undefined;
-
-  constructor(
-    rt: RuleTable,
-    local: LocalAddresses,
-    rulesFor: RulesFor,
-    destinationChecked = false,
-    oracle?: Oracle,
-  ) {
-    this.#rt = rt;
-    this.#local = local;
-    this.#rulesFor = rulesFor;
-    this.#checked = destinationChecked;
-    this.#oracle = oracle;
-  }
 
   #possible(rule: Rule, p: PacketView): boolean {
     const s = rule.spec;
-    if (this.#oracle === undefined) {
-      return this.#checked ? possiblyMatchesSource(s, p, this.#local) : possiblyMatches(s, p, this.#local);
+    if (this.oracle === undefined) {
+      return this.checked ? possiblyMatchesSource(s, p, this.local) : possiblyMatches(s, p, this.local);
     }
     if (s.recent !== undefined && (s.recent.rcheck || s.recent.update)) return false;
     if (s.mark !== undefined || s.ctstate !== undefined) return false;
-    if (!this.#checked && !destinationMatches(s, p, this.#local)) return false;
+    if (!this.checked && !destinationMatches(s, p, this.local)) return false;
     if (s.source === undefined && s.srcType === undefined) return true;
-    return this.#oracle.test(rule, 'source', () => sourceMatches(s, p, this.#local));
+    return this.ask(rule, 'source', () => sourceMatches(s, p, this.local));
   }
 
   trace(p0: PacketView): TraceResult {
-    this.#matched = [];
+    this.matched = [];
     this.#outputs = [];
     this.#mass = [];
     this.#masq = false;
     let p = p0;
-    const nat = this.#rt.get('nat');
+    const nat = this.rt.get('nat');
     if (nat !== undefined) {
-      const hook = this.#local.has(p.src, p.srcAddr) ? 'OUTPUT' : 'PREROUTING';
+      const hook = this.natHook(p);
       this.#run(nat, hasRules(nat, hook) ? hook : 'KUBE-SERVICES', p, 0, 1);
     }
     // Pending DNATs are applied before the filter rules see the packet (the port is kept, as
@@ -86,7 +65,7 @@ export class PossibleWalk {
       const { ip } = splitHostPort(first);
       p = withDestination(p, ip, p.dport);
     }
-    const filter = this.#rt.get('filter');
+    const filter = this.rt.get('filter');
     if (filter !== undefined) {
       for (const chain of [
         'KUBE-SERVICES',
@@ -97,7 +76,7 @@ export class PossibleWalk {
         this.#run(filter, chain, p, 0, 1);
       }
     }
-    return summarise(this.#matched, this.#outputs, this.#mass, this.#masq);
+    return summarise(this.matched, this.#outputs, this.#mass, this.#masq);
   }
 
   // Returns true when the chain reached a terminal target. `mass` is the share of new connections
@@ -105,14 +84,14 @@ export class PossibleWalk {
   #run(table: Table, chain: string, p: PacketView, depth: number, mass0: number): boolean {
     let mass = mass0;
     if (depth > 64) return false;
-    const rules = this.#rulesFor(table, chain, p);
+    const rules = this.rulesFor(table, chain, p);
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       const s = rule.spec;
       const tg = s.target;
       if (tg === undefined) continue;
       if (!this.#possible(rule, p)) continue;
-      this.#matched.push({ table: table.name, rule: rule.text });
+      this.matched.push({ table: table.name, rule: rule.text });
       switch (tg.kind) {
         case 'jump':
           if (tg.chain === 'KUBE-MARK-MASQ') {
