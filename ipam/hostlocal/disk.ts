@@ -5,12 +5,22 @@
 // twice; the flock only keeps round-robin exact when they run side by side. Node has no flock(2),
 // so the lock is taken by util-linux flock(1) on an inherited descriptor: flock locks the open file
 // description, which stays locked in this process after the helper exits, until we close it.
+//
+// A flock(1) spawn costs milliseconds, more than an allocation. The store's critical sections are
+// synchronous, so within one turn of the event loop nothing else in this process can interleave
+// with them: the flock taken for one section is kept until the turn ends (released on
+// setImmediate) and the sections that follow in the same turn (a loop of ADDs, the two range sets
+// of a dual-stack ADD) reuse it. Other processes, the real plugin included, still queue on the same
+// flock and see our sections whole; they wait at most for the rest of our synchronous burst. (So a
+// caller that, in the same turn, synchronously runs another process that flocks the same dataDir,
+// e.g. spawnSync of the real plugin, calls releaseDiskLocks() first.)
 import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   constants,
   type Dirent,
   existsSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -111,6 +121,58 @@ function haveFlock(): boolean {
   return flockAvailable;
 }
 
+// The flocks this process holds, by the lock file's device:inode (two paths to one file share one
+// entry: a second flock on another descriptor of it would wait for ourselves).
+interface HeldLock {
+  readonly fd: number;
+  users: number;
+  release: NodeJS.Immediate | undefined;
+}
+const held = new Map<string, HeldLock>();
+
+function acquire(path: string): string | undefined {
+  let fd: number;
+  let key: string;
+  try {
+    fd = openSync(path, constants.O_CREAT | constants.O_RDONLY, 0o750);
+    const st = fstatSync(fd);
+    key = `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined; // host-local ignores lock errors
+  }
+  const h = held.get(key);
+  if (h !== undefined) {
+    closeSync(fd);
+    if (h.release !== undefined) clearImmediate(h.release);
+    h.release = undefined;
+    h.users++;
+    return key;
+  }
+  spawnSync('flock', ['-x', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+  held.set(key, { fd, users: 1, release: undefined });
+  return key;
+}
+
+function release(key: string): void {
+  const h = held.get(key);
+  if (h === undefined || --h.users > 0) return;
+  h.release = setImmediate(() => {
+    held.delete(key);
+    closeSync(h.fd);
+  });
+  h.release.unref();
+}
+
+/** Releases now every flock kept for the rest of this turn (see the top of this file). */
+export function releaseDiskLocks(): void {
+  for (const [key, h] of held) {
+    if (h.users > 0) continue;
+    if (h.release !== undefined) clearImmediate(h.release);
+    held.delete(key);
+    closeSync(h.fd);
+  }
+}
+
 export interface DiskStoreOptions {
   /** 'flock' (default when util-linux flock exists) or 'none' (O_EXCL alone) */
   readonly lock?: DiskLockMode;
@@ -120,7 +182,7 @@ export class DiskStore implements Store {
   /** the network's directory, `<dataDir>/<name>` */
   readonly dir: string;
   private readonly lockPath: string;
-  private lockFd: number | undefined;
+  private lockKey: string | undefined;
   private readonly lockMode: DiskLockMode;
 
   /** disk.New(network, dataDir): creates the directory and the lock file. */
@@ -139,21 +201,14 @@ export class DiskStore implements Store {
   }
 
   lock(): void {
-    if (this.lockMode === 'none' || this.lockFd !== undefined) return;
-    let fd: number;
-    try {
-      fd = openSync(this.lockPath, constants.O_CREAT | constants.O_RDONLY, 0o750);
-    } catch {
-      return; // host-local ignores lock errors
-    }
-    this.lockFd = fd;
-    spawnSync('flock', ['-x', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+    if (this.lockMode === 'none' || this.lockKey !== undefined) return;
+    this.lockKey = acquire(this.lockPath);
   }
 
   unlock(): void {
-    if (this.lockFd === undefined) return;
-    closeSync(this.lockFd);
-    this.lockFd = undefined;
+    if (this.lockKey === undefined) return;
+    release(this.lockKey);
+    this.lockKey = undefined;
   }
 
   close(): void {

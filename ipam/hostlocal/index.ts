@@ -9,7 +9,14 @@ export {
   parseIPAMEnvArgs,
 } from './config.js';
 export { type DecodeContext, GoDecoder, GoUnmarshalTypeError, topContext } from './decode.js';
-export { type DiskLockMode, DiskStore, type DiskStoreOptions, goMkdirAll, goPathError } from './disk.js';
+export {
+  type DiskLockMode,
+  DiskStore,
+  type DiskStoreOptions,
+  goMkdirAll,
+  goPathError,
+  releaseDiskLocks,
+} from './disk.js';
 export { HostLocalError, type HostLocalErrorCode, wrapHostLocalError } from './errors.js';
 export * from './gojson.js';
 export {

@@ -1,6 +1,7 @@
 // host-local's own unit tests, ported as tables (reference §2.7: range_test, range_set_test,
 // allocator_test, config_test, host_local_test), plus both stores behaving alike, GC, and Go's
 // IP/JSON texts.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import {
   rangeContains,
   rangeFor,
   rangeSetString,
+  releaseDiskLocks,
   type Store,
 } from '../../ipam/index.js';
 
@@ -533,3 +535,53 @@ t.test('every kind of failure carries its netlab code and host-local’s text', 
   ];
   for (const r of rows) t.throws(r.fn, { name: 'HostLocalError', code: r.code, message: r.message }, r.code);
 });
+
+// The disk store's flock (taken by flock(1), kept until the event loop turns): another process's
+// `flock -n` on the same lock file fails while ours is held and succeeds once it is released.
+const noFlock =
+  spawnSync('flock', ['--version']).status === 0 ? false : 'no flock(1): apt-get install util-linux';
+t.test(
+  'disk store flock: held through the synchronous burst, released when the loop turns',
+  { skip: noFlock },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-flock-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const stdin = JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'net1',
+      ipam: { type: 'host-local', dataDir: dir, ranges: [[{ subnet: '10.244.1.0/24' }]] },
+    });
+    const other = () =>
+      spawnSync('flock', ['-n', join(dir, 'net1', 'lock'), 'true']).status === 0 ? 'free' : 'held';
+    const seen: string[] = [];
+    const a = new DiskStore('net1', dir);
+    a.lock();
+    seen.push(`locked: ${other()}`);
+    // A second store on the same directory in the same turn shares the lock (no wait for ourselves).
+    const b = new DiskStore('net1', `${dir}/`);
+    b.lock();
+    b.unlock();
+    a.unlock();
+    seen.push(`unlocked, same turn: ${other()}`);
+    hostLocalAdd(stdin, { containerID: 'c1', ifName: 'eth0', args: '' });
+    hostLocalAdd(stdin, { containerID: 'c2', ifName: 'eth0', args: '' });
+    seen.push(`two ADDs, same turn: ${other()}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    seen.push(`next turn: ${other()}`);
+    hostLocalAdd(stdin, { containerID: 'c3', ifName: 'eth0', args: '' });
+    releaseDiskLocks();
+    seen.push(`releaseDiskLocks: ${other()}`);
+    t.same(seen, [
+      'locked: held',
+      'unlocked, same turn: held',
+      'two ADDs, same turn: held',
+      'next turn: free',
+      'releaseDiskLocks: free',
+    ]);
+    t.same(
+      readdirSync(join(dir, 'net1')).sort(),
+      ['10.244.1.2', '10.244.1.3', '10.244.1.4', 'last_reserved_ip.0', 'lock'],
+      'three addresses, nothing else',
+    );
+  },
+);
