@@ -1,18 +1,8 @@
 // Allocation through the store, as kube-apiserver's Service storage does it: exhaustion errors,
 // the static band, release and reuse, and what type changes allocate and release.
 import t from 'tap';
-import { type AnyObject, type Service, type StatusError, Store } from '../../api/index.js';
-
-const svc = (name: string, spec: Record<string, unknown> = {}): Service =>
-  ({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name },
-    spec: { selector: { app: name }, ports: [{ port: 80 }], ...spec },
-  }) as Service;
-
-const newStore = (opts: ConstructorParameters<typeof Store>[0] = {}) =>
-  new Store({ bookmarkIntervalMs: 0, ...opts });
+import type { AnyObject, Service, StatusError } from '../../api/index.js';
+import { newStore, service as svc } from './objects.js';
 
 t.test('exhaustion: Service IPs and NodePorts', async (t) => {
   const s = newStore({ serviceCIDRs: ['10.96.0.0/29'], nodePortRange: '30000-30001' });

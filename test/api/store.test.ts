@@ -8,33 +8,9 @@ import {
   type Pod,
   type Service,
   type StatusError,
-  Store,
   type WatchEvent,
 } from '../../api/index.js';
-
-const newStore = (opts: ConstructorParameters<typeof Store>[0] = {}) =>
-  new Store({ bookmarkIntervalMs: 0, now: () => new Date('2026-01-01T00:00:00Z'), ...opts });
-
-const svc = (name: string, extra: Record<string, unknown> = {}): Service =>
-  ({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name },
-    spec: { selector: { app: name }, ports: [{ port: 80 }], ...extra },
-  }) as Service;
-
-const pod = (
-  name: string,
-  labels: Record<string, string>,
-  nodeName?: string,
-  meta: Record<string, unknown> = {},
-): Pod =>
-  ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, labels, ...meta },
-    spec: { containers: [{ name: 'c', image: 'agnhost' }], ...(nodeName ? { nodeName } : {}) },
-  }) as Pod;
+import { newStore, pod, service as svc, workload } from './objects.js';
 
 /** Reads n events (or fewer if the watch ends); never waits on an event that is not there. */
 async function take<T extends AnyObject>(w: AsyncIterable<WatchEvent<T>>, n: number): Promise<string[]> {
@@ -295,18 +271,7 @@ t.test('graceful deletion of Pods', async (t) => {
 
 t.test('ownerReferences: dependents are collected in the background, or orphaned', async (t) => {
   const s = newStore();
-  const rs = s.create({
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'web-1' },
-    spec: {
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: { containers: [{ name: 'c', image: 'agnhost' }] },
-      },
-    },
-  } as AnyObject);
+  const rs = s.create(workload('ReplicaSet', 'web-1'));
   const owner = [
     { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1', uid: rs.metadata.uid!, controller: true },
   ];
@@ -371,18 +336,7 @@ t.test('status, finalizers, generation', async (t) => {
   t.ok(s.get('Node', 'n9').metadata.deletionTimestamp, 'a finalizer holds the object');
   s.patch('Node', 'n9', { metadata: { finalizers: null } });
   t.equal(s.find('Node', 'n9'), undefined, 'and it goes when the finalizer does');
-  const d = s.create({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web' },
-    spec: {
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: { containers: [{ name: 'c', image: 'agnhost' }] },
-      },
-    },
-  } as AnyObject);
+  const d = s.create(workload('Deployment', 'web'));
   t.equal(d.metadata.generation, 1);
   t.equal(
     s.patch('Deployment', 'web', { metadata: { labels: { a: 'b' } } }).metadata.generation,

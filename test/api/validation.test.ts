@@ -2,6 +2,7 @@
 // valid twin that differs only in the offending field.
 import t from 'tap';
 import { type AnyObject, InvalidError, StatusError, Store } from '../../api/index.js';
+import { containers, workload } from './objects.js';
 
 const dns1035 =
   "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
@@ -36,26 +37,8 @@ const slice = (extra: Spec): AnyObject =>
     ...extra,
   }) as AnyObject;
 const pod = (spec: Spec, name = 'p'): AnyObject =>
-  ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name },
-    spec: { containers: [{ name: 'c', image: 'agnhost' }], ...spec },
-  }) as AnyObject;
-const deploy = (spec: Spec): AnyObject =>
-  ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web' },
-    spec: {
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: { containers: [{ name: 'c', image: 'agnhost' }] },
-      },
-      ...spec,
-    },
-  }) as AnyObject;
+  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers, ...spec } }) as AnyObject;
+const deploy = (spec: Spec): AnyObject => workload('Deployment', 'web', spec);
 const many = (n: number, f: (i: number) => unknown) => Array.from({ length: n }, (_, i) => f(i));
 
 interface Case {
