@@ -1,6 +1,6 @@
 // `netlab dns serve` and `netlab dig`.
 import type { Command } from 'commander';
-import { loadManifestFiles } from '../../api/index.js';
+import { type AnyObject, describeObject, loadManifestFiles } from '../../api/index.js';
 import {
   DnsConfigError,
   DnsServer,
@@ -23,6 +23,23 @@ interface ServeFlags {
   ttl: string;
   pods: string;
   upstream?: string;
+}
+
+/**
+ * Manifests are read as allocated: a Service the API server would give a ClusterIP has none here,
+ * so it has no A record (its name is NODATA). Said, as `netlab iptables-save` says it.
+ */
+function unallocated(objects: readonly AnyObject[]): string[] {
+  const out: string[] = [];
+  for (const o of objects) {
+    if (o.kind !== 'Service' || o.spec.type === 'ExternalName') continue;
+    if ((o.spec.clusterIP ?? o.spec.clusterIPs?.[0] ?? '') === '') {
+      out.push(
+        `${describeObject(o)} has no spec.clusterIP: it gets no A/AAAA record (give it the allocated IP, or None)`,
+      );
+    }
+  }
+  return out;
 }
 
 function formatStats(s: DnsServerStats): string {
@@ -79,7 +96,7 @@ export function registerDns(program: Command): void {
       // Services whose manifests carry Pods rather than EndpointSlices get the controller's slices.
       const load = () => {
         const r = withDerivedEndpointSlices(loadManifestFiles(flags.filename).map((m) => m.object));
-        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        for (const w of [...unallocated(r.objects), ...r.warnings]) process.stderr.write(`warning: ${w}\n`);
         return r.objects;
       };
       try {

@@ -223,7 +223,9 @@ t.test('dns serve: "listening on", SIGHUP re-reads the manifests, SIGTERM prints
   const dir = mkdtempSync(join(tmpdir(), 'netlab-dns-serve-'));
   const file = join(dir, 'cluster.yaml');
   const manifest = (ip: string) =>
-    `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {clusterIP: ${ip}, ports: [{port: 80}]}\n`;
+    `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {clusterIP: ${ip}, ports: [{port: 80}]}\n` +
+    // Not allocated: said on every load.
+    '---\napiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec: {ports: [{port: 80}]}\n';
   writeFileSync(file, manifest('10.96.0.20'));
   const child: ChildProcess = spawn(
     process.execPath,
@@ -265,11 +267,13 @@ t.test('dns serve: "listening on", SIGHUP re-reads the manifests, SIGTERM prints
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM: exit 0');
   t.equal(stdout, `listening on 127.0.0.1:${port}\n`, 'stdout: the one line');
+  const unallocated =
+    'warning: Service default/api has no spec.clusterIP: it gets no A/AAAA record (give it the allocated IP, or None)\n';
   t.equal(
     stderr,
-    `reloaded ${file}\n` +
+    `${unallocated}${unallocated}reloaded ${file}\n` +
       'queries 3 (udp 3, tcp 0), cache hit ratio 33.3%, truncated 0, forwarded 0, dropped 0\n' +
       'by rcode: NOERROR 3\nby type: A 3\n',
-    'stderr: the reload, then the counters',
+    'stderr: the warning on each load, the reload, then the counters',
   );
 });
