@@ -57,7 +57,7 @@ export function addNodeFlags(cmd: Command): Command {
       '--nodeport-addresses <cidrs>',
       'CIDRs (or "primary") of the node addresses that accept NodePorts',
     )
-    .option('--ip-family <family>', 'ipv4 or ipv6', 'ipv4');
+    .option('--ip-family <family>', "ipv4 or ipv6 (default: ipv4; for trace, the packet's family)");
 }
 
 /** The objects kube-proxy would see, and where the node config came from. */

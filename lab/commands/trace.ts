@@ -75,7 +75,9 @@ export function runTrace(flags: TraceFlags): string {
   const seed = Number(flags.seed);
   if (!Number.isInteger(seed))
     throw new TraceInputError(`--seed: Invalid value: "${flags.seed}": must be an integer`);
-  const input = loadProxyInput(flags);
+  // The kernel walks the table set of the packet's family; kube-proxy writes one set per family.
+  const family = flags.ipFamily ?? (flags.dst.includes(':') ? 'ipv6' : 'ipv4');
+  const input = loadProxyInput({ ...flags, ipFamily: family });
   for (const w of input.warnings) process.stderr.write(`warning: ${w}\n`);
   // The node's tables as kube-proxy leaves them: its payload plus the jumps from the built-in chains.
   const rules = withKubeJumpRules(

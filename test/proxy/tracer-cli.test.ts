@@ -1,6 +1,8 @@
 // `netlab trace` end to end on the acceptance fixture A (kube-proxy TestOverallIPTablesRules), run as
 // the issue writes the command: `netlab trace -f fixture-a.yaml --hostname-override test-node
 // --cluster-cidr 10.0.0.0/8 --src IP --dst IP --dport PORT [--proto P] [-o json]`.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runTrace, type TraceFlags } from '../../lab/commands/trace.js';
@@ -60,7 +62,6 @@ t.test('fixture A: every Service through netlab trace (in process)', async (t) =
       filename: [fixtureA],
       hostnameOverride: 'test-node',
       clusterCidr: '10.0.0.0/8',
-      ipFamily: 'ipv4',
       src,
       dst,
       dport: String(dport),
@@ -79,6 +80,51 @@ t.test('fixture A: every Service through netlab trace (in process)', async (t) =
       { endpoints, verdict, masquerade: masq },
       name,
     );
+  }
+});
+
+// Without --ip-family the packet's family picks the table set, as the kernel does.
+t.test('netlab trace: an IPv6 packet walks the IPv6 rules', async (t) => {
+  const base = { proto: 'tcp', seed: '1', output: 'json' };
+  const v6 = `apiVersion: v1
+kind: Node
+metadata: {name: node-6}
+status: {addresses: [{type: InternalIP, address: '2001:db8::1'}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ns6}
+spec: {clusterIP: 'fd00:30::10', ipFamilies: [IPv6], ports: [{name: p, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-x, namespace: ns6, labels: {kubernetes.io/service-name: web}}
+addressType: IPv6
+ports: [{name: p, port: 8080, protocol: TCP}]
+endpoints: [{addresses: ['fd00:10::1']}]
+`;
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-trace6-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'v6.yaml');
+  writeFileSync(file, v6);
+  const flags = { ...base, filename: [file], hostnameOverride: 'node-6', clusterCidr: 'fd00:10::/64' };
+  const cases: [ipFamily: string | undefined, src: string, want: Record<string, unknown>][] = [
+    [undefined, 'fd00:10::9', { endpoints: ['[fd00:10::1]:8080'], verdict: 'DNAT', masquerade: false }],
+    [undefined, '2001:db8::1', { endpoints: ['[fd00:10::1]:8080'], verdict: 'DNAT', masquerade: true }],
+    ['ipv4', 'fd00:10::9', { endpoints: [], verdict: 'ACCEPT', masquerade: false }],
+  ];
+  for (const [ipFamily, src, want] of cases) {
+    const got = JSON.parse(
+      runTrace({
+        ...flags,
+        ...(ipFamily === undefined ? {} : { ipFamily }),
+        src,
+        dst: 'fd00:30::10',
+        dport: '80',
+      }),
+    ) as Record<string, unknown>;
+    delete got.rules;
+    t.same(got, want, `--ip-family ${ipFamily ?? '(none)'} from ${src}`);
   }
 });
 
