@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -72,47 +72,17 @@ function cluster(t: { teardown: (fn: () => void) => void }) {
   return { fabric, registry, invoker, list };
 }
 
+// flat's ADD result for web-1 on node-a (cniVersion 1.1.0, no dns in the config), byte for byte:
+// 4-space JSON, no trailing newline. test/cni/cli.test.ts expects the same bytes from `netlab cni add`.
+const web1Result = readFileSync(new URL('./fixtures/web-1.add.json', import.meta.url), 'utf8');
+
 const pod = (id: string): RuntimeConf => ({ containerID: id, netns: `/run/netns/${id}`, ifName: 'eth0' });
 
 t.test('ADD attaches the pod to its node bridge; the fabric shows it as ip would', async (t) => {
   const { fabric, invoker, list } = cluster(t);
   const r1 = await invoker.addNetworkList(list('node-a'), pod('web-1'));
   await invoker.addNetworkList(list('node-b'), pod('web-2'));
-  t.equal(
-    formatResult(r1!),
-    `{
-    "cniVersion": "1.1.0",
-    "interfaces": [
-        {
-            "name": "cni0",
-            "mac": "2a:ad:48:0b:30:72"
-        },
-        {
-            "name": "veth33e7b5a6",
-            "mac": "72:59:66:7f:17:77"
-        },
-        {
-            "name": "eth0",
-            "mac": "ea:7e:c3:71:a9:50",
-            "sandbox": "/run/netns/web-1"
-        }
-    ],
-    "ips": [
-        {
-            "interface": 2,
-            "address": "10.244.0.2/24",
-            "gateway": "10.244.0.1"
-        }
-    ],
-    "routes": [
-        {
-            "dst": "0.0.0.0/0"
-        }
-    ],
-    "dns": {}
-}`,
-    'the result the last plugin (loopback) passed through',
-  );
+  t.equal(formatResult(r1!), web1Result, 'the result the last plugin (loopback) passed through');
   t.equal(
     renderPodAddrBrief(fabric, '/run/netns/web-1'),
     'lo               UNKNOWN        127.0.0.1/8 ::1/128 \neth0@if4         UP             10.244.0.2/24 fe80::e87e:c3ff:fe71:a950/64 \n',

@@ -171,6 +171,12 @@ const putFile = (rel: string, content: string) => (d: string) => {
 
 const V112 = '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"]';
 const V110 = '["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0" "1.1.0"]';
+/** An unsupported cniVersion: both refuse it, each listing the versions it speaks. */
+const incompatible = (v: string): NonNullable<Case['speaks110']> => ({
+  why: 'the supported list in the details includes 1.1.0',
+  real: { code: 1, stdout: err(1, 'incompatible CNI versions', `config is "${v}", plugin supports ${V112}`) },
+  ours: { code: 1, stdout: err(1, 'incompatible CNI versions', `config is "${v}", plugin supports ${V110}`) },
+});
 const err = (code: number, msg: string, details?: string) =>
   details === undefined
     ? `{\n    "code": ${code},\n    "msg": ${JSON.stringify(msg)}\n}`
@@ -671,32 +677,12 @@ const cases: Case[] = [
   {
     name: 'precedence: bad cniVersion beats missing ipam',
     steps: [add('c1', net(null, { cniVersion: '0.0.9' }))],
-    speaks110: {
-      why: 'the supported list in the details includes 1.1.0',
-      real: {
-        code: 1,
-        stdout: err(1, 'incompatible CNI versions', `config is "0.0.9", plugin supports ${V112}`),
-      },
-      ours: {
-        code: 1,
-        stdout: err(1, 'incompatible CNI versions', `config is "0.0.9", plugin supports ${V110}`),
-      },
-    },
+    speaks110: incompatible('0.0.9'),
   },
   {
     name: 'cniVersion 0.0.9 on DEL',
     steps: [del('c1', net(r24('10.1.0.0/24'), { cniVersion: '0.0.9' }))],
-    speaks110: {
-      why: 'the supported list in the details includes 1.1.0',
-      real: {
-        code: 1,
-        stdout: err(1, 'incompatible CNI versions', `config is "0.0.9", plugin supports ${V112}`),
-      },
-      ours: {
-        code: 1,
-        stdout: err(1, 'incompatible CNI versions', `config is "0.0.9", plugin supports ${V110}`),
-      },
-    },
+    speaks110: incompatible('0.0.9'),
   },
   {
     name: 'CHECK with an unparsable cniVersion',
@@ -782,32 +768,12 @@ const cases: Case[] = [
   {
     name: 'cniVersion 9.9.9',
     steps: [add('c1', net(r24('10.244.1.0/24'), { cniVersion: '9.9.9' }))],
-    speaks110: {
-      why: 'the supported list in the details includes 1.1.0',
-      real: {
-        code: 1,
-        stdout: err(1, 'incompatible CNI versions', `config is "9.9.9", plugin supports ${V112}`),
-      },
-      ours: {
-        code: 1,
-        stdout: err(1, 'incompatible CNI versions', `config is "9.9.9", plugin supports ${V110}`),
-      },
-    },
+    speaks110: incompatible('9.9.9'),
   },
   {
     name: 'cniVersion abc',
     steps: [add('c1', net(r24('10.244.1.0/24'), { cniVersion: 'abc' }))],
-    speaks110: {
-      why: 'the supported list in the details includes 1.1.0',
-      real: {
-        code: 1,
-        stdout: err(1, 'incompatible CNI versions', `config is "abc", plugin supports ${V112}`),
-      },
-      ours: {
-        code: 1,
-        stdout: err(1, 'incompatible CNI versions', `config is "abc", plugin supports ${V110}`),
-      },
-    },
+    speaks110: incompatible('abc'),
   },
   {
     name: 'CHECK with cniVersion 1.1.0',
