@@ -21,7 +21,9 @@ import {
   checkService,
   type FieldIssue,
   Proxier,
+  ProxierConfigError,
   type ProxierOptions,
+  parseIPSloppy,
 } from '../../proxy/index.js';
 import { withDerivedEndpointSlices } from '../controllers/index.js';
 
@@ -72,17 +74,14 @@ export interface ProxyInput {
   options: ProxierOptions;
 }
 
-/** A flag with a bad value. */
-export class NodeFlagError extends Error {
-  override readonly name = 'NodeFlagError';
-  readonly code = 'NETLAB_PROXY_FLAG';
-}
-
 function ipFamilyOf(flag: string | undefined): IPFamily {
   const f = (flag ?? 'ipv4').toLowerCase();
   if (f === 'ipv4') return 'IPv4';
   if (f === 'ipv6') return 'IPv6';
-  throw new NodeFlagError(`--ip-family: Unsupported value: "${flag}": supported values: "ipv4", "ipv6"`);
+  throw new ProxierConfigError(
+    '--ip-family',
+    `Unsupported value: "${flag}": supported values: "ipv4", "ipv6"`,
+  );
 }
 
 function splitList(s: string | undefined): string[] {
@@ -103,7 +102,7 @@ export function nodeAddresses(node: Node): string[] {
 
 /**
  * Reads the manifests and the node flags into proxier input. Throws ManifestError (every problem,
- * each naming file:line, object and field) or NodeFlagError.
+ * each naming file:line, object and field) or ProxierConfigError (a node flag).
  */
 export function loadProxyInput(flags: NodeFlags): ProxyInput {
   const read = readManifestFiles(flags.filename);
@@ -153,7 +152,12 @@ export function loadProxyInput(flags: NodeFlags): ProxyInput {
     flags.hostnameOverride ?? (nodes.length === 1 ? (nodes[0]!.metadata.name ?? hostname()) : hostname());
   const node = nodes.find((n) => n.metadata.name === nodeName);
   const fromNode = node ? nodeAddresses(node) : [];
-  const nodeIPs = fromNode.length > 0 ? fromNode : splitList(flags.nodeIp);
+  const flagIPs = splitList(flags.nodeIp);
+  // A bad flag is an error even when the Node object gives the addresses and the flag goes unused.
+  for (const ip of flagIPs) {
+    if (parseIPSloppy(ip) === null) throw new ProxierConfigError('--node-ip', `invalid IP address "${ip}"`);
+  }
+  const nodeIPs = fromNode.length > 0 ? fromNode : flagIPs;
   const options: ProxierOptions = {
     nodeName,
     ipFamily: family,

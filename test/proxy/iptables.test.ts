@@ -1158,6 +1158,12 @@ t.test('malformed input: a clear error naming file, line, object and field', asy
       want: '--ip-family: Unsupported value: "ipv5": supported values: "ipv4", "ipv6"',
     },
     {
+      name: 'bad --node-ip, even with a Node of that name',
+      yaml: 'apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.2}]}\n',
+      flags: { nodeIp: '192.168.0.300' },
+      want: '--node-ip: invalid IP address "192.168.0.300"',
+    },
+    {
       name: 'bad --cluster-cidr',
       yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.5, ports: [{port: 80}]}\n',
       flags: { clusterCidr: '10.0.0.0/33' },
