@@ -53,10 +53,23 @@ export function parseAddr(s: string): Addr | undefined {
   const v4 = parseIPv4(s);
   if (v4 !== undefined) return { v6: false, n: v4 };
   if (!s.includes(':')) return undefined;
-  const ip = parseGoIP(s);
+  // A dotted tail (`::ffff:010.1.1.1`) is read sloppily too: Go parses it with the same dtoi.
+  const colon = s.lastIndexOf(':');
+  let tail: number | undefined;
+  let text = s;
+  if (s.indexOf('.', colon) > 0) {
+    tail = parseIPv4(s.slice(colon + 1));
+    if (tail === undefined) return undefined;
+    text = `${s.slice(0, colon + 1)}0:0`;
+  }
+  const ip = parseGoIP(text);
   if (ip === null) return undefined;
-  return ip.v4 ? { v6: false, n: Number(ip.n) } : { v6: true, n: ip.n };
+  const n =
+    tail === undefined ? (ip.v4 ? ip.n | V4_MAPPED : ip.n) : (ip.v4 ? V4_MAPPED : ip.n) | BigInt(tail);
+  return n >> 32n === 0xffffn ? { v6: false, n: Number(n & 0xffffffffn) } : { v6: true, n };
 }
+
+const V4_MAPPED = 0xffffn << 32n;
 
 /** Go's `net.IP.String()`: IPv4 dotted, IPv6 as RFC 5952. */
 export function formatAddr(a: Addr): string {
