@@ -2,6 +2,7 @@
 // and metav1.LabelSelector objects, plus field selectors (`metadata.name=x,spec.nodeName!=y`).
 // A Selector is data (its requirements) with a pure `matches`; the store and controllers share it.
 import { SelectorError } from './errors.js';
+import { aggregateText, type FieldError, field, goQuote, goStrings } from './fielderrors.js';
 import type { LabelSelector } from './types.js';
 
 export type SelectorOperator = 'in' | 'notin' | '=' | '==' | '!=' | 'exists' | '!' | 'gt' | 'lt';
@@ -9,7 +10,7 @@ export type SelectorOperator = 'in' | 'notin' | '=' | '==' | '!=' | 'exists' | '
 export interface Requirement {
   key: string;
   operator: SelectorOperator;
-  /** Sorted, as labels.NewRequirement keeps them. */
+  /** As given (the string parser gives a sorted set); printed sorted, as Requirement.String(). */
   values: string[];
 }
 
@@ -61,7 +62,7 @@ function requirementString(r: Requirement): string {
       return `!${r.key}`;
     case 'in':
     case 'notin':
-      return `${r.key} ${r.operator} (${r.values.join(',')})`;
+      return `${r.key} ${r.operator} (${[...r.values].sort().join(',')})`;
     case 'gt':
       return `${r.key}>${r.values[0]}`;
     case 'lt':
@@ -168,167 +169,243 @@ export const isValidLabelValue = memoizeCheck((value: string): string[] => {
   return errs;
 });
 
+/**
+ * labels.NewRequirement: every problem with the operator and values, aggregated as field errors
+ * under `key` / `values` (the key itself is checked by the caller: the parser words it its own way).
+ */
 function newRequirement(key: string, operator: SelectorOperator, values: string[]): Requirement {
+  const errs: FieldError[] = [];
   const keyErrs = isQualifiedName(key);
-  if (keyErrs.length > 0)
-    throw new SelectorError(
-      `unable to parse requirement: key: Invalid value: "${key}": ${keyErrs.join('; ')}`,
-    );
+  if (keyErrs.length > 0) errs.push(field.invalid('key', key, keyErrs.join('; ')));
   switch (operator) {
     case 'in':
     case 'notin':
       if (values.length === 0)
-        throw new SelectorError(
-          "unable to parse requirement: values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty",
+        errs.push(
+          field.invalid(
+            'values',
+            goStrings(values),
+            "for 'in', 'notin' operators, values set can't be empty",
+          ),
         );
       break;
     case '=':
     case '==':
     case '!=':
       if (values.length !== 1)
-        throw new SelectorError(
-          'unable to parse requirement: values: Invalid value: []: exact-match compatibility requires one single value',
+        errs.push(
+          field.invalid('values', goStrings(values), 'exact-match compatibility requires one single value'),
+        );
+      break;
+    case 'exists':
+    case '!':
+      if (values.length !== 0)
+        errs.push(
+          field.invalid(
+            'values',
+            goStrings(values),
+            'values set must be empty for exists and does not exist',
+          ),
         );
       break;
     case 'gt':
     case 'lt':
-      if (values.length !== 1 || !/^-?\d+$/.test(values[0]!))
-        throw new SelectorError(
-          `unable to parse requirement: values[0]: Invalid value: "${values[0] ?? ''}": for 'Gt', 'Lt' operators, the value must be an integer`,
+      if (values.length !== 1)
+        errs.push(
+          field.invalid(
+            'values',
+            goStrings(values),
+            "for 'Gt', 'Lt' operators, exactly one value is required",
+          ),
         );
+      values.forEach((v, i) => {
+        if (!isInt64(v))
+          errs.push(
+            field.invalid(`values[${i}]`, v, "for 'Gt', 'Lt' operators, the value must be an integer"),
+          );
+      });
       break;
   }
-  if (operator !== 'gt' && operator !== 'lt') {
-    for (const v of values) {
-      const errs = isValidLabelValue(v);
-      if (errs.length > 0)
-        throw new SelectorError(
-          `unable to parse requirement: values[0]: Invalid value: "${v}": ${errs.join('; ')}`,
-        );
-    }
-  }
-  return { key, operator, values: [...new Set(values)].sort() };
+  values.forEach((v, i) => {
+    const valueErrs = isValidLabelValue(v);
+    if (valueErrs.length > 0) errs.push(field.invalid(`values[${i}][${key}]`, v, valueErrs.join('; ')));
+  });
+  if (errs.length > 0) throw new SelectorError(aggregateText(errs));
+  return { key, operator, values };
+}
+
+/** strconv.ParseInt(s, 10, 64) succeeds. */
+function isInt64(s: string): boolean {
+  if (!/^[+-]?\d+$/.test(s)) return false;
+  const n = BigInt(s);
+  return n >= -(2n ** 63n) && n < 2n ** 63n;
 }
 
 // --- the string form ---------------------------------------------------------------------------
 
-type Token =
-  | { t: 'id'; v: string }
-  | { t: 'op'; v: '=' | '==' | '!=' | '!' | '>' | '<' }
-  | { t: '(' | ')' | ',' | 'in' | 'notin' | 'eos' };
+// The lexer's tokens; the literal of the end of the string is '' (messages say `found ''`).
+type Tok = 'eos' | 'id' | 'in' | 'notin' | '(' | ')' | ',' | '!' | '=' | '==' | '!=' | '>' | '<';
 
-function lex(s: string): Token[] {
-  const out: Token[] = [];
+interface Scanned {
+  tok: Tok;
+  lit: string;
+}
+
+const symbolTokens = new Set(['(', ')', ',', '!', '=', '==', '!=', '>', '<']);
+const isSpecial = (c: string) => '=!(),><'.includes(c);
+const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+
+/** labels.Lexer: the longest run of special characters that is a token, or a word. */
+function scan(s: string): Scanned[] {
+  const out: Scanned[] = [];
   let i = 0;
-  while (i < s.length) {
-    const c = s[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-      i++;
-    } else if (c === '(' || c === ')' || c === ',') {
-      out.push({ t: c });
-      i++;
-    } else if (c === '=' || c === '!' || c === '>' || c === '<') {
+  for (;;) {
+    while (i < s.length && isSpace(s[i]!)) i++;
+    if (i >= s.length) break;
+    if (isSpecial(s[i]!)) {
       const two = s.slice(i, i + 2);
-      if (two === '==' || two === '!=') {
-        out.push({ t: 'op', v: two });
-        i += 2;
-      } else {
-        out.push({ t: 'op', v: c });
-        i++;
-      }
+      const lit = symbolTokens.has(two) ? two : s[i]!;
+      out.push({ tok: lit as Tok, lit });
+      i += lit.length;
     } else {
       let j = i;
-      while (j < s.length && !' \t\n\r(),=!><'.includes(s[j]!)) j++;
-      const word = s.slice(i, j);
-      if (word === 'in' || word === 'notin') out.push({ t: word });
-      else out.push({ t: 'id', v: word });
+      while (j < s.length && !isSpecial(s[j]!) && !isSpace(s[j]!)) j++;
+      const lit = s.slice(i, j);
+      out.push({ tok: lit === 'in' || lit === 'notin' ? lit : 'id', lit });
       i = j;
     }
   }
-  out.push({ t: 'eos' });
+  out.push({ tok: 'eos', lit: '' });
   return out;
 }
 
-function tokenText(tok: Token): string {
-  if (tok.t === 'id' || tok.t === 'op') return tok.v;
-  if (tok.t === 'eos') return 'EOS';
-  return tok.t;
+/**
+ * labels.Parser, message for message. Where a value may stand (the Values context) the words `in`
+ * and `notin` are plain identifiers, so `in in (in)` is a valid selector.
+ */
+class SelectorParser {
+  private pos = 0;
+  constructor(private readonly items: readonly Scanned[]) {}
+
+  lookahead(values: boolean): Scanned {
+    const it = this.items[this.pos]!;
+    return values && (it.tok === 'in' || it.tok === 'notin') ? { tok: 'id', lit: it.lit } : it;
+  }
+
+  consume(values: boolean): Scanned {
+    const it = this.lookahead(values);
+    this.pos++;
+    return it;
+  }
+
+  parse(): Requirement[] {
+    const reqs: Requirement[] = [];
+    for (;;) {
+      const { tok, lit } = this.lookahead(true);
+      if (tok === 'eos') return reqs;
+      if (tok !== 'id' && tok !== '!')
+        throw new SelectorError(`found '${lit}', expected: !, identifier, or 'end of string'`);
+      try {
+        reqs.push(this.parseRequirement());
+      } catch (e) {
+        if (e instanceof SelectorError) throw new SelectorError(`unable to parse requirement: ${e.message}`);
+        throw e;
+      }
+      const t = this.consume(true);
+      if (t.tok === 'eos') return reqs;
+      if (t.tok !== ',') throw new SelectorError(`found '${t.lit}', expected: ',' or 'end of string'`);
+      const t2 = this.lookahead(true);
+      if (t2.tok !== 'id' && t2.tok !== '!')
+        throw new SelectorError(`found '${t2.lit}', expected: identifier after ','`);
+    }
+  }
+
+  private parseRequirement(): Requirement {
+    let { tok, lit } = this.consume(true);
+    let operator: SelectorOperator | undefined;
+    if (tok === '!') {
+      operator = '!';
+      ({ tok, lit } = this.consume(true));
+    }
+    if (tok !== 'id') throw new SelectorError(`found '${lit}', expected: identifier`);
+    // validateLabelKey with the parser's nil field path: Go prints it as <nil>.
+    const keyErrs = isQualifiedName(lit);
+    if (keyErrs.length > 0)
+      throw new SelectorError(`<nil>: Invalid value: ${goQuote(lit)}: ${keyErrs.join('; ')}`);
+    const key = lit;
+    const next = this.lookahead(true).tok;
+    if (operator === undefined && (next === 'eos' || next === ',')) operator = 'exists';
+    if (operator !== undefined) return newRequirement(key, operator, []);
+    const op = this.consume(false);
+    switch (op.tok) {
+      case 'in':
+      case 'notin':
+        return newRequirement(key, op.tok, this.parseValues());
+      case '=':
+      case '==':
+      case '!=':
+        return newRequirement(key, op.tok, this.parseExactValue());
+      case '>':
+        return newRequirement(key, 'gt', this.parseExactValue());
+      case '<':
+        return newRequirement(key, 'lt', this.parseExactValue());
+      default:
+        throw new SelectorError(`found '${op.lit}', expected: in, notin, =, ==, !=, gt, lt`);
+    }
+  }
+
+  /** `(a,b,,c)` as a set: sorted, duplicates dropped, empty values kept as ''. */
+  private parseValues(): string[] {
+    const open = this.consume(true);
+    if (open.tok !== '(') throw new SelectorError(`found '${open.lit}' expected: '('`);
+    const { tok, lit } = this.lookahead(true);
+    if (tok === ')') {
+      this.consume(true);
+      return [''];
+    }
+    if (tok !== 'id' && tok !== ',')
+      throw new SelectorError(`found '${lit}', expected: ',', ')' or identifier`);
+    const set = new Set<string>();
+    for (;;) {
+      const it = this.consume(true);
+      if (it.tok === 'id') {
+        set.add(it.lit);
+        const after = this.lookahead(true);
+        if (after.tok === ',') continue;
+        if (after.tok === ')') break;
+        throw new SelectorError(`found '${after.lit}', expected: ',' or ')'`);
+      }
+      if (it.tok !== ',') throw new SelectorError(`found '${it.lit}', expected: ',', or identifier`);
+      if (set.size === 0) set.add('');
+      const after = this.lookahead(true).tok;
+      if (after === ')') {
+        set.add('');
+        break;
+      }
+      if (after === ',') {
+        this.consume(true);
+        set.add('');
+      }
+    }
+    if (this.consume(true).tok !== ')') throw new SelectorError(`found '${lit}', expected: ')'`);
+    return [...set].sort();
+  }
+
+  private parseExactValue(): string[] {
+    const { tok } = this.lookahead(true);
+    if (tok === 'eos' || tok === ',') return [''];
+    const v = this.consume(true);
+    if (v.tok === 'id') return [v.lit];
+    throw new SelectorError(`found '${v.lit}', expected: identifier`);
+  }
 }
 
 /**
- * Parses a label selector string as labels.Parse does. Throws SelectorError.
+ * Parses a label selector string as labels.Parse does. Throws SelectorError with its message.
  * @example parseSelector('app=web,tier in (a,b),!canary').matches({ app: 'web', tier: 'a' }) // true
  */
 export function parseSelector(text: string): Selector {
-  const toks = lex(text);
-  let p = 0;
-  const reqs: Requirement[] = [];
-  const fail = (msg: string): never => {
-    throw new SelectorError(`unable to parse requirement: ${msg}`);
-  };
-  if (toks[0]!.t === 'eos') return everything();
-  for (;;) {
-    let tok = toks[p++]!;
-    let negated = false;
-    if (tok.t === 'op' && tok.v === '!') {
-      negated = true;
-      tok = toks[p++]!;
-    }
-    if (tok.t !== 'id') fail(`found '${tokenText(tok)}', expected: identifier`);
-    const key = (tok as { v: string }).v;
-    const next = toks[p]!;
-    if (negated) {
-      if (next.t !== ',' && next.t !== 'eos')
-        fail(`found '${tokenText(next)}', expected: ',' or 'end of string'`);
-      reqs.push(newRequirement(key, '!', []));
-    } else if (next.t === ',' || next.t === 'eos') {
-      reqs.push(newRequirement(key, 'exists', []));
-    } else if (next.t === 'in' || next.t === 'notin') {
-      p++;
-      if (toks[p]!.t !== '(') fail(`found '${tokenText(toks[p]!)}', expected: '('`);
-      p++;
-      const values: string[] = [];
-      for (;;) {
-        const v = toks[p]!;
-        if (v.t === 'id') {
-          values.push(v.v);
-          p++;
-        } else if (v.t === ',' || v.t === ')') {
-          // An empty value between commas is the empty string, as labels.parseValues allows.
-          if (values.length === 0 || toks[p - 1]!.t === ',') values.push('');
-        } else {
-          fail(`found '${tokenText(v)}', expected: ',', ')' or identifier`);
-        }
-        const sep = toks[p]!;
-        if (sep.t === ')') {
-          p++;
-          break;
-        }
-        if (sep.t !== ',') fail(`found '${tokenText(sep)}', expected: ',' or ')'`);
-        p++;
-      }
-      // `x in ()` leaves one empty string: labels.Parse treats it as the empty value.
-      reqs.push(newRequirement(key, next.t, values));
-    } else if (next.t === 'op' && next.v !== '!') {
-      p++;
-      const op: SelectorOperator = next.v === '>' ? 'gt' : next.v === '<' ? 'lt' : next.v;
-      const v = toks[p]!;
-      let value = '';
-      if (v.t === 'id') {
-        value = v.v;
-        p++;
-      } else if (v.t !== ',' && v.t !== 'eos') {
-        fail(`found '${tokenText(v)}', expected: identifier`);
-      }
-      reqs.push(newRequirement(key, op, [value]));
-    } else {
-      fail(`found '${tokenText(next)}', expected: in, notin, =, ==, !=, gt, lt`);
-    }
-    const sep = toks[p++]!;
-    if (sep.t === 'eos') break;
-    if (sep.t !== ',') fail(`found '${tokenText(sep)}', expected: ',' or 'end of string'`);
-  }
-  return new RequirementsSelector(reqs);
+  return new RequirementsSelector(new SelectorParser(scan(text)).parse());
 }
 
 /** labels.SelectorFromSet: every key equals its value; an empty or absent set selects everything. */
@@ -351,7 +428,7 @@ export function labelSelectorAsSelector(ls: LabelSelector | null | undefined): S
   for (const e of ls.matchExpressions ?? []) {
     const op = operatorOf[e.operator];
     if (op === undefined) throw new SelectorError(`"${e.operator}" is not a valid label selector operator`);
-    reqs.push(newRequirement(e.key, op, op === 'in' || op === 'notin' ? (e.values ?? []) : []));
+    reqs.push(newRequirement(e.key, op, [...(e.values ?? [])]));
   }
   return new RequirementsSelector(reqs);
 }
