@@ -1,6 +1,5 @@
 // The door of dns/resolver/: a stub resolver with resolv.conf semantics (glibc and musl flavours)
 // that returns its query trace, resolv.conf parsing, and a pod's resolv.conf as kubelet writes it.
-export * from './errors.js';
 export * from './poddns.js';
 export * from './render.js';
 export * from './resolvconf.js';

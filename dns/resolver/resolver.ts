@@ -21,7 +21,7 @@
 // question order (A, then AAAA), so a trace depends on the answers and never on timing.
 import { isIP } from 'node:net';
 import type dnsPacket from 'dns-packet';
-import { InvalidQueryNameError, NoNameserverError } from './errors.js';
+import { InvalidQueryNameError, NoNameserverError } from '../errors.js';
 import type { ResolvConf } from './resolvconf.js';
 import { type Libc, maxNdots, type SearchStep, searchPlan } from './search.js';
 import {

@@ -5,7 +5,8 @@
 import dgram from 'node:dgram';
 import net, { isIP } from 'node:net';
 import dnsPacket from 'dns-packet';
-import { InvalidNameserverError } from './errors.js';
+import { InvalidNameserverError } from '../errors.js';
+import { type HostPort, parseHostPort } from '../server/index.js';
 
 export interface Nameserver {
   address: string;
@@ -14,24 +15,15 @@ export interface Nameserver {
 
 /** `IP`, `IP:PORT`, `[IPv6]:PORT` or a bare IPv6 address; `where` names the flag or file in errors. */
 export function parseNameserver(text: string, where: string, defaultPort = 53): Nameserver {
-  const s = text.trim();
-  let address = s;
-  let port = defaultPort;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (bracketed) {
-    address = bracketed[1]!;
-    if (bracketed[2] !== undefined) port = Number(bracketed[2]);
-  } else if (isIP(s) === 0) {
-    const i = s.lastIndexOf(':');
-    if (i > 0 && isIP(s.slice(0, i)) === 4 && /^\d+$/.test(s.slice(i + 1))) {
-      address = s.slice(0, i);
-      port = Number(s.slice(i + 1));
-    }
-  }
-  if (isIP(address) === 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+  let hp: HostPort;
+  try {
+    hp = parseHostPort(where, text.trim(), defaultPort);
+  } catch {
     throw new InvalidNameserverError(where, text);
   }
-  return { address, port };
+  // Port 0 means "any free port" to a listener, nothing to ask for a client.
+  if (hp.port === 0) throw new InvalidNameserverError(where, text);
+  return { address: hp.host, port: hp.port };
 }
 
 export function formatNameserver(ns: Nameserver): string {

@@ -12,7 +12,8 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { createServer, isIPv6, type Socket, type Server as TcpServer } from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import { DnsListenError, QTYPE, RCODE, type Zone, type ZoneAnswer } from '../zone/index.js';
+import { DnsListenError } from '../errors.js';
+import { QTYPE, RCODE, type Zone, type ZoneAnswer } from '../zone/index.js';
 import { formatHostPort, type HostPort, Upstream } from './upstream.js';
 import {
   encodeResponse,

@@ -4,7 +4,7 @@
 import { createSocket } from 'node:dgram';
 import { connect, isIP, isIPv6 } from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import { DnsAddressError } from '../zone/index.js';
+import { DnsAddressError } from '../errors.js';
 
 export interface HostPort {
   host: string;

@@ -2,7 +2,7 @@
 // validation. `parseZoneConfig` turns user input into a ZoneConfig or throws a DnsConfigError naming
 // the option.
 import { isIP } from 'node:net';
-import { DnsConfigError } from './errors.js';
+import { DnsConfigError } from '../errors.js';
 import { reverseKind, trimDot } from './names.js';
 
 export type PodMode = 'disabled' | 'insecure' | 'verified';

@@ -8,7 +8,6 @@ export {
   type ZoneConfig,
   type ZoneConfigInput,
 } from './config.js';
-export { DnsAddressError, DnsConfigError, DnsError, type DnsErrorCode, DnsListenError } from './errors.js';
 export { buildIndex, serviceNameLabel, type ZoneIndex } from './index-model.js';
 export { addressFromReverse, endpointHostname, ipFromKey, ipKey, reverseName } from './names.js';
 export {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Pod, PodSpec } from '../../api/index.js';
-import { type KubeletDNS, parseResolvConf, podDNS } from '../../dns/resolver/index.js';
+import { type KubeletDNS, parseResolvConf, podDNS } from '../../dns/index.js';
 
 t.test('parseResolvConf', async (t) => {
   const cases: { name: string; text: string; expect: object }[] = [

@@ -14,7 +14,7 @@ import {
   type ScriptedZone,
   startScriptedDnsServer,
   resolve as stubResolve,
-} from '../../dns/resolver/index.js';
+} from '../../dns/index.js';
 
 function which(cmd: string): boolean {
   try {

@@ -9,7 +9,7 @@ import {
   ResolverError,
   resolve,
   searchPlan,
-} from '../../dns/resolver/index.js';
+} from '../../dns/index.js';
 
 const k8s = ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
 const long = `${'l'.repeat(60)}.${'m'.repeat(60)}.${'n'.repeat(60)}.example`; // 192 chars

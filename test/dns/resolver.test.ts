@@ -10,7 +10,7 @@ import {
   type ScriptedZone,
   startScriptedDnsServer,
   traceLines,
-} from '../../dns/resolver/index.js';
+} from '../../dns/index.js';
 import { acceptanceTraces, type TraceCase } from './resolver-traces.js';
 
 // What a cluster DNS server answers for a pod in namespace "default" (CoreDNS rules, reference

@@ -1,0 +1,71 @@
+// Errors of dns/ (zone, server, resolver): typed, with stable codes; a user-facing message names the
+// option, flag or file and the value. DNS outcomes are not errors: wire-level failures become rcodes
+// (FORMERR, SERVFAIL, REFUSED) in the server's response, and NXDOMAIN/SERVFAIL/timeouts are results,
+// with their rcodes, in the resolver's answer and trace.
+
+export type DnsErrorCode =
+  | 'NETLAB_DNS_CONFIG' // a zone or server option is out of range or malformed
+  | 'NETLAB_DNS_LISTEN' // the server could not bind its address
+  | 'NETLAB_DNS_ADDRESS' // an IP:PORT argument does not parse
+  | 'NETLAB_DNS_RESOLVER_NAMESERVER' // a nameserver is not IP, IP:PORT or [IPv6]:PORT
+  | 'NETLAB_DNS_RESOLVER_NAME' // a name that cannot be put in a question
+  | 'NETLAB_DNS_RESOLVER_NO_NAMESERVER'; // nothing to ask
+
+export class DnsError extends Error {
+  readonly code: DnsErrorCode;
+  constructor(code: DnsErrorCode, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration value the user gave is not acceptable; names the option and the value. */
+export class DnsConfigError extends DnsError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('NETLAB_DNS_CONFIG', `${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** The server could not bind (address in use, permission). */
+export class DnsListenError extends DnsError {
+  constructor(address: string, cause: string) {
+    super('NETLAB_DNS_LISTEN', `cannot listen on ${address}: ${cause}`);
+  }
+}
+
+/** An IP:PORT argument (--listen, --upstream, @server) does not parse. */
+export class DnsAddressError extends DnsError {
+  constructor(option: string, value: string) {
+    super('NETLAB_DNS_ADDRESS', `${option}: "${value}" is not IP:PORT (IPv6 as [addr]:port)`);
+  }
+}
+
+/** The stub resolver's errors: what `netlab resolve` reports as a usage error. */
+export class ResolverError extends DnsError {}
+
+/** A nameserver that is not `IP`, `IP:PORT` or `[IPv6]:PORT`. */
+export class InvalidNameserverError extends ResolverError {
+  constructor(where: string, value: string) {
+    super(
+      'NETLAB_DNS_RESOLVER_NAMESERVER',
+      `${where}: invalid nameserver "${value}": want IP, IP:PORT or [IPv6]:PORT`,
+    );
+  }
+}
+
+/** A name the resolver cannot put in a question (empty, a label over 63, over 253 in all). */
+export class InvalidQueryNameError extends ResolverError {
+  constructor(name: string, why: string) {
+    super('NETLAB_DNS_RESOLVER_NAME', `invalid name "${name}": ${why}`);
+  }
+}
+
+/** No nameserver to ask (an empty resolv.conf is not "ask localhost" here: say where to ask). */
+export class NoNameserverError extends ResolverError {
+  constructor(where: string) {
+    super('NETLAB_DNS_RESOLVER_NO_NAMESERVER', `${where}: no nameserver configured`);
+  }
+}
