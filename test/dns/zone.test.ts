@@ -17,8 +17,12 @@ import {
 import {
   DnsAddressError,
   DnsConfigError,
+  DnsError,
   DnsListenError,
   formatRR,
+  InvalidNameserverError,
+  InvalidQueryNameError,
+  NoNameserverError,
   ObjectSource,
   parseZoneConfig,
   QTYPE,
@@ -506,7 +510,7 @@ t.test('StoreSource over the api Store: allocated ClusterIPs, then updates and d
   z.close();
 });
 
-t.test('every error class carries its code and name', async (t) => {
+t.test('every error class of dns/ carries its code and name', async (t) => {
   const errors: [Error & { code: string }, string, string, string][] = [
     [new DnsConfigError('ttl', 'bad'), 'DnsConfigError', 'NETLAB_DNS_CONFIG', 'ttl: bad'],
     [
@@ -521,6 +525,27 @@ t.test('every error class carries its code and name', async (t) => {
       'NETLAB_DNS_ADDRESS',
       '--upstream: "x" is not IP:PORT (IPv6 as [addr]:port)',
     ],
+    [
+      new InvalidNameserverError('--server', 'x'),
+      'InvalidNameserverError',
+      'NETLAB_DNS_RESOLVER_NAMESERVER',
+      '--server: invalid nameserver "x": want IP, IP:PORT or [IPv6]:PORT',
+    ],
+    [
+      new InvalidQueryNameError('a..b', 'empty label'),
+      'InvalidQueryNameError',
+      'NETLAB_DNS_RESOLVER_NAME',
+      'invalid name "a..b": empty label',
+    ],
+    [
+      new NoNameserverError('pod.conf'),
+      'NoNameserverError',
+      'NETLAB_DNS_RESOLVER_NO_NAMESERVER',
+      'pod.conf: no nameserver configured',
+    ],
   ];
-  for (const [e, name, code, message] of errors) t.same([e.name, e.code, e.message], [name, code, message]);
+  for (const [e, name, code, message] of errors) {
+    t.same([e.name, e.code, e.message], [name, code, message]);
+    t.ok(e instanceof DnsError, `${name} is a DnsError`);
+  }
 });
