@@ -80,6 +80,11 @@ export function runValidate(flags: ValidateFlags): ValidateResult {
     return { stdout: '', stderr: `error: ${(e as Error).message}\n`, code: 1 };
   }
   const read = readManifestFiles(flags.filename);
+  // kubectl apply refuses an input with nothing in it rather than reporting success.
+  if (read.objects.length === 0 && read.issues.length === 0) {
+    store.close();
+    return { stdout: '', stderr: 'error: no objects passed to apply\n', code: 1 };
+  }
   const issues: ManifestIssue[] = [...read.issues];
   let stored: AnyObject[] = [];
   try {

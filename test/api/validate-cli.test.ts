@@ -311,6 +311,15 @@ t.test('several files, kind: List, JSON and a directory', async (t) => {
   );
 });
 
+t.test('no objects at all is an error, as kubectl apply says', async (t) => {
+  const dir = files(t, { 'empty.yaml': '---\n# nothing here\n---\n' });
+  t.same(runValidate(flags([join(dir, 'empty.yaml')])), {
+    stdout: '',
+    stderr: 'error: no objects passed to apply\n',
+    code: 1,
+  });
+});
+
 t.test('errors come in the order the files were given, each with its own line', async (t) => {
   const dir = files(t, { 'a.json': badJSON, 'b.yaml': 'kind: [\n', 'c.yaml': badList });
   const [a, b, c, missing] = ['a.json', 'b.yaml', 'c.yaml', 'missing.yaml'].map((f) => join(dir, f)) as [
