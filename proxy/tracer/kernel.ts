@@ -4,10 +4,8 @@
 // later packets of a known connection follow their entry.
 import type { ConntrackTable } from '../conntrack/index.js';
 import {
-  builtinChains,
   joinHostPort,
-  kubeJumpRules,
-  Rule,
+  type Rule,
   type RuleSpec,
   type RuleTable,
   splitHostPort,
@@ -17,14 +15,7 @@ import { applyMark, destinationMatches, markMatches, sourceMatches } from './mat
 import type { LocalAddresses, Packet, PacketView } from './packet.js';
 import { viewPacket, withDestination } from './packet.js';
 import { RecentTable } from './recent.js';
-import {
-  hasRules,
-  linearRules,
-  localOf,
-  type MatchedRule,
-  type TraceOptions,
-  type Verdict,
-} from './types.js';
+import { linearRules, localOf, type MatchedRule, type TraceOptions, type Verdict } from './types.js';
 import { RuleWalk, type WalkSetup } from './walk.js';
 
 /** What the kernel remembers between packets: PRNG, recent lists, conntrack, the clock. */
@@ -63,26 +54,6 @@ export interface SimulateOptions extends TraceOptions {
 }
 
 type Stop = 'ACCEPT' | 'DROP' | 'REJECT' | 'DNAT' | 'NAT';
-
-// The jumps from built-in chains, for a table that has none of its own (a generator payload).
-const defaultJumps = new Map<string, Map<string, Rule[]>>();
-for (const j of kubeJumpRules) {
-  const t = defaultJumps.get(j.table) ?? new Map<string, Rule[]>();
-  defaultJumps.set(j.table, t);
-  const c = t.get(j.chain) ?? [];
-  t.set(j.chain, c);
-  c.push(new Rule(j.chain, `-A ${j.chain} ${j.args}`));
-}
-
-const usesOwnJumps = new WeakMap<Table, boolean>();
-function ownJumps(t: Table): boolean {
-  let v = usesOwnJumps.get(t);
-  if (v === undefined) {
-    v = (builtinChains[t.name] ?? []).some((c) => hasRules(t, c));
-    usesOwnJumps.set(t, v);
-  }
-  return v;
-}
 
 /** True when a rule looks at the packet's source (address, address type, interfaces, source port). */
 export function hasSourcePart(s: RuleSpec): boolean {
@@ -299,9 +270,7 @@ export class KernelWalk extends RuleWalk {
 
   #run(table: Table, chain: string, p: PacketView, depth: number): Stop | undefined {
     if (depth > 64) return undefined;
-    // A table without jump rules of its own (a generator payload) gets kube-proxy's; those are not
-    // prefiltered by the fast path.
-    const defaults = ownJumps(table) ? undefined : defaultJumps.get(table.name)?.get(chain);
+    const defaults = this.defaultJumps(table, chain);
     const rules = defaults ?? this.rulesFor(table, chain, p);
     const checked = this.checked && defaults === undefined;
     for (let i = 0; i < rules.length; i++) {

@@ -1,6 +1,6 @@
 // tracePacket: the semantics of kube-proxy's own test tracer (proxier_test.go tracePacket). nat first
-// (PREROUTING, or OUTPUT when the source is local, else straight into KUBE-SERVICES when the table has
-// no jump rules), every `--probability` rule matches so every possible endpoint is listed,
+// (PREROUTING, or OUTPUT when the source is local; kube-proxy's jump rules when the table has none of
+// its own), every `--probability` rule matches so every possible endpoint is listed,
 // KUBE-MARK-MASQ only sets the masquerade flag, a history check (`--rcheck`, `--mark`, `--ctstate`)
 // never matches; then the destination becomes the first DNAT target and the four filter chains
 // KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and KUBE-PROXY-FIREWALL are walked directly.
@@ -8,7 +8,6 @@ import { type Rule, type RuleTable, splitHostPort, type Table } from '../ruletab
 import { destinationMatches, possiblyMatches, possiblyMatchesSource, sourceMatches } from './match.js';
 import { type Packet, type PacketView, viewPacket, withDestination } from './packet.js';
 import {
-  hasRules,
   linearRules,
   localOf,
   type MatchedRule,
@@ -35,14 +34,14 @@ export class PossibleWalk extends RuleWalk {
   #mass: number[] = [];
   #masq = false;
 
-  #possible(rule: Rule, p: PacketView): boolean {
+  #possible(rule: Rule, p: PacketView, checked: boolean): boolean {
     const s = rule.spec;
     if (this.oracle === undefined) {
-      return this.checked ? possiblyMatchesSource(s, p, this.local) : possiblyMatches(s, p, this.local);
+      return checked ? possiblyMatchesSource(s, p, this.local) : possiblyMatches(s, p, this.local);
     }
     if (s.recent !== undefined && (s.recent.rcheck || s.recent.update)) return false;
     if (s.mark !== undefined || s.ctstate !== undefined) return false;
-    if (!this.checked && !destinationMatches(s, p, this.local)) return false;
+    if (!checked && !destinationMatches(s, p, this.local)) return false;
     if (s.source === undefined && s.srcType === undefined) return true;
     return this.ask(rule, 'source', () => sourceMatches(s, p, this.local));
   }
@@ -55,8 +54,7 @@ export class PossibleWalk extends RuleWalk {
     let p = p0;
     const nat = this.rt.get('nat');
     if (nat !== undefined) {
-      const hook = this.natHook(p);
-      this.#run(nat, hasRules(nat, hook) ? hook : 'KUBE-SERVICES', p, 0, 1);
+      this.#run(nat, this.natHook(p), p, 0, 1);
     }
     // Pending DNATs are applied before the filter rules see the packet (the port is kept, as
     // kube-proxy's tracer does).
@@ -84,13 +82,15 @@ export class PossibleWalk extends RuleWalk {
   #run(table: Table, chain: string, p: PacketView, depth: number, mass0: number): boolean {
     let mass = mass0;
     if (depth > 64) return false;
-    const rules = this.rulesFor(table, chain, p);
+    const defaults = this.defaultJumps(table, chain);
+    const rules = defaults ?? this.rulesFor(table, chain, p);
+    const checked = this.checked && defaults === undefined;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       const s = rule.spec;
       const tg = s.target;
       if (tg === undefined) continue;
-      if (!this.#possible(rule, p)) continue;
+      if (!this.#possible(rule, p, checked)) continue;
       this.matched.push({ table: table.name, rule: rule.text });
       switch (tg.kind) {
         case 'jump':

@@ -8,7 +8,7 @@ import {
   TraceInputError,
   tracePacket,
 } from '../../proxy/index.js';
-import { testNodeIPs as nodeIPs, tracePacketRules } from './fixtures/index.js';
+import { fixtureARules, testNodeIPs as nodeIPs, tracePacketRules } from './fixtures/index.js';
 
 const rules = RuleTable.parse(tracePacketRules);
 
@@ -110,6 +110,26 @@ t.test('the matched rules are listed in walk order', async (t) => {
     'a local source starts in nat OUTPUT',
   );
   t.equal(local.masquerade, true, 'and is masqueraded (not from the pod CIDR)');
+});
+
+t.test("a bare payload (no built-in chain rules) is walked through kube-proxy's own jumps", async (t) => {
+  const bare = RuleTable.parse(fixtureARules);
+  const cases: [src: string, first: string][] = [
+    ['10.0.0.2', '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'],
+    ['192.168.0.2', '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'],
+  ];
+  for (const [src, first] of cases) {
+    const packet = { sourceIP: src, destIP: '172.30.0.41', destPort: 80 };
+    const r = tracePacket(bare, packet, { nodeIPs: ['192.168.0.2'] });
+    t.same([r.rules[0], r.output], [first, '10.180.0.1:80'], `possible walk from ${src}`);
+    const k = simulatePacket(
+      bare,
+      packet,
+      newKernelState(seededRandom(1), () => 0),
+      { nodeIPs: ['192.168.0.2'] },
+    );
+    t.same([k.matched[0]?.rule, k.endpoint], [first, '10.180.0.1:80'], `kernel walk from ${src}`);
+  }
 });
 
 t.test('verdicts', async (t) => {
