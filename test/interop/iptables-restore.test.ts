@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { EndpointSlice, IPFamily, Service } from '../../api/index.js';
 import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
-import { Proxier, type ProxierOptions } from '../../proxy/index.js';
+import { Proxier, type ProxierOptions, seededRandom } from '../../proxy/index.js';
 
 function missingReason(): string | false {
   for (const tool of ['unshare', 'iptables-restore', 'ip6tables-restore', 'iptables-save']) {
@@ -27,21 +27,11 @@ function missingReason(): string | false {
 const skip = missingReason();
 if (skip) t.comment(`skipping: ${skip}`);
 
-/** mulberry32: the same seed, the same cluster. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random cluster exercising every rule kind: types, policies, affinity, ranges, protocols. */
 function randomCluster(seed: number, family: IPFamily, services: number): (Service | EndpointSlice)[] {
-  const rnd = prng(seed);
+  // The emulator's own seeded PRNG: the same seed, the same cluster.
+  const u32 = seededRandom(seed);
+  const rnd = () => u32() / 4294967296;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const v6 = family === 'IPv6';
   const ip = (net: number, i: number) =>
