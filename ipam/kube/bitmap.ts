@@ -1,7 +1,7 @@
 // allocator.AllocationBitmap with KEP-3070's randomScanStrategyWithOffset: bits [0, offset) are the
 // static band (used by dynamic allocation only once the upper band is full), bits [offset, max) the
 // dynamic band. A Uint32Array plus a summary bitmap of full words keeps a scan short however full the
-// range is, so the last allocations of a /12 or of 65k ports cost what the first ones do.
+// range is: filling a /12 or 65k ports never degrades into a linear scan per allocation.
 import { seededRandom } from '../random.js';
 
 export class AllocationBitmap {
