@@ -176,6 +176,25 @@ t.test('the netlab command line keeps the contract', async (t) => {
     /bad\.yaml:8: Service default\/web: spec\.ports\[0\]\.port: Invalid value: 70000/,
   );
   t.equal((failed as { stdout: string }).stdout, '');
+  // `-f -` reads stdin; errors name it <stdin>.
+  const piped = (input: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--import=tsx', cli, 'validate', '-f', '-', '-o', 'json'],
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+      );
+      child.stdin!.end(input);
+    });
+  const fromStdin = await piped(json.replace('"namespace":"shop"', '"namespace":"default"'));
+  t.equal(fromStdin.code, 0);
+  t.match(JSON.parse(fromStdin.stdout), { kind: 'List', items: [{ metadata: { name: 'lb' } }] });
+  t.same(await piped(badJSON), {
+    code: 1,
+    stdout: '',
+    stderr:
+      '<stdin>:4: Service default/j: spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: 86401: must be greater than 0 and less than 86400\nerror: 1 error; nothing applied\n',
+  });
 });
 
 // Every way manifests arrive: several files, a `kind: List`, JSON, a directory; errors in the order
