@@ -2,7 +2,7 @@
 // `node`: no TypeScript compile per process, which is most of a spawn's cost. `npm test` builds
 // before tap; a lone `npx tap` after an edit would run a stale dist/, so this builds first when any
 // source is newer than its output (under a lock, so test files starting together build in turn).
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,23 +35,21 @@ function stale(dir: string): boolean {
   return false;
 }
 
+const lock = '/tmp/netlab-build.lock';
+const conflict = 200;
+
 /** Builds dist/ unless every source file's output is at least as new as the source. */
 export function ensureBuilt(): void {
   if (!sourceDirs.some(stale)) return;
-  // tsc reports type errors in work in progress elsewhere but still writes every file.
-  try {
-    execFileSync(
-      'flock',
-      [
-        '/tmp/netlab-build.lock',
-        process.execPath,
-        join(root, 'node_modules/typescript/bin/tsc'),
-        '-p',
-        join(root, 'tsconfig.build.json'),
-      ],
-      { stdio: 'ignore' },
-    );
-  } catch {
-    // The emitted files are what the tests need; a type error shows in `npm test`'s typecheck.
-  }
+  const tsc = [
+    process.execPath,
+    join(root, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    join(root, 'tsconfig.build.json'),
+  ];
+  // One builder at a time; a test file that finds another one building waits for it and builds
+  // nothing itself (rewriting dist/ under a running test could show it a half-written module).
+  // tsc exits non-zero for type errors in others' work in progress but still writes every file.
+  const r = spawnSync('flock', ['-n', '-E', String(conflict), lock, ...tsc], { stdio: 'ignore' });
+  if (r.status === conflict) spawnSync('flock', [lock, 'true'], { stdio: 'ignore' });
 }
