@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import t from 'tap';
 import {
   builtinPluginDir,
@@ -20,6 +21,7 @@ import {
   runPlugin,
 } from '../../cni/index.js';
 import { MemoryStore, type Store } from '../../ipam/index.js';
+import { ensureBuilt } from './built.js';
 
 // flat + loopback + host-local all in-process (the lab's way): the fabric is an object, host-local
 // keeps its reservations in memory, and the invoker routes the binaries it finds on CNI_PATH
@@ -442,5 +444,52 @@ t.test('loopback finds the fabric flat used; lo UP as the real plugin leaves it'
         )
       : '(no fabric)';
     t.equal(lo, c.lo, `${c.name}: ip -br addr`);
+  }
+});
+
+// The same through the executable cni/bin/loopback (what a runtime forks): a separate process only
+// knows the fabric its config names, so the config gives flat's dataDir.
+t.test('cni/bin/loopback brings lo up in the fabric its dataDir names', async (t) => {
+  ensureBuilt();
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-loopback-bin-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const registry = createPluginRegistry({ hostLocal: { openStore: () => new MemoryStore() } });
+  const env = (cmd: string) => ({
+    CNI_COMMAND: cmd,
+    CNI_CONTAINERID: 'web-1',
+    CNI_NETNS: '/run/netns/web-1',
+    CNI_IFNAME: cmd === 'ADD' ? 'eth0' : 'lo',
+    CNI_PATH: builtinPluginDir,
+  });
+  const flat = await runPlugin(registry.plugins.get('flat')!, {
+    env: env('ADD'),
+    stdin: Buffer.from(
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'pods',
+        type: 'flat',
+        node: 'node-a',
+        dataDir: dir,
+        ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.0.0/24' }]] },
+      }),
+    ),
+  });
+  t.equal(flat.exitCode, 0, 'flat ADD');
+  const lo = JSON.stringify({ cniVersion: '1.0.0', name: 'pods', type: 'loopback', dataDir: dir });
+  const steps: { cmd: string; code: number; lo: string }[] = [
+    { cmd: 'ADD', code: 0, lo: 'lo               UNKNOWN        127.0.0.1/8 ::1/128 \n' },
+    { cmd: 'CHECK', code: 0, lo: 'lo               UNKNOWN        127.0.0.1/8 ::1/128 \n' },
+    { cmd: 'DEL', code: 0, lo: 'lo               DOWN           \n' },
+    { cmd: 'CHECK', code: 1, lo: 'lo               DOWN           \n' },
+  ];
+  for (const s of steps) {
+    const vars = Object.entries({ PATH: dirname(process.execPath), ...env(s.cmd) }).map(
+      ([k, v]) => `${k}=${v}`,
+    );
+    const r = spawnSync('/usr/bin/env', ['-i', ...vars, join(builtinPluginDir, 'loopback')], { input: lo });
+    const shown = await new FileFabricStore(dir).read(
+      (f) => `${renderPodAddrBrief(f, '/run/netns/web-1').split('\n')[0]!}\n`,
+    );
+    t.same({ code: r.status, lo: shown }, { code: s.code, lo: s.lo }, `${s.cmd}: exit code, ip -br addr`);
   }
 });
