@@ -3,13 +3,13 @@
 // back. Medians of several runs; each run is bounded. Times are CPU time of this process (the
 // machine is shared, so wall time is printed beside it but not used for the ratios).
 import type { EndpointSlice, Service } from '../api/index.js';
+import { seededUint32 } from '../ipam/index.js';
 import {
   FastPath,
   newKernelState,
   type Packet,
   Proxier,
   RuleTable,
-  seededRandom,
   simulatePacket,
   tracePacket,
 } from '../proxy/index.js';
@@ -81,7 +81,7 @@ for (let r = 0; r < RUNS; r++) {
 const splitMs = median(Array.from({ length: RUNS }, () => time(() => payload.split('\n'))));
 
 // Packets to services spread over the whole table (the walk's cost depends on the rule's position).
-const rand = seededRandom(1);
+const rand = seededUint32(1);
 const packets: Packet[] = Array.from({ length: 400 }, () => {
   const i = rand() % SERVICES;
   return {
@@ -122,7 +122,7 @@ for (let r = 0; r < RUNS && Date.now() < deadline; r++) {
       1000) /
       (packets.length * reps),
   );
-  const s1 = newKernelState(seededRandom(r), () => 0);
+  const s1 = newKernelState(seededUint32(r), () => 0);
   walkKernelUs.push(
     (time(() => {
       for (const p of packets) simulatePacket(rules, p, s1, { nodeIPs });
@@ -130,7 +130,7 @@ for (let r = 0; r < RUNS && Date.now() < deadline; r++) {
       1000) /
       packets.length,
   );
-  const s2 = newKernelState(seededRandom(r), () => 0);
+  const s2 = newKernelState(seededUint32(r), () => 0);
   fastKernelUs.push(
     (time(() => {
       for (let k = 0; k < reps; k++) for (const p of packets) fast.decide(p, s2);

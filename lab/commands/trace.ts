@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { seededUint32 } from '../../ipam/index.js';
 import {
   FastPath,
   newKernelState,
   RuleTable,
-  seededRandom,
   TraceInputError,
   tracePacket,
   withKubeJumpRules,
@@ -95,7 +95,7 @@ export function runTrace(flags: TraceFlags): string {
     flags.pick === true
       ? new FastPath(rules, nodeIPs).decide(
           packet,
-          newKernelState(seededRandom(seed), () => 0),
+          newKernelState(seededUint32(seed), () => 0),
         )
       : undefined;
   if (format === 'json') {

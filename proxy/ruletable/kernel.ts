@@ -5,7 +5,14 @@
 // MARK becomes --set-xmark, `recent` shows its defaults, REJECT its default --reject-with. Chains are
 // listed built-in first (with policy), then user chains in name order, rules chain by chain.
 import { cidrNetwork, formatAddr } from './address.js';
-import type { AddrParam, Param, Rule, RuleSpec, Target } from './rule.js';
+import {
+  type AddrParam,
+  type Param,
+  type Rule,
+  type RuleSpec,
+  statisticThreshold,
+  type Target,
+} from './rule.js';
 import { builtinChains, type RuleTable } from './table.js';
 
 const NO_QUOTE = /^[_\-0-9a-zA-Z]+$/;
@@ -41,7 +48,7 @@ const CT_ORDER = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED', 'SNAT
 
 /** The probability as the kernel stores and prints it: lround(p * 2^31) / 2^31, %.11f. */
 export function kernelProbability(p: number): string {
-  return (Math.round(p * 0x80000000) / 0x80000000).toFixed(11);
+  return (statisticThreshold(p) / 0x80000000).toFixed(11);
 }
 
 function moduleText(name: string, s: RuleSpec): string {

@@ -135,6 +135,14 @@ function addrParam(value: string, negated: boolean): AddrParam {
   return { value, negated, cidr: parseCidr(value) };
 }
 
+/**
+ * The statistic match in random mode as the kernel does it (xt_statistic.c): userspace stores
+ * lround(p * 2^31); a packet matches when (prandom_u32() & 0x7FFFFFFF) < that number.
+ */
+export function statisticThreshold(probability: number): number {
+  return Math.round(probability * 0x80000000);
+}
+
 /** Parses the words of a rule after `-A CHAIN`. Unknown words are kept in `unknown` and skipped. */
 export function parseRuleWords(words: readonly string[]): RuleSpec {
   const spec: {
@@ -332,7 +340,7 @@ export function parseRuleWords(words: readonly string[]): RuleSpec {
       mode: stat.mode,
       probabilityText: stat.p,
       probability: num(stat.p),
-      threshold: num(stat.p) === undefined ? undefined : Math.round(num(stat.p)! * 0x80000000),
+      threshold: num(stat.p) === undefined ? undefined : statisticThreshold(num(stat.p)!),
       every: num(stat.every),
       packet: num(stat.packet),
       negated: stat.negated,

@@ -4,7 +4,6 @@ export * from './kernel.js';
 export * from './match.js';
 export * from './packet.js';
 export * from './possible.js';
-export * from './prng.js';
 export * from './recent.js';
 export {
   linearRules,

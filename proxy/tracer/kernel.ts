@@ -20,7 +20,7 @@ import { RuleWalk, type WalkSetup } from './walk.js';
 
 /** What the kernel remembers between packets: PRNG, recent lists, conntrack, the clock. */
 export interface KernelState {
-  /** Unsigned 32-bit random numbers (seededRandom). */
+  /** Unsigned 32-bit random numbers: ipam's `seededUint32(seed)`, the one seeded PRNG of netlab. */
   readonly random: () => number;
   readonly recent: RecentTable;
   /** Seconds, for `--seconds`; conntrack has its own clock. */

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { EndpointSlice, IPFamily, Service } from '../../api/index.js';
+import { seededRandom } from '../../ipam/index.js';
 import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
-import { Proxier, type ProxierOptions, seededRandom } from '../../proxy/index.js';
+import { Proxier, type ProxierOptions } from '../../proxy/index.js';
 
 function missingReason(): string | false {
   for (const tool of ['unshare', 'iptables-restore', 'ip6tables-restore', 'iptables-save']) {
@@ -29,9 +30,8 @@ if (skip) t.comment(`skipping: ${skip}`);
 
 /** A random cluster exercising every rule kind: types, policies, affinity, ranges, protocols. */
 function randomCluster(seed: number, family: IPFamily, services: number): (Service | EndpointSlice)[] {
-  // The emulator's own seeded PRNG: the same seed, the same cluster.
-  const u32 = seededRandom(seed);
-  const rnd = () => u32() / 4294967296;
+  // netlab's one seeded PRNG: the same seed, the same cluster.
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const v6 = family === 'IPv6';
   const ip = (net: number, i: number) =>

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { type EndpointSlice, parseManifests, type Service } from '../../api/index.js';
+import { seededUint32 } from '../../ipam/index.js';
 import {
   ConntrackInputError,
   ConntrackTable,
   newKernelState,
   Proxier,
   RuleTable,
-  seededRandom,
   simulatePacket,
 } from '../../proxy/index.js';
 
@@ -235,7 +235,7 @@ endpoints: [${eps.map((e) => `{addresses: [${e}]}`).join(', ')}]
   let rules = RuleTable.parse(proxier.syncProxyRules().payload);
   const c = clock();
   const ct = new ConntrackTable(c.now);
-  const state = newKernelState(seededRandom(11), () => c.ms / 1000, ct);
+  const state = newKernelState(seededUint32(11), () => c.ms / 1000, ct);
   const nodeIPs = ['192.168.0.2'];
   // Find a client port whose first packet lands on 10.180.0.11, the endpoint about to go.
   let packet = {

@@ -3,13 +3,13 @@
 import fc from 'fast-check';
 import t from 'tap';
 import type { EndpointSlice, Node, Protocol, Service } from '../../api/index.js';
+import { seededUint32 } from '../../ipam/index.js';
 import {
   FastPath,
   newKernelState,
   Proxier,
   RuleTable,
   renderIptablesSave,
-  seededRandom,
   simulatePacket,
   tracePacket,
 } from '../../proxy/index.js';
@@ -213,12 +213,12 @@ t.test('fast path == tracer over random clusters and packets', async (t) => {
           const k1 = simulatePacket(
             b.rules,
             packet,
-            newKernelState(seededRandom(seed), () => 0),
+            newKernelState(seededUint32(seed), () => 0),
             { nodeIPs },
           );
           const k2 = fast.decide(
             packet,
-            newKernelState(seededRandom(seed), () => 0),
+            newKernelState(seededUint32(seed), () => 0),
           );
           if (JSON.stringify(k1) !== JSON.stringify(k2)) {
             throw new Error(
@@ -300,7 +300,7 @@ t.test('the kernel picks endpoints with the rules probabilities', async (t) => {
     },
   ]);
   const fast = new FastPath(b.rules, nodeIPs);
-  const state = newKernelState(seededRandom(77), () => 0);
+  const state = newKernelState(seededUint32(77), () => 0);
   const counts = new Map<string, number>();
   for (let i = 0; i < 3000; i++) {
     const r = fast.decide({ sourceIP: '10.0.0.2', destIP: '172.30.0.10', destPort: 80 }, state);
@@ -328,7 +328,7 @@ t.test('affinity in the fast path: a client sticks, others spread', async (t) =>
     },
   ]);
   const fast = new FastPath(b.rules, nodeIPs);
-  const state = newKernelState(seededRandom(5), () => 100);
+  const state = newKernelState(seededUint32(5), () => 100);
   const chosen = new Set<string>();
   for (let c = 2; c < 12; c++) {
     const src = `10.0.0.${c}`;
@@ -382,13 +382,13 @@ COMMIT
     const k1 = simulatePacket(
       rules,
       packet,
-      newKernelState(seededRandom(1), () => 0),
+      newKernelState(seededUint32(1), () => 0),
       { nodeIPs },
     );
     t.same(
       fast.decide(
         packet,
-        newKernelState(seededRandom(1), () => 0),
+        newKernelState(seededUint32(1), () => 0),
       ),
       k1,
       'kernel mode agrees',

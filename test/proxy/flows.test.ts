@@ -5,6 +5,7 @@
 // endpoint it picks must be one of the possible ones).
 import t from 'tap';
 import { type EndpointSlice, type Node, parseManifests, type Service } from '../../api/index.js';
+import { seededUint32 } from '../../ipam/index.js';
 import {
   FastPath,
   newKernelState,
@@ -12,7 +13,6 @@ import {
   Proxier,
   type ProxierOptions,
   RuleTable,
-  seededRandom,
   simulatePacket,
   tracePacket,
 } from '../../proxy/index.js';
@@ -692,7 +692,7 @@ t.test(`${flows.length} packet flows on node-a`, async (t) => {
     const k = simulatePacket(
       rules,
       packet,
-      newKernelState(seededRandom(9), () => 0),
+      newKernelState(seededUint32(9), () => 0),
       { nodeIPs },
     );
     if (r.verdict === 'DNAT')
@@ -876,7 +876,7 @@ spec: {clusterIP: 'fd00:30::12', ipFamilies: [IPv6], ports: [{name: p, port: 80,
     t.same(fast.trace(packet), r, `${f.name}: fast path agrees`);
     const k = fast.decide(
       packet,
-      newKernelState(seededRandom(2), () => 0),
+      newKernelState(seededUint32(2), () => 0),
     );
     if (r.verdict === 'DNAT')
       t.ok(r.endpoints.includes(k.endpoint ?? ''), `${f.name}: kernel picks ${k.endpoint}`);

@@ -12,12 +12,12 @@ import {
   parseManifests,
   type Service,
 } from '../../api/index.js';
+import { seededUint32 } from '../../ipam/index.js';
 import {
   newKernelState,
   Proxier,
   RuleTable,
   renderIptablesSave,
-  seededRandom,
   simulatePacket,
   tracePacket,
 } from '../../proxy/index.js';
@@ -190,13 +190,13 @@ for (const c of [v4, v6]) {
       const k1 = simulatePacket(
         rules,
         packet,
-        newKernelState(seededRandom(4), () => 0),
+        newKernelState(seededUint32(4), () => 0),
         { nodeIPs: c.nodeIPs },
       );
       const k2 = simulatePacket(
         dump,
         packet,
-        newKernelState(seededRandom(4), () => 0),
+        newKernelState(seededUint32(4), () => 0),
         { nodeIPs: c.nodeIPs },
       );
       t.same(

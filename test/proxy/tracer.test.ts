@@ -1,9 +1,9 @@
 import t from 'tap';
+import { seededUint32 } from '../../ipam/index.js';
 import {
   ConntrackTable,
   newKernelState,
   RuleTable,
-  seededRandom,
   simulatePacket,
   TraceInputError,
   tracePacket,
@@ -125,7 +125,7 @@ t.test("a bare payload (no built-in chain rules) is walked through kube-proxy's 
     const k = simulatePacket(
       bare,
       packet,
-      newKernelState(seededRandom(1), () => 0),
+      newKernelState(seededUint32(1), () => 0),
       { nodeIPs: ['192.168.0.2'] },
     );
     t.same([k.matched[0]?.rule, k.endpoint], [first, '10.180.0.1:80'], `kernel walk from ${src}`);
@@ -177,7 +177,7 @@ t.test('bad packets are refused with a reason', async (t) => {
 });
 
 t.test('kernel mode picks one endpoint with the statistic match and a seeded PRNG', async (t) => {
-  const state = newKernelState(seededRandom(42), () => 0);
+  const state = newKernelState(seededUint32(42), () => 0);
   const counts = new Map<string, number>();
   for (let i = 0; i < 2000; i++) {
     const r = simulatePacket(rules, { sourceIP: '10.0.0.2', destIP: '172.30.0.44', destPort: 80 }, state, {
@@ -190,7 +190,7 @@ t.test('kernel mode picks one endpoint with the statistic match and a seeded PRN
   t.ok(a > 900 && a < 1100, `about half go to the first endpoint (${a} of 2000)`);
   // Same seed, same choices.
   const again = (seed: number) => {
-    const s = newKernelState(seededRandom(seed), () => 0);
+    const s = newKernelState(seededUint32(seed), () => 0);
     return Array.from(
       { length: 20 },
       () =>
@@ -262,7 +262,7 @@ t.test('kernel mode: hooks, masquerade, DROP and REJECT', async (t) => {
     const r = simulatePacket(
       rules,
       { sourceIP: c.src, destIP: c.dst, destPort: c.port },
-      newKernelState(seededRandom(1), () => 0),
+      newKernelState(seededUint32(1), () => 0),
       { nodeIPs },
     );
     t.equal(r.verdict, c.verdict, `${c.name}: verdict`);
@@ -293,7 +293,7 @@ t.test('kernel mode: ClientIP affinity through the recent lists', async (t) => {
     );
   const sticky = RuleTable.parse(text);
   let now = 1000;
-  const state = newKernelState(seededRandom(3), () => now);
+  const state = newKernelState(seededUint32(3), () => now);
   const pick = (src: string) =>
     simulatePacket(sticky, { sourceIP: src, destIP: '172.30.0.45', destPort: 80 }, state, { nodeIPs })
       .endpoint;
@@ -322,7 +322,7 @@ t.test('kernel mode: ClientIP affinity through the recent lists', async (t) => {
 t.test('kernel mode with conntrack: later packets follow the entry', async (t) => {
   let ms = 0;
   const ct = new ConntrackTable(() => ms);
-  const state = newKernelState(seededRandom(5), () => ms / 1000, ct);
+  const state = newKernelState(seededUint32(5), () => ms / 1000, ct);
   const pkt = { sourceIP: '10.0.0.2', sourcePort: 40000, destIP: '172.30.0.44', destPort: 80 };
   const first = simulatePacket(rules, pkt, state, { nodeIPs });
   t.equal(first.conntrack, 'NEW');
