@@ -149,6 +149,57 @@ export function defaultStatefulSet(ss: StatefulSet): void {
   if (spec.template?.spec) defaultPodSpec(spec.template.spec);
 }
 
+/**
+ * The singular/plural pairs as a round trip through kube-apiserver's internal version leaves them
+ * (pkg/apis/core/v1/conversion.go): a singular value that is set wins over a list that is empty or
+ * starts elsewhere, and the singular comes back as the list's first entry. So a Node written with
+ * only `podCIDR` is stored with `podCIDRs` too (and validated through it), and a Pod status with
+ * only `podIP` gets `podIPs`. Runs on every write, status writes included.
+ */
+export function convertSingularPlural(obj: AnyObject): void {
+  if (obj.kind === 'Node' && obj.spec) {
+    const spec = obj.spec;
+    const list = mirror(
+      spec.podCIDR,
+      spec.podCIDRs,
+      (v) => v,
+      (v) => v,
+    );
+    if (list) spec.podCIDRs = list;
+    if (spec.podCIDRs?.[0] !== undefined) spec.podCIDR = spec.podCIDRs[0];
+  } else if (obj.kind === 'Pod' && obj.status) {
+    const st = obj.status;
+    const ips = mirror(
+      st.podIP,
+      st.podIPs,
+      (v) => v.ip,
+      (ip) => ({ ip }),
+    );
+    if (ips) st.podIPs = ips;
+    if (st.podIPs?.[0] !== undefined) st.podIP = st.podIPs[0].ip;
+    const hosts = mirror(
+      st.hostIP,
+      st.hostIPs,
+      (v) => v.ip,
+      (ip) => ({ ip }),
+    );
+    if (hosts) st.hostIPs = hosts;
+    if (st.hostIPs?.[0] !== undefined) st.hostIP = st.hostIPs[0].ip;
+  }
+}
+
+/** The list the singular value makes, when it must replace the given one; undefined to keep it. */
+function mirror<T>(
+  one: string | undefined,
+  list: T[] | undefined,
+  textOf: (v: T) => string,
+  make: (v: string) => T,
+): T[] | undefined {
+  if (!one) return undefined;
+  if (!list || list.length === 0 || textOf(list[0]!) !== one) return [make(one)];
+  return undefined;
+}
+
 /** Applies kube-apiserver's defaults for the object's kind, in place. */
 export function applyDefaults(obj: AnyObject): void {
   switch (obj.kind) {

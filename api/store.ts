@@ -5,7 +5,7 @@
 // recent events serves watches that resume from a resourceVersion, and older ones get 410 Expired.
 
 import { seededRandom } from '../ipam/index.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults, convertSingularPlural } from './defaults.js';
 import { BatchError, SelectorError, StatusError } from './errors.js';
 import {
   newAlreadyExists,
@@ -713,6 +713,7 @@ export class Store implements WatchableStore {
           `unable to create new content in namespace ${md.namespace} because it is being terminated`,
         );
     }
+    convertSingularPlural(obj);
     applyDefaults(obj);
     prepareForCreate(obj);
     if (obj.kind === 'Service') this.allocators.allocateCreate(obj, txn.undo);
@@ -757,12 +758,14 @@ export class Store implements WatchableStore {
       // Only status changes through /status; spec and metadata stay as stored.
       const next = cloneJSON(old) as unknown as Record<string, unknown>;
       next.status = loose.status;
+      convertSingularPlural(next as unknown as AnyObject);
       return this.finishUpdate(txn, kind, next as unknown as AnyObject, old);
     }
     if (statusKinds.has(kind)) {
       if (oldLoose.status === undefined) delete loose.status;
       else loose.status = cloneJSON(oldLoose.status);
     }
+    convertSingularPlural(obj);
     applyDefaults(obj);
     if (obj.kind === 'Service' && old.kind === 'Service') this.allocators.allocateUpdate(obj, old, txn.undo);
     const errs = validateObjectUpdate(obj, old);

@@ -5,6 +5,7 @@ import {
   type AnyObject,
   BatchError,
   type Kind,
+  type Node,
   type Pod,
   type Service,
   type StatusError,
@@ -407,5 +408,55 @@ t.test('the kubelet confirming a held Pod shortens its grace to 0', async (t) =>
   t.equal(s.get('Pod', 'p').metadata.deletionGracePeriodSeconds, 0);
   s.patch('Pod', 'p', { metadata: { finalizers: null } });
   t.equal(s.find('Pod', 'p'), undefined);
+  s.close();
+});
+
+t.test('singular and plural fields come back as kube-apiserver stores them', async (t) => {
+  const s = newStore();
+  const node = (spec: Record<string, unknown>) =>
+    ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec }) as AnyObject;
+  const nodes: { name: string; spec: Record<string, unknown>; want: Record<string, unknown> }[] = [
+    {
+      name: 'podCIDR alone fills podCIDRs',
+      spec: { podCIDR: '10.244.1.0/24' },
+      want: { podCIDR: '10.244.1.0/24', podCIDRs: ['10.244.1.0/24'] },
+    },
+    {
+      name: 'podCIDRs alone fills podCIDR',
+      spec: { podCIDRs: ['10.244.2.0/24', 'fd00:10:244:2::/64'] },
+      want: { podCIDR: '10.244.2.0/24', podCIDRs: ['10.244.2.0/24', 'fd00:10:244:2::/64'] },
+    },
+    {
+      name: 'a podCIDR that disagrees wins (older clients)',
+      spec: { podCIDR: '10.244.3.0/24', podCIDRs: ['10.244.9.0/24'] },
+      want: { podCIDR: '10.244.3.0/24', podCIDRs: ['10.244.3.0/24'] },
+    },
+  ];
+  for (const c of nodes) {
+    t.same((s.create(node(c.spec)) as Node).spec, c.want, c.name);
+    s.delete('Node', 'n1');
+  }
+  s.create(pod('p', {}, 'n1'));
+  const statuses: { name: string; status: Record<string, unknown>; want: Record<string, unknown> }[] = [
+    {
+      name: 'podIP and hostIP alone fill the lists',
+      status: { podIP: '10.244.1.5', hostIP: '192.168.0.2' },
+      want: {
+        podIP: '10.244.1.5',
+        podIPs: [{ ip: '10.244.1.5' }],
+        hostIP: '192.168.0.2',
+        hostIPs: [{ ip: '192.168.0.2' }],
+      },
+    },
+    {
+      name: 'podIPs alone fill podIP',
+      status: { podIPs: [{ ip: '10.244.1.6' }, { ip: 'fd00:10:244:1::6' }] },
+      want: { podIP: '10.244.1.6', podIPs: [{ ip: '10.244.1.6' }, { ip: 'fd00:10:244:1::6' }] },
+    },
+  ];
+  for (const c of statuses) {
+    const cur = s.get('Pod', 'p');
+    t.same((s.updateStatus({ ...cur, status: c.status } as AnyObject) as Pod).status, c.want, c.name);
+  }
   s.close();
 });

@@ -591,6 +591,18 @@ const cases: Case[] = [
       spec: { podCIDRs: ['10.244.0.0/24'] },
     } as AnyObject,
   },
+  {
+    name: 'Node with only the singular podCIDR, not a CIDR (checked through podCIDRs)',
+    bad: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { podCIDR: 'abc' } } as AnyObject,
+    message:
+      'Node "n1" is invalid: spec.podCIDRs[0]: Invalid value: "abc": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)',
+    good: {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1' },
+      spec: { podCIDR: '10.244.1.0/24' },
+    } as AnyObject,
+  },
 ];
 
 /** A store holding one NodePort Service on 30080, so "already taken" has something to collide with. */
