@@ -299,6 +299,16 @@ t.test(
     t.same(failed, [], 'every ADD succeeded');
     const addrs = runs.map((r) => JSON.parse(r.stdout).ips[0].address as string);
     t.equal(new Set(addrs).size, 100, '100 distinct addresses');
+    // Both take host-local's flock on <dataDir>/cbr0/lock around each allocation, so the round-robin
+    // stays exact across processes (reference §2.3): .2 to .101, no gap. O_EXCL alone would only
+    // keep them distinct.
+    t.same(
+      [...addrs].sort(
+        (a, b) => Number(a.split('.')[3]!.split('/')[0]) - Number(b.split('.')[3]!.split('/')[0]),
+      ),
+      Array.from({ length: 100 }, (_, i) => `10.244.0.${i + 2}/24`),
+      'consecutive addresses: the flock is honoured by both',
+    );
     const ipamFiles = readdirSync(join(dir, 'ipam', 'cbr0')).sort();
     const want = [...addrs.map((a) => a.split('/')[0]!), 'last_reserved_ip.0', 'lock'].sort();
     t.same(
