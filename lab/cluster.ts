@@ -8,10 +8,12 @@ import {
   type EndpointSlice,
   formatIssue,
   type ManifestIssue,
+  type Node,
   readManifestFiles,
   Store,
 } from '../api/index.js';
 import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '../dns/index.js';
+import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
 import { statusIssues } from './commands/validate.js';
 import { endpointSliceControllerName, labelManagedBy, reconcileEndpointSlices } from './controllers/index.js';
@@ -92,6 +94,41 @@ async function runEndpointSliceController(store: Store, signal: AbortSignal): Pr
   });
 }
 
+/**
+ * kube-controller-manager's node IPAM controller (range allocator): Nodes that already have podCIDRs
+ * keep them (marked used first, as at controller start), the others get the next block of each
+ * cluster CIDR written to spec.podCIDR/podCIDRs; a deleted Node releases its blocks.
+ */
+async function runNodeIpamController(
+  store: Store,
+  allocator: PodCIDRAllocator,
+  signal: AbortSignal,
+): Promise<void> {
+  const assign = (node: Node) => {
+    const name = node.metadata.name ?? '';
+    const existing = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []);
+    const cidrs = allocator.allocateOrOccupy(name, existing);
+    if (existing.length === 0) {
+      store.update({ ...node, spec: { ...node.spec, podCIDR: cidrs[0]!, podCIDRs: cidrs } });
+    }
+  };
+  const initial = store.list('Node');
+  for (const n of initial.items) if (n.spec?.podCIDRs?.length || n.spec?.podCIDR) assign(n);
+  for (const n of initial.items) if (!(n.spec?.podCIDRs?.length || n.spec?.podCIDR)) assign(n);
+  try {
+    for await (const ev of store.watch('Node', { signal, resourceVersion: store.resourceVersion })) {
+      if (ev.type === 'DELETED') allocator.release(ev.object.metadata.name ?? '');
+      else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
+        // The event may be older than the stored Node (a Conflict on update): act on the stored one.
+        const current = store.find('Node', ev.object.metadata.name ?? '', '');
+        if (current) assign(current);
+      }
+    }
+  } catch (e) {
+    if (!signal.aborted) throw e;
+  }
+}
+
 export class Cluster {
   readonly store: Store;
   /** kube-proxy of each Node, by node name. */
@@ -139,7 +176,11 @@ export class Cluster {
     const ac = new AbortController();
     // One signal stops every watch of every component: more than the default ten listeners.
     setMaxListeners(0, ac.signal);
-    const loops: Promise<unknown>[] = [runEndpointSliceController(store, ac.signal)];
+    const podCIDRs = new PodCIDRAllocator({ clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR] });
+    const loops: Promise<unknown>[] = [
+      runNodeIpamController(store, podCIDRs, ac.signal),
+      runEndpointSliceController(store, ac.signal),
+    ];
     const proxiers = new Map<string, Proxier>();
     for (const node of store.list('Node').items) {
       const nodeIPs = (node.status?.addresses ?? [])
@@ -148,7 +189,7 @@ export class Cluster {
       const proxier = new Proxier({
         nodeName: node.metadata.name ?? '',
         nodeIPs,
-        clusterCIDRs: opts.clusterCIDRs ?? ['10.244.0.0/16'],
+        clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR],
         minSyncPeriod: 0,
       });
       proxiers.set(proxier.nodeName, proxier);

@@ -69,6 +69,38 @@ t.test(
   },
 );
 
+t.test(
+  'Cluster.boot: Nodes without podCIDRs get the next /24 of the cluster CIDR, as the range allocator',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-up-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'nodes.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1\nkind: Node\nmetadata: {name: n1}',
+        'apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nspec: {podCIDR: 10.244.0.0/24, podCIDRs: [10.244.0.0/24]}',
+        'apiVersion: v1\nkind: Node\nmetadata: {name: n3}',
+      ].join('\n---\n'),
+    );
+    const cluster = await Cluster.boot({ manifests: [file], dnsListen: { host: '127.0.0.1', port: 0 } });
+    t.teardown(() => cluster.stop());
+    await cluster.settled();
+    const got = cluster.store
+      .list('Node')
+      .items.map((n) => `${n.metadata.name} ${n.spec?.podCIDR} ${(n.spec?.podCIDRs ?? []).join(',')}`)
+      .sort();
+    t.same(got, [
+      'n1 10.244.1.0/24 10.244.1.0/24',
+      'n2 10.244.0.0/24 10.244.0.0/24',
+      'n3 10.244.2.0/24 10.244.2.0/24',
+    ]);
+    cluster.store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n4' } });
+    await cluster.settled();
+    t.equal(cluster.store.get('Node', 'n4', '').spec?.podCIDR, '10.244.3.0/24', 'a Node that joins later');
+  },
+);
+
 t.test('netlab up --once prints Services with endpoints, per-node rules and the DNS address', async (t) => {
   const { stdout } = await run(process.execPath, [
     '--import=tsx',
