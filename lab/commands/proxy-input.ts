@@ -1,6 +1,6 @@
 // What `netlab iptables-save` and `netlab trace` share: the kube-proxy node flags, manifests read
 // through api's loader and checked as kube-proxy reads objects (shape and parseability only), the
-// EndpointSlices derived from Pods when the manifests have none, and a proxier fed with all of it.
+// EndpointSlices derived from Pods for Services the manifests give none, and a proxier fed with all of it.
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import {
