@@ -5,6 +5,7 @@ export * from './fielderrors.js';
 export * from './kinds.js';
 export * from './labels.js';
 export * from './manifest.js';
+export * from './names.js';
 export * from './schema.js';
 export * from './services.js';
 export * from './store.js';

@@ -3,6 +3,7 @@
 // A Selector is data (its requirements) with a pure `matches`; the store and controllers share it.
 import { SelectorError } from './errors.js';
 import { aggregateText, type FieldError, field, goQuote, goStrings } from './fielderrors.js';
+import { isQualifiedName, isValidLabelValue } from './names.js';
 import type { LabelSelector } from './types.js';
 
 export type SelectorOperator = 'in' | 'notin' | '=' | '==' | '!=' | 'exists' | '!' | 'gt' | 'lt';
@@ -101,73 +102,6 @@ const nothing: Selector = {
 export function everything(): Selector {
   return new RequirementsSelector([]);
 }
-
-// --- names and values ------------------------------------------------------------------------
-
-const qualifiedNameRe = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const labelValueRe = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const dns1123SubdomainRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-const labelKeyRegexError =
-  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-
-const dns1123SubdomainError =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-
-/**
- * Remembers a name check's answer: label keys, values and names repeat across objects, and the
- * regular expressions were a large part of validating one. Bounded; the answers are read-only.
- */
-export function memoizeCheck(check: (value: string) => string[]): (value: string) => readonly string[] {
-  const seen = new Map<string, readonly string[]>();
-  return (value) => {
-    let r = seen.get(value);
-    if (r === undefined) {
-      if (seen.size >= 10000) seen.clear();
-      r = Object.freeze(check(value));
-      seen.set(value, r);
-    }
-    return r;
-  };
-}
-
-/** content.IsLabelKey (validation.IsQualifiedName): the messages kube-apiserver gives for a label key. */
-export const isQualifiedName = memoizeCheck((value: string): string[] => {
-  const errs: string[] = [];
-  const parts = value.split('/');
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0]!;
-  } else if (parts.length === 2) {
-    const prefix = parts[0]!;
-    name = parts[1]!;
-    if (prefix.length === 0) {
-      errs.push('prefix part must be non-empty');
-    } else {
-      if (prefix.length > 253) errs.push('prefix part must be no more than 253 characters');
-      if (!dns1123SubdomainRe.test(prefix)) errs.push(`prefix part ${dns1123SubdomainError}`);
-    }
-  } else {
-    return [
-      `a valid label key ${labelKeyRegexError} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
-    ];
-  }
-  if (name.length === 0) errs.push('name part must be non-empty');
-  else if (name.length > 63) errs.push('name part must be no more than 63 characters');
-  if (!qualifiedNameRe.test(name)) errs.push(`name part ${labelKeyRegexError}`);
-  return errs;
-});
-
-/** content.IsLabelValue (validation.IsValidLabelValue). */
-export const isValidLabelValue = memoizeCheck((value: string): string[] => {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push('must be no more than 63 characters');
-  if (value.length > 0 && !labelValueRe.test(value))
-    errs.push(
-      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
-    );
-  return errs;
-});
 
 /**
  * labels.NewRequirement: every problem with the operator and values, aggregated as field errors

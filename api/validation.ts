@@ -5,7 +5,16 @@
 
 import { parseCIDR, parseIP } from '../ipam/index.js';
 import { type FieldError, field, type GoValue, goQuote, goStringMap, goStrings } from './fielderrors.js';
-import { isQualifiedName, isValidLabelValue, labelSelectorAsSelector, memoizeCheck } from './labels.js';
+import { labelSelectorAsSelector } from './labels.js';
+import {
+  isDNS1035Label,
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isQualifiedName,
+  isValidLabelValue,
+  isValidPortName,
+  isValidPortNum,
+} from './names.js';
 import type {
   AnyObject,
   Container,
@@ -26,84 +35,6 @@ import type {
 } from './types.js';
 
 // --- names -----------------------------------------------------------------------------------
-
-function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
-}
-
-const maxLenError = (n: number) => `must be no more than ${n} characters`;
-
-const dns1123LabelFmt = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
-const dns1035LabelFmt = '[a-z]([-a-z0-9]*[a-z0-9])?';
-const dns1123LabelRe = new RegExp(`^${dns1123LabelFmt}$`);
-const dns1123SubdomainRe = new RegExp(`^${dns1123SubdomainFmt}$`);
-const dns1035LabelRe = new RegExp(`^${dns1035LabelFmt}$`);
-
-export const isDNS1123Label = memoizeCheck((value: string): string[] => {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
-  if (!dns1123LabelRe.test(value)) {
-    if (dns1123SubdomainRe.test(value)) errs.push('must not contain dots');
-    else
-      errs.push(
-        regexError(
-          "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-          dns1123LabelFmt,
-          'my-name',
-          '123-abc',
-        ),
-      );
-  }
-  return errs;
-});
-
-export const isDNS1123Subdomain = memoizeCheck((value: string): string[] => {
-  const errs: string[] = [];
-  if (value.length > 253) errs.push(maxLenError(253));
-  if (!dns1123SubdomainRe.test(value))
-    errs.push(
-      regexError(
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-        dns1123SubdomainFmt,
-        'example.com',
-      ),
-    );
-  return errs;
-});
-
-export const isDNS1035Label = memoizeCheck((value: string): string[] => {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
-  if (!dns1035LabelRe.test(value))
-    errs.push(
-      regexError(
-        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
-        dns1035LabelFmt,
-        'my-name',
-        'abc-123',
-      ),
-    );
-  return errs;
-});
-
-export function isValidPortNum(port: number): string[] {
-  return port >= 1 && port <= 65535 ? [] : ['must be between 1 and 65535, inclusive'];
-}
-
-/** IANA service name: what a targetPort or container port name must be. */
-export function isValidPortName(port: string): string[] {
-  const errs: string[] = [];
-  if (port.length > 15) errs.push(maxLenError(15));
-  if (!/^[-a-z0-9]+$/.test(port))
-    errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
-  if (!/[a-z]/.test(port)) errs.push('must contain at least one letter (a-z)');
-  if (port.includes('--')) errs.push('must not contain consecutive hyphens');
-  if (port.length > 0 && (port.startsWith('-') || port.endsWith('-')))
-    errs.push('must not begin or end with a hyphen');
-  return errs;
-}
 
 type NameFn = (name: string, prefix: boolean) => readonly string[];
 // With a prefix (generateName) a trailing dash is allowed: the random suffix follows it.
