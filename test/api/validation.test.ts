@@ -429,6 +429,18 @@ const cases: Case[] = [
     message: `Service "web" is invalid: metadata.labels: Invalid value: "-bad": ${labelKeyName}`,
     good: { ...svc({ ports: port80 }), metadata: { name: 'web', labels: { bad: 'x' } } } as AnyObject,
   },
+  {
+    name: 'label key with a prefix that is not a DNS subdomain',
+    bad: {
+      ...svc({ ports: port80 }),
+      metadata: { name: 'web', labels: { 'Example.com/x': 'y' } },
+    } as AnyObject,
+    message: `Service "web" is invalid: metadata.labels: Invalid value: "Example.com/x": prefix part ${dns1123Subdomain}`,
+    good: {
+      ...svc({ ports: port80 }),
+      metadata: { name: 'web', labels: { 'example.com/x': 'y' } },
+    } as AnyObject,
+  },
   // EndpointSlice
   {
     name: 'EndpointSlice addressType',
