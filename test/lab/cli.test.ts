@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import t from 'tap';
-
-const run = promisify(execFile);
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
+import { netlab } from '../index.js';
 
 t.test('netlab version and --help', async (t) => {
   const cases: { args: string[]; expect: RegExp }[] = [
@@ -11,7 +7,8 @@ t.test('netlab version and --help', async (t) => {
     { args: ['--help'], expect: /Usage: netlab \[options\] \[command\]/ },
   ];
   for (const c of cases) {
-    const { stdout } = await run(process.execPath, ['--import=tsx', cli, ...c.args]);
+    const { stdout, code } = await netlab(c.args);
+    t.equal(code, 0, `${c.args.join(' ')}: exit 0`);
     t.match(stdout, c.expect, c.args.join(' '));
   }
 });

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
 import { Cluster, ClusterBootError } from '../../lab/cluster.js';
+import { netlab } from '../index.js';
 
-const run = promisify(execFile);
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
 const demo = new URL('../../examples/demo.yaml', import.meta.url).pathname;
 
 t.test('Cluster.boot: the store feeds the EndpointSlice controller, kube-proxy and DNS', async (t) => {
@@ -102,14 +99,8 @@ t.test(
 );
 
 t.test('netlab up --once prints Services with endpoints, per-node rules and the DNS address', async (t) => {
-  const { stdout } = await run(process.execPath, [
-    '--import=tsx',
-    cli,
-    'up',
-    '--once',
-    '--dns-listen',
-    '127.0.0.1:0',
-  ]);
+  const { stdout, code } = await netlab(['up', '--once', '--dns-listen', '127.0.0.1:0']);
+  t.equal(code, 0, 'exit 0');
   const cases: [string, RegExp][] = [
     [
       'web row',
