@@ -46,7 +46,11 @@ function endpoints(svc: Service, slices: readonly EndpointSlice[]): string {
 }
 
 /** The report `netlab up` prints once the cluster has settled. */
-export function describeCluster(cluster: Cluster, manifests: readonly string[]): string {
+export function describeCluster(
+  cluster: Cluster,
+  manifests: readonly string[],
+  clusterCIDRs: readonly string[],
+): string {
   const services = cluster.store.list('Service').items;
   const slices = cluster.store.list('EndpointSlice').items;
   const table = new Table({
@@ -76,9 +80,13 @@ export function describeCluster(cluster: Cluster, manifests: readonly string[]):
       if (line.startsWith('*')) table = line.slice(1);
       else if (line.startsWith('-A ')) count[table] = (count[table] ?? 0) + 1;
     }
+    lines.push(`  ${node}: nat ${count.nat ?? 0} rules, filter ${count.filter ?? 0} rules`);
+  }
+  const [firstNode] = cluster.proxiers.keys();
+  if (firstNode !== undefined) {
     lines.push(
-      `  ${node}: nat ${count.nat ?? 0} rules, filter ${count.filter ?? 0} rules` +
-        `   (netlab iptables-save -f ${files} --hostname-override ${node})`,
+      `  the same manifests outside the cluster: netlab iptables-save -f ${files} --hostname-override ${firstNode} --cluster-cidr ${clusterCIDRs.join(',')}`,
+      '  (the cluster also holds default/kubernetes, which has no endpoints until the kube-API server lands: one REJECT rule more)',
     );
   }
   const dns = formatHostPort(cluster.dnsAddress);
@@ -123,11 +131,12 @@ export function registerUp(program: Command): void {
     .option('--once', 'print what booted, then stop')
     .action(async (flags: UpFlags) => {
       const manifests = flags.filename ?? [demoManifest()];
+      const cidrs = flags.clusterCidr.split(',').map((s) => s.trim());
       let cluster: Cluster;
       try {
         cluster = await Cluster.boot({
           manifests,
-          clusterCIDRs: flags.clusterCidr.split(',').map((s) => s.trim()),
+          clusterCIDRs: cidrs,
           dnsListen: parseHostPort('--dns-listen', flags.dnsListen, 10053),
         });
       } catch (e) {
@@ -140,7 +149,7 @@ export function registerUp(program: Command): void {
         return;
       }
       await cluster.settled();
-      process.stdout.write(describeCluster(cluster, manifests));
+      process.stdout.write(describeCluster(cluster, manifests, cidrs));
       if (flags.once) {
         await cluster.stop();
         return;
