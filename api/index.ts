@@ -2,6 +2,7 @@
 export * from './defaults.js';
 export * from './errors.js';
 export * from './fielderrors.js';
+export * from './issues.js';
 export * from './kinds.js';
 export * from './labels.js';
 export * from './manifest.js';

@@ -11,11 +11,11 @@ import {
   type Node,
   readManifestFiles,
   Store,
+  statusIssues,
 } from '../api/index.js';
 import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '../dns/index.js';
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
-import { statusIssues } from './commands/validate.js';
 import { endpointSliceControllerName, labelManagedBy, reconcileEndpointSlices } from './controllers/index.js';
 
 export interface ClusterOptions {
@@ -44,7 +44,11 @@ const sliceKey = (s: EndpointSlice) => `${s.metadata.namespace}/${s.metadata.nam
  * slices into the store (create, update, delete). Whole-cluster reconciliation keeps this loop
  * obviously right; the policy itself is the pure `reconcileEndpointSlices`.
  */
-async function runEndpointSliceController(store: Store, signal: AbortSignal): Promise<void> {
+async function runEndpointSliceController(
+  store: Store,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<void> {
   let queued = false;
   const reconcile = () => {
     queued = false;
@@ -56,28 +60,43 @@ async function runEndpointSliceController(store: Store, signal: AbortSignal): Pr
     for (const s of store.list('EndpointSlice').items) {
       if (s.metadata.labels?.[labelManagedBy] === endpointSliceControllerName) existing.set(sliceKey(s), s);
     }
+    // As the controller does, a failure is logged and the next event retries; it never stops the loop.
+    const attempt = (what: string, write: () => void) => {
+      try {
+        write();
+      } catch (e) {
+        log(`endpointslice-controller: ${what}: ${(e as Error).message}`);
+      }
+    };
     for (const svc of services) {
-      for (const want of reconcileEndpointSlices(svc, pods, nodes).slices) {
+      const name = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      const { slices, errors } = reconcileEndpointSlices(svc, pods, nodes);
+      for (const e of errors) log(`endpointslice-controller: ${e}`);
+      for (const want of slices) {
         const have = existing.get(sliceKey(want));
         existing.delete(sliceKey(want));
-        if (!have) store.create(want);
+        if (!have) attempt(`creating EndpointSlice for Service ${name}`, () => store.create(want));
         else if (
           JSON.stringify([have.endpoints, have.ports, have.metadata.labels]) !==
           JSON.stringify([want.endpoints, want.ports, want.metadata.labels])
         ) {
-          store.update({
-            ...have,
-            endpoints: want.endpoints,
-            ports: want.ports ?? null,
-            metadata: { ...have.metadata, labels: want.metadata.labels ?? {} },
-          });
+          attempt(`updating EndpointSlice ${sliceKey(have)}`, () =>
+            store.update({
+              ...have,
+              endpoints: want.endpoints,
+              ports: want.ports ?? null,
+              metadata: { ...have.metadata, labels: want.metadata.labels ?? {} },
+            }),
+          );
         }
       }
     }
     for (const stale of existing.values()) {
-      store.delete('EndpointSlice', stale.metadata.name ?? '', {
-        namespace: stale.metadata.namespace ?? 'default',
-      });
+      attempt(`deleting EndpointSlice ${sliceKey(stale)}`, () =>
+        store.delete('EndpointSlice', stale.metadata.name ?? '', {
+          namespace: stale.metadata.namespace ?? 'default',
+        }),
+      );
     }
   };
   const queue = () => {
@@ -103,13 +122,19 @@ async function runNodeIpamController(
   store: Store,
   allocator: PodCIDRAllocator,
   signal: AbortSignal,
+  log: (line: string) => void,
 ): Promise<void> {
   const assign = (node: Node) => {
     const name = node.metadata.name ?? '';
     const existing = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []);
-    const cidrs = allocator.allocateOrOccupy(name, existing);
-    if (existing.length === 0) {
-      store.update({ ...node, spec: { ...node.spec, podCIDR: cidrs[0]!, podCIDRs: cidrs } });
+    try {
+      const cidrs = allocator.allocateOrOccupy(name, existing);
+      if (existing.length === 0) {
+        store.update({ ...node, spec: { ...node.spec, podCIDR: cidrs[0]!, podCIDRs: cidrs } });
+      }
+    } catch (e) {
+      // kube-controller-manager records a CIDRNotAvailable event and leaves the Node without one.
+      log(`node-ipam-controller: Node ${name}: ${(e as Error).message}`);
     }
   };
   const initial = store.list('Node');
@@ -135,6 +160,8 @@ export class Cluster {
   readonly proxiers: ReadonlyMap<string, Proxier>;
   readonly dns: DnsServer;
   readonly dnsAddress: HostPort;
+  /** What the controllers logged (failed writes, skipped Pods, exhausted ranges), oldest first. */
+  readonly log: readonly string[];
   readonly #ac: AbortController;
   readonly #loops: Promise<unknown>[];
 
@@ -143,9 +170,11 @@ export class Cluster {
     proxiers: ReadonlyMap<string, Proxier>,
     dns: DnsServer,
     dnsAddress: HostPort,
+    log: readonly string[],
     ac: AbortController,
     loops: Promise<unknown>[],
   ) {
+    this.log = log;
     this.store = store;
     this.proxiers = proxiers;
     this.dns = dns;
@@ -156,6 +185,7 @@ export class Cluster {
 
   /** Applies the manifests as kube-apiserver would (all or nothing), then starts every component. */
   static async boot(opts: ClusterOptions): Promise<Cluster> {
+    const podCIDRs = new PodCIDRAllocator({ clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR] });
     const store = new Store({ bookmarkIntervalMs: 0 });
     const read = readManifestFiles([...opts.manifests]);
     if (read.issues.length > 0) throw new ClusterBootError(read.issues);
@@ -176,10 +206,13 @@ export class Cluster {
     const ac = new AbortController();
     // One signal stops every watch of every component: more than the default ten listeners.
     setMaxListeners(0, ac.signal);
-    const podCIDRs = new PodCIDRAllocator({ clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR] });
+    const log: string[] = [];
+    const logLine = (line: string) => {
+      if (log[log.length - 1] !== line) log.push(line);
+    };
     const loops: Promise<unknown>[] = [
-      runNodeIpamController(store, podCIDRs, ac.signal),
-      runEndpointSliceController(store, ac.signal),
+      runNodeIpamController(store, podCIDRs, ac.signal, logLine),
+      runEndpointSliceController(store, ac.signal, logLine),
     ];
     const proxiers = new Map<string, Proxier>();
     for (const node of store.list('Node').items) {
@@ -208,7 +241,7 @@ export class Cluster {
       store.close();
       throw e;
     }
-    return new Cluster(store, proxiers, dns, addr, ac, loops);
+    return new Cluster(store, proxiers, dns, addr, log, ac, loops);
   }
 
   /**

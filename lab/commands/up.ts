@@ -112,6 +112,7 @@ export function describeCluster(
       `  npx netlab trace -f ${files} --hostname-override ${[...cluster.proxiers.keys()][0] ?? 'node'} --src 10.244.0.6 --dst ${svc.spec.clusterIP} --dport ${port}`,
     );
   }
+  if (cluster.log.length > 0) lines.push('', 'controllers logged:', ...cluster.log.map((l) => `  ${l}`));
   lines.push(
     '',
     'Not running yet: the data plane (NodePort listeners and in-process pods) and the kube-API server;',

@@ -3,13 +3,11 @@ import { stringify } from 'yaml';
 import {
   type AnyObject,
   BatchError,
-  describeObject,
   formatIssue,
-  lineOfField,
   type ManifestIssue,
   readManifestFiles,
-  type StatusError,
   Store,
+  statusIssues,
 } from '../../api/index.js';
 
 interface ValidateFlags {
@@ -114,37 +112,4 @@ export function runValidate(flags: ValidateFlags): ValidateResult {
       ? `${JSON.stringify(list, null, 4)}\n`
       : stringify(list, { indentSeq: false, lineWidth: 0, version: '1.1' });
   return { stdout, stderr: '', code: 0 };
-}
-
-/** One issue per field cause (with the field's own line), or one for the whole object. */
-export function statusIssues(
-  item: { object: AnyObject; source: { file: string; line: number } },
-  err: StatusError,
-): ManifestIssue[] {
-  const object = describeObject(item.object);
-  const { file, line } = item.source;
-  const causes = err.causes.filter((c) => c.field);
-  if (causes.length === 0) {
-    // A missing namespace is the namespace field's fault: point at it.
-    const ns = err.reason === 'NotFound' && err.status.details?.kind === 'namespaces';
-    const field = ns ? 'metadata.namespace' : '';
-    return [
-      { file, line: (ns && lineOfField(item.object, field)) || line, object, field, message: err.message },
-    ];
-  }
-  return causes.map((c) => ({
-    file,
-    line: lineOfField(item.object, sourceField(item.object, c.field!)) ?? line,
-    object,
-    field: c.field!,
-    message: c.message,
-  }));
-}
-
-/** clusterIPs errors are about what the manifest wrote as clusterIP when it has no clusterIPs. */
-function sourceField(obj: AnyObject, field: string): string {
-  const spec = (obj as { spec?: Record<string, unknown> }).spec;
-  if (field.startsWith('spec.clusterIPs') && spec && !('clusterIPs' in spec) && 'clusterIP' in spec)
-    return 'spec.clusterIP';
-  return field;
 }
