@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { goStrerror } from '../../ipam/index.js';
 import { unmarshal } from '../skel/index.js';
 import { InvokerError, PluginError } from './errors.js';
 
@@ -58,13 +59,11 @@ export function execFile(path: string, stdin: Buffer, env: Env): Promise<Process
     child.on('close', (code, signal) => {
       if (spawnError !== undefined) {
         // Go's exec error text: fork/exec <path>: <strerror>.
-        const why =
-          spawnError.code === 'EACCES'
-            ? 'permission denied'
-            : spawnError.code === 'ENOENT'
-              ? 'no such file or directory'
-              : spawnError.message;
-        resolve({ exitCode: -1, stdout: Buffer.alloc(0), stderr: Buffer.from(`fork/exec ${path}: ${why}`) });
+        resolve({
+          exitCode: -1,
+          stdout: Buffer.alloc(0),
+          stderr: Buffer.from(`fork/exec ${path}: ${goStrerror(spawnError)}`),
+        });
         return;
       }
       resolve({

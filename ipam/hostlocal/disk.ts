@@ -56,13 +56,14 @@ const errnoText: Readonly<Record<string, string>> = {
   EMFILE: 'too many open files',
 };
 
+/** What Go's syscall.Errno prints for a Node errno (`no such file or directory`), else Node's message. */
+export function goStrerror(err: unknown): string {
+  return errnoText[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
+}
+
 /** A Go *PathError text: "<op> <path>: <strerror>". */
 export function goPathError(op: string, path: string, err: unknown): HostLocalError {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  return new HostLocalError(
-    'NETLAB_IPAM_HOSTLOCAL_STORE',
-    `${op} ${path}: ${errnoText[code] ?? (err as Error).message}`,
-  );
+  return new HostLocalError('NETLAB_IPAM_HOSTLOCAL_STORE', `${op} ${path}: ${goStrerror(err)}`);
 }
 
 /** os.MkdirAll with Go's error texts (e.g. `mkdir /x/afile: not a directory`). */
@@ -194,8 +195,7 @@ export class DiskStore implements Store {
     try {
       closeSync(openSync(this.lockPath, constants.O_CREAT | constants.O_RDONLY, 0o750));
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_STORE', errnoText[code] ?? (err as Error).message);
+      throw new HostLocalError('NETLAB_IPAM_HOSTLOCAL_STORE', goStrerror(err));
     }
     this.lockMode = opts.lock ?? (haveFlock() ? 'flock' : 'none');
   }

@@ -15,6 +15,7 @@ export {
   type DiskStoreOptions,
   goMkdirAll,
   goPathError,
+  goStrerror,
   releaseDiskLocks,
 } from './disk.js';
 export { HostLocalError, type HostLocalErrorCode, wrapHostLocalError } from './errors.js';

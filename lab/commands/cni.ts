@@ -18,6 +18,7 @@ import {
   renderRouteGet,
   splitPath,
 } from '../../cni/index.js';
+import { goStrerror } from '../../ipam/index.js';
 
 interface CniOptions {
   conflist: string;
@@ -44,14 +45,7 @@ function loadList(file: string): NetworkConfigList {
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === 'ENOENT'
-        ? 'no such file or directory'
-        : err.code === 'EACCES'
-          ? 'permission denied'
-          : err.message;
-    throw new UsageError(`error reading ${file}: open ${file}: ${why}`);
+    throw new UsageError(`error reading ${file}: open ${file}: ${goStrerror(e)}`);
   }
   try {
     return parseConfList(bytes);
