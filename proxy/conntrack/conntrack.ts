@@ -128,17 +128,32 @@ function checkTuple(t: Tuple): Tuple {
   return t;
 }
 
+/** nf_conntrack_max as Linux sizes it on a small machine. */
+export const defaultConntrackMax = 65536;
+
 export class ConntrackTable {
   readonly timeouts: ConntrackTimeouts;
+  readonly max: number;
   readonly #clock: () => number;
   readonly #byTuple = new Map<string, { entry: ConntrackEntry; dir: 'original' | 'reply' }>();
   readonly #entries = new Map<number, ConntrackEntry>();
+  /** TCP entries that closed, in the order they closed: the first to go when the table is full. */
+  readonly #closing = new Set<ConntrackEntry>();
   #nextId = 1;
 
-  /** `clock` returns milliseconds; tests inject a fake one. */
-  constructor(clock: () => number = Date.now, timeouts: ConntrackTimeouts = linuxDefaultTimeouts) {
+  /**
+   * `clock` returns milliseconds; tests inject a fake one. `max` bounds the table (nf_conntrack_max):
+   * when full, a new entry evicts the oldest closed TCP entry, else the oldest unassured one
+   * (Linux's early drop); a table of live assured connections only grows past it rather than refuse.
+   */
+  constructor(
+    clock: () => number = Date.now,
+    timeouts: ConntrackTimeouts = linuxDefaultTimeouts,
+    max: number = defaultConntrackMax,
+  ) {
     this.#clock = clock;
     this.timeouts = timeouts;
+    this.max = max;
   }
 
   get size(): number {
@@ -174,6 +189,14 @@ export class ConntrackTable {
       dport: nat.snat?.port ?? original.sport,
     };
     const now = this.#clock();
+    // Closed connections expire in the order they closed: reap them here, a few at a time, so a
+    // stream of short connections does not pile up TIME_WAIT entries until a full sweep.
+    let reaped = 0;
+    for (const e of this.#closing) {
+      if (e.expires > now || ++reaped > 8) break;
+      this.#delete(e);
+    }
+    if (this.#entries.size >= this.max) this.#evictOne(now);
     const entry: ConntrackEntry = {
       id: this.#nextId++,
       original,
@@ -218,6 +241,39 @@ export class ConntrackTable {
       entry.assured = true;
     }
     this.#refresh(entry, now);
+  }
+
+  /**
+   * The end of a TCP connection seen by an endpoint: FIN both ways (TIME_WAIT, 120 s) or a reset
+   * (CLOSE, 10 s), without stepping through each packet.
+   */
+  closeTcp(entry: ConntrackEntry, reset = false): void {
+    if (entry.original.proto !== 'tcp' || !this.#entries.has(entry.id)) return;
+    entry.state = reset ? 'CLOSE' : 'TIME_WAIT';
+    this.#refresh(entry, this.#clock());
+    this.#closing.delete(entry);
+    this.#closing.add(entry);
+  }
+
+  /** Deletes one entry (conntrack -D of exactly that flow). */
+  remove(entry: ConntrackEntry): void {
+    if (this.#entries.get(entry.id) === entry) this.#delete(entry);
+  }
+
+  #evictOne(now: number): void {
+    for (const e of this.#closing) {
+      this.#delete(e);
+      return;
+    }
+    let looked = 0;
+    for (const e of this.#entries.values()) {
+      if (e.expires <= now || !e.assured) {
+        this.#delete(e);
+        return;
+      }
+      // Linux looks at a bounded number of entries too.
+      if (++looked >= 64) return;
+    }
   }
 
   /** Remaining lifetime in whole seconds, as conntrack -L prints it. */
@@ -334,6 +390,7 @@ export class ConntrackTable {
 
   #delete(e: ConntrackEntry): void {
     this.#entries.delete(e.id);
+    this.#closing.delete(e);
     this.#byTuple.delete(key(e.original));
     this.#byTuple.delete(key(e.reply));
   }
