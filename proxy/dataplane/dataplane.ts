@@ -246,13 +246,24 @@ export class Dataplane {
     this.deliver(socket, d, via);
   }
 
-  /** Hands a client socket to the pod the decision names; false when nobody took it. */
-  deliver(socket: Socket, d: Decision, via: EntryKind): boolean {
+  /**
+   * A new TCP connection from a pod to ip:port, decided by its node's rules (an ephemeral source
+   * port is taken for it); deliver it with `deliver`.
+   */
+  route(pod: PodRef, ip: string, port: number): Decision {
+    return this.decide(pod.node, 'TCP', { ip: pod.ip, port: this.#ephemeralPort(pod.ip) }, { ip, port });
+  }
+
+  /**
+   * Hands a client socket to the pod the decision names (`server` when the caller has looked it up
+   * already); false when nobody took it.
+   */
+  deliver(socket: Socket, d: Decision, via: EntryKind, found?: Server): boolean {
     let server: Server | undefined;
     if (d.verdict === 'REJECT') socket.resetAndDestroy();
     else if (d.verdict === 'DROP') this.#hold(socket);
     else {
-      server = this.pods.tcp(d.dst.ip, d.dst.port);
+      server = found ?? this.pods.tcp(d.dst.ip, d.dst.port);
       // Nothing listens there: the pod's stack answers the SYN with a reset.
       if (server === undefined) socket.resetAndDestroy();
     }
@@ -335,6 +346,11 @@ export class Dataplane {
   subscribe(listener: (e: ConnectionEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Records a decision that ended without `deliver` (the forward proxy answering 4xx/5xx itself). */
+  notify(d: Decision, via: EntryKind, delivered: boolean): void {
+    if (this.#listeners.size > 0) this.#emit(d, via, delivered);
   }
 
   #emit(d: Decision, via: EntryKind, delivered: boolean): void {
@@ -526,4 +542,23 @@ export class Dataplane {
     this.#handoff = undefined;
     if (h !== undefined) await new Promise<void>((r) => h.close(() => r()));
   }
+}
+
+const hostPort = (e: FlowEnd) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+
+/**
+ * One line of `netlab trace --live`: time, entry node, how it entered, protocol, client and
+ * destination as sent, verdict and endpoint, the source the pod sees, and the chains walked.
+ */
+export function formatConnectionEvent(e: ConnectionEvent): string {
+  const chains: string[] = [];
+  for (const r of e.rules) {
+    const chain = r.split(' ', 2)[1];
+    if (chain !== undefined && chains[chains.length - 1] !== chain) chains.push(chain);
+  }
+  const time = new Date(e.time).toISOString().slice(11, 23);
+  const to = e.verdict === 'DNAT' || e.verdict === 'ACCEPT' ? ` ${hostPort(e.dst)}` : '';
+  const seen = e.delivered ? ` seen-from ${hostPort(e.seen)}` : ' not delivered';
+  const rules = e.conntrack === 'ESTABLISHED' ? 'conntrack' : chains.join(',') || '-';
+  return `${time} ${e.node} ${e.via} ${e.protocol} ${hostPort(e.client)} -> ${hostPort(e.origDst)} ${e.verdict}${to}${seen} rules ${rules}`;
 }

@@ -6,6 +6,7 @@ export {
   type Decision,
   type EndpointCounters,
   type EntryKind,
+  formatConnectionEvent,
   type PodRef,
   type PodUdpSocket,
 } from './dataplane.js';
@@ -27,4 +28,5 @@ export {
   type UdpHandler,
   type UdpReply,
 } from './flow.js';
+export { ForwardProxy, type ForwardProxyOptions } from './forward.js';
 export { type DataplaneNode, type DataplaneNodes, ProxierNodes } from './nodes.js';
