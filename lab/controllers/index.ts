@@ -3,3 +3,10 @@
 export * from './derive.js';
 export * from './endpointslice.js';
 export * from './errors.js';
+export {
+  annotationLoadBalancerListen,
+  defaultLoadBalancerPool,
+  LoadBalancerPool,
+  loadBalancerListen,
+  runLoadBalancerController,
+} from './loadbalancer.js';

@@ -222,3 +222,38 @@ t.test('a pod dials a ClusterIP: the server sees the pod address; refusals as so
   t.equal(await errorOf('10.244.1.6', 9999), 'ECONNREFUSED', 'a pod address where nothing listens');
   t.equal(await errorOf('93.184.215.14', 80), 'ENETUNREACH', 'outside the cluster');
 });
+
+t.test('LoadBalancer ingress IPs listen on loopback; loadBalancerSourceRanges are enforced', async (t) => {
+  const lbService = (name: string, clusterIP: string, ip: string, ranges: string) => `---
+apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec: {type: LoadBalancer, clusterIP: ${clusterIP}, loadBalancerSourceRanges: [${ranges}], ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080, nodePort: ${name === 'open' ? 30081 : 30082}}]}
+status: {loadBalancer: {ingress: [{ip: ${ip}}]}}
+`;
+  const cluster = new TestCluster(
+    nodes +
+      lbService('open', '10.96.0.40', '172.18.255.200', '203.0.113.0/24') +
+      slice('open', ['10.244.0.5@node-a']) +
+      lbService('closed', '10.96.0.41', '172.18.255.201', '198.51.100.0/24') +
+      slice('closed', ['10.244.0.5@node-a']),
+  );
+  const pods = new FakePods();
+  pods.addHttp('web-1', '10.244.0.5', 8080);
+  const { base, entry, close } = await startDataplane(cluster, pods, { dropTimeoutMs: 50 });
+  t.teardown(close);
+  t.same(
+    entry
+      .listeners()
+      .filter((l) => l.kind === 'loadbalancer')
+      .map((l) => `${l.target.ip}:${l.target.port} ${l.address}:${l.port} ${l.node}`)
+      .sort(),
+    [`172.18.255.200:80 ${base}.200:80 node-a`, `172.18.255.201:80 ${base}.201:80 node-a`],
+  );
+  t.match(await fetchJSON(`http://${base}.200/`), { pod: 'web-1', clientip: /^192\.168\.49\.2:/ });
+  t.equal(
+    await failure(`http://${base}.201/`),
+    'ECONNRESET',
+    'the external client is outside the ranges: DROP',
+  );
+});
