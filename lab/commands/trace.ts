@@ -9,6 +9,7 @@ import {
   withKubeJumpRules,
 } from '../../proxy/index.js';
 import { addNodeFlags, loadProxyInput, type NodeFlags, proxierFor, reportUserError } from './proxy-input.js';
+import { type LiveFlags, traceLive } from './trace-live.js';
 
 /** The flags of `netlab trace` as commander hands them over. */
 export interface TraceFlags extends NodeFlags {
@@ -29,24 +30,42 @@ export interface TraceFlags extends NodeFlags {
  * endpoint the kernel would choose (statistic match with a seeded PRNG).
  */
 export function registerTrace(program: Command): void {
-  addNodeFlags(
+  const cmd = addNodeFlags(
     program
       .command('trace')
       .description(
         'walk a packet through the rules kube-proxy writes for a node: matched rules, endpoints, masquerade',
       )
-      .requiredOption('--src <ip>', 'source IP of the packet')
-      .requiredOption('--dst <ip>', 'destination IP of the packet')
-      .requiredOption('--dport <port>', 'destination port')
+      .option('--src <ip>', 'source IP of the packet (required unless --live)')
+      .option('--dst <ip>', 'destination IP of the packet (required unless --live)')
+      .option('--dport <port>', 'destination port (required unless --live)')
       .option('--proto <proto>', 'tcp, udp or sctp', 'tcp')
       .option('-o, --output <format>', 'json for {"endpoints", "verdict", "masquerade", "rules"}')
       .option(
         '--pick',
         "also pick one endpoint as the kernel would (seeded statistic match), and show each endpoint's share",
       )
-      .option('--seed <n>', 'PRNG seed for --pick', '1'),
-  ).action((flags: TraceFlags) => {
+      .option('--seed <n>', 'PRNG seed for --pick', '1')
+      .option('--live', "a running lab's new connections, one line each, until interrupted")
+      .option('--proxy <host:port>', "the running lab's forward proxy, for --live", '127.0.0.1:8080'),
+  );
+  // --live reads a running lab, not manifests.
+  const filename = cmd.options.find((o) => o.long === '--filename');
+  if (filename !== undefined) filename.mandatory = false;
+  cmd.action((flags: TraceFlags & LiveFlags) => {
+    if (flags.live === true) {
+      traceLive(flags).catch(reportUserError);
+      return;
+    }
     try {
+      for (const [name, v] of [
+        ['-f, --filename <files...>', flags.filename],
+        ['--src <ip>', flags.src],
+        ['--dst <ip>', flags.dst],
+        ['--dport <port>', flags.dport],
+      ] as const) {
+        if (v === undefined) throw new TraceInputError(`required option '${name}' not specified`);
+      }
       const out = runTrace(flags);
       process.stdout.write(out);
     } catch (e) {
