@@ -55,7 +55,10 @@ t.test('errors', async (t) => {
       'error: no running lab at 127.0.0.1:1 (ECONNREFUSED); see --proxy\n',
     ],
     [['trace', '--live', '--proxy', 'nope'], 'error: --proxy: Invalid value: "nope": want HOST:PORT\n'],
-    [['trace', '-f', 'x.yaml', '--dst', '10.0.0.1', '--dport', '80'], "error: required option '--src <ip>' not specified\n"],
+    [
+      ['trace', '-f', 'x.yaml', '--dst', '10.0.0.1', '--dport', '80'],
+      "error: required option '--src <ip>' not specified\n",
+    ],
     [['trace', '--src', '10.0.0.1'], "error: required option '-f, --filename <files...>' not specified\n"],
   ];
   for (const [args, stderr] of cases) t.match(await netlab(args), { code: 1, stderr }, args.join(' '));
