@@ -34,6 +34,7 @@ export const kindInfo: { readonly [K in Kind]: KindInfo } = {
   Deployment: info('apps', 'Deployment', 'deployments', true),
   ReplicaSet: info('apps', 'ReplicaSet', 'replicasets', true),
   StatefulSet: info('apps', 'StatefulSet', 'statefulsets', true),
+  Lease: info('coordination.k8s.io', 'Lease', 'leases', true),
 };
 
 export const kinds: readonly Kind[] = Object.keys(kindInfo) as Kind[];

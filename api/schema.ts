@@ -245,6 +245,17 @@ const kindSchemas: { readonly [K in Kind]: Struct } = {
     ),
     status: 'any',
   }),
+  Lease: top('Lease', {
+    spec: struct('LeaseSpec', {
+      holderIdentity: 'string',
+      leaseDurationSeconds: 'int32',
+      acquireTime: 'string',
+      renewTime: 'string',
+      leaseTransitions: 'int32',
+      strategy: 'string',
+      preferredHolder: 'string',
+    }),
+  }),
 };
 
 function jsonType(v: unknown): string {

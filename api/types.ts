@@ -277,6 +277,22 @@ export interface EndpointSlice extends KubeObject {
   ports?: EndpointPort[] | null;
 }
 
+// coordination.k8s.io/v1 ------------------------------------------------------------------------
+
+/** A node heartbeat (kube-node-lease/<node>) or a leader-election lock. Times are MicroTime. */
+export interface Lease extends KubeObject {
+  kind: 'Lease';
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+    strategy?: string;
+    preferredHolder?: string;
+  };
+}
+
 // apps/v1 ---------------------------------------------------------------------------------------
 
 export interface PodTemplateSpec {
@@ -355,6 +371,7 @@ export interface KindMap {
   Deployment: Deployment;
   ReplicaSet: ReplicaSet;
   StatefulSet: StatefulSet;
+  Lease: Lease;
 }
 
 export type Kind = keyof KindMap;
@@ -371,6 +388,7 @@ export const apiVersionOf: { readonly [K in Kind]: string } = {
   Deployment: 'apps/v1',
   ReplicaSet: 'apps/v1',
   StatefulSet: 'apps/v1',
+  Lease: 'coordination.k8s.io/v1',
 };
 
 /** Cluster-scoped kinds have no namespace. */

@@ -39,6 +39,13 @@ const slice = (extra: Spec): AnyObject =>
 const pod = (spec: Spec, name = 'p'): AnyObject =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers, ...spec } }) as AnyObject;
 const deploy = (spec: Spec): AnyObject => workload('Deployment', 'web', spec);
+const lease = (spec: Spec): AnyObject =>
+  ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'node-a', namespace: 'kube-node-lease' },
+    spec,
+  }) as AnyObject;
 const many = (n: number, f: (i: number) => unknown) => Array.from({ length: n }, (_, i) => f(i));
 
 interface Case {
@@ -614,6 +621,35 @@ const cases: Case[] = [
       metadata: { name: 'n1' },
       spec: { podCIDR: '10.244.1.0/24' },
     } as AnyObject,
+  },
+  // Lease (coordination.k8s.io/v1, pkg/apis/coordination/validation)
+  {
+    name: 'Lease with a zero duration',
+    bad: lease({ holderIdentity: 'node-a', leaseDurationSeconds: 0 }),
+    message:
+      'Lease.coordination.k8s.io "node-a" is invalid: spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0',
+    good: lease({ holderIdentity: 'node-a', leaseDurationSeconds: 40 }),
+  },
+  {
+    name: 'Lease with negative transitions',
+    bad: lease({ leaseTransitions: -1 }),
+    message:
+      'Lease.coordination.k8s.io "node-a" is invalid: spec.leaseTransitions: Invalid value: -1: must be greater than or equal to 0',
+    good: lease({ leaseTransitions: 0 }),
+  },
+  {
+    name: 'Lease with a preferred holder but no strategy',
+    bad: lease({ preferredHolder: 'node-b' }),
+    message:
+      'Lease.coordination.k8s.io "node-a" is invalid: spec.preferredHolder: Forbidden: may only be specified if `strategy` is defined',
+    good: lease({ preferredHolder: 'node-b', strategy: 'OldestEmulationVersion' }),
+  },
+  {
+    name: 'Lease with an unknown strategy',
+    bad: lease({ strategy: 'Newest' }),
+    message:
+      'Lease.coordination.k8s.io "node-a" is invalid: spec.strategy: Unsupported value: "Newest": supported values: "OldestEmulationVersion"',
+    good: lease({ strategy: 'example.com/newest' }),
   },
 ];
 
