@@ -5,6 +5,8 @@
 // the accepted socket itself is handed to it (`setFlow`, then `server.emit('connection', socket)`),
 // so the pod's HTTP parser reads the client's bytes directly and keep-alive stays on one pod, as
 // per-connection balancing does in a cluster.
+
+import { createSocket } from 'node:dgram';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createServer, type Server, Socket } from 'node:net';
 import { seededUint32 } from '../../ipam/index.js';
@@ -530,6 +532,64 @@ export class Dataplane {
       }
     });
     return true;
+  }
+
+  /**
+   * A real loopback address (UDP and TCP on one port) whose traffic leaves `pod` for ip:port through
+   * the data plane: a stub resolver pointed at it sends a pod's DNS queries to the kube-dns ClusterIP
+   * across its node's rules and conntrack, as the pod's own would. Each real sender port is one
+   * emulated UDP flow of the pod.
+   */
+  async relay(
+    pod: PodRef,
+    ip: string,
+    port: number,
+    host = '127.0.0.1',
+  ): Promise<{ host: string; port: number; close: () => void }> {
+    await this.#ensureHandoff();
+    const flows = new Map<number, PodUdpSocket>();
+    const udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    udp.on('error', () => {});
+    udp.on('message', (msg, rinfo) => {
+      let f = flows.get(rinfo.port);
+      if (f === undefined) {
+        // Old senders are forgotten first: their flows live on in conntrack, not here.
+        if (flows.size >= 1024) for (const k of flows.keys()) flows.delete(k);
+        f = this.udp(pod, (reply) => udp.send(reply, rinfo.port, rinfo.address));
+        flows.set(rinfo.port, f);
+      }
+      f.send(msg, ip, port);
+    });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = udp.address().port;
+    const tcp = createServer((s) => {
+      s.on('error', () => {});
+      const out = this.dial(pod, ip, port);
+      out.on('error', () => s.destroy());
+      s.on('close', () => out.destroy());
+      out.once('connect', () => {
+        s.pipe(out).pipe(s);
+      });
+    });
+    // TCP on the same port number, for a resolver's retry after a truncated reply; best effort.
+    await new Promise<void>((resolve) => {
+      tcp.once('error', () => resolve());
+      tcp.listen(bound, host, () => resolve());
+    });
+    return {
+      host,
+      port: bound,
+      close: () => {
+        udp.close();
+        tcp.close();
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -124,6 +124,18 @@ t.test('forward proxy: CONNECT, 403 outside, 400, 431, 408, the live log', async
     /^HTTP\/1\.1 431 /,
     'NodePort: oversized',
   );
+  t.match(
+    await raw(`${base}.1`, 30080, ['GET / HTTP/1.1\r\nX-a: b\r\n']),
+    /^HTTP\/1\.1 408 /,
+    "NodePort: slowloris meets the pod server's headersTimeout",
+  );
+  // Many slow clients at once: each costs at most one bounded head; all end in 408.
+  const slow = await Promise.all(
+    Array.from({ length: 100 }, () =>
+      raw(addr.host, addr.port, [`GET http://web/ HTTP/1.1\r\nX: ${'a'.repeat(3000)}`]),
+    ),
+  );
+  t.equal(slow.filter((s) => s.startsWith('HTTP/1.1 408 ')).length, 100, '100 slow clients: 408 each');
   t.ok(
     lines.some((l) =>
       / node-a proxy TCP 10\.244\.0\.100:\d+ -> 10\.96\.0\.21:80 DNAT 10\.244\.0\.7:8080 seen-from 10\.244\.0\.100:\d+ rules /.test(

@@ -102,3 +102,25 @@ t.test('the real dig through a UDP NodePort', async (t) => {
   );
   t.equal(out, '10.0.0.7\n');
 });
+
+t.test('a relay: the real dig as a pod, through its node to the kube-dns ClusterIP', async (t) => {
+  const cluster = new TestCluster(manifests('10.244.1.10'));
+  const pods = new FakePods();
+  pods.udpHandlers.set('10.244.1.10:53', dnsPod(9));
+  const { dp, close } = await startDataplane(cluster, pods);
+  t.teardown(close);
+  const relay = await dp.relay({ node: 'node-a', ip: '10.244.0.9' }, '10.96.0.10', 53);
+  t.teardown(relay.close);
+  const out = await new Promise<string>((resolve) =>
+    execFile(
+      'dig',
+      [`@${relay.host}`, '-p', String(relay.port), 'web', '+short', '+tries=1', '+time=5'],
+      (err, stdout, stderr) => resolve(err === null ? stdout : `error: ${stderr}${stdout}`),
+    ),
+  );
+  t.equal(out, '10.0.0.9\n');
+  t.match(
+    dp.conntrack('node-a').list({ proto: 'udp' }),
+    /src=10\.244\.0\.9 dst=10\.96\.0\.10 sport=\d+ dport=53 src=10\.244\.1\.10 dst=10\.244\.0\.9 sport=53/,
+  );
+});
