@@ -61,8 +61,12 @@ function ipOf(n: number): string {
 }
 
 /** The annotation value for a Service's ports on an ingress IP. */
-export function loadBalancerListen(svc: Service, ip: string): string {
-  const loopback = loadBalancerLoopback(ip) ?? ip;
+export function loadBalancerListen(
+  svc: Service,
+  ip: string,
+  loopbackOf: (ip: string) => string | undefined = loadBalancerLoopback,
+): string {
+  const loopback = loopbackOf(ip) ?? ip;
   return (svc.spec.ports ?? [])
     .map((p) => `${ip}:${p.port}/${p.protocol ?? 'TCP'}=${loopback}:${p.port}`)
     .join(',');
@@ -76,13 +80,15 @@ function wantsIngress(s: Service): boolean {
 
 /**
  * Runs until `signal` aborts. `log` gets one line per Service that could not get an address, and
- * per mapping written (the lab prints those).
+ * per mapping written (the lab prints those). `loopbackOf` is the data plane's listener address
+ * for an ingress IP.
  */
 export async function runLoadBalancerController(
   store: Store,
   pool: LoadBalancerPool,
   signal: AbortSignal,
   log: (line: string) => void,
+  loopbackOf: (ip: string) => string | undefined = loadBalancerLoopback,
 ): Promise<void> {
   const reconcile = (svc: Service) => {
     const key = keyOf(svc);
@@ -105,7 +111,7 @@ export async function runLoadBalancerController(
           status: { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } },
         });
       }
-      const listen = loadBalancerListen(current, ip);
+      const listen = loadBalancerListen(current, ip, loopbackOf);
       if (current.metadata.annotations?.[annotationLoadBalancerListen] !== listen) {
         store.update({
           ...current,
