@@ -447,13 +447,20 @@ export class Dataplane {
     if (waiting !== undefined) {
       this.#dialing.delete(port);
       waiting(s);
-    } else this.#accepted.set(port, s);
+    } else {
+      this.#accepted.set(port, s);
+      // The dialer may be gone before its connect event: nothing waits for this side then.
+      s.once('close', () => {
+        if (this.#accepted.get(port) === s) this.#accepted.delete(port);
+      });
+    }
   }
 
   // The pod's side of an in-process connection is a real loopback socket, so pods' client code
   // (undici, net) and the destination's server both get ordinary sockets.
   #connectHandoff(socket: Socket, onAccepted: (accepted: Socket) => void): void {
     const go = () => {
+      if (socket.destroyed) return;
       socket.connect(this.#handoffPort, this.#handoffHost);
       socket.once('connect', () => {
         const port = socket.localPort!;
@@ -461,7 +468,12 @@ export class Dataplane {
         if (early !== undefined) {
           this.#accepted.delete(port);
           onAccepted(early);
-        } else this.#dialing.set(port, onAccepted);
+          return;
+        }
+        this.#dialing.set(port, onAccepted);
+        socket.once('close', () => {
+          if (this.#dialing.get(port) === onAccepted) this.#dialing.delete(port);
+        });
       });
     };
     if (this.#handoff !== undefined && this.#handoffPort !== 0) go();
