@@ -1,6 +1,7 @@
 // The door of api/: Kubernetes objects, the watchable store, manifests, validation and defaulting.
 export * from './defaults.js';
 export * from './errors.js';
+export * from './events.js';
 export * from './fielderrors.js';
 export * from './issues.js';
 export * from './kinds.js';

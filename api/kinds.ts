@@ -35,6 +35,7 @@ export const kindInfo: { readonly [K in Kind]: KindInfo } = {
   ReplicaSet: info('apps', 'ReplicaSet', 'replicasets', true),
   StatefulSet: info('apps', 'StatefulSet', 'statefulsets', true),
   Lease: info('coordination.k8s.io', 'Lease', 'leases', true),
+  Event: info('', 'Event', 'events', true),
 };
 
 export const kinds: readonly Kind[] = Object.keys(kindInfo) as Kind[];

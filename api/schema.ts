@@ -188,7 +188,25 @@ const endpointAddress = struct('EndpointAddress', {
 const top = (go: string, fields: Record<string, Shape>, closed = true): Struct =>
   struct(go, { apiVersion: 'string', kind: 'string', metadata: objectMeta, ...fields }, closed);
 
+const eventSource = struct('EventSource', { component: 'string', host: 'string' });
+
 const kindSchemas: { readonly [K in Kind]: Struct } = {
+  Event: top('Event', {
+    involvedObject: objectReference,
+    reason: 'string',
+    message: 'string',
+    source: eventSource,
+    firstTimestamp: 'Time',
+    lastTimestamp: 'Time',
+    count: 'int32',
+    type: 'string',
+    eventTime: 'Time',
+    series: struct('EventSeries', { count: 'int32', lastObservedTime: 'Time' }),
+    action: 'string',
+    related: objectReference,
+    reportingComponent: 'string',
+    reportingInstance: 'string',
+  }),
   Namespace: top('Namespace', { spec: struct('NamespaceSpec', { finalizers: strings }), status: 'any' }),
   Node: top('Node', {
     spec: struct(

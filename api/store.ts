@@ -122,7 +122,23 @@ const fieldLabels: { readonly [K in Kind]?: readonly string[] } = {
   Node: ['spec.unschedulable'],
   Namespace: ['status.phase'],
   Service: ['spec.clusterIP', 'spec.type'],
+  Event: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
 };
+
+/** Field labels that are not the JSON path of their value (the Event's `source` is its component). */
+const fieldPaths: Readonly<Record<string, string>> = { source: 'source.component' };
 
 function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
@@ -162,7 +178,7 @@ function readPath(obj: unknown, path: string): unknown {
 }
 
 function fieldValue(obj: AnyObject, f: string): string {
-  const v = readPath(obj, f);
+  const v = readPath(obj, fieldPaths[f] ?? f);
   if (v === undefined || v === null)
     return f === 'spec.hostNetwork' || f === 'spec.unschedulable' ? 'false' : '';
   return String(v);

@@ -235,7 +235,9 @@ export interface ObjectReference {
   namespace?: string;
   name?: string;
   uid?: string;
+  apiVersion?: string;
   resourceVersion?: string;
+  fieldPath?: string;
 }
 
 export interface Endpoints extends KubeObject {
@@ -245,6 +247,31 @@ export interface Endpoints extends KubeObject {
     notReadyAddresses?: EndpointAddress[];
     ports?: EndpointPort[];
   }[];
+}
+
+/**
+ * core/v1 Event: what the kubelet and the controllers record about an object. events.k8s.io/v1 is
+ * another spelling of the same stored object (note = message, regarding = involvedObject, ...).
+ */
+export interface Event extends KubeObject {
+  kind: 'Event';
+  involvedObject: ObjectReference;
+  reason?: string;
+  message?: string;
+  source?: { component?: string; host?: string };
+  /** metav1.Time: RFC 3339 seconds; null when unset. */
+  firstTimestamp?: string | null;
+  lastTimestamp?: string | null;
+  count?: number;
+  /** `Normal` or `Warning`. */
+  type?: string;
+  /** metav1.MicroTime (`2026-12-05T09:30:00.123456Z`); set by the events.k8s.io API's clients. */
+  eventTime?: string | null;
+  series?: { count: number; lastObservedTime: string };
+  action?: string;
+  related?: ObjectReference;
+  reportingComponent?: string;
+  reportingInstance?: string;
 }
 
 // discovery.k8s.io/v1 ---------------------------------------------------------------------------
@@ -372,6 +399,7 @@ export interface KindMap {
   ReplicaSet: ReplicaSet;
   StatefulSet: StatefulSet;
   Lease: Lease;
+  Event: Event;
 }
 
 export type Kind = keyof KindMap;
@@ -389,6 +417,7 @@ export const apiVersionOf: { readonly [K in Kind]: string } = {
   ReplicaSet: 'apps/v1',
   StatefulSet: 'apps/v1',
   Lease: 'coordination.k8s.io/v1',
+  Event: 'v1',
 };
 
 /** Cluster-scoped kinds have no namespace. */

@@ -4,6 +4,7 @@
 // a field.ErrorList out. Defaulting and allocation happen before (see defaults.ts, services.ts).
 
 import { parseCIDR, parseIP } from '../ipam/index.js';
+import { validateEventCreate, validateEventUpdate } from './events.js';
 import { type FieldError, field, type GoValue, goQuote, goStringMap, goStrings } from './fielderrors.js';
 import { labelSelectorAsSelector } from './labels.js';
 import {
@@ -953,11 +954,14 @@ export function validateObject(obj: AnyObject): FieldError[] {
       return validateStatefulSet(obj);
     case 'Lease':
       return validateLease(obj);
+    case 'Event':
+      return validateEventCreate(obj);
   }
 }
 
 /** Validation on update, by kind. */
 export function validateObjectUpdate(obj: AnyObject, old: AnyObject): FieldError[] {
+  if (obj.kind === 'Event' && old.kind === 'Event') return validateEventUpdate(obj, old);
   if (obj.kind === 'Service' && old.kind === 'Service') return validateServiceUpdate(obj, old);
   const errs = validateObjectMetaUpdate(obj.metadata, old.metadata);
   if (obj.kind === 'EndpointSlice' && old.kind === 'EndpointSlice' && obj.addressType !== old.addressType)
