@@ -42,7 +42,7 @@ export interface TableOptions {
   /** The list's metadata (resourceVersion, continue). */
   listMeta?: Table['metadata'];
   /** Leave out the column definitions (`kubectl get -w` after the first page asks `?noHeaders`)... kept for symmetry. */
-  noHeaders?: boolean;
+  noHeaders?: boolean | undefined;
 }
 
 /** Objects of one kind as a Table; every cell computed, wide ones included (kubectl hides priority 1). */
@@ -85,15 +85,15 @@ export function toTable(objects: readonly unknown[], opts: TableOptions = {}): T
 
 export interface RenderOptions {
   /** `-o wide`: the priority-1 columns too. */
-  wide?: boolean;
+  wide?: boolean | undefined;
   /** `-A`: a NAMESPACE column first, read from each row's object. */
-  withNamespace?: boolean;
+  withNamespace?: boolean | undefined;
   /** Names as `kind.group/name` (several kinds in one `get`, or `--show-kind`): the lower-case `kind.group`. */
-  withKind?: string;
+  withKind?: string | undefined;
   /** `--no-headers`. */
-  noHeaders?: boolean;
+  noHeaders?: boolean | undefined;
   /** `--show-labels`: a LABELS column last. */
-  showLabels?: boolean;
+  showLabels?: boolean | undefined;
 }
 
 /** Go's text/tabwriter as kubectl configures it: cells padded to the widest + 3, at least 6; the last cell bare. */
