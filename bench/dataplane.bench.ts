@@ -109,23 +109,29 @@ function wrk(url: string, extra: string[] = []): Promise<Figures> {
   });
 }
 
-async function median(url: string, extra: string[] = []): Promise<Figures> {
-  const runs: Figures[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await wrk(url, extra));
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { rps: mid(runs.map((f) => f.rps)), p99: mid(runs.map((f) => f.p99)) };
-}
+const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const medianOf = (runs: Figures[]): Figures => ({
+  rps: mid(runs.map((f) => f.rps)),
+  p99: mid(runs.map((f) => f.p99)),
+});
 
 const close = ['-H', 'Connection: close'];
 const direct = `http://127.0.0.1:${podPort}/`;
 const nodePort = `http://${base}.1:30080/`;
 const viaProxy = `http://${proxyAddr.host}:${proxyAddr.port}/`;
-// Interleaved so drift on the shared machine hits every path alike.
-const a = await median(direct);
-const b = await median(nodePort);
-const c = await median(viaProxy, ['-s', script]);
-const an = await median(direct, close);
-const bn = await median(nodePort, close);
+// Rounds of every path in turn, so drift on the shared machine hits every path alike.
+const paths: [string, string[]][] = [
+  [direct, []],
+  [nodePort, []],
+  [viaProxy, ['-s', script]],
+  [direct, close],
+  [nodePort, close],
+];
+const runs: Figures[][] = paths.map(() => []);
+for (let i = 0; i < RUNS; i++) {
+  for (let p = 0; p < paths.length; p++) runs[p]!.push(await wrk(paths[p]![0], paths[p]![1]));
+}
+const [a, b, c, an, bn] = runs.map(medianOf) as [Figures, Figures, Figures, Figures, Figures];
 const row = (name: string, f: Figures, base: Figures, goal: string, of = '(a)') =>
   `${name.padEnd(34)} ${f.rps.toFixed(0).padStart(8)} req/s  p99 ${f.p99.toFixed(2).padStart(7)} ms  ${(f.rps / base.rps).toFixed(2)}x of ${of}${goal}`;
 console.log(
