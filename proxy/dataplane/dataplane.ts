@@ -508,6 +508,26 @@ export class Dataplane {
     };
   }
 
+  /**
+   * One request datagram from a fresh port of `pod` and its first reply (a DNS query, agnhost's UDP
+   * echo); rejects with ETIMEDOUT after `timeoutMs` when the datagram or its reply was lost.
+   */
+  exchangeUdp(pod: PodRef, ip: string, port: number, msg: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sock.close();
+        const e = new DialError('ETIMEDOUT', ip, port);
+        reject(e);
+      }, timeoutMs);
+      const sock = this.udp(pod, (reply) => {
+        clearTimeout(timer);
+        sock.close();
+        resolve(Buffer.from(reply));
+      });
+      sock.send(msg, ip, port);
+    });
+  }
+
   /** One datagram from `client` entering `node`; replies reach `onReply`. False when it was lost. */
   sendUdp(
     node: string,

@@ -124,3 +124,15 @@ t.test('a relay: the real dig as a pod, through its node to the kube-dns Cluster
     /src=10\.244\.0\.9 dst=10\.96\.0\.10 sport=\d+ dport=53 src=10\.244\.1\.10 dst=10\.244\.0\.9 sport=53/,
   );
 });
+
+t.test("exchangeUdp: a pod's request and its first reply, or ETIMEDOUT", async (t) => {
+  const cluster = new TestCluster(manifests('10.244.1.10'));
+  const pods = new FakePods();
+  pods.udpHandlers.set('10.244.1.10:53', dnsPod(4));
+  const { dp, close } = await startDataplane(cluster, pods);
+  t.teardown(close);
+  const pod = { node: 'node-b', ip: '10.244.1.20' };
+  const reply = await dp.exchangeUdp(pod, '10.96.0.10', 53, query(5), 1000);
+  t.match(dnsPacket.decode(reply).answers?.[0], { data: '10.0.0.4' });
+  await t.rejects(dp.exchangeUdp(pod, '10.96.0.99', 53, query(6), 20), { code: 'ETIMEDOUT' });
+});
