@@ -244,7 +244,14 @@ export class Dataplane {
       socket.destroy();
       return;
     }
-    const d = this.decide(node, 'TCP', { ip: this.externalClientIP, port }, origDst);
+    let d: Decision;
+    try {
+      d = this.decide(node, 'TCP', { ip: this.externalClientIP, port }, origDst);
+    } catch {
+      // An address the rules cannot read (a misconfigured family): nothing to deliver to.
+      socket.resetAndDestroy();
+      return;
+    }
     this.deliver(socket, d, via);
   }
 
@@ -292,7 +299,12 @@ export class Dataplane {
     });
     const flow: Flow = { protocol: 'TCP', src: d.seen, dst: d.dst, origDst: d.origDst, node: d.node };
     setFlow(socket, flow);
-    server.emit('connection', socket);
+    try {
+      server.emit('connection', socket);
+    } catch {
+      // The pod's own handler threw: its connection dies with it, the data plane goes on.
+      socket.destroy();
+    }
     return true;
   }
 
