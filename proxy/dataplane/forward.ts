@@ -317,30 +317,32 @@ export class ForwardProxy {
       req.resume();
       return;
     }
-    void this.#lookup(a.host).then((ip) => {
-      if (ip === undefined) {
-        fail(403, `${a.host}: not a destination in the cluster`);
-        req.resume();
-        return;
-      }
-      const up = httpRequest(
-        {
-          method: req.method,
-          path,
-          headers: endToEnd(req.headers),
-          createConnection: () => this.#dp.dial(client, ip, a.port, { via: 'proxy' }),
-        },
-        (ures) => {
-          res.writeHead(ures.statusCode ?? 502, endToEnd(ures.headers));
-          ures.pipe(res);
-        },
-      );
-      up.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENETUNREACH') fail(403, `${a.host}: not a destination in the cluster`);
-        else fail(e.code === 'ETIMEDOUT' ? 504 : 502, `${authority}: ${e.code ?? e.message}`);
-      });
-      req.pipe(up);
-    });
+    this.#lookup(a.host)
+      .then((ip) => {
+        if (ip === undefined) {
+          fail(403, `${a.host}: not a destination in the cluster`);
+          req.resume();
+          return;
+        }
+        const up = httpRequest(
+          {
+            method: req.method,
+            path,
+            headers: endToEnd(req.headers),
+            createConnection: () => this.#dp.dial(client, ip, a.port, { via: 'proxy' }),
+          },
+          (ures) => {
+            res.writeHead(ures.statusCode ?? 502, endToEnd(ures.headers));
+            ures.pipe(res);
+          },
+        );
+        up.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENETUNREACH') fail(403, `${a.host}: not a destination in the cluster`);
+          else fail(e.code === 'ETIMEDOUT' ? 504 : 502, `${authority}: ${e.code ?? e.message}`);
+        });
+        req.pipe(up);
+      })
+      .catch((e: unknown) => fail(502, `${authority}: ${(e as Error).message}`));
   }
 
   // The proxy's own pages: the live connection log (`netlab trace --live`) and the counters.
