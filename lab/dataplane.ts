@@ -39,6 +39,8 @@ export interface LabDataplaneOptions {
   readonly dropTimeoutMs?: number;
   readonly seed?: number;
   readonly clusterCIDRs?: readonly string[];
+  /** kube-proxy's stale-UDP conntrack clean-up (default on; the udp-conntrack scenario turns it off). */
+  readonly conntrackCleanup?: boolean;
 }
 
 export class LabDataplane {
@@ -104,6 +106,7 @@ export class LabDataplane {
       ...(opts.dropTimeoutMs !== undefined ? { dropTimeoutMs: opts.dropTimeoutMs } : {}),
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...(opts.clusterCIDRs !== undefined ? { clusterCIDRs: opts.clusterCIDRs } : {}),
+      ...(opts.conntrackCleanup !== undefined ? { conntrackCleanup: opts.conntrackCleanup } : {}),
     };
     const dp = new Dataplane(dpOpts);
     this.#dp = dp;
