@@ -116,6 +116,14 @@ export interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
+  lifecycle?: { preStop?: LifecycleHandler; postStart?: LifecycleHandler };
+}
+
+export interface LifecycleHandler {
+  exec?: { command?: string[] };
+  httpGet?: { path?: string; port: IntOrString; host?: string; scheme?: 'HTTP' | 'HTTPS' };
+  tcpSocket?: { port: IntOrString; host?: string };
+  sleep?: { seconds: number };
 }
 
 export interface PodDNSConfig {

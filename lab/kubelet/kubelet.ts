@@ -1,0 +1,439 @@
+// The kubelet of one Node: a store watch of the Pods bound to it, a worker per pod (pod.ts), the
+// node's Lease heartbeat and Ready condition. Work is per pod and per event: nothing scans the
+// cluster, and an idle pod without probes holds no timer.
+import type { Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Node, Pod, Store } from '../../api/index.js';
+import type { NetworkConfigList } from '../../cni/index.js';
+import { type HostPort, parseResolvConf, podDNS, resolve } from '../../dns/index.js';
+import type { Image } from '../images/index.js';
+import { defaultEcho } from '../images/index.js';
+import type { ClusterNetwork } from './network.js';
+import { PodWorker } from './pod.js';
+import type { PodPortTable } from './podports.js';
+
+/** A pod as a source of traffic (the data plane's PodRef). */
+export interface PodSource {
+  node: string;
+  ip: string;
+}
+
+/** How pods reach other addresses: the data plane provides it; the default is a direct connection. */
+export type DialFn = (from: PodSource, ip: string, port: number) => Socket;
+export type UdpExchangeFn = (
+  from: PodSource,
+  ip: string,
+  port: number,
+  msg: Uint8Array,
+  timeoutMs: number,
+) => Promise<Buffer>;
+
+export interface KubeletEvent {
+  namespace: string;
+  name: string;
+  kind: 'Pod' | 'Node';
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface KubeletOptions {
+  store: Store;
+  nodeName: string;
+  network: ClusterNetwork;
+  ports: PodPortTable;
+  images: ReadonlyMap<string, Image>;
+  /** Bind each container port on 127.0.0.1:<ephemeral> too (default true). */
+  realSockets?: boolean;
+  /** Milliseconds in one second: every duration in a Pod spec and below is scaled by it (tests). */
+  second?: number;
+  /** nodeLeaseRenewInterval in seconds (default 10); leaseDurationSeconds is 40. */
+  nodeLeaseRenewIntervalSeconds?: number;
+  /** Crash-loop back-off: first delay and maximum, in seconds (kubelet: 10 and 300). */
+  backoffInitialSeconds?: number;
+  backoffMaxSeconds?: number;
+  /** --cluster-dns and --cluster-domain. */
+  clusterDNS?: readonly string[];
+  clusterDomain?: string;
+  /** The real address of a cluster DNS server IP (the lab's DNS listener), for pods' lookups. */
+  dnsAddress?: (ip: string) => HostPort | undefined;
+  dial?: DialFn;
+  udp?: UdpExchangeFn;
+  /** Events (the store's Event kind when it has one). */
+  onEvent?: (e: KubeletEvent) => void;
+  /** A container is about to receive SIGTERM (tests observe the termination order). */
+  onStopping?: (pod: Pod, container: string) => void;
+  /** Container log lines. */
+  onLog?: (pod: Pod, container: string, line: string) => void;
+  /** Clock for timestamps. */
+  now?: () => Date;
+}
+
+/** metav1.Time: RFC 3339 to the second. */
+function rfc3339(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+/** metav1.MicroTime: six fractional digits. */
+function microTime(d: Date): string {
+  return `${d.toISOString().slice(0, 23)}000Z`;
+}
+
+export class Kubelet {
+  readonly store: Store;
+  readonly nodeName: string;
+  readonly network: ClusterNetwork;
+  readonly ports: PodPortTable;
+  readonly realSockets: boolean;
+  readonly second: number;
+  readonly backoffInitialSeconds: number;
+  readonly backoffMaxSeconds: number;
+  readonly onStopping: KubeletOptions['onStopping'];
+  nodeIPs: string[] = [];
+  readonly #opts: KubeletOptions;
+  readonly #workers = new Map<string, PodWorker>();
+  readonly #ac = new AbortController();
+  #loops: Promise<unknown>[] = [];
+  #list: NetworkConfigList | undefined;
+  #networkReady: Promise<NetworkConfigList>;
+  #resolveNetwork!: (l: NetworkConfigList) => void;
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #heartbeat = true;
+
+  constructor(opts: KubeletOptions) {
+    this.#opts = opts;
+    this.store = opts.store;
+    this.nodeName = opts.nodeName;
+    this.network = opts.network;
+    this.ports = opts.ports;
+    this.realSockets = opts.realSockets ?? true;
+    this.second = opts.second ?? 1000;
+    this.backoffInitialSeconds = opts.backoffInitialSeconds ?? 10;
+    this.backoffMaxSeconds = opts.backoffMaxSeconds ?? 300;
+    this.onStopping = opts.onStopping;
+    this.#networkReady = new Promise((r) => {
+      this.#resolveNetwork = r;
+    });
+  }
+
+  /** Starts the node's heartbeat and its watches. */
+  start(): void {
+    const signal = this.#ac.signal;
+    this.#loops.push(this.#watchNode(signal), this.#watchPods(signal));
+    this.#renewLease();
+    this.#setNodeReady();
+  }
+
+  async stop(): Promise<void> {
+    this.#ac.abort();
+    clearTimeout(this.#leaseTimer);
+    await Promise.all([...this.#workers.values()].map((w) => w.terminate(0, false)));
+    await Promise.allSettled(this.#loops);
+  }
+
+  /** The node "fails": its Lease is no longer renewed (the node lifecycle controller notices). */
+  stopHeartbeat(): void {
+    this.#heartbeat = false;
+    clearTimeout(this.#leaseTimer);
+  }
+
+  /** The node comes back: the Lease is renewed at once and the Node reports Ready again. */
+  resumeHeartbeat(): void {
+    if (this.#heartbeat) return;
+    this.#heartbeat = true;
+    this.#renewLease();
+    this.#setNodeReady();
+  }
+
+  get heartbeating(): boolean {
+    return this.#heartbeat;
+  }
+
+  /** The running pods of this node, by namespace/name. */
+  get pods(): ReadonlyMap<string, PodWorker> {
+    return this.#workers;
+  }
+
+  timestamp(): string {
+    return rfc3339(this.#opts.now?.() ?? new Date());
+  }
+
+  // --- watches --------------------------------------------------------------------------------
+
+  async #watchNode(signal: AbortSignal): Promise<void> {
+    try {
+      for await (const ev of this.store.watch('Node', {
+        fieldSelector: `metadata.name=${this.nodeName}`,
+        signal,
+      })) {
+        if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.#onNode(ev.object);
+      }
+    } catch (e) {
+      if (!signal.aborted) throw e;
+    }
+  }
+
+  #onNode(node: Node): void {
+    this.nodeIPs = (node.status?.addresses ?? [])
+      .filter((a) => a.type === 'InternalIP')
+      .map((a) => a.address);
+    const cidrs = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []);
+    if (this.#list || cidrs.length === 0) return;
+    this.#list = this.network.nodeNetwork(this.nodeName, this.nodeIPs, cidrs);
+    this.#resolveNetwork(this.#list);
+  }
+
+  /** The node's conflist, once the node IPAM controller has given it podCIDRs. */
+  nodeNetwork(): Promise<NetworkConfigList> {
+    return this.#networkReady;
+  }
+
+  async #watchPods(signal: AbortSignal): Promise<void> {
+    try {
+      for await (const ev of this.store.watch('Pod', {
+        fieldSelector: `spec.nodeName=${this.nodeName}`,
+        signal,
+      })) {
+        const pod = ev.object;
+        const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+        let w = this.#workers.get(key);
+        if (w && w.uid !== pod.metadata.uid) {
+          // A new pod of the same name: the old one is gone from the store.
+          void w.terminate(0, false);
+          w = undefined;
+        }
+        if (ev.type === 'DELETED') {
+          if (w) void w.terminate(0, false);
+          continue;
+        }
+        if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED') continue;
+        const phase = pod.status?.phase;
+        if (!w) {
+          if (phase === 'Succeeded' || phase === 'Failed' || pod.metadata.deletionTimestamp) {
+            // Nothing of it runs here: a graceful delete is finished at once.
+            if (pod.metadata.deletionTimestamp) this.#finishDelete(pod);
+            continue;
+          }
+          w = new PodWorker(this, pod);
+          this.#workers.set(key, w);
+          w.update(pod);
+          void w.start();
+        } else w.update(pod);
+      }
+    } catch (e) {
+      if (!signal.aborted) throw e;
+    }
+  }
+
+  /** Called by a worker once its pod is gone. */
+  forget(w: PodWorker): void {
+    if (this.#workers.get(w.key) === w) this.#workers.delete(w.key);
+  }
+
+  retry(w: PodWorker, seconds: number): void {
+    setTimeout(() => {
+      if (this.#workers.get(w.key) === w && !this.#ac.signal.aborted) void w.start();
+    }, seconds * this.second).unref();
+  }
+
+  // --- writes ---------------------------------------------------------------------------------
+
+  writeStatus(w: PodWorker): void {
+    const cur = this.store.find('Pod', w.pod.metadata.name ?? '', w.pod.metadata.namespace);
+    if (!cur || cur.metadata.uid !== w.uid) return;
+    try {
+      this.store.updateStatus({ ...cur, status: w.status() });
+    } catch (e) {
+      this.#log(`kubelet ${this.nodeName}: status of pod ${w.key}: ${(e as Error).message}`);
+    }
+  }
+
+  writeAnnotation(w: PodWorker, name: string, value: string): void {
+    const cur = this.store.find('Pod', w.pod.metadata.name ?? '', w.pod.metadata.namespace);
+    if (!cur || cur.metadata.uid !== w.uid) return;
+    try {
+      this.store.patch(
+        'Pod',
+        cur.metadata.name ?? '',
+        { metadata: { annotations: { [name]: value || null } } },
+        {
+          namespace: cur.metadata.namespace ?? 'default',
+        },
+      );
+    } catch (e) {
+      this.#log(`kubelet ${this.nodeName}: annotating pod ${w.key}: ${(e as Error).message}`);
+    }
+  }
+
+  /** The status manager's last step of a graceful delete: grace 0, this pod's uid only. */
+  deleteFromStore(w: PodWorker): void {
+    this.#finishDelete(w.pod);
+  }
+
+  #finishDelete(pod: Pod): void {
+    try {
+      this.store.delete('Pod', pod.metadata.name ?? '', {
+        namespace: pod.metadata.namespace ?? 'default',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata.uid ?? '' },
+      });
+    } catch {
+      // Already gone, or replaced by a pod of the same name: nothing of ours to delete.
+    }
+  }
+
+  event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.#opts.onEvent?.({
+      kind: 'Pod',
+      namespace: pod.metadata.namespace ?? 'default',
+      name: pod.metadata.name ?? '',
+      type,
+      reason,
+      message,
+    });
+  }
+
+  containerLog(w: PodWorker, container: string, line: string): void {
+    this.#opts.onLog?.(w.pod, container, line);
+  }
+
+  #log(line: string): void {
+    this.#opts.onEvent?.({
+      kind: 'Node',
+      namespace: '',
+      name: this.nodeName,
+      type: 'Warning',
+      reason: 'KubeletError',
+      message: line,
+    });
+  }
+
+  image(name: string): { image: Image; known: boolean } {
+    const at = name.indexOf('@');
+    const noDigest = at >= 0 ? name.slice(0, at) : name;
+    const slash = noDigest.lastIndexOf('/');
+    const colon = noDigest.lastIndexOf(':');
+    const bare = colon > slash ? noDigest.slice(0, colon) : noDigest;
+    const image = this.#opts.images.get(bare);
+    return image ? { image, known: true } : { image: defaultEcho, known: false };
+  }
+
+  // --- heartbeat ------------------------------------------------------------------------------
+
+  #renewLease(): void {
+    if (!this.#heartbeat || this.#ac.signal.aborted) return;
+    const now = microTime(this.#opts.now?.() ?? new Date());
+    const node = this.store.find('Node', this.nodeName, '');
+    try {
+      const cur = this.store.find('Lease', this.nodeName, 'kube-node-lease');
+      if (cur) this.store.update({ ...cur, spec: { ...cur.spec, renewTime: now } });
+      else
+        this.store.create({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: {
+            name: this.nodeName,
+            namespace: 'kube-node-lease',
+            ...(node?.metadata.uid
+              ? {
+                  ownerReferences: [
+                    { apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: node.metadata.uid },
+                  ],
+                }
+              : {}),
+          },
+          spec: { holderIdentity: this.nodeName, leaseDurationSeconds: 40, renewTime: now },
+        });
+    } catch (e) {
+      this.#log(`kubelet ${this.nodeName}: lease: ${(e as Error).message}`);
+    }
+    this.#leaseTimer = setTimeout(
+      () => this.#renewLease(),
+      (this.#opts.nodeLeaseRenewIntervalSeconds ?? 10) * this.second,
+    );
+    this.#leaseTimer.unref();
+  }
+
+  #setNodeReady(): void {
+    const node = this.store.find('Node', this.nodeName, '');
+    if (!node) return;
+    const now = this.timestamp();
+    const others = (node.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
+    const was = node.status?.conditions?.find((c) => c.type === 'Ready');
+    const ready = {
+      type: 'Ready',
+      status: 'True' as const,
+      reason: 'KubeletReady',
+      message: 'kubelet is posting ready status',
+      lastHeartbeatTime: now,
+      lastTransitionTime: was?.status === 'True' ? (was.lastTransitionTime ?? now) : now,
+    };
+    try {
+      this.store.updateStatus({ ...node, status: { ...node.status, conditions: [...others, ready] } });
+    } catch (e) {
+      this.#log(`kubelet ${this.nodeName}: node status: ${(e as Error).message}`);
+    }
+  }
+
+  // --- the pods' network ------------------------------------------------------------------------
+
+  dial(from: PodSource, ip: string, port: number): Socket {
+    if (this.#opts.dial) return this.#opts.dial(from, ip, port);
+    // Until the data plane carries it: straight to the pod's own loopback socket, or to the address.
+    const server = this.ports.tcp(ip, port);
+    const a = server?.listening ? server.address() : null;
+    if (a && typeof a === 'object') return connect(a.port, '127.0.0.1');
+    return connect(port, ip);
+  }
+
+  exchangeUdp(
+    from: PodSource,
+    ip: string,
+    port: number,
+    msg: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Buffer> {
+    if (this.#opts.udp) return this.#opts.udp(from, ip, port, msg, timeoutMs);
+    const handler = this.ports.udp(ip, port);
+    if (!handler) return Promise.reject(new Error(`no UDP socket at ${ip}:${port}`));
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => rej(new Error('i/o timeout')), timeoutMs);
+      const flow = {
+        protocol: 'UDP' as const,
+        src: { ip: from.ip, port: 40000 },
+        dst: { ip, port },
+        origDst: { ip, port },
+        node: from.node,
+      };
+      handler(msg, flow, (reply) => {
+        clearTimeout(timer);
+        res(Buffer.from(reply));
+      });
+    });
+  }
+
+  async lookup(pod: Pod, name: string, family: 0 | 4 | 6): Promise<string[]> {
+    const dns = podDNS(pod, {
+      clusterDNS: this.#opts.clusterDNS ?? ['10.96.0.10'],
+      clusterDomain: this.#opts.clusterDomain ?? 'cluster.local',
+      hostResolvConf: '',
+    });
+    const conf = parseResolvConf(
+      dns.resolvConf,
+      `/etc/resolv.conf of pod ${pod.metadata.namespace}/${pod.metadata.name}`,
+    );
+    conf.nameservers = conf.nameservers.map((ns) => {
+      const real = this.#opts.dnsAddress?.(ns);
+      return real ? `${real.host}:${real.port}` : ns;
+    });
+    const r = await resolve(name, conf, { family });
+    if (r.addresses.length === 0) {
+      const e = new Error(
+        `getaddrinfo ${r.error?.code ?? 'EAI_NONAME'} ${name}: ${r.error?.message ?? r.status}`,
+      );
+      (e as { code?: string }).code = r.error?.code ?? 'EAI_NONAME';
+      throw e;
+    }
+    return r.addresses;
+  }
+}

@@ -1,0 +1,115 @@
+// The CNI side of every kubelet: one fabric (the flat network all nodes share), the in-process
+// plugins, and a libcni-like invoker. Each node gets its own conflist (flat delegating to host-local
+// on the node's podCIDRs, then loopback) and its own host-local store: in memory by default, or the
+// files host-local writes under `<stateDir>/<node>/networks` when a state directory is given.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  builtinPluginDir,
+  createPluginRegistry,
+  Fabric,
+  Invoker,
+  MemoryFabricStore,
+  type NetworkConfigList,
+  nodeConflist,
+  parseConfList,
+} from '../../cni/index.js';
+import { type Store as IPAMStore, MemoryStore, openDiskStore } from '../../ipam/index.js';
+
+export interface PodNetworkOptions {
+  /** host-local's dataDir root and the invoker's result cache; memory (and a temporary cache) if unset. */
+  stateDir?: string;
+  /** The CNI network name. Default `pods`. */
+  network?: string;
+}
+
+export interface PodSandbox {
+  containerID: string;
+  netns: string;
+  ifName: string;
+}
+
+export class ClusterNetwork {
+  readonly fabric = new Fabric();
+  readonly stateDir: string | undefined;
+  readonly network: string;
+  readonly #invoker: Invoker;
+  readonly #cacheDir: string;
+  readonly #tempCache: boolean;
+  readonly #memory = new Map<string, MemoryStore>();
+  readonly #lists = new Map<string, NetworkConfigList>();
+
+  constructor(opts: PodNetworkOptions = {}) {
+    this.stateDir = opts.stateDir;
+    this.network = opts.network ?? 'pods';
+    if (opts.stateDir) {
+      this.#cacheDir = join(opts.stateDir, 'cni-cache');
+      mkdirSync(this.#cacheDir, { recursive: true });
+      this.#tempCache = false;
+    } else {
+      this.#cacheDir = mkdtempSync(join(tmpdir(), 'netlab-cni-cache-'));
+      this.#tempCache = true;
+    }
+    const openStore = opts.stateDir
+      ? openDiskStore
+      : (network: string, dataDir: string): IPAMStore => {
+          const k = `${dataDir}\u0000${network}`;
+          let s = this.#memory.get(k);
+          if (!s) {
+            s = new MemoryStore();
+            this.#memory.set(k, s);
+          }
+          return s;
+        };
+    const registry = createPluginRegistry({
+      store: new MemoryFabricStore(this.fabric),
+      hostLocal: { openStore },
+    });
+    this.#invoker = new Invoker({
+      cniPath: [builtinPluginDir],
+      cacheDir: this.#cacheDir,
+      env: {},
+      inProcess: registry.resolver,
+    });
+  }
+
+  /** host-local's dataDir for a node (files only with a state directory). */
+  ipamDataDir(node: string): string {
+    return join(this.stateDir ?? '/var/lib/cni', node, 'networks');
+  }
+
+  /** Puts the node on the fabric and returns its conflist (once per node and podCIDRs). */
+  nodeNetwork(node: string, nodeIPs: readonly string[], podCIDRs: readonly string[]): NetworkConfigList {
+    const have = this.#lists.get(node);
+    if (have) return have;
+    if (!this.fabric.node(node))
+      this.fabric.addNode({ name: node, nodeIPs: [...nodeIPs], podCIDRs: [...podCIDRs] });
+    const list = parseConfList(
+      nodeConflist({
+        node,
+        podCIDRs: [...podCIDRs],
+        nodeIPs: [...nodeIPs],
+        network: this.network,
+        ipamDataDir: this.ipamDataDir(node),
+      }),
+    );
+    this.#lists.set(node, list);
+    return list;
+  }
+
+  /** CNI ADD; the pod's addresses, IPv4 first as kubelet orders podIPs by the cluster's families. */
+  async add(list: NetworkConfigList, sandbox: PodSandbox): Promise<string[]> {
+    const result = await this.#invoker.addNetworkList(list, sandbox);
+    return (result?.ips ?? []).map((ip) => ip.address.split('/')[0]!);
+  }
+
+  /** CNI DEL: detach and release the addresses (idempotent). */
+  async del(list: NetworkConfigList, sandbox: PodSandbox): Promise<void> {
+    await this.#invoker.delNetworkList(list, sandbox);
+  }
+
+  close(): void {
+    if (this.#tempCache) rmSync(this.#cacheDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,512 @@
+// One pod on one kubelet: its sandbox (CNI), its containers (start, probes, restarts with back-off)
+// and its termination (preStop, SIGTERM, the grace period, SIGKILL, CNI DEL, the final delete).
+// The worker owns the pod's state; the kubelet feeds it the pod from its watch and it writes the
+// status kubelet's status manager would, coalesced to one write per turn of the event loop.
+import type { Socket } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { Container, Pod, PodCondition } from '../../api/index.js';
+import type { PodNetwork } from '../images/index.js';
+import type { Kubelet } from './kubelet.js';
+import type { PodSandbox } from './network.js';
+import { type ProbeResult, ProbeWorker } from './prober.js';
+import { RunningContainer } from './runtime.js';
+
+/** The annotation recording each container port's real loopback socket. */
+export const listenAnnotation = 'netlab.dev/listen';
+
+interface ContainerState {
+  spec: Container;
+  running: RunningContainer | undefined;
+  containerID: string;
+  restartCount: number;
+  startedAt: string | undefined;
+  startedAtMs: number;
+  started: boolean;
+  ready: boolean;
+  waiting: { reason: string; message?: string } | undefined;
+  terminated: Terminated | undefined;
+  lastTerminated: Terminated | undefined;
+  probes: ProbeWorker[];
+  backoffTimer: NodeJS.Timeout | undefined;
+  backoffSeconds: number;
+  /** Set when the kubelet itself stopped it (liveness, startup, deletion): not a crash. */
+  killedFor: string | undefined;
+}
+
+interface Terminated {
+  exitCode: number;
+  reason: string;
+  startedAt: string;
+  finishedAt: string;
+  containerID: string;
+}
+
+/** Go's time.Duration String() for whole seconds: 10s, 1m20s, 5m0s. */
+export function goDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  return m < 60 ? `${m}m${s}s` : `${Math.floor(m / 60)}h${m % 60}m${s}s`;
+}
+
+let containerSeq = 0;
+function containerID(uid: string, name: string): string {
+  containerSeq++;
+  let h = 2166136261;
+  for (const ch of `${uid}/${name}/${containerSeq}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  return `netlab://${(h >>> 0).toString(16).padStart(8, '0')}${containerSeq.toString(16).padStart(8, '0')}`;
+}
+
+export class PodWorker {
+  pod: Pod;
+  readonly key: string;
+  readonly uid: string;
+  podIPs: string[] = [];
+  #sandbox: PodSandbox;
+  #containers: ContainerState[] = [];
+  #startTime: string | undefined;
+  #phase: 'starting' | 'running' | 'terminating' | 'gone' = 'starting';
+  #flushQueued = false;
+  #conditionTimes = new Map<string, { status: string; time: string }>();
+  #agent: Agent | undefined;
+  #network: PodNetwork | undefined;
+  #started: Promise<void> | undefined;
+  #terminated: Promise<void> | undefined;
+  #lastListen = '';
+
+  constructor(
+    readonly kubelet: Kubelet,
+    pod: Pod,
+  ) {
+    this.pod = pod;
+    this.key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    this.uid = pod.metadata.uid ?? '';
+    this.#sandbox = { containerID: this.uid, netns: `/var/run/netns/cni-${this.uid}`, ifName: 'eth0' };
+  }
+
+  get hostname(): string {
+    return (this.pod.spec.hostname ?? this.pod.metadata.name ?? '').slice(0, 63);
+  }
+
+  get podIP(): string {
+    return this.podIPs[0] ?? '';
+  }
+
+  /** A newer version of the pod from the watch. */
+  update(pod: Pod): void {
+    this.pod = pod;
+    if (pod.metadata.deletionTimestamp && this.#phase !== 'terminating' && this.#phase !== 'gone')
+      void this.terminate(pod.metadata.deletionGracePeriodSeconds ?? 30, true);
+  }
+
+  /** Sandbox, then containers; the first status write says Running. */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const k = this.kubelet;
+    this.#startTime = k.timestamp();
+    const list = await k.nodeNetwork();
+    if (this.#phase !== 'starting') return;
+    try {
+      this.podIPs = await k.network.add(list, this.#sandbox);
+    } catch (e) {
+      // kubelet: FailedCreatePodSandBox, retried on the next sync.
+      k.event(
+        this.pod,
+        'Warning',
+        'FailedCreatePodSandBox',
+        `Failed to create pod sandbox: ${(e as Error).message}`,
+      );
+      this.#started = undefined;
+      k.retry(this, 10);
+      return;
+    }
+    if (this.#phase !== 'starting') {
+      await k.network.del(list, this.#sandbox).catch(() => {});
+      return;
+    }
+    this.#containers = this.pod.spec.containers.map((spec) => ({
+      spec,
+      running: undefined,
+      containerID: '',
+      restartCount: 0,
+      startedAt: undefined,
+      startedAtMs: 0,
+      started: false,
+      ready: false,
+      waiting: { reason: 'ContainerCreating' },
+      terminated: undefined,
+      lastTerminated: undefined,
+      probes: [],
+      backoffTimer: undefined,
+      backoffSeconds: 0,
+      killedFor: undefined,
+    }));
+    this.#phase = 'running';
+    await Promise.all(this.#containers.map((c) => this.#startContainer(c)));
+    this.#flush();
+  }
+
+  async #startContainer(c: ContainerState): Promise<void> {
+    if (this.#phase !== 'running') return;
+    const k = this.kubelet;
+    const name = c.spec.image ?? '';
+    const image = k.image(name);
+    if (!image.known && c.restartCount === 0)
+      k.event(
+        this.pod,
+        'Warning',
+        'UnknownImage',
+        `Image "${name}" is not one netlab runs; container ${c.spec.name} runs the default echo app`,
+      );
+    const running = new RunningContainer({
+      pod: this.pod,
+      container: c.spec,
+      image: image.image,
+      podIP: this.podIP,
+      hostname: this.hostname,
+      ports: k.ports,
+      network: this.#podNetwork(),
+      realSockets: k.realSockets,
+      second: k.second,
+      log: (line) => k.containerLog(this, c.spec.name, line),
+      warn: (reason, message) => k.event(this.pod, 'Warning', reason, message),
+    });
+    c.running = running;
+    c.containerID = containerID(this.uid, c.spec.name);
+    c.startedAt = k.timestamp();
+    c.startedAtMs = Date.now();
+    c.waiting = undefined;
+    c.terminated = undefined;
+    c.killedFor = undefined;
+    c.started = !c.spec.startupProbe;
+    c.ready = false;
+    void running.exited.then((code) => this.#onExit(c, running, code));
+    await running.start();
+    if (c.running !== running || !running.running) return;
+    this.#startProbes(c, running);
+    this.#updateReady(c);
+    this.#writeListen();
+    this.#flush();
+  }
+
+  #startProbes(c: ContainerState, running: RunningContainer): void {
+    const k = this.kubelet;
+    const target = {
+      podIP: this.podIP,
+      nodeIP: k.nodeIPs[0] ?? '',
+      container: c.spec,
+      running,
+      ports: k.ports,
+      second: k.second,
+    };
+    const onProbe = (w: ProbeWorker, result: ProbeResult, output: string, changed: boolean) => {
+      if (c.running !== running) return;
+      const label = w.type === 'startup' ? 'Startup' : w.type === 'readiness' ? 'Readiness' : 'Liveness';
+      if (result === 'failure') k.event(this.pod, 'Warning', 'Unhealthy', `${label} probe failed: ${output}`);
+      if (!changed) return;
+      if (w.type === 'startup' && result === 'success') c.started = true;
+      if (w.type !== 'readiness' && result === 'failure') {
+        const why = w.type === 'liveness' ? 'liveness' : 'startup';
+        k.event(
+          this.pod,
+          'Normal',
+          'Killing',
+          `Container ${c.spec.name} failed ${why} probe, will be restarted`,
+        );
+        c.killedFor = why;
+        void this.#stopContainer(c, this.pod.spec.terminationGracePeriodSeconds ?? 30, false);
+      }
+      this.#updateReady(c);
+      this.#flush();
+    };
+    const startupDone = () => c.started;
+    const probes: [keyof Container & `${string}Probe`, 'startup' | 'readiness' | 'liveness'][] = [
+      ['startupProbe', 'startup'],
+      ['readinessProbe', 'readiness'],
+      ['livenessProbe', 'liveness'],
+    ];
+    for (const [field, type] of probes) {
+      const probe = c.spec[field];
+      if (!probe) continue;
+      const w = new ProbeWorker(type, probe, target, onProbe, type === 'startup' ? undefined : startupDone);
+      c.probes.push(w);
+      w.start();
+    }
+  }
+
+  #updateReady(c: ContainerState): void {
+    const r = c.probes.find((p) => p.type === 'readiness');
+    c.ready = c.running?.running === true && c.started && (r ? r.result === 'success' : true);
+  }
+
+  #onExit(c: ContainerState, running: RunningContainer, code: number): void {
+    if (c.running !== running) return;
+    for (const p of c.probes) p.stop();
+    c.probes = [];
+    c.ready = false;
+    const k = this.kubelet;
+    const finishedAt = k.timestamp();
+    c.terminated = {
+      exitCode: code,
+      reason: code === 0 ? 'Completed' : 'Error',
+      startedAt: c.startedAt ?? finishedAt,
+      finishedAt,
+      containerID: c.containerID,
+    };
+    c.running = undefined;
+    if (this.#phase !== 'running') {
+      this.#flush();
+      return;
+    }
+    const policy = this.pod.spec.restartPolicy ?? 'Always';
+    const restart = policy === 'Always' || (policy === 'OnFailure' && code !== 0);
+    if (!restart) {
+      this.#flush();
+      return;
+    }
+    // kubelet's back-off: the first restart at once, then initial, doubling up to the maximum; a
+    // container that ran for twice the maximum starts over.
+    const ranSeconds = (Date.now() - c.startedAtMs) / k.second;
+    if (ranSeconds >= 2 * k.backoffMaxSeconds) c.backoffSeconds = 0;
+    const delay = c.backoffSeconds;
+    c.backoffSeconds = delay === 0 ? k.backoffInitialSeconds : Math.min(delay * 2, k.backoffMaxSeconds);
+    c.lastTerminated = c.terminated;
+    c.terminated = undefined;
+    if (delay === 0) {
+      c.restartCount++;
+      this.#flush();
+      void this.#startContainer(c);
+      return;
+    }
+    const name = this.pod.metadata.name;
+    c.waiting = {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${goDuration(delay)} restarting failed container=${c.spec.name} pod=${name}_${this.pod.metadata.namespace}(${this.uid})`,
+    };
+    k.event(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    this.#flush();
+    c.backoffTimer = setTimeout(() => {
+      c.backoffTimer = undefined;
+      if (this.#phase !== 'running') return;
+      c.restartCount++;
+      void this.#startContainer(c);
+    }, delay * k.second);
+  }
+
+  /** preStop, SIGTERM, and SIGKILL when the grace period is over; resolves once it has exited. */
+  async #stopContainer(c: ContainerState, graceSeconds: number, preStop: boolean): Promise<void> {
+    const running = c.running;
+    if (!running?.running) return;
+    const k = this.kubelet;
+    const deadline = Date.now() + graceSeconds * k.second;
+    const killTimer = setTimeout(() => running.kill(), Math.max(0, graceSeconds * k.second));
+    try {
+      const hook = c.spec.lifecycle?.preStop;
+      if (preStop && hook) {
+        const left = () => Math.max(0, deadline - Date.now());
+        if (hook.sleep)
+          await Promise.race([sleep(hook.sleep.seconds * k.second), running.exited, sleep(left())]);
+        else if (hook.httpGet || hook.exec) {
+          const { runProbe } = await import('./prober.js');
+          const r = await runProbe(
+            {
+              ...(hook.httpGet ? { httpGet: hook.httpGet } : { exec: hook.exec ?? {} }),
+              timeoutSeconds: graceSeconds,
+            },
+            {
+              podIP: this.podIP,
+              nodeIP: k.nodeIPs[0] ?? '',
+              container: c.spec,
+              running,
+              ports: k.ports,
+              second: k.second,
+            },
+          );
+          if (r.result === 'failure')
+            k.event(this.pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${r.output}`);
+        }
+      }
+      k.onStopping?.(this.pod, c.spec.name);
+      running.terminate();
+      await running.exited;
+    } finally {
+      clearTimeout(killTimer);
+    }
+  }
+
+  /**
+   * Termination: every container stopped within the grace period, the sandbox torn down (CNI DEL,
+   * the address released), then, for a graceful delete, the pod removed from the store.
+   */
+  terminate(graceSeconds: number, deleteFromStore: boolean): Promise<void> {
+    this.#terminated ??= this.#terminate(graceSeconds, deleteFromStore);
+    return this.#terminated;
+  }
+
+  async #terminate(graceSeconds: number, deleteFromStore: boolean): Promise<void> {
+    const k = this.kubelet;
+    const wasStarting = this.#phase === 'starting';
+    this.#phase = 'terminating';
+    if (wasStarting) await this.#started;
+    for (const c of this.#containers) {
+      clearTimeout(c.backoffTimer);
+      if (c.running?.running) k.event(this.pod, 'Normal', 'Killing', `Stopping container ${c.spec.name}`);
+    }
+    await Promise.all(this.#containers.map((c) => this.#stopContainer(c, graceSeconds, true)));
+    this.#flush();
+    await new Promise((r) => setImmediate(r));
+    if (this.podIPs.length > 0 || !wasStarting) {
+      try {
+        await k.network.del(await k.nodeNetwork(), this.#sandbox);
+      } catch (e) {
+        k.event(this.pod, 'Warning', 'FailedKillPod', `error killing pod: ${(e as Error).message}`);
+      }
+    }
+    await this.#agent?.close().catch(() => {});
+    this.#phase = 'gone';
+    if (deleteFromStore) k.deleteFromStore(this);
+    k.forget(this);
+  }
+
+  // --- status ---------------------------------------------------------------------------------
+
+  #flush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.kubelet.writeStatus(this);
+    });
+  }
+
+  #writeListen(): void {
+    if (!this.kubelet.realSockets) return;
+    const parts: string[] = [];
+    for (const c of this.#containers)
+      for (const l of c.running?.listening ?? [])
+        if (l.realPort !== undefined) parts.push(`${l.port}/${l.protocol}=127.0.0.1:${l.realPort}`);
+    const value = parts.join(',');
+    if (value === this.#lastListen) return;
+    this.#lastListen = value;
+    this.kubelet.writeAnnotation(this, listenAnnotation, value);
+  }
+
+  #condition(type: string, ok: boolean, reason?: string, message?: string): PodCondition {
+    const status = ok ? 'True' : 'False';
+    let t = this.#conditionTimes.get(type);
+    if (!t || t.status !== status) {
+      t = { status, time: this.kubelet.timestamp() };
+      this.#conditionTimes.set(type, t);
+    }
+    const c: PodCondition = { lastProbeTime: null, lastTransitionTime: t.time, status, type };
+    if (!ok && reason) {
+      c.reason = reason;
+      if (message) c.message = message;
+    }
+    return c;
+  }
+
+  /** The status kubelet would report now. */
+  status(): NonNullable<Pod['status']> {
+    const k = this.kubelet;
+    const cs = this.#containers;
+    const unready = cs.filter((c) => !c.ready).map((c) => c.spec.name);
+    const allReady = cs.length > 0 && unready.length === 0;
+    const anyStarted = cs.some((c) => c.startedAt !== undefined);
+    const restarting = (c: ContainerState) => c.running?.running || c.waiting !== undefined;
+    let phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' = 'Pending';
+    if (anyStarted) {
+      if (cs.some(restarting)) phase = 'Running';
+      else phase = cs.every((c) => c.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
+    }
+    const message = `containers with unready status: [${unready.join(' ')}]`;
+    const containersReady = this.#condition('ContainersReady', allReady, 'ContainersNotReady', message);
+    const ready = this.#condition(
+      'Ready',
+      allReady && phase === 'Running',
+      phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady',
+      message,
+    );
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      containersReady.reason = 'PodCompleted';
+      delete containersReady.message;
+    }
+    const status: NonNullable<Pod['status']> = {
+      phase,
+      conditions: [
+        this.#condition('PodReadyToStartContainers', this.podIPs.length > 0),
+        this.#condition('Initialized', true),
+        ready,
+        containersReady,
+        this.#condition('PodScheduled', true),
+      ],
+      hostIP: k.nodeIPs[0] ?? '',
+      hostIPs: k.nodeIPs.map((ip) => ({ ip })),
+      podIP: this.podIP,
+      podIPs: this.podIPs.map((ip) => ({ ip })),
+      ...(this.#startTime ? { startTime: this.#startTime } : {}),
+    };
+    if (this.podIPs.length === 0) {
+      delete status.podIP;
+      delete status.podIPs;
+    }
+    (status as Record<string, unknown>).containerStatuses = cs.map((c) => {
+      let state: Record<string, unknown>;
+      if (c.running?.running) state = { running: { startedAt: c.startedAt } };
+      else if (c.waiting) state = { waiting: c.waiting };
+      else if (c.terminated) state = { terminated: c.terminated };
+      else state = { waiting: { reason: 'ContainerCreating' } };
+      const out: Record<string, unknown> = {
+        ...(c.containerID ? { containerID: c.containerID } : {}),
+        image: c.spec.image ?? '',
+        imageID: '',
+        lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
+        name: c.spec.name,
+        ready: c.ready,
+        restartCount: c.restartCount,
+        started: c.running?.running === true && c.started,
+        state,
+      };
+      return out;
+    });
+    (status as Record<string, unknown>).qosClass = 'BestEffort';
+    return status;
+  }
+
+  // --- the image API ----------------------------------------------------------------------------
+
+  #podNetwork(): PodNetwork {
+    if (this.#network) return this.#network;
+    const k = this.kubelet;
+    const dial = (ip: string, port: number): Socket => k.dial({ node: k.nodeName, ip: this.podIP }, ip, port);
+    const agent = () =>
+      (this.#agent ??= new Agent({
+        connect: (opts, cb) => {
+          const s = dial(opts.hostname, Number(opts.port || 80));
+          const onError = (e: Error) => cb(e, null);
+          s.once('error', onError);
+          s.once('connect', () => {
+            s.off('error', onError);
+            cb(null, s);
+          });
+        },
+      }));
+    this.#network = {
+      lookup: (name, opts) => k.lookup(this.pod, name, opts?.family ?? 0),
+      fetch: ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
+        undiciFetch(input, { ...init, dispatcher: agent() })) as typeof undiciFetch,
+      dial,
+      exchangeUdp: (ip, port, msg, timeoutMs) =>
+        k.exchangeUdp({ node: k.nodeName, ip: this.podIP }, ip, port, msg, timeoutMs),
+    };
+    return this.#network;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,106 @@
+// The running pods' sockets, by pod IP and port: what proxy/'s data plane asks (PodPorts) to hand a
+// connection to a pod, one Map get. The same table serves the kubelet's probes and the pods' direct
+// dial, through an in-process hand-off: a real loopback connection whose accepted end is given to the
+// pod's server with its emulated flow, exactly as the data plane delivers.
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { type Flow, type PodPorts, setFlow, type UdpHandler } from '../../proxy/index.js';
+
+const key = (ip: string, port: number) => `${ip}:${port}`;
+
+export class PodPortTable implements PodPorts {
+  readonly #tcp = new Map<string, Server>();
+  readonly #udp = new Map<string, UdpHandler>();
+  #handoff: Server | undefined;
+  #handoffPort: Promise<number> | undefined;
+  /** Accepted hand-off sockets and the deliveries waiting for them, by the client's port. */
+  readonly #accepted = new Map<number, Socket>();
+  readonly #deliveries = new Map<number, (s: Socket) => void>();
+
+  tcp(podIP: string, port: number): Server | undefined {
+    return this.#tcp.get(key(podIP, port));
+  }
+
+  udp(podIP: string, port: number): UdpHandler | undefined {
+    return this.#udp.get(key(podIP, port));
+  }
+
+  get size(): number {
+    return this.#tcp.size + this.#udp.size;
+  }
+
+  setTcp(podIP: string, port: number, server: Server): void {
+    this.#tcp.set(key(podIP, port), server);
+  }
+
+  setUdp(podIP: string, port: number, handler: UdpHandler): void {
+    this.#udp.set(key(podIP, port), handler);
+  }
+
+  /** Removes a port, only if it still belongs to this server or handler (a restart may have taken it). */
+  delete(podIP: string, port: number, protocol: 'TCP' | 'UDP', owner: unknown): void {
+    const m: Map<string, unknown> = protocol === 'TCP' ? this.#tcp : this.#udp;
+    if (m.get(key(podIP, port)) === owner) m.delete(key(podIP, port));
+  }
+
+  /**
+   * A TCP connection to the pod's server at podIP:port, delivered in-process with `flow` as the
+   * emulated 4-tuple. Rejects with ECONNREFUSED when nothing listens there.
+   */
+  async connect(podIP: string, port: number, flow: Flow): Promise<Socket> {
+    const server = this.tcp(podIP, port);
+    if (!server) throw refused(podIP, port);
+    const hp = await this.#listen();
+    const client = connect(hp, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+    });
+    const deliver = (accepted: Socket) => {
+      setFlow(accepted, flow);
+      server.emit('connection', accepted);
+    };
+    const local = client.localPort ?? 0;
+    const early = this.#accepted.get(local);
+    if (early) {
+      this.#accepted.delete(local);
+      deliver(early);
+    } else this.#deliveries.set(local, deliver);
+    return client;
+  }
+
+  #listen(): Promise<number> {
+    this.#handoffPort ??= new Promise<number>((resolve, reject) => {
+      const server = createServer((s) => {
+        const port = s.remotePort ?? 0;
+        const d = this.#deliveries.get(port);
+        if (d) {
+          this.#deliveries.delete(port);
+          d(s);
+        } else this.#accepted.set(port, s);
+        s.once('close', () => {
+          if (this.#accepted.get(port) === s) this.#accepted.delete(port);
+        });
+      });
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? a.port : 0);
+      });
+      server.unref();
+      this.#handoff = server;
+    });
+    return this.#handoffPort;
+  }
+
+  close(): void {
+    this.#handoff?.close();
+    for (const s of this.#accepted.values()) s.destroy();
+    this.#accepted.clear();
+  }
+}
+
+export function refused(ip: string, port: number): Error {
+  const e = new Error(`dial tcp ${ip.includes(':') ? `[${ip}]` : ip}:${port}: connect: connection refused`);
+  (e as { code?: string }).code = 'ECONNREFUSED';
+  return e;
+}

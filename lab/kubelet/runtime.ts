@@ -1,0 +1,193 @@
+// The container runtime: runs an image's app in-process and owns what it opened. Every server the
+// app listens with is published in the PodPortTable (and, with real sockets, bound to
+// 127.0.0.1:<ephemeral>); when the process ends (exit, SIGTERM handled or not, kill) every server is
+// closed and every connection destroyed, so nothing of a dead container stays reachable.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { Server, Socket } from 'node:net';
+import type { Container, Pod } from '../../api/index.js';
+import type { UdpHandler } from '../../proxy/index.js';
+import type { App, ContainerContext, Image, PodNetwork } from '../images/index.js';
+import type { PodPortTable } from './podports.js';
+
+export interface ContainerStart {
+  pod: Pod;
+  container: Container;
+  image: Image;
+  podIP: string;
+  hostname: string;
+  ports: PodPortTable;
+  network: PodNetwork;
+  realSockets: boolean;
+  second: number;
+  log: (line: string) => void;
+  warn: (reason: string, message: string) => void;
+}
+
+/** One port the container serves: its real loopback port when real sockets are on. */
+export interface Listening {
+  port: number;
+  protocol: 'TCP' | 'UDP';
+  realPort: number | undefined;
+}
+
+export class RunningContainer {
+  readonly exited: Promise<number>;
+  readonly listening: Listening[] = [];
+  exitCode: number | undefined;
+  #resolve!: (code: number) => void;
+  #app: App | undefined;
+  readonly #servers: { port: number; server: Server }[] = [];
+  readonly #udp: { port: number; handler: UdpHandler; socket: UdpSocket | undefined }[] = [];
+  readonly #sockets = new Set<Socket>();
+  readonly #pending: Promise<unknown>[] = [];
+  readonly #s: ContainerStart;
+
+  constructor(s: ContainerStart) {
+    this.#s = s;
+    this.exited = new Promise((r) => {
+      this.#resolve = r;
+    });
+  }
+
+  /** Runs the image; resolves once its listeners are bound (or it has already exited). */
+  async start(): Promise<void> {
+    const s = this.#s;
+    const env: Record<string, string> = {};
+    for (const e of s.container.env ?? []) env[e.name] = e.value ?? '';
+    const ctx: ContainerContext = {
+      pod: s.pod,
+      container: s.container,
+      argv: [...(s.container.command ?? []), ...(s.container.args ?? [])],
+      env,
+      hostname: s.hostname,
+      podIP: s.podIP,
+      second: s.second,
+      lookup: s.network.lookup,
+      fetch: s.network.fetch,
+      dial: s.network.dial,
+      exchangeUdp: s.network.exchangeUdp,
+      listen: (port, server) => this.#listenTcp(port, server),
+      listenUdp: (port, handler) => this.#listenUdp(port, handler),
+      log: s.log,
+      exit: (code) => this.#exit(code),
+      warn: s.warn,
+    };
+    try {
+      this.#app = (await s.image(ctx)) ?? undefined;
+    } catch (e) {
+      s.log(`panic: ${(e as Error).message}`);
+      this.#exit(2);
+    }
+    await Promise.all(this.#pending);
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** SIGTERM: the app's handler, or death by the signal (128+15). */
+  terminate(): void {
+    if (!this.running) return;
+    if (this.#app?.onSigterm) this.#app.onSigterm();
+    else this.#exit(143);
+  }
+
+  /** SIGKILL (128+9). */
+  kill(): void {
+    this.#exit(137);
+  }
+
+  /** An exec in the container: the image's own commands; 126 when it has none (not executable). */
+  async exec(argv: readonly string[]): Promise<number> {
+    if (!this.running) return 126;
+    return this.#app?.exec ? await this.#app.exec(argv) : 126;
+  }
+
+  #listenTcp(port: number, server: Server): void {
+    const s = this.#s;
+    if (!this.running) return;
+    server.on('connection', (sock: Socket) => {
+      if (!this.running) {
+        sock.destroy();
+        return;
+      }
+      this.#sockets.add(sock);
+      sock.once('close', () => this.#sockets.delete(sock));
+    });
+    s.ports.setTcp(s.podIP, port, server);
+    this.#servers.push({ port, server });
+    const entry: Listening = { port, protocol: 'TCP', realPort: undefined };
+    this.listening.push(entry);
+    if (s.realSockets)
+      this.#pending.push(
+        new Promise<void>((resolve) => {
+          server.once('error', (e) => {
+            s.log(`listen tcp :${port}: ${e.message}`);
+            resolve();
+          });
+          server.listen(0, '127.0.0.1', () => {
+            const a = server.address();
+            entry.realPort = typeof a === 'object' && a ? a.port : undefined;
+            resolve();
+          });
+        }),
+      );
+  }
+
+  #listenUdp(port: number, handler: UdpHandler): void {
+    const s = this.#s;
+    if (!this.running) return;
+    s.ports.setUdp(s.podIP, port, handler);
+    const entry: Listening = { port, protocol: 'UDP', realPort: undefined };
+    this.listening.push(entry);
+    let socket: UdpSocket | undefined;
+    if (s.realSockets) {
+      socket = createSocket('udp4');
+      const sock = socket;
+      sock.on('message', (msg, rinfo) => {
+        const flow = {
+          protocol: 'UDP' as const,
+          src: { ip: rinfo.address, port: rinfo.port },
+          dst: { ip: s.podIP, port },
+          origDst: { ip: s.podIP, port },
+          node: s.pod.spec.nodeName ?? '',
+        };
+        handler(msg, flow, (reply) => sock.send(reply, rinfo.port, rinfo.address));
+      });
+      this.#pending.push(
+        new Promise<void>((resolve) => {
+          sock.once('error', (e) => {
+            s.log(`listen udp :${port}: ${e.message}`);
+            resolve();
+          });
+          sock.bind(0, '127.0.0.1', () => {
+            entry.realPort = sock.address().port;
+            resolve();
+          });
+        }),
+      );
+    }
+    this.#udp.push({ port, handler, socket });
+  }
+
+  #exit(code: number): void {
+    if (!this.running) return;
+    this.exitCode = code;
+    const s = this.#s;
+    for (const { port, server } of this.#servers) {
+      s.ports.delete(s.podIP, port, 'TCP', server);
+      if (server.listening) server.close();
+    }
+    for (const { port, handler, socket } of this.#udp) {
+      s.ports.delete(s.podIP, port, 'UDP', handler);
+      try {
+        socket?.close();
+      } catch {
+        // Already closed (a bind that failed).
+      }
+    }
+    for (const sock of this.#sockets) sock.destroy();
+    this.#sockets.clear();
+    this.#resolve(code);
+  }
+}
