@@ -17,6 +17,8 @@ import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '..
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
 import { endpointSliceControllerName, labelManagedBy, reconcileEndpointSlices } from './controllers/index.js';
+import { builtinImages } from './images/index.js';
+import { Kubelets, type KubeletsOptions } from './kubelet/index.js';
 
 export interface ClusterOptions {
   /** Manifest files or directories. */
@@ -26,6 +28,11 @@ export interface ClusterOptions {
   /** Where cluster DNS listens; port 0 picks one. */
   dnsListen?: HostPort;
   zone?: string;
+  /**
+   * Run the Pods: a kubelet per Node (CNI, in-process images, probes, graceful deletion). Off, the
+   * status written in a manifest is what "the kubelet" reports (the demo's hand-written pods).
+   */
+  kubelets?: false | Omit<KubeletsOptions, 'images'>;
 }
 
 /** The manifests could not be applied; nothing was. */
@@ -162,6 +169,8 @@ export class Cluster {
   readonly dnsAddress: HostPort;
   /** What the controllers logged (failed writes, skipped Pods, exhausted ranges), oldest first. */
   readonly log: readonly string[];
+  /** The Nodes' kubelets (when the cluster runs pods); `kubelets.ports` is proxy's PodPorts. */
+  kubelets: Kubelets | undefined;
   readonly #ac: AbortController;
   readonly #loops: Promise<unknown>[];
 
@@ -199,7 +208,7 @@ export class Cluster {
     // kube-apiserver drops a Pod's status on create; the kubelet reports it afterwards. Until the
     // kubelet lands, the status written in the manifest is what "the kubelet" reports.
     for (const { object } of read.objects) {
-      if (object.kind !== 'Pod' || !object.status) continue;
+      if (opts.kubelets || object.kind !== 'Pod' || !object.status) continue;
       const stored = store.get('Pod', object.metadata.name ?? '', object.metadata.namespace ?? 'default');
       store.updateStatus({ ...stored, status: { ...stored.status, ...object.status } });
     }
@@ -241,7 +250,20 @@ export class Cluster {
       store.close();
       throw e;
     }
-    return new Cluster(store, proxiers, dns, addr, log, ac, loops);
+    const cluster = new Cluster(store, proxiers, dns, addr, log, ac, loops);
+    if (opts.kubelets) {
+      const dnsIPs = new Set(
+        store.find('Service', 'kube-dns', 'kube-system')?.spec.clusterIPs ?? ['10.96.0.10'],
+      );
+      cluster.kubelets = new Kubelets(store, {
+        clusterDNS: [...dnsIPs],
+        dnsAddress: (ip) => (dnsIPs.has(ip) ? addr : undefined),
+        ...opts.kubelets,
+        images: builtinImages({ zone }),
+      });
+      cluster.kubelets.start();
+    }
+    return cluster;
   }
 
   /**
@@ -269,6 +291,7 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
+    await this.kubelets?.stop();
     this.#ac.abort();
     for (const p of this.proxiers.values()) p.stop();
     await this.dns.close();

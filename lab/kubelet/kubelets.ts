@@ -1,9 +1,9 @@
 // Every Node's kubelet in one process: one per Node in the store (started when the Node appears,
 // stopped when it goes), sharing the pod network (fabric, CNI plugins, host-local stores) and the
 // table of pod sockets the data plane delivers to.
-import type { Store } from '../../api/index.js';
+import type { AnyObject, Store } from '../../api/index.js';
 import type { Image } from '../images/index.js';
-import { Kubelet, type KubeletOptions } from './kubelet.js';
+import { Kubelet, type KubeletEvent, type KubeletOptions } from './kubelet.js';
 import { ClusterNetwork } from './network.js';
 import { PodPortTable } from './podports.js';
 
@@ -36,6 +36,7 @@ export class Kubelets {
           const name = ev.object.metadata.name ?? '';
           if (ev.type === 'ADDED' && !this.#kubelets.has(name)) {
             const k = new Kubelet({
+              onEvent: (e) => this.#recordEvent(name, e),
               ...this.opts,
               store: this.store,
               nodeName: name,
@@ -54,6 +55,35 @@ export class Kubelets {
         if (!this.#ac.signal.aborted) throw e;
       }
     })();
+  }
+
+  /** kubelet's event recorder: a core/v1 Event on the pod (or node), source kubelet on that host. */
+  #recordEvent(node: string, e: KubeletEvent): void {
+    const now = `${new Date().toISOString().slice(0, 19)}Z`;
+    const involved = this.store.find(e.kind, e.name, e.namespace || '');
+    try {
+      this.store.create({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: `${e.name}.`, namespace: e.namespace || 'default' },
+        involvedObject: {
+          kind: e.kind,
+          ...(e.namespace ? { namespace: e.namespace } : {}),
+          name: e.name,
+          ...(involved?.metadata.uid ? { uid: involved.metadata.uid } : {}),
+          apiVersion: 'v1',
+        },
+        reason: e.reason,
+        message: e.message,
+        source: { component: 'kubelet', host: node },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+        type: e.type,
+      } as AnyObject);
+    } catch {
+      // An event that cannot be recorded is dropped, as kubelet's recorder does.
+    }
   }
 
   get(node: string): Kubelet | undefined {

@@ -49,7 +49,12 @@ export function startLab(opts: Partial<KubeletsOptions> & { nodes?: number } = {
 }
 
 /** Resolves with the pod once `ok` holds for it (checked now and on every change). */
-export async function waitPod(store: StoreT, name: string, ok: (p: Pod) => boolean, ns = 'default'): Promise<Pod> {
+export async function waitPod(
+  store: StoreT,
+  name: string,
+  ok: (p: Pod) => boolean,
+  ns = 'default',
+): Promise<Pod> {
   const now = store.find('Pod', name, ns);
   if (now && ok(now)) return now;
   const ac = new AbortController();
@@ -82,7 +87,11 @@ export async function waitGone(store: StoreT, name: string, ns = 'default'): Pro
   }
 }
 
-export function agnhostPod(name: string, spec: Record<string, unknown> = {}, container: Record<string, unknown> = {}): Pod {
+export function agnhostPod(
+  name: string,
+  spec: Record<string, unknown> = {},
+  container: Record<string, unknown> = {},
+): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -107,7 +116,9 @@ export const ready = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'R
 
 /** The real loopback address of a container port, from netlab.dev/listen. */
 export function realAddress(p: Pod, port: string): string {
-  const entry = (p.metadata.annotations?.['netlab.dev/listen'] ?? '').split(',').find((e) => e.startsWith(`${port}=`));
+  const entry = (p.metadata.annotations?.['netlab.dev/listen'] ?? '')
+    .split(',')
+    .find((e) => e.startsWith(`${port}=`));
   if (!entry) throw new Error(`pod ${p.metadata.name}: no ${port} in netlab.dev/listen`);
   return entry.slice(port.length + 1);
 }

@@ -2,44 +2,77 @@ import t from 'tap';
 import { request } from 'undici';
 import { agnhostPod, ready, realAddress, startLab, waitGone, waitPod } from './kubelet-fixture.js';
 
-t.test('a pod bound to the node runs: CNI address in the podCIDR, status as kubelet writes it, a real socket', async (t) => {
-  const lab = startLab();
-  t.teardown(() => lab.stop());
-  lab.store.create(agnhostPod('web-0'));
-  const pod = await waitPod(lab.store, 'web-0', (p) => ready(p) && !!p.metadata.annotations?.['netlab.dev/listen']);
-  t.equal(pod.status?.phase, 'Running');
-  t.equal(pod.status?.podIP, '10.244.0.2');
-  t.same(pod.status?.podIPs, [{ ip: '10.244.0.2' }]);
-  t.equal(pod.status?.hostIP, '192.168.49.2');
-  t.same(
-    pod.status?.conditions?.map((c) => `${c.type}=${c.status}`),
-    ['PodReadyToStartContainers=True', 'Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True'],
-  );
-  const cs = (pod.status as { containerStatuses: Record<string, unknown>[] }).containerStatuses[0]!;
-  t.match(cs, { name: 'agnhost', ready: true, started: true, restartCount: 0, lastState: {}, state: { running: {} } });
-  t.match(pod.metadata.annotations?.['netlab.dev/listen'], /^8080\/TCP=127\.0\.0\.1:\d+,8081\/UDP=127\.0\.0\.1:\d+$/);
-  const res = await request(`http://${realAddress(pod, '8080/TCP')}/hostname`);
-  t.equal(await res.body.text(), 'web-0');
-  t.ok(lab.kubelets.ports.tcp('10.244.0.2', 8080), 'PodPorts has the server');
-  const lease = lab.store.find('Lease', 'node-0', 'kube-node-lease');
-  t.match(lease?.spec, { holderIdentity: 'node-0', leaseDurationSeconds: 40, renewTime: /\.\d{6}Z$/ });
-  t.equal(lab.store.get('Node', 'node-0', '').status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
-});
+t.test(
+  'a pod bound to the node runs: CNI address in the podCIDR, status as kubelet writes it, a real socket',
+  async (t) => {
+    const lab = startLab();
+    t.teardown(() => lab.stop());
+    lab.store.create(agnhostPod('web-0'));
+    const pod = await waitPod(
+      lab.store,
+      'web-0',
+      (p) => ready(p) && !!p.metadata.annotations?.['netlab.dev/listen'],
+    );
+    t.equal(pod.status?.phase, 'Running');
+    t.equal(pod.status?.podIP, '10.244.0.2');
+    t.same(pod.status?.podIPs, [{ ip: '10.244.0.2' }]);
+    t.equal(pod.status?.hostIP, '192.168.49.2');
+    t.same(
+      pod.status?.conditions?.map((c) => `${c.type}=${c.status}`),
+      [
+        'PodReadyToStartContainers=True',
+        'Initialized=True',
+        'Ready=True',
+        'ContainersReady=True',
+        'PodScheduled=True',
+      ],
+    );
+    const cs = (pod.status as { containerStatuses: Record<string, unknown>[] }).containerStatuses[0]!;
+    t.match(cs, {
+      name: 'agnhost',
+      ready: true,
+      started: true,
+      restartCount: 0,
+      lastState: {},
+      state: { running: {} },
+    });
+    t.match(
+      pod.metadata.annotations?.['netlab.dev/listen'],
+      /^8080\/TCP=127\.0\.0\.1:\d+,8081\/UDP=127\.0\.0\.1:\d+$/,
+    );
+    const res = await request(`http://${realAddress(pod, '8080/TCP')}/hostname`);
+    t.equal(await res.body.text(), 'web-0');
+    t.ok(lab.kubelets.ports.tcp('10.244.0.2', 8080), 'PodPorts has the server');
+    const lease = lab.store.find('Lease', 'node-0', 'kube-node-lease');
+    t.match(lease?.spec, { holderIdentity: 'node-0', leaseDurationSeconds: 40, renewTime: /\.\d{6}Z$/ });
+    t.equal(
+      lab.store.get('Node', 'node-0', '').status?.conditions?.find((c) => c.type === 'Ready')?.status,
+      'True',
+    );
+  },
+);
 
-t.test('graceful delete: preStop, SIGTERM, CNI DEL, then the pod is removed and its address reused', async (t) => {
-  const lab = startLab();
-  t.teardown(() => lab.stop());
-  lab.store.create(
-    agnhostPod('web-0', { terminationGracePeriodSeconds: 5 }, { lifecycle: { preStop: { sleep: { seconds: 1 } } } }),
-  );
-  await waitPod(lab.store, 'web-0', ready);
-  lab.store.delete('Pod', 'web-0', { namespace: 'default' });
-  const terminating = lab.store.get('Pod', 'web-0');
-  t.ok(terminating.metadata.deletionTimestamp, 'marked terminating first');
-  await waitGone(lab.store, 'web-0');
-  t.same(lab.stopping, ['web-0/agnhost']);
-  t.equal(lab.kubelets.ports.tcp('10.244.0.2', 8080), undefined, 'socket gone');
-  lab.store.create(agnhostPod('web-1'));
-  const next = await waitPod(lab.store, 'web-1', ready);
-  t.equal(next.status?.podIP, '10.244.0.3', 'host-local moves on (its last-reserved)');
-});
+t.test(
+  'graceful delete: preStop, SIGTERM, CNI DEL, then the pod is removed and its address reused',
+  async (t) => {
+    const lab = startLab();
+    t.teardown(() => lab.stop());
+    lab.store.create(
+      agnhostPod(
+        'web-0',
+        { terminationGracePeriodSeconds: 5 },
+        { lifecycle: { preStop: { sleep: { seconds: 1 } } } },
+      ),
+    );
+    await waitPod(lab.store, 'web-0', ready);
+    lab.store.delete('Pod', 'web-0', { namespace: 'default' });
+    const terminating = lab.store.get('Pod', 'web-0');
+    t.ok(terminating.metadata.deletionTimestamp, 'marked terminating first');
+    await waitGone(lab.store, 'web-0');
+    t.same(lab.stopping, ['web-0/agnhost']);
+    t.equal(lab.kubelets.ports.tcp('10.244.0.2', 8080), undefined, 'socket gone');
+    lab.store.create(agnhostPod('web-1'));
+    const next = await waitPod(lab.store, 'web-1', ready);
+    t.equal(next.status?.podIP, '10.244.0.3', 'host-local moves on (its last-reserved)');
+  },
+);
