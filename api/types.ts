@@ -174,7 +174,36 @@ export interface Pod extends KubeObject {
     podIP?: string;
     podIPs?: PodIP[];
     startTime?: string;
+    containerStatuses?: ContainerStatus[];
+    qosClass?: string;
   };
+}
+
+export interface ContainerStateTerminated {
+  exitCode: number;
+  reason?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  containerID?: string;
+}
+
+export interface ContainerState {
+  running?: { startedAt?: string };
+  waiting?: { reason?: string; message?: string };
+  terminated?: ContainerStateTerminated;
+}
+
+export interface ContainerStatus {
+  name: string;
+  image: string;
+  imageID: string;
+  containerID?: string;
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  state?: ContainerState;
+  lastState?: ContainerState;
 }
 
 export interface ServicePort {

@@ -4,7 +4,7 @@
 // status kubelet's status manager would, coalesced to one write per turn of the event loop.
 import type { Socket } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { Container, Pod, PodCondition } from '../../api/index.js';
+import type { Container, ContainerStatus, Pod, PodCondition } from '../../api/index.js';
 import type { PodNetwork } from '../images/index.js';
 import type { Kubelet } from './kubelet.js';
 import type { PodSandbox } from './network.js';
@@ -454,13 +454,13 @@ export class PodWorker {
       delete status.podIP;
       delete status.podIPs;
     }
-    (status as Record<string, unknown>).containerStatuses = cs.map((c) => {
-      let state: Record<string, unknown>;
-      if (c.running?.running) state = { running: { startedAt: c.startedAt } };
+    status.containerStatuses = cs.map((c) => {
+      let state: NonNullable<ContainerStatus['state']>;
+      if (c.running?.running) state = { running: { startedAt: c.startedAt ?? '' } };
       else if (c.waiting) state = { waiting: c.waiting };
       else if (c.terminated) state = { terminated: c.terminated };
       else state = { waiting: { reason: 'ContainerCreating' } };
-      const out: Record<string, unknown> = {
+      const out: ContainerStatus = {
         ...(c.containerID ? { containerID: c.containerID } : {}),
         image: c.spec.image ?? '',
         imageID: '',
@@ -473,7 +473,7 @@ export class PodWorker {
       };
       return out;
     });
-    (status as Record<string, unknown>).qosClass = 'BestEffort';
+    status.qosClass = 'BestEffort';
     return status;
   }
 

@@ -3,12 +3,13 @@
 import type { Pod, Store as StoreT } from '../../api/index.js';
 import { Store } from '../../api/index.js';
 import { builtinImages } from '../../lab/images/index.js';
-import { type KubeletEvent, Kubelets, type KubeletsOptions } from '../../lab/kubelet/index.js';
+import { Kubelets, type KubeletsOptions } from '../../lab/kubelet/index.js';
 
 export interface Lab {
   store: StoreT;
   kubelets: Kubelets;
-  events: KubeletEvent[];
+  /** Events recorded in the store, oldest first, as `reason: message`. */
+  events(): string[];
   stopping: string[];
   stop(): Promise<void>;
 }
@@ -24,14 +25,12 @@ export function startLab(opts: Partial<KubeletsOptions> & { nodes?: number } = {
       spec: { podCIDR: `10.244.${i}.0/24`, podCIDRs: [`10.244.${i}.0/24`] },
       status: { addresses: [{ type: 'InternalIP', address: `192.168.49.${i + 2}` }] },
     });
-  const events: KubeletEvent[] = [];
   const stopping: string[] = [];
   const kubelets = new Kubelets(store, {
     images: builtinImages(),
     second: 20,
     backoffInitialSeconds: 1,
     backoffMaxSeconds: 4,
-    onEvent: (e) => events.push(e),
     onStopping: (pod, c) => stopping.push(`${pod.metadata.name}/${c}`),
     ...opts,
   });
@@ -39,7 +38,11 @@ export function startLab(opts: Partial<KubeletsOptions> & { nodes?: number } = {
   return {
     store,
     kubelets,
-    events,
+    events: () =>
+      store
+        .list('Event')
+        .items.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+        .map((e) => `${e.reason}: ${e.message}`),
     stopping,
     async stop() {
       await kubelets.stop();
