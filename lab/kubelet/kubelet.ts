@@ -1,8 +1,7 @@
 // The kubelet of one Node: a store watch of the Pods bound to it, a worker per pod (pod.ts), the
 // node's Lease heartbeat and Ready condition. Work is per pod and per event: nothing scans the
 // cluster, and an idle pod without probes holds no timer.
-import type { Socket } from 'node:net';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import type { Node, Pod, Store } from '../../api/index.js';
 import type { NetworkConfigList } from '../../cni/index.js';
 import { type HostPort, parseResolvConf, podDNS, resolve } from '../../dns/index.js';
@@ -10,7 +9,7 @@ import type { Image } from '../images/index.js';
 import { defaultEcho } from '../images/index.js';
 import type { ClusterNetwork } from './network.js';
 import { PodWorker } from './pod.js';
-import type { PodPortTable } from './podports.js';
+import { type PodPortTable, refused } from './podports.js';
 
 /** A pod as a source of traffic (the data plane's PodRef). */
 export interface PodSource {
@@ -383,6 +382,12 @@ export class Kubelet {
     const server = this.ports.tcp(ip, port);
     const a = server?.listening ? server.address() : null;
     if (a && typeof a === 'object') return connect(a.port, '127.0.0.1');
+    if (!server && this.network.fabric.lookup(ip)?.kind === 'pod') {
+      // A pod address with nothing listening on that port: the pod's kernel answers RST.
+      const s = new Socket();
+      process.nextTick(() => s.destroy(refused(ip, port)));
+      return s;
+    }
     return connect(port, ip);
   }
 
