@@ -89,6 +89,8 @@ export class Kubelet {
   readonly backoffMaxSeconds: number;
   readonly onStopping: KubeletOptions['onStopping'];
   nodeIPs: string[] = [];
+  /** The data plane's way out for pods, once it runs (Kubelets.useDataplane). */
+  dataplane: { dial: DialFn; udp: UdpExchangeFn } | undefined;
   readonly #opts: KubeletOptions;
   readonly #workers = new Map<string, PodWorker>();
   readonly #ac = new AbortController();
@@ -377,7 +379,8 @@ export class Kubelet {
   // --- the pods' network ------------------------------------------------------------------------
 
   dial(from: PodSource, ip: string, port: number): Socket {
-    if (this.#opts.dial) return this.#opts.dial(from, ip, port);
+    const hook = this.dataplane?.dial ?? this.#opts.dial;
+    if (hook) return hook(from, ip, port);
     // Until the data plane carries it: straight to the pod's own loopback socket, or to the address.
     const server = this.ports.tcp(ip, port);
     const a = server?.listening ? server.address() : null;
@@ -398,7 +401,8 @@ export class Kubelet {
     msg: Uint8Array,
     timeoutMs: number,
   ): Promise<Buffer> {
-    if (this.#opts.udp) return this.#opts.udp(from, ip, port, msg, timeoutMs);
+    const hook = this.dataplane?.udp ?? this.#opts.udp;
+    if (hook) return hook(from, ip, port, msg, timeoutMs);
     const handler = this.ports.udp(ip, port);
     if (!handler) return Promise.reject(new Error(`no UDP socket at ${ip}:${port}`));
     return new Promise((res, rej) => {

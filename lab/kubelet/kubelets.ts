@@ -1,9 +1,11 @@
 // Every Node's kubelet in one process: one per Node in the store (started when the Node appears,
 // stopped when it goes), sharing the pod network (fabric, CNI plugins, host-local stores) and the
 // table of pod sockets the data plane delivers to.
+
+import type { Socket } from 'node:net';
 import type { AnyObject, Store } from '../../api/index.js';
 import type { Image } from '../images/index.js';
-import { Kubelet, type KubeletEvent, type KubeletOptions } from './kubelet.js';
+import { Kubelet, type KubeletEvent, type KubeletOptions, type PodSource } from './kubelet.js';
 import { ClusterNetwork } from './network.js';
 import { PodPortTable } from './podports.js';
 
@@ -20,6 +22,7 @@ export class Kubelets {
   readonly #kubelets = new Map<string, Kubelet>();
   readonly #ac = new AbortController();
   #loop: Promise<void> | undefined;
+  #dataplane: Kubelet['dataplane'];
 
   constructor(
     readonly store: Store,
@@ -43,6 +46,7 @@ export class Kubelets {
               network: this.network,
               ports: this.ports,
             });
+            k.dataplane = this.#dataplane;
             this.#kubelets.set(name, k);
             k.start();
           } else if (ev.type === 'DELETED') {
@@ -84,6 +88,27 @@ export class Kubelets {
     } catch {
       // An event that cannot be recorded is dropped, as kubelet's recorder does.
     }
+  }
+
+  /**
+   * Pods' outbound traffic through the data plane from now on (its `dial` and `exchangeUdp` take the
+   * same arguments): `kubelets.useDataplane(dp)`.
+   */
+  useDataplane(dp: {
+    dial(from: PodSource, ip: string, port: number): Socket;
+    exchangeUdp(
+      from: PodSource,
+      ip: string,
+      port: number,
+      msg: Uint8Array,
+      timeoutMs: number,
+    ): Promise<Buffer>;
+  }): void {
+    this.#dataplane = {
+      dial: (from, ip, port) => dp.dial(from, ip, port),
+      udp: (from, ip, port, msg, timeoutMs) => dp.exchangeUdp(from, ip, port, msg, timeoutMs),
+    };
+    for (const k of this.#kubelets.values()) k.dataplane = this.#dataplane;
   }
 
   get(node: string): Kubelet | undefined {

@@ -76,3 +76,48 @@ t.test(
     t.equal(next.status?.podIP, '10.244.0.3', 'host-local moves on (its last-reserved)');
   },
 );
+
+t.test('heartbeat: the Lease is renewed; a stopped heartbeat resumes with a renewal and Ready', async (t) => {
+  const lab = startLab({ nodeLeaseRenewIntervalSeconds: 1 });
+  t.teardown(() => lab.stop());
+  const kubelet = lab.kubelets.get('node-0') ?? (await waitKubelet(lab));
+  const renewals = async (n: number) => {
+    const seen: string[] = [];
+    const ac = new AbortController();
+    for await (const ev of lab.store.watch('Lease', {
+      namespace: 'kube-node-lease',
+      resourceVersion: lab.store.resourceVersion,
+      signal: ac.signal,
+    })) {
+      seen.push(ev.object.spec?.renewTime ?? '');
+      if (seen.length === n) ac.abort();
+    }
+    return seen;
+  };
+  t.equal((await renewals(2)).length, 2, 'renewed every interval');
+  kubelet.stopHeartbeat();
+  t.equal(kubelet.heartbeating, false);
+  // The node lifecycle controller's view: the Node is marked Unknown while the Lease is stale.
+  const node = lab.store.get('Node', 'node-0', '');
+  lab.store.updateStatus({
+    ...node,
+    status: {
+      ...node.status,
+      conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown' }],
+    },
+  });
+  const next = renewals(1);
+  kubelet.resumeHeartbeat();
+  t.equal((await next).length, 1, 'renewed at once on resume');
+  t.match(lab.store.get('Node', 'node-0', '').status?.conditions, [
+    { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+  ]);
+});
+
+async function waitKubelet(lab: ReturnType<typeof startLab>) {
+  for (;;) {
+    const k = lab.kubelets.get('node-0');
+    if (k) return k;
+    await new Promise((r) => setImmediate(r));
+  }
+}
