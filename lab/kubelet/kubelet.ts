@@ -1,7 +1,7 @@
 // The kubelet of one Node: a store watch of the Pods bound to it, a worker per pod (pod.ts), the
 // node's Lease heartbeat and Ready condition. Work is per pod and per event: nothing scans the
 // cluster, and an idle pod without probes holds no timer.
-import { connect, Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Node, Pod, Store } from '../../api/index.js';
 import type { NetworkConfigList } from '../../cni/index.js';
 import { type HostPort, parseResolvConf, podDNS, resolve } from '../../dns/index.js';
@@ -9,7 +9,7 @@ import type { Image } from '../images/index.js';
 import { defaultEcho } from '../images/index.js';
 import type { ClusterNetwork } from './network.js';
 import { PodWorker } from './pod.js';
-import { type PodPortTable, refused } from './podports.js';
+import type { PodPortTable } from './podports.js';
 
 /** A pod as a source of traffic (the data plane's PodRef). */
 export interface PodSource {
@@ -66,6 +66,13 @@ export interface KubeletOptions {
   onLog?: (pod: Pod, container: string, line: string) => void;
   /** Clock for timestamps. */
   now?: () => Date;
+}
+
+let ephemeral = 32767;
+/** Linux's ip_local_port_range (32768-60999), for pods' outgoing connections. */
+function nextEphemeralPort(): number {
+  ephemeral = ephemeral >= 60999 ? 32768 : ephemeral + 1;
+  return ephemeral;
 }
 
 /** metav1.Time: RFC 3339 to the second. */
@@ -382,14 +389,17 @@ export class Kubelet {
     const hook = this.dataplane?.dial ?? this.#opts.dial;
     if (hook) return hook(from, ip, port);
     // Until the data plane carries it: straight to the pod's own loopback socket, or to the address.
-    const server = this.ports.tcp(ip, port);
-    const a = server?.listening ? server.address() : null;
-    if (a && typeof a === 'object') return connect(a.port, '127.0.0.1');
-    if (!server && this.network.fabric.lookup(ip)?.kind === 'pod') {
-      // A pod address with nothing listening on that port: the pod's kernel answers RST.
-      const s = new Socket();
-      process.nextTick(() => s.destroy(refused(ip, port)));
-      return s;
+    // A pod address goes to that pod's server in-process (refused when nothing listens there, as
+    // its kernel would answer); anything else is a direct connection.
+    if (this.ports.tcp(ip, port) || this.network.fabric.lookup(ip)?.kind === 'pod') {
+      const flow = {
+        protocol: 'TCP' as const,
+        src: { ip: from.ip, port: nextEphemeralPort() },
+        dst: { ip, port },
+        origDst: { ip, port },
+        node: from.node,
+      };
+      return this.ports.dial(ip, port, flow);
     }
     return connect(port, ip);
   }

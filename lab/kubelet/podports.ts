@@ -2,7 +2,7 @@
 // connection to a pod, one Map get. The same table serves the kubelet's probes and the pods' direct
 // dial, through an in-process hand-off: a real loopback connection whose accepted end is given to the
 // pod's server with its emulated flow, exactly as the data plane delivers.
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import { type Flow, type PodPorts, setFlow, type UdpHandler } from '../../proxy/index.js';
 
 const key = (ip: string, port: number) => `${ip}:${port}`;
@@ -47,24 +47,41 @@ export class PodPortTable implements PodPorts {
    * emulated 4-tuple. Rejects with ECONNREFUSED when nothing listens there.
    */
   async connect(podIP: string, port: number, flow: Flow): Promise<Socket> {
-    const server = this.tcp(podIP, port);
-    if (!server) throw refused(podIP, port);
-    const hp = await this.#listen();
-    const client = connect(hp, '127.0.0.1');
+    const client = this.dial(podIP, port, flow);
     await new Promise<void>((resolve, reject) => {
       client.once('connect', resolve);
       client.once('error', reject);
     });
+    return client;
+  }
+
+  /**
+   * The same as `connect`, returning the socket at once (it emits `connect` once the pod's server
+   * has the other end, or `error` ECONNREFUSED), as `net.connect` does.
+   */
+  dial(podIP: string, port: number, flow: Flow): Socket {
+    const client = new Socket();
+    const server = this.tcp(podIP, port);
+    if (!server) {
+      process.nextTick(() => client.destroy(refused(podIP, port)));
+      return client;
+    }
     const deliver = (accepted: Socket) => {
       setFlow(accepted, flow);
       server.emit('connection', accepted);
     };
-    const local = client.localPort ?? 0;
-    const early = this.#accepted.get(local);
-    if (early) {
-      this.#accepted.delete(local);
-      deliver(early);
-    } else this.#deliveries.set(local, deliver);
+    client.once('connect', () => {
+      const local = client.localPort ?? 0;
+      const early = this.#accepted.get(local);
+      if (early) {
+        this.#accepted.delete(local);
+        deliver(early);
+      } else this.#deliveries.set(local, deliver);
+    });
+    this.#listen().then(
+      (hp) => client.connect(hp, '127.0.0.1'),
+      (e: Error) => client.destroy(e),
+    );
     return client;
   }
 

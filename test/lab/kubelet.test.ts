@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import { request } from 'undici';
 import { agnhostPod, ready, realAddress, startLab, waitGone, waitPod } from './kubelet-fixture.js';
@@ -121,3 +122,45 @@ async function waitKubelet(lab: ReturnType<typeof startLab>) {
     await new Promise((r) => setImmediate(r));
   }
 }
+
+t.test(
+  'real sockets off: pods exist only in-process; probes and pods reach each other through PodPorts',
+  async (t) => {
+    const lab = startLab({ realSockets: false });
+    t.teardown(() => lab.stop());
+    const probe = { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1, timeoutSeconds: 100 };
+    lab.store.create(agnhostPod('a', {}, { readinessProbe: probe }));
+    lab.store.create(agnhostPod('b'));
+    const a = await waitPod(lab.store, 'a', ready);
+    const b = await waitPod(lab.store, 'b', ready);
+    t.equal(a.metadata.annotations?.['netlab.dev/listen'], undefined, 'no real socket recorded');
+    const flow = {
+      protocol: 'TCP' as const,
+      src: { ip: '203.0.113.10', port: 50000 },
+      dst: { ip: a.status?.podIP ?? '', port: 8080 },
+      origDst: { ip: a.status?.podIP ?? '', port: 8080 },
+      node: 'node-0',
+    };
+    const get = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = httpRequest(
+          { createConnection: () => lab.kubelets.ports.dial(flow.dst.ip, 8080, flow), path },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => {
+              body += c.toString();
+            });
+            res.on('end', () => resolve(body));
+          },
+        );
+        req.once('error', reject);
+        req.end();
+      });
+    t.equal(await get('/clientip'), '203.0.113.10:50000', 'the flow recorded with the socket');
+    t.match(
+      await get(`/dial?request=clientip&host=${b.status?.podIP}&port=8080`),
+      new RegExp(`^\\{"responses":\\["${(a.status?.podIP ?? '').replace(/\./g, '\\.')}:\\d+"\\]\\}$`),
+      'pod a -> pod b in-process, b sees a',
+    );
+  },
+);
