@@ -50,6 +50,7 @@ export class LabDataplane {
   #proxy: ForwardProxy | undefined;
   #proxyAddress: { host: string; port: number } | undefined;
   #loops: Promise<unknown>[] = [];
+  readonly #ac = new AbortController();
 
   /** The Proxier option that tells the data plane a node synced. */
   onSync(node: string): (r: SyncResult) => void {
@@ -108,6 +109,8 @@ export class LabDataplane {
       ...(opts.clusterCIDRs !== undefined ? { clusterCIDRs: opts.clusterCIDRs } : {}),
       ...(opts.conntrackCleanup !== undefined ? { conntrackCleanup: opts.conntrackCleanup } : {}),
     };
+    // Its own controller loop stops with stop(), whatever the cluster's order of stopping.
+    signal.addEventListener('abort', () => this.#ac.abort(), { once: true });
     const dp = new Dataplane(dpOpts);
     this.#dp = dp;
     await dp.start();
@@ -146,11 +149,18 @@ export class LabDataplane {
     }
     const pool = new LoadBalancerPool(opts.loadBalancerPool ?? defaultLoadBalancerPool);
     this.#loops.push(
-      runLoadBalancerController(store, pool, signal, log, opts.loadBalancerAddress ?? loadBalancerLoopback),
+      runLoadBalancerController(
+        store,
+        pool,
+        this.#ac.signal,
+        log,
+        opts.loadBalancerAddress ?? loadBalancerLoopback,
+      ),
     );
   }
 
   async stop(): Promise<void> {
+    this.#ac.abort();
     await this.#proxy?.close();
     await this.#entry?.close();
     await this.#dp?.close();

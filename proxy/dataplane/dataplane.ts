@@ -644,7 +644,7 @@ export class Dataplane {
     this.#dialing.clear();
     const h = this.#handoff;
     this.#handoff = undefined;
-    if (h !== undefined) await new Promise<void>((r) => h.close(() => r()));
+    if (h !== undefined) await stopListening(h);
   }
 }
 
@@ -665,4 +665,20 @@ export function formatConnectionEvent(e: ConnectionEvent): string {
   const seen = e.delivered ? ` seen-from ${hostPort(e.seen)}` : ' not delivered';
   const rules = e.conntrack === 'ESTABLISHED' ? 'conntrack' : chains.join(',') || '-';
   return `${time} ${e.node} ${e.via} ${e.protocol} ${hostPort(e.client)} -> ${hostPort(e.origDst)} ${e.verdict}${to}${seen} rules ${rules}`;
+}
+
+/**
+ * Stops a listener without waiting for the connections it accepted: those were handed to pods and
+ * end with them (`server.close`'s callback would wait for every one).
+ */
+export function stopListening(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close();
+    // The handle is released on the next turn of the event loop.
+    setImmediate(resolve);
+  });
 }

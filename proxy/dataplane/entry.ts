@@ -15,7 +15,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { parseAddr } from '../ruletable/index.js';
-import type { Dataplane, EntryKind } from './dataplane.js';
+import { type Dataplane, type EntryKind, stopListening } from './dataplane.js';
 import type { FlowEnd, FlowProtocol } from './flow.js';
 import type { DataplaneNode } from './nodes.js';
 
@@ -273,7 +273,7 @@ export class EntryPoints {
     await this.#running;
     const closing: Promise<void>[] = [];
     for (const b of this.#bound.values()) {
-      if (b.tcp !== undefined) closing.push(new Promise((r) => b.tcp!.close(() => r())));
+      if (b.tcp !== undefined) closing.push(stopListening(b.tcp));
       b.udp?.close();
     }
     this.#bound.clear();

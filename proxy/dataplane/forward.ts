@@ -22,7 +22,7 @@ import {
 } from 'node:http';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Dataplane, PodRef } from './dataplane.js';
-import { formatConnectionEvent } from './dataplane.js';
+import { formatConnectionEvent, stopListening } from './dataplane.js';
 
 export interface ForwardProxyOptions {
   readonly dataplane: Dataplane;
@@ -150,7 +150,7 @@ export class ForwardProxy {
 
   async close(): Promise<void> {
     for (const s of this.#streams) s.destroy();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await stopListening(this.#server);
   }
 
   #onConnection(socket: Socket): void {
