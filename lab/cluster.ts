@@ -17,6 +17,7 @@ import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '..
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
 import { endpointSliceControllerName, labelManagedBy, reconcileEndpointSlices } from './controllers/index.js';
+import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
 import { builtinImages } from './images/index.js';
 import { Kubelets, type KubeletsOptions } from './kubelet/index.js';
 
@@ -33,6 +34,8 @@ export interface ClusterOptions {
    * status written in a manifest is what "the kubelet" reports (the demo's hand-written pods).
    */
   kubelets?: false | Omit<KubeletsOptions, 'images'>;
+  /** The data plane over the kubelets' pods (NodePorts, LoadBalancers, the forward proxy); false: none. */
+  dataplane?: false | LabDataplaneOptions;
 }
 
 /** The manifests could not be applied; nothing was. */
@@ -171,6 +174,8 @@ export class Cluster {
   readonly log: readonly string[];
   /** The Nodes' kubelets (when the cluster runs pods); `kubelets.ports` is proxy's PodPorts. */
   kubelets: Kubelets | undefined;
+  /** The data plane (when the kubelets run pods). */
+  dataplane: LabDataplane | undefined;
   readonly #ac: AbortController;
   readonly #loops: Promise<unknown>[];
 
@@ -224,6 +229,7 @@ export class Cluster {
       runEndpointSliceController(store, ac.signal, logLine),
     ];
     const proxiers = new Map<string, Proxier>();
+    const dataplane = opts.kubelets && opts.dataplane !== false ? new LabDataplane() : undefined;
     for (const node of store.list('Node').items) {
       const nodeIPs = (node.status?.addresses ?? [])
         .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
@@ -233,7 +239,9 @@ export class Cluster {
         nodeIPs,
         clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR],
         minSyncPeriod: 0,
+        ...(dataplane ? { onSync: dataplane.onSync(node.metadata.name ?? '') } : {}),
       });
+      dataplane?.addNode(proxier, nodeIPs);
       proxiers.set(proxier.nodeName, proxier);
       loops.push(watchStore(store, proxier, { signal: ac.signal }));
     }
@@ -261,6 +269,27 @@ export class Cluster {
         ...opts.kubelets,
         images: builtinImages({ zone }),
       });
+      if (dataplane) {
+        const kubelets = cluster.kubelets;
+        const dpOpts: LabDataplaneOptions = {
+          clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR],
+          // The proxy's client pod resolves names as its kubelet set it up (resolv.conf, cluster DNS).
+          resolve: async (ref, name) => {
+            const pod = store.find('Pod', proxyClientPod.name, proxyClientPod.namespace);
+            const k = kubelets.get(ref.node);
+            return pod && k ? k.lookup(pod, name, 4) : [];
+          },
+          ...opts.dataplane,
+        };
+        try {
+          await dataplane.start(store, kubelets.ports, dpOpts, ac.signal, logLine);
+        } catch (e) {
+          await cluster.stop();
+          throw e;
+        }
+        cluster.dataplane = dataplane;
+        kubelets.useDataplane(dataplane.dataplane);
+      }
       cluster.kubelets.start();
     }
     return cluster;
@@ -291,6 +320,7 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
+    await this.dataplane?.stop();
     await this.kubelets?.stop();
     this.#ac.abort();
     for (const p of this.proxiers.values()) p.stop();

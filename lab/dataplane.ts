@@ -188,6 +188,13 @@ function ensureClientPod(store: Store, log: (line: string) => void): void {
     },
     spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10' }] },
   };
+  // On the first node, as `kubectl run --overrides` with a nodeName would put it: the proxy is this
+  // machine's door into the cluster and should not move.
+  const first = store
+    .list('Node')
+    .items.map((n) => n.metadata.name ?? '')
+    .sort()[0];
+  if (first !== undefined) pod.spec.nodeName = first;
   try {
     store.create(pod);
   } catch (e) {

@@ -129,6 +129,7 @@ export class Dataplane {
   readonly #clusterCIDRs: readonly Cidr[];
   #handoff: Server | undefined;
   #handoffPort = 0;
+  #closed = false;
   /** Pods' outbound connections waiting for the hand-off listener to accept them, by client port. */
   readonly #dialing = new Map<number, (accepted: Socket) => void>();
   readonly #accepted = new Map<number, Socket>();
@@ -396,6 +397,11 @@ export class Dataplane {
     const client = { ip: pod.ip, port: this.#ephemeralPort(pod.ip) };
     const fail = (code: DialError['code']) =>
       process.nextTick(() => socket.destroy(new DialError(code, ip, port)));
+    if (this.#closed) {
+      // The cluster is stopping: no network any more.
+      fail('ENETUNREACH');
+      return socket;
+    }
     let d: Decision;
     try {
       d = this.decide(pod.node, 'TCP', client, { ip, port });
@@ -637,6 +643,7 @@ export class Dataplane {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#unsubscribe();
     for (const s of this.#held) s.destroy();
     for (const s of this.#accepted.values()) s.destroy();

@@ -47,6 +47,8 @@ t.test('graceful termination order: endpoint terminating, SIGTERM, CNI DEL, Pod 
     manifests: [join(dir, 'm.yaml')],
     dnsListen: { host: '127.0.0.1', port: 0 },
     kubelets: { second: 20, onStopping: () => order.push('SIGTERM') },
+    // No fixed ports in tests: the data plane's listeners are not what this test is about.
+    dataplane: false,
   });
   t.teardown(() => cluster.stop());
   const store = cluster.store;
