@@ -359,7 +359,6 @@ export class Kubelet {
       () => this.#renewLease(),
       (this.#opts.nodeLeaseRenewIntervalSeconds ?? 10) * this.second,
     );
-    this.#leaseTimer.unref();
   }
 
   #setNodeReady(): void {
