@@ -1,6 +1,7 @@
 // field.Error and field.ErrorList as k8s.io/apimachinery/pkg/util/validation/field prints them, and
 // the Status errors kube-apiserver builds from them (apimachinery/pkg/api/errors). The exact text
 // matters: tests and users compare it with what a real cluster says.
+import { goQuote } from '../std/index.js';
 import { type Status, StatusError, type StatusReason } from './errors.js';
 import { kindInfo } from './kinds.js';
 import type { Kind } from './types.js';
@@ -48,21 +49,6 @@ export interface FieldError {
   field: string;
   badValue: BadValue | typeof omit;
   detail: string;
-}
-
-/** Go's %q for a string. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
 }
 
 /** `[]string{"a", "b"}` */

@@ -13,3 +13,4 @@ export * from './services.js';
 export * from './store.js';
 export * from './types.js';
 export * from './validation.js';
+export * from './wellknown.js';

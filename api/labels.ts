@@ -1,8 +1,10 @@
 // Label selectors as k8s.io/apimachinery/pkg/labels parses them (`a=b,c!=d,e in (x,y),f notin (z),g,!h`)
 // and metav1.LabelSelector objects, plus field selectors (`metadata.name=x,spec.nodeName!=y`).
 // A Selector is data (its requirements) with a pure `matches`; the store and controllers share it.
+
+import { goQuote } from '../std/index.js';
 import { SelectorError } from './errors.js';
-import { aggregateText, type FieldError, field, goQuote, goStrings } from './fielderrors.js';
+import { aggregateText, type FieldError, field, goStrings } from './fielderrors.js';
 import { isQualifiedName, isValidLabelValue } from './names.js';
 import type { LabelSelector } from './types.js';
 

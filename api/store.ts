@@ -4,7 +4,7 @@
 // a batch or none of it. One resourceVersion counter across kinds, strictly increasing; a ring of
 // recent events serves watches that resume from a resourceVersion, and older ones get 410 Expired.
 
-import { seededRandom } from '../ipam/index.js';
+import { seededRandom } from '../std/index.js';
 import { applyDefaults, convertSingularPlural } from './defaults.js';
 import { BatchError, SelectorError, StatusError } from './errors.js';
 import {

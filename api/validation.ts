@@ -4,8 +4,9 @@
 // a field.ErrorList out. Defaulting and allocation happen before (see defaults.ts, services.ts).
 
 import { parseCIDR, parseIP } from '../ipam/index.js';
+import { goQuote } from '../std/index.js';
 import { validateEventCreate, validateEventUpdate } from './events.js';
-import { type FieldError, field, type GoValue, goQuote, goStringMap, goStrings } from './fielderrors.js';
+import { type FieldError, field, type GoValue, goStringMap, goStrings } from './fielderrors.js';
 import { labelSelectorAsSelector } from './labels.js';
 import {
   isDNS1035Label,

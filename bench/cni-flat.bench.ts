@@ -14,7 +14,7 @@ import {
   MemoryFabricStore,
   parseConfList,
 } from '../cni/index.js';
-import { MemoryStore, type Store } from '../ipam/index.js';
+import { type HostLocalStore, MemoryStore } from '../ipam/index.js';
 
 const RUNS = Number(process.env.CNI_BENCH_RUNS ?? 3);
 const PAIRS = Number(process.env.CNI_BENCH_PAIRS ?? 20);
@@ -86,7 +86,7 @@ async function inProcessPairs(memoryIpam: boolean): Promise<number> {
   try {
     const fabric = new Fabric();
     fabric.addNode({ name: 'node-a', nodeIPs: ['192.168.49.2'], podCIDRs: ['10.244.0.0/16'] });
-    const stores = new Map<string, Store>();
+    const stores = new Map<string, HostLocalStore>();
     const registry = createPluginRegistry({
       store: new MemoryFabricStore(fabric),
       ...(memoryIpam

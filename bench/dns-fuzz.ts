@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { AnyObject } from '../api/index.js';
 import { buildQuery, DnsServer, type HostPort, ObjectSource, parseZoneConfig, Zone } from '../dns/index.js';
-import { seededRandom } from '../ipam/index.js';
+import { seededRandom } from '../std/index.js';
 
 const names = [
   'web.default.svc.cluster.local',

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostLocalPlugin } from '../cni/plugins/host-local.js';
 import { runPlugin } from '../cni/skel/index.js';
-import { DiskStore, MemoryStore, type Store } from '../ipam/index.js';
+import { DiskStore, type HostLocalStore, MemoryStore } from '../ipam/index.js';
 
 const REAL = '/usr/lib/cni/host-local';
 const OURS = new URL('../cni/bin/host-local', import.meta.url).pathname;
@@ -45,7 +45,7 @@ function median(xs: number[]): number {
 /** ADDs per second of `n` in-process ADDs on a fresh store. */
 async function inProcess(
   n: number,
-  open: (dataDir: string) => (name: string, dir: string) => Store,
+  open: (dataDir: string) => (name: string, dir: string) => HostLocalStore,
 ): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-ipam-'));
   try {

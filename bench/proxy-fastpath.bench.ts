@@ -3,7 +3,6 @@
 // back. Medians of several runs; each run is bounded. Times are CPU time of this process (the
 // machine is shared, so wall time is printed beside it but not used for the ratios).
 import type { EndpointSlice, Service } from '../api/index.js';
-import { seededUint32 } from '../ipam/index.js';
 import {
   FastPath,
   newKernelState,
@@ -13,6 +12,7 @@ import {
   simulatePacket,
   tracePacket,
 } from '../proxy/index.js';
+import { seededUint32 } from '../std/index.js';
 
 const SERVICES = Number(process.env.SERVICES ?? 10_000);
 const ENDPOINTS = 10;

@@ -2,4 +2,3 @@
 export * from './hostlocal/index.js';
 export * from './kube/index.js';
 export * from './podcidr/index.js';
-export * from './random.js';

@@ -7,6 +7,7 @@ import {
   BatchError,
   type EndpointSlice,
   formatIssue,
+  labelManagedBy,
   type ManifestIssue,
   type Node,
   readManifestFiles,
@@ -16,7 +17,7 @@ import {
 import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '../dns/index.js';
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
-import { endpointSliceControllerName, labelManagedBy, reconcileEndpointSlices } from './controllers/index.js';
+import { endpointSliceControllerName, reconcileEndpointSlices } from './controllers/index.js';
 import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
 import { builtinImages } from './images/index.js';
 import { Kubelets, type KubeletsOptions } from './kubelet/index.js';

@@ -1,7 +1,7 @@
 // Address text as the kernel and Go print it: IPv4 dotted quads, IPv6 in RFC 5952 form (lower case,
 // the longest run of zero groups compressed, the first on ties). Lookups key on this text, so every
 // address that enters the fabric goes through canonicalIP() once.
-import { formatGoIP, parseGoIP } from '../../ipam/index.js';
+import { formatGoIP, parseGoIP } from '../../std/index.js';
 import { FabricError } from './errors.js';
 
 export type Family = 4 | 6;

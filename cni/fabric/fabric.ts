@@ -79,7 +79,7 @@ export interface AttachRequest {
   routes?: readonly AttachmentRoute[];
 }
 
-export type Endpoint =
+export type FabricEndpoint =
   | { kind: 'pod'; node: FabricNode; attachment: PodAttachment }
   | { kind: 'node'; node: FabricNode; interface: string };
 
@@ -138,7 +138,7 @@ export class Fabric {
   readonly #attachments = new Map<string, PodAttachment>();
   readonly #sandboxes = new Map<string, Sandbox>();
   /** Address text -> its owner: the O(1) lookup. */
-  readonly #owners = new Map<string, Endpoint>();
+  readonly #owners = new Map<string, FabricEndpoint>();
 
   addNode(spec: NodeSpec): FabricNode {
     const what = `node ${spec.name}`;
@@ -312,7 +312,7 @@ export class Fabric {
   }
 
   /** The pod interface, node uplink or bridge that holds `ip`, in O(1). */
-  lookup(ip: string): Endpoint | undefined {
+  lookup(ip: string): FabricEndpoint | undefined {
     const hit = this.#owners.get(ip);
     if (hit !== undefined) return hit;
     const canonical = toCanonical(ip);
@@ -496,7 +496,7 @@ export class Fabric {
   }
 }
 
-export function describe(e: Endpoint): string {
+export function describe(e: FabricEndpoint): string {
   return e.kind === 'pod'
     ? `container ${e.attachment.containerID} (${e.attachment.ifname}) on node ${e.node.name}`
     : `node ${e.node.name} (${e.interface})`;

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { goStrerror } from '../../ipam/index.js';
+import { goStrerror } from '../../std/index.js';
 import { unmarshal } from '../skel/index.js';
 import { InvokerError, PluginError } from './errors.js';
 

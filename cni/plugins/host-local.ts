@@ -3,18 +3,16 @@
 // plus 1.1.0 (GC releases reservations of attachments not in `cni.dev/valid-attachments`; STATUS
 // reports whether the store can be opened).
 import {
-  type GoJSONValue,
-  goField,
   hostLocalAdd,
   hostLocalCheck,
   hostLocalDel,
   hostLocalGC,
   loadIPAMConfig,
   openDiskStore,
-  parseGoJSON,
   type StoreOpener,
   type ValidAttachment,
 } from '../../ipam/index.js';
+import { type GoJSONValue, goField, parseGoJSON } from '../../std/index.js';
 import {
   type CmdArgs,
   CniError,

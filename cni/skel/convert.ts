@@ -4,7 +4,7 @@
 // plugins), so the extra fields are dropped there. Reading (libcni's ExecPluginWithResult /
 // create.CreateFromBytes / GetAsVersion): a result of any spec version becomes the current Result
 // shape; the runtime and a delegating plugin read their plugins' output this way.
-import { type GoEncodable, parseGoCIDR } from '../../ipam/index.js';
+import { type GoEncodable, parseGoCIDR } from '../../std/index.js';
 import { CniError, CniErrorCode } from './errors.js';
 import { goTypeName, unmarshal } from './gojson.js';
 import type { DNS, Interface, IPConfig, Result, Route } from './types.js';

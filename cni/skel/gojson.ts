@@ -1,8 +1,8 @@
-// Go's encoding/json as the protocol uses it on top of ipam's Go JSON codec: json.Marshal of
+// Go's encoding/json as the protocol uses it on top of std/'s Go JSON codec: json.Marshal of
 // map[string]interface{} sorts keys, of a struct keeps field order. libcni builds each plugin's stdin
 // from maps (so sorted) with the previous result as a struct (so in field order); `ordered()` marks
 // a value whose key order must be kept. json.Unmarshal into interface{} gives plain values.
-import { type GoEncodable, type GoJSONValue, marshalGo, parseGoJSON } from '../../ipam/index.js';
+import { type GoEncodable, type GoJSONValue, marshalGo, parseGoJSON } from '../../std/index.js';
 
 const ORDERED = Symbol('ordered');
 

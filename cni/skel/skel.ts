@@ -3,17 +3,17 @@
 // version negotiation, and printing results and errors byte-for-byte as Go does. I/O is injected
 // (runPlugin), so tests and the in-process invoker need no process; pluginMain wires it to one.
 import { readSync } from 'node:fs';
+import { goPathError } from '../../ipam/index.js';
 import {
   GoJSONSyntaxError,
   type GoJSONValue,
   goField,
-  goPathError,
   goQuote,
   goQuoteList,
   marshalGo,
   marshalIndentGo,
   parseGoJSON,
-} from '../../ipam/index.js';
+} from '../../std/index.js';
 import { convertResult } from './convert.js';
 import { asCniError, CniError, CniErrorCode } from './errors.js';
 import type { Result } from './types.js';

@@ -1,6 +1,6 @@
 // Spec versions and libcni's version arithmetic (pkg/version): the supported-version lists, the
 // semver comparison used for CHECK/GC/STATUS gating and its error texts.
-import { goQuote } from '../../ipam/index.js';
+import { goQuote } from '../../std/index.js';
 import { CniError, CniErrorCode } from './errors.js';
 
 /** Every spec version netlab's plugins speak, oldest first. */

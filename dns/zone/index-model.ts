@@ -2,7 +2,7 @@
 // lookups ask (CoreDNS's SvcIndex, EpIndex, SvcIndexReverse, EpIndexReverse, PodIndex). Built in one
 // pass from a source snapshot; rebuilt whole after a change (cheap at emulator sizes, and it keeps
 // one obvious path for data).
-import type { EndpointSlice, Pod, Service } from '../../api/index.js';
+import { type EndpointSlice, labelServiceName, type Pod, type Service } from '../../api/index.js';
 import { ipKey } from './names.js';
 import type { ZoneObjects } from './source.js';
 
@@ -51,8 +51,6 @@ export interface ZoneIndex {
   podsByIP: Map<string, string[]>;
 }
 
-export const serviceNameLabel = 'kubernetes.io/service-name';
-
 export function serviceKey(name: string, namespace: string): string {
   return `${name}.${namespace}`.toLowerCase();
 }
@@ -86,7 +84,7 @@ function serviceRecord(svc: Service): ServiceRecord {
 // CoreDNS object/endpoint.go endpointSliceToEndpoints: not-ready endpoints are dropped (nil = ready),
 // a slice without ports gets the sentinel port -1.
 function endpointsRecord(slice: EndpointSlice): EndpointsRecord | null {
-  const serviceName = slice.metadata.labels?.[serviceNameLabel];
+  const serviceName = slice.metadata.labels?.[labelServiceName];
   if (!serviceName || slice.addressType === 'FQDN') return null;
   const ports: PortRecord[] = slice.ports?.length
     ? slice.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port ?? -1 }))

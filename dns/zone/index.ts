@@ -8,7 +8,7 @@ export {
   type ZoneConfig,
   type ZoneConfigInput,
 } from './config.js';
-export { buildIndex, serviceNameLabel, type ZoneIndex } from './index-model.js';
+export { buildIndex, type ZoneIndex } from './index-model.js';
 export { addressFromReverse, endpointHostname, ipFromKey, ipKey, reverseName } from './names.js';
 export {
   ObjectSource,

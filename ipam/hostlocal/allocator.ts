@@ -1,9 +1,9 @@
-// host-local's allocator (allocator/allocator.go) over the narrow Store: requested addresses, the
+// host-local's allocator (allocator/allocator.go) over the narrow HostLocalStore: requested addresses, the
 // duplicate-attachment check, and round-robin iteration after `last_reserved_ip.<n>` through the
 // ranges of the set, skipping each range's gateway. Written to follow GetIter/Next literally.
 
+import { formatGoIP, type IP, ipEqual, nextIP } from '../../std/index.js';
 import { HostLocalError } from './errors.js';
-import { formatGoIP, type IP, ipEqual, nextIP } from './ip.js';
 import {
   type Range,
   type RangeSet,
@@ -12,7 +12,7 @@ import {
   rangeSetContains,
   rangeSetString,
 } from './range.js';
-import type { Store } from './store.js';
+import type { HostLocalStore } from './store.js';
 
 /** One allocated address: the address with the range's prefix length, and the range's gateway. */
 export interface IPAMAddress {
@@ -69,7 +69,7 @@ export class IPAllocator {
   readonly rangeID: string;
   constructor(
     readonly set: RangeSet,
-    readonly store: Store,
+    readonly store: HostLocalStore,
     index: number,
   ) {
     this.rangeID = String(index);

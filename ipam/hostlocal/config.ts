@@ -2,10 +2,21 @@
 // is a delegate), CNI_ARGS, requested addresses, range sets in their final order (runtimeConfig
 // ipRanges, then the legacy top-level range, then `ranges`), canonicalised and checked with
 // host-local's own error texts, in its order.
-import { type DecodeContext, GoDecoder, topContext } from './decode.js';
+import {
+  type DecodeContext,
+  formatGoIP,
+  formatGoIPNet,
+  GoDecoder,
+  type GoJSONValue,
+  goQuote as goQ,
+  type IP,
+  type IPNet,
+  parseGoCIDR,
+  parseGoIP,
+  parseGoJSON,
+  topContext,
+} from '../../std/index.js';
 import { HostLocalError, wrapHostLocalError } from './errors.js';
-import { type GoJSONValue, goQuote as goQ, parseGoJSON } from './gojson.js';
-import { formatGoIP, formatGoIPNet, type IP, type IPNet, parseGoCIDR, parseGoIP } from './ip.js';
 import { canonicalizeRangeSet, type RangeInput, type RangeSet, rangeSetsOverlap } from './range.js';
 
 /** A route from `ipam.routes`, already in Go's printed form (also the CNI result's route). */

@@ -33,37 +33,16 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { formatGoIP, goPathErrorText, goStrerror, type IP, parseGoIP } from '../../std/index.js';
 import { defaultDataDir } from './config.js';
 import { HostLocalError } from './errors.js';
-import { formatGoIP, type IP, parseGoIP } from './ip.js';
-import { entryContent, goTrimSpace, type Reservation, type Store } from './store.js';
+import { entryContent, goTrimSpace, type HostLocalStore, type Reservation } from './store.js';
 
 const LAST_IP_PREFIX = 'last_reserved_ip.';
 
-const errnoText: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file or directory',
-  ENOTDIR: 'not a directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EEXIST: 'file exists',
-  EISDIR: 'is a directory',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  ELOOP: 'too many levels of symbolic links',
-  ENAMETOOLONG: 'file name too long',
-  EINVAL: 'invalid argument',
-  EDQUOT: 'disk quota exceeded',
-  EMFILE: 'too many open files',
-};
-
-/** What Go's syscall.Errno prints for a Node errno (`no such file or directory`), else Node's message. */
-export function goStrerror(err: unknown): string {
-  return errnoText[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
-}
-
 /** A Go *PathError text: "<op> <path>: <strerror>". */
 export function goPathError(op: string, path: string, err: unknown): HostLocalError {
-  return new HostLocalError('NETLAB_IPAM_HOSTLOCAL_STORE', `${op} ${path}: ${goStrerror(err)}`);
+  return new HostLocalError('NETLAB_IPAM_HOSTLOCAL_STORE', goPathErrorText(op, path, err));
 }
 
 /** os.MkdirAll with Go's error texts (e.g. `mkdir /x/afile: not a directory`). */
@@ -179,7 +158,7 @@ export interface DiskStoreOptions {
   readonly lock?: DiskLockMode;
 }
 
-export class DiskStore implements Store {
+export class DiskStore implements HostLocalStore {
   /** the network's directory, `<dataDir>/<name>` */
   readonly dir: string;
   private readonly lockPath: string;

@@ -1,15 +1,15 @@
-// host-local's commands (plugins/ipam/host-local/main.go, dns.go) over any Store: ADD allocates
+// host-local's commands (plugins/ipam/host-local/main.go, dns.go) over any HostLocalStore: ADD allocates
 // one address per range set (requested ones first), rolls back on failure (the address files, not
 // last_reserved_ip), DEL releases by attachment, CHECK looks for any reservation of the attachment,
 // GC releases whatever is not a valid attachment. Errors are plain Errors with host-local's texts.
 import { readFileSync } from 'node:fs';
+import { formatGoIP, type IP } from '../../std/index.js';
 import { IPAllocator, type IPAMAddress } from './allocator.js';
 import { type IPAMConfig, type IPAMRoute, loadIPAMConfig } from './config.js';
 import { DiskStore, goPathError } from './disk.js';
 import { HostLocalError, wrapHostLocalError } from './errors.js';
-import { formatGoIP, type IP } from './ip.js';
 import { rangeSetContains } from './range.js';
-import { goTrimSpace, LINE_BREAK, type Store } from './store.js';
+import { goTrimSpace, type HostLocalStore, LINE_BREAK } from './store.js';
 
 export interface IPAMDNS {
   nameservers?: string[];
@@ -28,7 +28,7 @@ export interface IPAMResult {
 }
 
 /** Which store a network uses: the disk store by default; tests and benches may inject memory stores. */
-export type StoreOpener = (network: string, dataDir: string) => Store;
+export type StoreOpener = (network: string, dataDir: string) => HostLocalStore;
 
 export const openDiskStore: StoreOpener = (network, dataDir) => new DiskStore(network, dataDir);
 
@@ -81,7 +81,7 @@ function readResolvConf(path: string): IPAMDNS {
 }
 
 /** Runs `fn` on the network's store, closed after. */
-function withStore<T>(conf: IPAMConfig, open: StoreOpener, fn: (store: Store) => T): T {
+function withStore<T>(conf: IPAMConfig, open: StoreOpener, fn: (store: HostLocalStore) => T): T {
   const store = open(conf.name, conf.dataDir);
   try {
     return fn(store);
@@ -91,7 +91,7 @@ function withStore<T>(conf: IPAMConfig, open: StoreOpener, fn: (store: Store) =>
 }
 
 /** Runs `fn` holding the store's lock (the flock on `lock` for the disk store). */
-function locked<T>(store: Store, fn: () => T): T {
+function locked<T>(store: HostLocalStore, fn: () => T): T {
   store.lock();
   try {
     return fn();

@@ -8,18 +8,15 @@ export {
   parseCniIP,
   parseIPAMEnvArgs,
 } from './config.js';
-export { type DecodeContext, GoDecoder, GoUnmarshalTypeError, topContext } from './decode.js';
 export {
   type DiskLockMode,
   DiskStore,
   type DiskStoreOptions,
   goMkdirAll,
   goPathError,
-  goStrerror,
   releaseDiskLocks,
 } from './disk.js';
 export { HostLocalError, type HostLocalErrorCode, wrapHostLocalError } from './errors.js';
-export * from './gojson.js';
 export {
   type Attachment as IPAMAttachment,
   allocate,
@@ -30,11 +27,9 @@ export {
   type IPAMDNS,
   type IPAMResult,
   openDiskStore,
-  parseResolvConf,
   type StoreOpener,
   type ValidAttachment,
 } from './hostlocal.js';
-export * from './ip.js';
 export {
   canonicalizeRange,
   canonicalizeRangeSet,
@@ -47,4 +42,11 @@ export {
   rangeSetString,
   rangeString,
 } from './range.js';
-export { entryContent, goTrimSpace, LINE_BREAK, MemoryStore, type Reservation, type Store } from './store.js';
+export {
+  entryContent,
+  goTrimSpace,
+  type HostLocalStore,
+  LINE_BREAK,
+  MemoryStore,
+  type Reservation,
+} from './store.js';

@@ -1,8 +1,16 @@
 // Ranges and range sets (host-local allocator/range.go, range_set.go): canonicalisation with its
 // exact error texts and order, Contains, Overlaps, and the String forms that appear in messages.
 
+import {
+  formatGoIP,
+  formatGoIPNet,
+  type IP,
+  type IPNet,
+  ipCompare,
+  maskOf,
+  nextIP,
+} from '../../std/index.js';
 import { HostLocalError } from './errors.js';
-import { formatGoIP, formatGoIPNet, type IP, type IPNet, ipCompare, maskOf, nextIP } from './ip.js';
 
 /** A range as written in the config, before canonicalisation (any field may be missing). */
 export interface RangeInput {

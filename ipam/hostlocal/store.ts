@@ -1,8 +1,8 @@
-// The narrow Store the allocator depends on (host-local backend/store.go), and the in-memory store.
+// The narrow HostLocalStore the allocator depends on (host-local backend/store.go), and the in-memory store.
 // Reservation semantics are host-local's on every store: an address is taken if its entry exists,
 // whatever its content; an attachment's entry is "<trimmed containerID>\r\n<ifname>"; lookups by ID
 // also match legacy entries holding the container ID alone.
-import { formatGoIP, type IP, parseGoIP } from './ip.js';
+import { formatGoIP, type IP, parseGoIP } from '../../std/index.js';
 
 export const LINE_BREAK = '\r\n';
 
@@ -14,7 +14,7 @@ export interface Reservation {
   readonly content: string;
 }
 
-export interface Store {
+export interface HostLocalStore {
   /** Serialises allocators across processes (flock on `<dir>/lock` for the disk store). */
   lock(): void;
   unlock(): void;
@@ -50,7 +50,7 @@ export function entryContent(id: string, ifname: string): string {
 }
 
 /** The in-memory store: the same semantics as the disk store, with an index by content. */
-export class MemoryStore implements Store {
+export class MemoryStore implements HostLocalStore {
   private readonly entries = new Map<string, string>();
   private readonly byContent = new Map<string, Set<string>>();
   private readonly last = new Map<string, string>();

@@ -2,7 +2,7 @@
 // static band (used by dynamic allocation only once the upper band is full), bits [offset, max) the
 // dynamic band. A Uint32Array plus a summary bitmap of full words keeps a scan short however full the
 // range is: filling a /12 or 65k ports never degrades into a linear scan per allocation.
-import { seededRandom } from '../random.js';
+import { seededRandom } from '../../std/index.js';
 
 export class AllocationBitmap {
   readonly max: number;

@@ -11,7 +11,6 @@ export {
 export {
   type AllocatorOptions,
   formatIP,
-  type ParsedCIDR,
   parseCIDR,
   parseIP,
   ServiceIPAllocator,

@@ -3,7 +3,7 @@
 // mask size (default /24 for IPv4, /64 for IPv6), a bitmap of used blocks, and round-robin
 // allocation from the block after the last one handed out. Nodes that already carry podCIDRs
 // occupy them; deleting a node releases them.
-import { formatGoIP, type IP, type IPNet, maskOf, parseGoCIDR } from '../hostlocal/index.js';
+import { formatGoIP, type IP, type IPNet, maskOf, parseGoCIDR } from '../../std/index.js';
 import { PodCIDRConfigError, PodCIDRExhaustedError, PodCIDROutOfRangeError } from './errors.js';
 
 /** cidrset's clusterSubnetMaxDiff: at most 2^16 node blocks per cluster CIDR. */

@@ -18,7 +18,7 @@ import {
   renderRouteGet,
   splitPath,
 } from '../../cni/index.js';
-import { goStrerror } from '../../ipam/index.js';
+import { goStrerror } from '../../std/index.js';
 
 interface CniOptions {
   conflist: string;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { seededUint32 } from '../../ipam/index.js';
 import {
   FastPath,
   newKernelState,
@@ -8,6 +7,7 @@ import {
   tracePacket,
   withKubeJumpRules,
 } from '../../proxy/index.js';
+import { seededUint32 } from '../../std/index.js';
 import { addNodeFlags, loadProxyInput, type NodeFlags, proxierFor, reportUserError } from './proxy-input.js';
 import { type LiveFlags, traceLive } from './trace-live.js';
 

@@ -4,10 +4,9 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import type { EndpointSlice, Service } from '../../api/index.js';
+import { type EndpointSlice, labelServiceName, type Service } from '../../api/index.js';
 import { formatHostPort, parseHostPort } from '../../dns/index.js';
 import { Cluster, ClusterBootError } from '../cluster.js';
-import { labelServiceName } from '../controllers/index.js';
 
 interface UpFlags {
   filename?: string[];

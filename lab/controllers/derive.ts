@@ -1,7 +1,14 @@
 // The one way commands that read manifests (not a running cluster) get the EndpointSlices of
 // Services whose manifests carry Pods instead: what the EndpointSlice controller would write.
-import type { AnyObject, EndpointSlice, Node, Pod, Service } from '../../api/index.js';
-import { type EndpointSliceOptions, labelServiceName, reconcileEndpointSlices } from './endpointslice.js';
+import {
+  type AnyObject,
+  type EndpointSlice,
+  labelServiceName,
+  type Node,
+  type Pod,
+  type Service,
+} from '../../api/index.js';
+import { type EndpointSliceOptions, reconcileEndpointSlices } from './endpointslice.js';
 
 export interface DerivedEndpointSlices {
   /** The input objects, in their order, then the derived slices. */

@@ -14,18 +14,18 @@ import type {
   Service,
   ServicePort,
 } from '../../api/index.js';
-import { selectorFromSet } from '../../api/index.js';
-import { seededRandom } from '../../ipam/index.js';
+import {
+  labelHeadlessService,
+  labelManagedBy,
+  labelServiceName,
+  labelTopologyZone,
+  selectorFromSet,
+} from '../../api/index.js';
+import { seededRandom } from '../../std/index.js';
 import { InvalidMaxEndpointsPerSliceError } from './errors.js';
 
-/** discovery.LabelManagedBy / discovery.LabelServiceName / v1.IsHeadlessService. */
-export const labelManagedBy = 'endpointslice.kubernetes.io/managed-by';
-export const labelServiceName = 'kubernetes.io/service-name';
-export const labelHeadlessService = 'service.kubernetes.io/headless';
 /** The controller name written into the managed-by label. */
 export const endpointSliceControllerName = 'endpointslice-controller.k8s.io';
-/** v1.LabelTopologyZone. */
-export const labelTopologyZone = 'topology.kubernetes.io/zone';
 /** kube-controller-manager --max-endpoints-per-slice default. */
 export const defaultMaxEndpointsPerSlice = 100;
 

@@ -6,8 +6,8 @@
 // and a process that ignores SIGTERM.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, isIPv6, type Socket } from 'node:net';
-import { seededRandom } from '../../ipam/index.js';
 import { flowOf } from '../../proxy/index.js';
+import { seededRandom } from '../../std/index.js';
 import type { App, ContainerContext, Image } from './app.js';
 import { Flags, withoutBinary } from './flags.js';
 

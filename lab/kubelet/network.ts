@@ -15,7 +15,7 @@ import {
   nodeConflist,
   parseConfList,
 } from '../../cni/index.js';
-import { type Store as IPAMStore, MemoryStore, openDiskStore } from '../../ipam/index.js';
+import { type HostLocalStore as IPAMStore, MemoryStore, openDiskStore } from '../../ipam/index.js';
 
 export interface PodNetworkOptions {
   /** host-local's dataDir root and the invoker's result cache; memory (and a temporary cache) if unset. */

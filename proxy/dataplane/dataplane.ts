@@ -9,7 +9,7 @@
 import { createSocket } from 'node:dgram';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createServer, type Server, Socket } from 'node:net';
-import { seededUint32 } from '../../ipam/index.js';
+import { seededUint32 } from '../../std/index.js';
 import { type ConntrackEntry, ConntrackTable } from '../conntrack/index.js';
 import { addrInCidr, type Cidr, parseAddr, parseCidr, splitHostPort } from '../ruletable/index.js';
 import { type KernelResult, type KernelState, newKernelState, type Verdict } from '../tracer/index.js';

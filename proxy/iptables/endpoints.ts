@@ -2,11 +2,9 @@
 // per Service and per slice name (an endpoint may move between slices), merged per service port
 // (`ns/svc:port` + protocol), an address that appears in two slices counted once with the
 // non-terminating copy preferred, and sorted by the `ip:port` string.
-import type { EndpointSlice, IPFamily } from '../../api/index.js';
+import { type EndpointSlice, type IPFamily, labelServiceName } from '../../api/index.js';
 import { joinHostPort, parseIPSloppy } from '../ruletable/index.js';
 import { servicePortEndpointChainName, servicePortNameString } from './naming.js';
-
-export const labelServiceName = 'kubernetes.io/service-name';
 
 export interface EndpointInfo {
   readonly ip: string;

@@ -17,8 +17,8 @@ import {
 } from './naming.js';
 import { probability } from './probability.js';
 import {
-  externallyAccessible,
   type ServicePortInfo,
+  servicePortExternallyAccessible,
   usesClusterEndpoints,
   usesLocalEndpoints,
 } from './serviceport.js';
@@ -125,7 +125,7 @@ export function serviceBlock(
   }
   const externalTrafficChain = svc.externalChainName;
   // Needed even without externally usable endpoints: the short-circuit rules for local traffic.
-  const usesExternalTrafficChain = hasEndpoints && externallyAccessible(svc);
+  const usesExternalTrafficChain = hasEndpoints && servicePortExternallyAccessible(svc);
   const fwChain = svc.firewallChainName;
   const usesFWChain =
     hasEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;

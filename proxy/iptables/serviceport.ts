@@ -1,7 +1,7 @@
 // A Service seen by one IP family's proxier, one record per service port (kube-proxy's
 // `BaseServicePortInfo` + the iptables proxier's precomputed chain names). Pure: Service in,
 // records out, nothing about rules.
-import type { IPFamily, Service } from '../../api/index.js';
+import { type IPFamily, needsHealthCheck, type Service } from '../../api/index.js';
 import { type ParsedCIDR, parseCIDRSloppy, parseIPSloppy } from '../ruletable/index.js';
 import {
   portProtoHash,
@@ -44,17 +44,21 @@ export interface ServicePortInfo {
   readonly signature: string;
 }
 
-export function externallyAccessible(s: ServicePortInfo): boolean {
+/**
+ * kube-proxy's BaseServicePortInfo.ExternallyAccessible: the port has a NodePort, a load-balancer
+ * VIP or an external IP (by what is set, unlike apiservice.ExternallyAccessible, which goes by type).
+ */
+export function servicePortExternallyAccessible(s: ServicePortInfo): boolean {
   return s.nodePort !== 0 || s.loadBalancerVIPs.length !== 0 || s.externalIPs.length !== 0;
 }
 
 /** Even with externalTrafficPolicy Local, external traffic needs Cluster endpoints to short-circuit. */
 export function usesClusterEndpoints(s: ServicePortInfo): boolean {
-  return !s.internalPolicyLocal || externallyAccessible(s);
+  return !s.internalPolicyLocal || servicePortExternallyAccessible(s);
 }
 
 export function usesLocalEndpoints(s: ServicePortInfo): boolean {
-  return s.internalPolicyLocal || (s.externalPolicyLocal && externallyAccessible(s));
+  return s.internalPolicyLocal || (s.externalPolicyLocal && servicePortExternallyAccessible(s));
 }
 
 /** `apiservice.ExternalPolicyLocal`: only NodePort and LoadBalancer Services have external traffic. */
@@ -66,11 +70,6 @@ export function externalPolicyLocal(svc: Service): boolean {
 
 export function internalPolicyLocal(svc: Service): boolean {
   return svc.spec.internalTrafficPolicy === 'Local';
-}
-
-/** `apiservice.NeedsHealthCheck`. */
-export function needsHealthCheck(svc: Service): boolean {
-  return (svc.spec.type ?? 'ClusterIP') === 'LoadBalancer' && externalPolicyLocal(svc);
 }
 
 /** `proxyutil.ShouldSkipService`: headless and ExternalName Services get no rules. */

@@ -3,10 +3,9 @@
 // then serving+terminating ones when no endpoint is ready; Local policy looks at this node's
 // endpoints only. trafficDistribution reaches kube-proxy as hints on the EndpointSlices
 // (PreferSameZone / PreferClose -> forZones, PreferSameNode -> forNodes), so hints are what is read.
+import { labelTopologyZone } from '../../api/index.js';
 import type { EndpointInfo } from './endpoints.js';
 import { type ServicePortInfo, usesClusterEndpoints, usesLocalEndpoints } from './serviceport.js';
-
-export const labelTopologyZone = 'topology.kubernetes.io/zone';
 
 export type TopologyMode = '' | 'PreferSameZone' | 'PreferSameNode';
 

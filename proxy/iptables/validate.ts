@@ -3,8 +3,8 @@
 // range or allocation checks, since kube-proxy's own fixtures use ClusterIPs like 172.30.0.41 and
 // NodePorts like 3001. Messages follow kube-apiserver's field.Error wording.
 
+import { labelServiceName } from '../../api/index.js';
 import { parseCIDRSloppy, parseIPSloppy } from '../ruletable/index.js';
-import { labelServiceName } from './endpoints.js';
 
 /** One problem: the field path as kube-apiserver prints it, and what is wrong. */
 export interface FieldIssue {

@@ -1,11 +1,11 @@
 // The one address module of proxy/: what the rule generator reads from Services and EndpointSlices,
 // what rules match on, what the tracer, conntrack and fast path compare. IPv4 stays a 32-bit number
-// (DESIGN: "hot paths keep IPv4 as 32-bit numbers"); IPv6 is a bigint, parsed and printed by ipam's Go
-// net.IP helpers (ipam owns address math). IPv4 is read "sloppily" as kube-proxy reads it
+// (every endpoint address of every slice and every packet's address goes through here, and a number
+// compares faster than a bigint); IPv6 is a bigint, parsed and printed by std/'s Go net.IP helpers. IPv4 is read "sloppily" as kube-proxy reads it
 // (netutils.ParseIPSloppy: Go 1.16's dtoi, so leading zeros are decimal and `10.180.00.001` is
 // `10.180.0.1`), which is the one place where kube-proxy and Go's current net.ParseIP differ.
 import type { IPFamily } from '../../api/index.js';
-import { formatGoIP, parseGoIP } from '../../ipam/index.js';
+import { formatGoIP, parseGoIP } from '../../std/index.js';
 
 /** A parsed address: family and value (IPv4 as an unsigned 32-bit number, IPv6 as a bigint). */
 export type Addr = { v6: false; n: number } | { v6: true; n: bigint };

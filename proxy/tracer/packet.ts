@@ -2,12 +2,12 @@
 // set that `-m addrtype --src-type/--dst-type LOCAL` consults.
 import { type Addr, formatAddr, isLoopback, parseAddr, TraceInputError } from '../ruletable/index.js';
 
-export type Protocol = 'tcp' | 'udp' | 'sctp';
+export type PacketProtocol = 'tcp' | 'udp' | 'sctp';
 
 export interface Packet {
   readonly sourceIP: string;
   /** Lower case, as in iptables rules; tcp when absent. */
-  readonly protocol?: Protocol;
+  readonly protocol?: PacketProtocol;
   readonly destIP: string;
   readonly destPort: number;
   /** Needed only for conntrack. */
@@ -18,7 +18,7 @@ export interface Packet {
 export interface PacketView {
   readonly src: string;
   readonly srcAddr: Addr;
-  readonly proto: Protocol;
+  readonly proto: PacketProtocol;
   readonly dst: string;
   readonly dstAddr: Addr;
   readonly dport: number;
@@ -54,7 +54,7 @@ export function viewPacket(p: Packet): PacketView {
   return {
     src: formatAddr(srcAddr),
     srcAddr,
-    proto: proto as Protocol,
+    proto: proto as PacketProtocol,
     dst,
     dstAddr,
     dport: p.destPort,

@@ -20,7 +20,7 @@ import {
   renderPodRoutes,
   runPlugin,
 } from '../../cni/index.js';
-import { MemoryStore, type Store } from '../../ipam/index.js';
+import { type HostLocalStore, MemoryStore } from '../../ipam/index.js';
 import { ensureBuilt } from './built.js';
 
 // flat + loopback + host-local all in-process (the lab's way): the fabric is an object, host-local
@@ -30,7 +30,7 @@ function cluster(t: { teardown: (fn: () => void) => void }) {
   const fabric = new Fabric();
   fabric.addNode({ name: 'node-a', nodeIPs: ['192.168.49.2'], podCIDRs: ['10.244.0.0/24'] });
   fabric.addNode({ name: 'node-b', nodeIPs: ['192.168.49.3'], podCIDRs: ['10.244.1.0/24'] });
-  const stores = new Map<string, Store>();
+  const stores = new Map<string, HostLocalStore>();
   const registry = createPluginRegistry({
     store: new MemoryFabricStore(fabric),
     hostLocal: {

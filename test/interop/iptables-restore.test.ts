@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { EndpointSlice, IPFamily, Service } from '../../api/index.js';
-import { seededRandom } from '../../ipam/index.js';
 import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
 import { Proxier, type ProxierOptions } from '../../proxy/index.js';
+import { seededRandom } from '../../std/index.js';
 
 function missingReason(): string | false {
   for (const tool of ['unshare', 'iptables-restore', 'ip6tables-restore', 'iptables-save']) {

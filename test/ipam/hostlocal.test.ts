@@ -10,7 +10,7 @@ import {
   canonicalizeRange,
   canonicalizeRangeSet,
   DiskStore,
-  formatGoIP,
+  type HostLocalStore,
   hostLocalAdd,
   hostLocalCheck,
   hostLocalDel,
@@ -18,18 +18,14 @@ import {
   IPAllocator,
   loadIPAMConfig,
   MemoryStore,
-  marshalIndentGo,
-  parseGoCIDR,
-  parseGoIP,
-  parseGoJSON,
   type RangeInput,
   RangeIter,
   rangeContains,
   rangeFor,
   rangeSetString,
   releaseDiskLocks,
-  type Store,
 } from '../../ipam/index.js';
+import { formatGoIP, marshalIndentGo, parseGoCIDR, parseGoIP, parseGoJSON } from '../../std/index.js';
 
 const ip = (s: string) => {
   const x = parseGoIP(s);
@@ -369,9 +365,9 @@ t.test('memory and disk stores behave alike', async (t) => {
       s = new MemoryStore();
       memory.set(name, s);
     }
-    return s as Store;
+    return s as HostLocalStore;
   };
-  const script = (open: ((n: string, d: string) => Store) | undefined) => {
+  const script = (open: ((n: string, d: string) => HostLocalStore) | undefined) => {
     const out: string[] = [];
     const run = (what: string, fn: () => unknown) => {
       try {

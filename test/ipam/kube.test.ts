@@ -10,10 +10,9 @@ import {
   parsePortRange,
   RangeFullError,
   ServiceIPAllocator,
-  seededRandom,
-  seededUint32,
   serviceIPRangeOffset,
 } from '../../ipam/index.js';
+import { seededRandom, seededUint32 } from '../../std/index.js';
 
 t.test('service CIDR sizes and static bands', async (t) => {
   const cases: { cidr: string; size: number; band: number; first: string }[] = [

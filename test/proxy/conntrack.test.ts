@@ -1,6 +1,5 @@
 import t from 'tap';
 import { type EndpointSlice, parseManifests, type Service } from '../../api/index.js';
-import { seededUint32 } from '../../ipam/index.js';
 import {
   ConntrackInputError,
   ConntrackTable,
@@ -9,6 +8,7 @@ import {
   RuleTable,
   simulatePacket,
 } from '../../proxy/index.js';
+import { seededUint32 } from '../../std/index.js';
 
 function clock() {
   const c = { ms: 1_000_000, now: () => c.ms };

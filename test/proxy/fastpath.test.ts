@@ -3,7 +3,6 @@
 import fc from 'fast-check';
 import t from 'tap';
 import type { EndpointSlice, Node, Protocol, Service } from '../../api/index.js';
-import { seededUint32 } from '../../ipam/index.js';
 import {
   FastPath,
   newKernelState,
@@ -13,6 +12,7 @@ import {
   simulatePacket,
   tracePacket,
 } from '../../proxy/index.js';
+import { seededUint32 } from '../../std/index.js';
 
 interface EndpointSpec {
   node: 'node-a' | 'node-b' | undefined;

@@ -5,17 +5,17 @@
 // endpoint it picks must be one of the possible ones).
 import t from 'tap';
 import { type EndpointSlice, type Node, parseManifests, type Service } from '../../api/index.js';
-import { seededUint32 } from '../../ipam/index.js';
 import {
   FastPath,
   newKernelState,
-  type Protocol,
+  type PacketProtocol,
   Proxier,
   type ProxierOptions,
   RuleTable,
   simulatePacket,
   tracePacket,
 } from '../../proxy/index.js';
+import { seededUint32 } from '../../std/index.js';
 
 function slice(
   svc: string,
@@ -196,7 +196,7 @@ function nodeRules(
 interface Flow {
   name: string;
   src: string;
-  proto?: Protocol;
+  proto?: PacketProtocol;
   dst: string;
   port: number;
   output: string;

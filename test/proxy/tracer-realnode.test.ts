@@ -12,7 +12,6 @@ import {
   parseManifests,
   type Service,
 } from '../../api/index.js';
-import { seededUint32 } from '../../ipam/index.js';
 import {
   newKernelState,
   Proxier,
@@ -21,6 +20,7 @@ import {
   simulatePacket,
   tracePacket,
 } from '../../proxy/index.js';
+import { seededUint32 } from '../../std/index.js';
 
 function missingTools(): string | false {
   for (const tool of ['/usr/sbin/iptables-restore', '/usr/sbin/ip6tables-restore']) {

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { seededUint32 } from '../../ipam/index.js';
 import {
   ConntrackTable,
   newKernelState,
@@ -8,6 +7,7 @@ import {
   TraceInputError,
   tracePacket,
 } from '../../proxy/index.js';
+import { seededUint32 } from '../../std/index.js';
 import { fixtureARules, testNodeIPs as nodeIPs, tracePacketRules } from './fixtures/index.js';
 
 const rules = RuleTable.parse(tracePacketRules);

@@ -3,6 +3,8 @@
 // unmarshal number into Go struct field Range.ipam.ranges.subnet of type string`) and print with
 // json.MarshalIndent (`\u003c` for `<`), so byte-compatibility needs Go's scanner, not JSON.parse.
 
+import { goQuote } from './goquote.js';
+
 /** A parsed JSON value that keeps every object member in input order, duplicates included. */
 export type GoJSONValue =
   | { readonly kind: 'object'; readonly entries: ReadonlyArray<readonly [string, GoJSONValue]> }
@@ -22,33 +24,6 @@ function quoteChar(c: number): string {
   if (c === 0x27) return "'\\''";
   if (c === 0x22) return `'"'`;
   return "'" + goQuote(String.fromCharCode(c)).slice(1, -1) + "'";
-}
-
-/** strconv.Quote: Go's double-quoted string literal. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (cp === 0x07) out += '\\a';
-    else if (cp === 0x08) out += '\\b';
-    else if (cp === 0x0c) out += '\\f';
-    else if (cp === 0x0a) out += '\\n';
-    else if (cp === 0x0d) out += '\\r';
-    else if (cp === 0x09) out += '\\t';
-    else if (cp === 0x0b) out += '\\v';
-    else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
-    else if (cp === 0xfffd && ch !== '\ufffd') out += '\\ufffd';
-    else if ((cp >= 0x80 && cp <= 0xa0) || cp === 0xad || (cp >= 0xd800 && cp < 0xe000))
-      out += '\\u' + cp.toString(16).padStart(4, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
-
-/** Go's `%q` of a []string: `["a" "b"]`. */
-export function goQuoteList(list: readonly string[]): string {
-  return '[' + list.map(goQuote).join(' ') + ']';
 }
 
 const utf8 = new TextDecoder('utf-8');

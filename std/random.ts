@@ -1,6 +1,5 @@
-// The one seeded PRNG of netlab. ipam is the lowest layer, so every folder can reach it through
-// ipam/index.ts: allocation starts, uids, generated names, fuzz inputs and placement all draw from
-// a seed, and the same seed gives the same cluster.
+// The one seeded PRNG of netlab: allocation starts, uids, generated names, fuzz inputs and
+// placement all draw from a seed, so the same seed gives the same cluster.
 
 /**
  * mulberry32 as unsigned 32-bit integers: what code imitating the kernel wants (xt_statistic

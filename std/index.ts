@@ -1,0 +1,31 @@
+// The door of std/: what Go's standard library does that the emulated Go programs print
+// (encoding/json, strconv.Quote, errno texts, net.IP), and netlab's one seeded PRNG.
+// A leaf: it imports no other folder, and every folder may import it.
+export { goPathErrorText, goStrerror } from './errno.js';
+export { type DecodeContext, GoDecoder, GoUnmarshalTypeError, topContext } from './godecode.js';
+export {
+  as16,
+  familyBits,
+  formatGoIP,
+  formatGoIPNet,
+  type IP,
+  type IPNet,
+  ipCompare,
+  ipEqual,
+  maskOf,
+  nextIP,
+  parseGoCIDR,
+  parseGoIP,
+} from './goip.js';
+export {
+  type GoEncodable,
+  GoJSONSyntaxError,
+  type GoJSONValue,
+  goField,
+  goKindName,
+  marshalGo,
+  marshalIndentGo,
+  parseGoJSON,
+} from './gojson.js';
+export { goQuote, goQuoteList } from './goquote.js';
+export { seededRandom, seededUint32 } from './random.js';
