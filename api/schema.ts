@@ -5,9 +5,9 @@
 import type { FieldError } from './fielderrors.js';
 import type { Kind } from './types.js';
 
-type Leaf = 'string' | 'int32' | 'int64' | 'bool' | 'IntOrString' | 'any' | 'Time';
-type Shape = Leaf | Struct | { map: Leaf } | { list: Shape };
-interface Struct {
+export type Leaf = 'string' | 'int32' | 'int64' | 'bool' | 'IntOrString' | 'any' | 'Time';
+export type Shape = Leaf | Struct | { map: Leaf } | { list: Shape };
+export interface Struct {
   go: string;
   /** Unknown fields are refused only in closed structs (those listed completely here). */
   closed: boolean;
@@ -275,6 +275,11 @@ const kindSchemas: { readonly [K in Kind]: Struct } = {
     }),
   }),
 };
+
+/** The decoder's schema of a kind (the kube-API derives its OpenAPI documents from it). */
+export function kindSchema(kind: Kind): Struct {
+  return kindSchemas[kind];
+}
 
 function jsonType(v: unknown): string {
   if (Array.isArray(v)) return 'array';

@@ -1,0 +1,192 @@
+// Server-side apply, as far as `kubectl apply --server-side` needs it: the applied configuration is
+// merged into the live object with the structural merge of the kinds' list keys, the fields a
+// manager applied before and no longer applies are removed, and metadata.managedFields records each
+// manager's field set in the FieldsV1 form (`f:spec`, `k:{"name":"web"}`, `v:"x"`, `.`).
+import { listMeta, strategicMerge } from './strategic.js';
+
+type JSONObject = Record<string, unknown>;
+const isObject = (v: unknown): v is JSONObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Metadata the server owns; never part of a manager's field set. */
+const systemMeta = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+]);
+
+export interface ManagedFieldsEntry {
+  manager: string;
+  operation: 'Apply' | 'Update';
+  apiVersion: string;
+  time: string;
+  fieldsType: 'FieldsV1';
+  fieldsV1: JSONObject;
+  subresource?: string;
+}
+
+/** The FieldsV1 set of what an object (or an applied configuration) sets. */
+export function fieldsOf(kind: string, obj: unknown): JSONObject {
+  const out: JSONObject = {};
+  if (!isObject(obj)) return out;
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'apiVersion' || k === 'kind' || k === 'status') continue;
+    if (k === 'metadata' && isObject(v)) {
+      const m: JSONObject = {};
+      for (const [mk, mv] of Object.entries(v))
+        if (!systemMeta.has(mk)) m[`f:${mk}`] = walk(kind, mv, ['metadata', mk]);
+      if (Object.keys(m).length) out['f:metadata'] = m;
+      continue;
+    }
+    out[`f:${k}`] = walk(kind, v, [k]);
+  }
+  return out;
+}
+
+function walk(kind: string, v: unknown, path: string[]): JSONObject {
+  if (isObject(v)) {
+    const out: JSONObject = {};
+    for (const [k, x] of Object.entries(v)) out[`f:${k}`] = walk(kind, x, [...path, k]);
+    return out;
+  }
+  if (Array.isArray(v)) {
+    const meta = listMeta(kind, path);
+    const out: JSONObject = {};
+    if (meta.mergeKey && v.every(isObject)) {
+      for (const item of v as JSONObject[]) {
+        const entry = walk(kind, item, path);
+        out[`k:${JSON.stringify({ [meta.mergeKey]: item[meta.mergeKey] })}`] = { '.': {}, ...entry };
+      }
+      return out;
+    }
+    if (meta.set) {
+      for (const x of v) out[`v:${JSON.stringify(x)}`] = {};
+      return out;
+    }
+  }
+  return {};
+}
+
+/** Leaf paths of a FieldsV1 set (each a list of its keys). */
+function leaves(set: JSONObject, prefix: string[] = [], out: string[][] = []): string[][] {
+  for (const [k, v] of Object.entries(set)) {
+    if (k === '.') continue;
+    const p = [...prefix, k];
+    if (isObject(v) && Object.keys(v).some((x) => x !== '.')) leaves(v, p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+function has(set: JSONObject, path: readonly string[]): boolean {
+  let cur: unknown = set;
+  for (const k of path) {
+    if (!isObject(cur) || !(k in cur)) return false;
+    cur = cur[k];
+  }
+  return true;
+}
+
+/** Removes one FieldsV1 path from an object (a `k:` item or `v:` value goes as a whole). */
+function removePath(obj: JSONObject, path: readonly string[]): void {
+  let cur: unknown = obj;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    if (seg.startsWith('f:')) {
+      if (!isObject(cur)) return;
+      const f = seg.slice(2);
+      if (last) {
+        delete cur[f];
+        return;
+      }
+      cur = cur[f];
+    } else if (seg.startsWith('k:') || seg.startsWith('v:')) {
+      if (!Array.isArray(cur)) return;
+      const want = JSON.parse(seg.slice(2)) as unknown;
+      const at = seg.startsWith('v:')
+        ? cur.findIndex((x) => JSON.stringify(x) === JSON.stringify(want))
+        : cur.findIndex(
+            (x) => isObject(x) && Object.entries(want as JSONObject).every(([k, v]) => x[k] === v),
+          );
+      if (at < 0) return;
+      if (last || path[i + 1] === '.') {
+        cur.splice(at, 1);
+        return;
+      }
+      cur = cur[at];
+    }
+  }
+}
+
+export interface ApplyResult {
+  object: JSONObject;
+  managedFields: ManagedFieldsEntry[];
+}
+
+/**
+ * Applies `applied` for `manager` on `live` (undefined: the object is created). Fields this manager
+ * applied last time and leaves out now are removed unless another manager also owns them.
+ */
+export function serverSideApply(
+  kind: string,
+  live: JSONObject | undefined,
+  applied: JSONObject,
+  manager: string,
+  time: string,
+): ApplyResult {
+  const managed = ((live?.metadata as JSONObject | undefined)?.managedFields ?? []) as ManagedFieldsEntry[];
+  const mine = fieldsOf(kind, applied);
+  const previous = managed.find((m) => m.manager === manager && m.operation === 'Apply');
+  const others = managed.filter((m) => !(m.manager === manager && m.operation === 'Apply'));
+  const merged = (live ? strategicMerge(kind, live, applied) : structuredClone(applied)) as JSONObject;
+  if (previous) {
+    for (const p of leaves(previous.fieldsV1)) {
+      if (has(mine, p) || others.some((o) => has(o.fieldsV1, p))) continue;
+      removePath(merged, p);
+    }
+  }
+  const entry: ManagedFieldsEntry = {
+    manager,
+    operation: 'Apply',
+    apiVersion: String(applied.apiVersion ?? ''),
+    time,
+    fieldsType: 'FieldsV1',
+    fieldsV1: mine,
+  };
+  return { object: merged, managedFields: [...others, entry] };
+}
+
+/** The managedFields after a non-apply write by `manager`: its Update entry covers what it set. */
+export function recordUpdate(
+  kind: string,
+  managed: readonly ManagedFieldsEntry[] | undefined,
+  written: unknown,
+  manager: string,
+  apiVersion: string,
+  time: string,
+  subresource?: string,
+): ManagedFieldsEntry[] {
+  const rest = (managed ?? []).filter(
+    (m) => !(m.manager === manager && m.operation === 'Update' && m.subresource === subresource),
+  );
+  const fieldsV1 = subresource === 'status' ? { 'f:status': {} } : fieldsOf(kind, written);
+  return [
+    ...rest,
+    {
+      manager,
+      operation: 'Update',
+      apiVersion,
+      time,
+      fieldsType: 'FieldsV1',
+      fieldsV1,
+      ...(subresource ? { subresource } : {}),
+    },
+  ];
+}

@@ -1,0 +1,8 @@
+// The door of lab/apiserver: the kube-API over the store, its kubeconfig, and pod logs.
+export { type ManagedFieldsEntry, serverSideApply } from './apply.js';
+export { type KubeconfigOptions, kubeconfigText, writeKubeconfig } from './kubeconfig.js';
+export { type LogLine, type PodLogSink, PodLogs, type ReadLogOptions } from './logs.js';
+export { openAPIV2, openAPIV3 } from './openapi.js';
+export { type Resource, resources } from './resources.js';
+export { ApiServer, ApiServerError, type ApiServerOptions, serverVersion } from './server.js';
+export { strategicMerge } from './strategic.js';

@@ -1,0 +1,75 @@
+// Pod logs: what `kubectl logs` reads through pods/log. The kubelet's pods write their app log and
+// their access log line by line into a PodLogs (the `PodLogSink` side); the kube-API reads it back,
+// the last lines or a follow. Each container keeps a bounded ring of lines, as a node keeps rotated
+// container logs, so a chatty pod cannot grow memory without bound.
+
+/** What a pod's containers write to: one line at a time, without its newline. */
+export interface PodLogSink {
+  write(namespace: string, pod: string, container: string, line: string, time?: Date): void;
+}
+
+export interface LogLine {
+  time: Date;
+  text: string;
+}
+
+export interface ReadLogOptions {
+  tailLines?: number;
+  sinceSeconds?: number;
+  now?: Date;
+}
+
+type Listener = (l: LogLine) => void;
+
+class Ring {
+  lines: LogLine[] = [];
+  readonly listeners = new Set<Listener>();
+}
+
+export class PodLogs implements PodLogSink {
+  private readonly rings = new Map<string, Ring>();
+  /** Lines kept per container (the oldest go first). */
+  constructor(readonly maxLines = 10000) {}
+
+  private ring(ns: string, pod: string, container: string, create: boolean): Ring | undefined {
+    const key = `${ns}/${pod}/${container}`;
+    let r = this.rings.get(key);
+    if (!r && create) {
+      r = new Ring();
+      this.rings.set(key, r);
+    }
+    return r;
+  }
+
+  write(namespace: string, pod: string, container: string, line: string, time = new Date()): void {
+    const r = this.ring(namespace, pod, container, true)!;
+    const l = { time, text: line };
+    r.lines.push(l);
+    if (r.lines.length > this.maxLines * 1.25) r.lines = r.lines.slice(r.lines.length - this.maxLines);
+    for (const f of r.listeners) f(l);
+  }
+
+  /** The kept lines of a container, oldest first, cut by tailLines / sinceSeconds. */
+  read(namespace: string, pod: string, container: string, opts: ReadLogOptions = {}): LogLine[] {
+    let lines = this.ring(namespace, pod, container, false)?.lines.slice(-this.maxLines) ?? [];
+    if (opts.sinceSeconds !== undefined) {
+      const from = (opts.now ?? new Date()).getTime() - opts.sinceSeconds * 1000;
+      lines = lines.filter((l) => l.time.getTime() >= from);
+    }
+    if (opts.tailLines !== undefined) lines = opts.tailLines <= 0 ? [] : lines.slice(-opts.tailLines);
+    return lines;
+  }
+
+  /** Calls `f` for every new line of a container until the returned function is called. */
+  follow(namespace: string, pod: string, container: string, f: Listener): () => void {
+    const r = this.ring(namespace, pod, container, true)!;
+    r.listeners.add(f);
+    return () => r.listeners.delete(f);
+  }
+
+  /** Forgets a pod's logs (the pod is gone). */
+  remove(namespace: string, pod: string): void {
+    const prefix = `${namespace}/${pod}/`;
+    for (const k of [...this.rings.keys()]) if (k.startsWith(prefix)) this.rings.delete(k);
+  }
+}
