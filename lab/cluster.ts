@@ -17,6 +17,7 @@ import {
 import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '../dns/index.js';
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
+import { ApiServer, PodLogs } from './apiserver/index.js';
 import { endpointSliceControllerName, reconcileEndpointSlices } from './controllers/index.js';
 import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
 import { builtinImages } from './images/index.js';
@@ -37,6 +38,8 @@ export interface ClusterOptions {
   kubelets?: false | Omit<KubeletsOptions, 'images'>;
   /** The data plane over the kubelets' pods (NodePorts, LoadBalancers, the forward proxy); false: none. */
   dataplane?: false | LabDataplaneOptions;
+  /** Serve the kube-API (kubectl, client-go) here; absent: no API server. */
+  api?: { host: string; port: number; token?: string | undefined };
 }
 
 /** The manifests could not be applied; nothing was. */
@@ -179,6 +182,10 @@ export class Cluster {
   dataplane: LabDataplane | undefined;
   readonly #ac: AbortController;
   readonly #loops: Promise<unknown>[];
+  /** The kube-API, when booted with `api`. */
+  api: ApiServer | undefined;
+  /** Where pods write their app and access logs; `kubectl logs` reads them through the kube-API. */
+  readonly podLogs = new PodLogs();
 
   private constructor(
     store: Store,
@@ -267,6 +274,14 @@ export class Cluster {
       cluster.kubelets = new Kubelets(store, {
         clusterDNS: [...dnsIPs],
         dnsAddress: (ip) => (dnsIPs.has(ip) ? addr : undefined),
+        // Container output is what `kubectl logs` reads through the kube-API.
+        onLog: (pod, container, line) =>
+          cluster.podLogs.write(
+            pod.metadata.namespace ?? 'default',
+            pod.metadata.name ?? '',
+            container,
+            line,
+          ),
         ...opts.kubelets,
         images: builtinImages({ zone }),
       });
@@ -292,6 +307,16 @@ export class Cluster {
         kubelets.useDataplane(dataplane.dataplane);
       }
       cluster.kubelets.start();
+    }
+    if (opts.api) {
+      const api = new ApiServer({ store, logs: cluster.podLogs, ...opts.api });
+      try {
+        await api.listen();
+      } catch (e) {
+        await cluster.stop();
+        throw e;
+      }
+      cluster.api = api;
     }
     return cluster;
   }
@@ -324,6 +349,7 @@ export class Cluster {
     await this.dataplane?.stop();
     await this.kubelets?.stop();
     this.#ac.abort();
+    await this.api?.close();
     for (const p of this.proxiers.values()) p.stop();
     await this.dns.close();
     this.store.close();

@@ -40,7 +40,7 @@ export interface ApiServerOptions {
   /** Default 0 (any free port). */
   port?: number;
   /** Bearer token clients must send (`Authorization: Bearer <token>`). */
-  token?: string;
+  token?: string | undefined;
   /** Where pods/log reads from. */
   logs?: PodLogs;
   now?: () => Date;

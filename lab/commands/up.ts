@@ -1,11 +1,13 @@
 // `netlab up` (what `npm start` runs): boots the cluster from manifests and says what is running.
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { homedir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { type EndpointSlice, labelServiceName, type Service } from '../../api/index.js';
 import { formatHostPort, parseHostPort } from '../../dns/index.js';
+import { writeKubeconfig } from '../apiserver/index.js';
 import { Cluster, ClusterBootError } from '../cluster.js';
 
 interface UpFlags {
@@ -13,6 +15,14 @@ interface UpFlags {
   dnsListen: string;
   clusterCidr: string;
   once?: boolean;
+  apiListen: string;
+  apiToken?: string;
+  kubeconfig: string;
+}
+
+/** Where `netlab up` writes its kubeconfig unless told: netlab's client commands look there too. */
+export function defaultKubeconfig(): string {
+  return join(homedir(), '.netlab', 'kubeconfig');
 }
 
 /** examples/demo.yaml beside the package, from source (lab/commands) or built (dist/lab/commands). */
@@ -129,6 +139,9 @@ export function registerUp(program: Command): void {
     .option('--dns-listen <ip:port>', 'where cluster DNS listens (UDP and TCP)', '127.0.0.1:10053')
     .option('--cluster-cidr <cidrs>', 'pod network, comma-separated', '10.244.0.0/16')
     .option('--once', 'print what booted, then stop')
+    .option('--api-listen <ip:port>', 'where the kube-API listens (kubectl, client-go)', '127.0.0.1:6443')
+    .option('--api-token <token>', 'bearer token the kube-API requires (needed off loopback)')
+    .option('--kubeconfig <file>', 'where to write the kubeconfig (context netlab)', defaultKubeconfig())
     .action(async (flags: UpFlags) => {
       const manifests = flags.filename ?? [demoManifest()];
       const cidrs = flags.clusterCidr.split(',').map((s) => s.trim());
@@ -138,6 +151,10 @@ export function registerUp(program: Command): void {
           manifests,
           clusterCIDRs: cidrs,
           dnsListen: parseHostPort('--dns-listen', flags.dnsListen, 10053),
+          // A --once run stops right away: nobody could reach its API.
+          ...(flags.once
+            ? {}
+            : { api: { ...parseHostPort('--api-listen', flags.apiListen, 6443), token: flags.apiToken } }),
         });
       } catch (e) {
         const msg =
@@ -153,6 +170,10 @@ export function registerUp(program: Command): void {
       if (flags.once) {
         await cluster.stop();
         return;
+      }
+      if (cluster.api) {
+        writeKubeconfig(flags.kubeconfig, { server: cluster.api.url, token: flags.apiToken });
+        process.stdout.write(`\napi: ${cluster.api.url}\nkubeconfig: ${flags.kubeconfig}\n`);
       }
       process.stdout.write('\nrunning; Ctrl-C stops it\n');
       const stop = () => {
