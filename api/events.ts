@@ -4,7 +4,7 @@
 // path.ValidatePathSegmentName), since recorders build them from the object name and a timestamp.
 import { type FieldError, field } from './fielderrors.js';
 import { isDNS1123Subdomain, isQualifiedName } from './names.js';
-import { deepEqual } from './store.js';
+import { deepEqual } from './json.js';
 import type { Event, ObjectReference } from './types.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation.js';
 

@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './events.js';
 export * from './fielderrors.js';
 export * from './issues.js';
+export { cloneJSON, deepEqual, mergePatch } from './json.js';
 export * from './kinds.js';
 export * from './labels.js';
 export * from './manifest.js';

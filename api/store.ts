@@ -6,7 +6,7 @@
 
 import { seededRandom } from '../std/index.js';
 import { applyDefaults, convertSingularPlural } from './defaults.js';
-import { BatchError, SelectorError, StatusError } from './errors.js';
+import { BatchError, StatusError } from './errors.js';
 import {
   newAlreadyExists,
   newBadRequest,
@@ -16,8 +16,8 @@ import {
   newNotFound,
   newResourceExpired,
 } from './fielderrors.js';
+import { cloneJSON, deepEqual, deepFreeze, mergePatch } from './json.js';
 import { kindInfo } from './kinds.js';
-import { type FieldRequirement, parseFieldSelector, parseSelector, type Selector } from './labels.js';
 import type { ManifestObject } from './manifest.js';
 import { decodeProblems } from './schema.js';
 import { ServiceAllocators, type UndoLog } from './services.js';
@@ -35,6 +35,7 @@ import {
   type WatchOptions,
 } from './types.js';
 import { validateObject, validateObjectUpdate } from './validation.js';
+import { compileFilter, filterEvent, type HistoryEvent, matchesFilter, Watcher } from './watch.js';
 
 export interface StoreOptions {
   /** --service-cluster-ip-range: one CIDR or a dual-stack pair. Default 10.96.0.0/12. */
@@ -71,15 +72,6 @@ export interface DeleteOptions extends WriteOptions {
 /** What a batch apply takes: objects, or objects read from manifests (kept for error positions). */
 export type ApplyItem = AnyObject | ManifestObject;
 
-interface HistoryEvent {
-  rv: number;
-  kind: Kind;
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  object: AnyObject;
-  /** The object before a MODIFIED, so selector watches can turn it into ADDED or DELETED. */
-  prev: AnyObject | undefined;
-}
-
 /** ObjectMeta fields only the server sets; a create ignores what the client sent. */
 const serverSetFields = [
   'uid',
@@ -107,47 +99,6 @@ const statusKinds = new Set<Kind>([
   'StatefulSet',
 ]);
 
-/** Field selectors kube-apiserver supports beyond metadata.name and metadata.namespace. */
-const fieldLabels: { readonly [K in Kind]?: readonly string[] } = {
-  Pod: [
-    'spec.nodeName',
-    'spec.restartPolicy',
-    'spec.schedulerName',
-    'spec.serviceAccountName',
-    'spec.hostNetwork',
-    'status.phase',
-    'status.podIP',
-    'status.nominatedNodeName',
-  ],
-  Node: ['spec.unschedulable'],
-  Namespace: ['status.phase'],
-  Service: ['spec.clusterIP', 'spec.type'],
-  Event: [
-    'involvedObject.kind',
-    'involvedObject.namespace',
-    'involvedObject.name',
-    'involvedObject.uid',
-    'involvedObject.apiVersion',
-    'involvedObject.resourceVersion',
-    'involvedObject.fieldPath',
-    'reason',
-    'reportingComponent',
-    'source',
-    'type',
-  ],
-};
-
-/** Field labels that are not the JSON path of their value (the Event's `source` is its component). */
-const fieldPaths: Readonly<Record<string, string>> = { source: 'source.component' };
-
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
-  }
-  return o;
-}
-
 function isManifestObject(i: ApplyItem): i is ManifestObject {
   return 'object' in i && 'source' in i;
 }
@@ -168,137 +119,9 @@ function timestamp(d: Date): string {
   return lastStamp;
 }
 
-function readPath(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const p of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
-}
-
-function fieldValue(obj: AnyObject, f: string): string {
-  const v = readPath(obj, fieldPaths[f] ?? f);
-  if (v === undefined || v === null)
-    return f === 'spec.hostNetwork' || f === 'spec.unschedulable' ? 'false' : '';
-  return String(v);
-}
-
-/**
- * A deep copy of a JSON value. Objects in the store are plain JSON, and structuredClone (which
- * handles every type there is) costs about ten times as much: it was most of a create.
- */
-export function cloneJSON<T>(v: T): T {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) {
-    const out = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = cloneJSON(v[i]);
-    return out as T;
-  }
-  const out: Record<string, unknown> = {};
-  for (const k in v) if (Object.hasOwn(v, k)) out[k] = cloneJSON((v as Record<string, unknown>)[k]);
-  return out as T;
-}
-
-/** RFC 7386 JSON merge patch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return cloneJSON(patch);
-  const out: Record<string, unknown> =
-    target !== null && typeof target === 'object' && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {};
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
-/** Semantic equality of JSON values: key order does not matter, absent equals undefined. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
-  for (const k of keys) if (!deepEqual(ao[k], bo[k])) return false;
-  return true;
-}
-
 class Txn {
   readonly undo: UndoLog = [];
   readonly events: HistoryEvent[] = [];
-}
-
-interface Filter {
-  namespace: string | undefined;
-  labels: Selector | undefined;
-  fields: FieldRequirement[];
-}
-
-class Watcher<T> implements AsyncIterableIterator<WatchEvent<T>> {
-  private queue: WatchEvent<T>[] = [];
-  private head = 0;
-  private wake: ((r: IteratorResult<WatchEvent<T>>) => void) | undefined;
-  done = false;
-  constructor(
-    readonly kind: Kind,
-    readonly filter: Filter,
-    readonly bookmarks: boolean,
-    private readonly onClose: (w: Watcher<T>) => void,
-  ) {}
-
-  push(ev: WatchEvent<T>): void {
-    if (this.done) return;
-    if (this.wake) {
-      const w = this.wake;
-      this.wake = undefined;
-      w({ value: ev, done: false });
-    } else this.queue.push(ev);
-  }
-
-  next(): Promise<IteratorResult<WatchEvent<T>>> {
-    if (this.head < this.queue.length) {
-      const value = this.queue[this.head++]!;
-      // Drop consumed entries now and then so a long watch does not hold them all.
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  return(): Promise<IteratorResult<WatchEvent<T>>> {
-    this.close();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  close(): void {
-    if (this.done) return;
-    this.done = true;
-    this.queue = [];
-    this.head = 0;
-    this.onClose(this);
-    if (this.wake) {
-      const w = this.wake;
-      this.wake = undefined;
-      w({ value: undefined, done: true });
-    }
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
 }
 
 /**
@@ -385,41 +208,13 @@ export class Store implements WatchableStore {
     return this.objects.get(kind)!.get(keyOf(ns, name)) as KindMap[K] | undefined;
   }
 
-  private compileFilter(kind: Kind, opts: ListOptions | undefined): Filter {
-    let labels: Selector | undefined;
-    let fields: FieldRequirement[] = [];
-    try {
-      if (opts?.labelSelector) labels = parseSelector(opts.labelSelector);
-      if (opts?.fieldSelector) fields = parseFieldSelector(opts.fieldSelector);
-    } catch (e) {
-      if (e instanceof SelectorError) throw newBadRequest(e.message);
-      throw e;
-    }
-    const allowed = fieldLabels[kind] ?? [];
-    for (const f of fields)
-      if (f.field !== 'metadata.name' && f.field !== 'metadata.namespace' && !allowed.includes(f.field))
-        throw newBadRequest(`field label not supported: ${f.field}`);
-    const namespace = kindInfo[kind].namespaced && opts?.namespace ? opts.namespace : undefined;
-    return { namespace, labels, fields };
-  }
-
-  private matches(f: Filter, o: AnyObject): boolean {
-    if (f.namespace !== undefined && o.metadata.namespace !== f.namespace) return false;
-    if (f.labels && !f.labels.matches(o.metadata.labels)) return false;
-    for (const r of f.fields) {
-      const v = fieldValue(o, r.field);
-      if ((v === r.value) !== (r.operator === '=')) return false;
-    }
-    return true;
-  }
-
   list<K extends Kind>(kind: K, opts?: ListOptions): ObjectList<KindMap[K]> {
-    const f = this.compileFilter(kind, opts);
+    const f = compileFilter(kind, opts);
     const items: AnyObject[] = [];
     const m = this.objects.get(kind)!;
     for (const key of [...m.keys()].sort()) {
       const o = m.get(key)!;
-      if (this.matches(f, o)) items.push(o);
+      if (matchesFilter(f, o)) items.push(o);
     }
     return { items: items as KindMap[K][], resourceVersion: this.resourceVersion };
   }
@@ -432,7 +227,7 @@ export class Store implements WatchableStore {
    * resourceVersion is older than the kept history: relist, then watch from the list's version.
    */
   watch<K extends Kind>(kind: K, opts: WatchOptions = {}): AsyncIterable<WatchEvent<KindMap[K]>> {
-    const f = this.compileFilter(kind, opts);
+    const f = compileFilter(kind, opts);
     const from = opts.resourceVersion;
     let replay: WatchEvent<AnyObject>[] = [];
     if (from === undefined || from === '' || from === '0') {
@@ -446,7 +241,7 @@ export class Store implements WatchableStore {
       for (let i = 0; i < this.historyLen; i++) {
         const ev = this.history[(this.historyStart + i) % this.history.length]!;
         if (ev.rv <= rv || ev.kind !== kind) continue;
-        const out = this.filtered(f, ev);
+        const out = filterEvent(f, ev);
         if (out) replay.push(out);
       }
     }
@@ -465,17 +260,6 @@ export class Store implements WatchableStore {
       else signal.addEventListener('abort', onAbort, { once: true });
     }
     return w as unknown as AsyncIterable<WatchEvent<KindMap[K]>>;
-  }
-
-  /** What a watcher with this filter sees of an event (selector watches see moves in and out). */
-  private filtered(f: Filter, ev: HistoryEvent): WatchEvent<AnyObject> | undefined {
-    const cur = this.matches(f, ev.object);
-    if (ev.type !== 'MODIFIED') return cur ? { type: ev.type, object: ev.object } : undefined;
-    const before = ev.prev !== undefined && this.matches(f, ev.prev);
-    if (cur && before) return { type: 'MODIFIED', object: ev.object };
-    if (cur) return { type: 'ADDED', object: ev.object };
-    if (before) return { type: 'DELETED', object: ev.object };
-    return undefined;
   }
 
   /** Sends a BOOKMARK (the current resourceVersion) to every watcher that allowed them. */
@@ -538,7 +322,7 @@ export class Store implements WatchableStore {
         this.historyLen++;
       }
       for (const w of this.watchers.get(ev.kind)!) {
-        const out = this.filtered(w.filter, ev);
+        const out = filterEvent(w.filter, ev);
         if (out) w.push(out);
       }
     }
