@@ -15,7 +15,7 @@ import type {
   Service,
   StatefulSet,
 } from './types.js';
-import { externallyAccessible } from './validation.js';
+import { externallyAccessible } from './validation-core.js';
 
 export const defaultClientIPServiceAffinitySeconds = 10800;
 

@@ -3,10 +3,10 @@
 // are only path segments (the generic registry's ValidateObjectMetaAccessor with
 // path.ValidatePathSegmentName), since recorders build them from the object name and a timestamp.
 import { type FieldError, field } from './fielderrors.js';
-import { isDNS1123Subdomain, isQualifiedName } from './names.js';
 import { deepEqual } from './json.js';
+import { isDNS1123Subdomain, isQualifiedName } from './names.js';
 import type { Event, ObjectReference } from './types.js';
-import { validateObjectMeta, validateObjectMetaUpdate } from './validation.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from './validation-meta.js';
 
 export const reportingInstanceLengthLimit = 128;
 export const actionLengthLimit = 128;

@@ -12,7 +12,11 @@ import {
 } from '../ipam/index.js';
 import { type FieldError, field, goStrings, newInternalError, newInvalid } from './fielderrors.js';
 import type { IPFamily, Service, ServicePort } from './types.js';
-import { isHeadlessService, needsHealthCheck, validateServiceClusterIPsRelatedFields } from './validation.js';
+import {
+  isHeadlessService,
+  needsHealthCheck,
+  validateServiceClusterIPsRelatedFields,
+} from './validation-core.js';
 
 export interface ServiceNetworkConfig {
   /** --service-cluster-ip-range: one CIDR, or two of different families (the first is the default). */
