@@ -218,8 +218,8 @@ export class Cluster {
       if (!(e instanceof BatchError)) throw e;
       throw new ClusterBootError(e.failures.flatMap((f) => statusIssues(read.objects[f.index]!, f.error)));
     }
-    // kube-apiserver drops a Pod's status on create; the kubelet reports it afterwards. Until the
-    // kubelet lands, the status written in the manifest is what "the kubelet" reports.
+    // kube-apiserver drops a Pod's status on create; the kubelet reports it afterwards. A cluster
+    // run without kubelets has no one to report it, so the status written in the manifest stands in.
     for (const { object } of read.objects) {
       if (opts.kubelets || object.kind !== 'Pod' || !object.status) continue;
       const stored = store.get('Pod', object.metadata.name ?? '', object.metadata.namespace ?? 'default');

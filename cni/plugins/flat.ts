@@ -306,8 +306,8 @@ export interface NodeNetwork {
 }
 
 /**
- * The conflist a node's runtime uses for the flat network (reference §5's recipe): flat with
- * host-local over the node's podCIDRs, then loopback.
+ * The conflist a node's runtime uses for the flat network: flat with host-local over the node's
+ * podCIDRs, then loopback (the shape of a kubeadm/kind node's /etc/cni/net.d conflist).
  */
 export function nodeConflist(n: NodeNetwork): string {
   const families = n.podCIDRs.map((c) => (c.includes(':') ? '::/0' : '0.0.0.0/0'));

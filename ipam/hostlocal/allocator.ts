@@ -21,7 +21,11 @@ export interface IPAMAddress {
   readonly gateway: IP;
 }
 
-/** Iterates a range set as host-local's RangeIter does (see reference §2.4). */
+/**
+ * Iterates a range set as host-local's RangeIter does: from the range after the last reserved
+ * address, wrapping, the last reserved address last, gateways skipped
+ * (https://github.com/containernetworking/plugins/blob/v1.1.1/plugins/ipam/host-local/backend/allocator/allocator.go).
+ */
 export class RangeIter {
   private rangeIdx = 0;
   private cur: IP | null = null;

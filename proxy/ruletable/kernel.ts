@@ -1,4 +1,5 @@
-// How the kernel prints back what kube-proxy wrote: `iptables-save` text (reference §2.9). The match
+// How the kernel prints back what kube-proxy wrote: `iptables-save` text, as iptables 1.8's
+// iptables-save prints a rule (https://git.netfilter.org/iptables/tree/iptables/iptables.c). The match
 // order becomes canonical (-s, -d, -i, -o, -p, then each -m module with its own options in the order
 // modules were written, then the target), bare addresses get /32 (/128), comments are re-quoted as
 // libxtables' xtables_save_string does, probabilities are stored as lround(p * 2^31) and printed %.11f,
