@@ -14,7 +14,17 @@ export function kubeconfigText(o: KubeconfigOptions): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'netlab', cluster: { server: o.server } }],
+    // @kubernetes/client-node refuses a plain-HTTP server unless TLS verification is marked off;
+    // kubectl ignores the flag for http. The lab is on loopback, where there is nothing to verify.
+    clusters: [
+      {
+        name: 'netlab',
+        cluster: {
+          server: o.server,
+          ...(o.server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {}),
+        },
+      },
+    ],
     users: [{ name: 'netlab', user: o.token ? { token: o.token } : {} }],
     contexts: [
       { name: 'netlab', context: { cluster: 'netlab', user: 'netlab', namespace: o.namespace ?? 'default' } },
