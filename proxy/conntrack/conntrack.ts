@@ -137,8 +137,17 @@ export class ConntrackTable {
   readonly #clock: () => number;
   readonly #byTuple = new Map<string, { entry: ConntrackEntry; dir: 'original' | 'reply' }>();
   readonly #entries = new Map<number, ConntrackEntry>();
-  /** TCP entries that closed, in the order they closed: the first to go when the table is full. */
-  readonly #closing = new Set<ConntrackEntry>();
+  /**
+   * TCP entries that closed, in the order they closed (with the expiry they got then: an entry closed
+   * again, or deleted, leaves a stale item that is skipped): the first to go when the table is full.
+   * An array with a head index, because a Set or Map that is deleted from at the front makes every
+   * iteration from the start walk the holes.
+   */
+  #closing: { entry: ConntrackEntry; expires: number }[] = [];
+  #closingHead = 0;
+  /** Every entry in the order it was created, the same way (stale items skipped): for early drop. */
+  #order: ConntrackEntry[] = [];
+  #orderHead = 0;
   #nextId = 1;
 
   /**
@@ -191,10 +200,11 @@ export class ConntrackTable {
     const now = this.#clock();
     // Closed connections expire in the order they closed: reap them here, a few at a time, so a
     // stream of short connections does not pile up TIME_WAIT entries until a full sweep.
-    let reaped = 0;
-    for (const e of this.#closing) {
-      if (e.expires > now || ++reaped > 8) break;
-      this.#delete(e);
+    for (let reaped = 0; reaped < 8; reaped++) {
+      const c = this.#firstClosing();
+      if (c === undefined || c.expires > now) break;
+      this.#closingHead++;
+      this.#delete(c);
     }
     if (this.#entries.size >= this.max) this.#evictOne(now);
     const entry: ConntrackEntry = {
@@ -216,6 +226,7 @@ export class ConntrackTable {
     }
     this.#refresh(entry, now);
     this.#entries.set(entry.id, entry);
+    this.#order.push(entry);
     this.#byTuple.set(key(original), { entry, dir: 'original' });
     this.#byTuple.set(key(reply), { entry, dir: 'reply' });
     return entry;
@@ -251,8 +262,18 @@ export class ConntrackTable {
     if (entry.original.proto !== 'tcp' || !this.#entries.has(entry.id)) return;
     entry.state = reset ? 'CLOSE' : 'TIME_WAIT';
     this.#refresh(entry, this.#clock());
-    this.#closing.delete(entry);
-    this.#closing.add(entry);
+    this.#closing.push({ entry, expires: entry.expires });
+  }
+
+  // The oldest closed entry still in the table as it was closed; drops stale items on the way.
+  #firstClosing(): ConntrackEntry | undefined {
+    const q = this.#closing;
+    while (this.#closingHead < q.length) {
+      const { entry, expires } = q[this.#closingHead]!;
+      if (this.#entries.get(entry.id) === entry && entry.expires === expires) return entry;
+      this.#closingHead++;
+    }
+    return undefined;
   }
 
   /** Deletes one entry (conntrack -D of exactly that flow). */
@@ -261,18 +282,26 @@ export class ConntrackTable {
   }
 
   #evictOne(now: number): void {
-    for (const e of this.#closing) {
-      this.#delete(e);
+    const c = this.#firstClosing();
+    if (c !== undefined) {
+      this.#closingHead++;
+      this.#delete(c);
       return;
     }
+    // Linux's early drop looks at a bounded number of entries too.
+    const q = this.#order;
     let looked = 0;
-    for (const e of this.#entries.values()) {
+    for (let i = this.#orderHead; i < q.length && looked < 64; i++) {
+      const e = q[i]!;
+      if (this.#entries.get(e.id) !== e) {
+        if (i === this.#orderHead) this.#orderHead++;
+        continue;
+      }
+      looked++;
       if (e.expires <= now || !e.assured) {
         this.#delete(e);
         return;
       }
-      // Linux looks at a bounded number of entries too.
-      if (++looked >= 64) return;
     }
   }
 
@@ -390,7 +419,16 @@ export class ConntrackTable {
 
   #delete(e: ConntrackEntry): void {
     this.#entries.delete(e.id);
-    this.#closing.delete(e);
+    // Compact the queue once most of it has been consumed.
+    if (this.#closingHead > 1024 && this.#closingHead * 2 > this.#closing.length) {
+      this.#closing = this.#closing.slice(this.#closingHead);
+      this.#closingHead = 0;
+    }
+    // The creation order keeps only live entries once it holds twice as many items as there are.
+    if (this.#order.length > 2048 && this.#order.length > 2 * this.#entries.size) {
+      this.#order = this.#order.slice(this.#orderHead).filter((x) => this.#entries.get(x.id) === x);
+      this.#orderHead = 0;
+    }
     this.#byTuple.delete(key(e.original));
     this.#byTuple.delete(key(e.reply));
   }

@@ -3,6 +3,7 @@ import { type EndpointSlice, parseManifests, type Service } from '../../api/inde
 import {
   ConntrackInputError,
   ConntrackTable,
+  linuxDefaultTimeouts,
   newKernelState,
   Proxier,
   RuleTable,
@@ -268,4 +269,50 @@ endpoints: [${eps.map((e) => `{addresses: [${e}]}`).join(', ')}]
   );
   const fresh = simulatePacket(rules, packet, state, { nodeIPs });
   t.same([fresh.conntrack, fresh.endpoint], ['NEW', '10.180.0.10:53'], 'the next packet is balanced again');
+});
+
+t.test('nf_conntrack_max: the oldest closed entry goes first, then the oldest unassured one', async (t) => {
+  let now = 0;
+  const ct = new ConntrackTable(() => now, linuxDefaultTimeouts, 3);
+  const tuple = (sport: number) => ({
+    proto: 'tcp' as const,
+    src: '10.0.0.1',
+    sport,
+    dst: '10.0.0.2',
+    dport: 80,
+  });
+  const a = ct.create(tuple(1));
+  const b = ct.create(tuple(2));
+  const c = ct.create(tuple(3));
+  ct.closeTcp(b);
+  ct.closeTcp(a, true);
+  ct.create(tuple(4));
+  t.same(
+    ct.entries().map((e) => `${e.original.sport} ${e.state}`),
+    ['1 CLOSE', '3 SYN_SENT', '4 SYN_SENT'],
+    'b closed first: evicted first',
+  );
+  ct.create(tuple(5));
+  t.same(
+    ct.entries().map((e) => e.original.sport),
+    [3, 4, 5],
+    'then a',
+  );
+  ct.create(tuple(6));
+  t.same(
+    ct.entries().map((e) => e.original.sport),
+    [4, 5, 6],
+    'no closed entry left: the oldest unassured (c)',
+  );
+  t.equal(ct.lookup(tuple(3)), undefined);
+  t.ok(c);
+  // Closed entries are reaped in closing order once expired, as new entries arrive.
+  ct.closeTcp(ct.lookup(tuple(4))!.entry);
+  now += 121_000;
+  ct.create(tuple(7));
+  t.same(
+    ct.entries().map((e) => e.original.sport),
+    [7],
+    'every entry expired; the TIME_WAIT one was reaped',
+  );
 });
