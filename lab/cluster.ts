@@ -5,9 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import {
   BatchError,
-  type EndpointSlice,
   formatIssue,
-  labelManagedBy,
   type ManifestIssue,
   type Node,
   readManifestFiles,
@@ -18,7 +16,7 @@ import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '..
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
 import { ApiServer, PodLogs } from './apiserver/index.js';
-import { endpointSliceControllerName, reconcileEndpointSlices } from './controllers/index.js';
+import { ControllerManager } from './controllers/index.js';
 import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
 import { builtinImages } from './images/index.js';
 import { Kubelets, type KubeletsOptions } from './kubelet/index.js';
@@ -49,82 +47,6 @@ export class ClusterBootError extends Error {
   constructor(readonly issues: readonly ManifestIssue[]) {
     super(issues.map((i) => formatIssue(i)).join('\n'));
   }
-}
-
-const sliceKey = (s: EndpointSlice) => `${s.metadata.namespace}/${s.metadata.name}`;
-
-/**
- * The EndpointSlice controller loop: on any Service, Pod or Node event it reconciles every Service's
- * slices into the store (create, update, delete). Whole-cluster reconciliation keeps this loop
- * obviously right; the policy itself is the pure `reconcileEndpointSlices`.
- */
-async function runEndpointSliceController(
-  store: Store,
-  signal: AbortSignal,
-  log: (line: string) => void,
-): Promise<void> {
-  let queued = false;
-  const reconcile = () => {
-    queued = false;
-    if (signal.aborted) return;
-    const services = store.list('Service').items;
-    const pods = store.list('Pod').items;
-    const nodes = store.list('Node').items;
-    const existing = new Map<string, EndpointSlice>();
-    for (const s of store.list('EndpointSlice').items) {
-      if (s.metadata.labels?.[labelManagedBy] === endpointSliceControllerName) existing.set(sliceKey(s), s);
-    }
-    // As the controller does, a failure is logged and the next event retries; it never stops the loop.
-    const attempt = (what: string, write: () => void) => {
-      try {
-        write();
-      } catch (e) {
-        log(`endpointslice-controller: ${what}: ${(e as Error).message}`);
-      }
-    };
-    for (const svc of services) {
-      const name = `${svc.metadata.namespace}/${svc.metadata.name}`;
-      const { slices, errors } = reconcileEndpointSlices(svc, pods, nodes);
-      for (const e of errors) log(`endpointslice-controller: ${e}`);
-      for (const want of slices) {
-        const have = existing.get(sliceKey(want));
-        existing.delete(sliceKey(want));
-        if (!have) attempt(`creating EndpointSlice for Service ${name}`, () => store.create(want));
-        else if (
-          JSON.stringify([have.endpoints, have.ports, have.metadata.labels]) !==
-          JSON.stringify([want.endpoints, want.ports, want.metadata.labels])
-        ) {
-          attempt(`updating EndpointSlice ${sliceKey(have)}`, () =>
-            store.update({
-              ...have,
-              endpoints: want.endpoints,
-              ports: want.ports ?? null,
-              metadata: { ...have.metadata, labels: want.metadata.labels ?? {} },
-            }),
-          );
-        }
-      }
-    }
-    for (const stale of existing.values()) {
-      attempt(`deleting EndpointSlice ${sliceKey(stale)}`, () =>
-        store.delete('EndpointSlice', stale.metadata.name ?? '', {
-          namespace: stale.metadata.namespace ?? 'default',
-        }),
-      );
-    }
-  };
-  const queue = () => {
-    if (queued) return;
-    queued = true;
-    queueMicrotask(reconcile);
-  };
-  const watchKind = async (kind: 'Service' | 'Pod' | 'Node') => {
-    for await (const _ of store.watch(kind, { signal })) queue();
-  };
-  reconcile();
-  await Promise.all([watchKind('Service'), watchKind('Pod'), watchKind('Node')]).catch((e: unknown) => {
-    if (!signal.aborted) throw e;
-  });
 }
 
 /**
@@ -232,9 +154,11 @@ export class Cluster {
     const logLine = (line: string) => {
       if (log[log.length - 1] !== line) log.push(line);
     };
+    const controllers = new ControllerManager(store, { signal: ac.signal, log: logLine });
+    controllers.start();
     const loops: Promise<unknown>[] = [
       runNodeIpamController(store, podCIDRs, ac.signal, logLine),
-      runEndpointSliceController(store, ac.signal, logLine),
+      controllers.stopped(),
     ];
     const proxiers = new Map<string, Proxier>();
     const dataplane = opts.kubelets && opts.dataplane !== false ? new LabDataplane() : undefined;

@@ -50,7 +50,7 @@ export interface EndpointSliceReconcileResult {
 export function endpointSlicesForService(
   service: Service,
   pods: readonly Pod[],
-  nodes: readonly Node[],
+  nodes: readonly Node[] | NodeLookup,
   options: EndpointSliceOptions = {},
 ): EndpointSlice[] {
   return reconcileEndpointSlices(service, pods, nodes, options).slices;
@@ -69,7 +69,7 @@ export function endpointSlicesForService(
 export function reconcileEndpointSlices(
   service: Service,
   pods: readonly Pod[],
-  nodes: readonly Node[],
+  nodes: readonly Node[] | NodeLookup,
   options: EndpointSliceOptions = {},
 ): EndpointSliceReconcileResult {
   const maxEndpoints = options.maxEndpointsPerSlice ?? defaultMaxEndpointsPerSlice;
@@ -86,7 +86,10 @@ export function reconcileEndpointSlices(
   if (service.metadata.deletionTimestamp) return { slices: [], errors };
 
   const namespace = service.metadata.namespace ?? 'default';
-  const nodesByName = new Map(nodes.map((n) => [n.metadata.name ?? '', n]));
+  // The controller's node lister answers by name; a list is indexed once per call.
+  const nodesByName: NodeLookup = isNodeList(nodes)
+    ? new Map(nodes.map((n) => [n.metadata.name ?? '', n]))
+    : nodes;
   // A Service selector is a set (matchLabels equality), as labels.SelectorFromSet reads it.
   const podSelector = selectorFromSet(selector);
   const selected = pods
@@ -134,8 +137,17 @@ export function reconcileEndpointSlices(
   return { slices, errors };
 }
 
+/** Nodes by name, as the controller's node lister answers (a Map is one). */
+export interface NodeLookup {
+  get(name: string): Node | undefined;
+}
+
+function isNodeList(nodes: readonly Node[] | NodeLookup): nodes is readonly Node[] {
+  return Array.isArray(nodes);
+}
+
 /** NewPortMapKey: one string per distinct port set. */
-function portMapKey(ports: readonly EndpointPort[]): string {
+export function portMapKey(ports: readonly EndpointPort[]): string {
   let key = '';
   for (const p of ports)
     key += `${p.name}\u0000${p.protocol}\u0000${p.port}\u0000${p.appProtocol ?? ''}\u0001`;
@@ -149,7 +161,7 @@ function shouldPodBeInEndpoints(pod: Pod): boolean {
   return podIPs(pod).length > 0;
 }
 
-function podIPs(pod: Pod): string[] {
+export function podIPs(pod: Pod): string[] {
   const status = pod.status?.podIPs;
   const list: string[] = [];
   if (status) for (const p of status) list.push(p.ip);
@@ -162,12 +174,12 @@ function isIPv6(ip: string): boolean {
   return ip.includes(':');
 }
 
-function isPodReady(pod: Pod): boolean {
+export function isPodReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 /** isServiceIPSet: a ClusterIP that is neither empty nor "None". */
-function isServiceIPSet(service: Service): boolean {
+export function isServiceIPSet(service: Service): boolean {
   const ip = service.spec.clusterIP ?? service.spec.clusterIPs?.[0] ?? '';
   return ip !== '' && ip !== 'None';
 }
@@ -203,7 +215,7 @@ function endpointPorts(service: Service, pod: Pod): EndpointPort[] {
 }
 
 /** findPort: numbers as they are; names looked up in containers, then in restartable init containers. */
-function findPort(pod: Pod, sp: ServicePort): number | undefined {
+export function findPort(pod: Pod, sp: ServicePort): number | undefined {
   const target = sp.targetPort ?? sp.port;
   if (typeof target === 'number') return target;
   const protocol = sp.protocol ?? 'TCP';
@@ -264,7 +276,7 @@ function podToEndpoint(
 }
 
 /** setEndpointSliceLabels: the Service's labels minus the reserved ones, then the reserved ones. */
-function sliceLabels(service: Service): Record<string, string> {
+export function sliceLabels(service: Service): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(service.metadata.labels ?? {})) {
     if (k === labelServiceName || k === labelManagedBy || k === labelHeadlessService) continue;

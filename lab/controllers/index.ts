@@ -1,5 +1,7 @@
-// The door of lab/controllers/: controller policy as pure functions (EndpointSlice so far), and the
-// one derivation of EndpointSlices from manifests' Pods that commands reading manifests share.
+// The door of lab/controllers/: kube-controller-manager's controllers on shared informers and work
+// queues, their pure policies, and the one derivation of EndpointSlices from manifests' Pods that
+// commands reading manifests share.
+export { type Clock, FakeClock, realClock } from './clock.js';
 export * from './derive.js';
 export * from './endpointslice.js';
 export * from './errors.js';
@@ -10,3 +12,5 @@ export {
   loadBalancerListen,
   runLoadBalancerController,
 } from './loadbalancer.js';
+export { ControllerManager, type ControllerManagerOptions } from './manager.js';
+export { type EndpointSliceChanges, planEndpointSliceChanges } from './sliceupdates.js';

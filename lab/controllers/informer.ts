@@ -1,0 +1,256 @@
+// Shared informers (client-go tools/cache): one list+watch per kind for every controller, a cache
+// of the objects by key, indexes maintained on every event, and handlers that only enqueue keys.
+// The factory also remembers the resourceVersion of each controller write, so a work queue can wait
+// until the caches have seen its own writes before it reconciles again (the job client-go's
+// expectations do for the ReplicaSet controller, here for every controller at once).
+import {
+  type AnyObject,
+  type Kind,
+  type KindMap,
+  kindInfo,
+  StatusError,
+  type Store,
+  type WatchEvent,
+} from '../../api/index.js';
+
+export interface ResourceEventHandler<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(old: T, cur: T): void;
+  onDelete?(obj: T): void;
+}
+
+/** The values an object is filed under in one index (cache.IndexFunc). */
+export type IndexFunc<T> = (obj: T) => readonly string[];
+
+/** cache.MetaNamespaceKeyFunc: `namespace/name`, or `name` for cluster-scoped kinds. */
+export function objectKey(obj: AnyObject): string {
+  const name = obj.metadata.name ?? '';
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${name}` : name;
+}
+
+/** cache.SplitMetaNamespaceKey. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return i < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+const noKeys: ReadonlySet<string> = new Set();
+
+export class Informer<K extends Kind> {
+  readonly #items = new Map<string, KindMap[K]>();
+  readonly #indexers = new Map<string, IndexFunc<KindMap[K]>>();
+  readonly #indices = new Map<string, Map<string, Set<string>>>();
+  readonly #handlers: ResourceEventHandler<KindMap[K]>[] = [];
+  /** resourceVersion of the last event in the cache. */
+  rv = 0;
+  /** Called after every event (the factory's catch-up check). */
+  onEvent: (() => void) | undefined;
+
+  constructor(readonly kind: K) {}
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  get(key: string): KindMap[K] | undefined {
+    return this.#items.get(key);
+  }
+
+  values(): IterableIterator<KindMap[K]> {
+    return this.#items.values();
+  }
+
+  /** Adds an index; objects already cached are filed at once. */
+  addIndexer(name: string, fn: IndexFunc<KindMap[K]>): void {
+    if (this.#indexers.has(name)) return;
+    this.#indexers.set(name, fn);
+    const index = new Map<string, Set<string>>();
+    this.#indices.set(name, index);
+    for (const [key, obj] of this.#items) for (const v of fn(obj)) fileUnder(index, v, key);
+  }
+
+  /** Keys filed under `value` in index `name` (live: copy before writing while iterating). */
+  indexKeys(name: string, value: string): ReadonlySet<string> {
+    return this.#indices.get(name)?.get(value) ?? noKeys;
+  }
+
+  byIndex(name: string, value: string): KindMap[K][] {
+    const out: KindMap[K][] = [];
+    for (const k of this.indexKeys(name, value)) {
+      const o = this.#items.get(k);
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  addEventHandler(h: ResourceEventHandler<KindMap[K]>): void {
+    this.#handlers.push(h);
+    // A handler added to a running informer hears about what is already there, as in client-go.
+    if (h.onAdd) for (const o of this.#items.values()) h.onAdd(o);
+  }
+
+  /** Applies one watch event to the cache and the indexes, then tells the handlers. */
+  apply(ev: WatchEvent<KindMap[K]>): void {
+    const obj = ev.object;
+    const rv = Number(obj.metadata.resourceVersion ?? 0);
+    if (ev.type === 'BOOKMARK') {
+      if (rv > this.rv) this.rv = rv;
+      return;
+    }
+    const key = objectKey(obj);
+    const old = this.#items.get(key);
+    if (ev.type === 'DELETED') {
+      if (old) {
+        this.#items.delete(key);
+        this.#reindex(key, old, undefined);
+      }
+    } else {
+      this.#items.set(key, obj);
+      this.#reindex(key, old, obj);
+    }
+    if (rv > this.rv) this.rv = rv;
+    for (const h of this.#handlers) {
+      if (ev.type === 'DELETED') {
+        if (old) h.onDelete?.(old);
+      } else if (old) h.onUpdate?.(old, obj);
+      else h.onAdd?.(obj);
+    }
+    this.onEvent?.();
+  }
+
+  /** A relist (after 410 Gone): what vanished is deleted, the rest added or updated. */
+  replace(items: readonly KindMap[K][], rv: number): void {
+    const seen = new Set<string>();
+    for (const o of items) seen.add(objectKey(o));
+    for (const [key, old] of [...this.#items])
+      if (!seen.has(key)) this.apply({ type: 'DELETED', object: old });
+    for (const o of items) {
+      const old = this.#items.get(objectKey(o));
+      if (old?.metadata.resourceVersion !== o.metadata.resourceVersion)
+        this.apply({ type: old ? 'MODIFIED' : 'ADDED', object: o });
+    }
+    if (rv > this.rv) this.rv = rv;
+    this.onEvent?.();
+  }
+
+  #reindex(key: string, old: KindMap[K] | undefined, cur: KindMap[K] | undefined): void {
+    for (const [name, fn] of this.#indexers) {
+      const index = this.#indices.get(name)!;
+      const before = old ? fn(old) : [];
+      const after = cur ? fn(cur) : [];
+      if (before.length === after.length && before.every((v, i) => v === after[i])) continue;
+      for (const v of before) if (!after.includes(v)) unfile(index, v, key);
+      for (const v of after) fileUnder(index, v, key);
+    }
+  }
+}
+
+function fileUnder(index: Map<string, Set<string>>, value: string, key: string): void {
+  let set = index.get(value);
+  if (!set) {
+    set = new Set();
+    index.set(value, set);
+  }
+  set.add(key);
+}
+
+function unfile(index: Map<string, Set<string>>, value: string, key: string): void {
+  const set = index.get(value);
+  if (!set) return;
+  set.delete(key);
+  if (set.size === 0) index.delete(value);
+}
+
+/**
+ * One informer per kind, shared by every controller (informers.SharedInformerFactory). `start()`
+ * lists every kind at one resourceVersion before any handler runs, so a handler of one kind finds
+ * the other caches filled, then watches each kind from there.
+ */
+export class SharedInformers {
+  readonly #informers = new Map<Kind, Informer<Kind>>();
+  /** The highest resourceVersion a controller wrote, per kind. */
+  readonly #written = new Map<Kind, number>();
+  readonly #waiting = new Set<() => void>();
+  #loops: Promise<void>[] = [];
+
+  constructor(
+    readonly store: Store,
+    readonly signal: AbortSignal,
+    readonly log: (line: string) => void = () => {},
+  ) {}
+
+  informer<K extends Kind>(kind: K): Informer<K> {
+    let inf = this.#informers.get(kind) as Informer<K> | undefined;
+    if (!inf) {
+      inf = new Informer(kind);
+      inf.onEvent = () => this.#check();
+      this.#informers.set(kind, inf as unknown as Informer<Kind>);
+    }
+    return inf;
+  }
+
+  /** Lists every kind asked for so far, fills the caches, tells the handlers, then watches. */
+  start(): void {
+    const lists = [...this.#informers.values()].map((inf) => {
+      const list = this.store.list(inf.kind);
+      return { inf, list };
+    });
+    for (const { inf, list } of lists) inf.replace(list.items, Number(list.resourceVersion));
+    this.#loops = lists.map(({ inf, list }) => this.#watch(inf, list.resourceVersion));
+  }
+
+  async #watch(inf: Informer<Kind>, from: string): Promise<void> {
+    let rv = from;
+    while (!this.signal.aborted) {
+      try {
+        for await (const ev of this.store.watch(inf.kind, { signal: this.signal, resourceVersion: rv })) {
+          inf.apply(ev);
+        }
+        return;
+      } catch (e) {
+        if (this.signal.aborted) return;
+        // 410 Gone: the watch fell behind the store's history; relist and go on from there.
+        if (e instanceof StatusError && e.status.reason === 'Expired') {
+          const list = this.store.list(inf.kind);
+          inf.replace(list.items, Number(list.resourceVersion));
+          rv = list.resourceVersion;
+          continue;
+        }
+        this.log(`informer ${kindInfo[inf.kind].resource}: ${(e as Error).message}`);
+        return;
+      }
+    }
+  }
+
+  /** Remembers a controller's write, so `caughtUp()` is false until the cache has it. */
+  wrote(obj: AnyObject): void {
+    const rv = Number(obj.metadata.resourceVersion ?? 0);
+    const kind = obj.kind as Kind;
+    if (!this.#informers.has(kind)) return;
+    if (rv > (this.#written.get(kind) ?? 0)) this.#written.set(kind, rv);
+  }
+
+  /** Every cache has seen every write a controller made. */
+  caughtUp(): boolean {
+    for (const [kind, rv] of this.#written) if (this.#informers.get(kind)!.rv < rv) return false;
+    return true;
+  }
+
+  /** Runs `fn` once the caches have caught up (at once if they have). */
+  whenCaughtUp(fn: () => void): void {
+    if (this.caughtUp()) fn();
+    else this.#waiting.add(fn);
+  }
+
+  #check(): void {
+    if (this.#waiting.size === 0 || !this.caughtUp()) return;
+    const fns = [...this.#waiting];
+    this.#waiting.clear();
+    for (const fn of fns) fn();
+  }
+
+  /** Resolves when every watch has ended (after the signal aborts). */
+  async stopped(): Promise<void> {
+    await Promise.allSettled(this.#loops);
+  }
+}

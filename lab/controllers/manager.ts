@@ -1,0 +1,67 @@
+// kube-controller-manager in one object: the shared informers, then each controller on them, all
+// started at once so every cache is filled before the first reconcile.
+import type { Store } from '../../api/index.js';
+import { type Clock, realClock } from './clock.js';
+import type { ControllerContext } from './context.js';
+import { EndpointsController } from './endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice-controller.js';
+import { SharedInformers } from './informer.js';
+import type { WorkQueue } from './workqueue.js';
+
+export interface ControllerManagerOptions {
+  signal: AbortSignal;
+  log?: (line: string) => void;
+  clock?: Clock;
+  /** --max-endpoints-per-slice (1..1000, default 100). */
+  maxEndpointsPerSlice?: number;
+}
+
+export class ControllerManager {
+  readonly context: ControllerContext;
+  readonly endpointSlice: EndpointSliceController;
+  readonly endpoints: EndpointsController;
+
+  constructor(store: Store, opts: ControllerManagerOptions) {
+    const log = opts.log ?? (() => {});
+    const informers = new SharedInformers(store, opts.signal, log);
+    this.context = { store, informers, clock: opts.clock ?? realClock, log };
+    this.endpointSlice = new EndpointSliceController(
+      this.context,
+      opts.maxEndpointsPerSlice === undefined ? {} : { maxEndpointsPerSlice: opts.maxEndpointsPerSlice },
+    );
+    this.endpoints = new EndpointsController(this.context);
+    opts.signal.addEventListener('abort', () => {
+      for (const q of this.queues()) q.shutDown();
+    });
+  }
+
+  /** Every controller's work queue. */
+  queues(): WorkQueue[] {
+    return [this.endpointSlice.queue, this.endpoints.queue];
+  }
+
+  start(): void {
+    this.context.informers.start();
+  }
+
+  /** Nothing queued and every cache holds every controller write. */
+  idle(): boolean {
+    return this.context.informers.caughtUp() && this.queues().every((q) => q.length === 0);
+  }
+
+  /**
+   * Resolves once the controllers are idle across two turns of the event loop: every event the
+   * store has sent is handled, every queued key reconciled, and nothing new came of it.
+   */
+  async settled(): Promise<void> {
+    let quiet = 0;
+    while (quiet < 2) {
+      await new Promise((r) => setImmediate(r));
+      quiet = this.idle() ? quiet + 1 : 0;
+    }
+  }
+
+  async stopped(): Promise<void> {
+    await this.context.informers.stopped();
+  }
+}
