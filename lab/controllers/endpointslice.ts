@@ -383,7 +383,8 @@ function nameSlices(service: Service, slices: EndpointSlice[]): void {
   }
 }
 
-function fnv1a(s: string): number {
+/** FNV-1a over a string: seeds per-object PRNGs. */
+export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

@@ -3,9 +3,12 @@
 import type { Store } from '../../api/index.js';
 import { type Clock, realClock } from './clock.js';
 import type { ControllerContext } from './context.js';
+import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice-controller.js';
 import { SharedInformers } from './informer.js';
+import { ReplicaSetController } from './replicaset.js';
+import { Scheduler } from './scheduler.js';
 import type { WorkQueue } from './workqueue.js';
 
 export interface ControllerManagerOptions {
@@ -14,12 +17,17 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   /** --max-endpoints-per-slice (1..1000, default 100). */
   maxEndpointsPerSlice?: number;
+  /** Seeds placement among equally loaded Nodes. Default 1. */
+  seed?: number;
 }
 
 export class ControllerManager {
   readonly context: ControllerContext;
   readonly endpointSlice: EndpointSliceController;
   readonly endpoints: EndpointsController;
+  readonly scheduler: Scheduler;
+  readonly replicaSet: ReplicaSetController;
+  readonly deployment: DeploymentController;
 
   constructor(store: Store, opts: ControllerManagerOptions) {
     const log = opts.log ?? (() => {});
@@ -30,6 +38,9 @@ export class ControllerManager {
       opts.maxEndpointsPerSlice === undefined ? {} : { maxEndpointsPerSlice: opts.maxEndpointsPerSlice },
     );
     this.endpoints = new EndpointsController(this.context);
+    this.scheduler = new Scheduler(this.context, opts.seed === undefined ? {} : { seed: opts.seed });
+    this.replicaSet = new ReplicaSetController(this.context);
+    this.deployment = new DeploymentController(this.context);
     opts.signal.addEventListener('abort', () => {
       for (const q of this.queues()) q.shutDown();
     });
@@ -37,7 +48,13 @@ export class ControllerManager {
 
   /** Every controller's work queue. */
   queues(): WorkQueue[] {
-    return [this.endpointSlice.queue, this.endpoints.queue];
+    return [
+      this.endpointSlice.queue,
+      this.endpoints.queue,
+      this.scheduler.queue,
+      this.replicaSet.queue,
+      this.deployment.queue,
+    ];
   }
 
   start(): void {

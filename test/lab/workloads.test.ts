@@ -1,0 +1,251 @@
+import t from 'tap';
+import { type Deployment, loadManifestFiles, type Node, Store } from '../../api/index.js';
+import { ControllerManager, FakeClock } from '../../lab/controllers/index.js';
+
+const kubectlDeployment = new URL('./fixtures/kubectl-create-deployment-web.yaml', import.meta.url).pathname;
+
+/**
+ * A stand-in for the kubelets, so these tests see the controllers alone: a bound Pod gets the next
+ * address of its Node's podCIDR and Running; Ready only when the test says; a deleting Pod stays
+ * terminating until the test finishes it.
+ */
+class Kubelets {
+  readonly #next = new Map<string, number>();
+  constructor(
+    readonly store: Store,
+    readonly clock: FakeClock,
+  ) {}
+
+  /** Starts every bound Pod that has no address yet. */
+  start(): void {
+    for (const p of this.store.list('Pod').items) {
+      if (!p.spec.nodeName || p.status?.podIP || p.metadata.deletionTimestamp) continue;
+      const node = this.store.get('Node', p.spec.nodeName, '');
+      const cidr = node.spec?.podCIDR ?? '10.244.0.0/24';
+      const n = (this.#next.get(cidr) ?? 1) + 1;
+      this.#next.set(cidr, n);
+      const ip = cidr.replace(/\.0\/24$/, `.${n}`);
+      this.store.updateStatus({
+        ...p,
+        status: {
+          ...p.status,
+          phase: 'Running',
+          podIP: ip,
+          podIPs: [{ ip }],
+          conditions: [{ type: 'Ready', status: 'False' }],
+        },
+      });
+    }
+  }
+
+  /** Marks running Pods Ready (all, or the named ones). */
+  ready(names?: string[]): void {
+    const at = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const p of this.store.list('Pod').items) {
+      if (!p.status?.podIP || p.metadata.deletionTimestamp) continue;
+      if (names && !names.includes(p.metadata.name ?? '')) continue;
+      if (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+      this.store.updateStatus({
+        ...p,
+        status: { ...p.status, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: at }] },
+      });
+    }
+  }
+
+  /** Ends every terminating Pod. */
+  finishDeletions(): void {
+    for (const p of this.store.list('Pod').items)
+      if (p.metadata.deletionTimestamp)
+        this.store.delete('Pod', p.metadata.name ?? '', {
+          namespace: p.metadata.namespace ?? 'default',
+          gracePeriodSeconds: 0,
+        });
+  }
+}
+
+function node(name: string, zone: string, extra: Partial<Node> = {}): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'topology.kubernetes.io/zone': zone, 'kubernetes.io/hostname': name } },
+    spec: { podCIDR: `10.244.${name.slice(-1)}.0/24`, podCIDRs: [`10.244.${name.slice(-1)}.0/24`] },
+    ...extra,
+  };
+}
+
+function boot(t: { teardown(fn: () => void): void }) {
+  const clock = new FakeClock();
+  const store = new Store({ bookmarkIntervalMs: 0, now: () => new Date(clock.now()) });
+  const ac = new AbortController();
+  const cm = new ControllerManager(store, { signal: ac.signal, clock });
+  t.teardown(() => {
+    ac.abort();
+    store.close();
+  });
+  return { store, cm, clock, kubelets: new Kubelets(store, clock) };
+}
+
+function endpointsText(store: Store, svc: string): string {
+  const eps = store
+    .list('EndpointSlice', { labelSelector: `kubernetes.io/service-name=${svc}` })
+    .items.flatMap((s) => s.endpoints ?? [])
+    .map((e) => {
+      const c = e.conditions ?? {};
+      const flags = `${c.ready ? 'R' : '-'}${c.serving ? 'S' : '-'}${c.terminating ? 'T' : '-'}`;
+      return `${e.targetRef?.name}=${flags}`;
+    })
+    .sort();
+  return eps.join(' ');
+}
+
+t.test(
+  'kubectl create deployment + Service: pods placed, addressed in their podCIDR, a complete slice',
+  async (t) => {
+    const { store, cm, kubelets } = boot(t);
+    for (const n of [node('node-1', 'zone-a'), node('node-2', 'zone-b'), node('node-3', 'zone-a')])
+      store.create(n);
+    const [manifest] = loadManifestFiles([kubectlDeployment]);
+    const d = manifest!.object as Deployment;
+    store.create({ ...d, spec: { ...d.spec, replicas: 3 } });
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    cm.start();
+    await cm.settled();
+    kubelets.start();
+    kubelets.ready();
+    await cm.settled();
+    const pods = store.list('Pod').items;
+    t.same(
+      pods.map((p) => `${p.metadata.name} ${p.spec.nodeName} ${p.status?.podIP}`),
+      [
+        'web-6bf87f67d4-6skm6 node-2 10.244.2.2',
+        'web-6bf87f67d4-bs98q node-1 10.244.1.2',
+        'web-6bf87f67d4-g9vkr node-3 10.244.3.2',
+      ],
+      'one pod per node, the zones spread, each address in its node podCIDR',
+    );
+    t.same(
+      pods.map((p) => p.metadata.ownerReferences?.[0]?.name),
+      ['web-6bf87f67d4', 'web-6bf87f67d4', 'web-6bf87f67d4'],
+    );
+    t.equal(
+      endpointsText(store, 'web'),
+      'web-6bf87f67d4-6skm6=RS- web-6bf87f67d4-bs98q=RS- web-6bf87f67d4-g9vkr=RS-',
+    );
+    const got = store.get('Deployment', 'web');
+    t.same(got.metadata.annotations, { 'deployment.kubernetes.io/revision': '1' });
+    t.same(
+      {
+        ...got.status,
+        conditions: (
+          got.status as { conditions: { type: string; status: string; reason: string }[] }
+        ).conditions.map((c) => `${c.type}=${c.status} ${c.reason}`),
+      },
+      {
+        observedGeneration: 1,
+        replicas: 3,
+        updatedReplicas: 3,
+        readyReplicas: 3,
+        availableReplicas: 3,
+        conditions: ['Available=True MinimumReplicasAvailable', 'Progressing=True NewReplicaSetAvailable'],
+      },
+    );
+
+    // A deleted Pod is replaced; a scale-down removes the newest first.
+    store.delete('Pod', 'web-6bf87f67d4-6skm6', { gracePeriodSeconds: 0 });
+    await cm.settled();
+    t.equal(store.list('Pod').items.length, 3, 'replaced');
+  },
+);
+
+t.test(
+  'EndpointSlice conditions at every step of a rolling update (maxSurge 1, maxUnavailable 0)',
+  async (t) => {
+    const { store, cm, kubelets } = boot(t);
+    store.create(node('node-1', 'zone-a'));
+    store.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53' }] },
+        },
+      },
+    });
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    cm.start();
+    const step = async () => {
+      await cm.settled();
+      kubelets.start();
+      await cm.settled();
+    };
+    await step();
+    kubelets.ready();
+    await step();
+    // The new template: `kubectl rollout restart` sets this annotation.
+    const d = store.get('Deployment', 'web');
+    store.update({
+      ...d,
+      spec: {
+        ...d.spec,
+        template: {
+          ...d.spec.template,
+          metadata: {
+            ...d.spec.template.metadata,
+            annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' },
+          },
+        },
+      },
+    });
+    const rows: string[] = [];
+    const row = (what: string) => {
+      const sets = store
+        .list('ReplicaSet')
+        .items.map((rs) => `${rs.metadata.name}:${rs.spec.replicas}`)
+        .join(' ');
+      rows.push(`${what} | ${sets} | ${endpointsText(store, 'web')}`);
+    };
+    await step();
+    row('new template');
+    for (let i = 0; i < 2; i++) {
+      kubelets.ready();
+      await step();
+      row('ready');
+      kubelets.finishDeletions();
+      await step();
+      row('deleted');
+    }
+    // R ready, S serving, T terminating. A new Pod is an endpoint as soon as it has an address, not
+    // ready; once it is Ready the old ReplicaSet gives up one Pod, which serves while it terminates.
+    t.same(rows, [
+      'new template | web-6b555f8494:1 web-9bc7f9f94:2 | web-6b555f8494-q9qkh=--- web-9bc7f9f94-l72kv=RS- web-9bc7f9f94-r86ws=RS-',
+      'ready | web-6b555f8494:2 web-9bc7f9f94:1 | web-6b555f8494-q9qkh=RS- web-6b555f8494-wsf2f=--- web-9bc7f9f94-l72kv=RS- web-9bc7f9f94-r86ws=-ST',
+      'deleted | web-6b555f8494:2 web-9bc7f9f94:1 | web-6b555f8494-q9qkh=RS- web-6b555f8494-wsf2f=--- web-9bc7f9f94-l72kv=RS-',
+      'ready | web-6b555f8494:2 web-9bc7f9f94:0 | web-6b555f8494-q9qkh=RS- web-6b555f8494-wsf2f=RS- web-9bc7f9f94-l72kv=-ST',
+      'deleted | web-6b555f8494:2 web-9bc7f9f94:0 | web-6b555f8494-q9qkh=RS- web-6b555f8494-wsf2f=RS-',
+    ]);
+    const done = store.get('Deployment', 'web');
+    t.equal(done.metadata.annotations?.['deployment.kubernetes.io/revision'], '2');
+    t.same(
+      (done.status as { conditions: { type: string; reason: string }[] }).conditions.map(
+        (c) => `${c.type} ${c.reason}`,
+      ),
+      ['Available MinimumReplicasAvailable', 'Progressing NewReplicaSetAvailable'],
+      'kubectl rollout status: successfully rolled out',
+    );
+  },
+);
