@@ -26,8 +26,8 @@ import {
   apiVersionOf,
   type Kind,
   type KindMap,
-  type ListOptions,
   type ObjectList,
+  type PageOptions,
   type Service,
   type WatchableStore,
   type WatchEvent,
@@ -131,6 +131,8 @@ class Txn {
 export class Store implements WatchableStore {
   readonly allocators: ServiceAllocators;
   private readonly objects = new Map<Kind, Map<string, AnyObject>>();
+  /** Each kind's keys in order, for lists and pages; dropped when a key comes or goes. */
+  private readonly sorted = new Map<Kind, string[]>();
   private readonly watchers = new Map<Kind, Set<Watcher<AnyObject>>>();
   private rv = 0;
   private readonly history: (HistoryEvent | undefined)[];
@@ -208,15 +210,61 @@ export class Store implements WatchableStore {
     return this.objects.get(kind)!.get(keyOf(ns, name)) as KindMap[K] | undefined;
   }
 
-  list<K extends Kind>(kind: K, opts?: ListOptions): ObjectList<KindMap[K]> {
+  list<K extends Kind>(kind: K, opts?: PageOptions): ObjectList<KindMap[K]> {
     const f = compileFilter(kind, opts);
     const items: AnyObject[] = [];
     const m = this.objects.get(kind)!;
-    for (const key of [...m.keys()].sort()) {
-      const o = m.get(key)!;
-      if (matchesFilter(f, o)) items.push(o);
+    const keys = this.sortedKeys(kind);
+    let i = 0;
+    if (opts?.after !== undefined) {
+      // The first key after the previous page's last one (binary search: pages cost their size).
+      let hi = keys.length;
+      const after = opts.after;
+      while (i < hi) {
+        const mid = (i + hi) >>> 1;
+        if (keys[mid]! <= after) i = mid + 1;
+        else hi = mid;
+      }
+    }
+    const limit = opts?.limit && opts.limit > 0 ? opts.limit : Number.POSITIVE_INFINITY;
+    for (; i < keys.length; i++) {
+      const o = m.get(keys[i]!)!;
+      if (!matchesFilter(f, o)) continue;
+      if (items.length === limit) {
+        const out: ObjectList<KindMap[K]> = {
+          items: items as KindMap[K][],
+          resourceVersion: this.resourceVersion,
+          continueAfter: keys[i - 1]!,
+        };
+        if (!opts?.labelSelector && !opts?.fieldSelector) {
+          // Keys sort by namespace first, so a namespace's keys are one run: count to its end.
+          let end = keys.length;
+          if (f.namespace !== undefined) {
+            const stop = `${f.namespace}/\uffff`;
+            let lo = i;
+            while (lo < end) {
+              const mid = (lo + end) >>> 1;
+              if (keys[mid]! < stop) lo = mid + 1;
+              else end = mid;
+            }
+          }
+          out.remainingItemCount = end - i;
+        }
+        return out;
+      }
+      items.push(o);
     }
     return { items: items as KindMap[K][], resourceVersion: this.resourceVersion };
+  }
+
+  /** Keys of a kind in order, kept until a key is added or removed (updates keep the order). */
+  private sortedKeys(kind: Kind): string[] {
+    let keys = this.sorted.get(kind);
+    if (!keys) {
+      keys = [...this.objects.get(kind)!.keys()].sort();
+      this.sorted.set(kind, keys);
+    }
+    return keys;
   }
 
   // --- watch -----------------------------------------------------------------------------------
@@ -301,9 +349,11 @@ export class Store implements WatchableStore {
     deepFreeze(obj);
     if (type === 'DELETED') m.delete(key);
     else m.set(key, obj);
+    if (type === 'DELETED' || before === undefined) this.sorted.delete(kind);
     txn.undo.push(() => {
       if (before === undefined) m.delete(key);
       else m.set(key, before);
+      if (type === 'DELETED' || before === undefined) this.sorted.delete(kind);
       this.rv = rvBefore;
     });
     txn.events.push({ rv: this.rv, kind, type, object: obj, prev });

@@ -476,6 +476,13 @@ export interface ListOptions {
   fieldSelector?: string;
 }
 
+/** A page of a list (`?limit=&continue=`): at most `limit` items after the key `after`. */
+export interface PageOptions extends ListOptions {
+  limit?: number;
+  /** The `namespace/name` (or `name`) key of the previous page's last item. */
+  after?: string;
+}
+
 export interface WatchOptions extends ListOptions {
   /** Start after this resourceVersion; older than the kept history -> 410, reason Expired. */
   resourceVersion?: string;
@@ -486,6 +493,10 @@ export interface WatchOptions extends ListOptions {
 export interface ObjectList<T> {
   items: T[];
   resourceVersion: string;
+  /** Set when a page stopped early: the key to continue after. */
+  continueAfter?: string;
+  /** Items after this page, when the list has no selector (kube-apiserver gives it only then). */
+  remainingItemCount?: number;
 }
 
 export interface WatchableStore {

@@ -2,7 +2,7 @@
 // kinds the store keeps. Every write goes through the store, so through the same decoding,
 // defaulting, allocation and validation as `netlab validate`. Loopback by default; bound anywhere
 // else it requires a bearer token.
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fastJsonPatch from 'fast-json-patch';
@@ -127,6 +127,8 @@ export class ApiServer {
     this.token = opts.token;
     this.logs = opts.logs;
     this.now = opts.now ?? (() => new Date());
+    // Every open watch and log follow listens for the server's close.
+    setMaxListeners(0, this.closing.signal);
     if (!isLoopback(this.host) && !this.token)
       throw new ApiServerError(`the kube-API binds ${this.host} only with a bearer token (--api-token)`);
     this.server = createServer((req, res) => {
@@ -476,28 +478,24 @@ export class ApiServer {
   }
 
   private list(kind: Kind, ns: string | undefined, q: URLSearchParams, asTable: boolean): unknown {
-    const { items, resourceVersion } = this.store.list(kind, {
+    const cont = q.get('continue');
+    const token = cont ? decodeContinue(cont) : undefined;
+    const limit = Number(q.get('limit') ?? 0);
+    const { items, resourceVersion, continueAfter, remainingItemCount } = this.store.list(kind, {
       ...(ns ? { namespace: ns } : {}),
       ...optional('labelSelector', q.get('labelSelector')),
       ...optional('fieldSelector', q.get('fieldSelector')),
+      ...(limit > 0 ? { limit } : {}),
+      ...(token ? { after: token.start } : {}),
     });
-    const limit = Number(q.get('limit') ?? 0);
-    let start = 0;
-    let rv = resourceVersion;
-    const cont = q.get('continue');
-    if (cont) {
-      const token = decodeContinue(cont);
-      rv = token.rv;
-      start = lowerBound(items, token.start);
-    }
-    let page = items;
+    // A continued list reports the first page's resourceVersion, as kube-apiserver's do.
+    const rv = token?.rv ?? resourceVersion;
     const meta: Record<string, unknown> = { resourceVersion: rv };
-    if (limit > 0 && items.length - start > limit) {
-      page = items.slice(start, start + limit);
-      const last = page[page.length - 1]!;
-      meta.continue = encodeContinue(rv, keyOf(last));
-      meta.remainingItemCount = items.length - start - limit;
-    } else if (start > 0) page = items.slice(start);
+    if (continueAfter !== undefined) {
+      meta.continue = encodeContinue(rv, continueAfter);
+      if (remainingItemCount !== undefined) meta.remainingItemCount = remainingItemCount;
+    }
+    const page = items;
     const gv = (items[0] as AnyObject | undefined)?.apiVersion ?? apiVersionOf[kind];
     if (asTable) {
       const include = (q.get('includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object';
@@ -831,22 +829,6 @@ function fieldManager(q: URLSearchParams, req: IncomingMessage): string {
   if (m) return m;
   const ua = req.headers['user-agent'] ?? 'unknown';
   return ua.split('/')[0]!.slice(0, 128) || 'unknown';
-}
-
-function keyOf(o: AnyObject): string {
-  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata.name ?? '');
-}
-
-/** The first item whose key sorts after `key` (lists come sorted by namespace/name). */
-function lowerBound(items: readonly AnyObject[], key: string): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keyOf(items[mid]!) <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function encodeContinue(rv: string, start: string): string {
