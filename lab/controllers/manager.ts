@@ -7,6 +7,7 @@ import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice-controller.js';
 import { SharedInformers } from './informer.js';
+import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
 import { Scheduler } from './scheduler.js';
 import type { WorkQueue } from './workqueue.js';
@@ -19,6 +20,10 @@ export interface ControllerManagerOptions {
   maxEndpointsPerSlice?: number;
   /** Seeds placement among equally loaded Nodes. Default 1. */
   seed?: number;
+  /** --node-monitor-grace-period in ms. Default 40 s. */
+  nodeMonitorGracePeriodMs?: number;
+  /** --pod-eviction-timeout in ms. Default 300 s. */
+  podEvictionTimeoutMs?: number;
 }
 
 export class ControllerManager {
@@ -28,6 +33,7 @@ export class ControllerManager {
   readonly scheduler: Scheduler;
   readonly replicaSet: ReplicaSetController;
   readonly deployment: DeploymentController;
+  readonly nodeLifecycle: NodeLifecycleController;
 
   constructor(store: Store, opts: ControllerManagerOptions) {
     const log = opts.log ?? (() => {});
@@ -41,6 +47,12 @@ export class ControllerManager {
     this.scheduler = new Scheduler(this.context, opts.seed === undefined ? {} : { seed: opts.seed });
     this.replicaSet = new ReplicaSetController(this.context);
     this.deployment = new DeploymentController(this.context);
+    this.nodeLifecycle = new NodeLifecycleController(this.context, {
+      ...(opts.nodeMonitorGracePeriodMs === undefined
+        ? {}
+        : { nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs }),
+      ...(opts.podEvictionTimeoutMs === undefined ? {} : { podEvictionTimeoutMs: opts.podEvictionTimeoutMs }),
+    });
     opts.signal.addEventListener('abort', () => {
       for (const q of this.queues()) q.shutDown();
     });
@@ -54,6 +66,7 @@ export class ControllerManager {
       this.scheduler.queue,
       this.replicaSet.queue,
       this.deployment.queue,
+      this.nodeLifecycle.queue,
     ];
   }
 

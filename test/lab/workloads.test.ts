@@ -249,3 +249,92 @@ t.test(
     );
   },
 );
+
+t.test(
+  'node failure: Lease not renewed -> Ready Unknown, endpoints not ready; eviction -> replaced elsewhere',
+  async (t) => {
+    const { store, cm, clock, kubelets } = boot(t);
+    store.create(node('node-1', 'zone-a'));
+    store.create(node('node-2', 'zone-b'));
+    const lease = (name: string) => {
+      const at = new Date(clock.now()).toISOString().replace('Z', '000Z');
+      const have = store.find('Lease', name, 'kube-node-lease');
+      const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: at };
+      if (have) store.update({ ...have, spec });
+      else
+        store.create({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace: 'kube-node-lease' },
+          spec,
+        });
+    };
+    lease('node-1');
+    lease('node-2');
+    store.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'agnhost' }] },
+        },
+      },
+    });
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+    });
+    cm.start();
+    await cm.settled();
+    kubelets.start();
+    kubelets.ready();
+    await cm.settled();
+    const where = () =>
+      store
+        .list('Pod')
+        .items.map((p) => `${p.spec.nodeName}${p.metadata.deletionTimestamp ? ' terminating' : ''}`)
+        .sort()
+        .join(', ');
+    const rows: string[] = [];
+    const row = (what: string) => {
+      const ready =
+        store.get('Node', 'node-1', '').status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '';
+      rows.push(
+        `${what} | node-1 Ready=${ready} | ${where()} | ${endpointsText(store, 'web').replace(/web-\w+-/g, '')}`,
+      );
+    };
+    row('both heart-beating');
+    // node-2 renews; node-1 has stopped.
+    for (let i = 0; i < 4; i++) {
+      clock.step(10_000);
+      lease('node-2');
+    }
+    await cm.settled();
+    row('40 s without node-1 renewing');
+    for (let i = 0; i < 30; i++) {
+      clock.step(10_000);
+      lease('node-2');
+    }
+    await cm.settled();
+    kubelets.start();
+    kubelets.ready();
+    await cm.settled();
+    row('300 s later');
+    t.same(rows, [
+      'both heart-beating | node-1 Ready= | node-1, node-2 | 4g7fw=RS- 7674c=RS-',
+      '40 s without node-1 renewing | node-1 Ready=Unknown | node-1, node-2 | 4g7fw=RS- 7674c=---',
+      '300 s later | node-1 Ready=Unknown | node-1 terminating, node-2, node-2 | 4g7fw=RS- 7674c=--T t7q8w=RS-',
+    ]);
+    t.same(
+      (store.get('Node', 'node-1', '').spec as { taints?: unknown[] }).taints?.length,
+      2,
+      'unreachable NoSchedule and NoExecute',
+    );
+  },
+);
