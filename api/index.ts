@@ -1,22 +1,41 @@
 // The door of api/: Kubernetes objects, the watchable store, manifests, validation and defaulting.
-export * from './defaults.js';
-export * from './errors.js';
-export * from './events.js';
-export * from './fielderrors.js';
-export * from './issues.js';
+export { BatchError, formatIssue, ManifestError, type ManifestIssue, StatusError } from './errors.js';
+export { statusIssues } from './issues.js';
 export { cloneJSON, deepEqual, mergePatch } from './json.js';
-export * from './kinds.js';
-export * from './labels.js';
-export * from './manifest.js';
-export * from './names.js';
-export * from './schema.js';
-export * from './services.js';
-export * from './store.js';
-export * from './types.js';
-export * from './validation.js';
-export * from './validation-apps.js';
-export * from './validation-coordination.js';
-export * from './validation-core.js';
-export * from './validation-discovery.js';
-export * from './validation-meta.js';
-export * from './wellknown.js';
+export { kindInfo, kinds } from './kinds.js';
+export { labelSelectorAsSelector, selectorFromSet } from './labels.js';
+export { describeObject, lineOfField, loadManifestFiles, readManifestFiles } from './manifest.js';
+export { kindSchema, type Shape, type Struct } from './schema.js';
+export { Store } from './store.js';
+export {
+  type AnyObject,
+  apiVersionOf,
+  type Container,
+  type ContainerStatus,
+  type Deployment,
+  type Endpoint,
+  type EndpointAddress,
+  type EndpointPort,
+  type EndpointSlice,
+  type Endpoints,
+  type IntOrString,
+  type IPFamily,
+  type Kind,
+  type KindMap,
+  type LabelSelector,
+  type Node,
+  type NodeCondition,
+  type OwnerReference,
+  type Pod,
+  type PodCondition,
+  type PodDNSConfig,
+  type PodTemplateSpec,
+  type Probe,
+  type ReplicaSet,
+  type Service,
+  type ServicePort,
+  type WatchableStore,
+  type WatchEvent,
+} from './types.js';
+export { needsHealthCheck } from './validation-core.js';
+export { labelHeadlessService, labelManagedBy, labelServiceName, labelTopologyZone } from './wellknown.js';

@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EndpointSlice, parseManifests, type Service } from '../api/index.js';
+import type { EndpointSlice, Service } from '../api/index.js';
+import { parseManifests } from '../api/manifest.js';
 import { Dataplane, EntryPoints, ForwardProxy, Proxier, ProxierNodes } from '../proxy/index.js';
 
 const DURATION = process.env.DURATION ?? '5s';

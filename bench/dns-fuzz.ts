@@ -5,7 +5,8 @@ import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { AnyObject } from '../api/index.js';
-import { buildQuery, DnsServer, type HostPort, ObjectSource, parseZoneConfig, Zone } from '../dns/index.js';
+import { DnsServer, type HostPort, ObjectSource, parseZoneConfig, Zone } from '../dns/index.js';
+import { buildQuery } from '../dns/server/wire.js';
 import { seededRandom } from '../std/index.js';
 
 const names = [

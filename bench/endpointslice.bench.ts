@@ -2,7 +2,7 @@
 // selecting N pods (N/100 slices), against the same-run baseline of only selecting and sorting those
 // pods (the least any controller does before it writes a slice). Median of RUNS runs; bounded loops.
 import type { Node, Pod, Service } from '../api/index.js';
-import { endpointSlicesForService } from '../lab/index.js';
+import { endpointSlicesForService } from '../lab/controllers/endpointslice.js';
 
 const RUNS = Number(process.env.ES_BENCH_RUNS ?? 5);
 const PODS = Number(process.env.ES_BENCH_PODS ?? 5000);

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostLocalPlugin } from '../cni/plugins/host-local.js';
 import { runPlugin } from '../cni/skel/index.js';
-import { DiskStore, type HostLocalStore, MemoryStore } from '../ipam/index.js';
+import { DiskStore } from '../ipam/hostlocal/disk.js';
+import { type HostLocalStore, MemoryStore } from '../ipam/index.js';
 
 const REAL = '/usr/lib/cni/host-local';
 const OURS = new URL('../cni/bin/host-local', import.meta.url).pathname;

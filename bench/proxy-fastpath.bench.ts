@@ -3,15 +3,9 @@
 // back. Medians of several runs; each run is bounded. Times are CPU time of this process (the
 // machine is shared, so wall time is printed beside it but not used for the ratios).
 import type { EndpointSlice, Service } from '../api/index.js';
-import {
-  FastPath,
-  newKernelState,
-  type Packet,
-  Proxier,
-  RuleTable,
-  simulatePacket,
-  tracePacket,
-} from '../proxy/index.js';
+import { FastPath, newKernelState, Proxier, RuleTable, tracePacket } from '../proxy/index.js';
+import { simulatePacket } from '../proxy/tracer/kernel.js';
+import type { Packet } from '../proxy/tracer/packet.js';
 import { seededUint32 } from '../std/index.js';
 
 const SERVICES = Number(process.env.SERVICES ?? 10_000);

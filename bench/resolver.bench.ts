@@ -2,7 +2,9 @@
 // the scripted nameserver, against the same-run baseline of the bare wire exchange it is built on
 // (one udpExchange of the same A+AAAA questions per name, no policy). `web` costs 1 name (2
 // queries); `api.example.com` under ndots:5 costs 4 names (8 queries). Median of RUNS runs.
-import { parseResolvConf, resolve, startScriptedDnsServer, udpExchange } from '../dns/index.js';
+import { parseResolvConf, resolve } from '../dns/index.js';
+import { startScriptedDnsServer } from '../dns/resolver/scripted.js';
+import { udpExchange } from '../dns/resolver/transport.js';
 
 const RUNS = Number(process.env.RESOLVER_BENCH_RUNS ?? 5);
 const LOOKUPS = Number(process.env.RESOLVER_BENCH_LOOKUPS ?? 400);

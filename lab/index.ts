@@ -1,2 +1,3 @@
-// The door of lab/: the cluster that puts it together, and the `netlab` command line.
-export * from './controllers/index.js';
+// The door of lab/: empty. Nothing below lab/ imports lab (a lower layer declares an interface that
+// lab implements), and lab is run (lab/cli.ts), not imported; tests import its files directly.
+export {};

@@ -1,37 +1,26 @@
 // The door of proxy/: kube-proxy (iptables mode), the rule table, tracer, conntrack and fast path.
-export * from './conntrack/index.js';
+export { Dataplane, type DataplaneOptions, type PodRef } from './dataplane/dataplane.js';
+export { type EntryListener, EntryPoints, loadBalancerLoopback } from './dataplane/entry.js';
 export {
-  type ConnectionEvent,
-  Dataplane,
-  DataplaneError,
-  type DataplaneNode,
-  type DataplaneNodes,
-  type DataplaneOptions,
-  type Decision,
-  DialError,
-  defaultNodeAddress,
-  type EndpointCounters,
-  type EntryKind,
-  type EntryListener,
-  EntryPoints,
-  type EntryPointsOptions,
   type Flow,
   type FlowEnd,
   type FlowProtocol,
-  ForwardProxy,
-  type ForwardProxyOptions,
   flowOf,
-  formatConnectionEvent,
-  loadBalancerLoopback,
   type PodPorts,
-  type PodRef,
-  type PodUdpSocket,
-  ProxierNodes,
   setFlow,
   type UdpHandler,
   type UdpReply,
-} from './dataplane/index.js';
-export * from './fastpath/index.js';
-export * from './iptables/index.js';
-export * from './ruletable/index.js';
-export * from './tracer/index.js';
+} from './dataplane/flow.js';
+export { ForwardProxy } from './dataplane/forward.js';
+export { ProxierNodes } from './dataplane/nodes.js';
+export { FastPath } from './fastpath/fastpath.js';
+export { ProxierConfigError } from './iptables/errors.js';
+export { Proxier, type ProxierOptions, type SyncResult } from './iptables/proxier.js';
+export { checkEndpointSlice, checkNode, checkService, type FieldIssue } from './iptables/validate.js';
+export { watchStore } from './iptables/watch.js';
+export { parseAddr, parseIPSloppy } from './ruletable/address.js';
+export { TraceInputError } from './ruletable/errors.js';
+export { withKubeJumpRules } from './ruletable/jumps.js';
+export { RuleTable } from './ruletable/table.js';
+export { newKernelState } from './tracer/kernel.js';
+export { tracePacket } from './tracer/possible.js';

@@ -2,10 +2,8 @@
 // (encoding/json, strconv.Quote, errno texts, net.IP), and netlab's one seeded PRNG.
 // A leaf: it imports no other folder, and every folder may import it.
 export { goPathErrorText, goStrerror } from './errno.js';
-export { type DecodeContext, GoDecoder, GoUnmarshalTypeError, topContext } from './godecode.js';
+export { type DecodeContext, GoDecoder, topContext } from './godecode.js';
 export {
-  as16,
-  familyBits,
   formatGoIP,
   formatGoIPNet,
   type IP,
@@ -22,7 +20,6 @@ export {
   GoJSONSyntaxError,
   type GoJSONValue,
   goField,
-  goKindName,
   marshalGo,
   marshalIndentGo,
   parseGoJSON,

@@ -1,8 +1,7 @@
 // Every error class of api/ and ipam/kube, with its stable code (as undici's test/errors.js walks its own).
 import t from 'tap';
+import { SelectorError } from '../../api/errors.js';
 import {
-  BatchError,
-  ManifestError,
   newAlreadyExists,
   newBadRequest,
   newConflict,
@@ -11,15 +10,14 @@ import {
   newInvalid,
   newNotFound,
   newResourceExpired,
-  SelectorError,
-  StatusError,
-} from '../../api/index.js';
+} from '../../api/fielderrors.js';
+import { BatchError, ManifestError, StatusError } from '../../api/index.js';
 import {
   AlreadyAllocatedError,
   InvalidRangeError,
   NotInRangeError,
   RangeFullError,
-} from '../../ipam/index.js';
+} from '../../ipam/kube/errors.js';
 
 t.test('error classes and codes', async (t) => {
   const cases: {

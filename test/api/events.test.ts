@@ -1,13 +1,10 @@
 // Events as kube-apiserver validates and selects them (pkg/apis/core/validation/events.go): the
 // legacy checks every Event passes, the strict ones of events.k8s.io/v1, and field selectors.
 import t from 'tap';
-import {
-  type Event,
-  fieldErrorString,
-  type StatusError,
-  validateEventCreate,
-  validateEventUpdate,
-} from '../../api/index.js';
+import { validateEventCreate, validateEventUpdate } from '../../api/events.js';
+import { fieldErrorString } from '../../api/fielderrors.js';
+import type { StatusError } from '../../api/index.js';
+import type { Event } from '../../api/types.js';
 import { newStore } from './objects.js';
 
 const event = (over: Partial<Event> & { name?: string; namespace?: string } = {}): Event => {

@@ -1,12 +1,7 @@
 import t from 'tap';
-import {
-  labelSelectorAsSelector,
-  matchesLabelSelector,
-  parseFieldSelector,
-  parseSelector,
-  SelectorError,
-  selectorFromSet,
-} from '../../api/index.js';
+import { SelectorError } from '../../api/errors.js';
+import { labelSelectorAsSelector, selectorFromSet } from '../../api/index.js';
+import { matchesLabelSelector, parseFieldSelector, parseSelector } from '../../api/labels.js';
 
 const labels = { app: 'web', tier: 'front', version: '3' };
 

@@ -2,14 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import {
-  formatIssue,
-  lineOfField,
-  loadManifestFiles,
-  ManifestError,
-  parseManifests,
-  readManifests,
-} from '../../api/index.js';
+import { formatIssue, lineOfField, loadManifestFiles, ManifestError } from '../../api/index.js';
+import { parseManifests, readManifests } from '../../api/manifest.js';
 
 const good = `apiVersion: v1
 kind: Service

@@ -1,7 +1,8 @@
 // kube-apiserver's validation, defaulting and allocation errors, word for word, each next to a
 // valid twin that differs only in the offending field.
 import t from 'tap';
-import { type AnyObject, InvalidError, StatusError, Store } from '../../api/index.js';
+import { InvalidError } from '../../api/fielderrors.js';
+import { type AnyObject, StatusError, Store } from '../../api/index.js';
 import { containers, workload } from './objects.js';
 
 const dns1035 =

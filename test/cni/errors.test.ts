@@ -1,5 +1,7 @@
 import t from 'tap';
-import { CniError, cniCodeOf, FabricError, InvokerError, PluginError } from '../../cni/index.js';
+import { FabricError } from '../../cni/fabric/errors.js';
+import { cniCodeOf, InvokerError, PluginError } from '../../cni/invoker/errors.js';
+import { CniError } from '../../cni/skel/errors.js';
 
 // Every error class of fabric and invoker: its name, a stable NETLAB_CNI_* code, the message as
 // given, and (for CNI errors) the wire code found through libcni-style wrapping.

@@ -2,14 +2,14 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { FabricError } from '../../cni/fabric/errors.js';
+import { renderPodRoutes } from '../../cni/fabric/render.js';
 import {
   Fabric,
-  FabricError,
   FileFabricStore,
   renderNodeAddrBrief,
   renderNodeRoutes,
   renderPodAddrBrief,
-  renderPodRoutes,
   renderRouteGet,
 } from '../../cni/index.js';
 

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t from 'tap';
+import { renderPodRoutes } from '../../cni/fabric/render.js';
 import {
   builtinPluginDir,
-  cniCodeOf,
   createPluginRegistry,
   Fabric,
   FileFabricStore,
@@ -17,9 +17,9 @@ import {
   type RuntimeConf,
   renderNodeAddrBrief,
   renderPodAddrBrief,
-  renderPodRoutes,
-  runPlugin,
 } from '../../cni/index.js';
+import { cniCodeOf } from '../../cni/invoker/errors.js';
+import { runPlugin } from '../../cni/skel/skel.js';
 import { type HostLocalStore, MemoryStore } from '../../ipam/index.js';
 import { ensureBuilt } from './built.js';
 

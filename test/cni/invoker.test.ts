@@ -11,15 +11,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import {
-  cniCodeOf,
-  type Env,
-  formatResult,
-  type InProcessResolver,
-  Invoker,
-  parseConfList,
-  type RuntimeConf,
-} from '../../cni/index.js';
+import { formatResult, Invoker, parseConfList, type RuntimeConf } from '../../cni/index.js';
+import { cniCodeOf } from '../../cni/invoker/errors.js';
+import type { Env, InProcessResolver } from '../../cni/invoker/exec.js';
 
 // Fake plugins record what the runtime handed them (command, the CNI_* env, stdin bytes) and answer
 // with a canned result naming themselves. They run in-process through the resolver; the binaries on

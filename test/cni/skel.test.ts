@@ -5,17 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import t from 'tap';
-import {
-  type CmdArgs,
-  CniError,
-  envTable,
-  formatResult,
-  libcni112Versions,
-  type Plugin,
-  type Result,
-  runPlugin,
-  supportedVersions,
-} from '../../cni/index.js';
+import { formatResult } from '../../cni/index.js';
+import { CniError } from '../../cni/skel/errors.js';
+import { type CmdArgs, envTable, type Plugin, runPlugin } from '../../cni/skel/skel.js';
+import type { Result } from '../../cni/skel/types.js';
+import { libcni112Versions, supportedVersions } from '../../cni/skel/version.js';
 
 const rich: Omit<Result, 'cniVersion'> = {
   interfaces: [

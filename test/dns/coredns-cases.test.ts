@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import dnsPacket, { type Answer, type RecordType } from 'dns-packet';
 import t from 'tap';
-import { DnsServer, type HostPort, parseZoneConfig, Upstream, Zone } from '../../dns/index.js';
+import { DnsServer, type HostPort, parseZoneConfig, Zone } from '../../dns/index.js';
+import { Upstream } from '../../dns/server/upstream.js';
 import { type Case, parseRR, type Suite, sortAndCheck, suiteSetup } from './coredns-fixture.js';
 
 const casesFile = new URL('../../../shared/acceptance/coredns-cases.json', import.meta.url);

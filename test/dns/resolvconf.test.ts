@@ -1,6 +1,8 @@
 import t from 'tap';
-import type { Pod, PodSpec } from '../../api/index.js';
-import { type KubeletDNS, parseResolvConf, podDNS } from '../../dns/index.js';
+import type { Pod } from '../../api/index.js';
+import type { PodSpec } from '../../api/types.js';
+import { parseResolvConf, podDNS } from '../../dns/index.js';
+import type { KubeletDNS } from '../../dns/resolver/poddns.js';
 
 t.test('parseResolvConf', async (t) => {
   const cases: { name: string; text: string; expect: object }[] = [

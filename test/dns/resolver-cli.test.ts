@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type ScriptedDnsServer, startScriptedDnsServer } from '../../dns/index.js';
+import { type ScriptedDnsServer, startScriptedDnsServer } from '../../dns/resolver/scripted.js';
 
 const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
 

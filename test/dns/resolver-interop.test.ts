@@ -7,14 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { type Libc, parseResolvConf, resolve as stubResolve } from '../../dns/index.js';
 import {
-  type Libc,
-  parseResolvConf,
   type ScriptedDnsServer,
   type ScriptedZone,
   startScriptedDnsServer,
-  resolve as stubResolve,
-} from '../../dns/index.js';
+} from '../../dns/resolver/scripted.js';
 
 function which(cmd: string): boolean {
   try {

@@ -1,15 +1,7 @@
 import t from 'tap';
-import {
-  defaultResolvOptions,
-  InvalidNameserverError,
-  InvalidQueryNameError,
-  type Libc,
-  NoNameserverError,
-  parseNameserver,
-  ResolverError,
-  resolve,
-  searchPlan,
-} from '../../dns/index.js';
+import { InvalidNameserverError, InvalidQueryNameError, NoNameserverError } from '../../dns/errors.js';
+import { defaultResolvOptions, type Libc, parseNameserver, ResolverError, resolve } from '../../dns/index.js';
+import { searchPlan } from '../../dns/resolver/search.js';
 
 const k8s = ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
 const long = `${'l'.repeat(60)}.${'m'.repeat(60)}.${'n'.repeat(60)}.example`; // 192 chars

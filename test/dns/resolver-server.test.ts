@@ -10,12 +10,11 @@ import {
   parseResolvConf,
   parseZoneConfig,
   resolve,
-  type ScriptedDnsServer,
-  startScriptedDnsServer,
-  traceLines,
   Zone,
 } from '../../dns/index.js';
-import { withDerivedEndpointSlices } from '../../lab/index.js';
+import { traceLines } from '../../dns/resolver/render.js';
+import { type ScriptedDnsServer, startScriptedDnsServer } from '../../dns/resolver/scripted.js';
+import { withDerivedEndpointSlices } from '../../lab/controllers/derive.js';
 import { acceptanceTraces, type TraceCase } from './resolver-traces.js';
 
 function pod(name: string, app: string, ip: string): Pod {

@@ -1,16 +1,13 @@
 import dgram from 'node:dgram';
 import t from 'tap';
+import { formatOutcome, type Libc, parseResolvConf, resolve } from '../../dns/index.js';
+import { traceLines } from '../../dns/resolver/render.js';
+import type { ResolveResult } from '../../dns/resolver/resolver.js';
 import {
-  formatOutcome,
-  type Libc,
-  parseResolvConf,
-  type ResolveResult,
-  resolve,
   type ScriptedDnsServer,
   type ScriptedZone,
   startScriptedDnsServer,
-  traceLines,
-} from '../../dns/index.js';
+} from '../../dns/resolver/scripted.js';
 import { acceptanceTraces, type TraceCase } from './resolver-traces.js';
 
 // What a cluster DNS server answers for a pod in namespace "default" (CoreDNS rules, reference

@@ -8,15 +8,8 @@ import { promisify } from 'node:util';
 import type { Answer } from 'dns-packet';
 import t from 'tap';
 import type { AnyObject, EndpointSlice } from '../../api/index.js';
-import {
-  DnsServer,
-  digWhen,
-  formatRRDig,
-  ObjectSource,
-  parseQType,
-  parseZoneConfig,
-  Zone,
-} from '../../dns/index.js';
+import { DnsServer, ObjectSource, parseQType, parseZoneConfig, Zone } from '../../dns/index.js';
+import { digWhen, formatRRDig } from '../../dns/server/dig.js';
 import { withDerivedEndpointSlices } from '../../lab/controllers/index.js';
 
 const run = promisify(execFile);

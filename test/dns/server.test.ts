@@ -5,17 +5,11 @@ import { connect } from 'node:net';
 import dnsPacket from 'dns-packet';
 import t, { type Test } from 'tap';
 import type { AnyObject, EndpointSlice, Service } from '../../api/index.js';
-import {
-  buildQuery,
-  DnsServer,
-  type DnsServerOptions,
-  formatRR,
-  type HostPort,
-  ObjectSource,
-  parseZoneConfig,
-  Zone,
-  type ZoneConfigInput,
-} from '../../dns/index.js';
+import { DnsServer, type HostPort, ObjectSource, parseZoneConfig, Zone } from '../../dns/index.js';
+import { formatRR } from '../../dns/server/dig.js';
+import type { DnsServerOptions } from '../../dns/server/server.js';
+import { buildQuery } from '../../dns/server/wire.js';
+import type { ZoneConfigInput } from '../../dns/zone/config.js';
 
 function svc(ns: string, name: string, spec: Service['spec']): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec };

@@ -6,32 +6,25 @@ import {
   type Endpoint,
   type EndpointSlice,
   type KindMap,
-  type Namespace,
-  type ObjectList,
   type Pod,
   type Service,
   Store,
   type WatchableStore,
   type WatchEvent,
 } from '../../api/index.js';
+import type { Namespace, ObjectList } from '../../api/types.js';
 import {
   DnsAddressError,
-  DnsConfigError,
   DnsError,
   DnsListenError,
-  formatRR,
   InvalidNameserverError,
   InvalidQueryNameError,
   NoNameserverError,
-  ObjectSource,
-  parseZoneConfig,
-  QTYPE,
-  RCODE,
-  StoreSource,
-  Zone,
-  type ZoneAnswer,
-  type ZoneConfigInput,
-} from '../../dns/index.js';
+} from '../../dns/errors.js';
+import { DnsConfigError, ObjectSource, parseZoneConfig, StoreSource, Zone } from '../../dns/index.js';
+import { formatRR } from '../../dns/server/dig.js';
+import type { ZoneConfigInput } from '../../dns/zone/config.js';
+import { QTYPE, RCODE, type ZoneAnswer } from '../../dns/zone/zone.js';
 
 const svc = (ns: string, name: string, spec: Service['spec']): Service => ({
   apiVersion: 'v1',

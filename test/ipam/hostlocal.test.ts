@@ -6,24 +6,24 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { IPAllocator, RangeIter } from '../../ipam/hostlocal/allocator.js';
+import { DiskStore, releaseDiskLocks } from '../../ipam/hostlocal/disk.js';
 import {
   canonicalizeRange,
   canonicalizeRangeSet,
-  DiskStore,
+  type RangeInput,
+  rangeContains,
+  rangeFor,
+  rangeSetString,
+} from '../../ipam/hostlocal/range.js';
+import {
   type HostLocalStore,
   hostLocalAdd,
   hostLocalCheck,
   hostLocalDel,
   hostLocalGC,
-  IPAllocator,
   loadIPAMConfig,
   MemoryStore,
-  type RangeInput,
-  RangeIter,
-  rangeContains,
-  rangeFor,
-  rangeSetString,
-  releaseDiskLocks,
 } from '../../ipam/index.js';
 import { formatGoIP, marshalIndentGo, parseGoCIDR, parseGoIP, parseGoJSON } from '../../std/index.js';
 

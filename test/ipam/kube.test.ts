@@ -1,17 +1,15 @@
 // kube-apiserver's bitmap allocators: sizes, KEP-3070 static bands, exhaustion, release and reuse.
 import t from 'tap';
+import { NodePortAllocator, ServiceIPAllocator } from '../../ipam/index.js';
+import { AllocationBitmap } from '../../ipam/kube/bitmap.js';
 import {
-  AllocationBitmap,
   type AlreadyAllocatedError,
   InvalidRangeError,
-  NodePortAllocator,
   type NotInRangeError,
-  nodePortRangeOffset,
-  parsePortRange,
   RangeFullError,
-  ServiceIPAllocator,
-  serviceIPRangeOffset,
-} from '../../ipam/index.js';
+} from '../../ipam/kube/errors.js';
+import { nodePortRangeOffset, parsePortRange } from '../../ipam/kube/nodeport.js';
+import { serviceIPRangeOffset } from '../../ipam/kube/serviceip.js';
 import { seededRandom, seededUint32 } from '../../std/index.js';
 
 t.test('service CIDR sizes and static bands', async (t) => {

@@ -1,12 +1,12 @@
 // Node podCIDRs as kube-controller-manager's range allocator gives them (cidrset_test.go cases).
 import t from 'tap';
+import { PodCIDRAllocator } from '../../ipam/index.js';
+import { CIDRSet } from '../../ipam/podcidr/cidrset.js';
 import {
-  CIDRSet,
-  PodCIDRAllocator,
   PodCIDRConfigError,
   PodCIDRExhaustedError,
   PodCIDROutOfRangeError,
-} from '../../ipam/index.js';
+} from '../../ipam/podcidr/errors.js';
 
 t.test('default: 10.244.0.0/16 in /24s, round-robin, dual stack', async (t) => {
   const cases: Array<{

@@ -2,7 +2,8 @@
 // entry listeners following the syncs, the forward proxy as the client pod netlab-client.
 import { get } from 'node:http';
 import t from 'tap';
-import { parseManifests, Store } from '../../api/index.js';
+import { Store } from '../../api/index.js';
+import { parseManifests } from '../../api/manifest.js';
 import { LabDataplane } from '../../lab/dataplane.js';
 import { Proxier, watchStore } from '../../proxy/index.js';
 import { FakePods, randomLoopbackBase } from '../proxy/fixtures/dataplane.js';

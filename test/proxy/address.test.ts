@@ -1,17 +1,17 @@
 // proxy's one address module (proxy/ruletable/address.ts): kube-proxy's sloppy reading of objects,
 // iptables' reading of `-s`/`-d` arguments, and the host:port forms, each printed as Go prints it.
 import t from 'tap';
+import { parseAddr } from '../../proxy/index.js';
 import {
   addrInCidr,
   cidrNetwork,
   formatAddr,
   isLoopback,
   joinHostPort,
-  parseAddr,
   parseCIDRSloppy,
   parseCidr,
   splitHostPort,
-} from '../../proxy/index.js';
+} from '../../proxy/ruletable/address.js';
 
 t.test('parseAddr / formatAddr: sloppy IPv4, Go IPv6 (v4-mapped is IPv4)', async (t) => {
   const cases: [string, string | null][] = [

@@ -1,14 +1,10 @@
 import t from 'tap';
-import { type EndpointSlice, parseManifests, type Service } from '../../api/index.js';
-import {
-  ConntrackInputError,
-  ConntrackTable,
-  linuxDefaultTimeouts,
-  newKernelState,
-  Proxier,
-  RuleTable,
-  simulatePacket,
-} from '../../proxy/index.js';
+import type { EndpointSlice, Service } from '../../api/index.js';
+import { parseManifests } from '../../api/manifest.js';
+import { ConntrackTable, linuxDefaultTimeouts } from '../../proxy/conntrack/conntrack.js';
+import { newKernelState, Proxier, RuleTable } from '../../proxy/index.js';
+import { ConntrackInputError } from '../../proxy/ruletable/errors.js';
+import { simulatePacket } from '../../proxy/tracer/kernel.js';
 import { seededUint32 } from '../../std/index.js';
 
 function clock() {

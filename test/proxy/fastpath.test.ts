@@ -2,16 +2,11 @@
 // generator's rules for a node) and random packets aimed at what those clusters expose.
 import fc from 'fast-check';
 import t from 'tap';
-import type { EndpointSlice, Node, Protocol, Service } from '../../api/index.js';
-import {
-  FastPath,
-  newKernelState,
-  Proxier,
-  RuleTable,
-  renderIptablesSave,
-  simulatePacket,
-  tracePacket,
-} from '../../proxy/index.js';
+import type { EndpointSlice, Node, Service } from '../../api/index.js';
+import type { Protocol } from '../../api/types.js';
+import { FastPath, newKernelState, Proxier, RuleTable, tracePacket } from '../../proxy/index.js';
+import { renderIptablesSave } from '../../proxy/ruletable/kernel.js';
+import { simulatePacket } from '../../proxy/tracer/kernel.js';
 import { seededUint32 } from '../../std/index.js';
 
 interface EndpointSpec {

@@ -4,17 +4,18 @@
 // Every case is also run through the fast path (must agree exactly) and the kernel mode (the one
 // endpoint it picks must be one of the possible ones).
 import t from 'tap';
-import { type EndpointSlice, type Node, parseManifests, type Service } from '../../api/index.js';
+import type { EndpointSlice, Node, Service } from '../../api/index.js';
+import { parseManifests } from '../../api/manifest.js';
 import {
   FastPath,
   newKernelState,
-  type PacketProtocol,
   Proxier,
   type ProxierOptions,
   RuleTable,
-  simulatePacket,
   tracePacket,
 } from '../../proxy/index.js';
+import { simulatePacket } from '../../proxy/tracer/kernel.js';
+import type { PacketProtocol } from '../../proxy/tracer/packet.js';
 import { seededUint32 } from '../../std/index.js';
 
 function slice(

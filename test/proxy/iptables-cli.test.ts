@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
-import { sortIPTablesRules } from '../../proxy/index.js';
+import { sortIPTablesRules } from '../../proxy/ruletable/sort.js';
 import { acceptanceDir, fixtureARules, netlab } from './fixtures/index.js';
 
 t.test('netlab iptables-save: the contract', async (t) => {

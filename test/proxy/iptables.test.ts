@@ -4,20 +4,15 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { EndpointSlice, Node, Service } from '../../api/index.js';
 import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
-import {
-  applyRestore,
-  categorizeEndpoints,
-  computeProbability,
-  type EndpointInfo,
-  hash16,
-  Proxier,
-  type ProxierOptions,
-  parseCIDRSloppy,
-  parseIPSloppy,
-  RuleTable,
-  serviceToServicePortMap,
-  sortIPTablesRules,
-} from '../../proxy/index.js';
+import { Proxier, type ProxierOptions, parseIPSloppy, RuleTable } from '../../proxy/index.js';
+import type { EndpointInfo } from '../../proxy/iptables/endpoints.js';
+import { hash16 } from '../../proxy/iptables/naming.js';
+import { computeProbability } from '../../proxy/iptables/probability.js';
+import { serviceToServicePortMap } from '../../proxy/iptables/serviceport.js';
+import { categorizeEndpoints } from '../../proxy/iptables/topology.js';
+import { parseCIDRSloppy } from '../../proxy/ruletable/address.js';
+import { applyRestore } from '../../proxy/ruletable/restore.js';
+import { sortIPTablesRules } from '../../proxy/ruletable/sort.js';
 import { acceptanceDir, fixtureARules } from './fixtures/index.js';
 
 // Expected texts (after kube-proxy's test sort), as kube-proxy's tests keep them: inline; fixture A's

@@ -1,22 +1,16 @@
 import t from 'tap';
+import { RuleTable, TraceInputError, withKubeJumpRules } from '../../proxy/index.js';
 import {
-  applyRestore,
   ConntrackInputError,
-  canonicalRuleTable,
-  kernelProbability,
-  kernelRuleText,
-  kubeJumpRules,
-  Rule,
   RulesParseError,
   RulesRestoreError,
-  RuleTable,
   RuleTableError,
-  renderIptablesSave,
-  sortIPTablesRules,
-  splitWords,
-  TraceInputError,
-  withKubeJumpRules,
-} from '../../proxy/index.js';
+} from '../../proxy/ruletable/errors.js';
+import { kubeJumpRules } from '../../proxy/ruletable/jumps.js';
+import { kernelProbability, kernelRuleText, renderIptablesSave } from '../../proxy/ruletable/kernel.js';
+import { applyRestore } from '../../proxy/ruletable/restore.js';
+import { Rule, splitWords } from '../../proxy/ruletable/rule.js';
+import { canonicalRuleTable, sortIPTablesRules } from '../../proxy/ruletable/sort.js';
 import { tracePacketRules } from './fixtures/index.js';
 
 // A dump as iptables-save prints it on a node (reference §2.9): comments, built-in chain policies and

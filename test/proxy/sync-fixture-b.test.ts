@@ -5,7 +5,9 @@
 // partial restore fail exactly as it does upstream.
 import t from 'tap';
 import type { EndpointSlice, Service } from '../../api/index.js';
-import { applyRestore, Proxier, RuleTable, sortIPTablesRules } from '../../proxy/index.js';
+import { Proxier, RuleTable } from '../../proxy/index.js';
+import { applyRestore } from '../../proxy/ruletable/restore.js';
+import { sortIPTablesRules } from '../../proxy/ruletable/sort.js';
 
 function svc(ns: string, name: string, ip: string, port: number, portName: string): Service {
   return {

@@ -4,23 +4,18 @@ import type {
   Kind,
   KindMap,
   Node,
-  ObjectList,
   Service,
   WatchableStore,
   WatchEvent,
 } from '../../api/index.js';
 import { Store } from '../../api/index.js';
-import {
-  applyRestore,
-  EndpointSliceCache,
-  Proxier,
-  type ProxierOptions,
-  RuleTable,
-  ServiceChangeTracker,
-  SyncRunner,
-  sortIPTablesRules,
-  watchStore,
-} from '../../proxy/index.js';
+import type { ObjectList } from '../../api/types.js';
+import { Proxier, type ProxierOptions, RuleTable, watchStore } from '../../proxy/index.js';
+import { ServiceChangeTracker } from '../../proxy/iptables/changetracker.js';
+import { EndpointSliceCache } from '../../proxy/iptables/endpoints.js';
+import { SyncRunner } from '../../proxy/iptables/runner.js';
+import { applyRestore } from '../../proxy/ruletable/restore.js';
+import { sortIPTablesRules } from '../../proxy/ruletable/sort.js';
 
 function svc(ns: string, name: string, spec: Partial<Service['spec']>): Service {
   return {

@@ -5,21 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import t from 'tap';
-import {
-  type EndpointSlice,
-  type IPFamily,
-  type Node,
-  parseManifests,
-  type Service,
-} from '../../api/index.js';
-import {
-  newKernelState,
-  Proxier,
-  RuleTable,
-  renderIptablesSave,
-  simulatePacket,
-  tracePacket,
-} from '../../proxy/index.js';
+import type { EndpointSlice, IPFamily, Node, Service } from '../../api/index.js';
+import { parseManifests } from '../../api/manifest.js';
+import { newKernelState, Proxier, RuleTable, tracePacket } from '../../proxy/index.js';
+import { renderIptablesSave } from '../../proxy/ruletable/kernel.js';
+import { simulatePacket } from '../../proxy/tracer/kernel.js';
 import { seededUint32 } from '../../std/index.js';
 
 function missingTools(): string | false {

@@ -1,12 +1,7 @@
 import t from 'tap';
-import {
-  ConntrackTable,
-  newKernelState,
-  RuleTable,
-  simulatePacket,
-  TraceInputError,
-  tracePacket,
-} from '../../proxy/index.js';
+import { ConntrackTable } from '../../proxy/conntrack/conntrack.js';
+import { newKernelState, RuleTable, TraceInputError, tracePacket } from '../../proxy/index.js';
+import { simulatePacket } from '../../proxy/tracer/kernel.js';
 import { seededUint32 } from '../../std/index.js';
 import { fixtureARules, testNodeIPs as nodeIPs, tracePacketRules } from './fixtures/index.js';
 
