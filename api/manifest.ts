@@ -98,11 +98,27 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Parses one manifest text. Never throws: problems come back as issues. */
-export function readManifests(text: string, file: string): ManifestRead {
-  const objects: ManifestObject[] = [];
-  const issues: ManifestIssue[] = [];
+/** One YAML document as read: its root node, its value, its first line, and a field -> line lookup. */
+export interface YamlDocument {
+  node: YamlNode;
+  value: unknown;
+  line: number;
+  /** The line of a field path (`spec.ports[0].port`): the deepest part of it that exists. */
+  lineOf: (field: string) => number | undefined;
+}
+
+/**
+ * Reads the YAML documents of a text as sigs.k8s.io/yaml would, keeping positions. Never throws:
+ * syntax errors come back as issues. Manifests and netlab's own config files (Cluster, Scenario)
+ * are read through it.
+ */
+export function readYamlDocuments(
+  text: string,
+  file: string,
+): { documents: YamlDocument[]; issues: ManifestIssue[]; lineCounter: LineCounter } {
   const lc = new LineCounter();
+  const documents: YamlDocument[] = [];
+  const issues: ManifestIssue[] = [];
   // YAML 1.1 scalars (`yes`/`on` are booleans, `0777` is octal) as sigs.k8s.io/yaml reads them,
   // except timestamps, which Kubernetes keeps as strings.
   const docs = parseAllDocuments(text, {
@@ -113,7 +129,35 @@ export function readManifests(text: string, file: string): ManifestRead {
     customTags: (tags) =>
       tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
   });
-  if (!Array.isArray(docs)) return { objects, issues, files: [file] };
+  if (!Array.isArray(docs)) return { documents, issues, lineCounter: lc };
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const line = e.linePos?.[0]?.line ?? 1;
+        // The yaml package's message ends with a code excerpt: keep only its first line.
+        const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        issues.push({ file, line, object: '', field: '', message: `error parsing YAML: ${message}` });
+      }
+      continue;
+    }
+    const contents = doc.contents as YamlNode | null;
+    if (contents === null) continue; // an empty document (`---` at the end) is not an object
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) continue;
+    documents.push({
+      node: contents,
+      value,
+      line: nodeLine(lc, contents) ?? 1,
+      lineOf: fieldLiner(lc, contents),
+    });
+  }
+  return { documents, issues, lineCounter: lc };
+}
+
+/** Parses one manifest text. Never throws: problems come back as issues. */
+export function readManifests(text: string, file: string): ManifestRead {
+  const objects: ManifestObject[] = [];
+  const { documents, issues, lineCounter: lc } = readYamlDocuments(text, file);
 
   const take = (node: YamlNode, value: unknown, inList: string) => {
     const line = nodeLine(lc, node) ?? 1;
@@ -161,22 +205,7 @@ export function readManifests(text: string, file: string): ManifestRead {
     objects.push({ object: value as unknown as AnyObject, source: { file, line } });
   };
 
-  for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const line = e.linePos?.[0]?.line ?? 1;
-        // The yaml package's message ends with a code excerpt: keep only its first line.
-        const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        issues.push({ file, line, object: '', field: '', message: `error parsing YAML: ${message}` });
-      }
-      continue;
-    }
-    const contents = doc.contents as YamlNode | null;
-    if (contents === null) continue; // an empty document (`---` at the end) is not an object
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) continue;
-    take(contents, value, '');
-  }
+  for (const d of documents) take(d.node, d.value, '');
   return { objects, issues, files: [file] };
 }
 

@@ -73,6 +73,14 @@ export interface NodeCondition {
   lastTransitionTime?: string;
 }
 
+/** A Node taint: Pods without a matching toleration are kept off (NoSchedule) or evicted (NoExecute). */
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  timeAdded?: string;
+}
+
 export interface Node extends KubeObject {
   kind: 'Node';
   spec?: {
@@ -80,6 +88,7 @@ export interface Node extends KubeObject {
     podCIDRs?: string[];
     providerID?: string;
     unschedulable?: boolean;
+    taints?: Taint[];
   };
   status?: {
     addresses?: NodeAddress[];

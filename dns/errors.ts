@@ -31,8 +31,12 @@ export class DnsConfigError extends DnsError {
 
 /** The server could not bind (address in use, permission). */
 export class DnsListenError extends DnsError {
-  constructor(address: string, cause: string) {
-    super('NETLAB_DNS_LISTEN', `cannot listen on ${address}: ${cause}`);
+  constructor(
+    readonly address: string,
+    /** `udp: EADDRINUSE`: the socket type and the errno (or message) it failed with. */
+    readonly reason: string,
+  ) {
+    super('NETLAB_DNS_LISTEN', `cannot listen on ${address}: ${reason}`);
   }
 }
 

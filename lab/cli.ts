@@ -24,15 +24,24 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/** Each command's usage error ends with the help command for that very command. */
+function hintAt(cmd: Command, path: string): void {
+  cmd.showHelpAfterError(`(see '${path} --help')`);
+  for (const sub of cmd.commands) hintAt(sub, `${path} ${sub.name()}`);
+}
+
 export function buildProgram(): Command {
+  const version = `kube-netlab ${packageVersion()} (node ${process.version})`;
   const program = new Command('netlab')
     .description('kube-netlab: a Kubernetes networking-layer emulator (CNI, kube-proxy, cluster DNS)')
-    .showHelpAfterError();
+    .version(version, '-V, --version', 'print the version')
+    // A usage error is its own line and a hint, as kubectl prints it, not the whole help.
+    .showHelpAfterError('(run with --help for usage)');
   program
     .command('version')
     .description('print the version')
     .action(() => {
-      process.stdout.write(`kube-netlab ${packageVersion()} (node ${process.version})\n`);
+      process.stdout.write(`${version}\n`);
     });
   registerUp(program);
   registerValidate(program);
@@ -41,6 +50,7 @@ export function buildProgram(): Command {
   registerTrace(program);
   registerDns(program);
   registerResolve(program);
+  hintAt(program, 'netlab');
   return program;
 }
 

@@ -7,6 +7,7 @@ import {
   BatchError,
   formatIssue,
   type ManifestIssue,
+  type ManifestObject,
   type Node,
   readManifestFiles,
   Store,
@@ -24,6 +25,14 @@ import { Kubelets, type KubeletsOptions } from './kubelet/index.js';
 export interface ClusterOptions {
   /** Manifest files or directories. */
   manifests: readonly string[];
+  /** Objects already read (cluster.yaml's Nodes, the add-ons), applied with the manifests' ones. */
+  objects?: readonly ManifestObject[];
+  /** --service-cluster-ip-range. */
+  serviceCIDRs?: readonly string[];
+  /** Seed of every random choice (uids, names, allocations). */
+  seed?: number;
+  /** Cluster DNS: `ttl`, `pods` mode, and the upstream for names outside the zone. */
+  dns?: { ttl?: number; pods?: string; upstream?: HostPort };
   /** Pod network (`--cluster-cidr` of every kube-proxy). */
   clusterCIDRs?: readonly string[];
   /** Where cluster DNS listens; port 0 picks one. */
@@ -130,9 +139,14 @@ export class Cluster {
   /** Applies the manifests as kube-apiserver would (all or nothing), then starts every component. */
   static async boot(opts: ClusterOptions): Promise<Cluster> {
     const podCIDRs = new PodCIDRAllocator({ clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR] });
-    const store = new Store({ bookmarkIntervalMs: 0 });
+    const store = new Store({
+      bookmarkIntervalMs: 0,
+      ...(opts.serviceCIDRs ? { serviceCIDRs: [...opts.serviceCIDRs] } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    });
     const read = readManifestFiles([...opts.manifests]);
     if (read.issues.length > 0) throw new ClusterBootError(read.issues);
+    read.objects.unshift(...(opts.objects ?? []));
     try {
       store.apply(read.objects);
     } catch (e) {
@@ -179,9 +193,17 @@ export class Cluster {
     }
     const zone = new Zone(
       new StoreSource(store, { signal: ac.signal }),
-      parseZoneConfig({ zones: [opts.zone ?? 'cluster.local', 'in-addr.arpa', 'ip6.arpa'] }),
+      parseZoneConfig({
+        zones: [opts.zone ?? 'cluster.local', 'in-addr.arpa', 'ip6.arpa'],
+        ...(opts.dns?.ttl !== undefined ? { ttl: opts.dns.ttl } : {}),
+        ...(opts.dns?.pods !== undefined ? { pods: opts.dns.pods } : {}),
+      }),
     );
-    const dns = new DnsServer({ zone, listen: opts.dnsListen ?? { host: '127.0.0.1', port: 10053 } });
+    const dns = new DnsServer({
+      zone,
+      listen: opts.dnsListen ?? { host: '127.0.0.1', port: 10053 },
+      ...(opts.dns?.upstream ? { upstream: opts.dns.upstream } : {}),
+    });
     let addr: HostPort;
     try {
       addr = await dns.listen();
