@@ -110,7 +110,10 @@ export class Lab {
       `cluster DNS on ${formatHostPort(cluster.dnsAddress)}; kube-proxy on ${cluster.proxiers.size} nodes`,
     );
     await cluster.settled();
-    const notReady = await waitForPods(cluster, progress, opts.readyTimeoutMs ?? 120_000);
+    // Without kubelets nobody makes a Pod Ready: there is nothing to wait for.
+    const notReady = cluster.kubelets
+      ? await waitForPods(cluster, progress, opts.readyTimeoutMs ?? 120_000)
+      : [];
     return new Lab(cluster, opts.inputs, notReady, opts.kubeconfig);
   }
 
