@@ -4,7 +4,16 @@ export { statusIssues } from './issues.js';
 export { cloneJSON, deepEqual, mergePatch } from './json.js';
 export { kindInfo, kinds } from './kinds.js';
 export { labelSelectorAsSelector, selectorFromSet } from './labels.js';
-export { describeObject, lineOfField, loadManifestFiles, readManifestFiles } from './manifest.js';
+export {
+  describeObject,
+  lineOfField,
+  loadManifestFiles,
+  type ManifestObject,
+  readManifestFiles,
+  readManifests,
+  readYamlDocuments,
+  type YamlDocument,
+} from './manifest.js';
 export { kindSchema, type Shape, type Struct } from './schema.js';
 export { Store } from './store.js';
 export {
@@ -34,6 +43,7 @@ export {
   type ReplicaSet,
   type Service,
   type ServicePort,
+  type Taint,
   type WatchableStore,
   type WatchEvent,
 } from './types.js';
