@@ -15,7 +15,7 @@ import {
 } from '../api/index.js';
 import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '../dns/index.js';
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
-import { Proxier, type SyncResult, watchStore } from '../proxy/index.js';
+import { ClusterProxier, type NodeProxy, type SyncResult, watchStore } from '../proxy/index.js';
 import { ApiServer, PodLogs } from './apiserver/index.js';
 import { ControllerManager } from './controllers/index.js';
 import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
@@ -47,6 +47,11 @@ export interface ClusterOptions {
   dataplane?: false | LabDataplaneOptions;
   /** Serve the kube-API (kubectl, client-go) here; absent: no API server. */
   api?: { host: string; port: number; token?: string | undefined };
+  /**
+   * kube-proxy's --iptables-min-sync-period in ms (default 100): changes that arrive closer together
+   * are applied in one sync, which every node's kube-proxy shares.
+   */
+  proxyMinSyncPeriodMs?: number;
 }
 
 /** The manifests could not be applied; nothing was. */
@@ -101,8 +106,10 @@ async function runNodeIpamController(
 
 export class Cluster {
   readonly store: Store;
-  /** kube-proxy of each Node, by node name. */
-  readonly proxiers: ReadonlyMap<string, Proxier>;
+  /** kube-proxy of each Node, by node name: its sync reports, payload, rules and fast path. */
+  readonly proxiers: ReadonlyMap<string, NodeProxy>;
+  /** The state every node's kube-proxy shares (Services, slices, rendered service ports). */
+  readonly kubeProxy: ClusterProxier;
   readonly dns: DnsServer;
   readonly dnsAddress: HostPort;
   /** What the controllers logged (failed writes, skipped Pods, exhausted ranges), oldest first. */
@@ -120,7 +127,7 @@ export class Cluster {
 
   private constructor(
     store: Store,
-    proxiers: ReadonlyMap<string, Proxier>,
+    kubeProxy: ClusterProxier,
     dns: DnsServer,
     dnsAddress: HostPort,
     log: readonly string[],
@@ -129,7 +136,8 @@ export class Cluster {
   ) {
     this.log = log;
     this.store = store;
-    this.proxiers = proxiers;
+    this.kubeProxy = kubeProxy;
+    this.proxiers = new Map(kubeProxy.list().map((n) => [n.nodeName, n]));
     this.dns = dns;
     this.dnsAddress = dnsAddress;
     this.#ac = ac;
@@ -174,23 +182,18 @@ export class Cluster {
       runNodeIpamController(store, podCIDRs, ac.signal, logLine),
       controllers.stopped(),
     ];
-    const proxiers = new Map<string, Proxier>();
     const dataplane = opts.kubelets && opts.dataplane !== false ? new LabDataplane() : undefined;
+    const kubeProxy = new ClusterProxier({
+      clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR],
+      minSyncPeriod: opts.proxyMinSyncPeriodMs ?? 100,
+    });
     for (const node of store.list('Node').items) {
       const nodeIPs = (node.status?.addresses ?? [])
         .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
         .map((a) => a.address);
-      const proxier = new Proxier({
-        nodeName: node.metadata.name ?? '',
-        nodeIPs,
-        clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR],
-        minSyncPeriod: 0,
-        ...(dataplane ? { onSync: dataplane.onSync(node.metadata.name ?? '') } : {}),
-      });
-      dataplane?.addNode(proxier, nodeIPs);
-      proxiers.set(proxier.nodeName, proxier);
-      loops.push(watchStore(store, proxier, { signal: ac.signal }));
+      kubeProxy.addNode(node.metadata.name ?? '', nodeIPs);
     }
+    loops.push(watchStore(store, kubeProxy, { signal: ac.signal }));
     const zone = new Zone(
       new StoreSource(store, { signal: ac.signal }),
       parseZoneConfig({
@@ -212,7 +215,7 @@ export class Cluster {
       store.close();
       throw e;
     }
-    const cluster = new Cluster(store, proxiers, dns, addr, log, ac, loops);
+    const cluster = new Cluster(store, kubeProxy, dns, addr, log, ac, loops);
     if (opts.kubelets) {
       const dnsIPs = new Set(
         store.find('Service', 'kube-dns', 'kube-system')?.spec.clusterIPs ?? ['10.96.0.10'],
@@ -232,6 +235,7 @@ export class Cluster {
         images: builtinImages({ zone }),
       });
       if (dataplane) {
+        dataplane.useNodes(kubeProxy);
         const kubelets = cluster.kubelets;
         const dpOpts: LabDataplaneOptions = {
           clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR],
@@ -280,7 +284,11 @@ export class Cluster {
       if (this.store.resourceVersion !== rv) {
         rv = this.store.resourceVersion;
         since = Date.now();
-      } else if (Date.now() - since >= quietMs && [...this.proxiers.values()].every((p) => p.lastSync)) {
+      } else if (
+        Date.now() - since >= quietMs &&
+        !this.kubeProxy.pending &&
+        [...this.proxiers.values()].every((p) => p.lastSync)
+      ) {
         return;
       }
     }
@@ -296,7 +304,7 @@ export class Cluster {
     await this.kubelets?.stop();
     this.#ac.abort();
     await this.api?.close();
-    for (const p of this.proxiers.values()) p.stop();
+    this.kubeProxy.stop();
     await this.dns.close();
     this.store.close();
     await Promise.allSettled(this.#loops);

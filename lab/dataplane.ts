@@ -1,11 +1,12 @@
-// The data plane as the cluster runs it: one ProxierNodes fed by every kube-proxy's syncs, the
+// The data plane as the cluster runs it: the nodes' kube-proxies (the cluster's ClusterProxier), the
 // Dataplane over the kubelet's pod sockets, the NodePort / LoadBalancer entry listeners, the HTTP
 // forward proxy acting as the client pod default/netlab-client, and the LoadBalancer controller that
-// gives Services their ingress IPs. lab/cluster.ts creates it before the proxiers (their `onSync`
-// feeds it) and starts it once they run.
+// gives Services their ingress IPs. lab/cluster.ts hands it the kube-proxies and starts it once
+// they run.
 import type { Pod, Store } from '../api/index.js';
 import {
   Dataplane,
+  type DataplaneNodes,
   type DataplaneOptions,
   type EntryListener,
   EntryPoints,
@@ -13,9 +14,6 @@ import {
   loadBalancerLoopback,
   type PodPorts,
   type PodRef,
-  type Proxier,
-  ProxierNodes,
-  type SyncResult,
 } from '../proxy/index.js';
 import { defaultLoadBalancerPool, LoadBalancerPool, runLoadBalancerController } from './controllers/index.js';
 
@@ -44,7 +42,7 @@ export interface LabDataplaneOptions {
 }
 
 export class LabDataplane {
-  readonly nodes = new ProxierNodes();
+  #nodes: DataplaneNodes | undefined;
   #dp: Dataplane | undefined;
   #entry: EntryPoints | undefined;
   #proxy: ForwardProxy | undefined;
@@ -52,14 +50,14 @@ export class LabDataplane {
   #loops: Promise<unknown>[] = [];
   readonly #ac = new AbortController();
 
-  /** The Proxier option that tells the data plane a node synced. */
-  onSync(node: string): (r: SyncResult) => void {
-    return (r) => this.nodes.synced(node, r.conntrackCleanupRequired);
+  /** The nodes' kube-proxies (the cluster's shared one tells it after every sync); before start. */
+  useNodes(nodes: DataplaneNodes): void {
+    this.#nodes = nodes;
   }
 
-  /** Registers a node's kube-proxy (before start). */
-  addNode(proxier: Proxier, nodeIPs: readonly string[]): void {
-    this.nodes.add(proxier, nodeIPs);
+  get nodes(): DataplaneNodes {
+    if (this.#nodes === undefined) throw new Error('the data plane has no nodes');
+    return this.#nodes;
   }
 
   get dataplane(): Dataplane {

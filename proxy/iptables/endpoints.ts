@@ -12,6 +12,8 @@ export interface EndpointInfo {
   /** `ip:port` (`[ip]:port` for IPv6): the DNAT target, the sort key and the SEP hash input. */
   readonly endpoint: string;
   readonly isLocal: boolean;
+  /** The endpoint's `nodeName` ('' when unset): a cache shared by every node decides locality per node. */
+  readonly nodeName: string;
   readonly ready: boolean;
   readonly serving: boolean;
   readonly terminating: boolean;
@@ -182,6 +184,7 @@ export class EndpointSliceCache {
         port: portNum,
         endpoint,
         isLocal,
+        nodeName: ep.nodeName ?? '',
         ready,
         serving,
         terminating,
@@ -190,7 +193,8 @@ export class EndpointSliceCache {
         chainName,
         signature: [
           endpoint,
-          isLocal ? 1 : 0,
+          // kube-proxy compares isLocal only; a cache for no node in particular must see a move.
+          this.#nodeName === '' ? (ep.nodeName ?? '') : isLocal ? 1 : 0,
           ready ? 1 : 0,
           serving ? 1 : 0,
           terminating ? 1 : 0,

@@ -9,6 +9,7 @@ export * from './proxier.js';
 export * from './rules.js';
 export * from './runner.js';
 export * from './serviceport.js';
+export { ClusterProxier, type ClusterProxierOptions, NodeProxy } from './shared.js';
 export * from './topology.js';
 export * from './validate.js';
 export * from './watch.js';

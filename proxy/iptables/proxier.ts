@@ -166,8 +166,54 @@ function nodePortAddresses(
   return { matchAll: false, cidrs, containsIPv4Loopback };
 }
 
+/** The node's part of the rule context, from the flags and its addresses (checked: throws ProxierConfigError). */
+export function resolveRuleContext(
+  opts: Omit<ProxierOptions, 'onSync' | 'restore'>,
+): Omit<RuleContext, 'nodeLabels' | 'largeClusterMode'> {
+  const family = opts.ipFamily ?? 'IPv4';
+  const ips: ParsedIP[] = [];
+  for (const s of opts.nodeIPs ?? []) {
+    const ip = parseIPSloppy(s.trim());
+    if (!ip) throw new ProxierConfigError('--node-ip', `invalid IP address "${s}"`);
+    ips.push(ip);
+  }
+  const familyIPs = ips.filter((ip) => ip.family === family);
+  const primary = familyIPs[0] ?? null;
+  const npa = nodePortAddresses(opts.nodePortAddresses ?? [], family, primary);
+  // Localhost NodePorts need route_localnet, IPv4 only, and loopback among the NodePort addresses.
+  const localhostNodePorts =
+    (opts.localhostNodePorts ?? true) && family === 'IPv4' && npa.containsIPv4Loopback;
+  let nodePortIPs: ParsedIP[] | null = null;
+  if (!npa.matchAll) {
+    // GetNodeIPs: the node's addresses (loopback included) inside the NodePort CIDRs.
+    const local = [parseIPSloppy(family === 'IPv4' ? '127.0.0.1' : '::1')!, ...familyIPs];
+    const seen = new Map<string, ParsedIP>();
+    for (const c of npa.cidrs) for (const ip of local) if (addrInCidr(c, ip.addr)) seen.set(ip.text, ip);
+    nodePortIPs = [...seen.values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  }
+  const bit = opts.masqueradeBit ?? 14;
+  if (!Number.isInteger(bit) || bit < 0 || bit > 31) {
+    throw new ProxierConfigError('--iptables-masquerade-bit', `must be in the range 0-31, got ${bit}`);
+  }
+  return {
+    family,
+    nodeName: opts.nodeName,
+    nodeIP: primary,
+    clusterCIDR: familyCIDR('--cluster-cidr', opts.clusterCIDRs, family),
+    masqueradeAll: opts.masqueradeAll ?? false,
+    // The kernel (and kube-proxy's own tests) print the mark without padding: 0x4000.
+    masqueradeMark: `0x${(2 ** bit).toString(16)}`,
+    localhostNodePorts,
+    nfacctLocalhostNodePorts: opts.nfacct ?? true,
+    nfacctInvalidDropped: opts.nfacct ?? true,
+    randomFully: opts.randomFully ?? false,
+    conntrackTCPLiberal: opts.conntrackTCPLiberal ?? false,
+    nodePortIPs,
+  };
+}
+
 /** A service port's rendered lines, kept between syncs as text (the line arrays are not kept). */
-interface CachedBlock {
+export interface CachedBlock {
   filterText: string;
   natTopText: string;
   natChainsText: string;
@@ -183,12 +229,12 @@ interface CachedBlock {
 
 // One join, so the text is a flat string: a template literal or `+ '\n'` would make a cons string,
 // and joining 10k cons strings on every partial sync costs ten times more than joining flat ones.
-function joinLines(lines: readonly string[]): string {
+export function joinLines(lines: readonly string[]): string {
   if (lines.length === 0) return '';
   return [...lines, ''].join('\n');
 }
 
-function cacheBlock(block: ServiceBlock): CachedBlock {
+export function cacheBlock(block: ServiceBlock): CachedBlock {
   return {
     filterText: joinLines(block.filterRules),
     natTopText: joinLines(block.natTopRules),
@@ -250,45 +296,7 @@ export class Proxier {
     const family = opts.ipFamily ?? 'IPv4';
     this.ipFamily = family;
     this.nodeName = opts.nodeName;
-    const ips: ParsedIP[] = [];
-    for (const s of opts.nodeIPs ?? []) {
-      const ip = parseIPSloppy(s.trim());
-      if (!ip) throw new ProxierConfigError('--node-ip', `invalid IP address "${s}"`);
-      ips.push(ip);
-    }
-    const familyIPs = ips.filter((ip) => ip.family === family);
-    const primary = familyIPs[0] ?? null;
-    const npa = nodePortAddresses(opts.nodePortAddresses ?? [], family, primary);
-    // Localhost NodePorts need route_localnet, IPv4 only, and loopback among the NodePort addresses.
-    const localhostNodePorts =
-      (opts.localhostNodePorts ?? true) && family === 'IPv4' && npa.containsIPv4Loopback;
-    let nodePortIPs: ParsedIP[] | null = null;
-    if (!npa.matchAll) {
-      // GetNodeIPs: the node's addresses (loopback included) inside the NodePort CIDRs.
-      const local = [parseIPSloppy(family === 'IPv4' ? '127.0.0.1' : '::1')!, ...familyIPs];
-      const seen = new Map<string, ParsedIP>();
-      for (const c of npa.cidrs) for (const ip of local) if (addrInCidr(c, ip.addr)) seen.set(ip.text, ip);
-      nodePortIPs = [...seen.values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
-    }
-    const bit = opts.masqueradeBit ?? 14;
-    if (!Number.isInteger(bit) || bit < 0 || bit > 31) {
-      throw new ProxierConfigError('--iptables-masquerade-bit', `must be in the range 0-31, got ${bit}`);
-    }
-    this.#ctx = {
-      family,
-      nodeName: opts.nodeName,
-      nodeIP: primary,
-      clusterCIDR: familyCIDR('--cluster-cidr', opts.clusterCIDRs, family),
-      masqueradeAll: opts.masqueradeAll ?? false,
-      // The kernel (and kube-proxy's own tests) print the mark without padding: 0x4000.
-      masqueradeMark: `0x${(2 ** bit).toString(16)}`,
-      localhostNodePorts,
-      nfacctLocalhostNodePorts: opts.nfacct ?? true,
-      nfacctInvalidDropped: opts.nfacct ?? true,
-      randomFully: opts.randomFully ?? false,
-      conntrackTCPLiberal: opts.conntrackTCPLiberal ?? false,
-      nodePortIPs,
-    };
+    this.#ctx = resolveRuleContext(opts);
     this.#serviceChanges = new ServiceChangeTracker(family);
     this.#endpointsChanges = new EndpointSliceCache(opts.nodeName, family);
     this.#syncPeriod = opts.syncPeriod ?? 30_000;
@@ -681,13 +689,13 @@ export class Proxier {
   }
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+export function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
   for (const k of ka) if (a[k] !== b[k]) return false;

@@ -4,6 +4,22 @@
 import type { EndpointSlice, Node, Service, WatchableStore, WatchEvent } from '../../api/index.js';
 import type { Proxier } from './proxier.js';
 
+/** What the feed calls: a Proxier, or a ClusterProxier serving every node. */
+export type ProxierHandlers = Pick<
+  Proxier,
+  | 'onServiceAdd'
+  | 'onServiceUpdate'
+  | 'onServiceDelete'
+  | 'onServicesSynced'
+  | 'onEndpointSliceAdd'
+  | 'onEndpointSliceUpdate'
+  | 'onEndpointSliceDelete'
+  | 'onEndpointSlicesSynced'
+  | 'onNodeAdd'
+  | 'onNodeUpdate'
+  | 'onNodeDelete'
+>;
+
 export interface WatchStoreOptions {
   /** Stops the watches; the returned promise then settles. */
   signal?: AbortSignal;
@@ -48,7 +64,7 @@ async function consume<T extends { metadata: { namespace?: string; name?: string
  */
 export async function watchStore(
   store: WatchableStore,
-  proxier: Proxier,
+  proxier: ProxierHandlers,
   opts: WatchStoreOptions = {},
 ): Promise<void> {
   const services = store.list('Service');

@@ -5,7 +5,7 @@ import t from 'tap';
 import { Store } from '../../api/index.js';
 import { parseManifests } from '../../api/manifest.js';
 import { LabDataplane } from '../../lab/dataplane.js';
-import { Proxier, watchStore } from '../../proxy/index.js';
+import { ClusterProxier, watchStore } from '../../proxy/index.js';
 import { FakePods, randomLoopbackBase } from '../proxy/fixtures/dataplane.js';
 
 const manifests = `apiVersion: v1
@@ -43,14 +43,9 @@ t.test('NodePort, LoadBalancer and the forward proxy of a running cluster', asyn
   store.apply(parseManifests(manifests, 'lab.yaml'));
   const ac = new AbortController();
   const lab = new LabDataplane();
-  const proxier = new Proxier({
-    nodeName: 'node-a',
-    nodeIPs: ['192.168.49.2'],
-    clusterCIDRs: ['10.244.0.0/16'],
-    minSyncPeriod: 0,
-    onSync: lab.onSync('node-a'),
-  });
-  lab.addNode(proxier, ['192.168.49.2']);
+  const proxier = new ClusterProxier({ clusterCIDRs: ['10.244.0.0/16'], minSyncPeriod: 0 });
+  proxier.addNode('node-a', ['192.168.49.2']);
+  lab.useNodes(proxier);
   const loops = [watchStore(store, proxier, { signal: ac.signal })];
   const pods = new FakePods();
   pods.addHttp('web-1', '10.244.0.5', 8080);

@@ -870,6 +870,7 @@ t.test('topology: CategorizeEndpoints', async (t) => {
     port: 80,
     endpoint: `${ip}:80`,
     isLocal: false,
+    nodeName: '',
     ready: true,
     serving: true,
     terminating: false,

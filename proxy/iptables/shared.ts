@@ -1,0 +1,746 @@
+// kube-proxy for every node of a cluster at once. What is the same on every node (Services, slices
+// merged per service port, SEP chain names, and the rendered lines of every service port whose rules
+// do not depend on the node) is computed once; each node keeps an overlay of the service ports whose
+// rules do depend on it: Local traffic policy with endpoints on that node, topology hints naming its
+// node or zone, loadBalancerSourceRanges (the node-IP rule). Nodes that render a service port the
+// same way share that rendering too (the variant key says what the rules depend on).
+//
+// One sync serves every node: the changes are applied once; each node's result (partial or full,
+// deleted chains, counts) is what its own Proxier would report, and its payload is rendered only when
+// read. A node's tables and fast path are built when asked and kept until a sync changes them.
+// Restores are never refused here: the standalone Proxier models a failing iptables-restore.
+import {
+  type EndpointSlice,
+  type IPFamily,
+  labelTopologyZone,
+  type Node,
+  type Service,
+} from '../../api/index.js';
+import { FastPath } from '../fastpath/index.js';
+import { addrInCidr, RuleTable, withKubeJumpRules } from '../ruletable/index.js';
+import { ServiceChangeTracker, type ServicePortMap } from './changetracker.js';
+import { type EndpointInfo, EndpointSliceCache, type EndpointsMap } from './endpoints.js';
+import { isServiceChainName, kubeletFirewallChain, makeChainLine } from './naming.js';
+import {
+  type CachedBlock,
+  cacheBlock,
+  fullSyncPeriodMs,
+  joinLines,
+  largeClusterEndpointsThreshold,
+  type ProxierOptions,
+  resolveRuleContext,
+  type SyncResult,
+  sameLabels,
+  type UdpServicePortView,
+} from './proxier.js';
+import {
+  filterTopChains,
+  forwardRules,
+  kubeletFirewallRule,
+  natTopChains,
+  nodePortsTailRules,
+  postroutingRules,
+  type RuleContext,
+  serviceBlock,
+} from './rules.js';
+import { SyncRunner } from './runner.js';
+import { type ServicePortInfo, usesClusterEndpoints, usesLocalEndpoints } from './serviceport.js';
+
+/** The flags every node's kube-proxy shares (ProxierOptions without the node's own name and IPs). */
+export type ClusterProxierOptions = Omit<ProxierOptions, 'nodeName' | 'nodeIPs' | 'restore' | 'onSync'> & {
+  /** Called after every sync, once per node. */
+  onSync?: (node: string, result: SyncResult) => void;
+};
+
+type NodeContext = Omit<RuleContext, 'nodeLabels' | 'largeClusterMode'>;
+
+/** What a service port's rules depend on besides the service port and its endpoints. */
+interface Plan {
+  /** Same rules on every node: rendered once, shared. */
+  readonly uniform: boolean;
+  /** PreferSameNode possible: the nodes some ready endpoint is hinted for. */
+  readonly nodeHinted: ReadonlySet<string> | null;
+  /** PreferSameZone possible: the zones some ready endpoint is hinted for. */
+  readonly zoneHinted: ReadonlySet<string> | null;
+  /** Local policy: the nodes with a usable local endpoint. */
+  readonly localNodes: ReadonlySet<string> | null;
+  /** loadBalancerSourceRanges with a VIP: whether the node's IP is inside decides one rule. */
+  readonly firewall: boolean;
+  /** A NodePort while nodes disagree on localhost NodePorts. */
+  readonly localhost: boolean;
+}
+
+interface Sums {
+  filter: number;
+  natTop: number;
+  natRules: number;
+  noLocalInternal: number;
+  noLocalExternal: number;
+}
+
+const zeroSums = (): Sums => ({ filter: 0, natTop: 0, natRules: 0, noLocalInternal: 0, noLocalExternal: 0 });
+
+function addSums(s: Sums, b: CachedBlock, sign: 1 | -1): void {
+  s.filter += sign * b.filterLines;
+  s.natTop += sign * b.natTopLines;
+  s.natRules += sign * b.natRulesLines;
+  s.noLocalInternal += sign * b.noLocalInternal;
+  s.noLocalExternal += sign * b.noLocalExternal;
+}
+
+function countChains(active: Map<string, number>, chains: readonly string[], removed: string[]): void {
+  for (const c of chains) {
+    const n = active.get(c)!;
+    if (n === 1) {
+      active.delete(c);
+      removed.push(c);
+    } else active.set(c, n - 1);
+  }
+}
+
+function addChains(active: Map<string, number>, chains: readonly string[]): void {
+  for (const c of chains) active.set(c, (active.get(c) ?? 0) + 1);
+}
+
+/** What a payload is rendered from: fixed at the sync, so a later read gives that sync's payload. */
+interface Snapshot {
+  readonly order: readonly string[];
+  readonly shared: readonly (CachedBlock | undefined)[];
+  readonly overlay: ReadonlyMap<string, CachedBlock>;
+  /** null: full sync (every service port written). */
+  readonly written: readonly string[] | null;
+  readonly deleted: readonly string[];
+  readonly ctx: RuleContext;
+}
+
+function renderPayload(s: Snapshot): string {
+  const { ctx, order } = s;
+  const natChains: string[] = [];
+  const filter: string[] = [];
+  const natRules: string[] = [];
+  const block = (i: number) => s.overlay.get(order[i]!) ?? s.shared[i]!;
+  for (let i = 0; i < order.length; i++) {
+    const b = block(i);
+    filter.push(b.filterText);
+    natRules.push(b.natTopText);
+    if (s.written === null) {
+      natRules.push(b.natRulesText);
+      natChains.push(b.natChainsText);
+    }
+  }
+  if (s.written !== null) {
+    const pos = new Map<string, number>();
+    for (let i = 0; i < order.length; i++) pos.set(order[i]!, i);
+    for (const key of s.written) {
+      const i = pos.get(key)!;
+      const b = block(i);
+      natRules[i] = b.natTopText + b.natRulesText;
+      natChains.push(b.natChainsText);
+    }
+  }
+  const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
+  return [
+    '*filter\n',
+    joinLines(filterTopChains.map(makeChainLine)),
+    withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
+    ...filter,
+    joinLines(forwardRules(ctx)),
+    'COMMIT\n*nat\n',
+    joinLines(natTopChains.map(makeChainLine)),
+    ...natChains,
+    joinLines(s.deleted.map(makeChainLine)),
+    joinLines(postroutingRules(ctx)),
+    ...natRules,
+    joinLines(s.deleted.map((c) => `-X ${c}`)),
+    joinLines(nodePortsTailRules(ctx)),
+    'COMMIT\n',
+  ].join('');
+}
+
+class NodeState {
+  labels: Record<string, string> = {};
+  /** This node's blocks of the service ports that are not uniform (replaced, never changed, per sync). */
+  overlay = new Map<string, CachedBlock>();
+  readonly overlayActive = new Map<string, number>();
+  readonly sums = zeroSums();
+  /** Chains that stopped being active here since the last clean-up (lists may be shared by nodes). */
+  pending: (readonly string[])[] = [];
+  synced = false;
+  needFullSync = true;
+  lastFullSync = Number.NEGATIVE_INFINITY;
+  lastCleanup = Number.NEGATIVE_INFINITY;
+  lastResult: SyncResult | null = null;
+  snapshot: Snapshot | null = null;
+  built: { rules: RuleTable; fast: FastPath } | null = null;
+  constructor(
+    readonly name: string,
+    readonly ips: readonly string[],
+    readonly ctx: NodeContext,
+  ) {}
+  get zone(): string {
+    return this.labels[labelTopologyZone] ?? '';
+  }
+}
+
+/** One node's kube-proxy as the cluster's shared state sees it. */
+export class NodeProxy {
+  readonly #owner: ClusterProxier;
+  readonly #state: NodeState;
+  constructor(owner: ClusterProxier, state: NodeState) {
+    this.#owner = owner;
+    this.#state = state;
+  }
+  get name(): string {
+    return this.#state.name;
+  }
+  get nodeName(): string {
+    return this.#state.name;
+  }
+  /** The node's InternalIP / ExternalIP addresses. */
+  get ips(): readonly string[] {
+    return this.#state.ips;
+  }
+  get lastSync(): SyncResult | null {
+    return this.#state.lastResult;
+  }
+  get context(): RuleContext {
+    return this.#owner.contextOf(this.#state);
+  }
+  /** The payload a full sync from scratch would write on this node now. */
+  fullPayload(): string {
+    return this.#owner.fullPayloadOf(this.#state);
+  }
+  /** The node's tables (its rules plus kube-proxy's jump rules); undefined before its first sync. */
+  rules(): RuleTable | undefined {
+    return this.#built()?.rules;
+  }
+  /** The same rules compiled into a fast path; undefined before the first sync. */
+  fastPath(): FastPath | undefined {
+    return this.#built()?.fast;
+  }
+  udpServicePorts(): UdpServicePortView[] {
+    return this.#owner.udpServicePorts();
+  }
+  #built(): { rules: RuleTable; fast: FastPath } | undefined {
+    const s = this.#state;
+    if (!s.synced) return undefined;
+    if (!s.built) {
+      const rules = withKubeJumpRules(RuleTable.parse(this.fullPayload(), s.name));
+      s.built = { rules, fast: new FastPath(rules, s.ips) };
+    }
+    return s.built;
+  }
+}
+
+export class ClusterProxier {
+  readonly ipFamily: IPFamily;
+  readonly #opts: ClusterProxierOptions;
+  readonly #serviceChanges: ServiceChangeTracker;
+  readonly #endpointsChanges: EndpointSliceCache;
+  readonly #svcPortMap: ServicePortMap = new Map();
+  readonly #endpointsMap: EndpointsMap = new Map();
+  readonly #keysByService = new Map<string, Set<string>>();
+  readonly #plans = new Map<string, Plan>();
+  /** Rendered blocks of the uniform service ports. */
+  readonly #shared = new Map<string, CachedBlock>();
+  readonly #sharedActive = new Map<string, number>();
+  readonly #sharedSums = zeroSums();
+  /** Blocks of non-uniform service ports by variant key, for nodes that render them alike. */
+  readonly #variants = new Map<string, Map<string, CachedBlock>>();
+  #order: string[] | null = null;
+  #sharedSnapshot: (CachedBlock | undefined)[] = [];
+  #snapshotDirty = true;
+  readonly #nodes = new Map<string, NodeState>();
+  readonly #handles = new Map<string, NodeProxy>();
+  readonly #listeners = new Set<(node: string, cleanupUDP: boolean) => void>();
+  /** Every node's localhost-NodePorts setting when they agree, else null. */
+  #localhost: boolean | null = null;
+  readonly #base: NodeContext;
+  #totalEndpoints = 0;
+  #largeClusterMode = false;
+  #conntrackCleanupRequired = false;
+  #servicesSynced = false;
+  #endpointSlicesSynced = false;
+  readonly #now: () => number;
+  readonly #syncPeriod: number;
+  readonly #runner: SyncRunner;
+
+  constructor(opts: ClusterProxierOptions = {}) {
+    this.#opts = opts;
+    this.ipFamily = opts.ipFamily ?? 'IPv4';
+    this.#base = resolveRuleContext({ ...opts, nodeName: '' });
+    this.#serviceChanges = new ServiceChangeTracker(this.ipFamily);
+    this.#endpointsChanges = new EndpointSliceCache('', this.ipFamily);
+    this.#now = opts.now ?? (() => performance.now());
+    this.#syncPeriod = opts.syncPeriod ?? 30_000;
+    this.#runner = new SyncRunner(() => this.syncProxyRules(), {
+      minInterval: opts.minSyncPeriod ?? 1000,
+      now: this.#now,
+    });
+  }
+
+  /** Adds a node's kube-proxy (its first sync is full). Throws ProxierConfigError on a bad IP. */
+  addNode(nodeName: string, nodeIPs: readonly string[] = []): NodeProxy {
+    const existing = this.#handles.get(nodeName);
+    if (existing) return existing;
+    const ctx = resolveRuleContext({ ...this.#opts, nodeName, nodeIPs });
+    const state = new NodeState(nodeName, nodeIPs, ctx);
+    this.#nodes.set(nodeName, state);
+    const handle = new NodeProxy(this, state);
+    this.#handles.set(nodeName, handle);
+    this.#updateLocalhost();
+    if (this.#initialized()) this.requestSync();
+    return handle;
+  }
+
+  removeNode(nodeName: string): void {
+    this.#nodes.delete(nodeName);
+    this.#handles.delete(nodeName);
+    this.#updateLocalhost();
+  }
+
+  node(nodeName: string): NodeProxy | undefined {
+    return this.#handles.get(nodeName);
+  }
+
+  /** The nodes in the order they were added. */
+  list(): NodeProxy[] {
+    return [...this.#handles.values()];
+  }
+
+  get(nodeName: string): NodeProxy | undefined {
+    return this.#handles.get(nodeName);
+  }
+
+  /** Called after each node's part of a sync, with whether a UDP clean-up is due; returns an unsubscribe. */
+  subscribe(listener: (node: string, cleanupUDP: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #updateLocalhost(): void {
+    let v: boolean | null | undefined;
+    for (const n of this.#nodes.values()) {
+      if (v === undefined) v = n.ctx.localhostNodePorts;
+      else if (v !== n.ctx.localhostNodePorts) v = null;
+    }
+    const next = v === undefined ? this.#base.localhostNodePorts : v;
+    if (next === this.#localhost) return;
+    this.#localhost = next;
+    // Which NodePort service ports are uniform changed: plan them all again, every node in full.
+    this.#replanAll = true;
+    for (const n of this.#nodes.values()) n.needFullSync = true;
+  }
+  #replanAll = true;
+
+  // Event handlers (informer callbacks), as the Proxier's.
+
+  onServiceAdd(svc: Service): void {
+    this.onServiceUpdate(undefined, svc);
+  }
+  onServiceUpdate(previous: Service | undefined, current: Service | undefined): void {
+    if (this.#serviceChanges.update(previous, current) && this.#initialized()) this.requestSync();
+  }
+  onServiceDelete(svc: Service): void {
+    this.onServiceUpdate(svc, undefined);
+  }
+  onServicesSynced(): void {
+    this.#servicesSynced = true;
+    if (this.#initialized()) this.syncProxyRules();
+  }
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    if (this.#endpointsChanges.updatePending(slice, false) && this.#initialized()) this.requestSync();
+  }
+  onEndpointSliceUpdate(_previous: EndpointSlice | undefined, slice: EndpointSlice): void {
+    this.onEndpointSliceAdd(slice);
+  }
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    if (this.#endpointsChanges.updatePending(slice, true) && this.#initialized()) this.requestSync();
+  }
+  onEndpointSlicesSynced(): void {
+    this.#endpointSlicesSynced = true;
+    if (this.#initialized()) this.syncProxyRules();
+  }
+  /** A node's labels (topology zone) matter to its own kube-proxy only; a change forces its full sync. */
+  onNodeAdd(node: Node): void {
+    this.onNodeUpdate(undefined, node);
+  }
+  onNodeUpdate(_previous: Node | undefined, node: Node): void {
+    const state = this.#nodes.get(node.metadata.name ?? '');
+    if (!state) return;
+    const labels = node.metadata.labels ?? {};
+    if (sameLabels(labels, state.labels)) return;
+    state.labels = { ...labels };
+    state.needFullSync = true;
+    if (this.#initialized()) this.requestSync();
+  }
+  onNodeDelete(node: Node): void {
+    const state = this.#nodes.get(node.metadata.name ?? '');
+    if (!state) return;
+    state.labels = {};
+    state.needFullSync = true;
+    if (this.#initialized()) this.requestSync();
+  }
+  /** Whether changes are recorded that no sync has applied yet (a sync is due). */
+  get pending(): boolean {
+    if (this.#serviceChanges.pending() > 0 || this.#endpointsChanges.hasPending()) return true;
+    for (const n of this.#nodes.values()) if (n.needFullSync) return true;
+    return false;
+  }
+  markSynced(): void {
+    this.#servicesSynced = true;
+    this.#endpointSlicesSynced = true;
+  }
+  requestSync(): void {
+    this.#runner.run();
+  }
+  stop(): void {
+    this.#runner.stop();
+  }
+  #initialized(): boolean {
+    return this.#servicesSynced && this.#endpointSlicesSynced;
+  }
+
+  contextOf(n: NodeState): RuleContext {
+    return { ...n.ctx, nodeLabels: n.labels, largeClusterMode: this.#largeClusterMode };
+  }
+
+  #ensureOrder(): string[] {
+    if (!this.#order) {
+      this.#order = [...this.#svcPortMap.keys()].sort();
+      this.#snapshotDirty = true;
+    }
+    return this.#order;
+  }
+
+  #plan(info: ServicePortInfo, eps: readonly EndpointInfo[]): Plan {
+    let nodeHinted: Set<string> | null = null;
+    let zoneHinted: Set<string> | null = null;
+    if (usesClusterEndpoints(info)) {
+      // topologyModeFromHints with the node left open: which nodes and zones could get a mode.
+      let allNode = true;
+      let allZone = true;
+      const nodes = new Set<string>();
+      const zones = new Set<string>();
+      for (const ep of eps) {
+        if (!ep.ready) continue;
+        if (!ep.nodeHints || ep.nodeHints.size === 0) allNode = false;
+        else for (const h of ep.nodeHints) nodes.add(h);
+        if (!ep.zoneHints || ep.zoneHints.size === 0) allZone = false;
+        else for (const h of ep.zoneHints) zones.add(h);
+      }
+      if (allNode && nodes.size > 0) nodeHinted = nodes;
+      if (allZone && zones.size > 0) zoneHinted = zones;
+    }
+    let localNodes: Set<string> | null = null;
+    if (usesLocalEndpoints(info)) {
+      for (const ep of eps) {
+        if (ep.nodeName === '' || !(ep.ready || (ep.serving && ep.terminating))) continue;
+        localNodes ??= new Set();
+        localNodes.add(ep.nodeName);
+      }
+    }
+    const firewall = info.loadBalancerSourceRanges.length > 0 && info.loadBalancerVIPs.length > 0;
+    const localhost = info.nodePort !== 0 && this.#localhost === null;
+    return {
+      uniform: !nodeHinted && !zoneHinted && !localNodes && !firewall && !localhost,
+      nodeHinted,
+      zoneHinted,
+      localNodes,
+      firewall,
+      localhost,
+    };
+  }
+
+  /** Everything the node's rendering of this service port depends on, as a key nodes can share. */
+  #variantKey(key: string, plan: Plan, n: NodeState): string {
+    let k = '';
+    if (plan.nodeHinted?.has(n.name)) k = `N${n.name}`;
+    else if (plan.zoneHinted?.has(n.zone)) k = `Z${n.zone}`;
+    k += plan.localNodes?.has(n.name) ? `|L${n.name}` : '|';
+    if (plan.firewall) {
+      const ip = n.ctx.nodeIP;
+      const info = this.#svcPortMap.get(key)!;
+      k += ip && info.loadBalancerSourceRanges.some((c) => addrInCidr(c, ip.addr)) ? '|F' : '|';
+    }
+    if (plan.localhost) k += n.ctx.localhostNodePorts ? '|H' : '|';
+    return k;
+  }
+
+  #renderFor(key: string, n: NodeState | null): CachedBlock {
+    const info = this.#svcPortMap.get(key)!;
+    let eps = this.#endpointsMap.get(key) ?? [];
+    const ctx: RuleContext = n
+      ? { ...n.ctx, nodeLabels: n.labels, largeClusterMode: this.#largeClusterMode }
+      : {
+          ...this.#base,
+          localhostNodePorts: this.#localhost ?? this.#base.localhostNodePorts,
+          nodeLabels: {},
+          largeClusterMode: this.#largeClusterMode,
+        };
+    if (n && eps.some((e) => e.nodeName === n.name))
+      eps = eps.map((e) => (e.nodeName === n.name ? { ...e, isLocal: true } : e));
+    return cacheBlock(serviceBlock(info, eps, ctx));
+  }
+
+  #variantBlock(key: string, plan: Plan, n: NodeState): CachedBlock {
+    const vk = this.#variantKey(key, plan, n);
+    let m = this.#variants.get(key);
+    if (!m) {
+      m = new Map();
+      this.#variants.set(key, m);
+    }
+    let b = m.get(vk);
+    if (!b || b.largeClusterMode !== this.#largeClusterMode) {
+      b = this.#renderFor(key, n);
+      m.set(vk, b);
+    }
+    return b;
+  }
+
+  #setShared(key: string, b: CachedBlock | undefined, removed: string[]): void {
+    const old = this.#shared.get(key);
+    if (old) {
+      addSums(this.#sharedSums, old, -1);
+      countChains(this.#sharedActive, old.activeChains, removed);
+    }
+    if (b) {
+      addChains(this.#sharedActive, b.activeChains);
+      addSums(this.#sharedSums, b, 1);
+      this.#shared.set(key, b);
+    } else this.#shared.delete(key);
+    this.#snapshotDirty = true;
+  }
+
+  #setOverlay(n: NodeState, key: string, b: CachedBlock | undefined, removed: string[]): void {
+    const old = n.overlay.get(key);
+    if (old === b) return;
+    if (old) {
+      addSums(n.sums, old, -1);
+      countChains(n.overlayActive, old.activeChains, removed);
+    }
+    if (b) {
+      addChains(n.overlayActive, b.activeChains);
+      addSums(n.sums, b, 1);
+      n.overlay.set(key, b);
+    } else n.overlay.delete(key);
+  }
+
+  /** Applies the pending changes once for every node; the changed Services and removed port keys. */
+  #applyChanges(): { updated: Set<string>; removed: string[] } {
+    const updated = new Set<string>();
+    const removed: string[] = [];
+    const serviceChanges = this.#serviceChanges.checkout();
+    const endpointChanges = this.#endpointsChanges.checkoutChanges();
+    const count = (k: string) => (this.#svcPortMap.has(k) ? (this.#endpointsMap.get(k)?.length ?? 0) : 0);
+    const touched = new Set<string>();
+    for (const c of serviceChanges.values())
+      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
+    for (const c of endpointChanges.values())
+      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
+    for (const k of touched) this.#totalEndpoints -= count(k);
+    for (const [name, change] of serviceChanges) {
+      updated.add(name);
+      for (const [key, info] of change.previous) {
+        if (change.current.has(key)) continue;
+        if (info.protocol === 'UDP') this.#conntrackCleanupRequired = true;
+        this.#svcPortMap.delete(key);
+        this.#keysByService.get(name)?.delete(key);
+        removed.push(key);
+        this.#order = null;
+      }
+      for (const [key, info] of change.current) {
+        if (!this.#svcPortMap.has(key)) this.#order = null;
+        this.#svcPortMap.set(key, info);
+        let keys = this.#keysByService.get(name);
+        if (!keys) {
+          keys = new Set();
+          this.#keysByService.set(name, keys);
+        }
+        keys.add(key);
+      }
+      if (this.#keysByService.get(name)?.size === 0) this.#keysByService.delete(name);
+    }
+    for (const [name, change] of endpointChanges) {
+      updated.add(name);
+      for (const [key, eps] of change.previous) {
+        if (!key.endsWith('/UDP')) continue;
+        const now = new Set((change.current.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint));
+        if (eps.some((e) => e.serving && !now.has(e.endpoint))) this.#conntrackCleanupRequired = true;
+      }
+      for (const key of change.previous.keys()) this.#endpointsMap.delete(key);
+      for (const [key, eps] of change.current) this.#endpointsMap.set(key, eps);
+    }
+    for (const k of touched) this.#totalEndpoints += count(k);
+    return { updated, removed };
+  }
+
+  /** One sync of every node's kube-proxy. Returns each node's result. */
+  syncProxyRules(): Map<string, SyncResult> {
+    const now = this.#now();
+    const { updated, removed } = this.#applyChanges();
+    this.#largeClusterMode = this.#totalEndpoints > largeClusterEndpointsThreshold;
+    const large = this.#largeClusterMode;
+    const order = this.#ensureOrder();
+    const pos = new Map<string, number>();
+    for (let i = 0; i < order.length; i++) pos.set(order[i]!, i);
+
+    // The service ports of changed Services (kube-proxy's partial-sync granularity).
+    const written: string[] = [];
+    for (const name of updated) for (const key of this.#keysByService.get(name) ?? []) written.push(key);
+    written.sort((a, b) => pos.get(a)! - pos.get(b)!);
+
+    const sharedRemoved: string[] = [];
+    for (const key of removed) {
+      this.#plans.delete(key);
+      this.#variants.delete(key);
+      this.#setShared(key, undefined, sharedRemoved);
+    }
+    const replan = this.#replanAll ? order : written;
+    this.#replanAll = false;
+    for (const key of replan) {
+      const plan = this.#plan(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? []);
+      this.#plans.set(key, plan);
+      this.#variants.delete(key);
+      this.#setShared(key, plan.uniform ? this.#renderFor(key, null) : undefined, sharedRemoved);
+    }
+    const fullNodes = new Set<NodeState>();
+    for (const n of this.#nodes.values())
+      if (n.needFullSync || !n.synced || now - n.lastFullSync > fullSyncPeriodMs) fullNodes.add(n);
+    if (fullNodes.size > 0) {
+      // A full sync writes every chain: shared blocks rendered under the other mode are redone once.
+      for (const [key, b] of this.#shared)
+        if (b.largeClusterMode !== large) this.#setShared(key, this.#renderFor(key, null), sharedRemoved);
+    }
+    if (this.#snapshotDirty) {
+      this.#sharedSnapshot = order.map((k) => this.#shared.get(k));
+      this.#snapshotDirty = false;
+    }
+    const shared = this.#sharedSnapshot;
+    let writtenSharedNatRules = 0;
+    for (const key of written) writtenSharedNatRules += this.#shared.get(key)?.natRulesLines ?? 0;
+    const updatedServices = [...updated].sort();
+    const cleanupUDP = this.#conntrackCleanupRequired;
+    const results = new Map<string, SyncResult>();
+
+    for (const n of this.#nodes.values()) {
+      const full = fullNodes.has(n);
+      const nodeRemoved: string[] = [];
+      const before = n.overlay;
+      n.overlay = new Map(before);
+      for (const key of removed) this.#setOverlay(n, key, undefined, nodeRemoved);
+      for (const key of full ? order : written) {
+        const plan = this.#plans.get(key)!;
+        this.#setOverlay(n, key, plan.uniform ? undefined : this.#variantBlock(key, plan, n), nodeRemoved);
+      }
+      if (n.synced) {
+        if (sharedRemoved.length > 0) n.pending.push(sharedRemoved);
+        if (nodeRemoved.length > 0) n.pending.push(nodeRemoved);
+      }
+      // Stale chains: once every sync, or once per syncPeriod in large clusters.
+      let deleted: string[] = [];
+      if (!large || now - n.lastCleanup > this.#syncPeriod) {
+        const seen = new Set<string>();
+        for (const list of n.pending)
+          for (const c of list)
+            if (!this.#sharedActive.has(c) && !n.overlayActive.has(c) && isServiceChainName(c)) seen.add(c);
+        deleted = [...seen].sort();
+        n.pending = [];
+        n.lastCleanup = now;
+      }
+      let writtenNatRules: number;
+      if (full) writtenNatRules = this.#sharedSums.natRules + n.sums.natRules;
+      else {
+        writtenNatRules = writtenSharedNatRules;
+        for (const key of written) writtenNatRules += n.overlay.get(key)?.natRulesLines ?? 0;
+      }
+      const ctx = this.contextOf(n);
+      const head = postroutingRules(ctx).length;
+      const tail = nodePortsTailRules(ctx).length;
+      const forward = forwardRules(ctx).length;
+      const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
+      const natTop = this.#sharedSums.natTop + n.sums.natTop;
+      const natRulesAll = this.#sharedSums.natRules + n.sums.natRules;
+      const natLines = head + natTop + writtenNatRules + deleted.length + tail;
+      const snapshot: Snapshot = {
+        order,
+        shared,
+        overlay: n.overlay,
+        written: full ? null : written,
+        deleted,
+        ctx,
+      };
+      const result = {
+        full,
+        ok: true,
+        updatedServices,
+        writtenServicePorts: full ? order.length : written.length,
+        deletedChains: deleted,
+        filterRules: this.#sharedSums.filter + n.sums.filter + forward + (withFirewall ? 1 : 0),
+        natRules: natLines,
+        natRulesTotal: natLines + (natRulesAll - writtenNatRules) - deleted.length,
+        totalEndpoints: this.#totalEndpoints,
+        largeClusterMode: large,
+        conntrackCleanupRequired: cleanupUDP,
+        noLocalEndpoints: {
+          internal: this.#sharedSums.noLocalInternal + n.sums.noLocalInternal,
+          external: this.#sharedSums.noLocalExternal + n.sums.noLocalExternal,
+        },
+      } as SyncResult;
+      // Rendered when read: a thousand nodes' payloads are never all wanted at once.
+      Object.defineProperty(result, 'payload', {
+        get: () => renderPayload(snapshot),
+        enumerable: true,
+      });
+      const changed = full || updated.size > 0 || deleted.length > 0 || removed.length > 0;
+      if (changed) n.built = null;
+      n.snapshot = snapshot;
+      n.synced = true;
+      n.needFullSync = false;
+      if (full) n.lastFullSync = now;
+      n.lastResult = result;
+      results.set(n.name, result);
+    }
+    this.#conntrackCleanupRequired = false;
+    for (const [name, r] of results) {
+      this.#opts.onSync?.(name, r);
+      for (const l of this.#listeners) l(name, r.conntrackCleanupRequired);
+    }
+    return results;
+  }
+
+  /** What a full sync from scratch would write on this node now (pending changes not applied). */
+  fullPayloadOf(n: NodeState): string {
+    const order = this.#ensureOrder();
+    const large = this.#largeClusterMode;
+    const current = (b: CachedBlock | undefined, key: string, node: NodeState | null) =>
+      b && b.largeClusterMode === large ? b : this.#renderFor(key, node);
+    const shared = order.map((k) => {
+      const b = this.#shared.get(k);
+      return b ? current(b, k, null) : undefined;
+    });
+    const overlay = new Map<string, CachedBlock>();
+    for (const key of order) {
+      if (this.#shared.has(key)) continue;
+      const plan = this.#plans.get(key);
+      overlay.set(key, plan ? this.#variantBlock(key, plan, n) : this.#renderFor(key, n));
+    }
+    return renderPayload({ order, shared, overlay, written: null, deleted: [], ctx: this.contextOf(n) });
+  }
+
+  /** Every UDP service port with its serving endpoints: the input of the conntrack clean-up. */
+  udpServicePorts(): UdpServicePortView[] {
+    const out: UdpServicePortView[] = [];
+    for (const key of this.#ensureOrder()) {
+      const info = this.#svcPortMap.get(key)!;
+      if (info.protocol !== 'UDP') continue;
+      out.push({
+        ips: [info.clusterIP, ...info.externalIPs, ...info.loadBalancerVIPs],
+        port: info.port,
+        nodePort: info.nodePort,
+        endpoints: (this.#endpointsMap.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint),
+      });
+    }
+    return out;
+  }
+}
