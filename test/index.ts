@@ -2,8 +2,8 @@
 // this file is not one of them.
 import { execFile } from 'node:child_process';
 
-/** ../shared beside the repository: the acceptance vectors and references (CI clones it there). */
-export const sharedDir = new URL('../../shared/', import.meta.url).pathname;
+/** Vectors copied from upstream test suites, each named in its README (test/fixtures/upstream/). */
+export const upstreamDir = new URL('./fixtures/upstream/', import.meta.url).pathname;
 
 const cli = new URL('../lab/cli.ts', import.meta.url).pathname;
 

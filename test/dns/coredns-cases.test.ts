@@ -1,4 +1,4 @@
-// Acceptance: every case of shared/acceptance/coredns-cases.json against the real server on port 0,
+// Acceptance: every case of test/fixtures/upstream/coredns-cases.json against the real server on port 0,
 // over UDP and over TCP, each suite on its fixture from reference §2.5, graded by SortAndCheck (§2.4).
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -7,9 +7,10 @@ import dnsPacket, { type Answer, type RecordType } from 'dns-packet';
 import t from 'tap';
 import { DnsServer, type HostPort, parseZoneConfig, Zone } from '../../dns/index.js';
 import { Upstream } from '../../dns/server/upstream.js';
+import { upstreamDir } from '../index.js';
 import { type Case, parseRR, type Suite, sortAndCheck, suiteSetup } from './coredns-fixture.js';
 
-const casesFile = new URL('../../../shared/acceptance/coredns-cases.json', import.meta.url);
+const casesFile = `${upstreamDir}coredns-cases.json`;
 const data = JSON.parse(readFileSync(casesFile, 'utf8')) as { suites: Suite[] };
 
 // Why a suite or case is not run. Nothing else is skipped.

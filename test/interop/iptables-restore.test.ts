@@ -11,6 +11,7 @@ import type { EndpointSlice, IPFamily, Service } from '../../api/index.js';
 import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
 import { Proxier, type ProxierOptions } from '../../proxy/index.js';
 import { seededRandom } from '../../std/index.js';
+import { upstreamDir } from '../index.js';
 
 function missingReason(): string | false {
   for (const tool of ['unshare', 'iptables-restore', 'ip6tables-restore', 'iptables-save']) {
@@ -141,7 +142,7 @@ const v6: ProxierOptions = {
 t.test('iptables-restore --test accepts every full payload, IPv4 and IPv6', { skip }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-restore-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const fixture = new URL('../../../shared/acceptance/kube-proxy/fixture-a.yaml', import.meta.url).pathname;
+  const fixture = `${upstreamDir}kube-proxy/fixture-a.yaml`;
   const cases: { name: string; family: IPFamily; payload: string }[] = [
     {
       name: 'fixture A',
