@@ -1,6 +1,8 @@
 // The door of test/: what tests of several areas share. Tests are test/**/*.test.ts (tap, via tsx);
 // this file is not one of them.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import type { Test, TestOpts } from 'tap';
 
 /** Vectors copied from upstream test suites, each named in its README (test/fixtures/upstream/). */
 export const upstreamDir = new URL('./fixtures/upstream/', import.meta.url).pathname;
@@ -24,4 +26,67 @@ export function netlab(
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
+}
+
+/**
+ * Set by .ci/run: on a machine that is meant to have every tool, an interop test that cannot run is
+ * a failure that says why, never a quiet skip.
+ */
+export const requireInterop = process.env.NETLAB_REQUIRE_INTEROP === '1';
+
+/**
+ * A test that drives a real tool or needs the machine's privileges. `missing` is why it cannot run
+ * here (false when it can): the test is skipped with that reason, or fails with it under
+ * NETLAB_REQUIRE_INTEROP=1. Every interop test goes through this one door.
+ */
+export function interopTest(
+  parent: Test,
+  name: string,
+  missing: string | false,
+  body: (t: Test) => unknown,
+  opts: TestOpts = {},
+): Promise<unknown> {
+  if (missing !== false && requireInterop) {
+    return parent.test(name, opts, async (t) => {
+      t.fail(`${missing} (NETLAB_REQUIRE_INTEROP=1: interop tests may not skip)`);
+    });
+  }
+  return parent.test(name, { ...opts, skip: missing }, async (t) => {
+    await body(t);
+  });
+}
+
+/** Why an executable is missing (false when `path` can be run), naming the Debian package. */
+export function missingExecutable(path: string, debianPackage: string): string | false {
+  try {
+    accessSync(path, constants.X_OK);
+    return false;
+  } catch {
+    return `no ${path}: apt-get install ${debianPackage}`;
+  }
+}
+
+/** Why `command` is not on PATH (false when it is), naming the Debian package. */
+export function missingCommand(command: string, debianPackage: string): string | false {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir !== '' && missingExecutable(`${dir}/${command}`, debianPackage) === false) return false;
+  }
+  return `no ${command} on PATH: apt-get install ${debianPackage}`;
+}
+
+/** Why `unshare FLAGS... true` does not run here (false when it does), with unshare's own words. */
+export function unshareDenied(...flags: string[]): string | false {
+  const r = spawnSync('unshare', [...flags, 'true']);
+  const cmd = ['unshare', ...flags].join(' ');
+  if (r.error !== undefined) return `${cmd}: ${r.error.message}: apt-get install util-linux`;
+  if (r.status !== 0) {
+    const why = r.stderr.toString().trim() || `exit ${r.status}`;
+    return `${cmd} is not permitted here (${why}); run as root or with CAP_SYS_ADMIN`;
+  }
+  return false;
+}
+
+/** Why a test that needs root cannot run (false when this process is root). */
+export function missingRoot(why: string): string | false {
+  return process.getuid?.() === 0 ? false : `needs root (${why})`;
 }

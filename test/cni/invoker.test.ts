@@ -1,19 +1,11 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { formatResult, Invoker, parseConfList, type RuntimeConf } from '../../cni/index.js';
 import { cniCodeOf } from '../../cni/invoker/errors.js';
 import type { Env, InProcessResolver } from '../../cni/invoker/exec.js';
+import { interopTest, missingExecutable } from '../index.js';
 
 // Fake plugins record what the runtime handed them (command, the CNI_* env, stdin bytes) and answer
 // with a canned result naming themselves. They run in-process through the resolver; the binaries on
@@ -493,13 +485,10 @@ t.test('exec: plugin binaries are forked; libcni texts for failures without a JS
   }
 });
 
-t.test(
+interopTest(
+  t,
   "the invoker driving Debian's plugins by exec",
-  {
-    skip: existsSync('/usr/lib/cni/host-local')
-      ? false
-      : 'no /usr/lib/cni/host-local: apt-get install containernetworking-plugins',
-  },
+  missingExecutable('/usr/lib/cni/host-local', 'containernetworking-plugins'),
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-invoker-debian-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));

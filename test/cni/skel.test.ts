@@ -3,13 +3,13 @@
 // that declares only libcni 1.1.2's versions gets exactly Debian's skel; that is checked live
 // against the real host-local where it is installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import t from 'tap';
 import { formatResult } from '../../cni/index.js';
 import { CniError } from '../../cni/skel/errors.js';
 import { type CmdArgs, envTable, type Plugin, runPlugin } from '../../cni/skel/skel.js';
 import type { Result } from '../../cni/skel/types.js';
 import { libcni112Versions, supportedVersions } from '../../cni/skel/version.js';
+import { interopTest, missingExecutable } from '../index.js';
 
 const rich: Omit<Result, 'cniVersion'> = {
   interfaces: [
@@ -278,9 +278,10 @@ t.test('validation order, errors, stderr and the about text', async (t) => {
 });
 
 const REAL = '/usr/lib/cni/host-local';
-t.test(
+interopTest(
+  t,
   'with only libcni 1.1.2 versions the skel answers as Debian’s does',
-  { skip: existsSync(REAL) ? false : `no ${REAL}: apt-get install containernetworking-plugins` },
+  missingExecutable(REAL, 'containernetworking-plugins'),
   async (t) => {
     const { plugin } = recorder(libcni112Versions);
     const hostLocal112: Plugin = { ...plugin, about: 'CNI host-local plugin version unknown' };

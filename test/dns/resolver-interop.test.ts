@@ -13,22 +13,9 @@ import {
   type ScriptedZone,
   startScriptedDnsServer,
 } from '../../dns/resolver/scripted.js';
+import { interopTest, missingCommand, missingRoot, unshareDenied } from '../index.js';
 
-function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const isRoot = process.getuid?.() === 0;
-const missing = !isRoot
-  ? 'needs root (unshare -m to bind-mount /etc/resolv.conf, and port 53)'
-  : !which('unshare')
-    ? 'no unshare: apt-get install util-linux'
-    : false;
+const missing = missingRoot('unshare -m to bind-mount /etc/resolv.conf, and port 53') || unshareDenied('-m');
 
 const getaddrinfoSource = `#include <stdio.h>
 #include <string.h>
@@ -138,7 +125,7 @@ function shape(queries: { name: string; type: string; transport: string }[]) {
   return { names, sent: sent.sort() };
 }
 
-t.test('glibc and musl models against the real libraries', { skip: missing }, async (t) => {
+interopTest(t, 'glibc and musl models against the real libraries', missing, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-resolver-interop-'));
   const server = await listen();
   t.teardown(async () => {
@@ -148,16 +135,11 @@ t.test('glibc and musl models against the real libraries', { skip: missing }, as
   writeFileSync(join(dir, 'gai.c'), getaddrinfoSource);
   writeFileSync(join(dir, 'nsswitch.conf'), 'hosts: dns\n');
   const builds: { libc: Libc; compiler: string; args: string[]; skip: string | false }[] = [
-    { libc: 'glibc', compiler: 'gcc', args: [], skip: which('gcc') ? false : 'no gcc: apt-get install gcc' },
-    {
-      libc: 'musl',
-      compiler: 'musl-gcc',
-      args: ['-static'],
-      skip: which('musl-gcc') ? false : 'no musl-gcc: apt-get install musl-tools',
-    },
+    { libc: 'glibc', compiler: 'gcc', args: [], skip: missingCommand('gcc', 'gcc') },
+    { libc: 'musl', compiler: 'musl-gcc', args: ['-static'], skip: missingCommand('musl-gcc', 'musl-tools') },
   ];
   for (const b of builds) {
-    await t.test(b.libc, { skip: b.skip }, async (t) => {
+    await interopTest(t, b.libc, b.skip, async (t) => {
       const bin = join(dir, `gai-${b.libc}`);
       execFileSync(b.compiler, [...b.args, '-O1', '-o', bin, join(dir, 'gai.c')]);
       for (const c of cases) {

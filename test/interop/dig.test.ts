@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { interopTest } from '../index.js';
 
 const run = promisify(execFile);
 const digPath = ['/usr/bin/dig', '/bin/dig'].find((p) => existsSync(p));
@@ -75,9 +76,10 @@ function digView(out: string): {
   return { status, flags, sections, notes };
 }
 
-t.test(
+interopTest(
+  t,
   'dig against netlab dns serve',
-  { skip: digPath ? false : 'no dig: apt-get install bind9-dnsutils' },
+  digPath ? false : 'no dig: apt-get install bind9-dnsutils',
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-dig-'));
     const file = join(dir, 'cluster.yaml');

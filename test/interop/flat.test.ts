@@ -17,6 +17,7 @@ import {
   renderRouteGet,
 } from '../../cni/index.js';
 import { ensureBuilt } from '../cni/built.js';
+import { interopTest, missingExecutable, unshareDenied } from '../index.js';
 
 // flat, run as the executable cni/bin/flat, delegating IPAM to `host-local` found on CNI_PATH:
 // Debian's real binary (/usr/lib/cni) or ours (cni/bin). Every run is under an empty environment
@@ -25,8 +26,7 @@ import { ensureBuilt } from '../cni/built.js';
 t.setTimeout(300_000);
 
 const realHostLocal = '/usr/lib/cni/host-local';
-const missing = !existsSync(realHostLocal);
-const skip = missing ? `no ${realHostLocal}: apt-get install containernetworking-plugins` : false;
+const skip = missingExecutable(realHostLocal, 'containernetworking-plugins');
 const root = new URL('../../', import.meta.url).pathname;
 const ourBin = join(root, 'cni/bin');
 const flat = join(ourBin, 'flat');
@@ -94,7 +94,7 @@ function conf(version: string, dir: string): string {
 
 const attach = (id: string) => ({ CNI_CONTAINERID: id, CNI_NETNS: `/run/netns/${id}`, CNI_IFNAME: 'eth0' });
 
-t.test('flat with ipam.type host-local resolved on CNI_PATH to the real binary', { skip }, async (t) => {
+interopTest(t, 'flat with ipam.type host-local resolved on CNI_PATH to the real binary', skip, async (t) => {
   const cases: { version: string; want: string }[] = [
     {
       version: '1.0.0',
@@ -275,9 +275,10 @@ t.test('flat with ipam.type host-local resolved on CNI_PATH to the real binary',
   await Promise.all(byVersion);
 });
 
-t.test(
+interopTest(
+  t,
   '100 concurrent ADDs, 50 through our host-local and 50 through the real one, on one dataDir',
-  { skip },
+  skip,
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-flat-race-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -356,16 +357,9 @@ t.test(
 // the comparison), and the same pod attached in the fabric through flat. MACs, veth names, interface
 // indexes and EUI-64 link-locals are random on the real side, so they are masked on both. flat's
 // result is compared with the bridge plugin's the same way.
-const unshareProbe = (() => {
-  try {
-    execFileSync('unshare', ['--net', '--mount', 'true'], { stdio: 'ignore' });
-    return existsSync('/usr/lib/cni/bridge')
-      ? false
-      : 'no /usr/lib/cni/bridge: apt-get install containernetworking-plugins';
-  } catch {
-    return 'unshare --net --mount is not available here (needs root and util-linux)';
-  }
-})();
+const unshareProbe =
+  unshareDenied('--net', '--mount') ||
+  missingExecutable('/usr/lib/cni/bridge', 'containernetworking-plugins');
 
 const routeGets = [
   '10.244.1.7',
@@ -413,9 +407,10 @@ function mask(text: string): string {
     .replace(/"([0-9a-f]{2}:){5}[0-9a-f]{2}"/g, '"MAC"');
 }
 
-t.test(
+interopTest(
+  t,
   'the fabric lists a node and a pod as a real bridge + host-local node does',
-  { skip: unshareProbe || skip },
+  unshareProbe || skip,
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-flat-realnode-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));

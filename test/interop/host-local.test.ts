@@ -6,8 +6,6 @@
 // the case says so and both answers are written out inline.
 import { spawn } from 'node:child_process';
 import {
-  accessSync,
-  constants,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -22,20 +20,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { ensureBuilt } from '../cni/built.js';
+import { interopTest, missingExecutable } from '../index.js';
 
 const REAL = '/usr/lib/cni/host-local';
 const OURS = fileURLToPath(new URL('../../cni/bin/host-local', import.meta.url));
 const OURS_BUILT = fileURLToPath(new URL('../../dist/cni/plugins/host-local.js', import.meta.url));
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const missingReal = executable(REAL) ? false : `no ${REAL}: apt-get install containernetworking-plugins`;
+const missingReal = missingExecutable(REAL, 'containernetworking-plugins');
 // cni/bin/host-local runs the built module: build it when a source is newer.
 ensureBuilt();
 // Ours is never "missing": a dist/ that could not be built is a failure, not a reason to skip.
@@ -1048,7 +1039,7 @@ async function runCase(c: Case, dirs: { real: string; ours: string }): Promise<C
   return { steps, dumps: { real: dump(dirs.real), ours: dump(dirs.ours) } };
 }
 
-t.test('host-local side by side with Debian 1.1.1', { skip: missingReal }, async (t) => {
+interopTest(t, 'host-local side by side with Debian 1.1.1', missingReal, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'netlab-hostlocal-interop-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const all = [...cases, ...generatedCases(20261122, 12)];

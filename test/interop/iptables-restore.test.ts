@@ -11,23 +11,13 @@ import type { EndpointSlice, IPFamily, Service } from '../../api/index.js';
 import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
 import { Proxier, type ProxierOptions } from '../../proxy/index.js';
 import { seededRandom } from '../../std/index.js';
-import { upstreamDir } from '../index.js';
+import { interopTest, missingCommand, unshareDenied, upstreamDir } from '../index.js';
 
-function missingReason(): string | false {
-  for (const tool of ['unshare', 'iptables-restore', 'ip6tables-restore', 'iptables-save']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-      return `no ${tool}: apt-get install iptables util-linux`;
-    }
-  }
-  const probe = spawnSync('unshare', ['-n', 'true']);
-  if (probe.status !== 0) {
-    const why = probe.stderr?.toString().trim() || `exit ${probe.status}`;
-    return `unshare -n is not permitted here (${why}); run as root or with CAP_SYS_ADMIN`;
-  }
-  return false;
-}
-const skip = missingReason();
-if (skip) t.comment(`skipping: ${skip}`);
+const skip =
+  missingCommand('iptables-restore', 'iptables') ||
+  missingCommand('ip6tables-restore', 'iptables') ||
+  missingCommand('iptables-save', 'iptables') ||
+  unshareDenied('-n');
 
 /** A random cluster exercising every rule kind: types, policies, affinity, ranges, protocols. */
 function randomCluster(seed: number, family: IPFamily, services: number): (Service | EndpointSlice)[] {
@@ -139,7 +129,7 @@ const v6: ProxierOptions = {
   minSyncPeriod: 0,
 };
 
-t.test('iptables-restore --test accepts every full payload, IPv4 and IPv6', { skip }, async (t) => {
+interopTest(t, 'iptables-restore --test accepts every full payload, IPv4 and IPv6', skip, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-restore-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const fixture = `${upstreamDir}kube-proxy/fixture-a.yaml`;
@@ -223,7 +213,7 @@ function chainCounts(saveText: string): Map<string, number> {
   return m;
 }
 
-t.test('a partial-sync sequence applied for real ends where the full payload is', { skip }, async (t) => {
+interopTest(t, 'a partial-sync sequence applied for real ends where the full payload is', skip, async (t) => {
   for (const [family, base, tool, save] of [
     ['IPv4', v4, 'iptables-restore', 'iptables-save'],
     ['IPv6', v6, 'ip6tables-restore', 'ip6tables-save'],

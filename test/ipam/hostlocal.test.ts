@@ -26,6 +26,7 @@ import {
   MemoryStore,
 } from '../../ipam/index.js';
 import { formatGoIP, marshalIndentGo, parseGoCIDR, parseGoIP, parseGoJSON } from '../../std/index.js';
+import { interopTest, missingCommand } from '../index.js';
 
 const ip = (s: string) => {
   const x = parseGoIP(s);
@@ -534,11 +535,10 @@ t.test('every kind of failure carries its netlab code and host-local’s text', 
 
 // The disk store's flock (taken by flock(1), kept until the event loop turns): another process's
 // `flock -n` on the same lock file fails while ours is held and succeeds once it is released.
-const noFlock =
-  spawnSync('flock', ['--version']).status === 0 ? false : 'no flock(1): apt-get install util-linux';
-t.test(
+interopTest(
+  t,
   'disk store flock: held through the synchronous burst, released when the loop turns',
-  { skip: noFlock },
+  missingCommand('flock', 'util-linux'),
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-flock-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,6 @@
 // iptables-save, and (1) renderIptablesSave predicts that dump byte for byte (minus the date
 // comments), (2) the dump, parsed as a dump taken on a real node, traces exactly like the payload.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import t from 'tap';
 import type { EndpointSlice, IPFamily, Node, Service } from '../../api/index.js';
 import { parseManifests } from '../../api/manifest.js';
@@ -11,18 +10,12 @@ import { newKernelState, Proxier, RuleTable, tracePacket } from '../../proxy/ind
 import { renderIptablesSave } from '../../proxy/ruletable/kernel.js';
 import { simulatePacket } from '../../proxy/tracer/kernel.js';
 import { seededUint32 } from '../../std/index.js';
+import { interopTest, missingExecutable, unshareDenied } from '../index.js';
 
-function missingTools(): string | false {
-  for (const tool of ['/usr/sbin/iptables-restore', '/usr/sbin/ip6tables-restore']) {
-    if (!existsSync(tool)) return `no ${tool}: apt-get install iptables`;
-  }
-  const r = spawnSync('unshare', ['-rn', 'true']);
-  if (r.error !== undefined || r.status !== 0)
-    return `unshare -rn is not permitted here: ${r.stderr?.toString().trim() || r.error?.message}`;
-  return false;
-}
-const skip = missingTools();
-if (skip !== false) console.log(`# skipping: ${skip}`);
+const skip =
+  missingExecutable('/usr/sbin/iptables-restore', 'iptables') ||
+  missingExecutable('/usr/sbin/ip6tables-restore', 'iptables') ||
+  unshareDenied('-rn');
 
 /** Loads `payload` into a fresh network namespace and returns what iptables-save prints. */
 function kernelRoundTrip(payload: string, v6: boolean): string {
@@ -156,7 +149,7 @@ function payloadOf(c: Cluster): string {
 }
 
 for (const c of [v4, v6]) {
-  t.test(`${c.family}: kernel dump predicted and traced like the payload`, { skip }, async (t) => {
+  interopTest(t, `${c.family}: kernel dump predicted and traced like the payload`, skip, async (t) => {
     const payload = payloadOf(c);
     const real = kernelRoundTrip(payload, c.family === 'IPv6');
     const rules = RuleTable.parse(payload, 'payload');
