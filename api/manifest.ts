@@ -2,10 +2,11 @@
 // keeps source positions. Parsing only: objects come out "as written" with their file and line; the
 // store validates, defaults and allocates. Proxy, DNS and CNI tools read manifests as already
 // allocated through this door without going through the store.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments, visit, type Node as YamlNode } from 'yaml';
 import { ManifestError, type ManifestIssue } from './errors.js';
+import { deepEqual } from './store.js';
 import { type AnyObject, apiVersionOf, clusterScoped, type Kind } from './types.js';
 
 export interface ManifestSource {
@@ -28,6 +29,23 @@ export interface ManifestRead {
 }
 
 const knownKinds = new Set<string>(Object.keys(apiVersionOf));
+
+/**
+ * The most manifest text read from one file or stdin. kube-apiserver refuses a request body over
+ * 3 MiB; a file holds many objects, so the limit is larger, but it is a limit: `-f /dev/zero` stops.
+ */
+export const maxManifestBytes = 64 * 1024 * 1024;
+
+/** Alias expansions allowed in one document before it counts as a "billion laughs" bomb. */
+export const maxAliasCount = 100;
+
+// Go's encoding/json names a JSON value by its kind in an UnmarshalTypeError.
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'number';
+  return typeof v === 'string' ? 'string' : 'object';
+}
 
 // Field path -> line, for objects that came from a manifest. Kept beside the object (not in it) so
 // objects stay plain Kubernetes JSON.
@@ -142,7 +160,28 @@ export function readYamlDocuments(
     }
     const contents = doc.contents as YamlNode | null;
     if (contents === null) continue; // an empty document (`---` at the end) is not an object
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount });
+    } catch (e) {
+      if (!(e instanceof ReferenceError)) throw e;
+      // The yaml package stops expanding after maxAliasCount aliases; name the first alias.
+      let line = nodeLine(lc, contents) ?? 1;
+      visit(doc, {
+        Alias(_, node) {
+          line = nodeLine(lc, node) ?? line;
+          return visit.BREAK;
+        },
+      });
+      issues.push({
+        file,
+        line,
+        object: '',
+        field: '',
+        message: `error parsing YAML: document contains excessive aliasing (more than ${maxAliasCount} alias expansions)`,
+      });
+      continue;
+    }
     if (value === null || value === undefined) continue;
     documents.push({
       node: contents,
@@ -169,6 +208,20 @@ export function readManifests(text: string, file: string): ManifestRead {
     }
     const obj = describeObject(value);
     const { apiVersion, kind } = value;
+    // apimachinery reads apiVersion and kind first, into a struct of two strings: a value of another
+    // type (not null, which Go leaves unset) stops the decode with encoding/json's error, the first
+    // such field in document order.
+    for (const key of Object.keys(value)) {
+      const v = value[key];
+      if ((key === 'apiVersion' || key === 'kind') && v !== null && typeof v !== 'string') {
+        issue(
+          key,
+          `couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonKind(v)} into Go struct field .${key} of type string`,
+          obj,
+        );
+        return;
+      }
+    }
     let ok = true;
     if (typeof apiVersion !== 'string' || apiVersion === '') {
       issue('apiVersion', 'Required value', obj);
@@ -206,7 +259,7 @@ export function readManifests(text: string, file: string): ManifestRead {
   };
 
   for (const d of documents) take(d.node, d.value, '');
-  return { objects, issues, files: [file] };
+  return { objects: withoutDuplicates(objects, issues), issues, files: [file] };
 }
 
 /**
@@ -221,6 +274,43 @@ export function parseManifests(text: string, file: string): ManifestObject[] {
 }
 
 const manifestExt = /\.(ya?ml|json)$/i;
+
+/** Thrown by readLimited when the input is larger than maxManifestBytes. */
+class TooLarge extends Error {}
+
+// Blocks the thread for a few milliseconds while an empty non-blocking stdin fills.
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Reads a file (or fd 0) as UTF-8, refusing more than `limit` bytes without reading them all. */
+function readLimited(path: string | 0, limit: number): string {
+  const fd = path === 0 ? 0 : openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(1 << 20, limit + 1 - total));
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        // stdin that is a non-blocking pipe with nothing yet: wait for it as readFileSync would.
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(pause, 0, 0, 5);
+          continue;
+        }
+        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+        throw e;
+      }
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > limit) throw new TooLarge();
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    if (path !== 0) closeSync(fd);
+  }
+}
 
 /** Reads files (a directory: its .yaml/.yml/.json files, as kubectl -f does; `-`: stdin). Never throws. */
 export function readManifestFiles(paths: string[]): ManifestRead {
@@ -251,8 +341,18 @@ export function readManifestFiles(paths: string[]): ManifestRead {
     for (const f of files) {
       read.push(f === '-' ? '<stdin>' : f);
       try {
-        text = readFileSync(f === '-' ? 0 : f, 'utf8');
+        text = readLimited(f === '-' ? 0 : f, maxManifestBytes);
       } catch (e) {
+        if (e instanceof TooLarge) {
+          issues.push({
+            file: f === '-' ? '<stdin>' : f,
+            line: 0,
+            object: '',
+            field: '',
+            message: `the input is larger than ${maxManifestBytes} bytes (${maxManifestBytes / 1024 / 1024} MiB), the most netlab reads from one manifest`,
+          });
+          continue;
+        }
         const why = (e as NodeJS.ErrnoException).code ?? 'unreadable';
         issues.push({
           file: f === '-' ? '<stdin>' : f,
@@ -268,7 +368,40 @@ export function readManifestFiles(paths: string[]): ManifestRead {
       issues.push(...r.issues);
     }
   }
-  return { objects, issues, files: read };
+  return { objects: withoutDuplicates(objects, issues), issues, files: read };
+}
+
+/**
+ * One object per kind, namespace and name in one input, for every command alike: an exact repeat
+ * is dropped (applying it twice changes nothing); a repeat that differs is an error at the second,
+ * naming where the first is, rather than one silently replacing the other.
+ */
+function withoutDuplicates(objects: ManifestObject[], issues: ManifestIssue[]): ManifestObject[] {
+  const seen = new Map<string, ManifestObject>();
+  const out: ManifestObject[] = [];
+  for (const m of objects) {
+    const name = m.object.metadata?.name;
+    if (typeof name !== 'string' || name === '') {
+      out.push(m);
+      continue;
+    }
+    const key = describeObject(m.object);
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, m);
+      out.push(m);
+      continue;
+    }
+    if (deepEqual(first.object, m.object)) continue;
+    issues.push({
+      file: m.source.file,
+      line: lineOfField(m.object, 'metadata.name') ?? m.source.line,
+      object: key,
+      field: 'metadata.name',
+      message: `Duplicate value: ${JSON.stringify(name)}: the input gives this object twice, differently (first at ${first.source.file}:${first.source.line})`,
+    });
+  }
+  return out;
 }
 
 /** Reads and parses manifest files; throws ManifestError listing every problem. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { formatIssue, lineOfField, loadManifestFiles, ManifestError } from '../../api/index.js';
-import { parseManifests, readManifests } from '../../api/manifest.js';
+import { maxManifestBytes, parseManifests, readManifestFiles, readManifests } from '../../api/manifest.js';
 
 const good = `apiVersion: v1
 kind: Service
@@ -102,12 +102,77 @@ t.test('manifest errors name file, line, object and field', async (t) => {
       text: 'apiVersion: v1\nkind: Pod\nmetadata: [a]\n',
       issues: ['f.yaml:3: Pod default/<no name>: metadata: Invalid value: expected an object'],
     },
+    {
+      name: 'apiVersion of the wrong type (apimachinery decodes apiVersion and kind as strings)',
+      text: 'apiVersion: 1\nkind: Service\nmetadata: {name: a}\n',
+      issues: [
+        "f.yaml:1: Service default/a: apiVersion: couldn't get version/kind; json parse error: json: cannot unmarshal number into Go struct field .apiVersion of type string",
+      ],
+    },
+    {
+      name: 'kind of the wrong type',
+      text: 'apiVersion: v1\nkind: [Service]\nmetadata: {name: b}\n',
+      issues: [
+        "f.yaml:2: object default/b: kind: couldn't get version/kind; json parse error: json: cannot unmarshal array into Go struct field .kind of type string",
+      ],
+    },
+    {
+      name: 'both of the wrong type: the first in document order, as encoding/json reports',
+      text: 'kind: {a: 1}\napiVersion: true\nmetadata: {name: c}\n',
+      issues: [
+        "f.yaml:1: object default/c: kind: couldn't get version/kind; json parse error: json: cannot unmarshal object into Go struct field .kind of type string",
+      ],
+    },
+    {
+      name: 'a billion laughs: one line naming the first alias',
+      text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n  e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n  f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n',
+      issues: [
+        'f.yaml:6: error parsing YAML: document contains excessive aliasing (more than 100 alias expansions)',
+      ],
+    },
+    {
+      name: 'the same object twice, differently',
+      text: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.5}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {clusterIP: 10.96.0.6}\n',
+      issues: [
+        'f.yaml:8: Service default/web: metadata.name: Duplicate value: "web": the input gives this object twice, differently (first at f.yaml:1)',
+      ],
+    },
   ];
   for (const c of cases) {
     const r = readManifests(c.text, 'f.yaml');
     t.same(r.issues.map(formatIssue), c.issues, c.name);
     t.throws(() => parseManifests(c.text, 'f.yaml'), ManifestError, `${c.name}: parseManifests throws`);
   }
+});
+
+t.test('duplicates: an exact repeat is dropped, across files too; a differing one is an error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-manifest-dup-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const svc = (ip: string) =>
+    `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: ${ip}}\n`;
+  writeFileSync(join(dir, 'a.yaml'), svc('10.96.0.5'));
+  writeFileSync(join(dir, 'b.yaml'), `${svc('10.96.0.5')}---\n${svc('10.96.0.5')}`);
+  writeFileSync(join(dir, 'c.yaml'), `# another\n${svc('10.96.0.6')}`);
+  const same = readManifests(`${svc('10.96.0.5')}---\n${svc('10.96.0.5')}`, 'f.yaml');
+  t.same([same.objects.length, same.issues], [1, []], 'one file: the repeat is dropped');
+  const files = readManifestFiles([join(dir, 'a.yaml'), join(dir, 'b.yaml')]);
+  t.same([files.objects.length, files.issues], [1, []], 'two files: the repeat is dropped');
+  const clash = readManifestFiles([join(dir, 'a.yaml'), join(dir, 'c.yaml')]);
+  t.same(clash.issues.map(formatIssue), [
+    `${dir}/c.yaml:4: Service default/web: metadata.name: Duplicate value: "web": the input gives this object twice, differently (first at ${dir}/a.yaml:1)`,
+  ]);
+  t.same(
+    clash.objects.map((o) => o.source.file),
+    [join(dir, 'a.yaml')],
+  );
+});
+
+t.test('input size: more than maxManifestBytes stops with one line, without reading it all', async (t) => {
+  const r = readManifestFiles(['/dev/zero']);
+  t.same(r.issues.map(formatIssue), [
+    `/dev/zero: the input is larger than ${maxManifestBytes} bytes (64 MiB), the most netlab reads from one manifest`,
+  ]);
+  t.same(r.objects, []);
 });
 
 t.test('loadManifestFiles: files, directories, missing paths', async (t) => {
