@@ -6,7 +6,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, LineCounter, parseAllDocuments, visit, type Node as YamlNode } from 'yaml';
 import { ManifestError, type ManifestIssue } from './errors.js';
-import { deepEqual } from './store.js';
+import { deepEqual } from './json.js';
 import { type AnyObject, apiVersionOf, clusterScoped, type Kind } from './types.js';
 
 export interface ManifestSource {

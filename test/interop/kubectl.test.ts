@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { type AnyObject, type Deployment, type Pod, Store } from '../../api/index.js';
 import { ApiServer, PodLogs, writeKubeconfig } from '../../lab/apiserver/index.js';
+import { interopTest } from '../index.js';
 
 const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
-const missing = kubectl ? false : 'kubectl not installed';
+const missing = kubectl ? false : 'kubectl not installed (v1.32 from the Kubernetes release: dl.k8s.io)';
 
 const created = new Date('2026-12-05T09:00:00Z');
 const now = new Date('2026-12-05T09:05:00Z');
@@ -112,7 +113,7 @@ function runningPod(store: Store, name: string, ip: string): void {
   store.updateStatus(p as unknown as AnyObject);
 }
 
-t.test('kubectl apply, get -o wide, describe, scale, rollout, delete', { skip: missing }, async (t) => {
+interopTest(t, 'kubectl apply, get -o wide, describe, scale, rollout, delete', missing, async (t) => {
   const { store, dir, k } = await lab(t);
   const file = join(dir, 'web.yaml');
   t.same(await k('apply', '-f', file), {
@@ -217,7 +218,7 @@ endpointslice.discovery.k8s.io/web-abcde   IPv4          8080    10.244.0.5,10.2
   t.equal(store.find('Service', 'web'), undefined);
 });
 
-t.test('kubectl explain, logs, a bad manifest, api-resources', { skip: missing }, async (t) => {
+interopTest(t, 'kubectl explain, logs, a bad manifest, api-resources', missing, async (t) => {
   const { store, logs, dir, k } = await lab(t);
   const explain = await k('explain', 'service.spec');
   t.equal(explain.code, 0, explain.err);
@@ -275,7 +276,7 @@ t.test('kubectl explain, logs, a bad manifest, api-resources', { skip: missing }
   ]);
 });
 
-t.test('kubectl get pods -w streams changes', { skip: missing }, async (t) => {
+interopTest(t, 'kubectl get pods -w streams changes', missing, async (t) => {
   const { store, kubeconfig } = await lab(t);
   runningPod(store, 'web-1', '10.244.0.5');
   const child = spawn(kubectl!, ['get', 'pods', '-w'], {
