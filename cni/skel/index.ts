@@ -1,7 +1,16 @@
 // The CNI exec protocol: env, stdin, version negotiation, result conversion, output.
-export * from './convert.js';
-export * from './errors.js';
-export * from './gojson.js';
-export * from './skel.js';
-export * from './types.js';
-export * from './version.js';
+export { convertResult, decodeResult, resultAsVersion } from './convert.js';
+export { CniError, CniErrorCode } from './errors.js';
+export { goTypeName, marshalMap, ordered, unmarshal } from './gojson.js';
+export {
+  type CmdArgs,
+  decodeConfigVersion,
+  type Plugin,
+  pluginMain,
+  runPlugin,
+  validateContainerID,
+  validateInterfaceName,
+  validateNetworkName,
+} from './skel.js';
+export type { DNS, Result } from './types.js';
+export { parseVersion, supportedVersions, versionAtLeast } from './version.js';

@@ -2,9 +2,9 @@
 // queues, their pure policies, and the one derivation of EndpointSlices from manifests' Pods that
 // commands reading manifests share.
 export { type Clock, FakeClock, realClock } from './clock.js';
-export * from './derive.js';
-export * from './endpointslice.js';
-export * from './errors.js';
+export { withDerivedEndpointSlices } from './derive.js';
+export { endpointSlicesForService, reconcileEndpointSlices } from './endpointslice.js';
+export { InvalidMaxEndpointsPerSliceError } from './errors.js';
 export {
   annotationLoadBalancerListen,
   defaultLoadBalancerPool,

@@ -1,3 +1,3 @@
 // The rule table compiled into hash lookups (destination -> compiled rule lists per chain), walked
 // with the tracer's semantics: every possible endpoint, or one endpoint as the kernel picks it.
-export * from './fastpath.js';
+export { FastPath } from './fastpath.js';
