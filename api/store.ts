@@ -35,7 +35,14 @@ import {
   type WatchOptions,
 } from './types.js';
 import { validateObject, validateObjectUpdate } from './validation.js';
-import { compileFilter, filterEvent, type HistoryEvent, matchesFilter, Watcher } from './watch.js';
+import {
+  compileFilter,
+  filterEvent,
+  type HistoryEvent,
+  matchesFilter,
+  Watcher,
+  WatcherSet,
+} from './watch.js';
 
 export interface StoreOptions {
   /** --service-cluster-ip-range: one CIDR or a dual-stack pair. Default 10.96.0.0/12. */
@@ -133,7 +140,7 @@ export class Store implements WatchableStore {
   private readonly objects = new Map<Kind, Map<string, AnyObject>>();
   /** Each kind's keys in order, for lists and pages; dropped when a key comes or goes. */
   private readonly sorted = new Map<Kind, string[]>();
-  private readonly watchers = new Map<Kind, Set<Watcher<AnyObject>>>();
+  private readonly watchers = new Map<Kind, WatcherSet>();
   private rv = 0;
   private readonly history: (HistoryEvent | undefined)[];
   private historyStart = 0;
@@ -156,7 +163,7 @@ export class Store implements WatchableStore {
     this.history = new Array(Math.max(1, opts.historySize ?? 10000));
     for (const k of Object.keys(kindInfo) as Kind[]) {
       this.objects.set(k, new Map());
-      this.watchers.set(k, new Set());
+      this.watchers.set(k, new WatcherSet(k));
     }
     if (opts.bootstrap !== false) this.bootstrap();
     const every = opts.bookmarkIntervalMs ?? 60000;
@@ -267,6 +274,13 @@ export class Store implements WatchableStore {
     return keys;
   }
 
+  /** How many times watch filters were evaluated for changes (the dispatch's work; a diagnostic). */
+  get watchFilterEvaluations(): number {
+    let n = 0;
+    for (const set of this.watchers.values()) n += set.evaluations;
+    return n;
+  }
+
   // --- watch -----------------------------------------------------------------------------------
 
   /**
@@ -313,7 +327,7 @@ export class Store implements WatchableStore {
   /** Sends a BOOKMARK (the current resourceVersion) to every watcher that allowed them. */
   bookmark(): void {
     for (const [kind, set] of this.watchers)
-      for (const w of set)
+      for (const w of set.values())
         if (w.bookmarks)
           w.push({
             type: 'BOOKMARK' as WatchEventType,
@@ -328,7 +342,7 @@ export class Store implements WatchableStore {
   /** Ends every watch and stops the bookmark timer. */
   close(): void {
     if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
-    for (const set of this.watchers.values()) for (const w of [...set]) w.close();
+    for (const set of this.watchers.values()) for (const w of [...set.values()]) w.close();
   }
 
   // --- transactions ----------------------------------------------------------------------------
@@ -371,10 +385,7 @@ export class Store implements WatchableStore {
         this.history[(this.historyStart + this.historyLen) % cap] = ev;
         this.historyLen++;
       }
-      for (const w of this.watchers.get(ev.kind)!) {
-        const out = filterEvent(w.filter, ev);
-        if (out) w.push(out);
-      }
+      this.watchers.get(ev.kind)!.dispatch(ev);
     }
   }
 

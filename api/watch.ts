@@ -161,6 +161,34 @@ export function matchesFilter(f: Filter, o: AnyObject): boolean {
   return true;
 }
 
+/** Fields the store indexes watchers by, most selective first (an equality on one picks few objects). */
+const indexedFields: { readonly [K in Kind]?: readonly string[] } = {
+  Pod: ['metadata.name', 'spec.nodeName', 'metadata.namespace'],
+};
+const defaultIndexedFields = ['metadata.name', 'metadata.namespace'];
+
+/**
+ * The field and value a watcher can be found by: an equality on an indexed field (the namespace of
+ * a namespaced watch counts as `metadata.namespace`). Undefined when the filter has no such term.
+ */
+export function filterIndexKey(kind: Kind, f: Filter): { field: string; value: string } | undefined {
+  for (const field of indexedFields[kind] ?? defaultIndexedFields) {
+    for (const r of f.fields) if (r.operator === '=' && r.field === field) return { field, value: r.value };
+    if (field === 'metadata.namespace' && f.namespace !== undefined) return { field, value: f.namespace };
+  }
+  return undefined;
+}
+
+/** Whether the filter picks every object (no namespace, no label or field selector). */
+export function filterIsEmpty(f: Filter): boolean {
+  return f.namespace === undefined && f.labels === undefined && f.fields.length === 0;
+}
+
+/** The value an indexed field has on an object, as the index keys it. */
+export function indexValue(o: AnyObject, field: string): string {
+  return field === 'metadata.namespace' ? (o.metadata.namespace ?? '') : fieldValue(o, field);
+}
+
 /** What a watcher with this filter sees of an event (selector watches see moves in and out). */
 export function filterEvent(f: Filter, ev: HistoryEvent): WatchEvent<AnyObject> | undefined {
   const cur = matchesFilter(f, ev.object);
@@ -170,4 +198,106 @@ export function filterEvent(f: Filter, ev: HistoryEvent): WatchEvent<AnyObject> 
   if (cur) return { type: 'ADDED', object: ev.object };
   if (before) return { type: 'DELETED', object: ev.object };
   return undefined;
+}
+
+/**
+ * One kind's watchers, indexed so that a change is offered only to the watchers it can concern:
+ * those whose filter picks everything, those without an indexed term, and those whose indexed term
+ * equals the object's value (before or after the change). A change costs O(matching watchers), not
+ * O(watchers): a thousand kubelets each watching `spec.nodeName=<node>` cost one lookup per pod change.
+ */
+export class WatcherSet {
+  /** Every watcher with its order of arrival: events are pushed in that order, as a plain scan would. */
+  readonly #seq = new Map<Watcher<AnyObject>, number>();
+  #next = 0;
+  /** Filters that pick every object: no evaluation needed. */
+  readonly #all = new Set<Watcher<AnyObject>>();
+  /** Filters without an indexed term: evaluated for every change. */
+  readonly #rest = new Set<Watcher<AnyObject>>();
+  /** field -> value -> watchers whose indexed term is field=value. */
+  readonly #byField = new Map<string, Map<string, Set<Watcher<AnyObject>>>>();
+  /** Filter evaluations so far (a measure of the dispatch's work). */
+  evaluations = 0;
+
+  constructor(readonly kind: Kind) {}
+
+  get size(): number {
+    return this.#seq.size;
+  }
+
+  add(w: Watcher<AnyObject>): void {
+    this.#seq.set(w, this.#next++);
+    if (filterIsEmpty(w.filter)) {
+      this.#all.add(w);
+      return;
+    }
+    const key = filterIndexKey(this.kind, w.filter);
+    if (key === undefined) {
+      this.#rest.add(w);
+      return;
+    }
+    let byValue = this.#byField.get(key.field);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.#byField.set(key.field, byValue);
+    }
+    let set = byValue.get(key.value);
+    if (set === undefined) {
+      set = new Set();
+      byValue.set(key.value, set);
+    }
+    set.add(w);
+  }
+
+  delete(w: Watcher<AnyObject>): void {
+    if (!this.#seq.delete(w)) return;
+    if (this.#all.delete(w) || this.#rest.delete(w)) return;
+    const key = filterIndexKey(this.kind, w.filter)!;
+    const byValue = this.#byField.get(key.field)!;
+    const set = byValue.get(key.value)!;
+    set.delete(w);
+    if (set.size === 0) byValue.delete(key.value);
+    if (byValue.size === 0) this.#byField.delete(key.field);
+  }
+
+  /** Every watcher, in order of arrival. */
+  values(): IterableIterator<Watcher<AnyObject>> {
+    return this.#seq.keys();
+  }
+
+  /** Pushes what each concerned watcher sees of the change, in the watchers' order of arrival. */
+  dispatch(ev: HistoryEvent): void {
+    if (this.#seq.size === 0) return;
+    const groups: Set<Watcher<AnyObject>>[] = [];
+    if (this.#all.size > 0) groups.push(this.#all);
+    if (this.#rest.size > 0) groups.push(this.#rest);
+    for (const [field, byValue] of this.#byField) {
+      const now = byValue.get(indexValue(ev.object, field));
+      if (now !== undefined) groups.push(now);
+      if (ev.prev !== undefined) {
+        const before = byValue.get(indexValue(ev.prev, field));
+        if (before !== undefined && before !== now) groups.push(before);
+      }
+    }
+    if (groups.length === 0) return;
+    let targets: Iterable<Watcher<AnyObject>>;
+    if (groups.length === 1) targets = groups[0]!;
+    else {
+      const list: Watcher<AnyObject>[] = [];
+      for (const g of groups) for (const w of g) list.push(w);
+      list.sort((a, b) => this.#seq.get(a)! - this.#seq.get(b)!);
+      targets = list;
+    }
+    for (const w of targets) {
+      if (this.#all.has(w)) {
+        // An empty filter picks the object before and after: the event as it is.
+        const type = ev.type === 'MODIFIED' && ev.prev === undefined ? 'ADDED' : ev.type;
+        w.push({ type, object: ev.object });
+        continue;
+      }
+      this.evaluations++;
+      const out = filterEvent(w.filter, ev);
+      if (out) w.push(out);
+    }
+  }
 }
