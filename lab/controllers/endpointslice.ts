@@ -149,8 +149,9 @@ function isNodeList(nodes: readonly Node[] | NodeLookup): nodes is readonly Node
 /** NewPortMapKey: one string per distinct port set. */
 export function portMapKey(ports: readonly EndpointPort[]): string {
   let key = '';
+  // An omitted name or protocol is kube-apiserver's default ("" and TCP): the same port set.
   for (const p of ports)
-    key += `${p.name}\u0000${p.protocol}\u0000${p.port}\u0000${p.appProtocol ?? ''}\u0001`;
+    key += `${p.name ?? ''}\u0000${p.protocol ?? 'TCP'}\u0000${p.port}\u0000${p.appProtocol ?? ''}\u0001`;
   return key;
 }
 

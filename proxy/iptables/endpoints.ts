@@ -130,11 +130,12 @@ export class EndpointSliceCache {
     const name = service.slice(slash + 1);
     for (const { slice } of slices.values()) {
       for (const port of slice.ports ?? []) {
-        // kube-proxy ignores ports with a nil name or a nil/zero port number.
-        if (port.name === undefined || port.name === null) continue;
+        // An omitted name is the unnamed port: kube-apiserver defaults it to "" (discovery/v1
+        // SetDefaults_EndpointPort) before kube-proxy reads the slice, so a slice read here without
+        // the apiserver must match a Service's unnamed port the same way. A nil/zero port is skipped.
         if (!port.port) continue;
         const protocol = port.protocol ?? 'TCP';
-        const nameString = servicePortNameString(ns, name, port.name);
+        const nameString = servicePortNameString(ns, name, port.name ?? '');
         const key = `${nameString}/${protocol}`;
         let set = bySP.get(key);
         if (!set) {

@@ -2,7 +2,7 @@
 // valid twin that differs only in the offending field.
 import t from 'tap';
 import { InvalidError } from '../../api/fielderrors.js';
-import { type AnyObject, StatusError, Store } from '../../api/index.js';
+import { type AnyObject, type EndpointSlice, StatusError, Store } from '../../api/index.js';
 import { containers, workload } from './objects.js';
 
 const dns1035 =
@@ -91,6 +91,18 @@ const cases: Case[] = [
       ports: [
         { port: 80, name: 'http' },
         { port: 443, name: 'https' },
+      ],
+    }),
+  },
+  {
+    name: 'several ports: "" is no name either',
+    bad: svc({ ports: [{ port: 80 }, { name: '', port: 443 }] }),
+    message:
+      'Service "web" is invalid: [spec.ports[0].name: Required value, spec.ports[1].name: Required value]',
+    good: svc({
+      ports: [
+        { port: 80, name: 'http' },
+        { name: 'https', port: 443 },
       ],
     }),
   },
@@ -508,6 +520,20 @@ const cases: Case[] = [
       ],
     }),
   },
+  // An omitted port name is "" after defaulting (discovery/v1 SetDefaults_EndpointPort): the same
+  // unnamed port, so omitted beside "" is a duplicate, and omitted beside a named port is not.
+  {
+    name: 'EndpointSlice port name omitted beside ""',
+    bad: slice({ ports: [{ port: 80 }, { name: '', port: 81 }] }),
+    message: 'EndpointSlice.discovery.k8s.io "web-abc" is invalid: ports[1].name: Duplicate value: ""',
+    good: slice({ ports: [{ port: 80 }, { name: 'http', port: 81 }] }),
+  },
+  {
+    name: 'EndpointSlice port name "" beside omitted',
+    bad: slice({ ports: [{ name: '', port: 80 }, { port: 81 }] }),
+    message: 'EndpointSlice.discovery.k8s.io "web-abc" is invalid: ports[1].name: Duplicate value: ""',
+    good: slice({ ports: [{ name: 'http', port: 80 }, { port: 81 }] }),
+  },
   {
     name: 'EndpointSlice zone hint twice',
     bad: slice({
@@ -782,4 +808,21 @@ t.test('defaults as kube-apiserver fills them in', async (t) => {
   t.match(d.spec, { replicas: 1, revisionHistoryLimit: 10, progressDeadlineSeconds: 600 });
   t.equal(d.metadata.generation, 1);
   s.close();
+});
+
+t.test('EndpointSlice ports: an omitted name is stored as "", a named one as it is', async (t) => {
+  const s = new Store({ bookmarkIntervalMs: 0 });
+  t.teardown(() => s.close());
+  const cases: [name: string, port: Record<string, unknown>, stored: unknown][] = [
+    ['omitted', { port: 80 }, { name: '', protocol: 'TCP', port: 80 }],
+    ['""', { name: '', port: 80 }, { name: '', protocol: 'TCP', port: 80 }],
+    ['named', { name: 'http', port: 80 }, { name: 'http', protocol: 'TCP', port: 80 }],
+  ];
+  cases.forEach(([name, port, stored], i) => {
+    const created = s.create({
+      ...slice({ ports: [port] }),
+      metadata: { name: `web-${i}`, labels: { 'kubernetes.io/service-name': 'web' } },
+    } as AnyObject) as EndpointSlice;
+    t.same(created.ports, [stored], `slice port name ${name}`);
+  });
 });

@@ -542,3 +542,36 @@ t.test('every error class of dns/ carries its code and name', async (t) => {
     t.ok(e instanceof DnsError, `${name} is a DnsError`);
   }
 });
+
+// An EndpointSlice port whose name is omitted is the unnamed port (kube-apiserver defaults it to "",
+// discovery/v1 SetDefaults_EndpointPort, before CoreDNS reads it): the same SRV answers as "".
+t.test('SRV of a headless Service: slice port name omitted, "" or named', async (t) => {
+  const headless = (portName: string | undefined): AnyObject[] => [
+    svc('default', 'hl', { clusterIP: 'None', ports: [{ port: 80, targetPort: 8080 }] }),
+    {
+      ...slice('default', 'hl-a', 'hl', [{ addresses: ['10.244.1.5'], hostname: 'hl-0' }]),
+      ports: [portName === undefined ? { port: 8080 } : { name: portName, port: 8080 }],
+    },
+  ];
+  const bare = 'hl.default.svc.cluster.local. 5 IN SRV 0 100 8080 hl-0.hl.default.svc.cluster.local.';
+  const named =
+    '_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 100 8080 hl-0.hl.default.svc.cluster.local.';
+  const extra = 'extra: hl-0.hl.default.svc.cluster.local. 5 IN A 10.244.1.5';
+  const cases: [portName: string | undefined, q: string, want: string[]][] = [
+    [undefined, 'hl.default.svc.cluster.local', ['NOERROR aa', bare, extra]],
+    ['', 'hl.default.svc.cluster.local', ['NOERROR aa', bare, extra]],
+    ['http', 'hl.default.svc.cluster.local', ['NOERROR aa', bare, extra]],
+    [undefined, '_http._tcp.hl.default.svc.cluster.local', ['NXDOMAIN aa', SOA]],
+    ['', '_http._tcp.hl.default.svc.cluster.local', ['NXDOMAIN aa', SOA]],
+    ['http', '_http._tcp.hl.default.svc.cluster.local', ['NOERROR aa', named, extra]],
+  ];
+  for (const [portName, q, want] of cases) {
+    const zone = zoneWith({}, headless(portName));
+    t.teardown(() => zone.close());
+    t.same(
+      show(zone.lookup(q, QTYPE.SRV)),
+      want,
+      `${q} SRV, slice port name ${portName === undefined ? 'omitted' : JSON.stringify(portName)}`,
+    );
+  }
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { type EndpointSlice, type Pod, Store } from '../../api/index.js';
+import { type EndpointPort, type EndpointSlice, type Pod, Store } from '../../api/index.js';
 import {
   ControllerManager,
   planEndpointSliceChanges,
@@ -243,4 +243,45 @@ t.test('planEndpointSliceChanges writes nothing when nothing changed', async (t)
     first.create.map((s) => s.metadata.name),
     [slices[0]!.metadata.name],
   );
+});
+
+// A slice port whose name or protocol is omitted carries kube-apiserver's defaults ("" and TCP), so
+// the controller keeps that slice for a Service's unnamed port; a named port is another port set.
+t.test('planEndpointSliceChanges: existing slice port name omitted, "" or named', async (t) => {
+  const svc = {
+    apiVersion: 'v1' as const,
+    kind: 'Service' as const,
+    metadata: { name: 'web', namespace: 'default', uid: 'u1' },
+    spec: { clusterIP: '10.96.0.20', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+  };
+  const p: Pod = {
+    ...pod('w1', 'web', 'n1'),
+    status: {
+      phase: 'Running',
+      podIP: '10.244.0.2',
+      podIPs: [{ ip: '10.244.0.2' }],
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
+  };
+  const { slices } = reconcileEndpointSlices(
+    svc,
+    [p],
+    [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } }],
+  );
+  const cases: [name: string, ports: EndpointPort[], want: [number, number, number]][] = [
+    ['omitted', [{ port: 8080 }], [0, 0, 0]],
+    ['""', [{ name: '', port: 8080 }], [0, 0, 0]],
+    ['"" with protocol TCP', [{ name: '', protocol: 'TCP', port: 8080 }], [0, 0, 0]],
+    // finalize: a create and a delete of the same address type become one update (upstream).
+    ['http', [{ name: 'http', protocol: 'TCP', port: 8080 }], [0, 1, 0]],
+  ];
+  for (const [name, ports, want] of cases) {
+    const existing = slices.map((s) => ({ ...s, ports }));
+    const plan = planEndpointSliceChanges(svc, existing, slices, 100);
+    t.same(
+      [plan.create.length, plan.update.length, plan.delete.length],
+      want,
+      `slice port name ${name}: creates, updates, deletes`,
+    );
+  }
 });
