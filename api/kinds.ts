@@ -34,6 +34,7 @@ export const kindInfo: { readonly [K in Kind]: KindInfo } = {
   Deployment: info('apps', 'Deployment', 'deployments', true),
   ReplicaSet: info('apps', 'ReplicaSet', 'replicasets', true),
   StatefulSet: info('apps', 'StatefulSet', 'statefulsets', true),
+  ControllerRevision: info('apps', 'ControllerRevision', 'controllerrevisions', true),
   Lease: info('coordination.k8s.io', 'Lease', 'leases', true),
   Event: info('', 'Event', 'events', true),
 };

@@ -263,6 +263,7 @@ const kindSchemas: { readonly [K in Kind]: Struct } = {
     ),
     status: 'any',
   }),
+  ControllerRevision: top('ControllerRevision', { data: 'any', revision: 'int64' }),
   Lease: top('Lease', {
     spec: struct('LeaseSpec', {
       holderIdentity: 'string',

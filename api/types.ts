@@ -423,14 +423,33 @@ export interface StatefulSet extends KubeObject {
     serviceName?: string;
     template: PodTemplateSpec;
     podManagementPolicy?: 'OrderedReady' | 'Parallel';
+    updateStrategy?: {
+      type?: 'RollingUpdate' | 'OnDelete';
+      rollingUpdate?: { partition?: number; maxUnavailable?: IntOrString };
+    };
+    revisionHistoryLimit?: number;
+    minReadySeconds?: number;
+    ordinals?: { start?: number };
   };
   status?: {
     replicas: number;
     readyReplicas?: number;
     currentReplicas?: number;
     updatedReplicas?: number;
+    availableReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+    collisionCount?: number;
     observedGeneration?: number;
   };
+}
+
+/** A StatefulSet's template at one revision (the set's `controller-revision-hash`). */
+export interface ControllerRevision extends KubeObject {
+  kind: 'ControllerRevision';
+  /** What the revision restores: for a StatefulSet, `{spec: {template: {..., $patch: replace}}}`. */
+  data?: unknown;
+  revision: number;
 }
 
 /** Every kind the store keeps, by its `kind` string. */
@@ -444,6 +463,7 @@ export interface KindMap {
   Deployment: Deployment;
   ReplicaSet: ReplicaSet;
   StatefulSet: StatefulSet;
+  ControllerRevision: ControllerRevision;
   Lease: Lease;
   Event: Event;
 }
@@ -462,6 +482,7 @@ export const apiVersionOf: { readonly [K in Kind]: string } = {
   Deployment: 'apps/v1',
   ReplicaSet: 'apps/v1',
   StatefulSet: 'apps/v1',
+  ControllerRevision: 'apps/v1',
   Lease: 'coordination.k8s.io/v1',
   Event: 'v1',
 };

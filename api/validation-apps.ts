@@ -1,8 +1,9 @@
-// apps/v1 validation: Deployment, ReplicaSet, StatefulSet (k8s.io/kubernetes pkg/apis/apps/validation).
+// apps/v1 validation: Deployment, ReplicaSet, StatefulSet, ControllerRevision (k8s.io/kubernetes pkg/apis/apps/validation).
 
 import { type FieldError, field, goStringMap } from './fielderrors.js';
 import { labelSelectorAsSelector } from './labels.js';
 import type {
+  ControllerRevision,
   Deployment,
   LabelSelector,
   PodSpec,
@@ -91,4 +92,13 @@ export function validateStatefulSet(ss: StatefulSet): FieldError[] {
     ...validateObjectMeta(ss.metadata, true, nameIsDNSSubdomain),
     ...validateWorkloadSpec(ss.spec ?? {}, 'statefulset'),
   ];
+}
+
+/** ValidateControllerRevision: its metadata, data present, a non-negative revision. */
+export function validateControllerRevision(cr: ControllerRevision): FieldError[] {
+  const errs = validateObjectMeta(cr.metadata, true, nameIsDNSSubdomain);
+  if (cr.data === undefined || cr.data === null) errs.push(field.required('data'));
+  if (typeof cr.revision === 'number' && cr.revision < 0)
+    errs.push(field.invalid('revision', cr.revision, 'must be greater than or equal to 0'));
+  return errs;
 }

@@ -4,7 +4,12 @@
 import { validateEventCreate, validateEventUpdate } from './events.js';
 import { type FieldError, field } from './fielderrors.js';
 import type { AnyObject } from './types.js';
-import { validateDeployment, validateReplicaSet, validateStatefulSet } from './validation-apps.js';
+import {
+  validateControllerRevision,
+  validateDeployment,
+  validateReplicaSet,
+  validateStatefulSet,
+} from './validation-apps.js';
 import { validateLease } from './validation-coordination.js';
 import {
   validateEndpoints,
@@ -38,6 +43,8 @@ export function validateObject(obj: AnyObject): FieldError[] {
       return validateReplicaSet(obj);
     case 'StatefulSet':
       return validateStatefulSet(obj);
+    case 'ControllerRevision':
+      return validateControllerRevision(obj);
     case 'Lease':
       return validateLease(obj);
     case 'Event':

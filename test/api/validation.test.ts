@@ -47,6 +47,13 @@ const lease = (spec: Spec): AnyObject =>
     metadata: { name: 'node-a', namespace: 'kube-node-lease' },
     spec,
   }) as AnyObject;
+const revision = (extra: Spec): AnyObject =>
+  ({
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: { name: 'db-7b9f5c6d4' },
+    ...extra,
+  }) as AnyObject;
 const many = (n: number, f: (i: number) => unknown) => Array.from({ length: n }, (_, i) => f(i));
 
 interface Case {
@@ -677,6 +684,14 @@ const cases: Case[] = [
     message:
       'Lease.coordination.k8s.io "node-a" is invalid: spec.strategy: Unsupported value: "Newest": supported values: "OldestEmulationVersion"',
     good: lease({ strategy: 'example.com/newest' }),
+  },
+  // ControllerRevision (apps/v1, pkg/apis/apps/validation ValidateControllerRevision)
+  {
+    name: 'ControllerRevision without data and with a negative revision',
+    bad: revision({ revision: -1 }),
+    message:
+      'ControllerRevision.apps "db-7b9f5c6d4" is invalid: [data: Required value, revision: Invalid value: -1: must be greater than or equal to 0]',
+    good: revision({ revision: 1, data: { spec: { template: { $patch: 'replace' } } } }),
   },
 ];
 

@@ -262,6 +262,7 @@ interopTest(t, 'kubectl explain, logs, a bad manifest, api-resources', missing, 
   });
   const resources = await k('api-resources', '--no-headers', '-o', 'name');
   t.same(resources.out.trim().split('\n').sort(), [
+    'controllerrevisions.apps',
     'deployments.apps',
     'endpoints',
     'endpointslices.discovery.k8s.io',
