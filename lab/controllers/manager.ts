@@ -1,5 +1,6 @@
 // kube-controller-manager in one object: the shared informers, then each controller on them, all
 // started at once so every cache is filled before the first reconcile.
+import { setMaxListeners } from 'node:events';
 import type { Store } from '../../api/index.js';
 import { type Clock, realClock } from './clock.js';
 import type { ControllerContext } from './context.js';
@@ -10,6 +11,7 @@ import { SharedInformers } from './informer.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
 import { Scheduler } from './scheduler.js';
+import { StatefulSetController } from './statefulset.js';
 import type { WorkQueue } from './workqueue.js';
 
 export interface ControllerManagerOptions {
@@ -34,9 +36,12 @@ export class ControllerManager {
   readonly replicaSet: ReplicaSetController;
   readonly deployment: DeploymentController;
   readonly nodeLifecycle: NodeLifecycleController;
+  readonly statefulSet: StatefulSetController;
 
   constructor(store: Store, opts: ControllerManagerOptions) {
     const log = opts.log ?? (() => {});
+    // Every informer's watch listens on the one signal: more than the default ten listeners.
+    setMaxListeners(0, opts.signal);
     const informers = new SharedInformers(store, opts.signal, log);
     this.context = { store, informers, clock: opts.clock ?? realClock, log };
     this.endpointSlice = new EndpointSliceController(
@@ -47,6 +52,7 @@ export class ControllerManager {
     this.scheduler = new Scheduler(this.context, opts.seed === undefined ? {} : { seed: opts.seed });
     this.replicaSet = new ReplicaSetController(this.context);
     this.deployment = new DeploymentController(this.context);
+    this.statefulSet = new StatefulSetController(this.context);
     this.nodeLifecycle = new NodeLifecycleController(this.context, {
       ...(opts.nodeMonitorGracePeriodMs === undefined
         ? {}
@@ -67,6 +73,7 @@ export class ControllerManager {
       this.replicaSet.queue,
       this.deployment.queue,
       this.nodeLifecycle.queue,
+      this.statefulSet.queue,
     ];
   }
 
