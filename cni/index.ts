@@ -8,7 +8,7 @@ export {
   renderRouteGet,
 } from './fabric/render.js';
 export { FileFabricStore, MemoryFabricStore } from './fabric/store.js';
-export type { RuntimeConf } from './invoker/cache.js';
+export { MemoryCacheFiles, type RuntimeConf } from './invoker/cache.js';
 export { type NetworkConfigList, parseConfList } from './invoker/conflist.js';
 export { splitPath } from './invoker/exec.js';
 export { type GCAttachment, Invoker } from './invoker/invoker.js';

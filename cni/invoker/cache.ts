@@ -3,7 +3,7 @@
 // the runtime no longer knows. Same file layout, modes and key order as libcni (json.Marshal of the
 // cachedInfo struct; the result is a map, so its keys are sorted).
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { marshalMap, ordered, unmarshal } from '../skel/index.js';
 import { InvokerError } from './errors.js';
 
@@ -29,6 +29,65 @@ export interface NetworkAttachment {
   capabilityArgs?: Record<string, unknown>;
 }
 
+/**
+ * Where the cache's files are kept: on disk (libcni's layout, what a node has), or in memory for a
+ * runtime that keeps no state between runs (same names and bytes, no file system calls per pod).
+ */
+export interface CacheFiles {
+  write(file: string, data: string): Promise<void>;
+  /** The file's bytes; undefined when it does not exist. */
+  read(file: string): Promise<Buffer | undefined>;
+  remove(file: string): Promise<void>;
+  /** The names in a directory; undefined when it does not exist. */
+  list(dir: string): Promise<string[] | undefined>;
+}
+
+export const diskCacheFiles: CacheFiles = {
+  async write(file, data) {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, data, { mode: 0o600 });
+  },
+  async read(file) {
+    try {
+      return await readFile(file);
+    } catch {
+      return undefined;
+    }
+  },
+  async remove(file) {
+    await rm(file, { force: true });
+  },
+  async list(dir) {
+    try {
+      return await readdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  },
+};
+
+/** The cache's files in memory, by path. */
+export class MemoryCacheFiles implements CacheFiles {
+  readonly #files = new Map<string, Buffer>();
+  write(file: string, data: string): Promise<void> {
+    this.#files.set(file, Buffer.from(data));
+    return Promise.resolve();
+  }
+  read(file: string): Promise<Buffer | undefined> {
+    return Promise.resolve(this.#files.get(file));
+  }
+  remove(file: string): Promise<void> {
+    this.#files.delete(file);
+    return Promise.resolve();
+  }
+  list(dir: string): Promise<string[] | undefined> {
+    const out: string[] = [];
+    for (const f of this.#files.keys()) if (dirname(f) === dir) out.push(f.slice(dir.length + 1));
+    return Promise.resolve(out.length > 0 ? out : undefined);
+  }
+}
+
 export function cacheFilePath(cacheDir: string, network: string, rt: RuntimeConf): string {
   if (network === '' || rt.containerID === '' || rt.ifName === '')
     throw new InvokerError(
@@ -44,6 +103,7 @@ export async function cacheAdd(
   config: Buffer,
   network: string,
   rt: RuntimeConf,
+  files: CacheFiles = diskCacheFiles,
 ): Promise<void> {
   const file = cacheFilePath(cacheDir, network, rt);
   // Field order of libcni's cachedInfo; omitempty fields left out when empty.
@@ -61,8 +121,7 @@ export async function cacheAdd(
         : undefined,
     result: result === undefined || result === null ? undefined : sortedMap(result),
   });
-  await mkdir(join(cacheDir, 'results'), { recursive: true, mode: 0o700 });
-  await writeFile(file, marshalMap(cached), { mode: 0o600 });
+  await files.write(file, marshalMap(cached));
 }
 
 // A value that Go holds as map[string]interface{}: re-encoded with sorted keys inside ordered().
@@ -70,14 +129,19 @@ function sortedMap(v: unknown): unknown {
   return JSON.parse(marshalMap(v));
 }
 
-export async function cacheDel(cacheDir: string, network: string, rt: RuntimeConf): Promise<void> {
+export async function cacheDel(
+  cacheDir: string,
+  network: string,
+  rt: RuntimeConf,
+  files: CacheFiles = diskCacheFiles,
+): Promise<void> {
   let file: string;
   try {
     file = cacheFilePath(cacheDir, network, rt);
   } catch {
     return;
   }
-  await rm(file, { force: true });
+  await files.remove(file);
 }
 
 interface CachedInfo {
@@ -93,14 +157,16 @@ interface CachedInfo {
 }
 
 /** The cached result (plain JSON data), undefined when there is no cache file. */
-export async function cachedResult(cacheDir: string, network: string, rt: RuntimeConf): Promise<unknown> {
+export async function cachedResult(
+  cacheDir: string,
+  network: string,
+  rt: RuntimeConf,
+  files: CacheFiles = diskCacheFiles,
+): Promise<unknown> {
   const file = cacheFilePath(cacheDir, network, rt);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch {
-    return undefined; // the cached result may not exist on disk
-  }
+  // The cached result may not exist.
+  const bytes = await files.read(file);
+  if (bytes === undefined) return undefined;
   let info: CachedInfo;
   try {
     info = unmarshal(bytes) as CachedInfo;
@@ -113,15 +179,14 @@ export async function cachedResult(cacheDir: string, network: string, rt: Runtim
 }
 
 /** Every cached attachment (of one container when `containerID` is given), by file name. */
-export async function cachedAttachments(cacheDir: string, containerID = ''): Promise<NetworkAttachment[]> {
+export async function cachedAttachments(
+  cacheDir: string,
+  containerID = '',
+  files: CacheFiles = diskCacheFiles,
+): Promise<NetworkAttachment[]> {
   const dir = join(cacheDir, 'results');
-  let names: string[];
-  try {
-    names = (await readdir(dir)).sort();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = (await files.list(dir))?.sort();
+  if (names === undefined) return [];
   const out: NetworkAttachment[] = [];
   for (const name of names) {
     if (containerID !== '') {
@@ -131,7 +196,9 @@ export async function cachedAttachments(cacheDir: string, containerID = ''): Pro
     }
     let info: CachedInfo;
     try {
-      info = unmarshal(await readFile(join(dir, name))) as CachedInfo;
+      const bytes = await files.read(join(dir, name));
+      if (bytes === undefined) continue;
+      info = unmarshal(bytes) as CachedInfo;
     } catch {
       continue;
     }

@@ -1,8 +1,11 @@
 // What libcni does for a conflist: ADD/DEL/CHECK/GC/STATUS, result cache, exec or in-process.
 export {
+  type CacheFiles,
   cachedAttachments,
   cacheFilePath,
   cacheKind,
+  diskCacheFiles,
+  MemoryCacheFiles,
   type NetworkAttachment,
   type RuntimeConf,
 } from './cache.js';

@@ -16,10 +16,12 @@ import {
   versionAtLeast,
 } from '../skel/index.js';
 import {
+  type CacheFiles,
   cacheAdd,
   cacheDel,
   cachedAttachments,
   cachedResult,
+  diskCacheFiles,
   type NetworkAttachment,
   type RuntimeConf,
 } from './cache.js';
@@ -34,6 +36,8 @@ export interface InvokerOptions {
   cacheDir?: string;
   /** The environment plugins inherit (libcni: the runtime's whole environment); process.env unless given. */
   env?: Env;
+  /** Where the result cache's files go (default: the disk under cacheDir). */
+  cacheFiles?: CacheFiles;
   /** Runs our own plugins in-process instead of forking their binaries. */
   inProcess?: InProcessResolver;
   /** Receives what successful plugins wrote to stderr. */
@@ -59,6 +63,7 @@ const wrap = (msg: string, cause: unknown) =>
 export class Invoker {
   readonly cniPath: readonly string[];
   readonly cacheDir: string;
+  readonly #files: CacheFiles;
   readonly #env: Env;
   readonly #resolver: InProcessResolver | undefined;
   readonly #stderr: ((chunk: Buffer) => void) | undefined;
@@ -66,6 +71,7 @@ export class Invoker {
   constructor(opts: InvokerOptions) {
     this.cniPath = opts.cniPath;
     this.cacheDir = opts.cacheDir ?? '/var/lib/cni';
+    this.#files = opts.cacheFiles ?? diskCacheFiles;
     this.#env = opts.env ?? (process.env as Env);
     this.#resolver = opts.inProcess;
     this.#stderr = opts.stderr;
@@ -87,6 +93,7 @@ export class Invoker {
         list.bytes,
         list.name,
         rt,
+        this.#files,
       );
     } catch (e) {
       throw wrap(`failed to set network "${list.name}" cached result`, e);
@@ -117,7 +124,7 @@ export class Invoker {
       try {
         prev = await this.getNetworkListCachedResult(list, rt);
       } catch {
-        await cacheDel(this.cacheDir, list.name, rt);
+        await cacheDel(this.cacheDir, list.name, rt, this.#files);
         prev = undefined;
       }
     }
@@ -129,7 +136,7 @@ export class Invoker {
         throw wrap(`plugin ${describe(net)} failed (delete)`, e);
       }
     }
-    await cacheDel(this.cacheDir, list.name, rt);
+    await cacheDel(this.cacheDir, list.name, rt, this.#files);
   }
 
   /**
@@ -231,7 +238,7 @@ export class Invoker {
   }
 
   async getNetworkListCachedResult(list: NetworkConfigList, rt: RuntimeConf): Promise<Result | undefined> {
-    const raw = await cachedResult(this.cacheDir, list.name, rt);
+    const raw = await cachedResult(this.cacheDir, list.name, rt, this.#files);
     if (raw === undefined) return undefined;
     try {
       return resultAsVersion(raw, list.cniVersion);
@@ -245,7 +252,7 @@ export class Invoker {
   }
 
   getCachedAttachments(containerID = ''): Promise<NetworkAttachment[]> {
-    return cachedAttachments(this.cacheDir, containerID);
+    return cachedAttachments(this.cacheDir, containerID, this.#files);
   }
 
   async #validatePlugin(type: string, expected: string): Promise<void> {

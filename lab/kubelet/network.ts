@@ -2,14 +2,14 @@
 // plugins, and a libcni-like invoker. Each node gets its own conflist (flat delegating to host-local
 // on the node's podCIDRs, then loopback) and its own host-local store: in memory by default, or the
 // files host-local writes under `<stateDir>/<node>/networks` when a state directory is given.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   builtinPluginDir,
   createPluginRegistry,
   Fabric,
   Invoker,
+  MemoryCacheFiles,
   MemoryFabricStore,
   type NetworkConfigList,
   nodeConflist,
@@ -35,22 +35,15 @@ export class ClusterNetwork {
   readonly stateDir: string | undefined;
   readonly network: string;
   readonly #invoker: Invoker;
-  readonly #cacheDir: string;
-  readonly #tempCache: boolean;
   readonly #memory = new Map<string, MemoryStore>();
   readonly #lists = new Map<string, NetworkConfigList>();
 
   constructor(opts: PodNetworkOptions = {}) {
     this.stateDir = opts.stateDir;
     this.network = opts.network ?? 'pods';
-    if (opts.stateDir) {
-      this.#cacheDir = join(opts.stateDir, 'cni-cache');
-      mkdirSync(this.#cacheDir, { recursive: true });
-      this.#tempCache = false;
-    } else {
-      this.#cacheDir = mkdtempSync(join(tmpdir(), 'netlab-cni-cache-'));
-      this.#tempCache = true;
-    }
+    // Without a state directory nothing outlives the run: the result cache stays in memory too.
+    const cacheDir = opts.stateDir ? join(opts.stateDir, 'cni-cache') : '/var/lib/cni';
+    if (opts.stateDir) mkdirSync(cacheDir, { recursive: true });
     const openStore = opts.stateDir
       ? openDiskStore
       : (network: string, dataDir: string): IPAMStore => {
@@ -68,7 +61,8 @@ export class ClusterNetwork {
     });
     this.#invoker = new Invoker({
       cniPath: [builtinPluginDir],
-      cacheDir: this.#cacheDir,
+      cacheDir,
+      ...(opts.stateDir ? {} : { cacheFiles: new MemoryCacheFiles() }),
       env: {},
       inProcess: registry.resolver,
     });
@@ -109,7 +103,5 @@ export class ClusterNetwork {
     await this.#invoker.delNetworkList(list, sandbox);
   }
 
-  close(): void {
-    if (this.#tempCache) rmSync(this.#cacheDir, { recursive: true, force: true });
-  }
+  close(): void {}
 }

@@ -1,8 +1,18 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { formatResult, Invoker, parseConfList, type RuntimeConf } from '../../cni/index.js';
+import { MemoryCacheFiles } from '../../cni/invoker/cache.js';
 import { cniCodeOf } from '../../cni/invoker/errors.js';
 import type { Env, InProcessResolver } from '../../cni/invoker/exec.js';
 import { interopTest, missingExecutable } from '../index.js';
@@ -23,6 +33,7 @@ function lab(
   t: { teardown: (fn: () => void) => void },
   types: string[],
   answers: Record<string, Answer> = {},
+  cacheFiles?: MemoryCacheFiles,
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-invoker-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,6 +69,7 @@ function lab(
     cacheDir: cache,
     env: { HOME: '/root' },
     inProcess: resolver,
+    ...(cacheFiles ? { cacheFiles } : {}),
   });
   const cacheFile = (net: string, id: string, ifname = 'eth0') =>
     join(cache, 'results', `${net}-${id}-${ifname}`);
@@ -172,6 +184,39 @@ t.test('DEL runs in reverse with the cached result, then drops the cache; again 
     ],
     'a repeated DEL has no prevResult',
   );
+});
+
+t.test('the result cache in memory: the same attachments and DEL stdin as on disk, no files', async (t) => {
+  const runs = [];
+  for (const memory of [false, true]) {
+    const { calls, invoker, cache } = lab(
+      t,
+      ['a', 'b', 'c'],
+      {},
+      memory ? new MemoryCacheFiles() : undefined,
+    );
+    const list = parseConfList(conflist('1.0.0'));
+    await invoker.addNetworkList(list, rt);
+    const attachments = await invoker.getCachedAttachments('c1');
+    const files = existsSync(cache) ? readdirSync(cache, { recursive: true }).length : 0;
+    calls.length = 0;
+    await invoker.delNetworkList(list, rt);
+    runs.push({
+      attachments: attachments.map((a) => ({ ...a, config: a.config.toString() })),
+      del: calls.map((c) => c.stdin),
+      after: (await invoker.getCachedAttachments('c1')).length,
+      files,
+    });
+  }
+  const [disk, memory] = runs;
+  t.same(memory!.attachments, disk!.attachments, 'attachments');
+  t.same(memory!.del, disk!.del, 'DEL stdin (prevResult from the cache)');
+  t.same(
+    [disk!.files, memory!.files],
+    [2, 0],
+    'files under cacheDir: results/ and its file on disk, none in memory',
+  );
+  t.same([disk!.after, memory!.after], [0, 0], 'DEL drops the entry');
 });
 
 t.test('cached result and version gates per list version', async (t) => {
