@@ -17,10 +17,11 @@ import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '..
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { ClusterProxier, type NodeProxy, type SyncResult, watchStore } from '../proxy/index.js';
 import { ApiServer, PodLogs } from './apiserver/index.js';
-import { ControllerManager } from './controllers/index.js';
+import { ControllerManager, type ControllerManagerOptions } from './controllers/index.js';
 import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
 import { builtinImages } from './images/index.js';
 import { Kubelets, type KubeletsOptions } from './kubelet/index.js';
+import { followNodes } from './node-proxies.js';
 
 export interface ClusterOptions {
   /** Manifest files or directories. */
@@ -52,6 +53,8 @@ export interface ClusterOptions {
    * are applied in one sync, which every node's kube-proxy shares.
    */
   proxyMinSyncPeriodMs?: number;
+  /** kube-controller-manager's durations (node monitor grace period, eviction, pod GC quarantine), seed. */
+  controllers?: Omit<ControllerManagerOptions, 'signal' | 'log'>;
 }
 
 /** The manifests could not be applied; nothing was. */
@@ -128,6 +131,7 @@ export class Cluster {
   private constructor(
     store: Store,
     kubeProxy: ClusterProxier,
+    proxiers: ReadonlyMap<string, NodeProxy>,
     dns: DnsServer,
     dnsAddress: HostPort,
     log: readonly string[],
@@ -137,7 +141,7 @@ export class Cluster {
     this.log = log;
     this.store = store;
     this.kubeProxy = kubeProxy;
-    this.proxiers = new Map(kubeProxy.list().map((n) => [n.nodeName, n]));
+    this.proxiers = proxiers;
     this.dns = dns;
     this.dnsAddress = dnsAddress;
     this.#ac = ac;
@@ -176,7 +180,11 @@ export class Cluster {
     const logLine = (line: string) => {
       if (log[log.length - 1] !== line) log.push(line);
     };
-    const controllers = new ControllerManager(store, { signal: ac.signal, log: logLine });
+    const controllers = new ControllerManager(store, {
+      ...opts.controllers,
+      signal: ac.signal,
+      log: logLine,
+    });
     controllers.start();
     const loops: Promise<unknown>[] = [
       runNodeIpamController(store, podCIDRs, ac.signal, logLine),
@@ -187,13 +195,9 @@ export class Cluster {
       clusterCIDRs: opts.clusterCIDRs ?? [defaultClusterCIDR],
       minSyncPeriod: opts.proxyMinSyncPeriodMs ?? 100,
     });
-    for (const node of store.list('Node').items) {
-      const nodeIPs = (node.status?.addresses ?? [])
-        .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
-        .map((a) => a.address);
-      kubeProxy.addNode(node.metadata.name ?? '', nodeIPs);
-    }
-    loops.push(watchStore(store, kubeProxy, { signal: ac.signal }));
+    // Every Node, now and later, gets a kube-proxy; a deleted Node loses it.
+    const proxiers = new Map<string, NodeProxy>();
+    loops.push(watchStore(store, followNodes(kubeProxy, proxiers, logLine), { signal: ac.signal }));
     const zone = new Zone(
       new StoreSource(store, { signal: ac.signal }),
       parseZoneConfig({
@@ -215,7 +219,7 @@ export class Cluster {
       store.close();
       throw e;
     }
-    const cluster = new Cluster(store, kubeProxy, dns, addr, log, ac, loops);
+    const cluster = new Cluster(store, kubeProxy, proxiers, dns, addr, log, ac, loops);
     if (opts.kubelets) {
       const dnsIPs = new Set(
         store.find('Service', 'kube-dns', 'kube-system')?.spec.clusterIPs ?? ['10.96.0.10'],

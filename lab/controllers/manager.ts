@@ -9,6 +9,7 @@ import { EndpointsController } from './endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice-controller.js';
 import { SharedInformers } from './informer.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
+import { PodGCController } from './podgc.js';
 import { ReplicaSetController } from './replicaset.js';
 import { Scheduler } from './scheduler.js';
 import { StatefulSetController } from './statefulset.js';
@@ -26,6 +27,8 @@ export interface ControllerManagerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** --pod-eviction-timeout in ms. Default 300 s. */
   podEvictionTimeoutMs?: number;
+  /** How long the pod GC waits before deleting the Pods of a Node that is gone. Default 40 s. */
+  orphanQuarantineMs?: number;
 }
 
 export class ControllerManager {
@@ -37,6 +40,7 @@ export class ControllerManager {
   readonly deployment: DeploymentController;
   readonly nodeLifecycle: NodeLifecycleController;
   readonly statefulSet: StatefulSetController;
+  readonly podGC: PodGCController;
 
   constructor(store: Store, opts: ControllerManagerOptions) {
     const log = opts.log ?? (() => {});
@@ -53,6 +57,10 @@ export class ControllerManager {
     this.replicaSet = new ReplicaSetController(this.context);
     this.deployment = new DeploymentController(this.context);
     this.statefulSet = new StatefulSetController(this.context);
+    this.podGC = new PodGCController(
+      this.context,
+      opts.orphanQuarantineMs === undefined ? {} : { orphanQuarantineMs: opts.orphanQuarantineMs },
+    );
     this.nodeLifecycle = new NodeLifecycleController(this.context, {
       ...(opts.nodeMonitorGracePeriodMs === undefined
         ? {}
@@ -74,6 +82,7 @@ export class ControllerManager {
       this.deployment.queue,
       this.nodeLifecycle.queue,
       this.statefulSet.queue,
+      this.podGC.queue,
     ];
   }
 

@@ -244,3 +244,47 @@ t.test(
     );
   },
 );
+
+t.test('a deleted Node: its Pods are collected after the quarantine and replaced elsewhere', async (t) => {
+  const { store, cm, clock, kubelets } = boot(t);
+  store.create(node('node-1', 'zone-a'));
+  store.create(node('node-2', 'zone-b'));
+  store.create({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'web', image: 'agnhost' }] },
+      },
+    },
+  });
+  cm.start();
+  await cm.settled();
+  kubelets.start();
+  kubelets.ready();
+  await cm.settled();
+  const where = () =>
+    store
+      .list('Pod')
+      .items.map((p) => `${p.metadata.name?.slice(-5)}@${p.spec.nodeName}`)
+      .sort()
+      .join(' ');
+  const rows = [`running | ${where()}`];
+  store.delete('Node', 'node-1');
+  await cm.settled();
+  clock.step(39_000);
+  await cm.settled();
+  rows.push(`39 s after node-1 is deleted | ${where()}`);
+  clock.step(1_000);
+  await cm.settled();
+  rows.push(`40 s | ${where()}`);
+  t.same(rows, [
+    'running | 2jg58@node-2 wlrt6@node-1',
+    '39 s after node-1 is deleted | 2jg58@node-2 wlrt6@node-1',
+    '40 s | 2jg58@node-2 r52bs@node-2',
+  ]);
+});
