@@ -28,6 +28,10 @@ interface Figures {
   pods: number;
   bootMs: number;
   convergeMs: number;
+  /** CPU time (user + system) of the convergence: below the wall time means waiting. */
+  convergeCpuMs: number;
+  /** Store writes (resourceVersions) per pod during the convergence. */
+  writesPerPod: number;
   programmingMs: number;
   peakRssMB: number;
   heapMB: number;
@@ -117,6 +121,8 @@ async function child(s: number): Promise<Figures> {
     !cluster.kubeProxy.pending && proxiers.every((p) => (p.lastSync?.totalEndpoints ?? -1) >= endpoints);
 
   const t1 = performance.now();
+  const cpu1 = process.cpuUsage();
+  const rv1 = Number(store.resourceVersion);
   const objects = workloadObjects({ services: size.services, pods: size.pods });
   for (let i = 0; i < objects.length; i += 1000) store.apply(objects.slice(i, i + 1000));
   let last = 0;
@@ -135,6 +141,9 @@ async function child(s: number): Promise<Figures> {
     deadline,
   );
   const convergeMs = performance.now() - t1;
+  const cpu = process.cpuUsage(cpu1);
+  const convergeCpuMs = (cpu.user + cpu.system) / 1000;
+  const writesPerPod = (Number(store.resourceVersion) - rv1) / size.pods;
 
   // Programming latency: one more pod for the first Service, until every node's rules have it.
   const target = objects[0] as { metadata: { name: string } };
@@ -163,7 +172,7 @@ async function child(s: number): Promise<Figures> {
   // No teardown: a hundred thousand CNI DELs are not what is measured, and the process ends here.
   ac.abort();
   await Promise.allSettled([watchPods, watchSlices]);
-  return { ...size, bootMs, convergeMs, programmingMs, peakRssMB, heapMB };
+  return { ...size, bootMs, convergeMs, convergeCpuMs, writesPerPod, programmingMs, peakRssMB, heapMB };
 }
 
 function runChild(s: number): Figures {

@@ -136,6 +136,8 @@ interface Sandbox {
 export class Fabric {
   readonly #nodes = new Map<string, FabricNode>();
   readonly #attachments = new Map<string, PodAttachment>();
+  /** The same attachments by netns, then container interface name: a pod's lookups cost its own size. */
+  readonly #inNetns = new Map<string, Map<string, PodAttachment>>();
   readonly #sandboxes = new Map<string, Sandbox>();
   /** Address text -> its owner: the O(1) lookup. */
   readonly #owners = new Map<string, FabricEndpoint>();
@@ -215,12 +217,11 @@ export class Fabric {
    */
   attach(nodeName: string, req: AttachRequest): PodAttachment {
     const node = this.#mustNode(nodeName);
-    for (const a of this.#attachments.values())
-      if (a.netns === req.netns && a.ifname === req.ifname)
-        throw new FabricError(
-          'NETLAB_CNI_FABRIC_INTERFACE_EXISTS',
-          `container veth name provided (${req.ifname}) already exists`,
-        );
+    if (this.attachmentIn(req.netns, req.ifname) !== undefined)
+      throw new FabricError(
+        'NETLAB_CNI_FABRIC_INTERFACE_EXISTS',
+        `container veth name provided (${req.ifname}) already exists`,
+      );
     if (this.#attachments.has(attachmentKey(req.containerID, req.ifname)))
       throw new FabricError(
         'NETLAB_CNI_FABRIC_INTERFACE_EXISTS',
@@ -259,7 +260,7 @@ export class Fabric {
       })),
       routes: (req.routes ?? []).map((r) => ({ dst: r.dst, ...(r.gw === undefined ? {} : { gw: r.gw }) })),
     };
-    this.#attachments.set(attachmentKey(req.containerID, req.ifname), attachment);
+    this.#add(attachment);
     for (const { prefix, gateway } of ips) {
       this.#owners.set(prefix.ip, { kind: 'pod', node, attachment });
       if (gateway !== undefined) {
@@ -279,13 +280,31 @@ export class Fabric {
     const a = this.#attachments.get(key);
     if (a === undefined) return undefined;
     this.#attachments.delete(key);
+    const inNetns = this.#inNetns.get(a.netns)!;
+    inNetns.delete(a.ifname);
+    if (inNetns.size === 0) this.#inNetns.delete(a.netns);
     for (const ip of a.ips) {
       const addr = ip.address.split('/')[0]!;
       const owner = this.#owners.get(addr);
       if (owner?.kind === 'pod' && owner.attachment === a) this.#owners.delete(addr);
     }
-    if (![...this.#attachments.values()].some((o) => o.netns === a.netns)) this.#sandboxes.delete(a.netns);
+    if (!this.#inNetns.has(a.netns)) this.#sandboxes.delete(a.netns);
     return a;
+  }
+
+  #add(a: PodAttachment): void {
+    this.#attachments.set(attachmentKey(a.containerID, a.ifname), a);
+    let inNetns = this.#inNetns.get(a.netns);
+    if (inNetns === undefined) {
+      inNetns = new Map();
+      this.#inNetns.set(a.netns, inNetns);
+    }
+    inNetns.set(a.ifname, a);
+  }
+
+  /** The attachment whose container end is `ifname` in `netns`. */
+  attachmentIn(netns: string, ifname: string): PodAttachment | undefined {
+    return this.#inNetns.get(netns)?.get(ifname);
   }
 
   attachment(containerID: string, ifname: string): PodAttachment | undefined {
@@ -395,8 +414,8 @@ export class Fabric {
   /** The routing table of a netns: every interface's routes there, as `ip route` inside it lists them. */
   netnsRoutes(netns: string, family: Family): FabricRoute[] {
     const out: FabricRoute[] = [];
-    for (const a of this.#attachments.values())
-      if (a.netns === netns) out.push(...this.podRoutes(a.containerID, a.ifname, family));
+    for (const a of this.#inNetns.get(netns)?.values() ?? [])
+      out.push(...this.podRoutes(a.containerID, a.ifname, family));
     return sortRoutes(out);
   }
 
@@ -459,7 +478,7 @@ export class Fabric {
       f.#sandboxes.set(s.netns, { loopback: s.loopback, nextIfindex: s.nextIfindex });
     for (const a of state.attachments) {
       const node = f.#mustNode(a.node);
-      f.#attachments.set(attachmentKey(a.containerID, a.ifname), a);
+      f.#add(a);
       for (const ip of a.ips) f.#owners.set(ip.address.split('/')[0]!, { kind: 'pod', node, attachment: a });
     }
     return f;

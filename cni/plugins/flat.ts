@@ -137,9 +137,8 @@ export function flatPlugin(opts: FlatOptions = {}): Plugin {
       // As bridge: the container interface must not exist yet, and nothing is allocated if it does.
       await fabricCall(() =>
         store.read((f) => {
-          for (const a of f.attachments())
-            if (a.netns === args.netns && a.ifname === args.ifName)
-              throw new Error(`container veth name provided (${args.ifName}) already exists`);
+          if (f.attachmentIn(args.netns, args.ifName) !== undefined)
+            throw new Error(`container veth name provided (${args.ifName}) already exists`);
         }),
       );
       const ipam = await delegateAdd(

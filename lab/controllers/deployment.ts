@@ -20,6 +20,8 @@ import { controllerRef } from './replicaset.js';
 import type { WorkQueue } from './workqueue.js';
 
 export const labelPodTemplateHash = 'pod-template-hash';
+/** Index of ReplicaSets without a controller, by namespace. */
+const indexOrphanNamespace = 'orphan-namespace';
 export const annotationRevision = 'deployment.kubernetes.io/revision';
 export const annotationDesiredReplicas = 'deployment.kubernetes.io/desired-replicas';
 export const annotationMaxReplicas = 'deployment.kubernetes.io/max-replicas';
@@ -128,6 +130,11 @@ export class DeploymentController {
       const ref = controllerRef(rs);
       return ref ? [ref.uid] : [];
     });
+    // ReplicaSets without a controller, by namespace: the only ones a Deployment may adopt, found
+    // without a scan of every ReplicaSet.
+    this.#sets.addIndexer(indexOrphanNamespace, (rs) =>
+      controllerRef(rs) ? [] : [rs.metadata.namespace ?? 'default'],
+    );
     const pods = podInformer(ctx);
     this.#deployments.addEventHandler({
       onAdd: (d) => this.queue.add(objectKey(d)),
@@ -192,9 +199,8 @@ export class DeploymentController {
     const out = this.#sets
       .byIndex(indexControllerUID, uid)
       .filter((rs) => selector.matches(rs.metadata.labels));
-    for (const rs of this.#sets.values()) {
-      if ((rs.metadata.namespace ?? 'default') !== ns || controllerRef(rs) || rs.metadata.deletionTimestamp)
-        continue;
+    for (const rs of this.#sets.byIndex(indexOrphanNamespace, ns)) {
+      if (rs.metadata.deletionTimestamp) continue;
       if (!selector.matches(rs.metadata.labels)) continue;
       const ref: OwnerReference = {
         apiVersion: 'apps/v1',
