@@ -181,6 +181,7 @@ export class Cluster {
       if (log[log.length - 1] !== line) log.push(line);
     };
     const controllers = new ControllerManager(store, {
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...opts.controllers,
       signal: ac.signal,
       log: logLine,

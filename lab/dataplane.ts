@@ -75,6 +75,16 @@ export class LabDataplane {
     return this.#entry?.listeners() ?? [];
   }
 
+  /**
+   * Brings the entry listeners in line with the rules now; resolves with the ones that could not be
+   * bound (their address taken by another program).
+   */
+  async entryFailures(): Promise<{ listener: EntryListener; error: string }[]> {
+    if (this.#entry === undefined) return [];
+    await this.#entry.reconcile();
+    return this.#entry.failed();
+  }
+
   /** The entry address of each node, in node order. */
   nodeAddresses(): { node: string; address: string }[] {
     const entry = this.#entry;

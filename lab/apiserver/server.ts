@@ -147,6 +147,7 @@ export class ApiServer {
       if (err.code === 'EADDRINUSE')
         throw new ApiServerError(
           `the kube-API port ${this.host}:${this.port} is already in use (--api-listen)`,
+          { cause: err },
         );
       throw e;
     }

@@ -19,12 +19,30 @@ interface UpFlags {
   timeout: number;
   apiListen?: string;
   apiToken?: string;
+  proxyListen?: string;
+  nodeLoopback?: string;
   kubeconfig: string;
 }
 
 /** Where `netlab up` writes its kubeconfig unless told: netlab's client commands look there too. */
 export function defaultKubeconfig(): string {
   return join(homedir(), '.netlab', 'kubeconfig');
+}
+
+/** A flag of `netlab up` with a value it cannot use. */
+export class UpFlagError extends Error {
+  override readonly name = 'UpFlagError';
+  readonly code = 'NETLAB_LAB_UP_FLAG';
+}
+
+/** --node-loopback: an IPv4 address in 127.0.0.0/8. */
+function loopbackOption(value: string): string {
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(value) || value.split('.').some((o) => Number(o) > 255)) {
+    throw new UpFlagError(
+      `--node-loopback: Invalid value: "${value}": must be an IPv4 address in 127.0.0.0/8`,
+    );
+  }
+  return value;
 }
 
 /** Registers this area's subcommands on the `netlab` program. */
@@ -49,6 +67,14 @@ export function registerUp(program: Command): void {
     .option(
       '--api-listen <ip:port>',
       'where the kube-API listens (kubectl, client-go); default from cluster.yaml, 127.0.0.1:6443',
+    )
+    .option(
+      '--proxy-listen <ip:port>',
+      'where the HTTP forward proxy into the cluster listens; default from cluster.yaml, 127.0.0.1:8080',
+    )
+    .option(
+      '--node-loopback <ip>',
+      "the first node's loopback address, where its NodePorts listen (node n: the n-th address from it); default from cluster.yaml, 127.0.10.1",
     )
     .option('--api-token <token>', 'bearer token the kube-API requires (needed off loopback)')
     .option('--kubeconfig <file>', 'where to write the kubeconfig (context netlab)', defaultKubeconfig())
@@ -75,6 +101,10 @@ export function registerUp(program: Command): void {
           ...(flags.dnsListen !== undefined
             ? { dnsListen: parseHostPort('--dns-listen', flags.dnsListen, 10053) }
             : {}),
+          ...(flags.proxyListen !== undefined
+            ? { proxyListen: parseHostPort('--proxy-listen', flags.proxyListen, 8080) }
+            : {}),
+          ...(flags.nodeLoopback !== undefined ? { nodeLoopback: loopbackOption(flags.nodeLoopback) } : {}),
         });
       } catch (e) {
         progress.stop();
@@ -87,7 +117,7 @@ export function registerUp(program: Command): void {
         return;
       }
       progress.stop();
-      for (const p of lab.notReady) process.stderr.write(`warning: Pod ${p} is not Ready\n`);
+      for (const p of lab.notReady) process.stderr.write(`warning: ${p} is not Ready\n`);
       for (const line of lab.cluster.log) process.stderr.write(`${line}\n`);
       process.stdout.write(lab.readyBlock());
       if (flags.once) {

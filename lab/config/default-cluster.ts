@@ -10,7 +10,9 @@ export const agnhostImage = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
  * The default workload: a `web` Deployment of 3 netexec pods behind a ClusterIP Service and a
  * NodePort Service, and a headless StatefulSet `db` of 3 pods.
  */
-export const defaultWorkload = `# netlab's default workload: what \`netlab up\` runs when no manifest is given.
+export const defaultWorkload = `# netlab's default workload: what \`netlab up\` runs when no manifest is given, and
+# examples/demo.yaml. Ordinary manifests: the controllers create the Pods, the scheduler places them
+# on the cluster's nodes (none are declared here), and the kubelets run them and report their status.
 apiVersion: apps/v1
 kind: Deployment
 metadata:

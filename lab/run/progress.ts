@@ -4,6 +4,8 @@ import cliProgress from 'cli-progress';
 
 export interface ProgressBar {
   update(value: number, detail?: string): void;
+  /** A new total (more to do than known at the start). */
+  total?(total: number): void;
   done(detail?: string): void;
 }
 
@@ -26,10 +28,14 @@ export const silentProgress: Progress = {
 export function lineProgress(write: (line: string) => void): Progress {
   return {
     step: (text) => write(text),
-    bar(label, total) {
+    bar(label, initial) {
+      let total = initial;
       let quarter = 0;
       write(`${label}: 0/${total}`);
       return {
+        total(t) {
+          total = t;
+        },
         update(value, detail) {
           const q = total > 0 ? Math.floor((value / total) * 4) : 4;
           if (q > quarter && value < total) {
@@ -65,8 +71,9 @@ export function terminalProgress(stream: NodeJS.WriteStream): Progress {
       const b = multi.create(total, 0, { label, detail: '' });
       return {
         update: (value, detail) => b.update(value, { detail: detail ?? '' }),
+        total: (t) => b.setTotal(t),
         done: (detail) => {
-          b.update(total, { detail: detail ?? '' });
+          b.update(b.getTotal(), { detail: detail ?? '' });
           b.stop();
         },
       };

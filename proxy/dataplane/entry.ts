@@ -72,7 +72,7 @@ export class EntryPoints {
   readonly #lbAddress: (ip: string) => string | undefined;
   readonly #log: (line: string) => void;
   readonly #bound = new Map<string, Bound>();
-  readonly #failed = new Set<string>();
+  readonly #failed = new Map<string, { listener: EntryListener; error: string }>();
   #unsubscribe: (() => void) | undefined;
   #running: Promise<void> = Promise.resolve();
   #again = false;
@@ -120,6 +120,11 @@ export class EntryPoints {
       await this.#apply(this.#desired());
     });
     return this.#running;
+  }
+
+  /** Listeners the rules call for that could not be bound (the address taken), with the error's code. */
+  failed(): { listener: EntryListener; error: string }[] {
+    return [...this.#failed.values()];
   }
 
   /** What listens now, NodePorts first by node, then LoadBalancers. */
@@ -188,6 +193,7 @@ export class EntryPoints {
   }
 
   async #apply(want: Map<string, EntryListener>): Promise<void> {
+    for (const k of this.#failed.keys()) if (!want.has(k)) this.#failed.delete(k);
     for (const [k, b] of this.#bound) {
       if (!want.has(k)) {
         this.#bound.delete(k);
@@ -263,7 +269,7 @@ export class EntryPoints {
         this.#log(
           `cannot listen on ${l.address}:${l.port}/${l.protocol} for ${l.kind} ${l.target.ip}:${l.target.port}: ${(e as Error).message}`,
         );
-      this.#failed.add(k);
+      this.#failed.set(k, { listener: l, error: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
     }
   }
 

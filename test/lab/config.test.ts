@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { readManifests } from '../../api/index.js';
 import {
   ClusterConfigError,
   defaultClusterConfig,
@@ -9,8 +10,9 @@ import {
   parseClusterConfig,
   parseDuration,
 } from '../../lab/config/cluster-config.js';
-import { kubeDnsClusterIP } from '../../lab/config/default-cluster.js';
+import { defaultWorkload, kubeDnsClusterIP } from '../../lab/config/default-cluster.js';
 import { readLabInputs } from '../../lab/config/inputs.js';
+import { nodeLoopbackAddress, nodePortsLine } from '../../lab/run/lab.js';
 
 const head = 'apiVersion: netlab.dev/v1alpha1\nkind: Cluster\n';
 
@@ -269,3 +271,42 @@ t.test('readLabInputs: config and manifests, defaults where nothing is given', a
     ].join('\n'),
   });
 });
+
+t.test(
+  'examples/demo.yaml is the embedded default workload, ordinary manifests without status',
+  async (t) => {
+    const demo = readFileSync(new URL('../../examples/demo.yaml', import.meta.url), 'utf8');
+    t.equal(demo, defaultWorkload, 'the same text: `netlab up -f examples/demo.yaml` is `netlab up`');
+    const kinds = readManifests(demo, 'examples/demo.yaml').objects.map(
+      (m) => `${m.object.kind} ${m.object.metadata.name}${'status' in m.object ? ' (status)' : ''}`,
+    );
+    t.same(kinds, ['Deployment web', 'Service web', 'Service web-nodeport', 'Service db', 'StatefulSet db']);
+  },
+);
+
+t.test(
+  'node loopback addresses: the n-th address from loopback.nodes, for the first 254 nodes',
+  async (t) => {
+    const cases: [string, number, string | undefined][] = [
+      ['127.0.10.1', 0, '127.0.10.1'],
+      ['127.0.10.1', 2, '127.0.10.3'],
+      ['127.5.6.250', 10, '127.5.7.4'],
+      ['127.0.10.1', 253, '127.0.10.254'],
+      ['127.0.10.1', 254, undefined],
+      ['127.255.255.255', 1, undefined],
+    ];
+    for (const [first, i, want] of cases) t.equal(nodeLoopbackAddress(first, i), want, `${first} + ${i}`);
+    t.equal(
+      nodePortsLine(
+        Array.from({ length: 8 }, (_, i) => ({ node: `node-${i + 1}`, address: `127.0.10.${i + 1}` })),
+        [
+          { port: 30080, protocol: 'TCP' },
+          { port: 30080, protocol: 'TCP' },
+          { port: 30053, protocol: 'UDP' },
+        ],
+      ),
+      'node-1 127.0.10.1, node-2 127.0.10.2, node-3 127.0.10.3, node-4 127.0.10.4, node-5 127.0.10.5, ... (8 nodes), node-8 127.0.10.8; ports 30053/UDP, 30080/TCP',
+    );
+    t.equal(nodePortsLine([{ node: 'node-1', address: '127.0.0.1' }], []), 'node-1 127.0.0.1; ports <none>');
+  },
+);
