@@ -48,13 +48,12 @@ interface IndexedRule {
   readonly rule: Rule;
 }
 
-// One chain's index.
-class ChainIndex {
+// One chain's index: what its rules demand of the destination. It depends on the rules only, so
+// tables whose chains share rule lists (nodes built from one cluster-wide model) can share it.
+export class ChainIndex {
   readonly exact = new Map<string, IndexedRule[]>();
   readonly byPort = new Map<string, IndexedRule[]>();
   readonly generic: IndexedRule[] = [];
-  // Compiled lists per `proto|dst|dport`.
-  readonly compiled = new Map<string, readonly Rule[]>();
 
   constructor(rules: readonly Rule[]) {
     for (let pos = 0; pos < rules.length; pos++) {
@@ -204,21 +203,42 @@ function decideWith<L>(
   return leaf;
 }
 
+/**
+ * Chain indexes by rule list, for tables whose rule lists never change once built (a cluster-wide
+ * model's nodes): each list is indexed once however many nodes' fast paths walk it.
+ */
+export type ChainIndexCache = WeakMap<readonly Rule[], ChainIndex>;
+
+// A chain's index and its compiled lists per `proto|dst|dport` (these depend on the node's own
+// addresses: a LOCAL destination test), per fast path.
+interface ChainLists {
+  readonly idx: ChainIndex;
+  readonly compiled: Map<string, readonly Rule[]>;
+}
+
+const noRules: readonly Rule[] = [];
+
 export class FastPath {
   readonly #rt: RuleTable;
   readonly #local: LocalAddresses;
   readonly #masqIP: string | undefined;
-  readonly #indexes = new Map<Table, Map<string, ChainIndex>>();
+  readonly #indexCache: ChainIndexCache | undefined;
+  readonly #indexes = new Map<Table, Map<string, ChainLists>>();
   readonly #rulesFor = (table: Table, chain: string, p: PacketView): readonly Rule[] =>
     this.compiled(table, chain, p);
   readonly #possible = new Map<string, Node<TraceResult>>();
   readonly #kernel = new Map<string, Node<KernelOutcome>>();
 
   /** `nodeIPs`: the node's InternalIP/ExternalIP addresses, as for the tracer. */
-  constructor(rt: RuleTable, nodeIPs: Iterable<string>, masqueradeIP?: string) {
+  /**
+   * `indexCache`: share chain indexes with other fast paths whose tables hold the same rule lists;
+   * only for tables whose lists are never changed after they are built.
+   */
+  constructor(rt: RuleTable, nodeIPs: Iterable<string>, masqueradeIP?: string, indexCache?: ChainIndexCache) {
     this.#rt = rt;
     this.#local = new LocalAddresses(nodeIPs);
     this.#masqIP = masqueradeIP ?? this.#local.ips[0];
+    this.#indexCache = indexCache;
   }
 
   /** The rules of `chain` that can match a packet going where `p` goes, in order. */
@@ -228,20 +248,26 @@ export class FastPath {
       t = new Map();
       this.#indexes.set(table, t);
     }
-    let idx = t.get(chain);
-    if (idx === undefined) {
-      idx = new ChainIndex(table.chains.get(chain)?.rules ?? []);
-      t.set(chain, idx);
+    let lists = t.get(chain);
+    if (lists === undefined) {
+      const rules = table.chains.get(chain)?.rules ?? noRules;
+      let idx = this.#indexCache?.get(rules);
+      if (idx === undefined) {
+        idx = new ChainIndex(rules);
+        if (rules !== noRules) this.#indexCache?.set(rules, idx);
+      }
+      lists = { idx, compiled: new Map() };
+      t.set(chain, lists);
     }
     const key = p.key;
-    let list = idx.compiled.get(key);
+    let list = lists.compiled.get(key);
     if (list === undefined) {
       const out: Rule[] = [];
-      for (const c of idx.candidates(p))
+      for (const c of lists.idx.candidates(p))
         if (destinationMatches(c.rule.spec, p, this.#local)) out.push(c.rule);
       list = out;
-      if (idx.compiled.size >= MAX_COMPILED_PER_CHAIN) idx.compiled.clear();
-      idx.compiled.set(key, list);
+      if (lists.compiled.size >= MAX_COMPILED_PER_CHAIN) lists.compiled.clear();
+      lists.compiled.set(key, list);
     }
     return list;
   }

@@ -16,8 +16,16 @@ import {
   type Node,
   type Service,
 } from '../../api/index.js';
-import { FastPath } from '../fastpath/index.js';
-import { addrInCidr, RuleTable, withKubeJumpRules } from '../ruletable/index.js';
+import { type ChainIndexCache, FastPath } from '../fastpath/index.js';
+import {
+  addrInCidr,
+  Chain,
+  kubeJumpRules,
+  Rule,
+  RuleTable,
+  Table,
+  withKubeJumpRules,
+} from '../ruletable/index.js';
 import { ServiceChangeTracker, type ServicePortMap } from './changetracker.js';
 import { type EndpointInfo, EndpointSliceCache, type EndpointsMap } from './endpoints.js';
 import { isServiceChainName, kubeletFirewallChain, makeChainLine } from './naming.js';
@@ -157,6 +165,117 @@ function renderPayload(s: Snapshot): string {
   ].join('');
 }
 
+/** A block's lines as rules: parsed once, shared by every node whose tables hold that block. */
+interface BlockRules {
+  readonly filter: readonly Rule[];
+  readonly natTop: readonly Rule[];
+  /** The service port's own nat chains (SVC, SVL, EXT, FW, SEP) with their rules. */
+  readonly chains: readonly Chain[];
+}
+
+const blockRules = new WeakMap<CachedBlock, BlockRules>();
+
+function ruleLines(text: string, out: Rule[]): void {
+  if (text === '') return;
+  let at = 0;
+  while (at < text.length) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end);
+    at = end + 1;
+    const sp = line.indexOf(' ', 3);
+    out.push(new Rule(sp < 0 ? line.slice(3) : line.slice(3, sp), line));
+  }
+}
+
+function rulesOf(b: CachedBlock): BlockRules {
+  let r = blockRules.get(b);
+  if (r !== undefined) return r;
+  const filter: Rule[] = [];
+  const natTop: Rule[] = [];
+  ruleLines(b.filterText, filter);
+  ruleLines(b.natTopText, natTop);
+  const chains = new Map<string, Chain>();
+  for (const line of b.natChainsText.split('\n')) {
+    if (line === '') continue;
+    const c = new Chain(line.slice(1, line.indexOf(' ')));
+    c.declared = true;
+    chains.set(c.name, c);
+  }
+  const rules: Rule[] = [];
+  ruleLines(b.natRulesText, rules);
+  for (const rule of rules) {
+    let c = chains.get(rule.chain);
+    if (c === undefined) {
+      // A rule for a chain the block does not declare: as a restore would, the chain is made.
+      c = new Chain(rule.chain);
+      chains.set(c.name, c);
+    }
+    c.rules.push(rule);
+  }
+  r = { filter, natTop, chains: [...chains.values()] };
+  blockRules.set(b, r);
+  return r;
+}
+
+/** The built-in chains with kube-proxy's jump rules, as every node has them (never changed). */
+const jumpChains: { readonly filter: readonly Chain[]; readonly nat: readonly Chain[] } = (() => {
+  const by = { filter: new Map<string, Chain>(), nat: new Map<string, Chain>() };
+  for (const j of kubeJumpRules) {
+    const m = by[j.table];
+    let c = m.get(j.chain);
+    if (c === undefined) {
+      c = new Chain(j.chain, 'ACCEPT');
+      c.declared = true;
+      m.set(j.chain, c);
+    }
+    c.rules.push(new Rule(j.chain, `-A ${j.chain} ${j.args}`));
+  }
+  return { filter: [...by.filter.values()], nat: [...by.nat.values()] };
+})();
+
+/**
+ * A node's nat chains: its own (top chains, its overlay's service chains, the built-in ones) over the
+ * chains of the service ports every node renders alike, which all nodes' tables share.
+ */
+class LayeredChains extends Map<string, Chain> {
+  readonly #base: ReadonlyMap<string, Chain>;
+  constructor(own: Iterable<readonly [string, Chain]>, base: ReadonlyMap<string, Chain>) {
+    super(own);
+    this.#base = base;
+  }
+  override get(name: string): Chain | undefined {
+    return super.get(name) ?? this.#base.get(name);
+  }
+  override has(name: string): boolean {
+    return super.has(name) || this.#base.has(name);
+  }
+  override get size(): number {
+    return super.size + this.#base.size;
+  }
+  override *entries(): MapIterator<[string, Chain]> {
+    yield* super.entries();
+    yield* this.#base.entries();
+  }
+  override *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+  override *values(): MapIterator<Chain> {
+    for (const [, v] of this.entries()) yield v;
+  }
+  override [Symbol.iterator](): MapIterator<[string, Chain]> {
+    return this.entries();
+  }
+  override forEach(fn: (value: Chain, key: string, map: Map<string, Chain>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this);
+  }
+}
+
+/** Top chains a set of nodes share (same overlay texts and node context): one rule list each. */
+interface TopChains {
+  readonly filter: readonly Chain[];
+  readonly nat: readonly Chain[];
+}
+
 class NodeState {
   labels: Record<string, string> = {};
   /** This node's blocks of the service ports that are not uniform (replaced, never changed, per sync). */
@@ -171,7 +290,7 @@ class NodeState {
   lastCleanup = Number.NEGATIVE_INFINITY;
   lastResult: SyncResult | null = null;
   snapshot: Snapshot | null = null;
-  built: { rules: RuleTable; fast: FastPath } | null = null;
+  built: { rules: RuleTable; fast: FastPath; generation: number } | null = null;
   constructor(
     readonly name: string,
     readonly ips: readonly string[],
@@ -222,13 +341,7 @@ export class NodeProxy {
     return this.#owner.udpServicePorts();
   }
   #built(): { rules: RuleTable; fast: FastPath } | undefined {
-    const s = this.#state;
-    if (!s.synced) return undefined;
-    if (!s.built) {
-      const rules = withKubeJumpRules(RuleTable.parse(this.fullPayload(), s.name));
-      s.built = { rules, fast: new FastPath(rules, s.ips) };
-    }
-    return s.built;
+    return this.#state.synced ? this.#owner.builtOf(this.#state) : undefined;
   }
 }
 
@@ -248,6 +361,19 @@ export class ClusterProxier {
   /** Blocks of non-uniform service ports by variant key, for nodes that render them alike. */
   readonly #variants = new Map<string, Map<string, CachedBlock>>();
   #order: string[] | null = null;
+  /** Bumped by every change a node's tables could show: built tables of an older one are stale. */
+  #generation = 0;
+  /** The nat chains of the shared blocks (every node's tables fall back to them), kept lazily. */
+  readonly #sharedChains = new Map<string, Chain>();
+  readonly #sharedChainsOf = new Map<string, CachedBlock>();
+  readonly #sharedChanged = new Set<string>();
+  /** Shared blocks rendered in large-cluster mode (all or none of them, except between syncs). */
+  #sharedLarge = 0;
+  /** Top chains by what they are made of, for this generation: nodes that agree share them. */
+  readonly #tops = new Map<string, TopChains>();
+  readonly #textIds = new Map<string, number>();
+  #topsGeneration = -1;
+  readonly #indexCache: ChainIndexCache = new WeakMap();
   #sharedSnapshot: (CachedBlock | undefined)[] = [];
   #snapshotDirty = true;
   readonly #nodes = new Map<string, NodeState>();
@@ -503,13 +629,17 @@ export class ClusterProxier {
     if (old) {
       addSums(this.#sharedSums, old, -1);
       countChains(this.#sharedActive, old.activeChains, removed);
+      if (old.largeClusterMode) this.#sharedLarge--;
     }
     if (b) {
       addChains(this.#sharedActive, b.activeChains);
       addSums(this.#sharedSums, b, 1);
       this.#shared.set(key, b);
+      if (b.largeClusterMode) this.#sharedLarge++;
     } else this.#shared.delete(key);
     this.#snapshotDirty = true;
+    this.#sharedChanged.add(key);
+    this.#generation++;
   }
 
   #setOverlay(n: NodeState, key: string, b: CachedBlock | undefined, removed: string[]): void {
@@ -702,6 +832,7 @@ export class ClusterProxier {
       results.set(n.name, result);
     }
     this.#conntrackCleanupRequired = false;
+    if (fullNodes.size > 0 || updated.size > 0 || removed.length > 0) this.#generation++;
     for (const [name, r] of results) {
       this.#opts.onSync?.(name, r);
       for (const l of this.#listeners) l(name, r.conntrackCleanupRequired);
@@ -726,6 +857,120 @@ export class ClusterProxier {
       overlay.set(key, plan ? this.#variantBlock(key, plan, n) : this.#renderFor(key, n));
     }
     return renderPayload({ order, shared, overlay, written: null, deleted: [], ctx: this.contextOf(n) });
+  }
+
+  /**
+   * The node's tables and fast path as of now (what `fullPayload()` would restore, plus the jump
+   * rules), kept until a change. Built from the blocks' parsed rules: the chains of the service ports
+   * every node renders alike are shared by every node's tables, the top chains by every node that
+   * agrees on them, and chain indexes by every fast path walking the same rule list; a node's own
+   * part is its overlay. The payload text is parsed only in the moment after a switch of
+   * large-cluster mode that a partial sync left half done.
+   */
+  builtOf(n: NodeState): { rules: RuleTable; fast: FastPath } {
+    if (n.built && n.built.generation === this.#generation) return n.built;
+    const rules = this.#nodeTables(n) ?? withKubeJumpRules(RuleTable.parse(this.fullPayloadOf(n), n.name));
+    n.built = {
+      rules,
+      fast: new FastPath(rules, n.ips, undefined, this.#indexCache),
+      generation: this.#generation,
+    };
+    return n.built;
+  }
+
+  #syncSharedChains(): void {
+    for (const key of this.#sharedChanged) {
+      const old = this.#sharedChainsOf.get(key);
+      if (old) for (const c of rulesOf(old).chains) this.#sharedChains.delete(c.name);
+      const b = this.#shared.get(key);
+      if (b) {
+        for (const c of rulesOf(b).chains) this.#sharedChains.set(c.name, c);
+        this.#sharedChainsOf.set(key, b);
+      } else this.#sharedChainsOf.delete(key);
+    }
+    this.#sharedChanged.clear();
+  }
+
+  #textId(text: string): number {
+    let id = this.#textIds.get(text);
+    if (id === undefined) {
+      id = this.#textIds.size;
+      this.#textIds.set(text, id);
+    }
+    return id;
+  }
+
+  #nodeTables(n: NodeState): RuleTable | undefined {
+    const order = this.#ensureOrder();
+    const large = this.#largeClusterMode;
+    if (this.#sharedLarge !== (large ? this.#shared.size : 0)) return undefined;
+    this.#syncSharedChains();
+    if (this.#topsGeneration !== this.#generation) {
+      this.#tops.clear();
+      this.#textIds.clear();
+      this.#topsGeneration = this.#generation;
+    }
+    const ctx = this.contextOf(n);
+    const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
+    const forward = forwardRules(ctx);
+    const postrouting = postroutingRules(ctx);
+    const tail = nodePortsTailRules(ctx);
+    // What the top chains are made of: the node's own lines, then its overlay blocks' top texts.
+    let sig = `${withFirewall}\n${forward.join('\n')}\n${postrouting.join('\n')}\n${tail.join('\n')}`;
+    const overlay: CachedBlock[] = [];
+    // Every service port shared: no overlay to look for.
+    for (let i = 0; this.#shared.size < order.length && i < order.length; i++) {
+      const key = order[i]!;
+      if (this.#shared.has(key)) continue;
+      const plan = this.#plans.get(key);
+      const b = plan ? this.#variantBlock(key, plan, n) : this.#renderFor(key, n);
+      if (b.largeClusterMode !== large) return undefined;
+      overlay.push(b);
+      sig += `\n${i}:${this.#textId(b.natTopText)}/${this.#textId(b.filterText)}`;
+    }
+    let top = this.#tops.get(sig);
+    if (top === undefined) {
+      const filter = new Map<string, Chain>();
+      const nat = new Map<string, Chain>();
+      const chainIn = (m: Map<string, Chain>, name: string, declared: boolean) => {
+        let c = m.get(name);
+        if (c === undefined) {
+          c = new Chain(name);
+          c.declared = declared;
+          m.set(name, c);
+        }
+        return c;
+      };
+      for (const name of filterTopChains) chainIn(filter, name, true);
+      if (withFirewall)
+        chainIn(filter, kubeletFirewallChain, true).rules.push(
+          new Rule(kubeletFirewallChain, kubeletFirewallRule()),
+        );
+      for (const name of natTopChains) chainIn(nat, name, true);
+      const add = (m: Map<string, Chain>, lines: readonly string[]) => {
+        const rules: Rule[] = [];
+        ruleLines(joinLines(lines), rules);
+        for (const r of rules) chainIn(m, r.chain, false).rules.push(r);
+      };
+      add(nat, postrouting);
+      let next = 0;
+      for (const key of order) {
+        const r = rulesOf(this.#shared.get(key) ?? overlay[next++]!);
+        for (const rule of r.filter) chainIn(filter, rule.chain, false).rules.push(rule);
+        for (const rule of r.natTop) chainIn(nat, rule.chain, false).rules.push(rule);
+      }
+      add(filter, forward);
+      add(nat, tail);
+      top = { filter: [...filter.values()], nat: [...nat.values()] };
+      this.#tops.set(sig, top);
+    }
+    const own = (chains: readonly Chain[]) => chains.map((c) => [c.name, c] as const);
+    const rt = new RuleTable();
+    rt.tables.push(Table.over('filter', new Map([...own(jumpChains.filter), ...own(top.filter)])));
+    const natOwn = [...own(jumpChains.nat), ...own(top.nat)];
+    for (const b of overlay) natOwn.push(...own(rulesOf(b).chains));
+    rt.tables.push(Table.over('nat', new LayeredChains(natOwn, this.#sharedChains)));
+    return rt;
   }
 
   /** Every UDP service port with its serving endpoints: the input of the conntrack clean-up. */

@@ -53,7 +53,7 @@ function lineText(l: TableLine): string {
 export class Table {
   readonly name: string;
   /** Every chain declared, used or deleted, in order of first appearance. */
-  readonly chains = new Map<string, Chain>();
+  readonly chains: Map<string, Chain>;
   /** Comment and blank lines before `*name`. */
   before: string[] = [];
   // Lines up to the first rule or -X (chain declarations, comments), then the rest. Two arrays so a
@@ -65,8 +65,19 @@ export class Table {
   #laidOut = true;
   commitLine = 'COMMIT';
 
-  constructor(name: string) {
+  constructor(name: string, chains: Map<string, Chain> = new Map()) {
     this.name = name;
+    this.chains = chains;
+  }
+
+  /**
+   * A table over this chain map, taken as it is (not copied, chains not changed: the map may hold
+   * chains other tables share), laid out as iptables-save does when its lines are first asked for.
+   */
+  static over(name: string, chains: Map<string, Chain>): Table {
+    const t = new Table(name, chains);
+    t.#laidOut = false;
+    return t;
   }
 
   /**

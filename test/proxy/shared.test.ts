@@ -1,6 +1,17 @@
 import t from 'tap';
 import type { EndpointSlice, Node, Service } from '../../api/index.js';
+import { FastPath } from '../../proxy/fastpath/index.js';
 import { ClusterProxier, Proxier, type SyncResult } from '../../proxy/index.js';
+import { RuleTable as Rules, type RuleTable, withKubeJumpRules } from '../../proxy/ruletable/index.js';
+
+/** Every chain of every table: name, policy, whether declared, and its rules' text, sorted by name. */
+function chainsOf(rt: RuleTable): string[] {
+  const out: string[] = [];
+  for (const t of rt.tables)
+    for (const c of t.chains.values())
+      out.push(`${t.name} ${c.name} ${c.policy} ${c.declared}\n${c.rules.map((r) => r.text).join('\n')}`);
+  return out.sort();
+}
 
 // Three nodes in two zones; node-a's IP is inside the load balancer's source range, the others not.
 const nodes: { name: string; ip: string; zone: string }[] = [
@@ -160,6 +171,13 @@ const steps: Step[] = [
   },
 ];
 
+/** Where the fast paths are asked to send a packet: every cluster IP, the NodePorts, the LB IP. */
+const probes = (nodeIP: string) => [
+  ...Array.from({ length: 8 }, (_, i) => ({ ip: `172.30.0.${10 + i}`, port: 80 })),
+  ...[30011, 30015, 30017].map((port) => ({ ip: nodeIP, port })),
+  { ip: '5.6.7.8', port: 80 },
+];
+
 const pick = (r: SyncResult) => ({
   full: r.full,
   ok: r.ok,
@@ -214,6 +232,21 @@ t.test('ClusterProxier: every node gets exactly what its own Proxier writes, syn
       const got = shared.get(name)!;
       t.same(pick(got), pick(want), `${step.name}: ${name}'s sync`);
       t.equal(cluster.node(name)!.fullPayload(), p.fullPayload(), `${step.name}: ${name}'s full payload`);
+      // The node's tables and fast path, built from the shared model and its overlay, are those of
+      // its own kube-proxy's payload parsed.
+      const own = withKubeJumpRules(Rules.parse(p.fullPayload()));
+      const built = cluster.node(name)!.rules()!;
+      t.same(chainsOf(built), chainsOf(own), `${step.name}: ${name}'s tables`);
+      const ip = nodes.find((n) => n.name === name)!.ip;
+      const mine = new FastPath(own, [ip]);
+      for (const dst of probes(ip)) {
+        const packet = { sourceIP: '10.0.9.9', protocol: 'tcp' as const, destIP: dst.ip, destPort: dst.port };
+        t.same(
+          cluster.node(name)!.fastPath()!.trace(packet),
+          mine.trace(packet),
+          `${step.name}: ${name}'s fast path to ${dst.ip}:${dst.port}`,
+        );
+      }
     }
   }
   // The steps did reach the cases they are about.
