@@ -2,6 +2,7 @@
 // The `netlab` command line. Each area registers its own subcommands from lab/commands/.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerClient } from './commands/client.js';
 import { registerCni } from './commands/cni.js';
 import { registerDns } from './commands/dns.js';
 import { registerIptablesSave } from './commands/iptables-save.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerTrace(program);
   registerDns(program);
   registerResolve(program);
+  registerClient(program);
   hintAt(program, 'netlab');
   return program;
 }

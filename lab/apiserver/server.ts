@@ -11,6 +11,7 @@ import {
   type AnyObject,
   apiVersionOf,
   cloneJSON,
+  deepEqual,
   type Kind,
   labelSelectorAsSelector,
   mergePatch,
@@ -615,6 +616,9 @@ export class ApiServer {
           asTable,
         );
       }
+      // An apply that changes nothing but the time of its managedFields entry is not a write: the
+      // object keeps its resourceVersion, as kube-apiserver's no-op apply.
+      if (unchangedByApply(current, result.object)) return this.sendObject(res, 200, current, asTable);
       return this.sendObject(res, 200, this.writeBack(t, result.object, current, dryRun), asTable);
     }
     if (!current) return void this.store.get(kind, name, namespace);
@@ -803,6 +807,18 @@ export class ApiServer {
     });
     res.end();
   }
+}
+
+/** The object as an apply compares it: managedFields without their times, resourceVersion aside. */
+function applyView(o: Obj): unknown {
+  const md = { ...(o.metadata ?? {}) };
+  delete md.resourceVersion;
+  md.managedFields = ((md.managedFields ?? []) as Record<string, unknown>[]).map(({ time: _, ...m }) => m);
+  return { ...o, metadata: md };
+}
+
+function unchangedByApply(current: Obj, next: Obj): boolean {
+  return deepEqual(applyView(current), applyView(next));
 }
 
 function metaOf(o: Obj): Record<string, unknown> {

@@ -1,0 +1,13 @@
+// The door of lab/client: netlab as a client of a kube-API (a running lab, or any cluster).
+export { type CommandOutput, outputFormats, runGet } from './get.js';
+export { ApiStatusError, KubeClient } from './rest.js';
+export { ApiSource, ManifestApplyError, ManifestSource, type ReadSource } from './source.js';
+export {
+  formatStatus,
+  runApply,
+  runDelete,
+  runLogs,
+  runRolloutRestart,
+  runRolloutStatus,
+  runScale,
+} from './write.js';

@@ -1,0 +1,294 @@
+// The kubectl-like commands: get, describe, apply, delete, scale, rollout, logs, against a running
+// lab found through its kubeconfig (--kubeconfig, KUBECONFIG, ~/.netlab/kubeconfig), or, for get
+// and describe, on manifests given with -f. Flags mean what they mean in kubectl and in every other
+// netlab command (-n, -A, -l, -o, -f).
+import { type Command, InvalidArgumentError } from 'commander';
+import {
+  ApiSource,
+  ApiStatusError,
+  type CommandOutput,
+  formatStatus,
+  KubeClient,
+  ManifestApplyError,
+  ManifestSource,
+  outputFormats,
+  type ReadSource,
+  runApply,
+  runDelete,
+  runGet,
+  runLogs,
+  runRolloutRestart,
+  runRolloutStatus,
+  runScale,
+} from '../client/index.js';
+import { countOption } from './options.js';
+
+/** `--kubeconfig`, as every command that talks to a lab takes it. */
+export function addKubeconfigFlag(cmd: Command): Command {
+  return cmd.option(
+    '--kubeconfig <file>',
+    "the lab's kubeconfig (default: $KUBECONFIG, else ~/.netlab/kubeconfig, which netlab up writes)",
+  );
+}
+
+function addNamespaceFlag(cmd: Command): Command {
+  return cmd.option(
+    '-n, --namespace <ns>',
+    "the namespace (default: the kubeconfig context's, else default)",
+  );
+}
+
+/** A failure as kubectl words it (the server's Status, a manifest problem, a usage error). */
+export function clientErrorText(e: unknown): string | undefined {
+  if (e instanceof ApiStatusError) return `${formatStatus(e.status)}\n`;
+  if (e instanceof ManifestApplyError) return `${e.message}\n`;
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string')
+    return `error: ${e.message}\n`;
+  return undefined;
+}
+
+/** Where the commands write and how they fail: the process, or a test's buffers. */
+export interface ClientIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  fail(code: number): void;
+}
+
+export const processIO: ClientIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  fail: (code) => {
+    process.exitCode = code;
+  },
+};
+
+/** The source of get/describe: the manifests of -f, else the lab behind the kubeconfig. */
+function readSource(flags: { filename?: string[]; kubeconfig?: string }): ReadSource & { close?(): void } {
+  return flags.filename?.length
+    ? new ManifestSource(flags.filename)
+    : new ApiSource(KubeClient.load(flags.kubeconfig));
+}
+
+interface GetFlags {
+  namespace?: string;
+  allNamespaces?: boolean;
+  selector?: string;
+  fieldSelector?: string;
+  output?: string;
+  showLabels?: boolean;
+  headers?: boolean;
+  filename?: string[];
+  kubeconfig?: string;
+}
+
+/** A duration as kubectl takes it (`30s`, `5m`, `1h`, a bare number of seconds); 0 is no limit. */
+function durationMs(flag: string): (v: string) => number {
+  return (v) => {
+    const m = /^(\d+)(ms|s|m|h)?$/.exec(v);
+    if (!m) throw new InvalidArgumentError(`${flag}: invalid duration "${v}" (e.g. 30s, 5m).`);
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+    return Number(m[1]) * unit;
+  };
+}
+
+export function registerClient(program: Command, io: ClientIO = processIO): void {
+  /** Prints a failure the user can act on and exits 1; anything else is a bug and is rethrown. */
+  const reportClientError = (e: unknown): void => {
+    const text = clientErrorText(e);
+    if (text === undefined) throw e;
+    io.stderr(text);
+    io.fail(1);
+  };
+  const emit = (out: CommandOutput): void => {
+    io.stdout(out.stdout);
+    io.stderr(out.stderr);
+    if (out.code !== 0) io.fail(out.code);
+  };
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      program
+        .command('get')
+        .description("list objects with kubectl's columns, from a running lab or from manifests (-f)")
+        .argument('[resources...]', 'TYPE[,TYPE...] [NAME...] or TYPE/NAME... (pods, svc, deploy/web, ...)'),
+    ),
+  )
+    .option('-A, --all-namespaces', 'every namespace (adds a NAMESPACE column)')
+    .option('-l, --selector <selector>', 'label selector (app=web, tier in (a,b), !canary)')
+    .option('--field-selector <selector>', 'field selector (metadata.name=web, spec.nodeName=node-a)')
+    .option('-o, --output <format>', `output format: ${outputFormats.join(', ')}`)
+    .option('--show-labels', 'a LABELS column last')
+    .option('--no-headers', 'leave out the header line')
+    .option(
+      '-f, --filename <files...>',
+      'read these manifests instead of a running lab (applied to a fresh store)',
+    )
+    .action(async (args: string[], flags: GetFlags) => {
+      try {
+        const source = readSource(flags);
+        try {
+          emit(
+            await runGet(source, args, {
+              namespace: flags.namespace,
+              allNamespaces: flags.allNamespaces,
+              selector: flags.selector,
+              fieldSelector: flags.fieldSelector,
+              output: flags.output,
+              showLabels: flags.showLabels,
+              noHeaders: flags.headers === false,
+            }),
+          );
+        } finally {
+          source.close?.();
+        }
+      } catch (e) {
+        reportClientError(e);
+      }
+    });
+
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      program
+        .command('apply')
+        .description('create or update the objects of manifests in a running lab (kubectl apply)')
+        .requiredOption('-f, --filename <files...>', 'manifest files or directories; - for stdin (required)'),
+    ),
+  ).action(async (flags: { filename: string[]; namespace?: string; kubeconfig?: string }) => {
+    try {
+      emit(await runApply(KubeClient.load(flags.kubeconfig), flags.filename, flags.namespace));
+    } catch (e) {
+      reportClientError(e);
+    }
+  });
+
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      program
+        .command('delete')
+        .description('delete objects from a running lab, by TYPE NAME, TYPE/NAME or -f FILE')
+        .argument('[resources...]', 'TYPE NAME... or TYPE/NAME...'),
+    ),
+  )
+    .option('-f, --filename <files...>', 'delete the objects these manifests name')
+    .option('--wait <bool>', 'wait until each object is gone (graceful deletion)', 'true')
+    .action(
+      async (
+        args: string[],
+        flags: { filename?: string[]; namespace?: string; kubeconfig?: string; wait: string },
+      ) => {
+        try {
+          emit(
+            await runDelete(KubeClient.load(flags.kubeconfig), args, {
+              filename: flags.filename,
+              namespace: flags.namespace,
+              wait: flags.wait !== 'false',
+            }),
+          );
+        } catch (e) {
+          reportClientError(e);
+        }
+      },
+    );
+
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      program
+        .command('scale')
+        .description('set the replicas of a Deployment, ReplicaSet or StatefulSet (scale subresource)')
+        .argument('<resources...>', 'TYPE/NAME or TYPE NAME (deploy/web)')
+        .requiredOption(
+          '--replicas <n>',
+          'the new number of replicas (required)',
+          countOption('--replicas', 0, 1_000_000),
+        ),
+    ),
+  ).action(async (args: string[], flags: { replicas: number; namespace?: string; kubeconfig?: string }) => {
+    try {
+      emit(await runScale(KubeClient.load(flags.kubeconfig), args, flags.replicas, flags.namespace));
+    } catch (e) {
+      reportClientError(e);
+    }
+  });
+
+  const rollout = program
+    .command('rollout')
+    .description('watch or restart the rollout of a Deployment or StatefulSet');
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      rollout
+        .command('status')
+        .description("wait until the rollout completes, printing kubectl's progress messages")
+        .argument('<resources...>', 'TYPE/NAME (deploy/web, sts/db)')
+        .option('--timeout <duration>', 'give up after this long (0: never)', durationMs('--timeout'), 0),
+    ),
+  ).action(async (args: string[], flags: { timeout: number; namespace?: string; kubeconfig?: string }) => {
+    try {
+      await runRolloutStatus(KubeClient.load(flags.kubeconfig), args, flags.namespace, flags.timeout, (l) =>
+        io.stdout(l),
+      );
+    } catch (e) {
+      reportClientError(e);
+    }
+  });
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      rollout
+        .command('restart')
+        .description('start a new rollout with the same template (the restartedAt annotation)')
+        .argument('<resources...>', 'TYPE/NAME (deploy/web)'),
+    ),
+  ).action(async (args: string[], flags: { namespace?: string; kubeconfig?: string }) => {
+    try {
+      emit(await runRolloutRestart(KubeClient.load(flags.kubeconfig), args, flags.namespace));
+    } catch (e) {
+      reportClientError(e);
+    }
+  });
+
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      program
+        .command('logs')
+        .description("print a pod's container log, as the kubelet kept it")
+        .argument('<pod>', 'NAME or pod/NAME')
+        .option('-c, --container <name>', 'the container (needed when the pod has several)')
+        .option('--tail <n>', 'only the last N lines', countOption('--tail', 0, 1_000_000))
+        .option('--since <duration>', 'only lines newer than this (30s, 5m, 1h)', durationMs('--since'))
+        .option('--timestamps', 'each line with its RFC 3339 time')
+        .option('--follow', 'keep printing new lines until the pod is gone or Ctrl-C'),
+    ),
+  ).action(
+    async (
+      pod: string,
+      flags: {
+        container?: string;
+        tail?: number;
+        since?: number;
+        timestamps?: boolean;
+        follow?: boolean;
+        namespace?: string;
+        kubeconfig?: string;
+      },
+    ) => {
+      try {
+        const ac = new AbortController();
+        process.once('SIGINT', () => ac.abort());
+        await runLogs(
+          KubeClient.load(flags.kubeconfig),
+          pod,
+          {
+            namespace: flags.namespace,
+            container: flags.container,
+            tail: flags.tail,
+            timestamps: flags.timestamps,
+            follow: flags.follow,
+            ...(flags.since !== undefined ? { sinceSeconds: Math.ceil(flags.since / 1000) } : {}),
+          },
+          (t) => io.stdout(t),
+          ac.signal,
+        );
+      } catch (e) {
+        reportClientError(e);
+      }
+    },
+  );
+}
