@@ -20,6 +20,7 @@ import { ApiServer, PodLogs } from './apiserver/index.js';
 import { ControllerManager, type ControllerManagerOptions } from './controllers/index.js';
 import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
 import { builtinImages } from './images/index.js';
+import { ClusterIntrospection } from './introspect.js';
 import { Kubelets, type KubeletsOptions } from './kubelet/index.js';
 import { followNodes } from './node-proxies.js';
 
@@ -264,7 +265,12 @@ export class Cluster {
       cluster.kubelets.start();
     }
     if (opts.api) {
-      const api = new ApiServer({ store, logs: cluster.podLogs, ...opts.api });
+      const api = new ApiServer({
+        store,
+        logs: cluster.podLogs,
+        lab: new ClusterIntrospection(cluster, opts.zone ?? 'cluster.local'),
+        ...opts.api,
+      });
       try {
         await api.listen();
       } catch (e) {

@@ -21,6 +21,15 @@ import {
 import { toTable } from '../printers/index.js';
 import { recordUpdate, serverSideApply } from './apply.js';
 import type { PodLogs } from './logs.js';
+import {
+  type LabIntrospection,
+  LabNotFoundError,
+  LabRequestError,
+  LabUnavailableError,
+  type NetlabReply,
+  netlabPrefix,
+  serveNetlab,
+} from './netlab.js';
 import { openAPIV2, openAPIV3, openAPIV3Index } from './openapi.js';
 import {
   aggregatedDiscovery,
@@ -44,6 +53,8 @@ export interface ApiServerOptions {
   token?: string | undefined;
   /** Where pods/log reads from. */
   logs?: PodLogs;
+  /** What the running lab answers under /apis/netlab.dev/v1alpha1 (conntrack, ip, resolve, curl). */
+  lab?: LabIntrospection | undefined;
   now?: () => Date;
 }
 
@@ -118,6 +129,7 @@ export class ApiServer {
   private readonly port: number;
   private readonly token: string | undefined;
   private readonly logs: PodLogs | undefined;
+  private readonly lab: LabIntrospection | undefined;
   private readonly now: () => Date;
   private readonly closing = new AbortController();
 
@@ -127,6 +139,7 @@ export class ApiServer {
     this.port = opts.port ?? 0;
     this.token = opts.token;
     this.logs = opts.logs;
+    this.lab = opts.lab;
     this.now = opts.now ?? (() => new Date());
     // Every open watch and log follow listens for the server's close.
     setMaxListeners(0, this.closing.signal);
@@ -274,6 +287,7 @@ export class ApiServer {
         return this.send(res, 200, doc);
       }
     }
+    if (path.startsWith(netlabPrefix)) return this.netlab(req, res, path, url.searchParams);
     const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
     let gv: string;
     let rest: string[];
@@ -298,6 +312,29 @@ export class ApiServer {
     }
     const target = this.target(gv, rest);
     return this.serve(req, res, url, target, accept);
+  }
+
+  private async netlab(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    q: URLSearchParams,
+  ): Promise<void> {
+    let reply: NetlabReply;
+    try {
+      reply = await serveNetlab(this.lab, req, path, q);
+    } catch (e) {
+      if (e instanceof LabNotFoundError) return fail(404, 'NotFound', e.message);
+      if (e instanceof LabUnavailableError) return fail(503, 'ServiceUnavailable', e.message);
+      if (e instanceof LabRequestError)
+        return fail(
+          e.httpCode,
+          e.httpCode === 400 ? 'BadRequest' : e.httpCode === 409 ? 'Conflict' : 'InternalError',
+          e.message,
+        );
+      throw e;
+    }
+    this.send(res, reply.code, reply.body, reply.type);
   }
 
   private discovery(res: ServerResponse, core: boolean, accept: string): void {

@@ -14,8 +14,11 @@ import {
   outputFormats,
   type ReadSource,
   runApply,
+  runConntrack,
+  runCurl,
   runDelete,
   runGet,
+  runIp,
   runLogs,
   runRolloutRestart,
   runRolloutStatus,
@@ -285,6 +288,105 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
           },
           (t) => io.stdout(t),
           ac.signal,
+        );
+      } catch (e) {
+        reportClientError(e);
+      }
+    },
+  );
+
+  addKubeconfigFlag(
+    program
+      .command('conntrack')
+      .description("a node's conntrack table in the running lab, as conntrack -L prints it")
+      .requiredOption('-L, --dump', 'list the table (the only action; required)')
+      .requiredOption('--node <node>', 'the node whose kernel table to list (required)')
+      .option('-p, --proto <proto>', 'tcp, udp or sctp')
+      .option('-s, --src <ip>', 'original source address')
+      .option('-d, --dst <ip>', 'original destination address')
+      .option('--dport <port>', 'original destination port', countOption('--dport', 0, 65535)),
+  ).action(
+    async (flags: {
+      node: string;
+      proto?: string;
+      src?: string;
+      dst?: string;
+      dport?: number;
+      kubeconfig?: string;
+    }) => {
+      try {
+        emit(await runConntrack(KubeClient.load(flags.kubeconfig), flags));
+      } catch (e) {
+        reportClientError(e);
+      }
+    },
+  );
+
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      program
+        .command('ip')
+        .description("`ip -br addr` or `ip route` of a node or a pod's network namespace in the running lab")
+        .argument('<object>', 'addr or route')
+        .option('--node <node>', 'a node (this or --pod)')
+        .option('--pod <pod>', "a pod's network namespace (this or --node)")
+        .option('-6', 'IPv6 routes (ip -6 route)'),
+    ),
+  ).action(
+    async (
+      what: string,
+      flags: { node?: string; pod?: string; namespace?: string; kubeconfig?: string; '6'?: boolean },
+    ) => {
+      try {
+        io.stdout(
+          await runIp(KubeClient.load(flags.kubeconfig), what, {
+            node: flags.node,
+            pod: flags.pod,
+            namespace: flags.namespace,
+            family: flags['6'] ? 6 : 4,
+          }),
+        );
+      } catch (e) {
+        reportClientError(e);
+      }
+    },
+  );
+
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      program
+        .command('curl')
+        .description('send an HTTP request from a pod of the running lab, through its data plane')
+        .argument('<url>', 'http://NAME-OR-IP[:PORT]/PATH (a Service name resolves as in the pod)')
+        .requiredOption('--from <pod>', 'the pod the request leaves from (required)')
+        .option('-X, --request <method>', 'the HTTP method', 'GET')
+        .option('-H, --header <header...>', 'extra headers, NAME: VALUE')
+        .option('-i, --include', 'print the status line and headers before the body')
+        .option('--fail', 'exit 22 on an HTTP error status, as curl --fail'),
+    ),
+  ).action(
+    async (
+      url: string,
+      flags: {
+        from: string;
+        request: string;
+        header?: string[];
+        include?: boolean;
+        fail?: boolean;
+        namespace?: string;
+        kubeconfig?: string;
+      },
+    ) => {
+      try {
+        emit(
+          await runCurl(KubeClient.load(flags.kubeconfig), url, {
+            pod: flags.from,
+            namespace: flags.namespace,
+            method: flags.request,
+            headers: flags.header,
+            include: flags.include,
+            fail: flags.fail,
+          }),
         );
       } catch (e) {
         reportClientError(e);

@@ -20,6 +20,8 @@ import {
   ResolverError,
   resolve,
 } from '../../dns/index.js';
+import { KubeClient, runResolveFrom } from '../client/index.js';
+import { clientErrorText } from './client.js';
 
 interface ResolveFlags {
   namespace: string;
@@ -34,6 +36,8 @@ interface ResolveFlags {
   pod?: string;
   nodeResolvConf: string;
   json?: boolean;
+  from?: string;
+  kubeconfig?: string;
 }
 
 class UsageError extends Error {}
@@ -70,8 +74,32 @@ export function registerResolve(program: Command): void {
       "the node's resolv.conf (kubelet --resolv-conf), for --pod",
       '/etc/resolv.conf',
     )
-    .option('--json', 'print the result as JSON');
+    .option('--json', 'print the result as JSON')
+    .option('--from <pod>', "resolve in that pod of the running lab (its resolv.conf, the lab's DNS)")
+    .option(
+      '--kubeconfig <file>',
+      "the running lab's kubeconfig, for --from (default: $KUBECONFIG, ~/.netlab/kubeconfig)",
+    );
   cmd.action(async (name: string, flags: ResolveFlags) => {
+    if (flags.from !== undefined) {
+      try {
+        const r = await runResolveFrom(KubeClient.load(flags.kubeconfig), name, {
+          pod: flags.from,
+          namespace: cmd.getOptionValueSource('namespace') === 'default' ? undefined : flags.namespace,
+          libc: flags.libc,
+          family: Number(flags.family) as 0 | 4 | 6,
+          json: flags.json === true,
+        });
+        process.stdout.write(r.stdout);
+        if (r.code !== 0) process.exitCode = r.code;
+      } catch (e) {
+        const text = clientErrorText(e);
+        if (text === undefined) throw e;
+        process.stderr.write(text);
+        process.exitCode = 1;
+      }
+      return;
+    }
     try {
       await runResolve(name, flags, (flag) => cmd.getOptionValueSource(flag) !== 'default');
     } catch (err) {

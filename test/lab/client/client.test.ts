@@ -6,13 +6,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import t from 'tap';
 import { type AnyObject, type Deployment, type Pod, Store } from '../../../api/index.js';
 import { ApiServer, PodLogs, writeKubeconfig } from '../../../lab/apiserver/index.js';
 import { deploymentRolloutStatus } from '../../../lab/client/write.js';
-import { registerClient } from '../../../lab/commands/client.js';
 import { interopTest, netlab } from '../../index.js';
+import { cli } from './cli.js';
 
 const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 const missing = kubectl ? false : 'kubectl not installed (v1.32 from the Kubernetes release: dl.k8s.io)';
@@ -50,46 +49,6 @@ spec:
   ports:
   - {name: http, port: 80, targetPort: http, nodePort: 30080}
 `;
-
-/**
- * The client commands run in this process (commander as the `netlab` bin sets it up, output into
- * buffers): a child process per command would cost seconds each on a busy machine.
- */
-async function cli(
-  args: string[],
-  onStdout: (soFar: string) => void = () => {},
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  let stdout = '';
-  let stderr = '';
-  let code = 0;
-  const program = new Command('netlab').exitOverride().configureOutput({
-    writeOut: (s) => {
-      stdout += s;
-    },
-    writeErr: (s) => {
-      stderr += s;
-    },
-  });
-  registerClient(program, {
-    stdout: (text) => {
-      stdout += text;
-      onStdout(stdout);
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    fail: (c) => {
-      code = c;
-    },
-  });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    code = e.exitCode;
-  }
-  return { stdout, stderr, code };
-}
 
 async function lab(t: { teardown(fn: () => unknown): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-client-'));
