@@ -9,7 +9,9 @@ export type DnsErrorCode =
   | 'NETLAB_DNS_ADDRESS' // an IP:PORT argument does not parse
   | 'NETLAB_DNS_RESOLVER_NAMESERVER' // a nameserver is not IP, IP:PORT or [IPv6]:PORT
   | 'NETLAB_DNS_RESOLVER_NAME' // a name that cannot be put in a question
-  | 'NETLAB_DNS_RESOLVER_NO_NAMESERVER'; // nothing to ask
+  | 'NETLAB_DNS_RESOLVER_NO_NAMESERVER' // nothing to ask
+  | 'NETLAB_DNS_RESOLVER_SEARCH' // a search domain that is no name (empty namespace, empty label)
+  | 'NETLAB_DNS_DIG_NAME'; // dig refuses to put this name in a question
 
 export class DnsError extends Error {
   readonly code: DnsErrorCode;
@@ -67,9 +69,31 @@ export class InvalidQueryNameError extends ResolverError {
   }
 }
 
+/** A ClusterFirst search domain that would not be a name: an empty namespace, an empty label. */
+export class InvalidSearchDomainError extends ResolverError {
+  constructor(what: string, value: string, why: string) {
+    super('NETLAB_DNS_RESOLVER_SEARCH', `${what}: invalid value "${value}": ${why}`);
+  }
+}
+
 /** No nameserver to ask (an empty resolv.conf is not "ask localhost" here: say where to ask). */
 export class NoNameserverError extends ResolverError {
   constructor(where: string) {
     super('NETLAB_DNS_RESOLVER_NO_NAMESERVER', `${where}: no nameserver configured`);
+  }
+}
+
+/**
+ * A name dig refuses before it sends anything, in bind's words (dns_name_fromtext: `label too long`,
+ * `ran out of space`, `empty label`, `unexpected end of input`); dig exits with status 10.
+ */
+export class DigNameError extends DnsError {
+  /** dig's exit status for a name it cannot parse. */
+  readonly exitCode = 10;
+  constructor(
+    readonly queryName: string,
+    readonly reason: string,
+  ) {
+    super('NETLAB_DNS_DIG_NAME', `'${queryName}' is not a legal name (${reason})`);
   }
 }

@@ -1,5 +1,5 @@
 // The door of dns/: the cluster DNS zone, the wire server, the stub resolver, and their errors.
-export { DnsConfigError, DnsListenError, ResolverError } from './errors.js';
+export { DigNameError, DnsConfigError, DnsListenError, ResolverError } from './errors.js';
 export { clusterSearchDomains, type DNSEvent, podDNS } from './resolver/poddns.js';
 export { formatOutcome, formatTrace } from './resolver/render.js';
 export {

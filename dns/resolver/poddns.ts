@@ -2,6 +2,7 @@
 // pod's dnsPolicy and dnsConfig, kubelet's --cluster-dns / --cluster-domain / --resolv-conf, and the
 // limits it enforces on the result (events and all). Pure: the node's resolv.conf comes in as text.
 import type { Pod, PodDNSConfig } from '../../api/index.js';
+import { InvalidSearchDomainError } from '../errors.js';
 import { formatResolvConf } from './resolvconf.js';
 
 /** validation.MaxDNSNameservers. */
@@ -254,7 +255,36 @@ export function clusterFirstSearches(
   ]);
 }
 
-/** The three cluster domains of a ClusterFirst pod in `namespace`. */
-export function clusterSearchDomains(namespace: string, clusterDomain: string): string[] {
-  return [`${namespace}.svc.${clusterDomain}`, `svc.${clusterDomain}`, clusterDomain];
+/**
+ * The three cluster domains of a ClusterFirst pod in `namespace`. Throws InvalidSearchDomainError
+ * when they would not be names: an empty namespace (a Namespace's name is one DNS label, never
+ * empty) or a cluster domain with an empty or over-long label; `what` names the two inputs in the
+ * error (a command passes its flags).
+ */
+export function clusterSearchDomains(
+  namespace: string,
+  clusterDomain: string,
+  what: { namespace: string; clusterDomain: string } = {
+    namespace: 'namespace',
+    clusterDomain: 'cluster domain',
+  },
+): string[] {
+  if (namespace === '') throw new InvalidSearchDomainError(what.namespace, namespace, 'must not be empty');
+  if (namespace.includes('.') || namespace.length > 63) {
+    throw new InvalidSearchDomainError(what.namespace, namespace, 'must be one DNS label (a Namespace name)');
+  }
+  const bare = clusterDomain.endsWith('.') ? clusterDomain.slice(0, -1) : clusterDomain;
+  const labels = bare.split('.');
+  if (bare === '' || labels.includes('')) {
+    throw new InvalidSearchDomainError(what.clusterDomain, clusterDomain, 'a domain has no empty labels');
+  }
+  const first = `${namespace}.svc.${bare}`;
+  if (labels.some((l) => l.length > 63) || first.length > dns1123SubdomainMaxLength) {
+    throw new InvalidSearchDomainError(
+      what.clusterDomain,
+      clusterDomain,
+      `labels of at most 63 characters, and at most ${dns1123SubdomainMaxLength} in ${namespace}.svc.<domain>`,
+    );
+  }
+  return [first, `svc.${bare}`, bare];
 }

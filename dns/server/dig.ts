@@ -2,6 +2,7 @@
 // Asking is in `dig`; printing is pure (`formatDig`, `formatRR`) so tests can hold the exact text.
 import type { Answer, DecodedPacket } from 'dns-packet';
 import dnsPacket from 'dns-packet';
+import { DigNameError } from '../errors.js';
 import { typeName } from './server.js';
 import { formatHostPort, type HostPort, Upstream } from './upstream.js';
 import { buildQuery, OUR_UDP_SIZE } from './wire.js';
@@ -216,8 +217,51 @@ export function formatShort(res: DecodedPacket): string {
   return (res.answers ?? []).map((a) => formatRdata(a) + '\n').join('');
 }
 
-/** Asks one question; over UDP first, again over TCP when the reply is truncated (unless +tcp). */
+/**
+ * Why dig refuses a name, in bind's words, or undefined when it is legal. bind's dns_name_fromtext
+ * reads the text left to right into at most 255 wire bytes (a length byte per label, the root's zero
+ * byte included): a 64th byte in one label is `label too long`, a byte past 255 `ran out of space`,
+ * a label with nothing in it before a dot `empty label`, no name at all `unexpected end of input`.
+ * `\.`, `\\` and `\DDD` are one byte each; a lone `.` is the root.
+ */
+export function digNameProblem(name: string): string | undefined {
+  if (name === '') return 'unexpected end of input';
+  if (name === '.') return undefined;
+  let room = 255;
+  let label = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i]!;
+    if (c === '.') {
+      if (label === 0) return 'empty label';
+      label = 0;
+      continue;
+    }
+    if (c === '\\') {
+      const ddd = /^\d{3}/.exec(name.slice(i + 1));
+      i += ddd !== null ? 3 : 1;
+    }
+    if (label === 0) {
+      // The label's length byte.
+      if (room === 0) return 'ran out of space';
+      room--;
+    }
+    if (label === 63) return 'label too long';
+    if (room === 0) return 'ran out of space';
+    room--;
+    label++;
+  }
+  // The root label's zero byte.
+  if (room === 0) return 'ran out of space';
+  return undefined;
+}
+
+/**
+ * Asks one question; over UDP first, again over TCP when the reply is truncated (unless +tcp). One
+ * try, as `dig +tries=1`. Throws DigNameError (dig's exit status 10) for a name dig refuses.
+ */
 export async function dig(name: string, qtype: number, opts: DigOptions): Promise<DigResult> {
+  const problem = digNameProblem(name);
+  if (problem !== undefined) throw new DigNameError(name, problem);
   const now = opts.now ?? (() => new Date());
   const edns = opts.edns ?? true;
   const query = buildQuery(name, qtype, {
@@ -227,21 +271,17 @@ export async function dig(name: string, qtype: number, opts: DigOptions): Promis
   const upstream = new Upstream(opts.server, opts.timeoutMs ?? 5000);
   const started = performance.now();
   let via: 'udp' | 'tcp' = opts.tcp ? 'tcp' : 'udp';
-  let raw = await upstream.exchange(query, via);
+  let got = await upstream.attempt(query, via);
   let retriedTcp = false;
-  if (raw !== null && via === 'udp' && raw.length >= 4 && (raw[2]! & 0x02) !== 0) {
+  if ('reply' in got && via === 'udp' && got.reply.length >= 4 && (got.reply[2]! & 0x02) !== 0) {
     retriedTcp = true;
     via = 'tcp';
-    raw = await upstream.exchange(query, via);
+    got = await upstream.attempt(query, via);
   }
   const elapsedMs = performance.now() - started;
-  if (raw === null) {
-    return {
-      text: `;; communications error to ${formatHostPort(opts.server)}: timed out\n;; no servers could be reached\n`,
-      exitCode: 9,
-      response: null,
-    };
-  }
+  if ('error' in got)
+    return { text: noReply(name, qtype, opts.server, via, got.error), exitCode: 9, response: null };
+  const raw = got.reply;
   let res: DecodedPacket;
   try {
     res = dnsPacket.decode(raw);
@@ -261,6 +301,28 @@ export async function dig(name: string, qtype: number, opts: DigOptions): Promis
         retriedTcp,
       });
   return { text, exitCode: 0, response: res };
+}
+
+/**
+ * What dig prints when no reply came (as `dig +tries=1`): over UDP the failure, then the banner and
+ * `no servers could be reached`; over TCP the failed connection and `no servers could be reached`.
+ * The server is written as dig writes it, `IP#PORT`.
+ */
+export function noReply(
+  name: string,
+  qtype: number,
+  server: HostPort,
+  via: 'udp' | 'tcp',
+  error: string,
+): string {
+  const at = `${server.host}#${server.port}`;
+  if (via === 'tcp')
+    return `;; Connection to ${at}(${server.host}) for ${name} failed: ${error}.\n;; no servers could be reached\n`;
+  return (
+    `;; communications error to ${at}: ${error}\n\n` +
+    `; <<>> netlab dig <<>> @${formatHostPort(server)} ${name} ${typeName(qtype)}\n` +
+    '; (1 server found)\n;; global options: +cmd\n;; no servers could be reached\n'
+  );
 }
 
 /** dig's WHEN: `Sun Nov 22 02:46:34 UTC 2026` (strftime "%a %b %d %H:%M:%S %Z %Y", in UTC). */

@@ -44,7 +44,17 @@ export class Upstream {
   }
 
   /** Sends a query as it is and returns the upstream's response bytes, or null on timeout/error. */
-  exchange(query: Buffer, via: 'udp' | 'tcp'): Promise<Buffer | null> {
+  async exchange(query: Buffer, via: 'udp' | 'tcp'): Promise<Buffer | null> {
+    const r = await this.attempt(query, via);
+    return 'reply' in r ? r.reply : null;
+  }
+
+  /**
+   * The same, saying why nothing came back: `timed out`, or the socket error in dig's words
+   * (`connection refused` for ECONNREFUSED: a TCP RST, or the ICMP port unreachable a connected UDP
+   * socket is told of).
+   */
+  attempt(query: Buffer, via: 'udp' | 'tcp'): Promise<ExchangeOutcome> {
     return via === 'udp' ? this.#udp(query) : this.#tcp(query);
   }
 
@@ -68,42 +78,48 @@ export class Upstream {
     }
   }
 
-  #udp(query: Buffer): Promise<Buffer | null> {
+  #udp(query: Buffer): Promise<ExchangeOutcome> {
     return new Promise((resolve) => {
       const sock = createSocket(isIPv6(this.address.host) ? 'udp6' : 'udp4');
       const id = query.length >= 2 ? query.readUInt16BE(0) : -1;
-      const done = (r: Buffer | null) => {
+      let settled = false;
+      const done = (r: ExchangeOutcome) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         sock.close();
         resolve(r);
       };
-      const timer = setTimeout(() => done(null), this.timeoutMs);
-      sock.on('error', () => done(null));
-      sock.on('message', (msg, rinfo) => {
-        if (rinfo.port !== this.address.port || msg.length < 2 || msg.readUInt16BE(0) !== id) return;
-        done(msg);
+      const timer = setTimeout(() => done({ error: 'timed out' }), this.timeoutMs);
+      sock.on('error', (e) => done({ error: socketError(e) }));
+      sock.on('message', (msg) => {
+        if (msg.length < 2 || msg.readUInt16BE(0) !== id) return;
+        done({ reply: msg });
       });
-      sock.send(query, this.address.port, this.address.host, (err) => {
-        if (err) done(null);
+      // Connected, so the kernel reports an ICMP port unreachable as ECONNREFUSED, as dig sees it.
+      sock.connect(this.address.port, this.address.host, () => {
+        sock.send(query, (err) => {
+          if (err) done({ error: socketError(err) });
+        });
       });
     });
   }
 
-  #tcp(query: Buffer): Promise<Buffer | null> {
+  #tcp(query: Buffer): Promise<ExchangeOutcome> {
     return new Promise((resolve) => {
       const sock = connect({ host: this.address.host, port: this.address.port });
       let acc = Buffer.alloc(0);
       let settled = false;
-      const done = (r: Buffer | null) => {
+      const done = (r: ExchangeOutcome) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         sock.destroy();
         resolve(r);
       };
-      const timer = setTimeout(() => done(null), this.timeoutMs);
-      sock.on('error', () => done(null));
-      sock.on('close', () => done(null));
+      const timer = setTimeout(() => done({ error: 'timed out' }), this.timeoutMs);
+      sock.on('error', (e) => done({ error: socketError(e) }));
+      sock.on('close', () => done({ error: 'end of file' }));
       sock.on('connect', () => {
         const len = Buffer.alloc(2);
         len.writeUInt16BE(query.length);
@@ -112,10 +128,27 @@ export class Upstream {
       sock.on('data', (chunk: Buffer) => {
         acc = Buffer.concat([acc, chunk]);
         if (acc.length >= 2 && acc.length >= 2 + acc.readUInt16BE(0))
-          done(acc.subarray(2, 2 + acc.readUInt16BE(0)));
+          done({ reply: acc.subarray(2, 2 + acc.readUInt16BE(0)) });
       });
     });
   }
+}
+
+/** A reply, or why there is none in dig's words. */
+export type ExchangeOutcome = { reply: Buffer } | { error: string };
+
+// isc_result_totext of the results dig reports for socket errors.
+const socketErrors: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EADDRNOTAVAIL: 'address not available',
+};
+
+function socketError(e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  return socketErrors[code] ?? e.message;
 }
 
 function typeName(qtype: number): 'A' {

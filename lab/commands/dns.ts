@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { type AnyObject, describeObject, loadManifestFiles } from '../../api/index.js';
 import {
+  DigNameError,
   DnsConfigError,
   DnsServer,
   type DnsServerStats,
@@ -71,7 +72,8 @@ function fail(e: unknown): never {
         ? e.message
         : String(e);
   process.stderr.write(`error: ${msg}\n`);
-  process.exit(1);
+  // dig's own status where it has one (10: a name it cannot parse).
+  process.exit(e instanceof DigNameError ? e.exitCode : 1);
 }
 
 /** Registers this area's subcommands on the `netlab` program. */

@@ -130,7 +130,10 @@ function clusterFirst(flags: ResolveFlags, server: Nameserver): Setup {
     timeout: integer('--timeout', flags.timeout, 1, 30),
     attempts: integer('--attempts', flags.attempts, 1, 5),
   };
-  const search = clusterSearchDomains(flags.namespace, flags.zone);
+  const search = clusterSearchDomains(flags.namespace, flags.zone, {
+    namespace: '--namespace',
+    clusterDomain: '--zone',
+  });
   const file = formatResolvConf({
     nameservers: [server.address],
     searches: search,

@@ -100,6 +100,25 @@ options ndots:1
       stdout: '',
       stderr: 'netlab resolve: --ndots: invalid value "16": want an integer from 0 to 15\n',
     },
+    // Search domains and names that are no names are refused, never sent.
+    {
+      args: ['resolve', 'web', '--namespace', '', '--server', addr],
+      code: 1,
+      stdout: '',
+      stderr: 'netlab resolve: --namespace: invalid value "": must not be empty\n',
+    },
+    {
+      args: ['resolve', 'web', '--zone', 'cluster..local', '--server', addr],
+      code: 1,
+      stdout: '',
+      stderr: 'netlab resolve: --zone: invalid value "cluster..local": a domain has no empty labels\n',
+    },
+    {
+      args: ['resolve', 'web..shop', '--server', addr],
+      code: 1,
+      stdout: '',
+      stderr: 'netlab resolve: invalid name "web..shop": empty label\n',
+    },
   ];
   for (const c of cases) {
     const r = await run(c.args);

@@ -2,6 +2,7 @@
 // truncation then the TCP retry, NXDOMAIN with the SOA.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -237,5 +238,58 @@ interopTest(
     // With EDNS (dig's default 1232) the answer fits in UDP.
     const fits = digView(await dig('big.default.svc.cluster.local', 'A'));
     t.same([fits.sections.ANSWER?.length, fits.notes], [60, [';; SERVER: 127.0.0.1#' + port + ' (UDP)']]);
+  },
+);
+
+// What dig refuses to send and how it reports a refused connection, next to `netlab dig`: the same
+// reason (after dig's `dig: ` / our `error: ` prefix), the same exit status, the same lines.
+interopTest(
+  t,
+  'dig and netlab dig: illegal names and refused connections',
+  digPath ? false : 'no dig: apt-get install bind9-dnsutils',
+  async (t) => {
+    const host = `127.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}.1`;
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, host, () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const outcome = async (file: string, args: string[]) =>
+      run(file, args).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({
+          code: e.code,
+          stdout: e.stdout,
+          stderr: e.stderr,
+        }),
+      );
+    const real = (...args: string[]) =>
+      outcome(digPath!, [`@${host}`, '-p', String(port), '+tries=1', '+time=1', ...args]);
+    const ours = (...args: string[]) =>
+      outcome(process.execPath, ['--import=tsx', cli, 'dig', ...args, `@${host}:${port}`]);
+    const a = (n: number) => 'a'.repeat(n);
+    for (const name of [
+      `${a(64)}.example.com`,
+      `${a(63)}.${a(63)}.${a(63)}.${a(62)}`,
+      `${a(60)}.${a(60)}.${a(60)}.${a(60)}.${a(60)}.`,
+      'a..b',
+      '.a',
+    ]) {
+      const d = await real(name);
+      const n = await ours(name);
+      t.same(
+        [n.code, n.stderr.replace(/^error: /, '')],
+        [d.code, d.stderr.replace(/^\S*dig: /, '')],
+        `${name.slice(0, 20)}…: ${d.stderr.trim().replace(/^.*\(/, '(')}`,
+      );
+    }
+    // The banner names the program and echoes its arguments; every other line is dig's.
+    const banner = (s: string) => s.replace(/^; <<>> .*$/m, '; <<>> BANNER');
+    for (const via of [[], ['+tcp']]) {
+      const d = await real('web.example', ...via);
+      const n = await ours('web.example', ...via);
+      t.same([n.code, banner(n.stdout)], [d.code, banner(d.stdout)], `refused ${via[0] ?? 'udp'}`);
+    }
   },
 );
