@@ -9,6 +9,7 @@ export {
   lineOfField,
   loadManifestFiles,
   type ManifestObject,
+  maxManifestBytes,
   readManifestFiles,
   readManifests,
   readYamlDocuments,

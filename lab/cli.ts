@@ -7,6 +7,7 @@ import { registerCni } from './commands/cni.js';
 import { registerDns } from './commands/dns.js';
 import { registerIptablesSave } from './commands/iptables-save.js';
 import { registerResolve } from './commands/resolve.js';
+import { registerScenario } from './commands/scenario.js';
 import { registerTrace } from './commands/trace.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerDns(program);
   registerResolve(program);
   registerClient(program);
+  registerScenario(program);
   hintAt(program, 'netlab');
   return program;
 }

@@ -1,0 +1,850 @@
+// Runs a scenario: boots a cluster with kubelets and the data plane, plays the timeline step by step
+// against it (every change goes through the store, as kubectl's would), measures traffic and DNS,
+// checks each expect, and returns what happened as data that the summary, `-o json` and the HTML
+// report all print from. Durations are lab seconds: `spec.cluster.second` says how long one lasts,
+// for the scenario's waits and for every duration in its Pods (probes, grace periods, preStop).
+import { performance } from 'node:perf_hooks';
+import { request as undiciRequest } from 'undici';
+import {
+  type AnyObject,
+  type Kind,
+  type ManifestObject,
+  type Pod,
+  readManifests,
+  type Service,
+} from '../../api/index.js';
+import { clusterSearchDomains, type Libc, parseResolvConf, podDNS, resolve } from '../../dns/index.js';
+import { Cluster, ClusterBootError } from '../cluster.js';
+import { defaultClusterConfig, nodeObjects, withNodeCount } from '../config/cluster-config.js';
+import { systemAddons } from '../config/default-cluster.js';
+import { listenAnnotation } from '../kubelet/index.js';
+import { type Progress, silentProgress } from '../run/progress.js';
+import { checkDns, checkTraffic, type ExpectResult } from './expect.js';
+import type { DnsStep, Scenario, ServiceTarget, Step, TrafficStep, WaitFor } from './file.js';
+import { type Dialer, type RequestRecord, runTraffic } from './traffic.js';
+
+/** A step could not run (a Pod, a Service or a port it names does not exist, a wait timed out). */
+export class ScenarioStepError extends Error {
+  override readonly name = 'ScenarioStepError';
+  readonly code = 'NETLAB_LAB_SCENARIO_STEP';
+}
+
+export interface RunOptions {
+  progress?: Progress;
+  /** Node n's NodePorts listen on `<loopbackBase>.<n+1>` (default: a random 127.x.y block). */
+  loopbackBase?: string;
+}
+
+export interface Responder {
+  /** The answer: a pod's hostname for /hostname, the source address for /clientip. */
+  response: string;
+  count: number;
+  /** The node of the pod that answered, when the answer names a pod. */
+  node?: string;
+}
+
+export interface TrafficSummary {
+  from: string;
+  to: string;
+  connections: number;
+  requests: number;
+  ok: number;
+  errors: number;
+  /** Failed requests by reason (ECONNREFUSED, HTTP 503, ...). */
+  errorKinds: Record<string, number>;
+  responders: Responder[];
+  /** Wall-clock figures: they differ from run to run. */
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+}
+
+export interface DnsSummary {
+  from: string;
+  name: string;
+  libc: Libc;
+  ndots: number;
+  status: string;
+  addresses: string[];
+  /** Every query sent, in order: `name type rcode`. */
+  queries: string[];
+}
+
+export interface StepResult {
+  name: string;
+  kind: Step['action']['kind'];
+  line: number;
+  /** Lab seconds since the scenario started. */
+  start: number;
+  end: number;
+  /** What happened, one line. */
+  detail: string;
+  traffic?: TrafficSummary;
+  dns?: DnsSummary;
+  expects: ExpectResult[];
+}
+
+export interface TimelinePoint {
+  /** Lab seconds since the scenario started. */
+  t: number;
+  requests: number;
+  errors: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  description: string;
+  file: string;
+  seed: number;
+  /** Milliseconds one lab second lasted. */
+  second: number;
+  passed: boolean;
+  steps: StepResult[];
+  /** Ready endpoints of each Service over time (lab seconds), as the EndpointSlices said. */
+  endpoints: { service: string; points: { t: number; ready: number }[] }[];
+  /** Requests and failures of all traffic steps, per bucket of lab time (wall-clock dependent). */
+  timeline: TimelinePoint[];
+  /** Request latencies of all traffic steps: bucket upper bounds (ms) and counts (wall clock). */
+  latencyHistogram: { boundsMs: number[]; counts: number[] };
+}
+
+const latencyBoundsMs = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, Infinity];
+
+/** The cluster objects a scenario starts from: its Nodes (when the manifests have none), CoreDNS, the manifests. */
+export function scenarioObjects(s: Scenario): ManifestObject[] {
+  const cfg = withNodeCount(defaultClusterConfig(), s.cluster.nodes);
+  const declares = s.objects.some((m) => m.object.kind === 'Node');
+  const nodes = declares
+    ? []
+    : nodeObjects(cfg).map((object) => ({ object, source: { file: s.file, line: 0 } }) as ManifestObject);
+  const addons = readManifests(systemAddons(cfg.serviceSubnets), 'netlab:addons.yaml').objects;
+  return [...nodes, ...addons, ...s.objects];
+}
+
+function randomBase(): string {
+  const r = () => 1 + Math.floor(Math.random() * 250);
+  return `127.${r()}.${r()}`;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Runs `s` to the end (a failed expect does not stop it); throws only when a step cannot run. */
+export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<ScenarioResult> {
+  const progress = opts.progress ?? silentProgress;
+  const second = s.cluster.second;
+  const base = opts.loopbackBase ?? randomBase();
+  progress.step(`scenario ${s.name}: booting ${s.cluster.nodes} nodes`);
+  const cluster = await Cluster.boot({
+    manifests: [],
+    objects: scenarioObjects(s),
+    seed: s.seed,
+    dnsListen: { host: '127.0.0.1', port: 0 },
+    proxyMinSyncPeriodMs: Math.round(s.cluster.proxyMinSyncPeriod * second),
+    controllers: {
+      seed: s.seed,
+      nodeMonitorGracePeriodMs: Math.round(s.cluster.nodeMonitorGracePeriod * second),
+      podEvictionTimeoutMs: Math.round(s.cluster.podEvictionTimeout * second),
+    },
+    kubelets: {
+      second,
+      nodeLeaseRenewIntervalSeconds: s.cluster.nodeLeaseRenewInterval,
+      backoffInitialSeconds: 1,
+      backoffMaxSeconds: 10,
+    },
+    dataplane: {
+      proxyListen: false,
+      nodeAddress: (i) => `${base}.${i + 1}`,
+      loadBalancerAddress: (ip) => `${base}.${200 + (Number(ip.split('.')[3]) % 50)}`,
+      seed: s.seed,
+      conntrackCleanup: s.cluster.conntrackCleanup,
+      dropTimeoutMs: 10 * second,
+    },
+  });
+  const run = new Run(s, cluster, progress);
+  try {
+    return await run.play();
+  } finally {
+    await run.close();
+    await cluster.stop();
+  }
+}
+
+class Run {
+  readonly #t0 = performance.now();
+  readonly #ac = new AbortController();
+  readonly #background = new Map<string, { promise: Promise<void>; result: StepResult }>();
+  readonly #results = new Map<string, StepResult>();
+  readonly #endpoints = new Map<string, { t: number; ready: number }[]>();
+  readonly #records: RequestRecord[] = [];
+  readonly #loops: Promise<unknown>[] = [];
+
+  constructor(
+    readonly s: Scenario,
+    readonly cluster: Cluster,
+    readonly progress: Progress,
+  ) {
+    this.#loops.push(this.#watchEndpoints());
+  }
+
+  /** Lab seconds since the start. */
+  labNow(): number {
+    return (performance.now() - this.#t0) / this.s.cluster.second;
+  }
+
+  async close(): Promise<void> {
+    this.#ac.abort();
+    await Promise.allSettled([...this.#loops, ...[...this.#background.values()].map((b) => b.promise)]);
+  }
+
+  async play(): Promise<ScenarioResult> {
+    const steps: StepResult[] = [];
+    for (const step of this.s.steps) {
+      const result: StepResult = {
+        name: step.name,
+        kind: step.action.kind,
+        line: step.line,
+        start: round(this.labNow()),
+        end: 0,
+        detail: '',
+        expects: [],
+      };
+      steps.push(result);
+      this.#results.set(step.name, result);
+      this.progress.step(`[${result.start.toFixed(1)}s] ${step.name}`);
+      await this.#step(step, result);
+      if (result.end === 0) result.end = round(this.labNow());
+    }
+    for (const b of this.#background.values()) await b.promise;
+    const passed = steps.every((r) => r.expects.every((e) => e.passed));
+    return {
+      name: this.s.name,
+      description: this.s.description,
+      file: this.s.file,
+      seed: this.s.seed,
+      second: this.s.cluster.second,
+      passed,
+      steps,
+      endpoints: [...this.#endpoints]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([service, points]) => ({ service, points })),
+      timeline: this.#timeline(),
+      latencyHistogram: this.#histogram(),
+    };
+  }
+
+  #timeline(): TimelinePoint[] {
+    if (this.#records.length === 0) return [];
+    const end = Math.max(...this.#records.map((r) => r.t)) / this.s.cluster.second;
+    // About 60 buckets over the traffic, on a round number of lab seconds.
+    const steps = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
+    const width = steps.find((w) => end / w <= 60) ?? 60;
+    const n = Math.floor(end / width) + 1;
+    const points = Array.from({ length: n }, (_, k) => ({ t: round(k * width), requests: 0, errors: 0 }));
+    for (const r of this.#records) {
+      const p = points[Math.floor(r.t / this.s.cluster.second / width)]!;
+      p.requests++;
+      if (r.error !== undefined) p.errors++;
+    }
+    return points;
+  }
+
+  #histogram(): ScenarioResult['latencyHistogram'] {
+    const counts = latencyBoundsMs.map(() => 0);
+    for (const r of this.#records) {
+      const k = latencyBoundsMs.findIndex((b) => r.latencyMs <= b);
+      counts[k]!++;
+    }
+    return { boundsMs: latencyBoundsMs.map((b) => (b === Infinity ? -1 : b)), counts };
+  }
+
+  // Ready endpoints per Service, from every EndpointSlice change (what kube-proxy acts on).
+  async #watchEndpoints(): Promise<void> {
+    const slices = new Map<string, { service: string; ready: number }>();
+    const store = this.cluster.store;
+    const record = (service: string) => {
+      let ready = 0;
+      for (const v of slices.values()) if (v.service === service) ready += v.ready;
+      let points = this.#endpoints.get(service);
+      if (points === undefined) {
+        points = [];
+        this.#endpoints.set(service, points);
+      }
+      if (points[points.length - 1]?.ready === ready) return;
+      points.push({ t: round(this.labNow()), ready });
+    };
+    try {
+      for await (const ev of store.watch('EndpointSlice', { signal: this.#ac.signal })) {
+        const es = ev.object;
+        const ns = es.metadata.namespace ?? 'default';
+        if (ns === 'kube-system') continue;
+        const svc = es.metadata.labels?.['kubernetes.io/service-name'];
+        if (svc === undefined) continue;
+        const key = `${ns}/${es.metadata.name}`;
+        const service = `${ns}/${svc}`;
+        if (ev.type === 'DELETED') slices.delete(key);
+        else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
+          const ready = (es.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
+          slices.set(key, { service, ready });
+        } else continue;
+        record(service);
+      }
+    } catch (e) {
+      if (!this.#ac.signal.aborted) throw e;
+    }
+  }
+
+  async #step(step: Step, result: StepResult): Promise<void> {
+    const a = step.action;
+    const store = this.cluster.store;
+    switch (a.kind) {
+      case 'apply': {
+        try {
+          const out = store.apply(a.objects);
+          result.detail = out.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name} applied`).join(', ');
+        } catch (e) {
+          throw new ScenarioStepError(`step ${step.name}: ${(e as Error).message}`);
+        }
+        return;
+      }
+      case 'delete': {
+        const t = a.target;
+        this.#must(() => store.delete(t.kind as Kind, t.name, { namespace: t.namespace }), step);
+        result.detail = `${t.kind.toLowerCase()}/${t.name} deleted`;
+        return;
+      }
+      case 'scale': {
+        const t = a.target;
+        const obj = this.#must(() => store.get(t.kind as Kind, t.name, t.namespace), step) as AnyObject & {
+          spec: { replicas?: number };
+        };
+        this.#must(
+          () => store.update({ ...obj, spec: { ...obj.spec, replicas: a.replicas } } as AnyObject),
+          step,
+        );
+        result.detail = `${t.kind.toLowerCase()}/${t.name} scaled to ${a.replicas}`;
+        return;
+      }
+      case 'kill':
+      case 'deletePod': {
+        const pods = this.#pick(a.pick, a.namespace, step);
+        for (const p of pods)
+          this.#must(
+            () =>
+              store.delete('Pod', p.metadata.name ?? '', {
+                namespace: a.namespace,
+                ...(a.kind === 'kill' ? { gracePeriodSeconds: 0 } : {}),
+              }),
+            step,
+          );
+        const names = pods.map((p) => `pod/${p.metadata.name}`).join(', ');
+        result.detail =
+          a.kind === 'kill' ? `${names} killed (grace period 0)` : `${names} deleted (graceful)`;
+        return;
+      }
+      case 'failNode':
+      case 'recoverNode': {
+        const k = this.cluster.kubelets?.get(a.node);
+        if (k === undefined) throw new ScenarioStepError(`step ${step.name}: no node ${a.node}`);
+        if (a.kind === 'failNode') k.stopHeartbeat();
+        else k.resumeHeartbeat();
+        result.detail =
+          a.kind === 'failNode'
+            ? `node/${a.node} stops renewing its Lease`
+            : `node/${a.node} renews its Lease again`;
+        return;
+      }
+      case 'setReady': {
+        const pods = this.#pick(a.pick, a.namespace, step);
+        for (const p of pods) await this.#setReady(p, a.port, a.ready, step);
+        result.detail = `${pods.map((p) => `pod/${p.metadata.name}`).join(', ')} readiness set to ${a.ready}`;
+        return;
+      }
+      case 'wait': {
+        await this.#wait(a.for, a.timeout, step);
+        result.detail = describeWait(a.for);
+        return;
+      }
+      case 'traffic': {
+        const promise = this.#traffic(step, a.traffic, result);
+        if (a.traffic.background) {
+          result.detail = 'started in the background';
+          this.#background.set(step.name, { promise, result });
+          // A failure is reported where the traffic is joined; keep it from being unhandled meanwhile.
+          promise.catch(() => {});
+        } else await promise;
+        return;
+      }
+      case 'dns': {
+        await this.#dns(step, a.dns, result);
+        return;
+      }
+      case 'expect': {
+        const target = this.#results.get(a.step)!;
+        const bg = this.#background.get(a.step);
+        if (bg) await bg.promise;
+        result.detail = `checks ${a.step}`;
+        if (step.expect) result.expects = await this.#check(step, target);
+        return;
+      }
+    }
+  }
+
+  #must<T>(f: () => T, step: Step): T {
+    try {
+      return f();
+    } catch (e) {
+      throw new ScenarioStepError(`step ${step.name}: ${(e as Error).message}`);
+    }
+  }
+
+  #pick(pick: { pod: string } | { selector: string; count: number }, namespace: string, step: Step): Pod[] {
+    const store = this.cluster.store;
+    if ('pod' in pick) return [this.#must(() => store.get('Pod', pick.pod, namespace), step)];
+    const pods = this.#must(() => store.list('Pod', { namespace, labelSelector: pick.selector }), step)
+      .items.filter((p) => !p.metadata.deletionTimestamp)
+      .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+    if (pods.length < pick.count)
+      throw new ScenarioStepError(
+        `step ${step.name}: ${pick.count} pods wanted with labels ${pick.selector}, ${pods.length} found`,
+      );
+    return pods.slice(0, pick.count);
+  }
+
+  // agnhost's /set-ready, on the pod's own socket (netlab.dev/listen), as a tool on this machine.
+  async #setReady(pod: Pod, port: number, ready: boolean, step: Step): Promise<void> {
+    const listen = pod.metadata.annotations?.[listenAnnotation] ?? '';
+    const real = listen
+      .split(',')
+      .map((e) => /^(\d+)\/TCP=(.+)$/.exec(e.trim()))
+      .find((m) => m !== null && Number(m[1]) === port)?.[2];
+    if (real === undefined)
+      throw new ScenarioStepError(
+        `step ${step.name}: pod/${pod.metadata.name} does not listen on ${port}/TCP`,
+      );
+    const res = await undiciRequest(`http://${real}/set-ready?ready=${ready}`);
+    await res.body.text();
+    if (res.statusCode !== 200)
+      throw new ScenarioStepError(`step ${step.name}: pod/${pod.metadata.name} answered ${res.statusCode}`);
+  }
+
+  /** Resolves when `check` holds, re-checked on every change of `kinds`; throws after `timeout` lab seconds. */
+  async #until(
+    kinds: Kind[],
+    check: () => boolean,
+    timeout: number,
+    step: Step,
+    what: string,
+  ): Promise<void> {
+    if (check()) return;
+    const store = this.cluster.store;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), timeout * this.s.cluster.second);
+    const onStop = () => ac.abort();
+    this.#ac.signal.addEventListener('abort', onStop, { once: true });
+    const rv = store.resourceVersion;
+    let done = false;
+    try {
+      await Promise.any(
+        kinds.map(async (kind) => {
+          for await (const _ of store.watch(kind, { signal: ac.signal, resourceVersion: rv })) {
+            if (check()) {
+              done = true;
+              ac.abort();
+              return;
+            }
+          }
+          throw new Error('watch ended');
+        }),
+      ).catch(() => {});
+    } finally {
+      clearTimeout(timer);
+      this.#ac.signal.removeEventListener('abort', onStop);
+    }
+    if (!done && !check())
+      throw new ScenarioStepError(`step ${step.name}: timed out after ${timeout}s waiting for ${what}`);
+  }
+
+  /** Resolves once every kube-proxy has applied what is in the store now. */
+  async #synced(): Promise<void> {
+    const kp = this.cluster.kubeProxy;
+    // The proxiers' own watches deliver the latest writes on the next turns of the event loop.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    while (kp.pending && !this.#ac.signal.aborted) {
+      await new Promise<void>((r) => {
+        const off = kp.subscribe(() => {
+          off();
+          r();
+        });
+        // A sync already under way may finish without another; look again shortly.
+        setTimeout(() => {
+          off();
+          r();
+        }, 50).unref();
+      });
+    }
+  }
+
+  async #wait(w: WaitFor, timeout: number, step: Step): Promise<void> {
+    const store = this.cluster.store;
+    const what = describeWait(w);
+    if ('duration' in w) {
+      await new Promise((r) => setTimeout(r, w.duration * this.s.cluster.second));
+      return;
+    }
+    if ('traffic' in w) {
+      await this.#background.get(w.traffic)!.promise;
+      return;
+    }
+    if ('rollout' in w) {
+      const { name, namespace } = w.rollout;
+      await this.#until(
+        ['Deployment', 'ReplicaSet', 'Pod'],
+        () => {
+          const d = store.find('Deployment', name, namespace);
+          if (d === undefined) return false;
+          const want = d.spec?.replicas ?? 1;
+          const st = d.status ?? {};
+          return (
+            (st.observedGeneration ?? 0) >= (d.metadata.generation ?? 1) &&
+            (st.updatedReplicas ?? 0) === want &&
+            (st.replicas ?? 0) === want &&
+            (st.availableReplicas ?? 0) === want
+          );
+        },
+        timeout,
+        step,
+        what,
+      );
+    } else if ('endpoints' in w) {
+      const { service, namespace, ready } = w.endpoints;
+      await this.#until(
+        ['EndpointSlice'],
+        () => {
+          const slices = store.list('EndpointSlice', {
+            namespace,
+            labelSelector: `kubernetes.io/service-name=${service}`,
+          }).items;
+          const n = slices.reduce(
+            (s, es) => s + (es.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length,
+            0,
+          );
+          return n === ready;
+        },
+        timeout,
+        step,
+        what,
+      );
+    } else if ('pods' in w) {
+      const { selector, namespace, ready } = w.pods;
+      await this.#until(
+        ['Pod'],
+        () =>
+          store
+            .list('Pod', { namespace, labelSelector: selector })
+            .items.filter(
+              (p) =>
+                !p.metadata.deletionTimestamp &&
+                p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+            ).length === ready,
+        timeout,
+        step,
+        what,
+      );
+    } else {
+      const { name, ready } = w.node;
+      await this.#until(
+        ['Node'],
+        () => {
+          const c = store.find('Node', name, '')?.status?.conditions?.find((x) => x.type === 'Ready');
+          return ready ? c?.status === 'True' : c !== undefined && c.status !== 'True';
+        },
+        timeout,
+        step,
+        what,
+      );
+    }
+    await this.#synced();
+  }
+
+  #nodeIP(node: string): string {
+    const n = this.cluster.store.find('Node', node, '');
+    const ip = n?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    if (ip === undefined) throw new ScenarioStepError(`no node ${node} with an InternalIP`);
+    return ip;
+  }
+
+  #firstNode(): string {
+    return (
+      this.cluster.store
+        .list('Node')
+        .items.map((n) => n.metadata.name ?? '')
+        .sort()[0] ?? ''
+    );
+  }
+
+  /** Where the step's connections go and how they are made. */
+  async #plan(
+    step: Step,
+    t: TrafficStep,
+  ): Promise<{ origin: string; host: string; path: string; dial: Dialer; to: string }> {
+    const dp = this.cluster.dataplane!;
+    const store = this.cluster.store;
+    let fromRef: { node: string; ip: string } | undefined;
+    if ('pod' in t.from) {
+      const pod = this.#must(
+        () => store.get('Pod', (t.from as { pod: string }).pod, (t.from as { namespace: string }).namespace),
+        step,
+      );
+      const ip = pod.status?.podIP;
+      if (!ip || !pod.spec.nodeName)
+        throw new ScenarioStepError(`step ${step.name}: pod/${pod.metadata.name} has no address yet`);
+      fromRef = { node: pod.spec.nodeName, ip };
+    } else if ('node' in t.from) fromRef = { node: t.from.node, ip: this.#nodeIP(t.from.node) };
+    const dial: Dialer =
+      fromRef === undefined ? undefined : (ip, port) => dp.dataplane.dial(fromRef!, ip, port);
+    if ('url' in t.to) {
+      const url = new URL(t.to.url);
+      const port = Number(url.port || 80);
+      let host = url.hostname;
+      if (fromRef === undefined) {
+        const i = dp.nodeAddresses().find((n) => n.node === host);
+        if (i !== undefined) host = i.address;
+      } else if (!/^[\d.]+$/.test(host) && 'pod' in t.from) {
+        const pod = store.get('Pod', t.from.pod, t.from.namespace);
+        const k = this.cluster.kubelets!.get(fromRef.node)!;
+        const ips = await k.lookup(pod, host, 4).catch((e: Error) => {
+          throw new ScenarioStepError(`step ${step.name}: ${e.message}`);
+        });
+        host = ips[0]!;
+      }
+      return {
+        origin: `http://${host}:${port}`,
+        host: url.host,
+        path: `${url.pathname}${url.search}`,
+        dial,
+        to: t.to.url,
+      };
+    }
+    const target: ServiceTarget = t.to;
+    const svc = this.#must(() => store.get('Service', target.service, target.namespace), step) as Service;
+    const ports = svc.spec.ports ?? [];
+    const sp =
+      target.port === undefined
+        ? ports[0]
+        : ports.find((p) => p.name === target.port || p.port === target.port);
+    if (sp === undefined)
+      throw new ScenarioStepError(
+        `step ${step.name}: service/${target.service} has no port ${target.port ?? ''}`,
+      );
+    const host = `${target.service}.${target.namespace}`;
+    const to = `service/${target.service} via ${target.via}${target.node ? ` on ${target.node}` : ''}`;
+    if (target.via === 'clusterIP') {
+      const ip = svc.spec.clusterIP;
+      if (!ip || ip === 'None')
+        throw new ScenarioStepError(`step ${step.name}: service/${target.service} has no ClusterIP`);
+      return { origin: `http://${ip}:${sp.port}`, host, path: target.path, dial, to };
+    }
+    if (target.via === 'nodePort') {
+      if (!sp.nodePort)
+        throw new ScenarioStepError(`step ${step.name}: service/${target.service} has no NodePort`);
+      const node = target.node ?? this.#firstNode();
+      if (fromRef !== undefined)
+        return { origin: `http://${this.#nodeIP(node)}:${sp.nodePort}`, host, path: target.path, dial, to };
+      const l = await this.#listener(
+        step,
+        (x) =>
+          x.kind === 'nodeport' && x.node === node && x.target.port === sp.nodePort && x.protocol === 'TCP',
+        `NodePort ${sp.nodePort} on ${node}`,
+      );
+      return { origin: `http://${l.address}:${l.port}`, host, path: target.path, dial, to };
+    }
+    const wanted = () =>
+      store.find('Service', target.service, target.namespace)?.status?.loadBalancer?.ingress?.[0]?.ip;
+    await this.#until(
+      ['Service'],
+      () => wanted() !== undefined,
+      30,
+      step,
+      `an ingress IP for service/${target.service}`,
+    );
+    const ingress = wanted()!;
+    if (fromRef !== undefined)
+      return { origin: `http://${ingress}:${sp.port}`, host, path: target.path, dial, to };
+    const l = await this.#listener(
+      step,
+      (x) => x.kind === 'loadbalancer' && x.target.ip === ingress && x.target.port === sp.port,
+      `the LoadBalancer listener of ${ingress}:${sp.port}`,
+    );
+    return { origin: `http://${l.address}:${l.port}`, host, path: target.path, dial, to };
+  }
+
+  // Entry listeners follow kube-proxy's syncs: wait for the one the step enters through.
+  async #listener(
+    step: Step,
+    match: (l: ReturnType<NonNullable<Cluster['dataplane']>['listeners']>[number]) => boolean,
+    what: string,
+  ) {
+    const dp = this.cluster.dataplane!;
+    const deadline = performance.now() + 30 * this.s.cluster.second + 1000;
+    for (;;) {
+      const l = dp.listeners().find(match);
+      if (l !== undefined) return l;
+      if (performance.now() > deadline)
+        throw new ScenarioStepError(`step ${step.name}: nothing listens for ${what}`);
+      await new Promise<void>((r) => {
+        const off = this.cluster.kubeProxy.subscribe(() => {
+          off();
+          setImmediate(r);
+        });
+        setTimeout(() => {
+          off();
+          r();
+        }, 20).unref();
+      });
+    }
+  }
+
+  async #traffic(step: Step, t: TrafficStep, result: StepResult): Promise<void> {
+    await this.#synced();
+    const plan = await this.#plan(step, t);
+    const second = this.s.cluster.second;
+    const total = t.duration > 0 ? Math.round(t.duration * second) : t.connections * t.requestsPerConnection;
+    const bar = this.progress.bar(step.name, total);
+    const namespace = 'service' in t.to ? t.to.namespace : 'default';
+    const nodes = new Map<string, string>();
+    const outcome = await runTraffic({
+      origin: plan.origin,
+      host: plan.host,
+      path: plan.path,
+      dial: plan.dial,
+      connections: t.connections,
+      requestsPerConnection: t.requestsPerConnection,
+      concurrency: t.concurrency,
+      ratePerMs: t.rate / second,
+      durationMs: t.duration * second,
+      timeoutMs: t.timeout * second,
+      now: () => performance.now() - this.#t0,
+      bar,
+      signal: this.#ac.signal,
+      onResponder: (r) => {
+        const node = this.cluster.store.find('Pod', r, namespace)?.spec.nodeName;
+        if (node !== undefined) nodes.set(r, node);
+      },
+    });
+    this.#records.push(...outcome.records);
+    const counts = new Map<string, number>();
+    const errorKinds: Record<string, number> = {};
+    let errors = 0;
+    for (const r of outcome.records) {
+      if (r.error !== undefined) {
+        errors++;
+        errorKinds[r.error] = (errorKinds[r.error] ?? 0) + 1;
+      } else counts.set(r.response!, (counts.get(r.response!) ?? 0) + 1);
+    }
+    const latencies = outcome.records.map((r) => r.latencyMs).sort((a, b) => a - b);
+    result.traffic = {
+      from: 'external' in t.from ? 'external' : 'pod' in t.from ? `pod/${t.from.pod}` : `node/${t.from.node}`,
+      to: plan.to,
+      connections: outcome.connections,
+      requests: outcome.records.length,
+      ok: outcome.records.length - errors,
+      errors,
+      errorKinds: Object.fromEntries(Object.entries(errorKinds).sort(([a], [b]) => (a < b ? -1 : 1))),
+      responders: [...counts]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([response, count]) => ({
+          response,
+          count,
+          ...(nodes.has(response) ? { node: nodes.get(response)! } : {}),
+        })),
+      latencyMs: {
+        p50: round(percentile(latencies, 50)),
+        p90: round(percentile(latencies, 90)),
+        p99: round(percentile(latencies, 99)),
+        max: round(latencies[latencies.length - 1] ?? 0),
+      },
+    };
+    result.end = round(this.labNow());
+    result.detail = `${result.traffic.requests} requests on ${outcome.connections} connections, ${errors} failed`;
+    if (step.expect) result.expects = await this.#check(step, result);
+  }
+
+  async #dns(step: Step, d: DnsStep, result: StepResult): Promise<void> {
+    const dnsIP =
+      this.cluster.store.find('Service', 'kube-dns', 'kube-system')?.spec.clusterIP ?? '10.96.0.10';
+    let text: string;
+    let from: string;
+    if ('pod' in d.from) {
+      const pod = this.#must(
+        () =>
+          this.cluster.store.get(
+            'Pod',
+            (d.from as { pod: string }).pod,
+            (d.from as { namespace: string }).namespace,
+          ),
+        step,
+      );
+      text = podDNS(pod, {
+        clusterDNS: [dnsIP],
+        clusterDomain: 'cluster.local',
+        hostResolvConf: '',
+      }).resolvConf;
+      from = `pod/${d.from.pod}`;
+    } else {
+      text = `nameserver ${dnsIP}\nsearch ${clusterSearchDomains('default', 'cluster.local').join(' ')}\noptions ndots:5\n`;
+      from = 'a pod in namespace default';
+    }
+    const conf = parseResolvConf(text, `resolv.conf of ${from}`);
+    if (d.ndots !== undefined) conf.options.ndots = d.ndots;
+    const addr = this.cluster.dnsAddress;
+    conf.nameservers = conf.nameservers.map((ns) => (ns === dnsIP ? `${addr.host}:${addr.port}` : ns));
+    const r = await resolve(d.name, conf, {
+      libc: d.libc,
+      family: d.type === 'AAAA' ? 6 : 4,
+      seed: this.s.seed,
+    });
+    result.dns = {
+      from,
+      name: d.name,
+      libc: d.libc,
+      ndots: conf.options.ndots,
+      status: r.status,
+      addresses: r.addresses,
+      queries: r.trace.map((q) => `${q.name} ${q.type} ${q.rcode}`),
+    };
+    result.detail = `${d.name} (${d.libc}, ndots ${conf.options.ndots}): ${r.status} after ${r.trace.length} queries`;
+    if (step.expect) result.expects = await this.#check(step, result);
+  }
+
+  async #check(step: Step, target: StepResult): Promise<ExpectResult[]> {
+    const e = step.expect!;
+    if (target.traffic) {
+      let seen: string | undefined;
+      const s = e.sourceSeen;
+      if (s !== undefined)
+        seen =
+          'ip' in s
+            ? s.ip
+            : 'node' in s
+              ? this.#nodeIP(s.node)
+              : (this.cluster.store.find('Pod', s.pod, s.namespace)?.status?.podIP ?? `<no pod ${s.pod}>`);
+      return checkTraffic(e, target.traffic, seen);
+    }
+    if (target.dns) return checkDns(e, target.dns);
+    return [];
+  }
+}
+
+function describeWait(w: WaitFor): string {
+  if ('duration' in w) return `waited ${w.duration}s`;
+  if ('traffic' in w) return `traffic ${w.traffic} finished`;
+  if ('rollout' in w) return `deployment/${w.rollout.name} rolled out`;
+  if ('endpoints' in w) return `service/${w.endpoints.service} has ${w.endpoints.ready} ready endpoints`;
+  if ('pods' in w) return `${w.pods.ready} pods ${w.pods.selector} ready`;
+  return `node/${w.node.name} ${w.node.ready ? 'Ready' : 'NotReady'}`;
+}
+
+export { ClusterBootError };
