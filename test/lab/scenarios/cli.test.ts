@@ -7,6 +7,9 @@ import t from 'tap';
 import { netlab } from '../../index.js';
 import { smallScenario } from './fixture.js';
 
+// Four netlab processes, one booting a lab: more than tap's default 120 s on a loaded machine.
+t.setTimeout(300_000);
+
 t.test('netlab scenario list names the built-ins', async (t) => {
   const { stdout, code } = await netlab(['scenario', 'list']);
   t.equal(code, 0);
