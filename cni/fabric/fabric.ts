@@ -439,6 +439,11 @@ export class Fabric {
     return [...this.#sandboxes.keys()];
   }
 
+  /** Whether the netns is known (has or had an attachment, or its loopback state). */
+  hasSandbox(netns: string): boolean {
+    return this.#sandboxes.has(netns);
+  }
+
   toJSON(): FabricState {
     return {
       kind: 'netlabFabricV1',

@@ -75,13 +75,13 @@ export function loopbackPlugin(opts: LoopbackOptions = {}): Plugin {
     async del(args) {
       if (args.netns === '') return;
       const store = storeFor(parseConf(args), args.netns);
-      if (store === undefined || !(await store.read((f) => f.sandboxes().includes(args.netns)))) return;
+      if (store === undefined || !(await store.read((f) => f.hasSandbox(args.netns)))) return;
       await store.update((f) => f.setLoopback(args.netns, false));
     },
     async check(args) {
       const store = storeFor(parseConf(args), args.netns);
       if (store === undefined) return;
-      const down = await store.read((f) => f.sandboxes().includes(args.netns) && !f.loopbackUp(args.netns));
+      const down = await store.read((f) => f.hasSandbox(args.netns) && !f.loopbackUp(args.netns));
       if (down) throw new Error('loopback interface is down');
     },
   };

@@ -168,8 +168,7 @@ export async function runIp(what: 'addr' | 'route', opts: IpOptions, get?: strin
         : renderNodeRoutes(f, opts.node, opts['6'] ? 6 : 4);
     }
     const netns = opts.netns!;
-    if (!f.sandboxes().includes(netns))
-      throw new UsageError(`${store.where}: netns ${netns}: nothing attached there`);
+    if (!f.hasSandbox(netns)) throw new UsageError(`${store.where}: netns ${netns}: nothing attached there`);
     return what === 'addr' ? renderPodAddrBrief(f, netns) : renderNetnsRoutes(f, netns, opts['6'] ? 6 : 4);
   });
 }

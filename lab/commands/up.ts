@@ -2,11 +2,12 @@
 // default without them), says `netlab ready` with what it serves, and serves until a signal.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { parseHostPort } from '../../dns/index.js';
 import { ClusterBootError } from '../cluster.js';
 import { ClusterConfigError } from '../config/cluster-config.js';
 import { readLabInputs } from '../config/inputs.js';
+import { parseWorkloadSpec, type WorkloadSpec, WorkloadSpecError } from '../config/workload.js';
 import { Lab } from '../run/lab.js';
 import { progressFor } from '../run/progress.js';
 import { countOption } from './options.js';
@@ -15,6 +16,7 @@ interface UpFlags {
   filename?: string[];
   dnsListen?: string;
   nodes?: number;
+  workload?: WorkloadSpec;
   once?: boolean;
   timeout: number;
   apiListen?: string;
@@ -59,6 +61,18 @@ export function registerUp(program: Command): void {
     )
     .option('--nodes <n>', 'number of nodes (overrides cluster.yaml)', countOption('--nodes', 1, 5000))
     .option(
+      '--workload <spec>',
+      'a generated workload, services=N,pods=M: N Services each selecting a Deployment of agnhost pods (no real sockets)',
+      (value: string) => {
+        try {
+          return parseWorkloadSpec(value);
+        } catch (e) {
+          if (e instanceof WorkloadSpecError) throw new InvalidArgumentError(e.message);
+          throw e;
+        }
+      },
+    )
+    .option(
       '--timeout <seconds>',
       'how long to wait for every Pod to be Ready',
       countOption('--timeout', 0, 86400),
@@ -83,7 +97,7 @@ export function registerUp(program: Command): void {
       const progress = progressFor(process.stderr);
       let lab: Lab;
       try {
-        const inputs = readLabInputs(flags.filename ?? [], { nodes: flags.nodes });
+        const inputs = readLabInputs(flags.filename ?? [], { nodes: flags.nodes, workload: flags.workload });
         lab = await Lab.start({
           inputs,
           progress,
@@ -117,7 +131,11 @@ export function registerUp(program: Command): void {
         return;
       }
       progress.stop();
-      for (const p of lab.notReady) process.stderr.write(`warning: ${p} is not Ready\n`);
+      // A scale run may leave thousands not Ready: the first ones, then how many more.
+      const shown = 20;
+      for (const p of lab.notReady.slice(0, shown)) process.stderr.write(`warning: ${p} is not Ready\n`);
+      if (lab.notReady.length > shown)
+        process.stderr.write(`warning: and ${lab.notReady.length - shown} more not Ready\n`);
       for (const line of lab.cluster.log) process.stderr.write(`${line}\n`);
       process.stdout.write(lab.readyBlock());
       if (flags.once) {

@@ -20,6 +20,7 @@ import {
   withNodeCount,
 } from './cluster-config.js';
 import { defaultWorkload, systemAddons } from './default-cluster.js';
+import { type WorkloadSpec, workloadObjects } from './workload.js';
 
 export interface LabInputs {
   config: ClusterConfig;
@@ -29,6 +30,24 @@ export interface LabInputs {
   manifestFiles: string[];
   /** The default workload was used. */
   defaultWorkload: boolean;
+  /** A generated workload (`--workload`): its pods run without real sockets. */
+  workload?: WorkloadSpec;
+}
+
+/** Where the generated workload's objects say they come from. */
+export const generatedWorkloadFile = 'netlab:workload';
+
+/**
+ * The default pod subnet (a /16) holds 256 nodes' /24s. More generated nodes get a larger block
+ * from the same start, as a large cluster's --cluster-cidr is (1,000 nodes: 10.244.0.0/14).
+ */
+function podSubnetsFor(cfg: ClusterConfig): string[] {
+  const count = cfg.nodes.length;
+  if (count <= 256 || cfg.podSubnets.length !== 1 || cfg.podSubnets[0] !== '10.244.0.0/16')
+    return cfg.podSubnets;
+  const prefix = Math.max(8, 24 - Math.ceil(Math.log2(count)));
+  const second = 244 & (0xff << (16 - prefix)) & 0xff;
+  return [`10.${second}.0.0/${prefix}`];
 }
 
 /** Where the embedded manifests say they come from in messages. */
@@ -41,7 +60,7 @@ export const addonsFile = 'netlab:addons.yaml';
  */
 export function readLabInputs(
   paths: readonly string[],
-  overrides: { nodes?: number | undefined } = {},
+  overrides: { nodes?: number | undefined; workload?: WorkloadSpec | undefined } = {},
 ): LabInputs {
   const read = readManifestFiles([...paths]);
   const issues: ManifestIssue[] = [];
@@ -81,10 +100,17 @@ export function readLabInputs(
   issues.push(...read.issues.filter((i) => !(i.field === 'kind' && skip.has(`${i.file}:${i.line}`))));
   if (issues.length > 0) throw new ClusterConfigError(issues);
   let cfg = config ?? defaultClusterConfig();
-  if (overrides.nodes !== undefined) cfg = withNodeCount(cfg, overrides.nodes);
+  if (overrides.nodes !== undefined) {
+    cfg = withNodeCount(cfg, overrides.nodes);
+    cfg = { ...cfg, podSubnets: podSubnetsFor(cfg) };
+  }
 
-  const useDefault = manifestFiles.length === 0;
+  const workload = overrides.workload;
+  const useDefault = manifestFiles.length === 0 && workload === undefined;
   const manifests = useDefault ? readManifests(defaultWorkload, defaultWorkloadFile).objects : read.objects;
+  if (workload !== undefined)
+    for (const object of workloadObjects(workload))
+      manifests.push({ object, source: { file: generatedWorkloadFile, line: 0 } });
   const declaresNodes = manifests.some((m) => m.object.kind === 'Node');
   const nodes: ManifestObject[] =
     declaresNodes && !cfg.nodesWritten
@@ -99,5 +125,6 @@ export function readLabInputs(
     objects: [...nodes, ...addons, ...manifests],
     manifestFiles,
     defaultWorkload: useDefault,
+    ...(workload !== undefined ? { workload } : {}),
   };
 }

@@ -28,17 +28,15 @@ export function parseWorkloadSpec(text: string): WorkloadSpec {
     const key = (eq < 0 ? part : part.slice(0, eq)).trim();
     const value = eq < 0 ? '' : part.slice(eq + 1).trim();
     if (key !== 'services' && key !== 'pods')
-      throw new WorkloadSpecError(`--workload: unknown key "${key}" (want services=N,pods=M)`);
+      throw new WorkloadSpecError(`unknown key "${key}" (want services=N,pods=M)`);
     if (!/^\d+$/.test(value) || Number(value) > workloadLimit)
-      throw new WorkloadSpecError(
-        `--workload: ${key} must be a whole number up to ${workloadLimit}, got "${value}"`,
-      );
+      throw new WorkloadSpecError(`${key} must be a whole number up to ${workloadLimit}, got "${value}"`);
     out[key] = Number(value);
   }
   const services = out.services ?? 0;
   const pods = out.pods ?? services;
   if (pods > 0 && services === 0)
-    throw new WorkloadSpecError('--workload: pods need services (each Service selects one Deployment)');
+    throw new WorkloadSpecError('pods need services (each Service selects one Deployment)');
   return { services, pods };
 }
 

@@ -126,6 +126,8 @@ export class Lab {
         ...(api ? { api } : {}),
         kubelets: {
           nodeLeaseRenewIntervalSeconds: config.durations.nodeLeaseRenewInterval / 1000,
+          // A generated workload is for scale: its pods exist in-process only.
+          ...(opts.inputs.workload !== undefined ? { realSockets: false } : {}),
           ...(config.stateDir !== undefined ? { stateDir: config.stateDir } : {}),
         },
         dataplane: {
@@ -274,6 +276,16 @@ function workloadPending(w: AnyObject): boolean {
 async function waitForPods(cluster: Cluster, progress: Progress, timeoutMs: number): Promise<string[]> {
   const key = (kind: string, o: AnyObject) => `${kind}:${o.metadata.namespace}/${o.metadata.name}`;
   const pods = new Map<string, boolean>(); // key -> Ready
+  // Kept as a count, not counted per event: a hundred thousand pods' events must not each scan them all.
+  let ready = 0;
+  const setReady = (k: string, r: boolean | undefined) => {
+    if (pods.get(k) === true) ready--;
+    if (r === undefined) pods.delete(k);
+    else {
+      pods.set(k, r);
+      if (r) ready++;
+    }
+  };
   const pending = new Set<string>();
   const set = (k: string, isPending: boolean) => {
     if (isPending) pending.add(k);
@@ -281,7 +293,7 @@ async function waitForPods(cluster: Cluster, progress: Progress, timeoutMs: numb
   };
   const podList = cluster.store.list('Pod');
   for (const p of podList.items) {
-    pods.set(key('Pod', p), isReady(p));
+    setReady(key('Pod', p), isReady(p));
     set(key('Pod', p), !isReady(p));
   }
   const lists = workloadKinds.map((kind) => {
@@ -290,7 +302,7 @@ async function waitForPods(cluster: Cluster, progress: Progress, timeoutMs: numb
     return { kind, rv: l.resourceVersion };
   });
   if (pending.size === 0) return [];
-  const readyCount = () => [...pods.values()].filter(Boolean).length;
+  const readyCount = () => ready;
   const bar = progress.bar('pods ready', pods.size);
   bar.update(readyCount());
   const ac = new AbortController();
@@ -318,12 +330,12 @@ async function waitForPods(cluster: Cluster, progress: Progress, timeoutMs: numb
     watchKind('Pod', podList.resourceVersion, (type, o) => {
       const k = key('Pod', o);
       if (type === 'DELETED') {
-        pods.delete(k);
+        setReady(k, undefined);
         pending.delete(k);
       } else if (type === 'ADDED' || type === 'MODIFIED') {
-        const ready = isReady(o as Pod);
-        pods.set(k, ready);
-        set(k, !ready);
+        const r = isReady(o as Pod);
+        setReady(k, r);
+        set(k, !r);
       }
     }),
     ...lists.map(({ kind, rv }) =>

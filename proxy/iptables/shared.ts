@@ -367,13 +367,15 @@ export class ClusterProxier {
   readonly #sharedChains = new Map<string, Chain>();
   readonly #sharedChainsOf = new Map<string, CachedBlock>();
   readonly #sharedChanged = new Set<string>();
-  /** Shared blocks rendered in large-cluster mode (all or none of them, except between syncs). */
-  #sharedLarge = 0;
   /** Top chains by what they are made of, for this generation: nodes that agree share them. */
   readonly #tops = new Map<string, TopChains>();
   readonly #textIds = new Map<string, number>();
   #topsGeneration = -1;
   readonly #indexCache: ChainIndexCache = new WeakMap();
+  /** A shared block rendered in the other large-cluster mode (what a full sync would write now). */
+  readonly #otherMode = new WeakMap<CachedBlock, CachedBlock>();
+  /** The mode #sharedChains was built in. */
+  #chainsLarge: boolean | null = null;
   #sharedSnapshot: (CachedBlock | undefined)[] = [];
   #snapshotDirty = true;
   readonly #nodes = new Map<string, NodeState>();
@@ -629,13 +631,11 @@ export class ClusterProxier {
     if (old) {
       addSums(this.#sharedSums, old, -1);
       countChains(this.#sharedActive, old.activeChains, removed);
-      if (old.largeClusterMode) this.#sharedLarge--;
     }
     if (b) {
       addChains(this.#sharedActive, b.activeChains);
       addSums(this.#sharedSums, b, 1);
       this.#shared.set(key, b);
-      if (b.largeClusterMode) this.#sharedLarge++;
     } else this.#shared.delete(key);
     this.#snapshotDirty = true;
     this.#sharedChanged.add(key);
@@ -864,8 +864,8 @@ export class ClusterProxier {
    * rules), kept until a change. Built from the blocks' parsed rules: the chains of the service ports
    * every node renders alike are shared by every node's tables, the top chains by every node that
    * agrees on them, and chain indexes by every fast path walking the same rule list; a node's own
-   * part is its overlay. The payload text is parsed only in the moment after a switch of
-   * large-cluster mode that a partial sync left half done.
+   * part is its overlay. After a switch of large-cluster mode that partial syncs have not rewritten,
+   * the shared blocks are rendered once in the current mode, as a full sync would write them.
    */
   builtOf(n: NodeState): { rules: RuleTable; fast: FastPath } {
     if (n.built && n.built.generation === this.#generation) return n.built;
@@ -878,12 +878,33 @@ export class ClusterProxier {
     return n.built;
   }
 
+  /**
+   * The shared block as a full sync would write it now: after a switch of large-cluster mode that
+   * partial syncs have not rewritten, rendered once in the current mode and kept beside it.
+   */
+  #effective(key: string, b: CachedBlock): CachedBlock {
+    const large = this.#largeClusterMode;
+    if (b.largeClusterMode === large) return b;
+    let twin = this.#otherMode.get(b);
+    if (twin === undefined || twin.largeClusterMode !== large) {
+      twin = this.#renderFor(key, null);
+      this.#otherMode.set(b, twin);
+    }
+    return twin;
+  }
+
   #syncSharedChains(): void {
+    if (this.#chainsLarge !== this.#largeClusterMode) {
+      // Every shared block's rendering may be another one now.
+      for (const key of this.#shared.keys()) this.#sharedChanged.add(key);
+      this.#chainsLarge = this.#largeClusterMode;
+    }
     for (const key of this.#sharedChanged) {
       const old = this.#sharedChainsOf.get(key);
       if (old) for (const c of rulesOf(old).chains) this.#sharedChains.delete(c.name);
-      const b = this.#shared.get(key);
-      if (b) {
+      const stored = this.#shared.get(key);
+      if (stored) {
+        const b = this.#effective(key, stored);
         for (const c of rulesOf(b).chains) this.#sharedChains.set(c.name, c);
         this.#sharedChainsOf.set(key, b);
       } else this.#sharedChainsOf.delete(key);
@@ -903,7 +924,6 @@ export class ClusterProxier {
   #nodeTables(n: NodeState): RuleTable | undefined {
     const order = this.#ensureOrder();
     const large = this.#largeClusterMode;
-    if (this.#sharedLarge !== (large ? this.#shared.size : 0)) return undefined;
     this.#syncSharedChains();
     if (this.#topsGeneration !== this.#generation) {
       this.#tops.clear();
@@ -955,7 +975,8 @@ export class ClusterProxier {
       add(nat, postrouting);
       let next = 0;
       for (const key of order) {
-        const r = rulesOf(this.#shared.get(key) ?? overlay[next++]!);
+        const stored = this.#shared.get(key);
+        const r = rulesOf(stored ? this.#effective(key, stored) : overlay[next++]!);
         for (const rule of r.filter) chainIn(filter, rule.chain, false).rules.push(rule);
         for (const rule of r.natTop) chainIn(nat, rule.chain, false).rules.push(rule);
       }
