@@ -167,7 +167,8 @@ async function child(s: number): Promise<Figures> {
       if (!payload.includes(`--to-destination ${ip}:8080`))
         throw new Error(`cluster-scale: ${p.name}'s rules lack ${ip}`);
   }
-  if (process.env.SCALE_BENCH_HEAP_SNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.SCALE_BENCH_HEAP_SNAPSHOT);
+  if (process.env.SCALE_BENCH_HEAP_SNAPSHOT)
+    (await import('node:v8')).writeHeapSnapshot(process.env.SCALE_BENCH_HEAP_SNAPSHOT);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
   // No teardown: a hundred thousand CNI DELs are not what is measured, and the process ends here.
