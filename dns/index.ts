@@ -10,7 +10,12 @@ export {
 } from './resolver/resolvconf.js';
 export { resolve } from './resolver/resolver.js';
 export type { Libc } from './resolver/search.js';
-export { type Nameserver, parseNameserver } from './resolver/transport.js';
+export {
+  type Nameserver,
+  parseNameserver,
+  type ResolverSockets,
+  type ResolverUdpSocket,
+} from './resolver/transport.js';
 export { dig, parseQType } from './server/dig.js';
 export { DnsServer, type DnsServerStats } from './server/server.js';
 export { formatHostPort, type HostPort, parseHostPort } from './server/upstream.js';

@@ -228,7 +228,13 @@ export class Cluster {
       );
       cluster.kubelets = new Kubelets(store, {
         clusterDNS: [...dnsIPs],
-        dnsAddress: (ip) => (dnsIPs.has(ip) ? addr : undefined),
+        // Pods ask the lab's DNS listener directly, unless pods serve kube-dns (a CoreDNS Deployment
+        // behind its selector) and the data plane carries their queries there, as in a cluster.
+        dnsAddress: (ip) =>
+          dnsIPs.has(ip) &&
+          !(cluster.dataplane && store.find('Service', 'kube-dns', 'kube-system')?.spec.selector)
+            ? addr
+            : undefined,
         // Container output is what `kubectl logs` reads through the kube-API.
         onLog: (pod, container, line) =>
           cluster.podLogs.write(

@@ -31,6 +31,7 @@ import {
   type OutgoingQuery,
   parseNameserver,
   type QuestionType,
+  type ResolverSockets,
   tcpExchange,
   udpExchange,
 } from './transport.js';
@@ -110,6 +111,8 @@ export interface ResolveOptions {
   muslTcp?: boolean;
   /** Where the configuration came from, for error messages. Default "resolv.conf". */
   source?: string;
+  /** How queries reach the nameservers (a pod's: through the data plane). Default: real sockets. */
+  sockets?: ResolverSockets;
 }
 
 const gaiMessages: Record<Libc, Record<GaiError['code'], string>> = {
@@ -165,6 +168,7 @@ class Session {
     readonly types: QuestionType[],
     seed: number,
     readonly muslTcp: boolean,
+    readonly sockets?: ResolverSockets,
   ) {
     this.nextId = seed & 0xffff;
   }
@@ -196,8 +200,8 @@ class Session {
     const wire = this.libc === 'glibc' && this.conf.options.edns0 ? { ednsUdpSize: 1200 } : {};
     const outcomes =
       transport === 'udp'
-        ? await udpExchange(server, queries, timeoutMs, wire)
-        : await tcpExchange(server, queries, timeoutMs, wire);
+        ? await udpExchange(server, queries, timeoutMs, wire, this.sockets)
+        : await tcpExchange(server, queries, timeoutMs, wire, this.sockets);
     return outcomes.map((o, i) => ({ outcome: o, entry: this.record(queries[i]!, server, transport, o) }));
   }
 
@@ -432,7 +436,15 @@ export async function resolve(
   const family = options.family ?? 0;
   let types: QuestionType[] = family === 4 ? ['A'] : family === 6 ? ['AAAA'] : ['A', 'AAAA'];
   if (libc === 'glibc' && conf.options.noAaaa) types = types.filter((t) => t === 'A');
-  const session = new Session(libc, conf, servers, types, options.seed ?? 1, options.muslTcp ?? true);
+  const session = new Session(
+    libc,
+    conf,
+    servers,
+    types,
+    options.seed ?? 1,
+    options.muslTcp ?? true,
+    options.sockets,
+  );
   const plan = searchPlan(name, conf.search, Math.min(conf.options.ndots, maxNdots), libc, {
     noTldQuery: conf.options.noTldQuery,
   });

@@ -33,6 +33,27 @@ export function formatNameserver(ns: Nameserver): string {
 
 export type QuestionType = 'A' | 'AAAA';
 
+/** A connected UDP socket as the resolver uses one: datagrams out, replies and errors in. */
+export interface ResolverUdpSocket {
+  send(msg: Buffer): void;
+  close(): void;
+}
+
+/**
+ * How the resolver reaches a nameserver. Real sockets by default; a pod's resolver sends through its
+ * pod's network instead (the cluster's data plane), so its queries cross the node's rules.
+ */
+export interface ResolverSockets {
+  /** A UDP socket connected to `server`: replies go to `onMessage`, ECONNREFUSED to `onError`. */
+  udp(
+    server: Nameserver,
+    onMessage: (msg: Buffer) => void,
+    onError: (err: NodeJS.ErrnoException) => void,
+  ): ResolverUdpSocket;
+  /** A TCP connection to `server`, with net.Socket's events (connect, data, error, close). */
+  tcp(server: Nameserver): net.Socket;
+}
+
 export interface OutgoingQuery {
   id: number;
   name: string;
@@ -106,7 +127,9 @@ export function udpExchange(
   queries: readonly OutgoingQuery[],
   timeoutMs: number,
   wire: QueryWire = {},
+  sockets?: ResolverSockets,
 ): Promise<Outcome[]> {
+  if (sockets) return udpExchangeVia(sockets, server, queries, timeoutMs, wire);
   return new Promise((resolve) => {
     const socket = dgram.createSocket(isIP(server.address) === 6 ? 'udp6' : 'udp4');
     const outcomes: (Outcome | undefined)[] = queries.map(() => undefined);
@@ -149,6 +172,49 @@ export function udpExchange(
   });
 }
 
+/** udpExchange over a socket the caller provides (already connected: the questions go at once). */
+function udpExchangeVia(
+  sockets: ResolverSockets,
+  server: Nameserver,
+  queries: readonly OutgoingQuery[],
+  timeoutMs: number,
+  wire: QueryWire,
+): Promise<Outcome[]> {
+  return new Promise((resolve) => {
+    const outcomes: (Outcome | undefined)[] = queries.map(() => undefined);
+    const start = performance.now();
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.close();
+      const ms = performance.now() - start;
+      resolve(outcomes.map((o) => o ?? { kind: 'timeout', ms }));
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    const socket = sockets.udp(
+      server,
+      (msg) => {
+        const d = decode(msg);
+        if (!d) return;
+        const i = queries.findIndex((q, k) => outcomes[k] === undefined && matches(q, d.packet));
+        if (i < 0) return;
+        outcomes[i] = { kind: 'reply', reply: { ...d, ms: performance.now() - start } };
+        if (outcomes.every((o) => o !== undefined)) finish();
+      },
+      (err) => {
+        if (err.code === 'ECONNREFUSED') {
+          const ms = performance.now() - start;
+          for (let k = 0; k < outcomes.length; k++) outcomes[k] ??= { kind: 'refused', ms };
+        }
+        finish();
+      },
+    );
+    for (const q of queries) if (!finished) socket.send(encodeQuery(q, wire));
+  });
+}
+
 /**
  * Opens one TCP connection, writes every query length-prefixed (pipelined), and reads replies in
  * any order until all are answered, the server closes, or `timeoutMs` passes.
@@ -158,6 +224,7 @@ export function tcpExchange(
   queries: readonly OutgoingQuery[],
   timeoutMs: number,
   wire: QueryWire = {},
+  sockets?: ResolverSockets,
 ): Promise<Outcome[]> {
   return new Promise((resolve) => {
     const outcomes: (Outcome | undefined)[] = queries.map(() => undefined);
@@ -165,7 +232,7 @@ export function tcpExchange(
     let buffered = Buffer.alloc(0);
     let finished = false;
     let refused = false;
-    const socket = net.connect({ host: server.address, port: server.port });
+    const socket = sockets ? sockets.tcp(server) : net.connect({ host: server.address, port: server.port });
     const finish = () => {
       if (finished) return;
       finished = true;

@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Node, Pod, Store } from '../../api/index.js';
 import type { NetworkConfigList } from '../../cni/index.js';
-import { type HostPort, parseResolvConf, podDNS, resolve } from '../../dns/index.js';
+import { type HostPort, parseResolvConf, podDNS, type ResolverSockets, resolve } from '../../dns/index.js';
 import type { Image } from '../images/index.js';
 import { defaultEcho } from '../images/index.js';
 import type { ClusterNetwork } from './network.js';
@@ -19,6 +19,12 @@ export interface PodSource {
 
 /** How pods reach other addresses: the data plane provides it; the default is a direct connection. */
 export type DialFn = (from: PodSource, ip: string, port: number) => Socket;
+/** A pod's UDP socket through the data plane (from an ephemeral port, or `port`). */
+export type UdpSocketFn = (
+  from: PodSource,
+  onMessage: (msg: Uint8Array) => void,
+  port?: number,
+) => { send(msg: Uint8Array, ip: string, port: number): boolean; close(): void };
 export type UdpExchangeFn = (
   from: PodSource,
   ip: string,
@@ -97,7 +103,7 @@ export class Kubelet {
   readonly onStopping: KubeletOptions['onStopping'];
   nodeIPs: string[] = [];
   /** The data plane's way out for pods, once it runs (Kubelets.useDataplane). */
-  dataplane: { dial: DialFn; udp: UdpExchangeFn } | undefined;
+  dataplane: { dial: DialFn; udp: UdpExchangeFn; socket?: UdpSocketFn } | undefined;
   readonly #opts: KubeletOptions;
   readonly #workers = new Map<string, PodWorker>();
   readonly #ac = new AbortController();
@@ -430,7 +436,19 @@ export class Kubelet {
     });
   }
 
-  async lookup(pod: Pod, name: string, family: 0 | 4 | 6): Promise<string[]> {
+  /**
+   * getaddrinfo in the pod: its resolv.conf against cluster DNS. A nameserver the lab serves itself
+   * (`dnsAddress`) is asked on that real address; otherwise, once the data plane runs, the queries
+   * leave the pod through it (UDP to the kube-dns ClusterIP across the node's rules and conntrack,
+   * TCP after a truncated reply), each lookup from one fresh source port as glibc's res_send, or
+   * from `sourcePort` every time (one long-lived UDP flow, as a client that binds its port).
+   */
+  async lookup(
+    pod: Pod,
+    name: string,
+    family: 0 | 4 | 6,
+    opts: { sourcePort?: number } = {},
+  ): Promise<string[]> {
     const dns = podDNS(pod, {
       clusterDNS: this.#opts.clusterDNS ?? ['10.96.0.10'],
       clusterDomain: this.#opts.clusterDomain ?? 'cluster.local',
@@ -440,11 +458,25 @@ export class Kubelet {
       dns.resolvConf,
       `/etc/resolv.conf of pod ${pod.metadata.namespace}/${pod.metadata.name}`,
     );
+    let mapped = false;
     conf.nameservers = conf.nameservers.map((ns) => {
       const real = this.#opts.dnsAddress?.(ns);
+      if (real) mapped = true;
       return real ? `${real.host}:${real.port}` : ns;
     });
-    const r = await resolve(name, conf, { family });
+    const socket = this.dataplane?.socket;
+    const from = { node: this.nodeName, ip: pod.status?.podIP ?? '' };
+    const sockets: ResolverSockets | undefined =
+      socket && !mapped && from.ip
+        ? {
+            udp: (server, onMessage) => {
+              const s = socket(from, (msg) => onMessage(Buffer.from(msg)), opts.sourcePort);
+              return { send: (msg) => void s.send(msg, server.address, server.port), close: () => s.close() };
+            },
+            tcp: (server) => this.dial(from, server.address, server.port),
+          }
+        : undefined;
+    const r = await resolve(name, conf, { family, ...(sockets ? { sockets } : {}) });
     if (r.addresses.length === 0) {
       const e = new Error(
         `getaddrinfo ${r.error?.code ?? 'EAI_NONAME'} ${name}: ${r.error?.message ?? r.status}`,

@@ -96,6 +96,11 @@ export class Kubelets {
    */
   useDataplane(dp: {
     dial(from: PodSource, ip: string, port: number): Socket;
+    udp?(
+      from: PodSource,
+      onMessage: (msg: Uint8Array) => void,
+      port?: number,
+    ): { send(msg: Uint8Array, ip: string, port: number): boolean; close(): void };
     exchangeUdp(
       from: PodSource,
       ip: string,
@@ -107,6 +112,7 @@ export class Kubelets {
     this.#dataplane = {
       dial: (from, ip, port) => dp.dial(from, ip, port),
       udp: (from, ip, port, msg, timeoutMs) => dp.exchangeUdp(from, ip, port, msg, timeoutMs),
+      ...(dp.udp ? { socket: dp.udp.bind(dp) } : {}),
     };
     for (const k of this.#kubelets.values()) k.dataplane = this.#dataplane;
   }

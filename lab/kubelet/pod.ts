@@ -2,7 +2,7 @@
 // and its termination (preStop, SIGTERM, the grace period, SIGKILL, CNI DEL, the final delete).
 // The worker owns the pod's state; the kubelet feeds it the pod from its watch and it writes the
 // status kubelet's status manager would, coalesced to one write per turn of the event loop.
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Container, ContainerStatus, Pod, PodCondition } from '../../api/index.js';
 import type { PodNetwork } from '../images/index.js';
@@ -486,13 +486,22 @@ export class PodWorker {
     const agent = () =>
       (this.#agent ??= new Agent({
         connect: (opts, cb) => {
-          const s = dial(opts.hostname, Number(opts.port || 80));
-          const onError = (e: Error) => cb(e, null);
-          s.once('error', onError);
-          s.once('connect', () => {
-            s.off('error', onError);
-            cb(null, s);
-          });
+          const open = (ip: string) => {
+            const s = dial(ip, Number(opts.port || 80));
+            const onError = (e: Error) => cb(e, null);
+            s.once('error', onError);
+            s.once('connect', () => {
+              s.off('error', onError);
+              cb(null, s);
+            });
+          };
+          // A name is looked up as the pod's own getaddrinfo would (its resolv.conf, cluster DNS).
+          if (isIP(opts.hostname) !== 0) open(opts.hostname);
+          else
+            k.lookup(this.pod, opts.hostname, 4).then(
+              (ips) => open(ips[0]!),
+              (e: Error) => cb(e, null),
+            );
         },
       }));
     this.#network = {
@@ -500,8 +509,10 @@ export class PodWorker {
       fetch: ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
         undiciFetch(input, { ...init, dispatcher: agent() })) as typeof undiciFetch,
       dial,
-      exchangeUdp: (ip, port, msg, timeoutMs) =>
-        k.exchangeUdp({ node: k.nodeName, ip: this.podIP }, ip, port, msg, timeoutMs),
+      exchangeUdp: async (host, port, msg, timeoutMs) => {
+        const ip = isIP(host) !== 0 ? host : (await k.lookup(this.pod, host, 4))[0]!;
+        return k.exchangeUdp({ node: k.nodeName, ip: this.podIP }, ip, port, msg, timeoutMs);
+      },
     };
     return this.#network;
   }
