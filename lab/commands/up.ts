@@ -10,6 +10,7 @@ import { readLabInputs } from '../config/inputs.js';
 import { parseWorkloadSpec, type WorkloadSpec, WorkloadSpecError } from '../config/workload.js';
 import { Lab } from '../run/lab.js';
 import { progressFor } from '../run/progress.js';
+import { stopOnSignals } from '../run/signals.js';
 import { countOption } from './options.js';
 
 interface UpFlags {
@@ -142,24 +143,9 @@ export function registerUp(program: Command): void {
         await lab.stop();
         return;
       }
-      let stopping = false;
-      const onSignal = (signal: NodeJS.Signals) => {
-        // A second signal means "now": no clean-up.
-        if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
-        stopping = true;
-        process.stderr.write(`${signal}: stopping (again to exit at once)\n`);
-        void lab.stop().then(
-          () => {
-            process.stdout.write('netlab stopped\n');
-            process.exit(0);
-          },
-          (e: unknown) => {
-            process.stderr.write(`error: stopping: ${(e as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      stopOnSignals(process, () => lab.stop(), {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+      });
     });
 }
