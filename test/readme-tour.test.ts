@@ -8,6 +8,9 @@ import { accessSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { interopTest, missingCommand, missingExecutable, unshareDenied } from './index.js';
 
+// The tour boots a whole lab (npm start) and waits for every pod: allow for a loaded machine.
+t.setTimeout(600_000);
+
 const root = new URL('../', import.meta.url).pathname;
 const readme = readFileSync(`${root}README.md`, 'utf8');
 
@@ -222,5 +225,5 @@ interopTest(
     const tail = out.slice(out.indexOf(`${marker(commands.length)}\n`));
     t.match(tail, /\nnetlab stopped\n/, 'SIGINT stops the lab cleanly');
   },
-  { timeout: 240_000 },
+  { timeout: 540_000 },
 );

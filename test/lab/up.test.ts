@@ -7,6 +7,10 @@ import t from 'tap';
 import { Cluster, ClusterBootError } from '../../lab/cluster.js';
 import { interopTest, missingCommand, missingExecutable, netlab } from '../index.js';
 
+// Each case boots a whole lab in a child process (kubelets, probes, data plane): minutes, not
+// seconds, on a loaded 2-core machine.
+t.setTimeout(600_000);
+
 const snapshot = new URL('../../examples/snapshot.yaml', import.meta.url).pathname;
 const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
 
