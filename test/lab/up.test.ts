@@ -308,6 +308,31 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   );
 }
 
+interopTest(
+  t,
+  'netlab up -f app.yaml: a plain Deployment and NodePort Service from kubectl create run on the default nodes',
+  curlAndDig,
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-up-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const { config, nodes } = isolatedConfig(dir);
+    const app = new URL('./fixtures/kubectl-create-web-nodeport.yaml', import.meta.url).pathname;
+    const up = startUp(['-f', config, '-f', app, '--kubeconfig', join(dir, 'kubeconfig')]);
+    t.teardown(() => {
+      up.child.kill('SIGKILL');
+    });
+    const block = await up.ready;
+    t.match(up.stderr(), /^booting netlab: 3 nodes, 7 objects$/m, "the config's nodes, the add-ons, the app");
+    t.match(block, `\nnodeports: node-1 ${nodes}.1, node-2 ${nodes}.2, node-3 ${nodes}.3; ports 30080/TCP\n`);
+    const curlLine = /^ {2}(curl .*)$/m.exec(block)?.[1] ?? '';
+    t.equal(curlLine, `curl -s http://${nodes}.1:30080/`);
+    // agnhost netexec's / answers with the time, as Go formats it.
+    t.match((await paste(curlLine)).stdout, /^NOW: \d{4}-\d\d-\d\d /, 'the pod answers through the NodePort');
+    up.child.kill('SIGTERM');
+    t.equal((await up.exit).code, 0, 'exit 0');
+  },
+);
+
 t.test('netlab up: a port already taken is one line naming it and the flag', async (t) => {
   // Each case takes one address first; `{port}` is the port taken, `{nodes}` the nodes' 127.x.y block.
   const cases: {
