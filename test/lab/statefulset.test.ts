@@ -1,10 +1,15 @@
 // The StatefulSet controller on a store with a stand-in for the kubelets: ordinal names and DNS
 // hostnames, OrderedReady vs Parallel, names kept across deletion, scale-down in reverse order, and
 // RollingUpdate from the highest ordinal down to the partition, as tables.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import type { Service, StatefulSet, Store } from '../../api/index.js';
 import { ObjectSource, parseZoneConfig, Zone } from '../../dns/index.js';
 import { QTYPE } from '../../dns/zone/zone.js';
+import { Cluster } from '../../lab/cluster.js';
+import { ready, waitPod } from './kubelet-fixture.js';
 import { boot, endpointsText, node } from './workload-fixture.js';
 
 function statefulSet(extra: Partial<StatefulSet['spec']> = {}): StatefulSet {
@@ -302,5 +307,76 @@ t.test('RollingUpdate: highest ordinal first, down to the partition, then the re
       .items.map((r) => `${revs.get(r.metadata.name ?? '')} revision=${r.revision}`)
       .sort(),
     ['rev1 revision=1', 'rev2 revision=2'],
+  );
+});
+
+t.test('with kubelets: db-0..2 start in order and resolve by their DNS names from a pod', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-sts-'));
+  writeFileSync(
+    join(dir, 'db.yaml'),
+    `apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {addresses: [{type: InternalIP, address: 192.168.49.2}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec: {clusterIP: None, selector: {app: db}, ports: [{name: pg, port: 5432}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: default}
+spec:
+  serviceName: db
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: agnhost, image: registry.k8s.io/e2e-test-images/agnhost:2.53, args: [netexec, --http-port=5432], readinessProbe: {tcpSocket: {port: 5432}, periodSeconds: 1}}]
+`,
+  );
+  const cluster = await Cluster.boot({
+    manifests: [join(dir, 'db.yaml')],
+    dnsListen: { host: '127.0.0.1', port: 0 },
+    kubelets: { second: 20, realSockets: false },
+    dataplane: false,
+  });
+  t.teardown(async () => {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const { store } = cluster;
+  // Each ordinal is created only once the one before it is Ready: record the Pods at each creation.
+  const seen: string[] = [];
+  const ac = new AbortController();
+  for await (const ev of store.watch('Pod', { signal: ac.signal, resourceVersion: '0' })) {
+    if (ev.type !== 'ADDED') continue;
+    const before = store
+      .list('Pod')
+      .items.filter((p) => p.metadata.name !== ev.object.metadata.name)
+      .map((p) => `${p.metadata.name}${ready(p) ? ' Ready' : ''}`);
+    seen.push(`${ev.object.metadata.name} created; before it: ${before.join(', ') || 'none'}`);
+    if (ev.object.metadata.name === 'db-2') ac.abort();
+  }
+  t.same(seen, [
+    'db-0 created; before it: none',
+    'db-1 created; before it: db-0 Ready',
+    'db-2 created; before it: db-0 Ready, db-1 Ready',
+  ]);
+  const db2 = await waitPod(store, 'db-2', ready);
+  await cluster.settled();
+  const kubelet = cluster.kubelets!.get('node-a')!;
+  const db0 = store.get('Pod', 'db-0');
+  // From db-2: its search list (default.svc.cluster.local ...) finds db-0.db.
+  t.same(await kubelet.lookup(db2, 'db-0.db', 4), [db0.status?.podIP]);
+  t.same(
+    (await kubelet.lookup(db2, 'db.default.svc.cluster.local', 4)).sort(),
+    store
+      .list('Pod')
+      .items.map((p) => p.status?.podIP)
+      .sort(),
+    'the headless Service name: every ready Pod',
   );
 });
