@@ -150,7 +150,8 @@ const missing =
   missingBuild() ||
   missingExecutable('/usr/bin/curl', 'curl') ||
   missingCommand('dig', 'bind9-dnsutils') ||
-  missingCommand('kubectl', 'kubernetes-client') ||
+  (missingCommand('kubectl', 'kubectl') &&
+    'no kubectl on PATH (v1.32 from the Kubernetes release: dl.k8s.io)') ||
   missingCommand('ip', 'iproute2');
 
 const marker = (i: number) => `@@tour ${i}@@`;
