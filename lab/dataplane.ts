@@ -90,8 +90,8 @@ export class LabDataplane {
     const entry = this.#entry;
     if (entry === undefined) return [];
     const out: { node: string; address: string }[] = [];
-    this.nodes.list().forEach((n, i) => {
-      const address = entry.nodeAddress(i, n.name);
+    this.nodes.list().forEach((n) => {
+      const address = entry.nodeAddress(entry.indexOf(n.name), n.name);
       if (address !== undefined) out.push({ node: n.name, address });
     });
     return out;

@@ -104,6 +104,20 @@ export class EntryPoints {
     });
   }
 
+  /**
+   * A node's index for its entry address: the order nodes were first seen, never reused, so a node
+   * keeps its address when another node is deleted (and when it comes back under the same name).
+   */
+  indexOf(node: string): number {
+    let i = this.#index.get(node);
+    if (i === undefined) {
+      i = this.#index.size;
+      this.#index.set(node, i);
+    }
+    return i;
+  }
+  readonly #index = new Map<string, number>();
+
   /** The node's entry address (undefined when it has none). */
   nodeAddress(index: number, node: string): string | undefined {
     if (this.#fallback) return index === 0 ? '127.0.0.1' : undefined;
@@ -143,7 +157,7 @@ export class EntryPoints {
         .verdict;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!;
-      const address = this.nodeAddress(i, n.name);
+      const address = this.nodeAddress(this.indexOf(n.name), n.name);
       const nodeIP = n.ips[0];
       if (address === undefined || nodeIP === undefined) continue;
       for (const { protocol, port } of nodePorts(n)) {

@@ -3,6 +3,7 @@
 import t from 'tap';
 import type { Node } from '../../api/index.js';
 import { Cluster } from '../../lab/cluster.js';
+import { randomLoopbackBase } from '../proxy/fixtures/dataplane.js';
 import { ready, waitGone, waitPod } from './kubelet-fixture.js';
 
 const nodeC: Node = {
@@ -78,4 +79,42 @@ t.test('a Node added after boot gets kube-proxy and a kubelet; deleting it remov
   await cluster.settled();
   t.same([...cluster.proxiers.keys()], ['node-a'], 'a deleted Node loses its kube-proxy');
   t.equal(cluster.kubelets?.get('node-c'), undefined, 'and its kubelet');
+});
+
+t.test('each node keeps its entry address when another node is deleted', async (t) => {
+  const base = randomLoopbackBase();
+  const node = (name: string, ip: string) => ({
+    object: {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name },
+      status: { addresses: [{ type: 'InternalIP', address: ip }] },
+    } as Node,
+    source: { file: 'test', line: 1 },
+  });
+  const cluster = await Cluster.boot({
+    manifests: [],
+    objects: [node('node-a', '192.168.49.2'), node('node-b', '192.168.49.3'), node('node-c', '192.168.49.4')],
+    dnsListen: { host: '127.0.0.1', port: 0 },
+    kubelets: { second: 20, realSockets: false },
+    dataplane: {
+      proxyListen: false,
+      nodeAddress: (i) => `${base}.${i + 1}`,
+      loadBalancerAddress: () => undefined,
+    },
+    controllers: { orphanQuarantineMs: 0 },
+  });
+  t.teardown(() => cluster.stop());
+  const addresses = () =>
+    cluster
+      .dataplane!.nodeAddresses()
+      .map((a) => `${a.node}=${a.address.slice(base.length)}`)
+      .join(' ');
+  t.equal(addresses(), 'node-a=.1 node-b=.2 node-c=.3');
+  cluster.store.delete('Node', 'node-b');
+  await cluster.settled();
+  t.equal(addresses(), 'node-a=.1 node-c=.3', 'node-c keeps .3');
+  cluster.store.create(node('node-b', '192.168.49.3').object);
+  await cluster.settled();
+  t.equal(addresses(), 'node-a=.1 node-c=.3 node-b=.2', 'node-b back under its name: .2 again');
 });
