@@ -25,6 +25,47 @@ export function wrote<T extends AnyObject>(ctx: ControllerContext, obj: T): T {
   return obj;
 }
 
+/**
+ * record.EventRecorder: a core/v1 Event about `involved` from `component` (`kubectl describe` lists
+ * them). An Event that cannot be written is dropped, as client-go's recorder drops it.
+ */
+export function recordEvent(
+  ctx: ControllerContext,
+  component: string,
+  involved: AnyObject,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+): void {
+  const now = `${new Date(ctx.clock.now()).toISOString().slice(0, 19)}Z`;
+  const name = involved.metadata.name ?? '';
+  const namespace = involved.metadata.namespace ?? 'default';
+  try {
+    ctx.store.create({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${name}.`, namespace },
+      involvedObject: {
+        kind: involved.kind,
+        namespace,
+        name,
+        ...(involved.metadata.uid ? { uid: involved.metadata.uid } : {}),
+        apiVersion: involved.apiVersion,
+        ...(involved.metadata.resourceVersion ? { resourceVersion: involved.metadata.resourceVersion } : {}),
+      },
+      reason,
+      message,
+      source: { component },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type,
+    });
+  } catch {
+    // Dropped, as the recorder drops what it cannot write.
+  }
+}
+
 // Index names. Label pairs are filed as `namespace\0key=value`.
 export const indexPodLabels = 'labels';
 export const indexPodNode = 'spec.nodeName';

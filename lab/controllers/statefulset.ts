@@ -17,7 +17,14 @@ import {
   type PodTemplateSpec,
   type StatefulSet,
 } from '../../api/index.js';
-import { type ControllerContext, indexControllerUID, newQueue, podInformer, wrote } from './context.js';
+import {
+  type ControllerContext,
+  indexControllerUID,
+  newQueue,
+  podInformer,
+  recordEvent,
+  wrote,
+} from './context.js';
 import { podTemplateHash } from './deployment.js';
 import { isPodReady } from './endpointslice.js';
 import { type Informer, objectKey } from './informer.js';
@@ -335,12 +342,57 @@ export class StatefulSetController {
     }
     if (set.metadata.deletionTimestamp) return round;
     const monotonic = (set.spec.podManagementPolicy ?? 'OrderedReady') !== 'Parallel';
-    const del = (p: Pod) => wrote(this.#ctx, store.delete('Pod', p.metadata.name ?? '', { namespace: ns }));
+    // StatefulPodControl: each create and delete recorded as an Event on the set.
+    const event = (verb: 'Create' | 'Delete', pod: Pod, err?: unknown) =>
+      err === undefined
+        ? recordEvent(
+            this.#ctx,
+            this.name,
+            set,
+            'Normal',
+            `Successful${verb}`,
+            `${verb.toLowerCase()} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+          )
+        : recordEvent(
+            this.#ctx,
+            this.name,
+            set,
+            'Warning',
+            `Failed${verb}`,
+            `${verb.toLowerCase()} Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} failed error: ${(err as Error).message}`,
+          );
+    const del = (p: Pod) => {
+      try {
+        wrote(this.#ctx, store.delete('Pod', p.metadata.name ?? '', { namespace: ns }));
+      } catch (e) {
+        event('Delete', p, e);
+        throw e;
+      }
+      event('Delete', p);
+    };
+    const create = (p: Pod) => {
+      try {
+        const out = wrote(this.#ctx, store.create(p));
+        event('Create', out);
+        return out;
+      } catch (e) {
+        event('Create', p, e);
+        throw e;
+      }
+    };
 
     for (let i = 0; i < replicaCount; i++) {
       let p = replicas[i];
       // A finished Pod (Failed, or Succeeded: a set's Pods are meant to run) is deleted and made anew.
       if (p && (isFailed(p) || isSucceeded(p)) && !isTerminating(p)) {
+        recordEvent(
+          this.#ctx,
+          this.name,
+          set,
+          'Warning',
+          'RecreatingFailedPod',
+          `StatefulSet ${ns}/${set.metadata.name} is recreating ${isFailed(p) ? 'failed' : 'succeeded'} Pod ${p.metadata.name}`,
+        );
         del(p);
         count(p, -1);
         status.replicas--;
@@ -348,7 +400,7 @@ export class StatefulSetController {
         replicas[i] = undefined;
       }
       if (!p) {
-        const pod = wrote(this.#ctx, store.create(this.#newPod(set, current, update, start + i)));
+        const pod = create(this.#newPod(set, current, update, start + i));
         replicas[i] = pod;
         status.replicas++;
         count(pod, 1);

@@ -203,6 +203,21 @@ t.test('a deleted Pod comes back under its name; scale-down from the highest ord
     statusText(store, revs),
     'replicas=1 ready=1 current=1 updated=1 available=1 current=rev1 update=rev1',
   );
+  t.same(
+    store
+      .list('Event')
+      .items.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+      .map((e) => `${e.type} ${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`),
+    [
+      'Normal SuccessfulCreate StatefulSet/db: create Pod db-0 in StatefulSet db successful',
+      'Normal SuccessfulCreate StatefulSet/db: create Pod db-1 in StatefulSet db successful',
+      'Normal SuccessfulCreate StatefulSet/db: create Pod db-2 in StatefulSet db successful',
+      'Normal SuccessfulCreate StatefulSet/db: create Pod db-1 in StatefulSet db successful',
+      'Normal SuccessfulDelete StatefulSet/db: delete Pod db-2 in StatefulSet db successful',
+      'Normal SuccessfulDelete StatefulSet/db: delete Pod db-1 in StatefulSet db successful',
+    ],
+    'the Events kubectl describe statefulset lists',
+  );
 });
 
 t.test('Parallel: every ordinal at once, and every condemned one at once', async (t) => {
