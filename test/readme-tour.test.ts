@@ -77,6 +77,17 @@ const expected: [string, RegExp][] = [
     'npx netlab resolve api.example.com --namespace default --server 127.0.0.1:10053 | tail -1',
     /^;; api\.example\.com: \S+ \(glibc: 10 queries, 4 names tried\)/,
   ],
+  [
+    'npx netlab get endpointslices',
+    new RegExp(
+      [
+        '^NAME +ADDRESSTYPE +PORTS +ENDPOINTS +AGE',
+        'db-[a-z0-9]{5} +IPv4 +8080 +10\\.244\\.\\S+ +\\S+',
+        'web-[a-z0-9]{5} +IPv4 +8080,8081 +10\\.244\\.\\S+ +\\S+',
+        'web-nodeport-[a-z0-9]{5} +IPv4 +8080 +10\\.244\\.\\S+ +\\S+\n$',
+      ].join('\n'),
+    ),
+  ],
   ['export KUBECONFIG=~/.netlab/kubeconfig', /^$/],
   [
     'kubectl get pods -o wide',
