@@ -91,4 +91,12 @@ t.test('NodePort, forward proxy and /dial through the rules of a booted cluster'
     { http_proxy: proxy },
   );
   t.match(JSON.parse(dial), { responses: [new RegExp(`^${clientPod}:\\d+$`)] }, '/dial from the client pod');
+  // A name: the pod looks it up (its resolv.conf, cluster DNS) before it dials.
+  const byName = await curl(
+    [
+      `http://${clientPod}:8080/dial?host=web.default.svc.cluster.local&port=80&request=hostname&protocol=http&tries=1`,
+    ],
+    { http_proxy: proxy },
+  );
+  t.same(JSON.parse(byName), { responses: ['web-1'] }, '/dial by name');
 });
