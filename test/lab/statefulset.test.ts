@@ -9,6 +9,7 @@ import type { Service, StatefulSet, Store } from '../../api/index.js';
 import { ObjectSource, parseZoneConfig, Zone } from '../../dns/index.js';
 import { QTYPE } from '../../dns/zone/zone.js';
 import { Cluster } from '../../lab/cluster.js';
+import { ControllerManager } from '../../lab/controllers/index.js';
 import { ready, waitPod } from './kubelet-fixture.js';
 import { boot, endpointsText, node } from './workload-fixture.js';
 
@@ -394,4 +395,34 @@ spec:
       .sort(),
     'the headless Service name: every ready Pod',
   );
+});
+
+t.test('a restarted controller manager picks the set up as it was: same Pods, same revision', async (t) => {
+  const { store, cm, clock, kubelets, stopControllers } = boot(t);
+  store.create(node('node-1', 'zone-a'));
+  store.create(statefulSet({ replicas: 2 }));
+  cm.start();
+  for (let i = 0; i < 2; i++) {
+    await cm.settled();
+    kubelets.start();
+    kubelets.ready();
+  }
+  await cm.settled();
+  const before = store.resourceVersion;
+  const snapshot = () => ({
+    pods: store
+      .list('Pod')
+      .items.map((p) => `${p.metadata.uid} ${p.metadata.labels?.['controller-revision-hash']}`),
+    revisions: store.list('ControllerRevision').items.map((r) => `${r.metadata.name} ${r.revision}`),
+  });
+  const was = snapshot();
+  stopControllers();
+  await cm.stopped();
+  const ac = new AbortController();
+  t.teardown(() => ac.abort());
+  const again = new ControllerManager(store, { signal: ac.signal, clock });
+  again.start();
+  await again.settled();
+  t.same(snapshot(), was);
+  t.equal(store.resourceVersion, before, 'nothing written');
 });

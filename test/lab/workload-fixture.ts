@@ -81,7 +81,7 @@ export function boot(t: { teardown(fn: () => void): void }) {
     ac.abort();
     store.close();
   });
-  return { store, cm, clock, kubelets: new Kubelets(store, clock) };
+  return { store, cm, clock, kubelets: new Kubelets(store, clock), stopControllers: () => ac.abort() };
 }
 
 export function endpointsText(store: Store, svc: string): string {
