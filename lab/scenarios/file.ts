@@ -3,6 +3,7 @@
 // file), and a timeline of steps. Read with positions through api's YAML reader (its size and alias
 // limits included), so every problem names its file, line and field, and nothing runs half-read.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
 import {
   type AnyObject,
@@ -43,6 +44,8 @@ export interface ScenarioCluster {
   proxyMinSyncPeriod: number;
   /** kube-proxy's clean-up of stale UDP conntrack entries. */
   conntrackCleanup: boolean;
+  /** Names outside the cluster and their addresses, answered by the DNS cluster DNS forwards to. */
+  externalNames: Record<string, string[]>;
 }
 
 export type PodPick = { pod: string } | { selector: string; count: number };
@@ -723,7 +726,16 @@ function readCluster(r: Reader, v: unknown): ScenarioCluster {
     'nodeLeaseRenewInterval',
     'proxyMinSyncPeriod',
     'conntrackCleanup',
+    'externalNames',
   ]);
+  const externalNames: Record<string, string[]> = {};
+  const names = r.object(`${f}.externalNames`, o.externalNames) ?? {};
+  for (const [name, v] of Object.entries(names)) {
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || !list.every((a) => typeof a === 'string' && isIP(a) !== 0))
+      r.invalid(`${f}.externalNames.${name}`, v, 'must be an IP address or a list of them');
+    else externalNames[name] = list as string[];
+  }
   const secondS = r.seconds(`${f}.second`, o.second, 10);
   return {
     nodes: r.int(`${f}.nodes`, o.nodes, 1, 100) ?? 2,
@@ -733,6 +745,7 @@ function readCluster(r: Reader, v: unknown): ScenarioCluster {
     nodeLeaseRenewInterval: r.seconds(`${f}.nodeLeaseRenewInterval`, o.nodeLeaseRenewInterval) ?? 10,
     proxyMinSyncPeriod: r.seconds(`${f}.proxyMinSyncPeriod`, o.proxyMinSyncPeriod) ?? 0.1,
     conntrackCleanup: r.bool(`${f}.conntrackCleanup`, o.conntrackCleanup) ?? true,
+    externalNames,
   };
 }
 

@@ -22,6 +22,7 @@ import { type Progress, silentProgress } from '../run/progress.js';
 import { checkDns, checkTraffic, type ExpectResult } from './expect.js';
 import type { DnsStep, Scenario, ServiceTarget, Step, TrafficStep, WaitFor } from './file.js';
 import { type Dialer, type RequestRecord, runTraffic } from './traffic.js';
+import { WorldDns } from './world.js';
 
 /** A step could not run (a Pod, a Service or a port it names does not exist, a wait timed out). */
 export class ScenarioStepError extends Error {
@@ -137,38 +138,48 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
   const second = s.cluster.second;
   const base = opts.loopbackBase ?? randomBase();
   progress.step(`scenario ${s.name}: booting ${s.cluster.nodes} nodes`);
-  const cluster = await Cluster.boot({
-    manifests: [],
-    objects: scenarioObjects(s),
-    seed: s.seed,
-    dnsListen: { host: '127.0.0.1', port: 0 },
-    proxyMinSyncPeriodMs: Math.round(s.cluster.proxyMinSyncPeriod * second),
-    controllers: {
+  const world = new WorldDns(s.cluster.externalNames);
+  const upstream = await world.listen();
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.boot({
+      manifests: [],
+      objects: scenarioObjects(s),
       seed: s.seed,
-      nodeMonitorGracePeriodMs: Math.round(s.cluster.nodeMonitorGracePeriod * second),
-      podEvictionTimeoutMs: Math.round(s.cluster.podEvictionTimeout * second),
-    },
-    kubelets: {
-      second,
-      nodeLeaseRenewIntervalSeconds: s.cluster.nodeLeaseRenewInterval,
-      backoffInitialSeconds: 1,
-      backoffMaxSeconds: 10,
-    },
-    dataplane: {
-      proxyListen: false,
-      nodeAddress: (i) => `${base}.${i + 1}`,
-      loadBalancerAddress: (ip) => `${base}.${200 + (Number(ip.split('.')[3]) % 50)}`,
-      seed: s.seed,
-      conntrackCleanup: s.cluster.conntrackCleanup,
-      dropTimeoutMs: 10 * second,
-    },
-  });
+      dnsListen: { host: '127.0.0.1', port: 0 },
+      dns: { upstream },
+      proxyMinSyncPeriodMs: Math.round(s.cluster.proxyMinSyncPeriod * second),
+      controllers: {
+        seed: s.seed,
+        nodeMonitorGracePeriodMs: Math.round(s.cluster.nodeMonitorGracePeriod * second),
+        podEvictionTimeoutMs: Math.round(s.cluster.podEvictionTimeout * second),
+      },
+      kubelets: {
+        second,
+        nodeLeaseRenewIntervalSeconds: s.cluster.nodeLeaseRenewInterval,
+        backoffInitialSeconds: 1,
+        backoffMaxSeconds: 10,
+      },
+      dataplane: {
+        proxyListen: false,
+        nodeAddress: (i) => `${base}.${i + 1}`,
+        loadBalancerAddress: (ip) => `${base}.${200 + (Number(ip.split('.')[3]) % 50)}`,
+        seed: s.seed,
+        conntrackCleanup: s.cluster.conntrackCleanup,
+        dropTimeoutMs: 10 * second,
+      },
+    });
+  } catch (e) {
+    world.close();
+    throw e;
+  }
   const run = new Run(s, cluster, progress);
   try {
     return await run.play();
   } finally {
     await run.close();
     await cluster.stop();
+    world.close();
   }
 }
 

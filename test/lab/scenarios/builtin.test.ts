@@ -9,6 +9,44 @@ import { randomLoopbackBase } from './fixture.js';
 
 const cases: { name: string; expects: string[] }[] = [
   {
+    name: 'blue-green',
+    expects: [
+      'before the switch: errors',
+      'before the switch: responders',
+      'no failed request: errors',
+      'no failed request: responders',
+      'after the switch: errors',
+      'after the switch: responders',
+    ],
+  },
+  {
+    name: 'dns-ndots',
+    expects: [
+      'glibc, ndots 5: queries',
+      'glibc, ndots 5: status',
+      'glibc, ndots 5: answer',
+      'musl, ndots 5: queries',
+      'musl, ndots 5: status',
+      'musl, ndots 5: answer',
+      'glibc, ndots 1: queries',
+      'glibc, ndots 1: status',
+      'glibc, ndots 1: answer',
+      'musl, ndots 1: queries',
+      'musl, ndots 1: status',
+      'musl, ndots 1: answer',
+      'glibc, trailing dot: queries',
+      'glibc, trailing dot: status',
+      'glibc, trailing dot: answer',
+      'musl, trailing dot: queries',
+      'musl, trailing dot: status',
+      'musl, trailing dot: answer',
+      "a Service's short name: queries",
+      "a Service's short name: status",
+      'a name that does not exist: queries',
+      'a name that does not exist: status',
+    ],
+  },
+  {
     name: 'load-balancing',
     expects: [
       'new connection per request: errors',
@@ -18,6 +56,23 @@ const cases: { name: string; expects: string[] }[] = [
       'keep-alive: responders',
       'clientip affinity: errors',
       'clientip affinity: responders',
+    ],
+  },
+  {
+    name: 'rolling-update',
+    expects: ['graceful: errors', 'graceful: responders', 'abrupt: errors'],
+  },
+  {
+    name: 'source-ip',
+    expects: [
+      'Cluster policy through node-2: errors',
+      'Cluster policy through node-2: sourceSeen',
+      'Local policy through node-1: errors',
+      'Local policy through node-1: sourceSeen',
+      'Local policy through node-2: errors',
+      'Local policy through node-2: requests',
+      'pod to ClusterIP: errors',
+      'pod to ClusterIP: sourceSeen',
     ],
   },
 ];
