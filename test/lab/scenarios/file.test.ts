@@ -151,5 +151,6 @@ t.test('a scenario and its manifests in one file', async (t) => {
     nodeLeaseRenewInterval: 10,
     proxyMinSyncPeriod: 0.1,
     conntrackCleanup: true,
+    externalNames: {},
   });
 });
