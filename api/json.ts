@@ -47,6 +47,23 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
+const jsonTexts = new WeakMap<object, string>();
+
+/**
+ * JSON.stringify of an object the store handed out. Those are frozen, so the text is made once and
+ * kept while the object lives: a hundred watchers of one change serialize it once, not each.
+ * Objects that are not frozen are serialized every time.
+ */
+export function jsonOf(o: object): string {
+  if (!Object.isFrozen(o)) return JSON.stringify(o);
+  let text = jsonTexts.get(o);
+  if (text === undefined) {
+    text = JSON.stringify(o);
+    jsonTexts.set(o, text);
+  }
+  return text;
+}
+
 /** Freezes a JSON value and everything in it: what the store hands out is read-only. */
 export function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {

@@ -12,6 +12,7 @@ import {
   apiVersionOf,
   cloneJSON,
   deepEqual,
+  jsonOf,
   type Kind,
   labelSelectorAsSelector,
   mergePatch,
@@ -583,14 +584,31 @@ export class ApiServer {
         throw e;
       }
       let first = true;
+      // Events that arrive in one turn of the event loop leave in one write, not one each.
+      let corked = false;
+      const uncork = () => {
+        corked = false;
+        res.uncork();
+      };
       for await (const ev of events) {
+        if (!corked) {
+          corked = true;
+          res.cork();
+          setImmediate(uncork);
+        }
         let object = ev.object;
         if (asTable && ev.type !== 'BOOKMARK') {
           const table = toTable([object], { now: this.now(), noHeaders: !first });
           first = false;
           object = table;
         }
-        if (!res.write(`${JSON.stringify({ type: ev.type, object })}\n`)) {
+        // The same text as JSON.stringify({type, object}); a stored object's JSON is made once for
+        // every watcher of it.
+        const line =
+          object !== null && typeof object === 'object'
+            ? `{"type":${JSON.stringify(ev.type)},"object":${jsonOf(object)}}\n`
+            : `${JSON.stringify({ type: ev.type, object })}\n`;
+        if (!res.write(line)) {
           await Promise.race([
             once(res, 'drain'),
             once(abort.signal as unknown as NodeJS.EventEmitter, 'abort').catch(() => {}),

@@ -4,6 +4,7 @@
 import { setMaxListeners } from 'node:events';
 import t from 'tap';
 import type { AnyObject, Pod, WatchEvent } from '../../api/index.js';
+import { jsonOf } from '../../api/json.js';
 import { newStore, pod } from './objects.js';
 
 /** Drains what a watcher has queued now (never waits for an event that is not there). */
@@ -115,5 +116,18 @@ t.test('indexed and unindexed watchers see what a scan would give them, in order
   };
   for (const { name, w } of ws) t.same(await drain(w, want[name]!.length), want[name], name);
   ac.abort();
+  s.close();
+});
+
+t.test("jsonOf: a stored object's JSON as JSON.stringify writes it, made once", async (t) => {
+  const s = newStore();
+  const stored = s.create(pod('a', { app: 'web' }, 'n1'));
+  const text = jsonOf(stored);
+  t.equal(text, JSON.stringify(stored));
+  t.equal(jsonOf(stored), text, 'the same text again');
+  const loose = { a: 1 };
+  t.equal(jsonOf(loose), '{"a":1}');
+  loose.a = 2;
+  t.equal(jsonOf(loose), '{"a":2}', 'an object that is not frozen is serialized each time');
   s.close();
 });
