@@ -15,7 +15,7 @@ export { ForwardProxy } from './dataplane/forward.js';
 export { type DataplaneNodes, ProxierNodes } from './dataplane/nodes.js';
 export { FastPath } from './fastpath/fastpath.js';
 export { ProxierConfigError } from './iptables/errors.js';
-export { Proxier, type ProxierOptions, type SyncResult } from './iptables/proxier.js';
+export { clusterCIDRWarning, Proxier, type ProxierOptions, type SyncResult } from './iptables/proxier.js';
 export { ClusterProxier, type ClusterProxierOptions, NodeProxy } from './iptables/shared.js';
 export { checkEndpointSlice, checkNode, checkService, type FieldIssue } from './iptables/validate.js';
 export { watchStore } from './iptables/watch.js';

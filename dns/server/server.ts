@@ -16,7 +16,7 @@ import { DnsListenError } from '../errors.js';
 import { QTYPE, RCODE, type Zone, type ZoneAnswer } from '../zone/index.js';
 import { formatHostPort, type HostPort, Upstream } from './upstream.js';
 import {
-  encodeResponse,
+  encodeResponseRecords,
   errorResponse,
   finishResponse,
   HEADER_LEN,
@@ -64,6 +64,8 @@ export interface DnsServerStats {
 
 interface Cached {
   body: Buffer;
+  /** Where each record ends in `body`: UDP truncation cuts there. */
+  ends: readonly number[];
   rcode: number;
 }
 
@@ -235,7 +237,7 @@ export class DnsServer {
     if (hit !== undefined) {
       this.#hits++;
       this.#byRcode[hit.rcode]!++;
-      return this.#finish(hit.body, msg, q, edns !== null, limit);
+      return this.#finish(hit.body, hit.ends, msg, q, edns !== null, limit);
     }
     this.#misses++;
     // Class IN or ANY only; the zone has nothing in CHAOS or HESIOD.
@@ -256,16 +258,29 @@ export class DnsServer {
     if (ans.forward && this.#upstream) return this.#forward(msg, via, edns !== null);
     if (ans.chase && this.#upstream) return this.#chase(msg, via, q, ans, question, edns !== null, limit);
 
-    const body = encodeResponse(question, flagsOf(ans), ans.answers, ans.authorities, ans.additionals);
+    const { body, ends } = encodeResponseRecords(
+      question,
+      flagsOf(ans),
+      ans.answers,
+      ans.authorities,
+      ans.additionals,
+    );
     if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(key, { body, rcode: ans.rcode });
+    this.#cache.set(key, { body, ends, rcode: ans.rcode });
     this.#byRcode[ans.rcode]!++;
-    return this.#finish(body, msg, q, edns !== null, limit);
+    return this.#finish(body, ends, msg, q, edns !== null, limit);
   }
 
-  #finish(body: Buffer, msg: Buffer, q: QuestionInfo, edns: boolean, limit: number): Buffer {
-    const out = finishResponse(body, msg, q.end, edns, limit);
-    if (out.length < body.length) this.#truncated++;
+  #finish(
+    body: Buffer,
+    ends: readonly number[],
+    msg: Buffer,
+    q: QuestionInfo,
+    edns: boolean,
+    limit: number,
+  ): Buffer {
+    const out = finishResponse(body, msg, q.end, edns, limit, ends);
+    if (out.length !== body.length + (edns ? 11 : 0)) this.#truncated++;
     return out;
   }
 
@@ -311,7 +326,7 @@ export class DnsServer {
         answers: [...ans.answers, ...(res.answers ?? []).filter((a) => a.type !== 'OPT')],
       };
     }
-    const body = encodeResponse(
+    const { body, ends } = encodeResponseRecords(
       question,
       flagsOf(final),
       final.answers,
@@ -319,7 +334,7 @@ export class DnsServer {
       final.additionals,
     );
     this.#byRcode[final.rcode]!++;
-    return this.#finish(body, msg, q, edns, limit);
+    return this.#finish(body, ends, msg, q, edns, limit);
   }
 
   #onDatagram(sock: UdpSocket, msg: Buffer, port: number, address: string): void {

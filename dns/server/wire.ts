@@ -122,6 +122,27 @@ export function encodeResponse(
   authorities: Answer[],
   additionals: Answer[],
 ): Buffer {
+  return encodeResponseRecords(question, flags, answers, authorities, additionals).body;
+}
+
+/** A response body and where each of its records ends (answer, authority, additional order). */
+export interface EncodedResponse {
+  readonly body: Buffer;
+  readonly ends: readonly number[];
+}
+
+/**
+ * encodeResponse, also saying where each record ends: a cut there is a whole message, because
+ * compression pointers only ever point back (what UDP truncation needs).
+ */
+export function encodeResponseRecords(
+  question: Buffer,
+  flags: number,
+  answers: Answer[],
+  authorities: Answer[],
+  additionals: Answer[],
+): EncodedResponse {
+  const ends: number[] = [];
   const w = new Writer(
     HEADER_LEN + question.length + 64 * (answers.length + authorities.length + additionals.length),
   );
@@ -135,8 +156,13 @@ export function encodeResponse(
     w.bytes(question);
     w.registerQuestion(question);
   }
-  for (const list of [answers, authorities, additionals]) for (const rr of list) w.rr(rr);
-  return w.done();
+  for (const list of [answers, authorities, additionals]) {
+    for (const rr of list) {
+      w.rr(rr);
+      ends.push(w.offset);
+    }
+  }
+  return { body: w.done(), ends };
 }
 
 function splitLabels(name: string): string[] {
@@ -291,6 +317,10 @@ class Writer {
     this.#off += 16;
   }
 
+  get offset(): number {
+    return this.#off;
+  }
+
   done(): Buffer {
     return this.#buf.subarray(0, this.#off);
   }
@@ -300,7 +330,10 @@ const recordTypes = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, TXT: 16, AAAA: 28,
 
 /**
  * The response for one query from a cached body: the query's ID and RD bit, our OPT when the query had
- * one, and TC=1 with the question only when it does not fit `limit` octets.
+ * one, and, when it does not fit `limit` octets, truncated as CoreDNS does (request.Scrub ->
+ * miekg/dns Msg.Truncate): the records that fit, in order (answer, authority, additional) and no
+ * record after the first that does not, in `limit` less our OPT; TC=1 when any record was left out.
+ * `ends` are the records' end offsets in `body` (encodeResponseRecords).
  */
 export function finishResponse(
   body: Buffer,
@@ -308,9 +341,10 @@ export function finishResponse(
   questionEnd: number,
   edns: boolean,
   limit: number,
+  ends: readonly number[] = [],
 ): Buffer {
   const size = body.length + (edns ? OPT.length : 0);
-  if (size > limit) return truncated(body, questionEnd, edns, query);
+  if (size > limit) return truncated(body, questionEnd, edns, query, limit, ends);
   const out = Buffer.allocUnsafe(size);
   body.copy(out);
   out[0] = query[0]!;
@@ -324,19 +358,30 @@ export function finishResponse(
   return out;
 }
 
-// CoreDNS truncates to fit; dropping every record is also legal (RFC 2181 §9) and makes the client
-// retry over TCP, which is what TC=1 asks for.
-function truncated(body: Buffer, questionEnd: number, edns: boolean, query: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(questionEnd + (edns ? OPT.length : 0));
-  body.copy(out, 0, 0, questionEnd);
+function truncated(
+  body: Buffer,
+  questionEnd: number,
+  edns: boolean,
+  query: Buffer,
+  limit: number,
+  ends: readonly number[],
+): Buffer {
+  const budget = limit - (edns ? OPT.length : 0);
+  let kept = 0;
+  while (kept < ends.length && ends[kept]! <= budget) kept++;
+  const end = kept === 0 ? questionEnd : ends[kept - 1]!;
+  const an = body.readUInt16BE(6);
+  const ns = body.readUInt16BE(8);
+  const out = Buffer.allocUnsafe(end + (edns ? OPT.length : 0));
+  body.copy(out, 0, 0, end);
   out[0] = query[0]!;
   out[1] = query[1]!;
   out[2] = (out[2]! & ~(RD >> 8)) | (query[2]! & (RD >> 8)) | (TC >> 8);
   out[3] = (out[3]! & ~CD) | (query[3]! & CD);
-  out.writeUInt16BE(0, 6);
-  out.writeUInt16BE(0, 8);
-  out.writeUInt16BE(edns ? 1 : 0, 10);
-  if (edns) OPT.copy(out, questionEnd);
+  out.writeUInt16BE(Math.min(kept, an), 6);
+  out.writeUInt16BE(Math.min(Math.max(kept - an, 0), ns), 8);
+  out.writeUInt16BE(Math.max(kept - an - ns, 0) + (edns ? 1 : 0), 10);
+  if (edns) OPT.copy(out, end);
   return out;
 }
 

@@ -19,6 +19,7 @@ import {
   checkEndpointSlice,
   checkNode,
   checkService,
+  clusterCIDRWarning,
   type FieldIssue,
   Proxier,
   ProxierConfigError,
@@ -148,6 +149,8 @@ export function loadProxyInput(flags: NodeFlags): ProxyInput {
   warnings.push(...derived.warnings);
 
   const family = ipFamilyOf(flags.ipFamily);
+  const cidrWarning = clusterCIDRWarning(flags.clusterCidr, family);
+  if (cidrWarning !== undefined) warnings.push(cidrWarning);
   const nodeName =
     flags.hostnameOverride ?? (nodes.length === 1 ? (nodes[0]!.metadata.name ?? hostname()) : hostname());
   const node = nodes.find((n) => n.metadata.name === nodeName);

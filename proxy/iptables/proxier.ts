@@ -129,6 +129,48 @@ function familyCIDR(opt: string, list: readonly string[] | undefined, family: IP
   return null;
 }
 
+/**
+ * kube-proxy's reading of `--cluster-cidr` for a node of `family`: its config validation (one CIDR,
+ * or two of different families; ProxierConfigError otherwise), then, as its local detector does,
+ * the CIDR of the node's family. Without one kube-proxy says so (InfoS "Detect-local-mode set to
+ * ClusterCIDR, but no cluster CIDR for family") and writes no pod-CIDR rules: the returned warning
+ * says that; undefined when a CIDR of the family is there or the flag is empty.
+ */
+export function clusterCIDRWarning(value: string | undefined, family: IPFamily): string | undefined {
+  const cidrs = (value ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  if (cidrs.length === 0) return undefined;
+  const parsed = cidrs.map((c) => {
+    const p = parseCIDRSloppy(c);
+    if (!p) {
+      throw new ProxierConfigError(
+        '--cluster-cidr',
+        `Invalid value: "${value}": must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)`,
+      );
+    }
+    return p;
+  });
+  if (parsed.length > 2) {
+    throw new ProxierConfigError(
+      '--cluster-cidr',
+      `Invalid value: "${value}": only one CIDR allowed or a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)`,
+    );
+  }
+  if (parsed.length === 2 && parsed[0]!.family === parsed[1]!.family) {
+    throw new ProxierConfigError(
+      '--cluster-cidr',
+      `Invalid value: "${value}": must be a valid DualStack CIDR (e.g. 10.100.0.0/16,fde4:8dba:82e1::/48)`,
+    );
+  }
+  if (parsed.some((p) => p.family === family)) return undefined;
+  return (
+    `--cluster-cidr ${value} has no ${family} CIDR: kube-proxy on this ${family} node says "Detect-local-mode ` +
+    'set to ClusterCIDR, but no cluster CIDR for family" and writes no rules that tell pod traffic by source'
+  );
+}
+
 interface NodePortAddresses {
   matchAll: boolean;
   cidrs: ParsedCIDR[];

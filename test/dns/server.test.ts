@@ -173,10 +173,16 @@ t.test('TCP: an idle connection is closed after the idle timeout', async (t) => 
 
 t.test('EDNS: OPT echoed with our UDP size; TC=1 when the answer exceeds the client size', async (t) => {
   const { addr, server } = await start(t);
+  // Header 12 + question 35 = 47 octets, then 16 per A record (owner compressed to a pointer): 60
+  // records are 1007 octets, more than 512, less than 1232. Truncated as CoreDNS does (Scrub ->
+  // miekg/dns Truncate): the records that fit in the client's size less our OPT's 11, TC=1.
   const cases: { udpSize: number | null; tc: boolean; answers: number; opt: number | null }[] = [
-    // 60 A records are 1006 octets with compression: more than 512, less than 1232.
-    { udpSize: null, tc: true, answers: 0, opt: null },
-    { udpSize: 512, tc: true, answers: 0, opt: 1232 },
+    { udpSize: null, tc: true, answers: 29, opt: null }, // 47 + 29 * 16 = 511 <= 512
+    { udpSize: 100, tc: true, answers: 28, opt: 1232 }, // under 512 counts as 512 (RFC 6891)
+    { udpSize: 512, tc: true, answers: 28, opt: 1232 }, // 47 + 28 * 16 = 495 <= 501
+    { udpSize: 700, tc: true, answers: 40, opt: 1232 }, // 47 + 40 * 16 = 687 <= 689
+    { udpSize: 1018, tc: false, answers: 60, opt: 1232 }, // 1007 + 11: exactly fits
+    { udpSize: 1017, tc: true, answers: 59, opt: 1232 },
     { udpSize: 1232, tc: false, answers: 60, opt: 1232 },
     { udpSize: 4096, tc: false, answers: 60, opt: 1232 },
   ];
@@ -204,7 +210,39 @@ t.test('EDNS: OPT echoed with our UDP size; TC=1 when the answer exceeds the cli
       .replies[0],
   );
   t.same([overTcp.flag_tc, overTcp.answers?.length], [false, 60]);
-  t.equal(server.stats().truncated, 2);
+  t.equal(server.stats().truncated, 5);
+});
+
+// A headless SRV answer has records in two sections: the answers go first, then the additional
+// addresses, each while it fits; TC=1 when any record of either is left out (miekg/dns Truncate).
+t.test('UDP truncation across sections: SRV answers, then their addresses', async (t) => {
+  const { addr } = await start(t);
+  // Header and question: 58 octets. An SRV record's target is never compressed (RFC 2782), so one to
+  // 10-244-0-N.big.default.svc.cluster.local. is 60 octets for N < 10, else 61: all 60 are 3709 with
+  // the header. Each A in additional is 16 (its owner points into an SRV target).
+  const cases: { udpSize: number | null; tc: boolean; answers: number; extra: number }[] = [
+    { udpSize: null, tc: true, answers: 7, extra: 0 }, // 58 + 7 * 60 = 478; an 8th: 538 > 512
+    { udpSize: 2048, tc: true, answers: 32, extra: 0 }, // 58 + 9 * 60 + 23 * 61 = 2001 <= 2037
+    { udpSize: 4096, tc: true, answers: 60, extra: 23 }, // 3709 + 23 * 16 = 4077 <= 4085
+    { udpSize: 4680, tc: false, answers: 60, extra: 60 }, // 3709 + 60 * 16 + 11 = 4680
+  ];
+  for (const c of cases) {
+    const res = decode(
+      await udp(
+        addr,
+        buildQuery('_http._tcp.big.default.svc.cluster.local', 33, { id: 3, udpSize: c.udpSize }),
+      ),
+    );
+    t.same(
+      {
+        tc: res.flag_tc,
+        answers: res.answers?.length,
+        extra: (res.additionals ?? []).filter((a) => a.type !== 'OPT').length,
+      },
+      { tc: c.tc, answers: c.answers, extra: c.extra },
+      `client size ${c.udpSize}`,
+    );
+  }
 });
 
 t.test('cache: a hot name costs one lookup; a zone change drops the cache', async (t) => {
