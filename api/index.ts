@@ -9,12 +9,14 @@ export {
   lineOfField,
   loadManifestFiles,
   type ManifestObject,
+  type ManifestRead,
   maxManifestBytes,
   readManifestFiles,
   readManifests,
   readYamlDocuments,
   type YamlDocument,
 } from './manifest.js';
+export { nodeAddresses } from './node-addresses.js';
 export { kindSchema, type Shape, type Struct } from './schema.js';
 export { Store } from './store.js';
 export {
@@ -51,4 +53,5 @@ export {
   type WatchEvent,
 } from './types.js';
 export { needsHealthCheck } from './validation-core.js';
+export { objectsAsRead } from './validation-informer.js';
 export { labelHeadlessService, labelManagedBy, labelServiceName, labelTopologyZone } from './wellknown.js';

@@ -485,6 +485,42 @@ export class Store implements WatchableStore {
     return out;
   }
 
+  /**
+   * Makes the stored objects of `kinds` exactly `objects`, held as given: no decoding, defaulting,
+   * allocation or validation, as a client's informer cache holds what it listed (client-go's
+   * Store.Replace). For objects admitted elsewhere: a real cluster's lists, or manifests read the
+   * way kube-proxy and CoreDNS read objects. One transaction, so watchers see only the difference
+   * (ADDED, MODIFIED, DELETED), all at once.
+   */
+  replace(kinds: readonly Kind[], objects: readonly AnyObject[]): void {
+    const want = new Map<Kind, Map<string, AnyObject>>(kinds.map((k) => [k, new Map()]));
+    for (const input of objects) {
+      const m = want.get(input.kind);
+      if (!m || !input.metadata?.name) continue;
+      const obj = cloneJSON(input) as AnyObject;
+      if (kindInfo[obj.kind].namespaced) obj.metadata.namespace ||= 'default';
+      else delete obj.metadata.namespace;
+      m.set(keyOf(obj.metadata.namespace, obj.metadata.name!), obj);
+    }
+    this.run(undefined, (txn) => {
+      for (const [kind, m] of want) {
+        const held = this.objects.get(kind)!;
+        for (const [key, old] of [...held])
+          if (!m.has(key)) this.put(txn, kind, 'DELETED', cloneJSON(old) as AnyObject, undefined);
+        for (const [key, obj] of m) {
+          const old = held.get(key);
+          if (old === undefined) {
+            delete obj.metadata.resourceVersion;
+            this.put(txn, kind, 'ADDED', obj, undefined);
+            continue;
+          }
+          obj.metadata.resourceVersion = old.metadata.resourceVersion!;
+          if (!deepEqual(obj, old)) this.put(txn, kind, 'MODIFIED', obj, old);
+        }
+      }
+    });
+  }
+
   private applyIn(txn: Txn, obj: AnyObject): AnyObject {
     const kind = this.kindOf(obj);
     const name = obj.metadata?.name;

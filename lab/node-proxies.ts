@@ -1,17 +1,10 @@
 // kube-proxy runs on every Node, including Nodes that join after boot: the cluster's shared
 // kube-proxy state gains a node when its Node appears and loses it when the Node is deleted, in the
 // same watch that feeds it Services and EndpointSlices (so a Node's labels reach a node that exists).
-import type { Node } from '../api/index.js';
+import { type Node, nodeAddresses } from '../api/index.js';
 import type { ClusterProxier, NodeProxy, watchStore } from '../proxy/index.js';
 
 type ProxierHandlers = Parameters<typeof watchStore>[1];
-
-/** The addresses kube-proxy takes as its node IPs: InternalIP and ExternalIP, in order. */
-export function nodeIPsOf(node: Node): string[] {
-  return (node.status?.addresses ?? [])
-    .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
-    .map((a) => a.address);
-}
 
 /**
  * Handlers for `watchStore` that forward to `kubeProxy` and, on Node events, add or remove that
@@ -27,7 +20,7 @@ export function followNodes(
     const name = node.metadata.name ?? '';
     if (proxiers.has(name)) return;
     try {
-      proxiers.set(name, kubeProxy.addNode(name, nodeIPsOf(node)));
+      proxiers.set(name, kubeProxy.addNode(name, nodeAddresses(node)));
     } catch (e) {
       // A Node address kube-proxy cannot use: that node runs no kube-proxy, as one that fails to start.
       log(`kube-proxy: Node ${name}: ${(e as Error).message}`);
@@ -51,8 +44,8 @@ export function followNodes(
       kubeProxy.onNodeAdd(n);
     },
     onNodeUpdate: (p, n) => {
-      const before = p ? nodeIPsOf(p).join(',') : undefined;
-      if (before !== undefined && before !== nodeIPsOf(n).join(',')) remove(n.metadata.name ?? '');
+      const before = p ? nodeAddresses(p).join(',') : undefined;
+      if (before !== undefined && before !== nodeAddresses(n).join(',')) remove(n.metadata.name ?? '');
       add(n);
       kubeProxy.onNodeUpdate(p, n);
     },

@@ -17,7 +17,6 @@ export { FastPath } from './fastpath/fastpath.js';
 export { ProxierConfigError } from './iptables/errors.js';
 export { clusterCIDRWarning, Proxier, type ProxierOptions, type SyncResult } from './iptables/proxier.js';
 export { ClusterProxier, type ClusterProxierOptions, NodeProxy } from './iptables/shared.js';
-export { checkEndpointSlice, checkNode, checkService, type FieldIssue } from './iptables/validate.js';
 export { watchStore } from './iptables/watch.js';
 export { parseAddr, parseIPSloppy } from './ruletable/address.js';
 export { TraceInputError } from './ruletable/errors.js';

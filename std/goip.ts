@@ -52,8 +52,12 @@ function xtoi(s: string, i: number): [n: number, end: number, ok: boolean] {
   return [n, j, true];
 }
 
-/** Go's parseIPv4: exactly four decimal fields 0-255, no leading zeros. Returns the 32-bit value. */
-function parseIPv4(s: string): number | null {
+/**
+ * Go's parseIPv4: exactly four decimal fields 0-255, no leading zeros, unless `sloppy`: Go 1.16's
+ * rule, which Kubernetes keeps as netutils.ParseIPSloppy, reads `010` as decimal 10. Returns the
+ * 32-bit value.
+ */
+function parseIPv4(s: string, sloppy = false): number | null {
   let pos = 0;
   let v = 0;
   for (let i = 0; i < 4; i++) {
@@ -64,7 +68,7 @@ function parseIPv4(s: string): number | null {
     }
     const [n, end, ok] = dtoi(s, pos);
     if (!ok || n > 0xff) return null;
-    if (end - pos > 1 && s[pos] === '0') return null;
+    if (!sloppy && end - pos > 1 && s[pos] === '0') return null;
     pos = end;
     v = v * 256 + n;
   }
@@ -73,7 +77,7 @@ function parseIPv4(s: string): number | null {
 }
 
 /** Go's parseIPv6 (with an optional trailing dotted IPv4). Returns the 16 bytes. */
-function parseIPv6(str: string): Uint8Array | null {
+function parseIPv6(str: string, sloppy = false): Uint8Array | null {
   const ip = new Uint8Array(16);
   let s = str;
   let ellipsis = -1;
@@ -89,7 +93,7 @@ function parseIPv6(str: string): Uint8Array | null {
     if (c < s.length && s[c] === '.') {
       if (ellipsis < 0 && i !== 12) return null;
       if (i + 4 > 16) return null;
-      const v4 = parseIPv4(s);
+      const v4 = parseIPv4(s, sloppy);
       if (v4 === null) return null;
       ip[i] = (v4 >>> 24) & 0xff;
       ip[i + 1] = (v4 >>> 16) & 0xff;
@@ -134,14 +138,26 @@ function fromBytes16(b: Uint8Array): IP {
 
 /** net.ParseIP: null when Go would return nil. */
 export function parseGoIP(s: string): IP | null {
+  return parseIP(s, false);
+}
+
+/**
+ * netutils.ParseIPSloppy: how Kubernetes components (kube-proxy among them) read addresses in
+ * objects, IPv4 fields with leading zeros read as decimal.
+ */
+export function parseGoIPSloppy(s: string): IP | null {
+  return parseIP(s, true);
+}
+
+function parseIP(s: string, sloppy: boolean): IP | null {
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === '.') {
-      const v = parseIPv4(s);
+      const v = parseIPv4(s, sloppy);
       return v === null ? null : { v4: true, n: BigInt(v) };
     }
     if (c === ':') {
-      const b = parseIPv6(s);
+      const b = parseIPv6(s, sloppy);
       return b === null ? null : fromBytes16(b);
     }
   }
@@ -150,17 +166,26 @@ export function parseGoIP(s: string): IP | null {
 
 /** net.ParseCIDR, keeping the host bits in `ip` as types.ParseCIDR does; null on error. */
 export function parseGoCIDR(s: string): IPNet | null {
+  return parseCIDR(s, false);
+}
+
+/** netutils.ParseCIDRSloppy: net.ParseCIDR with IPv4 fields read as ParseIPSloppy reads them. */
+export function parseGoCIDRSloppy(s: string): IPNet | null {
+  return parseCIDR(s, true);
+}
+
+function parseCIDR(s: string, sloppy: boolean): IPNet | null {
   const slash = s.indexOf('/');
   if (slash < 0) return null;
   const addr = s.slice(0, slash);
   const mask = s.slice(slash + 1);
   let bits: 32 | 128 = 32;
   let ip: IP | null = null;
-  const v4 = parseIPv4(addr);
+  const v4 = parseIPv4(addr, sloppy);
   if (v4 !== null) ip = { v4: true, n: BigInt(v4) };
   else {
     bits = 128;
-    const b = parseIPv6(addr);
+    const b = parseIPv6(addr, sloppy);
     if (b !== null) ip = fromBytes16(b);
   }
   const [n, end, ok] = dtoi(mask, 0);

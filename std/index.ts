@@ -13,7 +13,9 @@ export {
   maskOf,
   nextIP,
   parseGoCIDR,
+  parseGoCIDRSloppy,
   parseGoIP,
+  parseGoIPSloppy,
 } from './goip.js';
 export {
   type GoEncodable,

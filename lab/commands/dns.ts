@@ -1,21 +1,17 @@
 // `netlab dns serve` and `netlab dig`.
 import type { Command } from 'commander';
-import { type AnyObject, describeObject, loadManifestFiles } from '../../api/index.js';
 import {
   DigNameError,
   DnsConfigError,
-  DnsServer,
   type DnsServerStats,
   dig,
   formatHostPort,
   type HostPort,
-  ObjectSource,
   parseHostPort,
   parseQType,
-  parseZoneConfig,
-  Zone,
 } from '../../dns/index.js';
-import { withDerivedEndpointSlices } from '../controllers/index.js';
+import { ManifestZone } from '../tools/index.js';
+import { printWarnings } from './node-flags.js';
 
 interface ServeFlags {
   filename: string[];
@@ -24,23 +20,6 @@ interface ServeFlags {
   ttl: string;
   pods: string;
   upstream?: string;
-}
-
-/**
- * Manifests are read as allocated: a Service the API server would give a ClusterIP has none here,
- * so it has no A record (its name is NODATA). Said, as `netlab iptables-save` says it.
- */
-function unallocated(objects: readonly AnyObject[]): string[] {
-  const out: string[] = [];
-  for (const o of objects) {
-    if (o.kind !== 'Service' || o.spec.type === 'ExternalName') continue;
-    if ((o.spec.clusterIP ?? o.spec.clusterIPs?.[0] ?? '') === '') {
-      out.push(
-        `${describeObject(o)} has no spec.clusterIP: it gets no A/AAAA record (give it the allocated IP, or None)`,
-      );
-    }
-  }
-  return out;
 }
 
 function formatStats(s: DnsServerStats): string {
@@ -92,31 +71,13 @@ export function registerDns(program: Command): void {
     .option('--pods <mode>', 'pod records: insecure | verified | disabled', 'disabled')
     .option('--upstream <ip:port>', 'resolver for names outside the zone (else REFUSED)')
     .action(async (flags: ServeFlags) => {
-      let server: DnsServer;
-      let zone: Zone;
-      let source: ObjectSource;
-      // Services whose manifests carry Pods rather than EndpointSlices get the controller's slices.
-      const load = () => {
-        const r = withDerivedEndpointSlices(loadManifestFiles(flags.filename).map((m) => m.object));
-        for (const w of [...unallocated(r.objects), ...r.warnings]) process.stderr.write(`warning: ${w}\n`);
-        return r.objects;
-      };
+      let served: ManifestZone;
       try {
         const listen = parseHostPort('--listen', flags.listen, 10053);
         const upstream = flags.upstream ? parseHostPort('--upstream', flags.upstream, 53) : undefined;
-        const anyAddr = listen.host === '0.0.0.0' || listen.host === '::';
-        const config = parseZoneConfig({
-          zones: [flags.zone, 'in-addr.arpa', 'ip6.arpa'],
-          ttl: flags.ttl,
-          pods: flags.pods,
-          localIPs: [anyAddr ? '127.0.0.1' : listen.host],
-          // kubeadm's Corefile: unknown reverse names go on to the upstream.
-          fallthrough: upstream ? ['in-addr.arpa', 'ip6.arpa'] : [],
-        });
-        source = new ObjectSource(load());
-        zone = new Zone(source, config);
-        server = new DnsServer({ zone, listen, ...(upstream ? { upstream } : {}) });
-        const addr = await server.listen();
+        served = new ManifestZone(flags.filename, { ...flags, listen, upstream });
+        printWarnings(served.warnings);
+        const addr = await served.listen();
         process.stdout.write(`listening on ${formatHostPort(addr)}\n`);
       } catch (e) {
         fail(e);
@@ -124,22 +85,16 @@ export function registerDns(program: Command): void {
       // SIGHUP re-reads the manifests; the zone changes and the response cache is dropped.
       process.on('SIGHUP', () => {
         try {
-          const objects = load();
-          source.batch(() => {
-            for (const kind of ['Namespace', 'Service', 'EndpointSlice', 'Pod'] as const) {
-              for (const o of source.objectsOf(kind)) source.delete(o);
-            }
-            for (const o of objects) source.apply(o);
-          });
+          printWarnings(served.reload());
           process.stderr.write(`reloaded ${flags.filename.join(' ')}\n`);
         } catch (e) {
           process.stderr.write(`reload failed, still serving the previous zone: ${(e as Error).message}\n`);
         }
       });
       const stop = async () => {
-        process.stderr.write(formatStats(server.stats()));
-        await server.close();
-        zone.close();
+        const stats = served.stats();
+        if (stats) process.stderr.write(formatStats(stats));
+        await served.close();
         process.exit(0);
       };
       process.once('SIGINT', stop);

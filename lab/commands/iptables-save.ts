@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { addNodeFlags, loadProxyInput, type NodeFlags, proxierFor, reportUserError } from './proxy-input.js';
+import { iptablesSaveManifests } from '../tools/index.js';
+import { addNodeFlags, type NodeCommandFlags, printWarnings, reportUserError } from './node-flags.js';
 
 /**
  * `netlab iptables-save -f FILE... [node flags]`: the restore payload kube-proxy (iptables mode)
@@ -10,12 +11,11 @@ export function registerIptablesSave(program: Command): void {
     program
       .command('iptables-save')
       .description('print the iptables-restore payload kube-proxy writes for a node (filter, then nat)'),
-  ).action((flags: NodeFlags) => {
+  ).action((flags: NodeCommandFlags) => {
     try {
-      const input = loadProxyInput(flags);
-      for (const w of input.warnings) process.stderr.write(`warning: ${w}\n`);
-      const result = proxierFor(input).syncProxyRules();
-      process.stdout.write(result.payload);
+      const r = iptablesSaveManifests(flags.filename, flags);
+      printWarnings(r.warnings);
+      process.stdout.write(r.payload);
     } catch (e) {
       reportUserError(e);
     }

@@ -1,26 +1,11 @@
 import type { Command } from 'commander';
-import {
-  FastPath,
-  newKernelState,
-  RuleTable,
-  TraceInputError,
-  tracePacket,
-  withKubeJumpRules,
-} from '../../proxy/index.js';
-import { seededUint32 } from '../../std/index.js';
-import { addNodeFlags, loadProxyInput, type NodeFlags, proxierFor, reportUserError } from './proxy-input.js';
+import { TraceInputError } from '../../proxy/index.js';
+import { type PacketFlags, traceManifests } from '../tools/index.js';
+import { addNodeFlags, type NodeCommandFlags, printWarnings, reportUserError } from './node-flags.js';
 import { type LiveFlags, traceLive } from './trace-live.js';
 
 /** The flags of `netlab trace` as commander hands them over. */
-export interface TraceFlags extends NodeFlags {
-  src: string;
-  dst: string;
-  dport: string;
-  proto: string;
-  output?: string;
-  pick?: boolean;
-  seed: string;
-}
+export interface TraceFlags extends NodeCommandFlags, PacketFlags {}
 
 /**
  * `netlab trace -f FILE... --src IP --dst IP --dport PORT [--proto P] [node flags] [-o json]`: the
@@ -66,79 +51,11 @@ export function registerTrace(program: Command): void {
       ] as const) {
         if (v === undefined) throw new TraceInputError(`required option '${name}' not specified`);
       }
-      const out = runTrace(flags);
-      process.stdout.write(out);
+      const r = traceManifests(flags.filename, flags);
+      printWarnings(r.warnings);
+      process.stdout.write(r.output);
     } catch (e) {
       reportUserError(e);
     }
   });
-}
-
-/** What `netlab trace` prints for those flags (warnings go to stderr); throws the user's errors. */
-export function runTrace(flags: TraceFlags): string {
-  if (!/^\d+$/.test(flags.dport) || Number(flags.dport) > 65535) {
-    throw new TraceInputError(
-      `--dport: Invalid value: "${flags.dport}": must be between 0 and 65535, inclusive`,
-    );
-  }
-  const proto = flags.proto.toLowerCase();
-  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') {
-    throw new TraceInputError(
-      `--proto: Unsupported value: "${flags.proto}": supported values: "tcp", "udp", "sctp"`,
-    );
-  }
-  const format = flags.output ?? 'text';
-  if (format !== 'json' && format !== 'text') {
-    throw new TraceInputError(`-o: Unsupported value: "${format}": supported values: "json", "text"`);
-  }
-  const seed = Number(flags.seed);
-  if (!Number.isInteger(seed))
-    throw new TraceInputError(`--seed: Invalid value: "${flags.seed}": must be an integer`);
-  // The kernel walks the table set of the packet's family; kube-proxy writes one set per family.
-  const family = flags.ipFamily ?? (flags.dst.includes(':') ? 'ipv6' : 'ipv4');
-  const input = loadProxyInput({ ...flags, ipFamily: family });
-  for (const w of input.warnings) process.stderr.write(`warning: ${w}\n`);
-  // The node's tables as kube-proxy leaves them: its payload plus the jumps from the built-in chains.
-  const rules = withKubeJumpRules(
-    RuleTable.parse(proxierFor(input).syncProxyRules().payload, 'iptables-save'),
-  );
-  const nodeIPs = input.options.nodeIPs ?? [];
-  const packet = {
-    sourceIP: flags.src,
-    protocol: proto,
-    destIP: flags.dst,
-    destPort: Number(flags.dport),
-  } as const;
-  const r = tracePacket(rules, packet, { nodeIPs });
-  const picked =
-    flags.pick === true
-      ? new FastPath(rules, nodeIPs).decide(
-          packet,
-          newKernelState(seededUint32(seed), () => 0),
-        )
-      : undefined;
-  if (format === 'json') {
-    const doc: Record<string, unknown> = {
-      endpoints: r.endpoints,
-      verdict: r.verdict,
-      masquerade: r.masquerade,
-      rules: r.rules,
-    };
-    if (picked !== undefined) {
-      doc.picked = picked.endpoint ?? picked.verdict;
-      doc.shares = r.shares;
-    }
-    return `${JSON.stringify(doc, null, 2)}\n`;
-  }
-  let s = r.matched.length === 0 ? 'rules matched: (none)\n' : 'rules matched:\n';
-  for (const m of r.matched) s += `  ${m.table.padEnd(7)}${m.rule}\n`;
-  s += `endpoints: ${r.output === '' ? 'ACCEPT' : r.output}\n`;
-  s += `verdict: ${r.verdict}\n`;
-  s += `masquerade: ${r.masquerade}\n`;
-  if (picked !== undefined) {
-    const shares = r.endpoints.map((e, i) => `${e} ${(100 * r.shares[i]!).toFixed(1)}%`);
-    if (shares.length > 0) s += `shares of new connections: ${shares.join(', ')}\n`;
-    s += `picked (seed ${seed}): ${picked.endpoint ?? picked.verdict}\n`;
-  }
-  return s;
 }

@@ -11,5 +11,4 @@ export * from './runner.js';
 export * from './serviceport.js';
 export { ClusterProxier, type ClusterProxierOptions, NodeProxy } from './shared.js';
 export * from './topology.js';
-export * from './validate.js';
 export * from './watch.js';

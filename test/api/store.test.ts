@@ -9,6 +9,7 @@ import {
   type Pod,
   type Service,
   type StatusError,
+  Store,
   type WatchEvent,
 } from '../../api/index.js';
 import { newStore, pod, service as svc, workload } from './objects.js';
@@ -458,5 +459,32 @@ t.test('singular and plural fields come back as kube-apiserver stores them', asy
     const cur = s.get('Pod', 'p');
     t.same((s.updateStatus({ ...cur, status: c.status } as AnyObject) as Pod).status, c.want, c.name);
   }
+  s.close();
+});
+
+t.test('replace holds objects as an informer cache does, and watchers see only the difference', async (t) => {
+  const s = new Store({ bootstrap: false, bookmarkIntervalMs: 0 });
+  // Read as given: a ClusterIP outside any service CIDR, no defaults, no namespace in the manifest.
+  const raw = (name: string, ip: string) =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name },
+      spec: { clusterIP: ip, ports: [{ port: 80 }] },
+    }) as Service;
+  s.replace(['Service', 'Node'], [raw('a', '172.30.0.41'), raw('b', '172.30.0.42')]);
+  const a = s.get('Service', 'a');
+  t.same(a.spec, { clusterIP: '172.30.0.41', ports: [{ port: 80 }] }, 'no defaulting or allocation');
+  t.equal(a.metadata.namespace, 'default', 'the namespace kubectl would give it');
+  const ac = new AbortController();
+  const w = s.watch('Service', { signal: ac.signal, resourceVersion: s.resourceVersion });
+  s.replace(['Service', 'Node'], [raw('a', '172.30.0.41'), raw('c', '172.30.0.43'), raw('b', '172.30.0.9')]);
+  s.replace(['Service', 'Node'], [raw('c', '172.30.0.43')]);
+  t.same(
+    await take(w, 4),
+    ['ADDED c 3', 'MODIFIED b 4', 'DELETED a 5', 'DELETED b 6'],
+    'a unchanged: no event; then what went away',
+  );
+  ac.abort();
   s.close();
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { EndpointSlice, IPFamily, Service } from '../../api/index.js';
-import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
+import { iptablesSaveManifests } from '../../lab/tools/kube-proxy.js';
 import { Proxier, type ProxierOptions } from '../../proxy/index.js';
 import { seededRandom } from '../../std/index.js';
 import { interopTest, missingCommand, unshareDenied, upstreamDir } from '../index.js';
@@ -137,9 +137,8 @@ interopTest(t, 'iptables-restore --test accepts every full payload, IPv4 and IPv
     {
       name: 'fixture A',
       family: 'IPv4',
-      payload: proxierFor(
-        loadProxyInput({ filename: [fixture], hostnameOverride: 'test-node', clusterCidr: '10.0.0.0/8' }),
-      ).syncProxyRules().payload,
+      payload: iptablesSaveManifests([fixture], { hostnameOverride: 'test-node', clusterCidr: '10.0.0.0/8' })
+        .payload,
     },
   ];
   const variants: { name: string; opts: Partial<ProxierOptions> }[] = [

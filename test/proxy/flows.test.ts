@@ -4,7 +4,7 @@
 // Every case is also run through the fast path (must agree exactly) and the kernel mode (the one
 // endpoint it picks must be one of the possible ones).
 import t from 'tap';
-import type { EndpointSlice, Node, Service } from '../../api/index.js';
+import { type EndpointSlice, type Node, nodeAddresses, type Service } from '../../api/index.js';
 import { parseManifests } from '../../api/manifest.js';
 import {
   FastPath,
@@ -183,9 +183,7 @@ function nodeRules(
   const objects = parseManifests(manifests, 'flows.yaml').map((o) => o.object);
   const nodes = objects.filter((o): o is Node => o.kind === 'Node');
   const node = nodes.find((n) => n.metadata.name === nodeName);
-  const nodeIPs = (node?.status?.addresses ?? [])
-    .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
-    .map((a) => a.address);
+  const nodeIPs = node ? nodeAddresses(node) : [];
   const p = new Proxier({ nodeName, nodeIPs, clusterCIDRs: ['10.0.0.0/8'], minSyncPeriod: 0, ...extra });
   for (const n of nodes) p.onNodeAdd(n);
   for (const o of objects) if (o.kind === 'Service') p.onServiceAdd(o as Service);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
+import { storeFromManifests, syncNode } from '../../lab/tools/index.js';
 import { sortIPTablesRules } from '../../proxy/ruletable/sort.js';
 import { acceptanceDir, fixtureARules, netlab } from './fixtures/index.js';
 
@@ -95,14 +95,11 @@ spec:
 status: {loadBalancer: {ingress: [{ip: 198.51.100.7}]}}
 ${pod('web-1', '10.244.1.5', 'node-a', true)}${pod('web-2', '10.244.2.6', 'node-b', true)}${pod('web-3', '10.244.1.7', 'node-a', false)}`,
     );
-    const input = loadProxyInput({
-      filename: [file],
-      hostnameOverride: 'node-a',
-      clusterCidr: '10.244.0.0/16',
-    });
-    t.equal(input.derivedSlices, true, 'slices derived');
-    t.same(input.options.nodeIPs, ['192.168.1.10', '203.0.113.10'], "the Node's InternalIP, then ExternalIP");
-    const payload = proxierFor(input).syncProxyRules().payload;
+    const read = storeFromManifests([file]);
+    const sync = syncNode(read.store, { hostnameOverride: 'node-a', clusterCidr: '10.244.0.0/16' });
+    t.equal(read.derived.length > 0, true, 'slices derived');
+    t.same(sync.options.nodeIPs, ['192.168.1.10', '203.0.113.10'], "the Node's InternalIP, then ExternalIP");
+    const payload = sync.result.payload;
     t.equal(sortIPTablesRules(payload), EXPECTED_PODS, 'web-3 is not ready; web-1 is the local endpoint');
   },
 );

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { EndpointSlice, Node, Service } from '../../api/index.js';
-import { loadProxyInput, proxierFor } from '../../lab/commands/proxy-input.js';
+import { iptablesSaveManifests, storeFromManifests, syncNode } from '../../lab/tools/index.js';
 import { Proxier, type ProxierOptions, parseIPSloppy, RuleTable } from '../../proxy/index.js';
 import type { EndpointInfo } from '../../proxy/iptables/endpoints.js';
 import { hash16 } from '../../proxy/iptables/naming.js';
@@ -337,12 +337,8 @@ function chainOf(payload: string, table: string, chain: string): string[] {
 }
 
 t.test('fixture A (TestOverallIPTablesRules) through the manifest loader and node flags', async (t) => {
-  const input = loadProxyInput({
-    filename: [join(acceptanceDir, 'fixture-a.yaml')],
-    hostnameOverride: 'test-node',
-    clusterCidr: '10.0.0.0/8',
-  });
-  const result = proxierFor(input).syncProxyRules();
+  const { store } = storeFromManifests([join(acceptanceDir, 'fixture-a.yaml')]);
+  const { result } = syncNode(store, { hostnameOverride: 'test-node', clusterCidr: '10.0.0.0/8' });
   t.equal(result.full, true, 'the first sync is full');
   assertRules(t, result.payload, fixtureARules, 'fixture-a.iptables');
   t.equal(result.natRulesTotal, 55, 'IPTablesRulesTotal{table="nat"} as the upstream test asserts');
@@ -1169,7 +1165,7 @@ t.test('malformed input: a clear error naming file, line, object and field', asy
   for (const c of cases) {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, c.yaml);
-    const err = t.throws(() => proxierFor(loadProxyInput({ filename: [file], ...c.flags })), c.name) as Error;
+    const err = t.throws(() => iptablesSaveManifests([file], { ...c.flags }), c.name) as Error;
     t.equal(err.message.replaceAll(`${dir}/`, ''), c.want, `${c.name}: message`);
     t.match((err as { code?: string }).code, /^NETLAB_/, `${c.name}: stable code`);
   }
@@ -1183,9 +1179,7 @@ t.test('objects are read as kube-proxy sees them: no service-CIDR or NodePort-ra
     file,
     'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {type: NodePort, clusterIP: 1.2.3.4, ports: [{name: http, port: 80, nodePort: 3}]}\n',
   );
-  const payload = proxierFor(
-    loadProxyInput({ filename: [file], hostnameOverride: 'n1', nodeIp: '192.168.0.9' }),
-  ).syncProxyRules().payload;
+  const { payload } = iptablesSaveManifests([file], { hostnameOverride: 'n1', nodeIp: '192.168.0.9' });
   t.match(
     payload,
     '-A KUBE-SERVICES -m comment --comment "default/web:http has no endpoints" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j REJECT',
@@ -1199,13 +1193,10 @@ t.test('objects are read as kube-proxy sees them: no service-CIDR or NodePort-ra
     join(dir, 'slice.yaml'),
     'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.1.2.3]}]\nports: [{name: http, port: 8080}]\n',
   );
-  const both = proxierFor(
-    loadProxyInput({
-      filename: [file, join(dir, 'slice.yaml')],
-      hostnameOverride: 'n1',
-      nodeIp: '192.168.0.9',
-    }),
-  ).syncProxyRules().payload;
+  const both = iptablesSaveManifests([file, join(dir, 'slice.yaml')], {
+    hostnameOverride: 'n1',
+    nodeIp: '192.168.0.9',
+  }).payload;
   t.match(both, '-m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination 10.1.2.3:8080');
   t.match(
     both,

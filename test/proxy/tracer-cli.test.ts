@@ -2,11 +2,14 @@
 // the issue writes the command: `netlab trace -f fixture-a.yaml --hostname-override test-node
 // --cluster-cidr 10.0.0.0/8 --src IP --dst IP --dport PORT [--proto P] [-o json]`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { runTrace, type TraceFlags } from '../../lab/commands/trace.js';
+import type { TraceFlags } from '../../lab/commands/trace.js';
+import { iptablesSaveManifests, traceManifests } from '../../lab/tools/index.js';
 import { acceptanceDir, netlab } from './fixtures/index.js';
+
+const runTrace = (flags: TraceFlags) => traceManifests(flags.filename, flags).output;
 
 const fixtureA = join(acceptanceDir, 'fixture-a.yaml');
 const nodeFlags = ['-f', fixtureA, '--hostname-override', 'test-node', '--cluster-cidr', '10.0.0.0/8'];
@@ -272,5 +275,103 @@ masquerade: false
     );
     t.equal(r.code, 1, `${e.args.join(' ')}: exit 1`);
     t.equal(r.stderr, e.stderr);
+  }
+});
+
+// kube-proxy on a node no Node object names still programs every Service: the answer stays, and
+// the warning names the Nodes there are.
+t.test('netlab trace / iptables-save: a node name that names no Node', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-nodes-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const node = (name: string, ip: string) =>
+    `apiVersion: v1\nkind: Node\nmetadata: {name: ${name}}\nstatus: {addresses: [{type: InternalIP, address: ${ip}}]}\n---\n`;
+  const svc =
+    'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.5, ports: [{port: 80}]}\n';
+  const files = {
+    none: join(dir, 'none.yaml'),
+    one: join(dir, 'one.yaml'),
+    two: join(dir, 'two.yaml'),
+  };
+  writeFileSync(files.none, svc);
+  writeFileSync(files.one, node('node-a', '192.168.0.2') + svc);
+  writeFileSync(files.two, node('node-a', '192.168.0.2') + node('node-b', '192.168.0.3') + svc);
+  const unknown = (who: string, nodes: string) =>
+    `${who} names no Node (Nodes: ${nodes}): kube-proxy on an unknown node still programs its rules`;
+  const host = `this node's name, ${hostname()} (the hostname: no --hostname-override),`;
+  const cases: { name: string; file: string; flags: { hostnameOverride?: string }; warnings: string[] }[] = [
+    { name: 'no Nodes in the manifests', file: files.none, flags: {}, warnings: [] },
+    { name: 'no Nodes, an override', file: files.none, flags: { hostnameOverride: 'n9' }, warnings: [] },
+    { name: 'one Node, no override: that Node', file: files.one, flags: {}, warnings: [] },
+    { name: 'one Node, named', file: files.one, flags: { hostnameOverride: 'node-a' }, warnings: [] },
+    {
+      name: 'one Node, another named',
+      file: files.one,
+      flags: { hostnameOverride: 'node-z' },
+      warnings: [unknown('--hostname-override node-z', 'node-a')],
+    },
+    {
+      name: 'two Nodes, another named',
+      file: files.two,
+      flags: { hostnameOverride: 'node-z' },
+      warnings: [unknown('--hostname-override node-z', 'node-a, node-b')],
+    },
+    {
+      name: 'two Nodes, no override: the hostname',
+      file: files.two,
+      flags: {},
+      warnings: hostname() === 'node-a' || hostname() === 'node-b' ? [] : [unknown(host, 'node-a, node-b')],
+    },
+  ];
+  const packet = { src: '10.0.0.2', dst: '10.96.0.5', dport: '80', proto: 'tcp', seed: '1' };
+  for (const c of cases) {
+    const saved = iptablesSaveManifests([c.file], c.flags);
+    t.same(saved.warnings, c.warnings, `iptables-save, ${c.name}: warnings`);
+    t.match(saved.payload, '"default/web has no endpoints"', `iptables-save, ${c.name}: the rules stay`);
+    const traced = traceManifests([c.file], { ...c.flags, ...packet });
+    t.same(traced.warnings, c.warnings, `trace, ${c.name}: warnings`);
+    t.match(traced.output, /\nendpoints: <none>\nverdict: REJECT\n/, `trace, ${c.name}: the answer stays`);
+  }
+  const cli = await netlab([
+    'trace',
+    '-f',
+    files.two,
+    '--hostname-override',
+    'node-z',
+    '--src',
+    '10.0.0.2',
+    '--dst',
+    '10.96.0.5',
+    '--dport',
+    '80',
+  ]);
+  t.equal(cli.code, 0, 'the CLI answers');
+  t.equal(
+    cli.stderr,
+    `warning: ${unknown('--hostname-override node-z', 'node-a, node-b')}\n`,
+    'and warns on stderr',
+  );
+});
+
+t.test('netlab trace text: the endpoints line', async (t) => {
+  const base = {
+    filename: [fixtureA],
+    hostnameOverride: 'test-node',
+    clusterCidr: '10.0.0.0/8',
+    proto: 'tcp',
+    seed: '1',
+  };
+  const cases: [name: string, src: string, dst: string, dport: string, line: string][] = [
+    ['endpoints', '10.0.0.2', '172.30.0.44', '80', 'endpoints: 10.180.0.4:80, 10.180.0.5:80'],
+    ['no endpoints: REJECT', '10.0.0.2', '172.30.0.46', '80', 'endpoints: <none>'],
+    ['no Service: ACCEPT', '10.0.0.2', '10.0.0.3', '80', 'endpoints: <none>'],
+    ['LB IP outside the source range: DROP', '10.0.0.2', '5.6.7.8', '80', 'endpoints: <none>'],
+  ];
+  for (const [name, src, dst, dport, line] of cases) {
+    const out = runTrace({ ...base, src, dst, dport });
+    t.equal(
+      out.split('\n').find((l) => l.startsWith('endpoints:')),
+      line,
+      name,
+    );
   }
 });

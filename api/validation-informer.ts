@@ -1,10 +1,17 @@
-// What kube-proxy needs to be true of the objects it reads, checked on objects that come straight
-// from manifests (no API server in front). Only shape and parseability: no service-CIDR, NodePort
-// range or allocation checks, since kube-proxy's own fixtures use ClusterIPs like 172.30.0.41 and
-// NodePorts like 3001. Messages follow kube-apiserver's field.Error wording.
+// Objects as a client's informer reads them (kube-proxy, CoreDNS), for objects that come straight
+// from manifests with no kube-apiserver in front: what decoding into the Go types and the client's
+// own parsing need, nothing of the server's policy. No service-CIDR, NodePort range or allocation
+// checks, since kube-proxy's own fixtures use ClusterIPs like 172.30.0.41 and NodePorts like 3001;
+// addresses read sloppily (netutils.ParseIPSloppy), as those clients read them. Messages follow
+// kube-apiserver's field.Error wording.
 
-import { labelServiceName } from '../../api/index.js';
-import { parseCIDRSloppy, parseIPSloppy } from '../ruletable/index.js';
+import { parseGoCIDRSloppy as parseCIDRSloppy, parseGoIPSloppy as parseIPSloppy } from '../std/index.js';
+import { ManifestError, type ManifestIssue } from './errors.js';
+import { describeObject, lineOfField, type ManifestRead } from './manifest.js';
+import type { AnyObject, Kind } from './types.js';
+import { labelServiceName } from './wellknown.js';
+
+const familyOf = (ip: { v4: boolean }) => (ip.v4 ? 'IPv4' : 'IPv6');
 
 /** One problem: the field path as kube-apiserver prints it, and what is wrong. */
 export interface FieldIssue {
@@ -166,7 +173,7 @@ export function checkEndpointSlice(o: unknown): FieldIssue[] {
       if (at !== 'IPv4' && at !== 'IPv6') return;
       const ip = typeof a === 'string' ? parseIPSloppy(a) : null;
       if (!ip) c.invalid(`${f}.addresses[${j}]`, a, 'must be a valid IP address');
-      else if (ip.family !== at) c.invalid(`${f}.addresses[${j}]`, a, `must be an ${at} address`);
+      else if (familyOf(ip) !== at) c.invalid(`${f}.addresses[${j}]`, a, `must be an ${at} address`);
     });
     if (ep.conditions !== undefined && ep.conditions !== null) {
       if (!isObj(ep.conditions)) c.invalid(`${f}.conditions`, ep.conditions, 'must be an object');
@@ -197,4 +204,36 @@ export function checkNode(o: unknown): FieldIssue[] {
     });
   }
   return c.issues;
+}
+
+const checkers: Readonly<Record<string, (o: unknown) => FieldIssue[]>> = {
+  Service: checkService,
+  EndpointSlice: checkEndpointSlice,
+  Node: checkNode,
+};
+
+/**
+ * The objects of `kinds` among manifests that were read, checked as their informers would read them.
+ * Throws ManifestError with every problem (each naming file:line, object and field); nothing is
+ * kept when one object is unreadable, as with a batch apply.
+ */
+export function objectsAsRead(read: ManifestRead, kinds: readonly Kind[]): AnyObject[] {
+  const issues: ManifestIssue[] = [...read.issues];
+  const out: AnyObject[] = [];
+  for (const { object, source } of read.objects) {
+    if (!kinds.includes(object.kind)) continue;
+    const found = checkers[object.kind]?.(object) ?? [];
+    for (const f of found) {
+      issues.push({
+        file: source.file,
+        line: lineOfField(object, f.field) ?? source.line,
+        object: describeObject(object),
+        field: f.field,
+        message: f.message,
+      });
+    }
+    out.push(object);
+  }
+  if (issues.length > 0) throw new ManifestError(issues);
+  return out;
 }

@@ -1,0 +1,47 @@
+// The kube-proxy node flags `netlab iptables-save` and `netlab trace` share, as commander takes them.
+import type { Command } from 'commander';
+import type { NodeFlags } from '../tools/index.js';
+
+/** The node flags and `-f` as commander hands them over. */
+export interface NodeCommandFlags extends NodeFlags {
+  filename: string[];
+}
+
+/** Adds `-f` and the kube-proxy node flags to a command. */
+export function addNodeFlags(cmd: Command): Command {
+  return cmd
+    .requiredOption('-f, --filename <files...>', 'manifest files or directories (YAML or JSON; - for stdin)')
+    .option(
+      '--hostname-override <node>',
+      "this node's name (default: the only Node in the manifests, else the hostname)",
+    )
+    .option(
+      '--node-ip <ips>',
+      "the node's IPs, comma-separated, when the manifests have no Node of that name",
+    )
+    .option(
+      '--cluster-cidr <cidrs>',
+      'pod network CIDR(s), comma-separated: traffic from outside is masqueraded',
+    )
+    .option('--masquerade-all', 'masquerade all traffic to ClusterIPs')
+    .option(
+      '--nodeport-addresses <cidrs>',
+      'CIDRs (or "primary") of the node addresses that accept NodePorts',
+    )
+    .option('--ip-family <family>', "ipv4 or ipv6 (default: ipv4; for trace, the packet's family)");
+}
+
+/** Prints an error the user caused without a stack trace; anything else is a bug and is rethrown. */
+export function reportUserError(e: unknown): void {
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  throw e;
+}
+
+/** Each warning on its own stderr line, as kube-proxy logs them. */
+export function printWarnings(warnings: readonly string[]): void {
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+}
