@@ -66,6 +66,10 @@ export class NodeLifecycleController {
     const taints = ((node.spec as { taints?: Taint[] } | undefined)?.taints ?? []) as Taint[];
     const ours = taints.filter((t) => t.key === taintUnreachable);
     if (now - seen < this.#grace) {
+      // Fresh: look again when this renewal goes stale. Each renewal asks for a check a grace period
+      // on, but the queue keeps the earliest pending one, so the check itself carries the deadline
+      // forward (else a kubelet that stops after renewing twice in a grace period is never noticed).
+      this.queue.addAfter(name, seen + this.#grace - now);
       // Heart-beating again: lift the unreachable taints (the kubelet reports Ready itself).
       this.#unknownSince.delete(name);
       if (ours.length > 0)
