@@ -151,12 +151,17 @@ export class Kubelet {
     clearTimeout(this.#leaseTimer);
   }
 
-  /** The node comes back: the Lease is renewed at once and the Node reports Ready again. */
+  /**
+   * The node comes back: the Lease is renewed at once, the Node reports Ready again, and each pod's
+   * status is written as this kubelet knows it (its status manager finds the API's copy differs:
+   * the node lifecycle controller marked the pods not ready meanwhile), so their endpoints return.
+   */
   resumeHeartbeat(): void {
     if (this.#heartbeat) return;
     this.#heartbeat = true;
     this.#renewLease();
     this.#setNodeReady();
+    for (const w of this.#workers.values()) this.writeStatus(w);
   }
 
   get heartbeating(): boolean {

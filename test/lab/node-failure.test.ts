@@ -120,3 +120,54 @@ t.test('stopHeartbeat -> NotReady -> endpoints not ready -> eviction -> replaced
     ['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute'],
   );
 });
+
+t.test(
+  'a Node back before the eviction timeout: Ready again, its pods ready again, nothing evicted',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-nodeback-'));
+    writeFileSync(join(dir, 'app.yaml'), manifests);
+    // Leases renew every 200 ms (renewing often, then stopping: the case the controller once missed);
+    // 1 s without one is NotReady; eviction would take a minute.
+    const cluster = await Cluster.boot({
+      manifests: [join(dir, 'app.yaml')],
+      dnsListen: { host: '127.0.0.1', port: 0 },
+      kubelets: { second: 20, realSockets: false },
+      dataplane: false,
+      controllers: { nodeMonitorGracePeriodMs: 1000, podEvictionTimeoutMs: 60_000 },
+    });
+    t.teardown(async () => {
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const { store } = cluster;
+    const nodeReady = () =>
+      store.get('Node', 'node-a', '').status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '-';
+    const endpoints = () =>
+      store
+        .list('EndpointSlice', { labelSelector: 'kubernetes.io/service-name=web' })
+        .items.flatMap((s) => s.endpoints ?? [])
+        .map((e) => `${e.nodeName}:${e.conditions?.ready ? 'ready' : 'not-ready'}`)
+        .sort()
+        .join(' ');
+    const uids = () =>
+      store
+        .list('Pod')
+        .items.map((p) => p.metadata.uid)
+        .sort()
+        .join(' ');
+    await until(store, () => endpoints() === 'node-a:ready node-b:ready');
+    const before = uids();
+    const kubelet = cluster.kubelets!.get('node-a')!;
+    kubelet.stopHeartbeat();
+    await until(store, () => nodeReady() === 'Unknown' && endpoints() === 'node-a:not-ready node-b:ready');
+    kubelet.resumeHeartbeat();
+    await until(
+      store,
+      () =>
+        nodeReady() === 'True' &&
+        endpoints() === 'node-a:ready node-b:ready' &&
+        (store.get('Node', 'node-a', '').spec?.taints ?? []).length === 0,
+    );
+    t.equal(uids(), before, 'the same pods');
+  },
+);
