@@ -59,6 +59,21 @@ const cases: { name: string; expects: string[] }[] = [
     ],
   },
   {
+    name: 'node-failure',
+    expects: [
+      'before: errors',
+      'before: responders',
+      'node-2 NotReady: errors',
+      'node-2 NotReady: responders',
+      'node-2 NotReady: avoidsNode',
+      'after eviction: errors',
+      'after eviction: responders',
+      'after eviction: avoidsNode',
+      'node-2 back: errors',
+      'node-2 back: responders',
+    ],
+  },
+  {
     name: 'rolling-update',
     expects: ['graceful: errors', 'graceful: responders', 'abrupt: errors'],
   },
