@@ -88,13 +88,14 @@ export function checkTraffic(e: Expect, t: TrafficSummary, seen: string | undefi
   return out;
 }
 
-export function checkDns(e: Expect, d: DnsSummary): ExpectResult[] {
+/** `answer`: the expected addresses or SRV records, pods already turned into their IPs. */
+export function checkDns(e: Expect, d: DnsSummary, answer: readonly string[] | undefined): ExpectResult[] {
   const out: ExpectResult[] = [...range('queries', e.queries, d.queries.length)];
   if (e.status !== undefined)
     out.push({ check: 'status', expected: e.status, actual: d.status, passed: d.status === e.status });
-  if (e.answer !== undefined) {
-    const want = [...e.answer].sort();
-    const got = [...d.addresses].sort();
+  if (answer !== undefined) {
+    const want = [...answer].sort();
+    const got = [...(d.records ?? d.addresses)].sort();
     out.push({
       check: 'answer',
       expected: want.join(', ') || '(none)',

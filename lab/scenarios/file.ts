@@ -83,7 +83,8 @@ export interface TrafficStep {
 export interface DnsStep {
   from: { pod: string; namespace: string } | { external: true };
   name: string;
-  type: 'A' | 'AAAA';
+  /** A and AAAA: getaddrinfo (search list, ndots, libc); SRV: one query for the name as dig sends it. */
+  type: 'A' | 'AAAA' | 'SRV';
   libc: 'glibc' | 'musl';
   /** resolv.conf's options ndots; the pod's own when unset. */
   ndots: number | undefined;
@@ -115,8 +116,8 @@ export interface Expect {
   sourceSeen?: { ip: string } | { node: string } | { pod: string; namespace: string };
   /** No answer came from a pod on this node. */
   avoidsNode?: string;
-  /** DNS: the addresses answered, in any order. */
-  answer?: string[];
+  /** DNS: the addresses (an IP, or a pod's IP) or SRV records (`0 33 5432 db-0.db...`) answered, in any order. */
+  answer?: (string | { pod: string; namespace: string })[];
   /** DNS: queries sent in all. */
   queries?: Range;
   /** DNS: the getaddrinfo outcome (NOERROR, NXDOMAIN, ...). */
@@ -460,8 +461,8 @@ function readDns(r: Reader, f: string, v: unknown): DnsStep | undefined {
     from = src !== undefined && 'pod' in src ? src : undefined;
   }
   const type = o.type ?? 'A';
-  if (type !== 'A' && type !== 'AAAA') {
-    r.bad(`${f}.type`, `Unsupported value: ${JSON.stringify(type)}: supported values: "A", "AAAA"`);
+  if (type !== 'A' && type !== 'AAAA' && type !== 'SRV') {
+    r.bad(`${f}.type`, `Unsupported value: ${JSON.stringify(type)}: supported values: "A", "AAAA", "SRV"`);
     return undefined;
   }
   const libc = o.libc ?? 'glibc';
@@ -591,9 +592,27 @@ function readExpect(r: Reader, f: string, v: unknown): Expect | undefined {
   set('avoidsNode', r.string(`${f}.avoidsNode`, o.avoidsNode));
   if (o.answer !== undefined) {
     const list = typeof o.answer === 'string' ? [o.answer] : o.answer;
-    if (!Array.isArray(list) || !list.every((a) => typeof a === 'string'))
-      r.invalid(`${f}.answer`, o.answer, 'must be an address or a list of addresses');
-    else e.answer = list as string[];
+    const answer: NonNullable<Expect['answer']> = [];
+    const bad = () =>
+      r.invalid(`${f}.answer`, o.answer, 'must be an address, an SRV record, {pod: NAME}, or a list of them');
+    if (!Array.isArray(list)) bad();
+    else {
+      for (const [k, a] of list.entries()) {
+        if (typeof a === 'string') answer.push(a);
+        else if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
+          const af = `${f}.answer[${k}]`;
+          const x = a as Record<string, unknown>;
+          r.only(af, x, ['pod', 'namespace']);
+          const pod = r.string(`${af}.pod`, x.pod);
+          if (pod === undefined) r.required(`${af}.pod`);
+          else answer.push({ pod, namespace: namespaceOf(r, af, x) });
+        } else {
+          bad();
+          break;
+        }
+      }
+      if (answer.length === list.length) e.answer = answer;
+    }
   }
   set('status', r.string(`${f}.status`, o.status));
   return e;

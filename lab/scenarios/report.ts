@@ -65,10 +65,16 @@ export function renderReport(r: ScenarioResult, chartJs = chartLibrary()): strin
     }
     if (s.dns) {
       const d = s.dns;
-      body.push(
-        `<p>${esc(d.name)} from ${esc(d.from)} (${d.libc}, ndots ${d.ndots}): <b>${esc(d.status)}</b> ${esc(d.addresses.join(', '))} after ${d.queries.length} queries</p>`,
-        `<pre>${d.queries.map((q, k) => `${String(k + 1).padStart(2)}. ${esc(q)}`).join('\n')}</pre>`,
-      );
+      if (d.records !== undefined)
+        body.push(
+          `<p>${esc(d.name)} SRV from ${esc(d.from)}: <b>${esc(d.status)}</b>, ${d.records.length} records</p>`,
+          `<pre>${[...d.records, ...(d.addresses.length > 0 ? [`additional: ${d.addresses.join(', ')}`] : [])].map(esc).join('\n')}</pre>`,
+        );
+      else
+        body.push(
+          `<p>${esc(d.name)} from ${esc(d.from)} (${d.libc}, ndots ${d.ndots}): <b>${esc(d.status)}</b> ${esc(d.addresses.join(', '))} after ${d.queries.length} queries</p>`,
+          `<pre>${d.queries.map((q, k) => `${String(k + 1).padStart(2)}. ${esc(q)}`).join('\n')}</pre>`,
+        );
     }
     if (s.expects.length > 0) {
       body.push(

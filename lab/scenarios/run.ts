@@ -13,7 +13,7 @@ import {
   readManifests,
   type Service,
 } from '../../api/index.js';
-import { clusterSearchDomains, type Libc, parseResolvConf, podDNS, resolve } from '../../dns/index.js';
+import { clusterSearchDomains, dig, type Libc, parseResolvConf, podDNS, resolve } from '../../dns/index.js';
 import { Cluster, ClusterBootError } from '../cluster.js';
 import { defaultClusterConfig, nodeObjects, withNodeCount } from '../config/cluster-config.js';
 import { systemAddons } from '../config/default-cluster.js';
@@ -61,10 +61,14 @@ export interface TrafficSummary {
 export interface DnsSummary {
   from: string;
   name: string;
+  type: DnsStep['type'];
   libc: Libc;
   ndots: number;
   status: string;
+  /** A and AAAA: getaddrinfo's addresses; SRV: the addresses of the additional section. */
   addresses: string[];
+  /** SRV: the answer's records as `priority weight port target.`, in the order answered. */
+  records?: string[];
   /** Every query sent, in order: `name type rcode`. */
   queries: string[];
 }
@@ -811,6 +815,38 @@ class Run {
     const conf = parseResolvConf(text, `resolv.conf of ${from}`);
     if (d.ndots !== undefined) conf.options.ndots = d.ndots;
     const addr = this.cluster.dnsAddress;
+    if (d.type === 'SRV') {
+      // One question, the name made absolute, as dig (or res_query) sends it: no search list.
+      const fqdn = d.name.endsWith('.') ? d.name : `${d.name}.`;
+      const r = await dig(fqdn, 33, { server: addr, timeoutMs: 5 * 1000 }).catch((e: Error) => {
+        throw new ScenarioStepError(`step ${step.name}: ${e.message}`);
+      });
+      const res = r.response as (NonNullable<typeof r.response> & { rcode?: string }) | null;
+      const srv = (res?.answers ?? []).flatMap((a) =>
+        a.type === 'SRV'
+          ? [
+              `${a.data.priority ?? 0} ${a.data.weight ?? 0} ${a.data.port} ${a.data.target.replace(/\.?$/, '.')}`,
+            ]
+          : [],
+      );
+      const rcode = res === null ? 'TIMEOUT' : (res.rcode ?? 'NOERROR');
+      result.dns = {
+        from,
+        name: d.name,
+        type: 'SRV',
+        libc: d.libc,
+        ndots: conf.options.ndots,
+        status: rcode === 'NOERROR' && srv.length === 0 ? 'NODATA' : rcode,
+        addresses: (res?.additionals ?? []).flatMap((a) =>
+          a.type === 'A' || a.type === 'AAAA' ? [a.data] : [],
+        ),
+        records: srv,
+        queries: [`${fqdn} SRV ${rcode}`],
+      };
+      result.detail = `${d.name} SRV: ${result.dns.status}, ${srv.length} records`;
+      if (step.expect) result.expects = await this.#check(step, result);
+      return;
+    }
     conf.nameservers = conf.nameservers.map((ns) => (ns === dnsIP ? `${addr.host}:${addr.port}` : ns));
     const r = await resolve(d.name, conf, {
       libc: d.libc,
@@ -820,6 +856,7 @@ class Run {
     result.dns = {
       from,
       name: d.name,
+      type: d.type,
       libc: d.libc,
       ndots: conf.options.ndots,
       status: r.status,
@@ -844,7 +881,14 @@ class Run {
               : (this.cluster.store.find('Pod', s.pod, s.namespace)?.status?.podIP ?? `<no pod ${s.pod}>`);
       return checkTraffic(e, target.traffic, seen);
     }
-    if (target.dns) return checkDns(e, target.dns);
+    if (target.dns) {
+      const answer = e.answer?.map((a) =>
+        typeof a === 'string'
+          ? a
+          : (this.cluster.store.find('Pod', a.pod, a.namespace)?.status?.podIP ?? `<no pod ${a.pod}>`),
+      );
+      return checkDns(e, target.dns, answer);
+    }
     return [];
   }
 }

@@ -77,6 +77,13 @@ function trafficLines(s: StepResult, color: boolean): string[] {
 
 function dnsLines(s: StepResult, color: boolean): string[] {
   const d = s.dns!;
+  if (d.records !== undefined)
+    return [
+      `${s.name}: ${d.name} SRV from ${d.from}: ${d.status}, ${d.records.length} records`,
+      ...d.records.map((r) => `  ${r}`),
+      ...(d.addresses.length > 0 ? [`  additional: ${d.addresses.join(', ')}`] : []),
+      ...expectLines(s.expects, color),
+    ];
   return [
     `${s.name}: ${d.name} from ${d.from} (${d.libc}, ndots ${d.ndots}): ${d.status}` +
       `${d.addresses.length > 0 ? ` ${d.addresses.join(', ')}` : ''}, ${d.queries.length} queries`,

@@ -90,6 +90,29 @@ const cases: { name: string; expects: string[] }[] = [
       'pod to ClusterIP: sourceSeen',
     ],
   },
+  {
+    name: 'statefulset-dns',
+    expects: [
+      'a peer by its stable name: queries',
+      'a peer by its stable name: status',
+      'a peer by its stable name: answer',
+      'fully qualified: queries',
+      'fully qualified: status',
+      'fully qualified: answer',
+      'the headless Service: status',
+      'the headless Service: answer',
+      'SRV of the named port: status',
+      'SRV of the named port: answer',
+      'SRV of the Service: status',
+      'SRV of the Service: answer',
+      'no such port: status',
+      'db-1 replaced: status',
+      'db-1 replaced: answer',
+      'SRV after the scale-down: status',
+      'SRV after the scale-down: answer',
+      'db-2 gone: status',
+    ],
+  },
 ];
 
 t.test('the table lists every built-in', async (t) => {

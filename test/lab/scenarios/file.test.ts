@@ -59,6 +59,17 @@ t.test('invalid scenario files', async (t) => {
         's.yaml:6: Scenario s: spec.steps[0].dns.libc: Unsupported value: "uclibc": supported values: "glibc", "musl"',
     },
     {
+      name: 'a query type',
+      text: `${head}  - dns: {name: db, type: MX}\n`,
+      error:
+        's.yaml:6: Scenario s: spec.steps[0].dns.type: Unsupported value: "MX": supported values: "A", "AAAA", "SRV"',
+    },
+    {
+      name: 'an answer naming a pod without its name',
+      text: `${head}  - dns: {name: db}\n    expect: {answer: [10.0.0.1, {namespace: x}]}\n`,
+      error: 's.yaml:7: Scenario s: spec.steps[0].expect.answer[1].pod: Required value',
+    },
+    {
       name: 'two bad expects, both named',
       text: `${head}  - traffic: {to: {service: web}}\n    expect: {uniform: 0.3, errors: -1}\n`,
       error: [

@@ -36,6 +36,7 @@ t.test('a small scenario, twice with the same seed', async (t) => {
   t.strictSame(first.steps[3]!.dns, {
     from: 'a pod in namespace default',
     name: 'web',
+    type: 'A',
     libc: 'musl',
     ndots: 5,
     status: 'NOERROR',
