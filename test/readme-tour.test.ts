@@ -203,8 +203,14 @@ interopTest(
   missing,
   async (t) => {
     const commands = tour.map((c) => c.command);
+    // A reader's shell, not the test runner's: npm sets npm_config_* (its cache among them) for the
+    // scripts it runs, and npx in the tour must use the fresh HOME's cache as it would for a reader.
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_OPTIONS'),
+    );
     const child = spawn('unshare', ['-n', '-m', '--kill-child', 'bash', '-s'], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env,
     });
     let out = '';
     t.teardown(() => {

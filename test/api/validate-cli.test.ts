@@ -8,9 +8,9 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { parse } from 'yaml';
 import { runValidate } from '../../lab/commands/validate.js';
+import { netlabArgv } from '../index.js';
 
 const run = promisify(execFile);
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
 
 const good = `apiVersion: v1
 kind: Namespace
@@ -154,8 +154,7 @@ t.test('invalid manifests: every error with file, line, object, field; exit 1', 
 t.test('the netlab command line keeps the contract', async (t) => {
   const dir = files(t, { 'good.yaml': good, 'bad.yaml': bad });
   const ok = await run(process.execPath, [
-    '--import=tsx',
-    cli,
+    ...netlabArgv,
     'validate',
     '-f',
     join(dir, 'good.yaml'),
@@ -163,13 +162,9 @@ t.test('the netlab command line keeps the contract', async (t) => {
     'json',
   ]);
   t.equal((JSON.parse(ok.stdout) as { kind: string }).kind, 'List');
-  const failed = await run(process.execPath, [
-    '--import=tsx',
-    cli,
-    'validate',
-    '-f',
-    join(dir, 'bad.yaml'),
-  ]).catch((e: { code: number; stderr: string; stdout: string }) => e);
+  const failed = await run(process.execPath, [...netlabArgv, 'validate', '-f', join(dir, 'bad.yaml')]).catch(
+    (e: { code: number; stderr: string; stdout: string }) => e,
+  );
   t.equal((failed as { code: number }).code, 1);
   t.match(
     (failed as { stderr: string }).stderr,
@@ -181,7 +176,7 @@ t.test('the netlab command line keeps the contract', async (t) => {
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       const child = execFile(
         process.execPath,
-        ['--import=tsx', cli, 'validate', '-f', '-', '-o', 'json'],
+        [...netlabArgv, 'validate', '-f', '-', '-o', 'json'],
         (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
       );
       child.stdin!.end(input);

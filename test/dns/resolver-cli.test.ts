@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { type ScriptedDnsServer, startScriptedDnsServer } from '../../dns/resolver/scripted.js';
-
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
+import { netlabArgv } from '../index.js';
 
 function run(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import=tsx', cli, ...args], (err, stdout, stderr) => {
+    execFile(process.execPath, [...netlabArgv, ...args], (err, stdout, stderr) => {
       resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 });
     });
   });

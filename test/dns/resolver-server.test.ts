@@ -94,7 +94,7 @@ cases.push(
     name: 'big',
     ndots: 5,
     libc: 'glibc',
-    trace: `big.default.svc.cluster.local. A udp NOERROR 0 TC
+    trace: `big.default.svc.cluster.local. A udp NOERROR 29 TC
 big.default.svc.cluster.local. AAAA udp NOERROR 0
 big.default.svc.cluster.local. A tcp NOERROR 60
 big.default.svc.cluster.local. AAAA tcp NOERROR 0`,
@@ -104,7 +104,7 @@ big.default.svc.cluster.local. AAAA tcp NOERROR 0`,
     name: 'big',
     ndots: 5,
     libc: 'musl',
-    trace: `big.default.svc.cluster.local. A udp NOERROR 0 TC
+    trace: `big.default.svc.cluster.local. A udp NOERROR 29 TC
 big.default.svc.cluster.local. AAAA udp NOERROR 0
 big.default.svc.cluster.local. A tcp NOERROR 60`,
     outcome: '60 addresses',

@@ -11,11 +11,11 @@ import type { AnyObject, EndpointSlice } from '../../api/index.js';
 import { DnsServer, ObjectSource, parseQType, parseZoneConfig, Zone } from '../../dns/index.js';
 import { digWhen, formatRRDig } from '../../dns/server/dig.js';
 import { withDerivedEndpointSlices } from '../../lab/controllers/index.js';
+import { netlabArgv } from '../index.js';
 
 const run = promisify(execFile);
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
 const netlab = (...args: string[]) =>
-  run(process.execPath, ['--import=tsx', cli, ...args]).then(
+  run(process.execPath, [...netlabArgv, ...args]).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({
       code: e.code,
@@ -222,7 +222,7 @@ t.test('dns serve: "listening on", SIGHUP re-reads the manifests, SIGTERM prints
   writeFileSync(file, manifest('10.96.0.20'));
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import=tsx', cli, 'dns', 'serve', '-f', file, '--listen', '127.0.0.1:0'],
+    [...netlabArgv, 'dns', 'serve', '-f', file, '--listen', '127.0.0.1:0'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

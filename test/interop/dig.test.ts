@@ -9,11 +9,10 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { DigNameError } from '../../dns/errors.js';
 import { dig as digQuery } from '../../dns/server/dig.js';
-import { interopTest } from '../index.js';
+import { interopTest, netlabArgv } from '../index.js';
 
 const run = promisify(execFile);
 const digPath = ['/usr/bin/dig', '/bin/dig'].find((p) => existsSync(p));
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
 
 const manifest = `
 apiVersion: v1
@@ -89,7 +88,7 @@ interopTest(
     writeFileSync(file, manifest);
     const child: ChildProcess = spawn(
       process.execPath,
-      ['--import=tsx', cli, 'dns', 'serve', '-f', file, '--listen', '127.0.0.1:0'],
+      [...netlabArgv, 'dns', 'serve', '-f', file, '--listen', '127.0.0.1:0'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -227,13 +226,7 @@ interopTest(
       ['+tcp', '-x', '10.96.0.20'],
     ]) {
       const netlabArgs = args[1] === '-x' ? ['20.0.96.10.in-addr.arpa', 'PTR', '+tcp'] : args;
-      const ours = await run(process.execPath, [
-        '--import=tsx',
-        cli,
-        'dig',
-        ...netlabArgs,
-        `@127.0.0.1:${port}`,
-      ]);
+      const ours = await run(process.execPath, [...netlabArgv, 'dig', ...netlabArgs, `@127.0.0.1:${port}`]);
       t.equal(body(ours.stdout), body(await dig(...args)), `netlab dig ${netlabArgs.join(' ')} = dig`);
     }
 

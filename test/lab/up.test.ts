@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Cluster, ClusterBootError } from '../../lab/cluster.js';
-import { interopTest, missingCommand, missingExecutable, netlab } from '../index.js';
+import { interopTest, missingCommand, missingExecutable, netlab, netlabArgv } from '../index.js';
 
 // Each case boots a whole lab in a child process (kubelets, probes, data plane): minutes, not
 // seconds, on a loaded 2-core machine.
 t.setTimeout(600_000);
 
 const snapshot = new URL('../../examples/snapshot.yaml', import.meta.url).pathname;
-const cli = new URL('../../lab/cli.ts', import.meta.url).pathname;
 
 t.test(
   'Cluster.boot without kubelets: the store feeds the EndpointSlice controller, kube-proxy and DNS',
@@ -159,7 +158,7 @@ interface Running {
 }
 
 function startUp(args: string[]): Running {
-  const child = spawn(process.execPath, ['--import=tsx', cli, 'up', ...args], {
+  const child = spawn(process.execPath, [...netlabArgv, 'up', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -183,7 +182,7 @@ function startUp(args: string[]): Running {
 
 /** Runs a `try:` line of the ready block as pasted into a shell; `npx netlab` runs this checkout's source. */
 function paste(line: string, opts: { timeoutMs?: number } = {}): Promise<{ stdout: string; code: number }> {
-  const command = line.replace(/^npx netlab /, `${process.execPath} --import=tsx ${cli} `);
+  const command = line.replace(/^npx netlab /, `${process.execPath} ${netlabArgv.join(' ')} `);
   return new Promise((resolve) => {
     execFile('/bin/sh', ['-c', command], { timeout: opts.timeoutMs ?? 20_000 }, (err, stdout) =>
       resolve({ stdout, code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1 }),
@@ -272,7 +271,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       t.equal(traceLine, `npx netlab trace --live --proxy ${served.get('proxy')!.replace('http://', '')}`);
       const live = spawn(
         '/bin/sh',
-        ['-c', traceLine.replace(/^npx netlab /, `exec ${process.execPath} --import=tsx ${cli} `)],
+        ['-c', traceLine.replace(/^npx netlab /, `exec ${process.execPath} ${netlabArgv.join(' ')} `)],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
         },

@@ -1159,7 +1159,7 @@ t.test('malformed input: a clear error naming file, line, object and field', asy
       name: 'bad --cluster-cidr',
       yaml: 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.5, ports: [{port: 80}]}\n',
       flags: { clusterCidr: '10.0.0.0/33' },
-      want: '--cluster-cidr: invalid CIDR "10.0.0.0/33"',
+      want: '--cluster-cidr: Invalid value: "10.0.0.0/33": must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)',
     },
   ];
   for (const c of cases) {
