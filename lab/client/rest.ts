@@ -42,11 +42,50 @@ export function defaultKubeconfigPath(): string {
   return join(homedir(), '.netlab', 'kubeconfig');
 }
 
-/** The kubeconfig file to use: the flag, else the first existing file of KUBECONFIG, else netlab's default. */
-export function kubeconfigPath(flag?: string, env = process.env.KUBECONFIG): string {
-  if (flag !== undefined && flag !== '') return flag;
+/**
+ * The kubeconfig files to read, as kubectl picks them: the flag, else every existing file of
+ * KUBECONFIG (merged, the first to set a name or the current context wins), else netlab's default.
+ */
+export function kubeconfigPaths(flag?: string, env = process.env.KUBECONFIG): string[] {
+  if (flag !== undefined && flag !== '') return [flag];
   const listed = (env ?? '').split(':').filter((p) => p !== '');
-  return listed.find((p) => existsSync(p)) ?? listed[0] ?? defaultKubeconfigPath();
+  if (listed.length === 0) return [defaultKubeconfigPath()];
+  const existing = listed.filter((p) => existsSync(p));
+  return existing.length > 0 ? existing : [listed[0]!];
+}
+
+/** The first kubeconfig file kubectl would read (see kubeconfigPaths). */
+export function kubeconfigPath(flag?: string, env = process.env.KUBECONFIG): string {
+  return kubeconfigPaths(flag, env)[0]!;
+}
+
+function loadFile(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(path);
+  } catch (e) {
+    throw new ClientError(`${path}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return kc;
+}
+
+/** Several kubeconfig files as one, as kubectl merges KUBECONFIG: the first of each name wins. */
+function mergedConfig(paths: readonly string[]): KubeConfig {
+  const loaded = paths.map(loadFile);
+  if (loaded.length === 1) return loaded[0]!;
+  const firstByName = <T extends { name: string }>(lists: T[][]): T[] => {
+    const m = new Map<string, T>();
+    for (const list of lists) for (const x of list) if (!m.has(x.name)) m.set(x.name, x);
+    return [...m.values()];
+  };
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: firstByName(loaded.map((k) => k.clusters)),
+    users: firstByName(loaded.map((k) => k.users)),
+    contexts: firstByName(loaded.map((k) => k.contexts)),
+    currentContext: loaded.map((k) => k.currentContext ?? '').find((c) => c !== '') ?? '',
+  });
+  return kc;
 }
 
 export interface RequestInit {
@@ -76,26 +115,27 @@ export class KubeClient {
   private constructor(kc: KubeConfig, source: string) {
     this.#kc = kc;
     this.source = source;
+    const current = kc.getCurrentContext() ?? '';
+    // kubectl's words for a context that is not there.
+    if (current === '') throw new ClientError(`${source}: no current-context is set`);
+    const context = kc.getContextObject(current);
+    if (!context) throw new ClientError(`${source}: context was not found for specified context: ${current}`);
     const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new ClientError(`${source}: no current context with a cluster`);
+    if (!cluster)
+      throw new ClientError(`${source}: cluster "${context.cluster}" of context "${current}" was not found`);
     this.server = cluster.server.replace(/\/+$/, '');
     this.namespace = kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
   }
 
   /** Reads the kubeconfig (see kubeconfigPath); a missing or unreadable file says how to get one. */
-  static load(flag?: string): KubeClient {
-    const path = kubeconfigPath(flag);
+  static load(flag?: string, env = process.env.KUBECONFIG): KubeClient {
+    const paths = kubeconfigPaths(flag, env);
+    const path = paths[0]!;
     if (!existsSync(path))
       throw new ClientError(
         `no kubeconfig at ${path}: start a lab with \`netlab up\` (it writes one there), or pass --kubeconfig FILE`,
       );
-    const kc = new KubeConfig();
-    try {
-      kc.loadFromFile(path);
-    } catch (e) {
-      throw new ClientError(`${path}: ${(e as Error).message.split('\n')[0]}`);
-    }
-    return new KubeClient(kc, path);
+    return new KubeClient(mergedConfig(paths), paths.join(':'));
   }
 
   /** The @kubernetes/client-node config, for its typed APIs and informers. */
@@ -122,8 +162,10 @@ export class KubeClient {
 
   #unreachable(e: unknown): ClientError {
     const err = e as NodeJS.ErrnoException;
+    // The hint about `netlab up` only for netlab's own context.
+    const hint = this.#kc.getCurrentContext() === 'netlab' ? ': is `netlab up` running?' : '';
     return new ClientError(
-      `the kube-API at ${this.server} does not answer (${err.code ?? err.message}): is \`netlab up\` running? (kubeconfig ${this.source})`,
+      `the kube-API at ${this.server} does not answer (${err.code ?? err.message})${hint} (kubeconfig ${this.source})`,
     );
   }
 

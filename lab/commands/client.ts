@@ -50,6 +50,18 @@ export function clientErrorText(e: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * For commands outside this file that may read a cluster (iptables-save, trace, dns serve): a
+ * failure the user can act on as one stderr line (kubectl's words for the server's Status), exit 1;
+ * anything else is a bug and is rethrown.
+ */
+export function reportCommandError(e: unknown): void {
+  const text = clientErrorText(e);
+  if (text === undefined) throw e;
+  process.stderr.write(text);
+  process.exitCode = 1;
+}
+
 /** Where the commands write and how they fail: the process, or a test's buffers. */
 export interface ClientIO {
   stdout(text: string): void;

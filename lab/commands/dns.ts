@@ -10,11 +10,14 @@ import {
   parseHostPort,
   parseQType,
 } from '../../dns/index.js';
-import { ManifestZone } from '../tools/index.js';
+import { KubeClient, serveClusterZone } from '../client/index.js';
+import { ManifestZone, type ServedZone } from '../tools/index.js';
+import { clientErrorText } from './client.js';
 import { printWarnings } from './node-flags.js';
 
 interface ServeFlags {
-  filename: string[];
+  filename?: string[];
+  kubeconfig?: string;
   listen: string;
   zone: string;
   ttl: string;
@@ -44,6 +47,11 @@ const flagOf: Record<string, string> = {
 };
 
 function fail(e: unknown): never {
+  const client = clientErrorText(e);
+  if (client !== undefined) {
+    process.stderr.write(client);
+    process.exit(1);
+  }
   const msg =
     e instanceof DnsConfigError
       ? `${flagOf[e.option] ?? e.option}${e.message.slice(e.option.length)}`
@@ -55,15 +63,42 @@ function fail(e: unknown): never {
   process.exit(e instanceof DigNameError ? e.exitCode : 1);
 }
 
+/** `dns serve --kubeconfig`: the cluster's objects listed and watched; the zone follows every change. */
+async function serveCluster(flags: ServeFlags): Promise<void> {
+  let served: ServedZone;
+  try {
+    const listen = parseHostPort('--listen', flags.listen, 10053);
+    const upstream = flags.upstream ? parseHostPort('--upstream', flags.upstream, 53) : undefined;
+    served = await serveClusterZone(
+      KubeClient.load(flags.kubeconfig),
+      { ...flags, listen, upstream },
+      { onError: (line) => process.stderr.write(`warning: ${line}; retrying\n`) },
+    );
+    process.stdout.write(`listening on ${formatHostPort(served.address)}\n`);
+  } catch (e) {
+    fail(e);
+  }
+  const stop = async () => {
+    process.stderr.write(formatStats(served.server.stats()));
+    await served.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 /** Registers this area's subcommands on the `netlab` program. */
 export function registerDns(program: Command): void {
   const dns = program.command('dns').description('cluster DNS');
   dns
     .command('serve')
-    .description('serve the cluster zone for the given manifests on UDP and TCP until stopped')
-    .requiredOption(
-      '-f, --filename <file...>',
-      'manifests (YAML/JSON; Services, EndpointSlices, Pods, Namespaces)',
+    .description(
+      "serve the cluster zone on UDP and TCP until stopped: of manifests (-f), or of a cluster's objects, watched",
+    )
+    .option('-f, --filename <file...>', 'manifests (YAML/JSON; Services, EndpointSlices, Pods, Namespaces)')
+    .option(
+      '--kubeconfig <file>',
+      "answer for this cluster's names instead of -f, kept current by watches (default without -f: $KUBECONFIG, else ~/.netlab/kubeconfig)",
     )
     .option('--listen <ip:port>', 'address for UDP and TCP', '127.0.0.1:10053')
     .option('--zone <zone>', 'cluster domain', 'cluster.local')
@@ -71,11 +106,13 @@ export function registerDns(program: Command): void {
     .option('--pods <mode>', 'pod records: insecure | verified | disabled', 'disabled')
     .option('--upstream <ip:port>', 'resolver for names outside the zone (else REFUSED)')
     .action(async (flags: ServeFlags) => {
+      if (!flags.filename?.length) return serveCluster(flags);
+      const files = flags.filename;
       let served: ManifestZone;
       try {
         const listen = parseHostPort('--listen', flags.listen, 10053);
         const upstream = flags.upstream ? parseHostPort('--upstream', flags.upstream, 53) : undefined;
-        served = new ManifestZone(flags.filename, { ...flags, listen, upstream });
+        served = new ManifestZone(files, { ...flags, listen, upstream });
         printWarnings(served.warnings);
         const addr = await served.listen();
         process.stdout.write(`listening on ${formatHostPort(addr)}\n`);
@@ -86,7 +123,7 @@ export function registerDns(program: Command): void {
       process.on('SIGHUP', () => {
         try {
           printWarnings(served.reload());
-          process.stderr.write(`reloaded ${flags.filename.join(' ')}\n`);
+          process.stderr.write(`reloaded ${files.join(' ')}\n`);
         } catch (e) {
           process.stderr.write(`reload failed, still serving the previous zone: ${(e as Error).message}\n`);
         }

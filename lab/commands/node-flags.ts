@@ -4,13 +4,33 @@ import type { NodeFlags } from '../tools/index.js';
 
 /** The node flags and `-f` as commander hands them over. */
 export interface NodeCommandFlags extends NodeFlags {
-  filename: string[];
+  /** Absent when the objects come from a cluster (--kubeconfig). */
+  filename?: string[];
+  /** `--node`, the name every netlab command takes: the same as --hostname-override. */
+  node?: string;
+  kubeconfig?: string;
 }
 
-/** Adds `-f` and the kube-proxy node flags to a command. */
+/** The kube-proxy flags with `--node` read as --hostname-override. */
+export function nodeFlagsOf(flags: NodeCommandFlags): NodeFlags {
+  const { node, ...rest } = flags;
+  return node !== undefined && rest.hostnameOverride === undefined
+    ? { ...rest, hostnameOverride: node }
+    : rest;
+}
+
+/**
+ * Adds `-f`, `--kubeconfig` and the kube-proxy node flags to a command: the objects come from
+ * manifests (-f) or, without -f, from a cluster's API (read-only).
+ */
 export function addNodeFlags(cmd: Command): Command {
   return cmd
-    .requiredOption('-f, --filename <files...>', 'manifest files or directories (YAML or JSON; - for stdin)')
+    .option('-f, --filename <files...>', 'manifest files or directories (YAML or JSON; - for stdin)')
+    .option(
+      '--kubeconfig <file>',
+      "read a cluster's Services, EndpointSlices and Nodes instead of -f (default without -f: $KUBECONFIG, else ~/.netlab/kubeconfig)",
+    )
+    .option('--node <node>', 'the node (the same as --hostname-override)')
     .option(
       '--hostname-override <node>',
       "this node's name (default: the only Node in the manifests, else the hostname)",

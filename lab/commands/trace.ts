@@ -1,18 +1,29 @@
 import type { Command } from 'commander';
 import { TraceInputError } from '../../proxy/index.js';
+import { KubeClient, traceCluster } from '../client/index.js';
 import { type PacketFlags, traceManifests } from '../tools/index.js';
-import { addNodeFlags, type NodeCommandFlags, printWarnings, reportUserError } from './node-flags.js';
+import { reportCommandError } from './client.js';
+import {
+  addNodeFlags,
+  type NodeCommandFlags,
+  nodeFlagsOf,
+  printWarnings,
+  reportUserError,
+} from './node-flags.js';
 import { type LiveFlags, traceLive } from './trace-live.js';
 
-/** The flags of `netlab trace` as commander hands them over. */
-export interface TraceFlags extends NodeCommandFlags, PacketFlags {}
+/** The flags of `netlab trace -f` as commander hands them over. */
+export interface TraceFlags extends NodeCommandFlags, PacketFlags {
+  filename: string[];
+}
 
 /**
  * `netlab trace -f FILE... --src IP --dst IP --dport PORT [--proto P] [node flags] [-o json]`: the
  * rules kube-proxy writes on that node (as `netlab iptables-save` prints them), and what they do to
  * one packet, with the semantics of kube-proxy's own test tracer: every rule matched, every possible
  * endpoint (or DROP / REJECT / ACCEPT) and whether the packet is masqueraded. `--pick` adds the one
- * endpoint the kernel would choose (statistic match with a seeded PRNG).
+ * endpoint the kernel would choose (statistic match with a seeded PRNG). Without -f the objects are a
+ * cluster's (`--kubeconfig`, else $KUBECONFIG, else the lab's), read-only.
  */
 export function registerTrace(program: Command): void {
   const cmd = addNodeFlags(
@@ -34,28 +45,27 @@ export function registerTrace(program: Command): void {
       .option('--live', "a running lab's new connections, one line each, until interrupted")
       .option('--proxy <host:port>', "the running lab's forward proxy, for --live", '127.0.0.1:8080'),
   );
-  // --live reads a running lab, not manifests.
-  const filename = cmd.options.find((o) => o.long === '--filename');
-  if (filename !== undefined) filename.mandatory = false;
-  cmd.action((flags: TraceFlags & LiveFlags) => {
+  cmd.action(async (flags: NodeCommandFlags & PacketFlags & LiveFlags) => {
     if (flags.live === true) {
       traceLive(flags).catch(reportUserError);
       return;
     }
     try {
       for (const [name, v] of [
-        ['-f, --filename <files...>', flags.filename],
         ['--src <ip>', flags.src],
         ['--dst <ip>', flags.dst],
         ['--dport <port>', flags.dport],
       ] as const) {
         if (v === undefined) throw new TraceInputError(`required option '${name}' not specified`);
       }
-      const r = traceManifests(flags.filename, flags);
+      const packetFlags = { ...flags, ...nodeFlagsOf(flags) };
+      const r = flags.filename?.length
+        ? traceManifests(flags.filename, packetFlags)
+        : await traceCluster(KubeClient.load(flags.kubeconfig), packetFlags);
       printWarnings(r.warnings);
       process.stdout.write(r.output);
     } catch (e) {
-      reportUserError(e);
+      reportCommandError(e);
     }
   });
 }

@@ -59,7 +59,7 @@ t.test('errors', async (t) => {
       ['trace', '-f', 'x.yaml', '--dst', '10.0.0.1', '--dport', '80'],
       "error: required option '--src <ip>' not specified\n",
     ],
-    [['trace', '--src', '10.0.0.1'], "error: required option '-f, --filename <files...>' not specified\n"],
+    [['trace', '--src', '10.0.0.1'], "error: required option '--dst <ip>' not specified\n"],
   ];
   for (const [args, stderr] of cases) t.match(await netlab(args), { code: 1, stderr }, args.join(' '));
 });
