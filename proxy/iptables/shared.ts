@@ -291,6 +291,11 @@ class NodeState {
   lastResult: SyncResult | null = null;
   snapshot: Snapshot | null = null;
   built: { rules: RuleTable; fast: FastPath; generation: number } | null = null;
+  /** Whether `overlay` is this sync's own copy (copied on the first change: snapshots keep the old). */
+  overlayOwned = false;
+  /** The rule context of the last sync, and what it was made of (labels, large-cluster mode). */
+  ctxCache: { labels: Record<string, string>; large: boolean; ctx: RuleContext; lines: NodeLines } | null =
+    null;
   constructor(
     readonly name: string,
     readonly ips: readonly string[],
@@ -299,6 +304,13 @@ class NodeState {
   get zone(): string {
     return this.labels[labelTopologyZone] ?? '';
   }
+}
+
+/** How many rules of a node's own (not per service port) a sync writes. */
+interface NodeLines {
+  postrouting: number;
+  tail: number;
+  forward: number;
 }
 
 /** One node's kube-proxy as the cluster's shared state sees it. */
@@ -323,7 +335,7 @@ export class NodeProxy {
     return this.#state.lastResult;
   }
   get context(): RuleContext {
-    return this.#owner.contextOf(this.#state);
+    return { ...this.#owner.contextOf(this.#state) };
   }
   /** The payload a full sync from scratch would write on this node now. */
   fullPayload(): string {
@@ -380,6 +392,10 @@ export class ClusterProxier {
   #snapshotDirty = true;
   readonly #nodes = new Map<string, NodeState>();
   readonly #handles = new Map<string, NodeProxy>();
+  /** Service port keys looked at for one node's overlay in syncs so far (a diagnostic, for tests). */
+  overlayChecks = 0;
+  /** How many nodes hold an overlay block for each service port key. */
+  readonly #overlayNodes = new Map<string, number>();
   readonly #listeners = new Set<(node: string, cleanupUDP: boolean) => void>();
   /** Every node's localhost-NodePorts setting when they agree, else null. */
   #localhost: boolean | null = null;
@@ -422,6 +438,8 @@ export class ClusterProxier {
   }
 
   removeNode(nodeName: string): void {
+    const n = this.#nodes.get(nodeName);
+    if (n) for (const key of [...n.overlay.keys()]) this.#setOverlay(n, key, undefined, []);
     this.#nodes.delete(nodeName);
     this.#handles.delete(nodeName);
     this.#updateLocalhost();
@@ -529,8 +547,23 @@ export class ClusterProxier {
     return this.#servicesSynced && this.#endpointSlicesSynced;
   }
 
+  /** The node's rule context (kept while its labels and the large-cluster mode stay): read-only. */
   contextOf(n: NodeState): RuleContext {
-    return { ...n.ctx, nodeLabels: n.labels, largeClusterMode: this.#largeClusterMode };
+    return this.#nodeContext(n).ctx;
+  }
+
+  #nodeContext(n: NodeState): { ctx: RuleContext; lines: NodeLines } {
+    const large = this.#largeClusterMode;
+    const c = n.ctxCache;
+    if (c && c.labels === n.labels && c.large === large) return c;
+    const ctx: RuleContext = { ...n.ctx, nodeLabels: n.labels, largeClusterMode: large };
+    const lines = {
+      postrouting: postroutingRules(ctx).length,
+      tail: nodePortsTailRules(ctx).length,
+      forward: forwardRules(ctx).length,
+    };
+    n.ctxCache = { labels: n.labels, large, ctx, lines };
+    return n.ctxCache;
   }
 
   #ensureOrder(): string[] {
@@ -645,6 +678,17 @@ export class ClusterProxier {
   #setOverlay(n: NodeState, key: string, b: CachedBlock | undefined, removed: string[]): void {
     const old = n.overlay.get(key);
     if (old === b) return;
+    if (!n.overlayOwned) {
+      // The last sync's snapshot holds the map as it was: change a copy.
+      n.overlay = new Map(n.overlay);
+      n.overlayOwned = true;
+    }
+    if (!old) this.#overlayNodes.set(key, (this.#overlayNodes.get(key) ?? 0) + 1);
+    else if (!b) {
+      const left = (this.#overlayNodes.get(key) ?? 1) - 1;
+      if (left === 0) this.#overlayNodes.delete(key);
+      else this.#overlayNodes.set(key, left);
+    }
     if (old) {
       addSums(n.sums, old, -1);
       countChains(n.overlayActive, old.activeChains, removed);
@@ -752,14 +796,19 @@ export class ClusterProxier {
     const updatedServices = [...updated].sort();
     const cleanupUDP = this.#conntrackCleanupRequired;
     const results = new Map<string, SyncResult>();
+    // What a partial sync looks at per node: only the written keys a node may hold a block of (not
+    // uniform now, or some node's overlay has one), so a sync costs the change, not nodes x change.
+    const writtenOwn = written.filter((k) => !this.#plans.get(k)!.uniform || this.#overlayNodes.has(k));
+    const removedOwn = removed.filter((k) => this.#overlayNodes.has(k));
 
     for (const n of this.#nodes.values()) {
       const full = fullNodes.has(n);
       const nodeRemoved: string[] = [];
-      const before = n.overlay;
-      n.overlay = new Map(before);
-      for (const key of removed) this.#setOverlay(n, key, undefined, nodeRemoved);
-      for (const key of full ? order : written) {
+      n.overlayOwned = false;
+      for (const key of removedOwn) this.#setOverlay(n, key, undefined, nodeRemoved);
+      const keys = full ? order : writtenOwn;
+      this.overlayChecks += keys.length + removedOwn.length;
+      for (const key of keys) {
         const plan = this.#plans.get(key)!;
         this.#setOverlay(n, key, plan.uniform ? undefined : this.#variantBlock(key, plan, n), nodeRemoved);
       }
@@ -782,12 +831,12 @@ export class ClusterProxier {
       if (full) writtenNatRules = this.#sharedSums.natRules + n.sums.natRules;
       else {
         writtenNatRules = writtenSharedNatRules;
-        for (const key of written) writtenNatRules += n.overlay.get(key)?.natRulesLines ?? 0;
+        for (const key of writtenOwn) writtenNatRules += n.overlay.get(key)?.natRulesLines ?? 0;
       }
-      const ctx = this.contextOf(n);
-      const head = postroutingRules(ctx).length;
-      const tail = nodePortsTailRules(ctx).length;
-      const forward = forwardRules(ctx).length;
+      const { ctx, lines } = this.#nodeContext(n);
+      const head = lines.postrouting;
+      const tail = lines.tail;
+      const forward = lines.forward;
       const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
       const natTop = this.#sharedSums.natTop + n.sums.natTop;
       const natRulesAll = this.#sharedSums.natRules + n.sums.natRules;

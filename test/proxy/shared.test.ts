@@ -280,3 +280,52 @@ t.test('ClusterProxier: a node payload read later is the payload of its sync', a
     '10.0.1.9:80',
   );
 });
+
+t.test(
+  'ClusterProxier: a partial sync looks at a node only for the Services that differ per node',
+  async (t) => {
+    const cluster = new ClusterProxier({ clusterCIDRs: ['10.0.0.0/8'], minSyncPeriod: 0 });
+    for (let i = 0; i < 50; i++) cluster.addNode(`node-${i}`, [`192.168.1.${i + 1}`]);
+    cluster.onServiceAdd(svc('web', { clusterIP: '172.30.0.10' }));
+    cluster.onServiceAdd(
+      svc('loc', {
+        clusterIP: '172.30.0.11',
+        type: 'NodePort',
+        externalTrafficPolicy: 'Local',
+        ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 30080 }],
+      }),
+    );
+    cluster.onEndpointSliceAdd(slice('web', [ep('10.0.1.1', 'node-1')]));
+    cluster.onEndpointSliceAdd(slice('loc', [ep('10.0.1.2', 'node-2')]));
+    cluster.syncProxyRules();
+    const rows: string[] = [];
+    const step = (name: string, change: () => void) => {
+      const before = cluster.overlayChecks;
+      change();
+      cluster.syncProxyRules();
+      rows.push(`${name}: ${cluster.overlayChecks - before}`);
+    };
+    step('an endpoint of a Cluster-policy Service', () =>
+      cluster.onEndpointSliceUpdate(
+        undefined,
+        slice('web', [ep('10.0.1.1', 'node-1'), ep('10.0.1.3', 'node-3')]),
+      ),
+    );
+    step('an endpoint of a Local-policy Service', () =>
+      cluster.onEndpointSliceUpdate(
+        undefined,
+        slice('loc', [ep('10.0.1.2', 'node-2'), ep('10.0.1.4', 'node-4')]),
+      ),
+    );
+    step('nothing changed', () => {});
+    t.same(rows, [
+      'an endpoint of a Cluster-policy Service: 0',
+      'an endpoint of a Local-policy Service: 50',
+      'nothing changed: 0',
+    ]);
+    t.ok(
+      cluster.node('node-4')!.fullPayload().includes('10.0.1.4:80'),
+      "node-4's rules hold the new endpoint",
+    );
+  },
+);
