@@ -626,11 +626,19 @@ export class Store implements WatchableStore {
 
   private updateIn(txn: Txn, input: AnyObject, status: boolean): AnyObject {
     const kind = this.kindOf(input);
-    this.decode(kind, input);
+    // What the client sends back unchanged (the very objects the store handed out: frozen, decoded
+    // when they were written) needs no second decode; the rest is decoded as a whole.
+    const namespaced = kindInfo[kind].namespaced;
+    const stored = this.objects
+      .get(kind)!
+      .get(
+        keyOf(namespaced ? input.metadata?.namespace || 'default' : undefined, input.metadata?.name ?? ''),
+      );
+    this.decode(kind, stored ? changedFields(input, stored) : input);
+    if (status && stored) return this.updateStatusIn(txn, kind, input, stored);
     const obj = cloneJSON(input) as AnyObject;
     obj.metadata ??= {};
     const md = obj.metadata;
-    const namespaced = kindInfo[kind].namespaced;
     if (namespaced) md.namespace ||= 'default';
     else delete md.namespace;
     const name = md.name ?? '';
@@ -651,13 +659,6 @@ export class Store implements WatchableStore {
     }
     const loose = obj as unknown as Record<string, unknown>;
     const oldLoose = old as unknown as Record<string, unknown>;
-    if (status) {
-      // Only status changes through /status; spec and metadata stay as stored.
-      const next = cloneJSON(old) as unknown as Record<string, unknown>;
-      next.status = loose.status;
-      convertSingularPlural(next as unknown as AnyObject);
-      return this.finishUpdate(txn, kind, next as unknown as AnyObject, old);
-    }
     if (statusKinds.has(kind)) {
       if (oldLoose.status === undefined) delete loose.status;
       else loose.status = cloneJSON(oldLoose.status);
@@ -670,6 +671,28 @@ export class Store implements WatchableStore {
     if (generationKinds.has(kind) && !deepEqual(loose.spec, oldLoose.spec))
       md.generation = (old.metadata.generation ?? 0) + 1;
     return this.finishUpdate(txn, kind, obj, old);
+  }
+
+  /**
+   * The /status subresource: only status changes, so the stored object's other parts are kept as
+   * they are (frozen, shared by the new version) and only the sent status is copied.
+   */
+  private updateStatusIn(txn: Txn, kind: Kind, input: AnyObject, old: AnyObject): AnyObject {
+    const want = input.metadata?.resourceVersion;
+    if (want && want !== old.metadata.resourceVersion)
+      throw newConflict(
+        kind,
+        old.metadata.name ?? '',
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
+    const next = { ...old, metadata: { ...old.metadata } } as unknown as Record<string, unknown>;
+    const sent = (input as unknown as Record<string, unknown>).status;
+    if (sent === undefined) delete next.status;
+    else next.status = cloneJSON(sent);
+    // The singular/plural mirror of what changed (a Pod's podIP/podIPs); the rest was mirrored when stored.
+    if (next.status !== undefined)
+      convertSingularPlural({ kind, status: next.status } as unknown as AnyObject);
+    return this.finishUpdate(txn, kind, next as unknown as AnyObject, old);
   }
 
   private finishUpdate(txn: Txn, kind: Kind, obj: AnyObject, old: AnyObject): AnyObject {
@@ -790,6 +813,15 @@ export class Store implements WatchableStore {
       }
     }
   }
+}
+
+/** The top-level fields of `input` that are not the stored object's own (same object or value). */
+function changedFields(input: AnyObject, stored: AnyObject): AnyObject {
+  const a = input as unknown as Record<string, unknown>;
+  const b = stored as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k in a) if (a[k] !== b[k]) out[k] = a[k];
+  return out as unknown as AnyObject;
 }
 
 /** The strategies' PrepareForCreate: status is the server's to write. */

@@ -462,6 +462,26 @@ t.test('singular and plural fields come back as kube-apiserver stores them', asy
   s.close();
 });
 
+t.test('a status write copies only the status; what the client changed is still decoded', async (t) => {
+  const s = newStore();
+  const before = s.create(pod('p', {}, 'n1'));
+  const after = s.updateStatus({ ...before, status: { phase: 'Running' } } as Pod);
+  t.same(
+    [after.spec === before.spec, after.metadata.labels === before.metadata.labels, after.status?.phase],
+    [true, true, 'Running'],
+    'spec and labels are the stored objects, shared by the new version',
+  );
+  t.throws(() => s.updateStatus({ ...after, spec: { containers: 'c' } } as unknown as Pod), {
+    message:
+      /^Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field/,
+  });
+  t.throws(() => s.updateStatus({ ...after, metadata: { ...after.metadata, resourceVersion: '1' } }), {
+    message:
+      'Operation cannot be fulfilled on pods "p": the object has been modified; please apply your changes to the latest version and try again',
+  });
+  s.close();
+});
+
 t.test('replace holds objects as an informer cache does, and watchers see only the difference', async (t) => {
   const s = new Store({ bootstrap: false, bookmarkIntervalMs: 0 });
   // Read as given: a ClusterIP outside any service CIDR, no defaults, no namespace in the manifest.
