@@ -4,7 +4,7 @@
 // functions called on it: kube-proxy's rules for a node (`iptables-save --kubeconfig`), a packet's
 // walk through them (`trace --kubeconfig`), and cluster DNS kept current by list and watch
 // (@kubernetes/client-node's ListWatch and Watch) for `dns serve --kubeconfig`.
-import { KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, ListWatch } from '@kubernetes/client-node';
 import type { AnyObject, Kind, Store } from '../../api/index.js';
 import {
   type NodeFlags,
@@ -105,7 +105,8 @@ function watchConfig(client: KubeClient): KubeConfig {
   const kc = client.config;
   const cluster = kc.getCurrentCluster();
   if (!cluster || !cluster.server.startsWith('http:') || cluster.skipTLSVerify) return kc;
-  const copy = new KubeConfig();
+  // The class of the loaded config: client-node is imported when a kubeconfig is loaded, not before.
+  const copy = new (kc.constructor as typeof KubeConfig)();
   copy.loadFromOptions({
     clusters: kc.clusters.map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c)),
     users: kc.users,
@@ -158,6 +159,7 @@ export class ClusterMirror {
   }
 
   async #startKind(client: KubeClient, kind: Kind, opts: MirrorOptions): Promise<void> {
+    const { ListWatch, Watch } = await import('@kubernetes/client-node');
     const r = resourceFor(kind);
     let firstError: unknown;
     let started = false;

@@ -7,7 +7,9 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+type KubeConfigClass = typeof KubeConfig;
 
 /** The kube-API could not be reached or the kubeconfig could not be used. */
 export class ClientError extends Error {
@@ -59,7 +61,7 @@ export function kubeconfigPath(flag?: string, env = process.env.KUBECONFIG): str
   return kubeconfigPaths(flag, env)[0]!;
 }
 
-function loadFile(path: string): KubeConfig {
+function loadFile(KubeConfig: KubeConfigClass, path: string): KubeConfig {
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(path);
@@ -70,8 +72,8 @@ function loadFile(path: string): KubeConfig {
 }
 
 /** Several kubeconfig files as one, as kubectl merges KUBECONFIG: the first of each name wins. */
-function mergedConfig(paths: readonly string[]): KubeConfig {
-  const loaded = paths.map(loadFile);
+function mergedConfig(KubeConfig: KubeConfigClass, paths: readonly string[]): KubeConfig {
+  const loaded = paths.map((p) => loadFile(KubeConfig, p));
   if (loaded.length === 1) return loaded[0]!;
   const firstByName = <T extends { name: string }>(lists: T[][]): T[] => {
     const m = new Map<string, T>();
@@ -127,15 +129,20 @@ export class KubeClient {
     this.namespace = kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
   }
 
-  /** Reads the kubeconfig (see kubeconfigPath); a missing or unreadable file says how to get one. */
-  static load(flag?: string, env = process.env.KUBECONFIG): KubeClient {
+  /**
+   * Reads the kubeconfig (see kubeconfigPath); a missing or unreadable file says how to get one.
+   * @kubernetes/client-node is loaded here, on first use: importing it costs several times Node's own
+   * start-up, which every netlab command that needs no kube-API would pay.
+   */
+  static async load(flag?: string, env = process.env.KUBECONFIG): Promise<KubeClient> {
     const paths = kubeconfigPaths(flag, env);
     const path = paths[0]!;
     if (!existsSync(path))
       throw new ClientError(
         `no kubeconfig at ${path}: start a lab with \`netlab up\` (it writes one there), or pass --kubeconfig FILE`,
       );
-    return new KubeClient(mergedConfig(paths), paths.join(':'));
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    return new KubeClient(mergedConfig(KubeConfig, paths), paths.join(':'));
   }
 
   /** The @kubernetes/client-node config, for its typed APIs and informers. */

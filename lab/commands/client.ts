@@ -78,10 +78,13 @@ export const processIO: ClientIO = {
 };
 
 /** The source of get/describe: the manifests of -f, else the lab behind the kubeconfig. */
-function readSource(flags: { filename?: string[]; kubeconfig?: string }): ReadSource & { close?(): void } {
+async function readSource(flags: {
+  filename?: string[];
+  kubeconfig?: string;
+}): Promise<ReadSource & { close?(): void }> {
   return flags.filename?.length
     ? new ManifestSource(flags.filename)
-    : new ApiSource(KubeClient.load(flags.kubeconfig));
+    : new ApiSource(await KubeClient.load(flags.kubeconfig));
 }
 
 interface GetFlags {
@@ -139,7 +142,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
     )
     .action(async (args: string[], flags: GetFlags) => {
       try {
-        const source = readSource(flags);
+        const source = await readSource(flags);
         try {
           emit(
             await runGet(source, args, {
@@ -169,7 +172,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
     ),
   ).action(async (flags: { filename: string[]; namespace?: string; kubeconfig?: string }) => {
     try {
-      emit(await runApply(KubeClient.load(flags.kubeconfig), flags.filename, flags.namespace));
+      emit(await runApply(await KubeClient.load(flags.kubeconfig), flags.filename, flags.namespace));
     } catch (e) {
       reportClientError(e);
     }
@@ -192,7 +195,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
       ) => {
         try {
           emit(
-            await runDelete(KubeClient.load(flags.kubeconfig), args, {
+            await runDelete(await KubeClient.load(flags.kubeconfig), args, {
               filename: flags.filename,
               namespace: flags.namespace,
               wait: flags.wait !== 'false',
@@ -218,7 +221,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
     ),
   ).action(async (args: string[], flags: { replicas: number; namespace?: string; kubeconfig?: string }) => {
     try {
-      emit(await runScale(KubeClient.load(flags.kubeconfig), args, flags.replicas, flags.namespace));
+      emit(await runScale(await KubeClient.load(flags.kubeconfig), args, flags.replicas, flags.namespace));
     } catch (e) {
       reportClientError(e);
     }
@@ -237,8 +240,12 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
     ),
   ).action(async (args: string[], flags: { timeout: number; namespace?: string; kubeconfig?: string }) => {
     try {
-      await runRolloutStatus(KubeClient.load(flags.kubeconfig), args, flags.namespace, flags.timeout, (l) =>
-        io.stdout(l),
+      await runRolloutStatus(
+        await KubeClient.load(flags.kubeconfig),
+        args,
+        flags.namespace,
+        flags.timeout,
+        (l) => io.stdout(l),
       );
     } catch (e) {
       reportClientError(e);
@@ -253,7 +260,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
     ),
   ).action(async (args: string[], flags: { namespace?: string; kubeconfig?: string }) => {
     try {
-      emit(await runRolloutRestart(KubeClient.load(flags.kubeconfig), args, flags.namespace));
+      emit(await runRolloutRestart(await KubeClient.load(flags.kubeconfig), args, flags.namespace));
     } catch (e) {
       reportClientError(e);
     }
@@ -288,7 +295,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
         const ac = new AbortController();
         process.once('SIGINT', () => ac.abort());
         await runLogs(
-          KubeClient.load(flags.kubeconfig),
+          await KubeClient.load(flags.kubeconfig),
           pod,
           {
             namespace: flags.namespace,
@@ -327,7 +334,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
       kubeconfig?: string;
     }) => {
       try {
-        emit(await runConntrack(KubeClient.load(flags.kubeconfig), flags));
+        emit(await runConntrack(await KubeClient.load(flags.kubeconfig), flags));
       } catch (e) {
         reportClientError(e);
       }
@@ -351,7 +358,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
     ) => {
       try {
         io.stdout(
-          await runIp(KubeClient.load(flags.kubeconfig), what, {
+          await runIp(await KubeClient.load(flags.kubeconfig), what, {
             node: flags.node,
             pod: flags.pod,
             namespace: flags.namespace,
@@ -391,7 +398,7 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
     ) => {
       try {
         emit(
-          await runCurl(KubeClient.load(flags.kubeconfig), url, {
+          await runCurl(await KubeClient.load(flags.kubeconfig), url, {
             pod: flags.from,
             namespace: flags.namespace,
             method: flags.request,

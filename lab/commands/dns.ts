@@ -70,7 +70,7 @@ async function serveCluster(flags: ServeFlags): Promise<void> {
     const listen = parseHostPort('--listen', flags.listen, 10053);
     const upstream = flags.upstream ? parseHostPort('--upstream', flags.upstream, 53) : undefined;
     served = await serveClusterZone(
-      KubeClient.load(flags.kubeconfig),
+      await KubeClient.load(flags.kubeconfig),
       { ...flags, listen, upstream },
       { onError: (line) => process.stderr.write(`warning: ${line}; retrying\n`) },
     );

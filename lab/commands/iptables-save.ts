@@ -21,7 +21,7 @@ export function registerIptablesSave(program: Command): void {
       const nodeFlags = nodeFlagsOf(flags);
       const r = flags.filename?.length
         ? iptablesSaveManifests(flags.filename, nodeFlags)
-        : await iptablesSaveCluster(KubeClient.load(flags.kubeconfig), nodeFlags);
+        : await iptablesSaveCluster(await KubeClient.load(flags.kubeconfig), nodeFlags);
       printWarnings(r.warnings);
       process.stdout.write(r.payload);
     } catch (e) {

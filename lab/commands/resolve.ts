@@ -83,7 +83,7 @@ export function registerResolve(program: Command): void {
   cmd.action(async (name: string, flags: ResolveFlags) => {
     if (flags.from !== undefined) {
       try {
-        const r = await runResolveFrom(KubeClient.load(flags.kubeconfig), name, {
+        const r = await runResolveFrom(await KubeClient.load(flags.kubeconfig), name, {
           pod: flags.from,
           namespace: cmd.getOptionValueSource('namespace') === 'default' ? undefined : flags.namespace,
           libc: flags.libc,

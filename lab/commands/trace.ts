@@ -61,7 +61,7 @@ export function registerTrace(program: Command): void {
       const packetFlags = { ...flags, ...nodeFlagsOf(flags) };
       const r = flags.filename?.length
         ? traceManifests(flags.filename, packetFlags)
-        : await traceCluster(KubeClient.load(flags.kubeconfig), packetFlags);
+        : await traceCluster(await KubeClient.load(flags.kubeconfig), packetFlags);
       printWarnings(r.warnings);
       process.stdout.write(r.output);
     } catch (e) {

@@ -122,7 +122,7 @@ t.test('curl --from, conntrack -L, ip addr|route, resolve --from against a boote
   t.match(nodeRoute.stdout, /dev cni0 proto kernel scope link src 10\.244\.\d+\.1 \n/);
   t.match(nodeRoute.stdout, /via 192\.168\.49\.3 dev eth0 \n/, 'the other node through its address');
 
-  const r = await runResolveFrom(KubeClient.load(kubeconfig), 'web', {
+  const r = await runResolveFrom(await KubeClient.load(kubeconfig), 'web', {
     pod: 'client',
     libc: 'glibc',
     family: 4,
