@@ -23,4 +23,5 @@ export { TraceInputError } from './ruletable/errors.js';
 export { withKubeJumpRules } from './ruletable/jumps.js';
 export { RuleTable } from './ruletable/table.js';
 export { newKernelState } from './tracer/kernel.js';
+export { type KernelTraceResult, traceKernel } from './tracer/outcomes.js';
 export { tracePacket } from './tracer/possible.js';

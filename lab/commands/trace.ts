@@ -20,10 +20,11 @@ export interface TraceFlags extends NodeCommandFlags, PacketFlags {
 /**
  * `netlab trace -f FILE... --src IP --dst IP --dport PORT [--proto P] [node flags] [-o json]`: the
  * rules kube-proxy writes on that node (as `netlab iptables-save` prints them), and what they do to
- * one packet, with the semantics of kube-proxy's own test tracer: every rule matched, every possible
- * endpoint (or DROP / REJECT / ACCEPT) and whether the packet is masqueraded. `--pick` adds the one
- * endpoint the kernel would choose (statistic match with a seeded PRNG). Without -f the objects are a
- * cluster's (`--kubeconfig`, else $KUBECONFIG, else the lab's), read-only.
+ * one packet as the kernel walks it (hooks per origin; `--semantics kube-proxy-test` for kube-proxy's
+ * own test tracer): every rule matched, every possible endpoint (or DROP / REJECT / ACCEPT) and
+ * whether the packet is masqueraded. `--pick` adds the one endpoint the kernel would choose
+ * (statistic match with a seeded PRNG). Without -f the objects are a cluster's (`--kubeconfig`, else
+ * $KUBECONFIG, else the lab's), read-only.
  */
 export function registerTrace(program: Command): void {
   const cmd = addNodeFlags(
@@ -42,6 +43,11 @@ export function registerTrace(program: Command): void {
         "also pick one endpoint as the kernel would (seeded statistic match), and show each endpoint's share",
       )
       .option('--seed <n>', 'PRNG seed for --pick', '1')
+      .option(
+        '--semantics <s>',
+        "kernel (the hooks the kernel runs for the packet's origin) or kube-proxy-test (kube-proxy's test tracer)",
+        'kernel',
+      )
       .option('--live', "a running lab's new connections, one line each, until interrupted")
       .option('--proxy <host:port>', "the running lab's forward proxy, for --live", '127.0.0.1:8080'),
   );

@@ -1,12 +1,14 @@
 // What one packet meets on a node: the rules kube-proxy writes there (its first sync over the
-// store, as `netlab iptables-save` prints them) plus the built-in jumps, walked with kube-proxy's
-// tracer semantics, and the text or JSON `netlab trace` prints for it.
+// store, as `netlab iptables-save` prints them) plus the built-in jumps, walked as the kernel walks
+// them (every outcome: traceKernel) or, with `--semantics kube-proxy-test`, with kube-proxy's test
+// tracer semantics (tracePacket), and the text or JSON `netlab trace` prints for it.
 import type { WatchableStore } from '../../api/index.js';
 import {
   FastPath,
   newKernelState,
   RuleTable,
   TraceInputError,
+  traceKernel,
   tracePacket,
   withKubeJumpRules,
 } from '../../proxy/index.js';
@@ -23,7 +25,18 @@ export interface PacketFlags {
   output?: string;
   pick?: boolean;
   seed: string;
+  /** `kernel` (the default) or `kube-proxy-test`. */
+  semantics?: string;
 }
+
+/**
+ * How the packet is walked. `kernel`: the hooks the kernel runs for the packet's origin, in its order
+ * (nat OUTPUT, filter OUTPUT, nat POSTROUTING for the node's own packets, then filter INPUT when
+ * they are delivered locally; nat PREROUTING, then filter INPUT, or FORWARD and nat POSTROUTING, by
+ * the routing decision after DNAT), every statistic outcome listed. `kube-proxy-test`: kube-proxy's
+ * test tracer (proxier_test.go tracePacket), for upstream's flow tables.
+ */
+export type TraceSemantics = 'kernel' | 'kube-proxy-test';
 
 /** The packet and how to print it, checked. */
 export interface TraceRequest {
@@ -31,6 +44,7 @@ export interface TraceRequest {
   format: 'json' | 'text';
   /** The PRNG seed of `--pick`; absent without it. */
   pick: number | undefined;
+  semantics: TraceSemantics;
   /** The packet's family unless `--ip-family` says otherwise: the table set the kernel walks. */
   nodeFlags: NodeFlags;
 }
@@ -52,6 +66,12 @@ export function traceRequest(flags: PacketFlags & NodeFlags): TraceRequest {
   if (format !== 'json' && format !== 'text') {
     throw new TraceInputError(`-o: Unsupported value: "${format}": supported values: "json", "text"`);
   }
+  const semantics = flags.semantics ?? 'kernel';
+  if (semantics !== 'kernel' && semantics !== 'kube-proxy-test') {
+    throw new TraceInputError(
+      `--semantics: Unsupported value: "${semantics}": supported values: "kernel", "kube-proxy-test"`,
+    );
+  }
   const seed = Number(flags.seed);
   if (!Number.isInteger(seed))
     throw new TraceInputError(`--seed: Invalid value: "${flags.seed}": must be an integer`);
@@ -61,6 +81,7 @@ export function traceRequest(flags: PacketFlags & NodeFlags): TraceRequest {
     packet: { sourceIP: flags.src, protocol: proto, destIP: flags.dst, destPort: Number(flags.dport) },
     format,
     pick: flags.pick === true ? seed : undefined,
+    semantics,
     nodeFlags: { ...flags, ipFamily },
   };
 }
@@ -77,7 +98,10 @@ export function traceOnNode(store: WatchableStore, req: TraceRequest): TraceOutp
   // The node's tables as kube-proxy leaves them: its payload plus the jumps from the built-in chains.
   const rules = withKubeJumpRules(RuleTable.parse(sync.result.payload, 'iptables-save'));
   const nodeIPs = sync.options.nodeIPs ?? [];
-  const r = tracePacket(rules, req.packet, { nodeIPs });
+  const r =
+    req.semantics === 'kernel'
+      ? traceKernel(rules, req.packet, { nodeIPs })
+      : { ...tracePacket(rules, req.packet, { nodeIPs }), verdicts: [] };
   const picked =
     req.pick !== undefined
       ? new FastPath(rules, nodeIPs).decide(
@@ -92,6 +116,7 @@ export function traceOnNode(store: WatchableStore, req: TraceRequest): TraceOutp
       masquerade: r.masquerade,
       rules: r.rules,
     };
+    if (r.verdicts.length > 0) doc.verdicts = r.verdicts;
     if (picked !== undefined) {
       doc.picked = picked.endpoint ?? picked.verdict;
       doc.shares = r.shares;
@@ -103,6 +128,10 @@ export function traceOnNode(store: WatchableStore, req: TraceRequest): TraceOutp
   // The verdict has its own line: with no endpoint to name, the endpoints line says so.
   s += `endpoints: ${r.endpoints.length === 0 ? '<none>' : r.output}\n`;
   s += `verdict: ${r.verdict}\n`;
+  // Only when the endpoints' paths end differently (a rule after DNAT drops some of them).
+  if (r.verdicts.length > 0) {
+    s += `verdicts: ${r.verdicts.map((v) => `${v.verdict} ${(100 * v.share).toFixed(1)}%`).join(', ')}\n`;
+  }
   s += `masquerade: ${r.masquerade}\n`;
   if (picked !== undefined) {
     const shares = r.endpoints.map((e, i) => `${e} ${(100 * r.shares[i]!).toFixed(1)}%`);

@@ -1,6 +1,7 @@
-// The jumps from the built-in chains into kube-proxy's chains (proxier.go iptablesJumpChains). They are
-// not part of the restore payload: kube-proxy installs them with EnsureRule(Prepend) on full syncs, so
-// the later entries of its list end up first. Listed here in the resulting order, as `iptables -S`
+// The jumps from the built-in chains into kube-proxy's chains (proxier.go iptablesJumpChains, then
+// iptablesKubeletJumpChains: KUBE-FIREWALL from INPUT and OUTPUT). They are not part of the restore
+// payload: kube-proxy installs them with EnsureRule(Prepend) on full syncs, so the later entries of
+// its list end up first (KUBE-FIREWALL, prepended last, heads INPUT and OUTPUT). Listed here in the resulting order, as `iptables -S`
 // shows them on a node. Static structure as data: the tracer's kernel mode installs them, tests read them.
 import { RuleTable, type TableLine } from './table.js';
 
@@ -11,6 +12,7 @@ export interface JumpRule {
 }
 
 export const kubeJumpRules: readonly JumpRule[] = [
+  { table: 'filter', chain: 'INPUT', args: '-j KUBE-FIREWALL' },
   {
     table: 'filter',
     chain: 'INPUT',
@@ -26,7 +28,6 @@ export const kubeJumpRules: readonly JumpRule[] = [
     chain: 'INPUT',
     args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
   },
-  { table: 'filter', chain: 'INPUT', args: '-j KUBE-FIREWALL' },
   {
     table: 'filter',
     chain: 'FORWARD',
@@ -47,6 +48,7 @@ export const kubeJumpRules: readonly JumpRule[] = [
     chain: 'FORWARD',
     args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
   },
+  { table: 'filter', chain: 'OUTPUT', args: '-j KUBE-FIREWALL' },
   {
     table: 'filter',
     chain: 'OUTPUT',
@@ -57,7 +59,6 @@ export const kubeJumpRules: readonly JumpRule[] = [
     chain: 'OUTPUT',
     args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
   },
-  { table: 'filter', chain: 'OUTPUT', args: '-j KUBE-FIREWALL' },
   {
     table: 'nat',
     chain: 'PREROUTING',

@@ -2,6 +2,7 @@
 // (every possible endpoint) or as the kernel would (one endpoint: seeded statistic, recent, conntrack).
 export * from './kernel.js';
 export * from './match.js';
+export * from './outcomes.js';
 export * from './packet.js';
 export * from './possible.js';
 export * from './recent.js';

@@ -140,6 +140,15 @@ export interface KernelOutcome {
   /** The destination after DNAT. */
   readonly dnat: { readonly ip: string; readonly port: number } | undefined;
   readonly mark: number;
+  /** The built-in chains walked, in order, with where each one's matched rules start. */
+  readonly phases: readonly Phase[];
+}
+
+/** One built-in chain of a walk: table, hook, and the index in `matched` where its rules start. */
+export interface Phase {
+  readonly table: string;
+  readonly hook: string;
+  readonly start: number;
 }
 
 /** Confirms the conntrack entry of a new connection that was let through. */
@@ -195,15 +204,23 @@ export class KernelWalk extends RuleWalk {
   #ctstates: readonly string[] = ['NEW'];
   #dnat: string | undefined;
   #masq = false;
+  #phases: Phase[] = [];
 
   constructor(setup: WalkSetup, state: KernelState) {
     super(setup);
     this.#state = state;
   }
 
-  /** Walks the hooks a new packet meets: nat, then filter, then nat POSTROUTING. */
+  /**
+   * Walks the hooks a new packet meets, in the kernel's order. From another host or a pod: nat
+   * PREROUTING, then the routing decision on the destination after DNAT: filter INPUT when it is a
+   * local address, else filter FORWARD and nat POSTROUTING. From the node itself: nat OUTPUT, filter
+   * OUTPUT, nat POSTROUTING, and when the destination (after DNAT) is a local address the packet comes
+   * back in over loopback through filter INPUT (conntrack state still NEW; nat is not consulted again).
+   */
   walk(p0: PacketView): KernelOutcome {
     this.matched = [];
+    this.#phases = [];
     this.#mark = 0;
     this.#ctstates = ['NEW'];
     this.#dnat = undefined;
@@ -211,8 +228,9 @@ export class KernelWalk extends RuleWalk {
     let p = p0;
     let dnat: { ip: string; port: number } | undefined;
     const natHook = this.natHook(p);
-    const local = natHook === 'OUTPUT';
+    const fromNode = natHook === 'OUTPUT';
     const nat = this.rt.get('nat');
+    const filter = this.rt.get('filter');
     if (nat !== undefined) this.#runHook(nat, natHook, p);
     if (this.#dnat !== undefined) {
       const { ip, port } = splitHostPort(this.#dnat);
@@ -220,15 +238,27 @@ export class KernelWalk extends RuleWalk {
       dnat = { ip: p.dst, port: p.dport };
       this.#ctstates = ['NEW', 'DNAT'];
     }
-    const filterHook = local ? 'OUTPUT' : this.local.has(p.dst, p.dstAddr) ? 'INPUT' : 'FORWARD';
-    const filter = this.rt.get('filter');
+    const toNode = this.local.has(p.dst, p.dstAddr);
     let verdict: Verdict = this.#dnat !== undefined ? 'DNAT' : 'ACCEPT';
-    if (filter !== undefined) {
-      const stop = this.#runHook(filter, filterHook, p);
-      if (stop === 'DROP' || stop === 'REJECT') verdict = stop;
-    }
-    if (verdict !== 'DROP' && verdict !== 'REJECT' && filterHook !== 'INPUT' && nat !== undefined) {
-      this.#runHook(nat, 'POSTROUTING', p);
+    const hooks: [table: Table | undefined, hook: string][] = fromNode
+      ? [
+          [filter, 'OUTPUT'],
+          [nat, 'POSTROUTING'],
+          ...(toNode ? [[filter, 'INPUT'] as [Table | undefined, string]] : []),
+        ]
+      : toNode
+        ? [[filter, 'INPUT']]
+        : [
+            [filter, 'FORWARD'],
+            [nat, 'POSTROUTING'],
+          ];
+    for (const [table, hook] of hooks) {
+      if (table === undefined) continue;
+      const stop = this.#runHook(table, hook, p);
+      if (table.name === 'filter' && (stop === 'DROP' || stop === 'REJECT')) {
+        verdict = stop;
+        break;
+      }
     }
     return {
       result: {
@@ -240,11 +270,13 @@ export class KernelWalk extends RuleWalk {
       },
       dnat: verdict === 'DNAT' ? dnat : undefined,
       mark: this.#mark,
+      phases: this.#phases,
     };
   }
 
   // A built-in chain: its verdict, or its policy when the packet falls off the end.
   #runHook(table: Table, hook: string, p: PacketView): Stop {
+    this.#phases.push({ table: table.name, hook, start: this.matched.length });
     const stop = this.#run(table, hook, p, 0);
     if (stop !== undefined) return stop;
     const policy = table.chains.get(hook)?.policy;

@@ -2,7 +2,8 @@
 // kube-proxy's tracer semantics. Each case: {source, protocol, destination, port} -> kube-proxy's
 // tracer output (endpoints, or DROP / REJECT / ACCEPT, '' when no rule touched it) and masquerade.
 // Every case is also run through the fast path (must agree exactly) and the kernel mode (the one
-// endpoint it picks must be one of the possible ones).
+// endpoint it picks must be one of the possible ones), and through `traceKernel` (netlab trace's
+// default), whose verdict `--pick` (the fast path's decide) must never contradict.
 import t from 'tap';
 import { type EndpointSlice, type Node, nodeAddresses, type Service } from '../../api/index.js';
 import { parseManifests } from '../../api/manifest.js';
@@ -12,6 +13,7 @@ import {
   Proxier,
   type ProxierOptions,
   RuleTable,
+  traceKernel,
   tracePacket,
 } from '../../proxy/index.js';
 import { simulatePacket } from '../../proxy/tracer/kernel.js';
@@ -698,6 +700,25 @@ t.test(`${flows.length} packet flows on node-a`, async (t) => {
       t.ok(r.endpoints.includes(k.endpoint ?? ''), `${f.name}: kernel picks one of them (${k.endpoint})`);
     else if (r.verdict === 'DROP' || r.verdict === 'REJECT')
       t.equal(k.verdict, r.verdict, `${f.name}: kernel verdict`);
+    // The default of netlab trace against --pick, over several seeds.
+    const kt = traceKernel(rules, packet, { nodeIPs });
+    t.same(kt.verdicts, [], `${f.name}: every path ends alike`);
+    t.ok(Math.abs(kt.paths.reduce((a, x) => a + x.share, 0) - 1) < 1e-9, `${f.name}: shares add up to 1`);
+    const picks = [1, 2, 3, 4, 5, 6].map((seed) =>
+      fast.decide(
+        packet,
+        newKernelState(seededUint32(seed), () => 0),
+      ),
+    );
+    t.ok(
+      picks.every(
+        (k) =>
+          k.verdict === kt.verdict &&
+          (k.verdict !== 'DNAT' || kt.endpoints.includes(k.endpoint ?? '')) &&
+          (!k.masquerade || kt.masquerade),
+      ),
+      `${f.name}: --pick agrees with ${kt.verdict} ${kt.endpoints.join(', ')} (${picks.map((k) => k.endpoint ?? k.verdict).join(' ')})`,
+    );
   }
 });
 

@@ -414,6 +414,25 @@ t.test('jump rules are kube-proxy iptablesJumpChains in prepended order', async 
       'POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
     ],
   );
+  // iptablesJumpChains then iptablesKubeletJumpChains, each prepended: KUBE-FIREWALL comes first.
+  t.same(
+    kubeJumpRules
+      .filter((j) => j.table === 'filter')
+      .map((j) => `${j.chain} -j ${j.args.split(' -j ')[1] ?? j.args.slice(3)}`),
+    [
+      'INPUT -j KUBE-FIREWALL',
+      'INPUT -j KUBE-PROXY-FIREWALL',
+      'INPUT -j KUBE-NODEPORTS',
+      'INPUT -j KUBE-EXTERNAL-SERVICES',
+      'FORWARD -j KUBE-PROXY-FIREWALL',
+      'FORWARD -j KUBE-FORWARD',
+      'FORWARD -j KUBE-SERVICES',
+      'FORWARD -j KUBE-EXTERNAL-SERVICES',
+      'OUTPUT -j KUBE-FIREWALL',
+      'OUTPUT -j KUBE-PROXY-FIREWALL',
+      'OUTPUT -j KUBE-SERVICES',
+    ],
+  );
   t.equal(kubeJumpRules.length, 14);
 });
 

@@ -13,10 +13,14 @@ const runTrace = (flags: TraceFlags) => traceManifests(flags.filename, flags).ou
 
 const fixtureA = join(acceptanceDir, 'fixture-a.yaml');
 const nodeFlags = ['-f', fixtureA, '--hostname-override', 'test-node', '--cluster-cidr', '10.0.0.0/8'];
+// Upstream's flow tables are kube-proxy's test tracer's answers: its rule lists need its semantics.
+const upstream = ['--semantics', 'kube-proxy-test'];
 
 // Every Service of fixture A, from the places kube-proxy's packet-flow tests send packets from
 // (reference §3.1, §4.5): a pod (10.0.0.2), the node itself (192.168.0.2), an external client
-// (203.0.113.2, inside svc5's source range) and a blocked one (203.0.113.130, outside it).
+// (203.0.113.2, inside svc5's source range) and a blocked one (203.0.113.130, outside it). Both
+// semantics give these answers (fixture A has no Service without endpoints on an external IP); with
+// --pick, the kernel's one choice never disagrees with the default verdict.
 t.test('fixture A: every Service through netlab trace (in process)', async (t) => {
   const cases: [name: string, src: string, dst: string, dport: number, endpoints: string, masq: boolean][] = [
     ['svc1 cluster IP from a pod', '10.0.0.2', '172.30.0.41', 80, '10.180.0.1:80', false],
@@ -69,30 +73,138 @@ t.test('fixture A: every Service through netlab trace (in process)', async (t) =
     ['svc6 no endpoints, from outside', '203.0.113.2', '172.30.0.46', 80, 'REJECT', false],
     ['no Service', '10.0.0.2', '10.0.0.3', 80, 'ACCEPT', false],
   ];
-  for (const [name, src, dst, dport, endpoints, masq] of cases) {
-    const flags: TraceFlags = {
-      filename: [fixtureA],
-      hostnameOverride: 'test-node',
-      clusterCidr: '10.0.0.0/8',
-      src,
-      dst,
-      dport: String(dport),
-      proto: 'tcp',
-      seed: '1',
-      output: 'json',
-    };
-    const got = JSON.parse(runTrace(flags)) as { endpoints: string[]; verdict: string; masquerade: boolean };
-    const verdict = /^[A-Z]+$/.test(endpoints) ? endpoints : 'DNAT';
-    t.same(
-      {
-        endpoints: got.endpoints.join(', ') || got.verdict,
-        verdict: got.verdict,
-        masquerade: got.masquerade,
-      },
-      { endpoints, verdict, masquerade: masq },
-      name,
-    );
+  for (const semantics of ['kube-proxy-test', 'kernel']) {
+    for (const [name, src, dst, dport, endpoints, masq] of cases) {
+      const flags: TraceFlags = {
+        filename: [fixtureA],
+        hostnameOverride: 'test-node',
+        clusterCidr: '10.0.0.0/8',
+        src,
+        dst,
+        dport: String(dport),
+        proto: 'tcp',
+        seed: '1',
+        output: 'json',
+        semantics,
+      };
+      const got = JSON.parse(runTrace(flags)) as {
+        endpoints: string[];
+        verdict: string;
+        masquerade: boolean;
+      };
+      const verdict = /^[A-Z]+$/.test(endpoints) ? endpoints : 'DNAT';
+      t.same(
+        {
+          endpoints: got.endpoints.join(', ') || got.verdict,
+          verdict: got.verdict,
+          masquerade: got.masquerade,
+        },
+        { endpoints, verdict, masquerade: masq },
+        `${semantics}: ${name}`,
+      );
+      if (semantics !== 'kernel') continue;
+      for (const seed of ['1', '2', '3', '4']) {
+        const picked = JSON.parse(runTrace({ ...flags, pick: true, seed })) as { picked: string };
+        t.ok(
+          verdict === 'DNAT' ? got.endpoints.includes(picked.picked) : picked.picked === verdict,
+          `${name}: --pick --seed ${seed} (${picked.picked}) agrees with ${verdict}`,
+        );
+      }
+    }
   }
+});
+
+// The default follows the kernel: the node's own packet meets nat OUTPUT, filter OUTPUT and nat
+// POSTROUTING (and filter INPUT when it is delivered locally); another host's meets nat PREROUTING,
+// then filter INPUT or FORWARD by where the destination is after DNAT. KUBE-EXTERNAL-SERVICES hangs
+// off INPUT and FORWARD only, so the node's packet to the external IP of a Service without
+// endpoints leaves un-NATed, where kube-proxy's test tracer says REJECT.
+t.test('netlab trace: the kernel semantics by default', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-kernel-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'none.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: none, namespace: default}
+spec: {type: NodePort, clusterIP: 172.30.0.50, externalIPs: [192.168.99.50], ports: [{name: p, port: 80, protocol: TCP, nodePort: 30050}]}
+`,
+  );
+  const base = { filename: [file], clusterCidr: '10.0.0.0/8', proto: 'tcp', seed: '1' };
+  const fromNode = { ...base, src: '192.168.0.2', dst: '192.168.99.50', dport: '80' };
+  t.equal(
+    runTrace({ ...fromNode, pick: true }),
+    `rules matched:
+  nat    -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+  filter -A OUTPUT -j KUBE-FIREWALL
+  filter -A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+  filter -A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+  nat    -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+  nat    -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+endpoints: <none>
+verdict: ACCEPT
+masquerade: false
+picked (seed 1): ACCEPT
+`,
+    'the node to the external IP of a Service without endpoints: out, un-NATed',
+  );
+  t.match(
+    runTrace({ ...fromNode, semantics: 'kube-proxy-test' }),
+    /\nverdict: REJECT\n/,
+    'kube-proxy-test: REJECT',
+  );
+  const cases: [name: string, src: string, dst: string, dport: string, verdict: string, last: string][] = [
+    [
+      'from outside to the external IP',
+      '203.0.113.2',
+      '192.168.99.50',
+      '80',
+      'REJECT',
+      '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/none:p has no endpoints" -m tcp -p tcp -d 192.168.99.50 --dport 80 -j REJECT',
+    ],
+    [
+      'a pod to the cluster IP',
+      '10.0.0.2',
+      '172.30.0.50',
+      '80',
+      'REJECT',
+      '-A KUBE-SERVICES -m comment --comment "default/none:p has no endpoints" -m tcp -p tcp -d 172.30.0.50 --dport 80 -j REJECT',
+    ],
+    [
+      'the node to the cluster IP (filter OUTPUT jumps to KUBE-SERVICES)',
+      '192.168.0.2',
+      '172.30.0.50',
+      '80',
+      'REJECT',
+      '-A KUBE-SERVICES -m comment --comment "default/none:p has no endpoints" -m tcp -p tcp -d 172.30.0.50 --dport 80 -j REJECT',
+    ],
+    [
+      'the node to its own NodePort: back in over loopback through INPUT',
+      '192.168.0.2',
+      '192.168.0.2',
+      '30050',
+      'REJECT',
+      '-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/none:p has no endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30050 -j REJECT',
+    ],
+  ];
+  for (const [name, src, dst, dport, verdict, last] of cases) {
+    const got = JSON.parse(runTrace({ ...base, src, dst, dport, output: 'json', pick: true })) as {
+      verdict: string;
+      picked: string;
+      rules: string[];
+    };
+    t.same([got.verdict, got.picked, got.rules.at(-1)], [verdict, verdict, last], name);
+  }
+  t.throws(
+    () => runTrace({ ...fromNode, semantics: 'upstream' }),
+    /^--semantics: Unsupported value: "upstream": supported values: "kernel", "kube-proxy-test"$/,
+  );
 });
 
 // Without --ip-family the packet's family picks the table set, as the kernel does.
@@ -142,7 +254,7 @@ endpoints: [{addresses: ['fd00:10::1']}]
 
 t.test('netlab trace', async (t) => {
   const trace = async (...args: string[]) => {
-    const r = await netlab(['trace', ...nodeFlags, ...args]);
+    const r = await netlab(['trace', ...nodeFlags, ...upstream, ...args]);
     if (r.code !== 0) throw r;
     return r;
   };
@@ -163,6 +275,23 @@ masquerade: false
 `,
   );
 
+  // The rest in process (spawning is for the command's own contract: text on stdout, exit code).
+  const inProcess = (args: string[]) => {
+    const flags: Record<string, unknown> = {
+      filename: [fixtureA],
+      hostnameOverride: 'test-node',
+      clusterCidr: '10.0.0.0/8',
+      proto: 'tcp',
+      seed: '1',
+      semantics: 'kube-proxy-test',
+    };
+    for (let i = 0; i < args.length; i++) {
+      const name = args[i]!.replace(/^-+/, '');
+      if (name === 'pick') flags.pick = true;
+      else flags[name === 'o' ? 'output' : name] = args[++i];
+    }
+    return { stdout: runTrace(flags as unknown as TraceFlags) };
+  };
   const cases: { args: string[]; json: Record<string, unknown> }[] = [
     {
       args: ['--src', '192.168.0.2', '--dst', '192.168.99.22', '--dport', '80'],
@@ -216,11 +345,11 @@ masquerade: false
     },
   ];
   for (const c of cases) {
-    const { stdout } = await trace(...c.args, '-o', 'json');
+    const { stdout } = inProcess([...c.args, '-o', 'json']);
     t.same(JSON.parse(stdout), c.json, c.args.join(' '));
   }
 
-  const picked = await trace(
+  const picked = inProcess([
     '--src',
     '10.0.0.2',
     '--dst',
@@ -232,13 +361,13 @@ masquerade: false
     '3',
     '-o',
     'json',
-  );
+  ]);
   t.ok(
     ['10.180.0.4:80', '10.180.0.5:80'].includes(JSON.parse(picked.stdout).picked),
     '--pick names one endpoint',
   );
   t.same(JSON.parse(picked.stdout).shares, [0.5, 0.5], 'and the shares');
-  const pickedText = await trace(
+  const pickedText = inProcess([
     '--src',
     '10.0.0.2',
     '--dst',
@@ -248,7 +377,7 @@ masquerade: false
     '--pick',
     '--seed',
     '3',
-  );
+  ]);
   t.match(
     pickedText.stdout,
     /\nshares of new connections: 10\.180\.0\.4:80 50\.0%, 10\.180\.0\.5:80 50\.0%\npicked \(seed 3\): 10\.180\.0\.[45]:80\n$/,
@@ -269,13 +398,15 @@ masquerade: false
     },
   ];
   for (const e of errors) {
-    const r = await trace(...e.args).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
-    t.equal(r.code, 1, `${e.args.join(' ')}: exit 1`);
-    t.equal(r.stderr, e.stderr);
+    t.throws(() => inProcess(e.args), { message: e.stderr.slice('error: '.length, -1) }, e.args.join(' '));
   }
+  // One through the command: exit 1 and the one line on stderr.
+  const r = await trace(...errors[0]!.args).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code: number; stderr: string }) => err,
+  );
+  t.equal(r.code, 1, `${errors[0]!.args.join(' ')}: exit 1`);
+  t.equal(r.stderr, errors[0]!.stderr);
 });
 
 // kube-proxy on a node no Node object names still programs every Service: the answer stays, and
