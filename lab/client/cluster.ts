@@ -104,7 +104,7 @@ function watchErrorText(kind: Kind, e: unknown): string {
 function watchConfig(client: KubeClient): KubeConfig {
   const kc = client.config;
   const cluster = kc.getCurrentCluster();
-  if (!cluster || !cluster.server.startsWith('http:') || cluster.skipTLSVerify) return kc;
+  if (!cluster?.server.startsWith('http:') || cluster.skipTLSVerify) return kc;
   // The class of the loaded config: client-node is imported when a kubeconfig is loaded, not before.
   const copy = new (kc.constructor as typeof KubeConfig)();
   copy.loadFromOptions({

@@ -10,6 +10,7 @@ export {
   traceCluster,
   zoneKindsFor,
 } from './cluster.js';
+export { describeObject, runDescribe } from './describe.js';
 export { type CommandOutput, outputFormats, runGet } from './get.js';
 export { runConntrack, runCurl, runIp, runResolveFrom } from './lab.js';
 export { ApiStatusError, ClientError, KubeClient, kubeconfigPaths } from './rest.js';

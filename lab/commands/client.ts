@@ -17,6 +17,7 @@ import {
   runConntrack,
   runCurl,
   runDelete,
+  runDescribe,
   runGet,
   runIp,
   runLogs,
@@ -162,6 +163,39 @@ export function registerClient(program: Command, io: ClientIO = processIO): void
         reportClientError(e);
       }
     });
+
+  addKubeconfigFlag(
+    addNamespaceFlag(
+      program
+        .command('describe')
+        .description(
+          'show objects in detail as kubectl describe does, from a running lab or from manifests (-f)',
+        )
+        .argument('<resources...>', 'TYPE [NAME...] or TYPE/NAME... (svc, pod, deploy, node, endpointslice)'),
+    ),
+  )
+    .option('-l, --selector <selector>', 'label selector, for TYPE without names')
+    .option(
+      '-f, --filename <files...>',
+      'read these manifests instead of a running lab (applied to a fresh store)',
+    )
+    .action(
+      async (
+        args: string[],
+        flags: { namespace?: string; selector?: string; filename?: string[]; kubeconfig?: string },
+      ) => {
+        try {
+          const source = await readSource(flags);
+          try {
+            emit(await runDescribe(source, args, { namespace: flags.namespace, selector: flags.selector }));
+          } finally {
+            source.close?.();
+          }
+        } catch (e) {
+          reportClientError(e);
+        }
+      },
+    );
 
   addKubeconfigFlag(
     addNamespaceFlag(
