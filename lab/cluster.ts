@@ -244,7 +244,7 @@ export class Cluster {
             line,
           ),
         ...opts.kubelets,
-        images: builtinImages({ zone }),
+        images: builtinImages({ zone, ...(opts.dns?.upstream ? { upstream: opts.dns.upstream } : {}) }),
       });
       if (dataplane) {
         dataplane.useNodes(kubeProxy);

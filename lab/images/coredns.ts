@@ -1,15 +1,16 @@
 // registry.k8s.io/coredns/coredns: the cluster DNS of dns/ as a pod. Its zone is the lab's one
 // Zone over the store; the pod answers on 53 (UDP and TCP, RFC 1035 length-prefixed), with CoreDNS's
-// health (8080 /health, "OK") and ready (8181 /ready, "OK") plugins for probes.
+// health (8080 /health, "OK") and ready (8181 /ready, "OK") plugins for probes. Names outside the
+// zone go to `upstream` (its Corefile's `forward . /etc/resolv.conf`: the lab's own upstream), else REFUSED.
 import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import { DnsServer, type Zone } from '../../dns/index.js';
+import { DnsServer, type HostPort, type Zone } from '../../dns/index.js';
 import { execCommon } from './agnhost.js';
 import type { Image } from './app.js';
 
-export function corednsImage(zone: Zone): Image {
+export function corednsImage(zone: Zone, upstream?: HostPort): Image {
   return (ctx) => {
-    const server = new DnsServer({ zone });
+    const server = new DnsServer({ zone, ...(upstream ? { upstream } : {}) });
     ctx.listenUdp(53, (msg, _flow, reply) => {
       void Promise.resolve(server.handle(Buffer.from(msg), 'udp')).then((r) => {
         if (r) reply(r);

@@ -1,6 +1,6 @@
 // The door of lab/images: the in-process apps a container image runs, matched on the image name
 // without tag or digest.
-import type { Zone } from '../../dns/index.js';
+import type { HostPort, Zone } from '../../dns/index.js';
 import { agnhost, pause } from './agnhost.js';
 import type { Image } from './app.js';
 import { corednsImage } from './coredns.js';
@@ -21,6 +21,8 @@ export function imageName(image: string): string {
 export interface ImageRegistryOptions {
   /** The cluster DNS zone the coredns image serves. */
   zone?: Zone;
+  /** Where the coredns image forwards names outside the zone. */
+  upstream?: HostPort;
 }
 
 /** The images netlab runs, by name; anything else runs `defaultEcho`. */
@@ -32,7 +34,7 @@ export function builtinImages(opts: ImageRegistryOptions = {}): Map<string, Imag
     ['k8s.gcr.io/pause', pause],
   ]);
   if (opts.zone) {
-    const coredns = corednsImage(opts.zone);
+    const coredns = corednsImage(opts.zone, opts.upstream);
     m.set('registry.k8s.io/coredns/coredns', coredns);
     m.set('coredns/coredns', coredns);
   }

@@ -4,7 +4,14 @@
 import { connect, type Socket } from 'node:net';
 import type { Node, Pod, Store } from '../../api/index.js';
 import type { NetworkConfigList } from '../../cni/index.js';
-import { type HostPort, parseResolvConf, podDNS, type ResolverSockets, resolve } from '../../dns/index.js';
+import {
+  type HostPort,
+  type Libc,
+  parseResolvConf,
+  podDNS,
+  type ResolverSockets,
+  resolve,
+} from '../../dns/index.js';
 import type { Image } from '../images/index.js';
 import { defaultEcho } from '../images/index.js';
 import type { ClusterNetwork } from './network.js';
@@ -447,6 +454,7 @@ export class Kubelet {
    * leave the pod through it (UDP to the kube-dns ClusterIP across the node's rules and conntrack,
    * TCP after a truncated reply), each lookup from one fresh source port as glibc's res_send, or
    * from `sourcePort` every time (one long-lived UDP flow, as a client that binds its port).
+   * Resolves to the addresses; a failed lookup rejects with getaddrinfo's code.
    */
   async lookup(
     pod: Pod,
@@ -454,6 +462,23 @@ export class Kubelet {
     family: 0 | 4 | 6,
     opts: { sourcePort?: number } = {},
   ): Promise<string[]> {
+    const r = await this.getaddrinfo(pod, name, { family, ...opts });
+    if (r.addresses.length === 0) {
+      const e = new Error(
+        `getaddrinfo ${r.error?.code ?? 'EAI_NONAME'} ${name}: ${r.error?.message ?? r.status}`,
+      );
+      (e as { code?: string }).code = r.error?.code ?? 'EAI_NONAME';
+      throw e;
+    }
+    return r.addresses;
+  }
+
+  /** `lookup`'s whole outcome: status, addresses and every query sent (dns/ `resolve`'s result). */
+  async getaddrinfo(
+    pod: Pod,
+    name: string,
+    opts: { family: 0 | 4 | 6; libc?: Libc; ndots?: number; sourcePort?: number; seed?: number },
+  ): Promise<Awaited<ReturnType<typeof resolve>>> {
     const dns = podDNS(pod, {
       clusterDNS: this.#opts.clusterDNS ?? ['10.96.0.10'],
       clusterDomain: this.#opts.clusterDomain ?? 'cluster.local',
@@ -463,6 +488,7 @@ export class Kubelet {
       dns.resolvConf,
       `/etc/resolv.conf of pod ${pod.metadata.namespace}/${pod.metadata.name}`,
     );
+    if (opts.ndots !== undefined) conf.options.ndots = opts.ndots;
     let mapped = false;
     conf.nameservers = conf.nameservers.map((ns) => {
       const real = this.#opts.dnsAddress?.(ns);
@@ -481,14 +507,11 @@ export class Kubelet {
             tcp: (server) => this.dial(from, server.address, server.port),
           }
         : undefined;
-    const r = await resolve(name, conf, { family, ...(sockets ? { sockets } : {}) });
-    if (r.addresses.length === 0) {
-      const e = new Error(
-        `getaddrinfo ${r.error?.code ?? 'EAI_NONAME'} ${name}: ${r.error?.message ?? r.status}`,
-      );
-      (e as { code?: string }).code = r.error?.code ?? 'EAI_NONAME';
-      throw e;
-    }
-    return r.addresses;
+    return resolve(name, conf, {
+      family: opts.family,
+      ...(opts.libc ? { libc: opts.libc } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(sockets ? { sockets } : {}),
+    });
   }
 }

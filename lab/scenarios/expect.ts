@@ -93,6 +93,13 @@ export function checkDns(e: Expect, d: DnsSummary, answer: readonly string[] | u
   const out: ExpectResult[] = [...range('queries', e.queries, d.queries.length)];
   if (e.status !== undefined)
     out.push({ check: 'status', expected: e.status, actual: d.status, passed: d.status === e.status });
+  if (e.conntrack !== undefined)
+    out.push({
+      check: 'conntrack',
+      expected: `${e.conntrack} entry`,
+      actual: d.conntrack === undefined ? 'no flow watched (no sourcePort)' : `${d.conntrack.state} entry`,
+      passed: d.conntrack?.state === e.conntrack,
+    });
   if (answer !== undefined) {
     const want = [...answer].sort();
     const got = [...(d.records ?? d.addresses)].sort();

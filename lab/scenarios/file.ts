@@ -88,6 +88,8 @@ export interface DnsStep {
   libc: 'glibc' | 'musl';
   /** resolv.conf's options ndots; the pod's own when unset. */
   ndots: number | undefined;
+  /** From a pod: every query from this UDP port (one long-lived flow through conntrack). */
+  sourcePort: number | undefined;
 }
 
 export type WaitFor =
@@ -122,6 +124,8 @@ export interface Expect {
   queries?: Range;
   /** DNS: the getaddrinfo outcome (NOERROR, NXDOMAIN, ...). */
   status?: string;
+  /** DNS from a sourcePort: the flow's conntrack entry the first query met (none, live or stale). */
+  conntrack?: 'none' | 'live' | 'stale';
 }
 
 export type StepAction =
@@ -132,6 +136,7 @@ export type StepAction =
   | { kind: 'deletePod'; pick: PodPick; namespace: string }
   | { kind: 'failNode'; node: string }
   | { kind: 'recoverNode'; node: string }
+  | { kind: 'conntrackCleanup'; on: boolean }
   | { kind: 'setReady'; pick: PodPick; namespace: string; ready: boolean; port: number }
   | { kind: 'wait'; for: WaitFor; timeout: number }
   | { kind: 'traffic'; traffic: TrafficStep }
@@ -169,6 +174,7 @@ const actions = [
   'deletePod',
   'failNode',
   'recoverNode',
+  'conntrackCleanup',
   'setReady',
   'wait',
   'traffic',
@@ -451,7 +457,7 @@ function readTraffic(r: Reader, f: string, v: unknown): TrafficStep | undefined 
 function readDns(r: Reader, f: string, v: unknown): DnsStep | undefined {
   const o = r.object(f, v);
   if (o === undefined) return undefined;
-  r.only(f, o, ['from', 'name', 'type', 'libc', 'ndots']);
+  r.only(f, o, ['from', 'name', 'type', 'libc', 'ndots', 'sourcePort']);
   const name = r.string(`${f}.name`, o.name);
   if (name === undefined) r.required(`${f}.name`);
   let from: DnsStep['from'] | undefined = { external: true };
@@ -471,8 +477,17 @@ function readDns(r: Reader, f: string, v: unknown): DnsStep | undefined {
     return undefined;
   }
   const ndots = r.int(`${f}.ndots`, o.ndots, 0, 15);
+  const sourcePort = r.int(`${f}.sourcePort`, o.sourcePort, 1, 65535);
+  if (sourcePort !== undefined && (from === undefined || !('pod' in from)))
+    r.invalid(`${f}.sourcePort`, sourcePort, "a source port is a pod's: needs from: {pod: NAME}");
+  if (sourcePort !== undefined && type === 'SRV')
+    r.invalid(
+      `${f}.sourcePort`,
+      sourcePort,
+      "SRV questions are sent as dig sends them, not from a pod's port",
+    );
   if (name === undefined || from === undefined) return undefined;
-  return { from, name, type, libc, ndots };
+  return { from, name, type, libc, ndots, sourcePort };
 }
 
 function readWait(r: Reader, f: string, v: unknown): WaitFor | undefined {
@@ -558,6 +573,7 @@ function readExpect(r: Reader, f: string, v: unknown): Expect | undefined {
     'answer',
     'queries',
     'status',
+    'conntrack',
   ]);
   const e: Expect = {};
   const set = <K extends keyof Expect>(k: K, x: Expect[K] | undefined) => {
@@ -615,6 +631,15 @@ function readExpect(r: Reader, f: string, v: unknown): Expect | undefined {
     }
   }
   set('status', r.string(`${f}.status`, o.status));
+  if (o.conntrack !== undefined) {
+    if (o.conntrack === 'none' || o.conntrack === 'live' || o.conntrack === 'stale')
+      e.conntrack = o.conntrack;
+    else
+      r.bad(
+        `${f}.conntrack`,
+        `Unsupported value: ${JSON.stringify(o.conntrack)}: supported values: "none", "live", "stale"`,
+      );
+  }
   return e;
 }
 
@@ -664,6 +689,11 @@ function readStep(r: Reader, k: number, v: unknown, dir: string): Step | undefin
     case 'recoverNode': {
       const node = r.string(af, o[kind]);
       if (node) act = { kind, node };
+      break;
+    }
+    case 'conntrackCleanup': {
+      const on = r.bool(af, o.conntrackCleanup);
+      if (on !== undefined) act = { kind, on };
       break;
     }
     case 'setReady': {

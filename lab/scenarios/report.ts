@@ -73,7 +73,7 @@ export function renderReport(r: ScenarioResult, chartJs = chartLibrary()): strin
       else
         body.push(
           `<p>${esc(d.name)} from ${esc(d.from)} (${d.libc}, ndots ${d.ndots}): <b>${esc(d.status)}</b> ${esc(d.addresses.join(', '))} after ${d.queries.length} queries</p>`,
-          `<pre>${d.queries.map((q, k) => `${String(k + 1).padStart(2)}. ${esc(q)}`).join('\n')}</pre>`,
+          `<pre>${d.queries.map((q, k) => `${String(k + 1).padStart(2)}. ${esc(q)}`).join('\n')}${d.conntrack ? `\nconntrack before: ${esc(d.conntrack.before)} [${d.conntrack.state}]\nconntrack after:  ${esc(d.conntrack.after)}` : ''}</pre>`,
         );
     }
     if (s.expects.length > 0) {

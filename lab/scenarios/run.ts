@@ -71,6 +71,8 @@ export interface DnsSummary {
   records?: string[];
   /** Every query sent, in order: `name type rcode`. */
   queries: string[];
+  /** From a sourcePort: the flow's UDP conntrack entry on the pod's node before and after the lookup. */
+  conntrack?: { state: 'none' | 'live' | 'stale'; before: string; after: string };
 }
 
 export interface StepResult {
@@ -188,7 +190,7 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
 }
 
 class Run {
-  readonly #t0 = performance.now();
+  #t0 = performance.now();
   readonly #ac = new AbortController();
   readonly #background = new Map<string, { promise: Promise<void>; result: StepResult }>();
   readonly #results = new Map<string, StepResult>();
@@ -215,6 +217,19 @@ class Run {
   }
 
   async play(): Promise<ScenarioResult> {
+    // The timeline starts once cluster DNS serves (kube-dns has a ready endpoint and every
+    // kube-proxy has its rules), as a fresh cluster is handed over: a pod's first lookup is answered.
+    const dnsReady = () =>
+      this.cluster.store
+        .list('EndpointSlice', {
+          namespace: 'kube-system',
+          labelSelector: 'kubernetes.io/service-name=kube-dns',
+        })
+        .items.some((es) => (es.endpoints ?? []).some((e) => e.conditions?.ready !== false));
+    this.progress.step(`scenario ${this.s.name}: waiting for cluster DNS`);
+    await this.#until(['EndpointSlice'], dnsReady, 120, { name: 'boot' }, 'a ready kube-dns endpoint');
+    await this.#synced();
+    this.#t0 = performance.now();
     const steps: StepResult[] = [];
     for (const step of this.s.steps) {
       const result: StepResult = {
@@ -288,7 +303,7 @@ class Run {
         this.#endpoints.set(service, points);
       }
       if (points[points.length - 1]?.ready === ready) return;
-      points.push({ t: round(this.labNow()), ready });
+      points.push({ t: Math.max(0, round(this.labNow())), ready });
     };
     try {
       for await (const ev of store.watch('EndpointSlice', { signal: this.#ac.signal })) {
@@ -371,6 +386,11 @@ class Run {
             : `node/${a.node} renews its Lease again`;
         return;
       }
+      case 'conntrackCleanup': {
+        this.cluster.dataplane!.dataplane.conntrackCleanup = a.on;
+        result.detail = `kube-proxy's UDP conntrack clean-up ${a.on ? 'on' : 'off'}`;
+        return;
+      }
       case 'setReady': {
         const pods = this.#pick(a.pick, a.namespace, step);
         for (const p of pods) await this.#setReady(p, a.port, a.ready, step);
@@ -450,7 +470,7 @@ class Run {
     kinds: Kind[],
     check: () => boolean,
     timeout: number,
-    step: Step,
+    step: Pick<Step, 'name'>,
     what: string,
   ): Promise<void> {
     if (check()) return;
@@ -815,6 +835,10 @@ class Run {
     const conf = parseResolvConf(text, `resolv.conf of ${from}`);
     if (d.ndots !== undefined) conf.options.ndots = d.ndots;
     const addr = this.cluster.dnsAddress;
+    if (d.type !== 'SRV' && 'pod' in d.from) {
+      await this.#podDns(step, d, result, conf.options.ndots);
+      return;
+    }
     if (d.type === 'SRV') {
       // One question, the name made absolute, as dig (or res_query) sends it: no search list.
       const fqdn = d.name.endsWith('.') ? d.name : `${d.name}.`;
@@ -865,6 +889,73 @@ class Run {
     };
     result.detail = `${d.name} (${d.libc}, ndots ${conf.options.ndots}): ${r.status} after ${r.trace.length} queries`;
     if (step.expect) result.expects = await this.#check(step, result);
+  }
+
+  // getaddrinfo in the pod, as its kubelet runs it: the pod's resolv.conf, its queries as UDP from
+  // the pod's address through its node's rules and conntrack to a CoreDNS pod behind kube-dns.
+  async #podDns(step: Step, d: DnsStep, result: StepResult, ndots: number): Promise<void> {
+    const { pod: name, namespace } = d.from as { pod: string; namespace: string };
+    this.#must(() => this.cluster.store.get('Pod', name, namespace), step);
+    // The lookup runs in the pod: wait for its sandbox (an address) as a traffic step waits for a listener.
+    await this.#until(
+      ['Pod'],
+      () => !!this.cluster.store.find('Pod', name, namespace)?.status?.podIP,
+      30,
+      step,
+      `pod/${name} to have an address`,
+    );
+    const pod = this.#must(() => this.cluster.store.get('Pod', name, namespace), step);
+    const node = pod.spec.nodeName ?? '';
+    const k = this.cluster.kubelets?.get(node);
+    if (k === undefined || !pod.status?.podIP)
+      throw new ScenarioStepError(`step ${step.name}: pod/${name} has no address yet`);
+    const flow = () =>
+      d.sourcePort === undefined ? undefined : this.#udpFlow(node, pod.status!.podIP!, d.sourcePort);
+    const before = flow();
+    const r = await k.getaddrinfo(pod, d.name, {
+      family: d.type === 'AAAA' ? 6 : 4,
+      libc: d.libc,
+      seed: this.s.seed,
+      ...(d.ndots !== undefined ? { ndots: d.ndots } : {}),
+      ...(d.sourcePort !== undefined ? { sourcePort: d.sourcePort } : {}),
+    });
+    const after = flow();
+    result.dns = {
+      from: `pod/${name}`,
+      name: d.name,
+      type: d.type,
+      libc: d.libc,
+      ndots,
+      status: r.status,
+      addresses: r.addresses,
+      queries: r.trace.map((q) => `${q.name} ${q.type} ${q.rcode}`),
+      ...(before && after
+        ? { conntrack: { state: before.state, before: before.text, after: after.text } }
+        : {}),
+    };
+    const port = d.sourcePort === undefined ? '' : ` from port ${d.sourcePort}`;
+    result.detail = `${d.name}${port} (${d.libc}): ${r.status} after ${r.trace.length} queries`;
+    if (step.expect) result.expects = await this.#check(step, result);
+  }
+
+  /** The pod's UDP flows from `port` in its node's conntrack table, each with the pod it reaches. */
+  #udpFlow(node: string, ip: string, port: number): { state: 'none' | 'live' | 'stale'; text: string } {
+    const entries = this.cluster
+      .dataplane!.dataplane.conntrack(node)
+      .entries()
+      .filter((e) => e.original.proto === 'udp' && e.original.src === ip && e.original.sport === port);
+    if (entries.length === 0) return { state: 'none', text: '(no entry)' };
+    const pods = this.cluster.store.list('Pod').items;
+    let stale = false;
+    const text = entries
+      .map((e) => {
+        const to = pods.find((p) => p.status?.podIP === e.reply.src);
+        if (to === undefined) stale = true;
+        const who = to === undefined ? 'no pod has this address' : `pod/${to.metadata.name}`;
+        return `${e.original.src}:${e.original.sport} -> ${e.original.dst}:${e.original.dport} => ${e.reply.src}:${e.reply.sport} (${who})`;
+      })
+      .join('; ');
+    return { state: stale ? 'stale' : 'live', text };
   }
 
   async #check(step: Step, target: StepResult): Promise<ExpectResult[]> {

@@ -88,6 +88,12 @@ function dnsLines(s: StepResult, color: boolean): string[] {
     `${s.name}: ${d.name} from ${d.from} (${d.libc}, ndots ${d.ndots}): ${d.status}` +
       `${d.addresses.length > 0 ? ` ${d.addresses.join(', ')}` : ''}, ${d.queries.length} queries`,
     ...d.queries.map((q, i) => `  ${String(i + 1).padStart(2)}. ${q}`),
+    ...(d.conntrack
+      ? [
+          `  conntrack before: ${d.conntrack.before} [${d.conntrack.state}]`,
+          `  conntrack after:  ${d.conntrack.after}`,
+        ]
+      : []),
     ...expectLines(s.expects, color),
   ];
 }

@@ -116,7 +116,11 @@ export class Dataplane {
   readonly dropTimeoutMs: number;
   readonly #clock: () => number;
   readonly #random: () => number;
-  readonly #cleanup: boolean;
+  /**
+   * kube-proxy's clean-up of stale UDP conntrack entries after a sync that removed a UDP endpoint
+   * (on by default; off shows what a stale entry does). May be switched at run time.
+   */
+  conntrackCleanup: boolean;
   readonly #kernel = new Map<string, KernelState>();
   readonly #counters = new Map<string, EndpointCounters>();
   readonly #counterOf = new WeakMap<Socket, EndpointCounters>();
@@ -141,7 +145,7 @@ export class Dataplane {
     this.dropTimeoutMs = opts.dropTimeoutMs ?? 127_000;
     this.#clock = opts.clock ?? Date.now;
     this.#random = seededUint32(opts.seed ?? 1);
-    this.#cleanup = opts.conntrackCleanup ?? true;
+    this.conntrackCleanup = opts.conntrackCleanup ?? true;
     this.#handoffHost = opts.handoffHost ?? '127.0.0.1';
     this.#clusterCIDRs = (opts.clusterCIDRs ?? ['10.244.0.0/16']).map((c) => {
       const cidr = parseCidr(c);
@@ -169,7 +173,7 @@ export class Dataplane {
   }
 
   #synced(node: string, cleanupUDP: boolean): void {
-    if (!this.#cleanup || !cleanupUDP) return;
+    if (!this.conntrackCleanup || !cleanupUDP) return;
     const k = this.#kernel.get(node);
     const n = this.nodes.get(node);
     if (k?.conntrack === undefined || n === undefined) return;

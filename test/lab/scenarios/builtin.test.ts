@@ -113,6 +113,26 @@ const cases: { name: string; expects: string[] }[] = [
       'db-2 gone: status',
     ],
   },
+  {
+    name: 'udp-conntrack',
+    expects: [
+      'lookup from port 41000: status',
+      'lookup from port 41000: conntrack',
+      'lookup from port 41000: answer',
+      'same port, stale entry: queries',
+      'same port, stale entry: status',
+      'same port, stale entry: conntrack',
+      'another port: status',
+      'another port: conntrack',
+      'another port: answer',
+      'port 41001 after the clean-up: status',
+      'port 41001 after the clean-up: conntrack',
+      'port 41001 after the clean-up: answer',
+      'port 41000 after the clean-up: status',
+      'port 41000 after the clean-up: conntrack',
+      'port 41000 after the clean-up: answer',
+    ],
+  },
 ];
 
 t.test('the table lists every built-in', async (t) => {

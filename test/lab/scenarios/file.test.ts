@@ -34,7 +34,7 @@ t.test('invalid scenario files', async (t) => {
       name: 'two actions in one step',
       text: `${head}  - wait: {rollout: deployment/web}\n    traffic: {to: {service: web}}\n`,
       error:
-        's.yaml:6: Scenario s: spec.steps[0]: exactly one action is required (apply, delete, scale, kill, deletePod, failNode, recoverNode, setReady, wait, traffic, dns, expect); found wait, traffic',
+        's.yaml:6: Scenario s: spec.steps[0]: exactly one action is required (apply, delete, scale, kill, deletePod, failNode, recoverNode, conntrackCleanup, setReady, wait, traffic, dns, expect); found wait, traffic',
     },
     {
       name: 'wait for endpoints without a count',
@@ -68,6 +68,18 @@ t.test('invalid scenario files', async (t) => {
       name: 'an answer naming a pod without its name',
       text: `${head}  - dns: {name: db}\n    expect: {answer: [10.0.0.1, {namespace: x}]}\n`,
       error: 's.yaml:7: Scenario s: spec.steps[0].expect.answer[1].pod: Required value',
+    },
+    {
+      name: 'a source port from outside',
+      text: `${head}  - dns: {name: web, sourcePort: 41000}\n`,
+      error:
+        "s.yaml:6: Scenario s: spec.steps[0].dns.sourcePort: Invalid value: 41000: a source port is a pod's: needs from: {pod: NAME}",
+    },
+    {
+      name: 'a conntrack expect',
+      text: `${head}  - dns: {from: {pod: c}, name: web, sourcePort: 41000}\n    expect: {conntrack: old}\n`,
+      error:
+        's.yaml:7: Scenario s: spec.steps[0].expect.conntrack: Unsupported value: "old": supported values: "none", "live", "stale"',
     },
     {
       name: 'two bad expects, both named',
