@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { request as undiciRequest } from 'undici';
 import {
   type AnyObject,
+  type Deployment,
   type Kind,
   type ManifestObject,
   type Pod,
@@ -122,8 +123,26 @@ export function scenarioObjects(s: Scenario): ManifestObject[] {
   const nodes = declares
     ? []
     : nodeObjects(cfg).map((object) => ({ object, source: { file: s.file, line: 0 } }) as ManifestObject);
-  const addons = readManifests(systemAddons(cfg.serviceSubnets), 'netlab:addons.yaml').objects;
+  const addons = readManifests(systemAddons(cfg.serviceSubnets), 'netlab:addons.yaml').objects.map((m) => ({
+    ...m,
+    object: withWallProbeTimeouts(m.object, s.cluster.second),
+  }));
   return [...nodes, ...addons, ...s.objects];
+}
+
+/**
+ * The add-ons' probes keep their timeout in wall time (kubeadm's 1 s): a lab second of 20 ms would
+ * make it 20 ms, and CoreDNS's readiness would flap whenever the machine is busy, taking cluster DNS
+ * away from the pods. The scenario's own Pods say their timeouts themselves.
+ */
+function withWallProbeTimeouts(o: ManifestObject['object'], second: number): ManifestObject['object'] {
+  if (o.kind !== 'Deployment') return o;
+  const d = structuredClone(o) as Deployment;
+  const lab = Math.max(1, Math.ceil(1000 / second));
+  for (const c of d.spec?.template?.spec?.containers ?? [])
+    for (const p of [c.readinessProbe, c.livenessProbe, c.startupProbe])
+      if (p) p.timeoutSeconds = Math.max(p.timeoutSeconds ?? 1, lab);
+  return d;
 }
 
 function randomBase(): string {
