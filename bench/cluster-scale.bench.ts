@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AnyObject, EndpointSlice, ManifestObject, Pod } from '../api/index.js';
 import { Cluster } from '../lab/cluster.js';
-import { workloadObjects } from '../lab/config/workload.js';
+import { workloadBatchPeriodMs, workloadObjects } from '../lab/config/workload.js';
 
 const FULL = { nodes: 1000, services: 10_000, pods: 100_000 };
 const arg = (name: string): string | undefined => {
@@ -21,6 +21,8 @@ const arg = (name: string): string | undefined => {
 };
 const scale = Number(arg('--scale') ?? 1);
 const TIMEOUT_MS = Number(process.env.SCALE_BENCH_TIMEOUT_MS ?? 600_000);
+/** kube-controller-manager's --endpoint(slice)-updates-batch-period for the run (`--batch-ms`). */
+const BATCH_MS = Number(arg('--batch-ms') ?? workloadBatchPeriodMs);
 
 interface Figures {
   nodes: number;
@@ -85,6 +87,7 @@ async function child(s: number): Promise<Figures> {
     dnsListen: { host: '127.0.0.1', port: 0 },
     kubelets: { realSockets: false },
     dataplane: false,
+    controllers: { endpointUpdatesBatchPeriodMs: BATCH_MS },
   });
   const store = cluster.store;
   await until('podCIDRs', () => store.list('Node').items.every((n) => n.spec?.podCIDR), deadline);
@@ -187,6 +190,8 @@ function runChild(s: number): Figures {
       fileURLToPath(import.meta.url),
       '--child',
       String(s),
+      '--batch-ms',
+      String(BATCH_MS),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 20 },
   );

@@ -11,6 +11,13 @@ export interface WorkloadSpec {
   namespace?: string;
 }
 
+/**
+ * kube-controller-manager's --endpointslice-updates-batch-period and --endpoint-updates-batch-period
+ * (ms) for a generated workload: the changes of many Pods of one Service go out in one write, as
+ * large clusters configure it. A Pod change reaches the Service's slices up to this much later.
+ */
+export const workloadBatchPeriodMs = 500;
+
 /** At most this many Services or pods: beyond it a typo, not a workload (and no memory to hold it). */
 export const workloadLimit = 1_000_000;
 

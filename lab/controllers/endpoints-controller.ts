@@ -173,13 +173,19 @@ export class EndpointsController {
   readonly #pods: Informer<'Pod'>;
   readonly #endpoints: Informer<'Endpoints'>;
 
-  constructor(ctx: ControllerContext) {
+  /**
+   * `opts.updatesBatchPeriodMs`: --endpoint-updates-batch-period in ms (default 0); a Pod event
+   * brings its Services back this much later, so many Pods' changes meet in one sync.
+   */
+  constructor(ctx: ControllerContext, opts: { updatesBatchPeriodMs?: number } = {}) {
     this.#ctx = ctx;
     this.queue = newQueue(ctx, this.name, (key) => this.syncService(key));
     this.#services = serviceInformer(ctx);
     this.#pods = podInformer(ctx);
     this.#endpoints = ctx.informers.informer('Endpoints');
     const enqueue = (key: string) => this.queue.add(key);
+    const batch = opts.updatesBatchPeriodMs ?? 0;
+    const enqueuePod = (key: string) => this.queue.addAfter(key, batch);
     this.#services.addEventHandler({
       onAdd: (s) => enqueue(objectKey(s)),
       onUpdate: (_o, s) => enqueue(objectKey(s)),
@@ -187,16 +193,16 @@ export class EndpointsController {
     });
     this.#pods.addEventHandler({
       onAdd: (p) => {
-        for (const k of servicesSelecting(this.#services, p)) enqueue(k);
+        for (const k of servicesSelecting(this.#services, p)) enqueuePod(k);
       },
       onUpdate: (old, cur) => {
         if (!podEndpointsChanged(old, cur)) return;
         const keys = servicesSelecting(this.#services, cur);
         if (old.metadata.labels !== cur.metadata.labels) servicesSelecting(this.#services, old, keys);
-        for (const k of keys) enqueue(k);
+        for (const k of keys) enqueuePod(k);
       },
       onDelete: (p) => {
-        for (const k of servicesSelecting(this.#services, p)) enqueue(k);
+        for (const k of servicesSelecting(this.#services, p)) enqueuePod(k);
       },
     });
     // Someone else changed or deleted an Endpoints of a Service with a selector: put it back.

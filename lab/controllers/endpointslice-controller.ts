@@ -37,6 +37,11 @@ import type { WorkQueue } from './workqueue.js';
 export interface EndpointSliceControllerOptions {
   /** --max-endpoints-per-slice (1..1000, default 100). */
   maxEndpointsPerSlice?: number;
+  /**
+   * --endpointslice-updates-batch-period in ms (default 0): a Pod event brings its Services back
+   * this much later, so the changes of many Pods of one Service meet in one sync and one write.
+   */
+  updatesBatchPeriodMs?: number;
 }
 
 const indexSliceService = 'service';
@@ -92,6 +97,9 @@ export class EndpointSliceController {
     });
 
     const enqueue = (key: string) => this.queue.add(key);
+    // Pod events wait out the batch period (the controller's AddAfter); the rest go at once.
+    const batch = opts.updatesBatchPeriodMs ?? 0;
+    const enqueuePod = (key: string) => this.queue.addAfter(key, batch);
     this.#services.addEventHandler({
       onAdd: (s) => enqueue(objectKey(s)),
       onUpdate: (_o, s) => enqueue(objectKey(s)),
@@ -99,16 +107,16 @@ export class EndpointSliceController {
     });
     this.#pods.addEventHandler({
       onAdd: (p) => {
-        for (const k of servicesSelecting(this.#services, p)) enqueue(k);
+        for (const k of servicesSelecting(this.#services, p)) enqueuePod(k);
       },
       onUpdate: (old, cur) => {
         if (!podEndpointsChanged(old, cur)) return;
         const keys = servicesSelecting(this.#services, cur);
         if (old.metadata.labels !== cur.metadata.labels) servicesSelecting(this.#services, old, keys);
-        for (const k of keys) enqueue(k);
+        for (const k of keys) enqueuePod(k);
       },
       onDelete: (p) => {
-        for (const k of servicesSelecting(this.#services, p)) enqueue(k);
+        for (const k of servicesSelecting(this.#services, p)) enqueuePod(k);
       },
     });
     // A Node matters to the slices of the Pods on it: through its existence and its zone.

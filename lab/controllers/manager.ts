@@ -21,6 +21,11 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   /** --max-endpoints-per-slice (1..1000, default 100). */
   maxEndpointsPerSlice?: number;
+  /**
+   * --endpointslice-updates-batch-period and --endpoint-updates-batch-period in ms (default 0):
+   * Pod changes reach a Service's slices and Endpoints at most this late, many Pods in one write.
+   */
+  endpointUpdatesBatchPeriodMs?: number;
   /** Seeds placement among equally loaded Nodes. Default 1. */
   seed?: number;
   /** --node-monitor-grace-period in ms. Default 40 s. */
@@ -48,11 +53,15 @@ export class ControllerManager {
     setMaxListeners(0, opts.signal);
     const informers = new SharedInformers(store, opts.signal, log);
     this.context = { store, informers, clock: opts.clock ?? realClock, log };
-    this.endpointSlice = new EndpointSliceController(
-      this.context,
-      opts.maxEndpointsPerSlice === undefined ? {} : { maxEndpointsPerSlice: opts.maxEndpointsPerSlice },
-    );
-    this.endpoints = new EndpointsController(this.context);
+    const batch =
+      opts.endpointUpdatesBatchPeriodMs === undefined
+        ? {}
+        : { updatesBatchPeriodMs: opts.endpointUpdatesBatchPeriodMs };
+    this.endpointSlice = new EndpointSliceController(this.context, {
+      ...(opts.maxEndpointsPerSlice === undefined ? {} : { maxEndpointsPerSlice: opts.maxEndpointsPerSlice }),
+      ...batch,
+    });
+    this.endpoints = new EndpointsController(this.context, batch);
     this.scheduler = new Scheduler(this.context, opts.seed === undefined ? {} : { seed: opts.seed });
     this.replicaSet = new ReplicaSetController(this.context);
     this.deployment = new DeploymentController(this.context);

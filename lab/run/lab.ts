@@ -6,6 +6,7 @@ import { writeKubeconfig } from '../apiserver/index.js';
 import { Cluster } from '../cluster.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import type { LabInputs } from '../config/inputs.js';
+import { workloadBatchPeriodMs } from '../config/workload.js';
 import { type Progress, silentProgress } from './progress.js';
 
 /** A listener's port is taken: names the port and how to choose another. */
@@ -143,6 +144,10 @@ export class Lab {
         controllers: {
           nodeMonitorGracePeriodMs: config.durations.nodeMonitorGracePeriod,
           podEvictionTimeoutMs: config.durations.podEvictionTimeout,
+          // A generated workload is for scale: Pod changes reach slices in batches.
+          ...(opts.inputs.workload !== undefined
+            ? { endpointUpdatesBatchPeriodMs: workloadBatchPeriodMs }
+            : {}),
         },
       });
     } catch (e) {

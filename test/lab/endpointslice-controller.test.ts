@@ -2,6 +2,7 @@ import t from 'tap';
 import { type EndpointPort, type EndpointSlice, type Pod, Store } from '../../api/index.js';
 import {
   ControllerManager,
+  FakeClock,
   planEndpointSliceChanges,
   reconcileEndpointSlices,
 } from '../../lab/controllers/index.js';
@@ -285,3 +286,46 @@ t.test('planEndpointSliceChanges: existing slice port name omitted, "" or named'
     );
   }
 });
+
+t.test(
+  'with a batch period, Pods of one Service that change within it meet in one sync and one write',
+  async (t) => {
+    const store = new Store({ bookmarkIntervalMs: 0 });
+    const ac = new AbortController();
+    const clock = new FakeClock();
+    const cm = new ControllerManager(store, { signal: ac.signal, clock, endpointUpdatesBatchPeriodMs: 1000 });
+    t.teardown(() => {
+      ac.abort();
+      store.close();
+    });
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'a', namespace: 'default' },
+      spec: { selector: { app: 'a' }, ports: [{ port: 80, targetPort: 8080 }] },
+    });
+    store.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+    cm.start();
+    await cm.settled();
+    const rows: string[] = [];
+    const row = (what: string) =>
+      rows.push(
+        `${what}: slice syncs ${cm.endpointSlice.queue.syncs}, endpoints syncs ${cm.endpoints.queue.syncs} | ${slicesOf(store, 'a').join(' ')}`,
+      );
+    row('the Service alone');
+    for (let i = 1; i <= 5; i++) {
+      store.create(pod(`a-${i}`, 'a', 'n1'));
+      running(store, `a-${i}`, `10.244.0.${i + 1}`);
+      await cm.settled();
+    }
+    row('five Pods Ready, within the period');
+    clock.step(1000);
+    await cm.settled();
+    row('the period over');
+    t.same(rows, [
+      'the Service alone: slice syncs 2, endpoints syncs 2 | a-kxzwb: (placeholder)',
+      'five Pods Ready, within the period: slice syncs 2, endpoints syncs 2 | a-kxzwb: (placeholder)',
+      'the period over: slice syncs 3, endpoints syncs 3 | a-kxzwb: 10.244.0.2 10.244.0.3 10.244.0.4 10.244.0.5 10.244.0.6',
+    ]);
+  },
+);
