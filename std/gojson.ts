@@ -237,8 +237,30 @@ function fixSurrogates(s: string): string {
   return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\ufffd');
 }
 
+// The same bytes parse to the same value, and parsed values are never changed: a CNI config is parsed
+// by the invoker, the plugin and its IPAM delegate for every pod of a node, so recent parses of
+// small inputs are kept by content.
+const memoMaxBytes = 4096;
+const memoMaxEntries = 4096;
+const memo = new Map<string, GoJSONValue>();
+
 /** Parses JSON bytes with Go's syntax rules; throws GoJSONSyntaxError with Go's message. */
 export function parseGoJSON(input: Uint8Array | string): GoJSONValue {
+  if (input.length > memoMaxBytes) return parse(input);
+  const key =
+    typeof input === 'string'
+      ? `s${input}`
+      : `b${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1')}`;
+  let v = memo.get(key);
+  if (v === undefined) {
+    v = parse(input);
+    if (memo.size >= memoMaxEntries) memo.clear();
+    memo.set(key, v);
+  }
+  return v;
+}
+
+function parse(input: Uint8Array | string): GoJSONValue {
   const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
   const s = new Scanner(bytes);
   const v = s.value();

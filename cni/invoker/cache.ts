@@ -69,13 +69,15 @@ export const diskCacheFiles: CacheFiles = {
 
 /** The cache's files in memory, by path. */
 export class MemoryCacheFiles implements CacheFiles {
-  readonly #files = new Map<string, Buffer>();
+  // Kept as text: a small Buffer is a slice of an 8 KB pool slab, and one kept per pod pins a slab each.
+  readonly #files = new Map<string, string>();
   write(file: string, data: string): Promise<void> {
-    this.#files.set(file, Buffer.from(data));
+    this.#files.set(file, data);
     return Promise.resolve();
   }
   read(file: string): Promise<Buffer | undefined> {
-    return Promise.resolve(this.#files.get(file));
+    const data = this.#files.get(file);
+    return Promise.resolve(data === undefined ? undefined : Buffer.from(data));
   }
   remove(file: string): Promise<void> {
     this.#files.delete(file);
