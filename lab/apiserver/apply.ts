@@ -130,9 +130,98 @@ export interface ApplyResult {
   managedFields: ManagedFieldsEntry[];
 }
 
+/** One field another manager owns with a different value than the one applied. */
+export interface ApplyConflict {
+  /** How the apiserver names the manager: `"kubectl-scale" using apps/v1`, `"helm"`. */
+  manager: string;
+  /** The field as structured-merge-diff prints a path: `.spec.replicas`, `.spec.ports[port=80,protocol="TCP"].name`. */
+  field: string;
+}
+
+/** 409 Conflict: the applied configuration changes fields other managers own (kube-apiserver's words). */
+export class ApplyConflictError extends Error {
+  override readonly name = 'ApplyConflictError';
+  constructor(readonly conflicts: readonly ApplyConflict[]) {
+    super(conflictMessage(conflicts));
+  }
+}
+
+function conflictMessage(conflicts: readonly ApplyConflict[]): string {
+  if (conflicts.length === 1)
+    return `Apply failed with 1 conflict: conflict with ${conflicts[0]!.manager}: ${conflicts[0]!.field}`;
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c.field]);
+  const lines: string[] = [];
+  for (const m of [...byManager.keys()].sort()) {
+    lines.push(`conflicts with ${m}:`);
+    for (const f of byManager.get(m)!) lines.push(`- ${f}`);
+  }
+  return `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
+}
+
+/** printManager: the name quoted, its subresource, and `using VERSION` for an Update manager. */
+function managerName(m: ManagedFieldsEntry): string {
+  let s = JSON.stringify(m.manager);
+  if (m.subresource) s += ` with subresource ${JSON.stringify(m.subresource)}`;
+  return m.operation === 'Update' ? `${s} using ${m.apiVersion}` : s;
+}
+
+/** A FieldsV1 path as fieldpath.Path.String() prints it. */
+function pathText(path: readonly string[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (seg.startsWith('f:')) out += `.${seg.slice(2)}`;
+    else if (seg.startsWith('k:')) {
+      const key = JSON.parse(seg.slice(2)) as JSONObject;
+      out += `[${Object.keys(key)
+        .sort()
+        .map((k) => `${k}=${JSON.stringify(key[k])}`)
+        .join(',')}]`;
+    } else if (seg.startsWith('v:')) out += `[=${seg.slice(2)}]`;
+  }
+  return out;
+}
+
+/** The value at a FieldsV1 path of an object (undefined when absent). */
+function valueAt(obj: unknown, path: readonly string[]): unknown {
+  let cur: unknown = obj;
+  for (const seg of path) {
+    if (cur === undefined) return undefined;
+    if (seg.startsWith('f:')) cur = isObject(cur) ? cur[seg.slice(2)] : undefined;
+    else if (seg.startsWith('k:')) {
+      const want = JSON.parse(seg.slice(2)) as JSONObject;
+      cur = Array.isArray(cur)
+        ? cur.find((x) => isObject(x) && Object.entries(want).every(([k, v]) => x[k] === v))
+        : undefined;
+    } else if (seg.startsWith('v:')) {
+      const want = seg.slice(2);
+      cur = Array.isArray(cur) ? cur.find((x) => JSON.stringify(x) === want) : undefined;
+    }
+  }
+  return cur;
+}
+
+/** Removes a leaf path from a FieldsV1 set, and the parents it leaves empty. */
+function dropPath(set: JSONObject, path: readonly string[]): void {
+  const [head, ...rest] = path;
+  if (head === undefined || !(head in set)) return;
+  if (rest.length === 0) {
+    delete set[head];
+    return;
+  }
+  const child = set[head];
+  if (!isObject(child)) return;
+  dropPath(child, rest);
+  if (Object.keys(child).filter((k) => k !== '.').length === 0 && !('.' in child)) delete set[head];
+}
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
 /**
  * Applies `applied` for `manager` on `live` (undefined: the object is created). Fields this manager
- * applied last time and leaves out now are removed unless another manager also owns them.
+ * applied last time and leaves out now are removed unless another manager also owns them. A field
+ * another manager owns and the applied configuration sets to another value is a conflict
+ * (ApplyConflictError, 409) unless `force`, which moves the field to this manager.
  */
 export function serverSideApply(
   kind: string,
@@ -140,11 +229,26 @@ export function serverSideApply(
   applied: JSONObject,
   manager: string,
   time: string,
+  force = false,
 ): ApplyResult {
-  const managed = ((live?.metadata as JSONObject | undefined)?.managedFields ?? []) as ManagedFieldsEntry[];
+  const managed = structuredClone(
+    ((live?.metadata as JSONObject | undefined)?.managedFields ?? []) as ManagedFieldsEntry[],
+  );
   const mine = fieldsOf(kind, applied);
   const previous = managed.find((m) => m.manager === manager && m.operation === 'Apply');
   const others = managed.filter((m) => !(m.manager === manager && m.operation === 'Apply'));
+  if (live) {
+    const conflicts: ApplyConflict[] = [];
+    for (const p of leaves(mine)) {
+      if (sameValue(valueAt(live, p), valueAt(applied, p))) continue;
+      for (const o of others) {
+        if (!has(o.fieldsV1, p)) continue;
+        if (force) dropPath(o.fieldsV1, p);
+        else conflicts.push({ manager: managerName(o), field: pathText(p) });
+      }
+    }
+    if (conflicts.length > 0) throw new ApplyConflictError(conflicts);
+  }
   const merged = (live ? strategicMerge(kind, live, applied) : structuredClone(applied)) as JSONObject;
   if (previous) {
     for (const p of leaves(previous.fieldsV1)) {
@@ -160,7 +264,41 @@ export function serverSideApply(
     fieldsType: 'FieldsV1',
     fieldsV1: mine,
   };
-  return { object: merged, managedFields: [...others, entry] };
+  // A manager left with no fields is no longer listed.
+  const kept = others.filter((o) => Object.keys(o.fieldsV1).length > 0);
+  return { object: merged, managedFields: [...kept, entry] };
+}
+
+/**
+ * An Update through the scale subresource: `manager` now owns `.spec.replicas` (subresource
+ * `scale`), and every other manager loses it, as an Update takes the fields it changes.
+ */
+export function recordScale(
+  managed: readonly ManagedFieldsEntry[] | undefined,
+  manager: string,
+  apiVersion: string,
+  time: string,
+): ManagedFieldsEntry[] {
+  const path = ['f:spec', 'f:replicas'];
+  const rest = structuredClone([...(managed ?? [])])
+    .filter((m) => !(m.manager === manager && m.operation === 'Update' && m.subresource === 'scale'))
+    .map((m) => {
+      dropPath(m.fieldsV1, path);
+      return m;
+    })
+    .filter((m) => Object.keys(m.fieldsV1).length > 0);
+  return [
+    ...rest,
+    {
+      manager,
+      operation: 'Update',
+      apiVersion,
+      time,
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+      subresource: 'scale',
+    },
+  ];
 }
 
 /** The managedFields after a non-apply write by `manager`: its Update entry covers what it set. */

@@ -20,7 +20,7 @@ import {
   type Store,
 } from '../../api/index.js';
 import { toTable } from '../printers/index.js';
-import { recordUpdate, serverSideApply } from './apply.js';
+import { ApplyConflictError, recordScale, recordUpdate, serverSideApply } from './apply.js';
 import type { PodLogs } from './logs.js';
 import {
   type LabIntrospection,
@@ -660,7 +660,25 @@ export class ApiServer {
       const manager = q.get('fieldManager');
       if (!manager)
         fail(400, 'BadRequest', 'PATCH, application/apply-patch+yaml requires fieldManager to be set');
-      const result = serverSideApply(kind, current, applied, manager!, stamp(this.now()));
+      const force = q.get('force') === 'true';
+      let result: ReturnType<typeof serverSideApply>;
+      try {
+        result = serverSideApply(kind, current, applied, manager!, stamp(this.now()), force);
+      } catch (e) {
+        if (!(e instanceof ApplyConflictError)) throw e;
+        throw new HttpFailure({
+          code: 409,
+          reason: 'Conflict',
+          message: e.message,
+          details: {
+            causes: e.conflicts.map((c) => ({
+              reason: 'FieldManagerConflict',
+              message: `conflict with ${c.manager}`,
+              field: c.field,
+            })),
+          },
+        });
+      }
       (result.object.metadata as Record<string, unknown>).managedFields = result.managedFields;
       if (!current) {
         delete (result.object.metadata as Record<string, unknown>).resourceVersion;
@@ -787,6 +805,16 @@ export class ApiServer {
       );
     const want = (scale.metadata as Record<string, unknown> | undefined)?.resourceVersion;
     const next = cloneJSON(cur) as Obj;
+    if ((next.spec as Record<string, unknown>).replicas !== replicas) {
+      // The scale writer now owns .spec.replicas, as kube-apiserver records it.
+      const md = next.metadata as Record<string, unknown>;
+      md.managedFields = recordScale(
+        md.managedFields as never,
+        fieldManager(q, req),
+        t.resource.groupVersion,
+        stamp(this.now()),
+      );
+    }
     (next.spec as Record<string, unknown>).replicas = replicas;
     (next.metadata as Record<string, unknown>).resourceVersion = want ?? cur.metadata?.resourceVersion;
     const out = this.store.update(next as unknown as AnyObject, {
