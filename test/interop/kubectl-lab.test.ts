@@ -145,6 +145,43 @@ interopTest(
   },
 );
 
+interopTest(
+  t,
+  'kubectl rollout restart: a new ReplicaSet takes over, its pods become the endpoints',
+  missing,
+  async (t) => {
+    const { cluster, k } = await lab!;
+    const before = new Set(
+      cluster.store.list('Pod', { labelSelector: 'app=web' }).items.map((p) => p.metadata.name),
+    );
+    t.same(await k('rollout', 'restart', 'deploy/web'), {
+      code: 0,
+      out: 'deployment.apps/web restarted\n',
+      err: '',
+    });
+    const status = await k('rollout', 'status', 'deploy/web', '--timeout=120s');
+    t.equal(status.code, 0, status.err);
+    t.match(status.out, /deployment "web" successfully rolled out\n$/);
+    const sets = cluster.store
+      .list('ReplicaSet', { labelSelector: 'app=web' })
+      .items.map(
+        (rs) => `${rs.metadata.annotations?.['deployment.kubernetes.io/revision']}:${rs.spec.replicas}`,
+      )
+      .sort();
+    t.same(sets, ['1:0', '2:5'], 'revision 2 has the replicas');
+    const slices = await slicesUntil(cluster, (s) => {
+      const ready = s.flatMap((x) =>
+        (
+          (x as { endpoints?: { conditions?: { ready?: boolean }; targetRef?: { name?: string } }[] })
+            .endpoints ?? []
+        ).filter((e) => e.conditions?.ready === true),
+      );
+      return ready.length === 5 && ready.every((e) => !before.has(e.targetRef?.name ?? ''));
+    });
+    t.equal(readyEndpoints(slices), 5, 'five ready endpoints, none of them an old pod');
+  },
+);
+
 const conflictHelp = `Please review the fields above--they currently have other managers. Here
 are the ways you can resolve this warning:
 * If you intend to manage all of these fields, please re-run the apply
