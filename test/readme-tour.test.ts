@@ -174,6 +174,12 @@ const marker = (i: number) => `@@tour ${i}@@`;
 function script(commands: readonly string[]): string {
   const [first, ...rest] = commands;
   return [
+    // A reader's shell, not the test runner's: tap's process tracking puts NODE_OPTIONS (an --import
+    // hook) and its TAP variables into every child, npm its npm_config_* (the cache among them) and
+    // node_modules/.bin on PATH. The first `npx netlab` of a fresh HOME installs this checkout into
+    // npx's cache and runs its prepare script, which must not run under tap's hook.
+    'for v in $(compgen -e); do case $v in NODE_OPTIONS|TAP*|_TAPJS*|npm_*|INIT_CWD) unset "$v";; esac; done',
+    'PATH=$(printf %s "$PATH" | tr : "\\n" | grep -v node_modules/.bin | paste -sd:)',
     'mount -t tmpfs tmpfs /tmp',
     'ip link set lo up',
     'export HOME="$(mktemp -d)"',
@@ -203,14 +209,8 @@ interopTest(
   missing,
   async (t) => {
     const commands = tour.map((c) => c.command);
-    // A reader's shell, not the test runner's: npm sets npm_config_* (its cache among them) for the
-    // scripts it runs, and npx in the tour must use the fresh HOME's cache as it would for a reader.
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_OPTIONS'),
-    );
     const child = spawn('unshare', ['-n', '-m', '--kill-child', 'bash', '-s'], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env,
     });
     let out = '';
     t.teardown(() => {
