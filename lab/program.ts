@@ -22,7 +22,7 @@ export const commandModules: readonly { names: readonly string[]; load: () => Pr
   { names: ['dns', 'dig'], load: async () => (await import('./commands/dns.js')).registerDns },
   { names: ['resolve'], load: async () => (await import('./commands/resolve.js')).registerResolve },
   {
-    names: ['get', 'apply', 'delete', 'scale', 'rollout', 'logs', 'conntrack', 'ip', 'curl'],
+    names: ['get', 'apply', 'delete', 'scale', 'rollout', 'logs', 'conntrack', 'ip', 'curl', 'describe'],
     load: async () => (await import('./commands/client.js')).registerClient,
   },
   { names: ['scenario'], load: async () => (await import('./commands/scenario.js')).registerScenario },
