@@ -309,8 +309,9 @@ export class KernelWalk extends RuleWalk {
       const rule = rules[i]!;
       if (!this.#matches(rule, p, checked)) continue;
       const tg = rule.spec.target;
-      if (tg === undefined) continue;
+      // A rule without a target matches too: the kernel counts it (KUBE-FW's "other traffic" comment).
       this.matched.push({ table: table.name, rule: rule.text });
+      if (tg === undefined) continue;
       switch (tg.kind) {
         case 'jump': {
           if (!table.chains.has(tg.chain)) continue;
