@@ -61,6 +61,7 @@ export function renderReport(r: ScenarioResult, chartJs = chartLibrary()): strin
       body.push(
         `<p>${esc(t.from)} &rarr; ${esc(t.to)}: ${t.requests} requests on ${t.connections} connections, ${t.errors} failed; latency p50 ${t.latencyMs.p50} ms, p99 ${t.latencyMs.p99} ms.</p>`,
         `<div class="chart"><canvas id="step-${i}" data-step="${i}"></canvas></div>`,
+        ...(t.notes ?? []).map((n) => `<p class="note">${esc(n)}</p>`),
       );
     }
     if (s.dns) {

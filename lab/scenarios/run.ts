@@ -55,6 +55,13 @@ export interface TrafficSummary {
   /** Failed requests by reason (ECONNREFUSED, HTTP 503, ...). */
   errorKinds: Record<string, number>;
   responders: Responder[];
+  /**
+   * The data plane's verdict for each new connection of the step it saw (DNAT, REJECT, DROP). A
+   * connection refused before it reached the data plane (an unbound entry listener) is not here.
+   */
+  decisions: Record<string, number>;
+  /** What the figures mean where they could mislead (ECONNREFUSED without REJECT decisions). */
+  notes: string[];
   /** Wall-clock figures: they differ from run to run. */
   latencyMs: { p50: number; p90: number; p99: number; max: number };
 }
@@ -643,7 +650,15 @@ class Run {
   async #plan(
     step: Step,
     t: TrafficStep,
-  ): Promise<{ origin: string; host: string; path: string; dial: Dialer; to: string }> {
+  ): Promise<{
+    origin: string;
+    host: string;
+    path: string;
+    dial: Dialer;
+    to: string;
+    /** The source and destination the cluster sees (what the data plane's decisions name). */
+    flow: { client: string; dest: { ip: string; port: number } | undefined };
+  }> {
     const dp = this.cluster.dataplane!;
     const store = this.cluster.store;
     let fromRef: { node: string; ip: string } | undefined;
@@ -659,6 +674,8 @@ class Run {
     } else if ('node' in t.from) fromRef = { node: t.from.node, ip: this.#nodeIP(t.from.node) };
     const dial: Dialer =
       fromRef === undefined ? undefined : (ip, port) => dp.dataplane.dial(fromRef!, ip, port);
+    const client = fromRef?.ip ?? dp.dataplane.externalClientIP;
+    const flow = (dest: { ip: string; port: number } | undefined) => ({ client, dest });
     if ('url' in t.to) {
       const url = new URL(t.to.url);
       const port = Number(url.port || 80);
@@ -674,12 +691,14 @@ class Run {
         });
         host = ips[0]!;
       }
+      const entered = dp.listeners().find((l) => l.address === host && l.port === port)?.target;
       return {
         origin: `http://${host}:${port}`,
         host: url.host,
         path: `${url.pathname}${url.search}`,
         dial,
         to: t.to.url,
+        flow: flow(fromRef === undefined ? entered : { ip: host, port }),
       };
     }
     const target: ServiceTarget = t.to;
@@ -699,21 +718,43 @@ class Run {
       const ip = svc.spec.clusterIP;
       if (!ip || ip === 'None')
         throw new ScenarioStepError(`step ${step.name}: service/${target.service} has no ClusterIP`);
-      return { origin: `http://${ip}:${sp.port}`, host, path: target.path, dial, to };
+      return {
+        origin: `http://${ip}:${sp.port}`,
+        host,
+        path: target.path,
+        dial,
+        to,
+        flow: flow({ ip, port: sp.port }),
+      };
     }
     if (target.via === 'nodePort') {
       if (!sp.nodePort)
         throw new ScenarioStepError(`step ${step.name}: service/${target.service} has no NodePort`);
       const node = target.node ?? this.#firstNode();
       if (fromRef !== undefined)
-        return { origin: `http://${this.#nodeIP(node)}:${sp.nodePort}`, host, path: target.path, dial, to };
-      const l = await this.#listener(
-        step,
-        (x) =>
-          x.kind === 'nodeport' && x.node === node && x.target.port === sp.nodePort && x.protocol === 'TCP',
-        `NodePort ${sp.nodePort} on ${node}`,
-      );
-      return { origin: `http://${l.address}:${l.port}`, host, path: target.path, dial, to };
+        return {
+          origin: `http://${this.#nodeIP(node)}:${sp.nodePort}`,
+          host,
+          path: target.path,
+          dial,
+          to,
+          flow: flow({ ip: this.#nodeIP(node), port: sp.nodePort }),
+        };
+      // The node's entry address, whether or not its NodePort listener is bound: with the listeners
+      // in line with the synced rules, an unbound one means the rules REJECT (no ready endpoint) and
+      // the client is refused, as it is by a node.
+      await dp.entryFailures();
+      const address = dp.nodeAddresses().find((a) => a.node === node)?.address;
+      if (address === undefined)
+        throw new ScenarioStepError(`step ${step.name}: node ${node} has no entry address on this machine`);
+      return {
+        origin: `http://${address}:${sp.nodePort}`,
+        host,
+        path: target.path,
+        dial,
+        to,
+        flow: flow({ ip: this.#nodeIP(node), port: sp.nodePort }),
+      };
     }
     const wanted = () =>
       store.find('Service', target.service, target.namespace)?.status?.loadBalancer?.ingress?.[0]?.ip;
@@ -726,13 +767,27 @@ class Run {
     );
     const ingress = wanted()!;
     if (fromRef !== undefined)
-      return { origin: `http://${ingress}:${sp.port}`, host, path: target.path, dial, to };
+      return {
+        origin: `http://${ingress}:${sp.port}`,
+        host,
+        path: target.path,
+        dial,
+        to,
+        flow: flow({ ip: ingress, port: sp.port }),
+      };
     const l = await this.#listener(
       step,
       (x) => x.kind === 'loadbalancer' && x.target.ip === ingress && x.target.port === sp.port,
       `the LoadBalancer listener of ${ingress}:${sp.port}`,
     );
-    return { origin: `http://${l.address}:${l.port}`, host, path: target.path, dial, to };
+    return {
+      origin: `http://${l.address}:${l.port}`,
+      host,
+      path: target.path,
+      dial,
+      to,
+      flow: flow(l.target),
+    };
   }
 
   // Entry listeners follow kube-proxy's syncs: wait for the one the step enters through.
@@ -769,6 +824,14 @@ class Run {
     const bar = this.progress.bar(step.name, total);
     const namespace = 'service' in t.to ? t.to.namespace : 'default';
     const nodes = new Map<string, string>();
+    // The data plane's decision for each new connection of this step (the same client and destination).
+    const decisions: Record<string, number> = {};
+    const { client, dest } = plan.flow;
+    const unsubscribe = this.cluster.dataplane!.dataplane.subscribe((e) => {
+      if (e.protocol !== 'TCP' || e.conntrack !== 'NEW' || dest === undefined) return;
+      if (e.client.ip !== client || e.origDst.ip !== dest.ip || e.origDst.port !== dest.port) return;
+      decisions[e.verdict] = (decisions[e.verdict] ?? 0) + 1;
+    });
     const outcome = await runTraffic({
       origin: plan.origin,
       host: plan.host,
@@ -788,6 +851,7 @@ class Run {
         if (node !== undefined) nodes.set(r, node);
       },
     });
+    unsubscribe();
     this.#records.push(...outcome.records);
     const counts = new Map<string, number>();
     const errorKinds: Record<string, number> = {};
@@ -814,6 +878,8 @@ class Run {
           count,
           ...(nodes.has(response) ? { node: nodes.get(response)! } : {}),
         })),
+      decisions: Object.fromEntries(Object.entries(decisions).sort(([a], [b]) => (a < b ? -1 : 1))),
+      notes: trafficNotes(t, errorKinds, decisions),
       latencyMs: {
         p50: round(percentile(latencies, 50)),
         p90: round(percentile(latencies, 90)),
@@ -1001,6 +1067,35 @@ class Run {
     }
     return [];
   }
+}
+
+/**
+ * Failures whose cause is not in the data plane's decisions. From this machine, a NodePort or
+ * LoadBalancer whose rules REJECT (no ready endpoint) has no listener bound: connect() is refused by
+ * the host itself, no rule is consulted and no decision is recorded. Only a connection accepted just
+ * before a sync took the endpoints away meets REJECT in the data plane, and that one is reset.
+ */
+export function trafficNotes(
+  t: TrafficStep,
+  errorKinds: Record<string, number>,
+  decisions: Record<string, number>,
+): string[] {
+  const refused = errorKinds.ECONNREFUSED ?? 0;
+  const rejects = decisions.REJECT ?? 0;
+  if (refused === 0) return [];
+  if ('external' in t.from) {
+    const via = 'service' in t.to && t.to.via === 'loadBalancer' ? 'LoadBalancer' : 'NodePort';
+    return [
+      `${refused} ECONNREFUSED: connections this machine refused while the ${via}'s rules REJECT it (no ready endpoint): ` +
+        `its listener is not bound then, so they never reached the data plane, which recorded ${rejects} REJECT ` +
+        `(connections accepted just before a sync took the endpoints away; those are reset: ECONNRESET)`,
+    ];
+  }
+  if (refused > rejects)
+    return [
+      `${refused} ECONNREFUSED, ${rejects} REJECT decisions: ${refused - rejects} refused by the destination pod (nothing listening on the port)`,
+    ];
+  return [`${refused} ECONNREFUSED: the rules REJECT (no ready endpoint), ${rejects} REJECT decisions`];
 }
 
 function describeWait(w: WaitFor): string {

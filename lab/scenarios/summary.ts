@@ -55,6 +55,9 @@ function trafficLines(s: StepResult, color: boolean): string[] {
     `  ${t.requests} requests on ${t.connections} connections, ${t.errors} failed` +
       `; latency p50 ${t.latencyMs.p50}ms p99 ${t.latencyMs.p99}ms (wall clock)`,
   ];
+  const decided = Object.entries(t.decisions ?? {});
+  if (decided.length > 0)
+    out.push(`  data plane: ${decided.map(([v, n]) => `${v} ${n}`).join(', ')} (new connections it decided)`);
   const rows = t.responders.map((r) => [
     r.response,
     r.node ?? '',
@@ -71,6 +74,7 @@ function trafficLines(s: StepResult, color: boolean): string[] {
       `${((100 * n) / t.requests).toFixed(1)}%`,
     ]);
   out.push(...columns(rows, '  '));
+  for (const n of t.notes ?? []) out.push(`  note: ${n}`);
   out.push(...expectLines(s.expects, color));
   return out;
 }

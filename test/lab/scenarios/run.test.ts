@@ -1,6 +1,7 @@
 // The scenario engine on a small scenario: what each step measured, each expect's verdict, the same
 // figures for the same seed, and the summary's text.
 import t from 'tap';
+import { parseScenario } from '../../../lab/scenarios/file.js';
 import { runScenario, type ScenarioResult } from '../../../lab/scenarios/run.js';
 import { summaryLines } from '../../../lab/scenarios/summary.js';
 import { randomLoopbackBase, small } from './fixture.js';
@@ -44,6 +45,7 @@ t.test('a small scenario, twice with the same seed', async (t) => {
     queries: ['web.default.svc.cluster.local. A NOERROR'],
   });
   t.equal(first.steps[1]!.traffic!.requests, 60);
+  t.strictSame(first.steps[1]!.traffic!.decisions, { DNAT: 60 }, 'the data plane decided each connection');
   t.equal(
     first.steps[1]!.traffic!.responders.reduce((s, r) => s + r.count, 0),
     60,
@@ -57,3 +59,61 @@ t.test('a small scenario, twice with the same seed', async (t) => {
   const second = await runScenario(small(), { loopbackBase: randomLoopbackBase() });
   t.strictSame(deterministic(second), deterministic(first), 'the same seed gives the same figures');
 });
+
+// From this machine a NodePort whose rules REJECT has no listener: connect() is refused by the host
+// and the data plane sees nothing. The summary says so instead of leaving ECONNREFUSED next to zero
+// REJECT decisions.
+const noEndpoints = `apiVersion: netlab.dev/v1alpha1
+kind: Scenario
+metadata: {name: refused}
+spec:
+  seed: 1
+  cluster: {nodes: 1, second: 50ms}
+  steps:
+  - wait: {endpoints: web, ready: 1}
+  - setReady: {selector: app=web, count: 1, ready: false, port: 8080}
+  - wait: {endpoints: web, ready: 0}
+  - name: no ready endpoint
+    traffic: {to: {service: web}, connections: 5}
+  - setReady: {selector: app=web, count: 1, ready: true, port: 8080}
+  - wait: {endpoints: web, ready: 1}
+  - name: ready again
+    traffic: {to: {service: web}, connections: 5}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  containers:
+  - name: agnhost
+    image: registry.k8s.io/e2e-test-images/agnhost:2.53
+    args: [netexec, --http-port=8080]
+    ports: [{containerPort: 8080}]
+    readinessProbe: {httpGet: {path: /readyz, port: 8080}, periodSeconds: 1, timeoutSeconds: 20}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
+`;
+
+t.test(
+  'ECONNREFUSED from outside with no ready endpoint: refused before the data plane, and said so',
+  async (t) => {
+    const r = await runScenario(parseScenario(noEndpoints, 'refused.yaml'), {
+      loopbackBase: randomLoopbackBase(),
+    });
+    const rows = r.steps.flatMap((s) =>
+      s.traffic
+        ? [
+            `${s.name} | ${JSON.stringify(s.traffic.errorKinds)} | ${JSON.stringify(s.traffic.decisions)} | ${s.traffic.notes.join(' ')}`,
+          ]
+        : [],
+    );
+    t.strictSame(rows, [
+      'no ready endpoint | {"ECONNREFUSED":5} | {} | 5 ECONNREFUSED: connections this machine refused while the NodePort\'s rules REJECT it (no ready endpoint): its listener is not bound then, so they never reached the data plane, which recorded 0 REJECT (connections accepted just before a sync took the endpoints away; those are reset: ECONNRESET)',
+      'ready again | {} | {"DNAT":5} | ',
+    ]);
+    t.match(summaryLines(r).join('\n'), /\n {2}note: 5 ECONNREFUSED: connections this machine refused/);
+  },
+);
