@@ -244,11 +244,26 @@ export class Kubelet {
           this.#workers.set(key, w);
           w.update(pod);
           void w.start();
-        } else w.update(pod);
+        } else {
+          w.update(pod);
+          this.#reconcileStatus(w, pod);
+        }
       }
     } catch (e) {
       if (!signal.aborted) throw e;
     }
+  }
+
+  /**
+   * The status manager's reconcile: the API says the pod is not ready (the node lifecycle controller
+   * marked it so while this node's Lease looked stale) but this kubelet knows it ready; while it can
+   * reach the API (heart-beating) it writes its own status back, so endpoints come back.
+   */
+  #reconcileStatus(w: PodWorker, pod: Pod): void {
+    if (!this.#heartbeat) return;
+    const api = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    if (api !== 'False' || pod.metadata.deletionTimestamp) return;
+    if (w.status().conditions?.find((c) => c.type === 'Ready')?.status === 'True') this.writeStatus(w);
   }
 
   /** Called by a worker once its pod is gone. */

@@ -115,6 +115,43 @@ t.test('heartbeat: the Lease is renewed; a stopped heartbeat resumes with a rene
   ]);
 });
 
+t.test(
+  'a pod marked not ready by someone else (the node lifecycle controller) is written back ready while the kubelet heart-beats, not while it has stopped',
+  async (t) => {
+    const lab = startLab({ nodeLeaseRenewIntervalSeconds: 1 });
+    t.teardown(() => lab.stop());
+    lab.store.create(agnhostPod('web-0'));
+    const running = await waitPod(lab.store, 'web-0', ready);
+    const kubelet = lab.kubelets.get('node-0')!;
+    const markNotReady = () => {
+      const p = lab.store.get('Pod', 'web-0', 'default');
+      const conditions = p.status?.conditions?.map((c) =>
+        c.type === 'Ready' ? { ...c, status: 'False' as const } : c,
+      );
+      lab.store.updateStatus({ ...p, status: { ...p.status, conditions } });
+    };
+    const readiness = () => (ready(lab.store.get('Pod', 'web-0', 'default')) ? 'ready' : 'not ready');
+    const rows: string[] = [];
+    kubelet.stopHeartbeat();
+    markNotReady();
+    // Nothing to await for a write that must not come: give the kubelet's watch a few turns.
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    rows.push(`heartbeat stopped: ${readiness()}`);
+    kubelet.resumeHeartbeat();
+    await waitPod(lab.store, 'web-0', ready);
+    rows.push(`heartbeat resumed: ${readiness()}`);
+    markNotReady();
+    await waitPod(lab.store, 'web-0', ready);
+    rows.push(`marked not ready while heart-beating: ${readiness()}`);
+    t.same(rows, [
+      'heartbeat stopped: not ready',
+      'heartbeat resumed: ready',
+      'marked not ready while heart-beating: ready',
+    ]);
+    t.equal(lab.store.get('Pod', 'web-0', 'default').metadata.uid, running.metadata.uid, 'the same pod');
+  },
+);
+
 async function waitKubelet(lab: ReturnType<typeof startLab>) {
   for (;;) {
     const k = lab.kubelets.get('node-0');
