@@ -125,7 +125,7 @@ t.test(
     const kubelet = lab.kubelets.get('node-0')!;
     const markNotReady = () => {
       const p = lab.store.get('Pod', 'web-0', 'default');
-      const conditions = p.status?.conditions?.map((c) =>
+      const conditions = (p.status?.conditions ?? []).map((c) =>
         c.type === 'Ready' ? { ...c, status: 'False' as const } : c,
       );
       lab.store.updateStatus({ ...p, status: { ...p.status, conditions } });
