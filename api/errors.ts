@@ -1,6 +1,7 @@
 // Errors of api/: Kubernetes Status objects (what kube-apiserver answers) and user-input errors from
 // manifests and selectors. Every class has a stable `code`; Status errors keep their HTTP code and
 // reason so the kube-API server in lab/ can send them as they are.
+import { NetlabError } from '../std/index.js';
 
 /** A Status cause: `{reason, message, field}`; message is the error body without the field. */
 export interface StatusCause {
@@ -50,7 +51,7 @@ const statusCodes: { readonly [R in StatusReason]: readonly [number, string] } =
 };
 
 /** An error the store answers with: carries the Kubernetes Status to send. */
-export class StatusError extends Error {
+export class StatusError extends NetlabError {
   override readonly name = 'StatusError';
   readonly code: string;
   readonly status: Status;
@@ -99,7 +100,7 @@ export function formatIssue(i: ManifestIssue): string {
 }
 
 /** Manifests that could not be read or parsed; `issues` lists every problem found. */
-export class ManifestError extends Error {
+export class ManifestError extends NetlabError {
   override readonly name = 'ManifestError';
   readonly code = 'NETLAB_API_MANIFEST';
   readonly issues: ManifestIssue[];
@@ -110,13 +111,13 @@ export class ManifestError extends Error {
 }
 
 /** A label or field selector that does not parse. */
-export class SelectorError extends Error {
+export class SelectorError extends NetlabError {
   override readonly name = 'SelectorError';
   readonly code = 'NETLAB_API_SELECTOR';
 }
 
 /** A batch apply that was refused as a whole: every failing object, by its index in the batch. */
-export class BatchError extends Error {
+export class BatchError extends NetlabError {
   override readonly name = 'BatchError';
   readonly code = 'NETLAB_API_BATCH';
   readonly failures: { index: number; error: StatusError }[];

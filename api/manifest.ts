@@ -2,9 +2,11 @@
 // keeps source positions. Parsing only: objects come out "as written" with their file and line; the
 // store validates, defaults and allocates. Proxy, DNS and CNI tools read manifests as already
 // allocated through this door without going through the store.
+
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, LineCounter, parseAllDocuments, visit, type Node as YamlNode } from 'yaml';
+import { NetlabError } from '../std/index.js';
 import { ManifestError, type ManifestIssue } from './errors.js';
 import { deepEqual } from './json.js';
 import { type AnyObject, apiVersionOf, clusterScoped, type Kind } from './types.js';
@@ -276,7 +278,12 @@ export function parseManifests(text: string, file: string): ManifestObject[] {
 const manifestExt = /\.(ya?ml|json)$/i;
 
 /** Thrown by readLimited when the input is larger than maxManifestBytes. */
-class TooLarge extends Error {}
+class TooLarge extends NetlabError {
+  readonly code = 'NETLAB_API_MANIFEST_TOO_LARGE';
+  constructor() {
+    super('input too large');
+  }
+}
 
 // Blocks the thread for a few milliseconds while an empty non-blocking stdin fills.
 const pause = new Int32Array(new SharedArrayBuffer(4));

@@ -5,6 +5,7 @@
 // records its undo so a failed create or a failed batch leaves the allocators as they were.
 import {
   defaultNodePortRange,
+  InvalidRangeError,
   NodePortAllocator,
   parseCIDR,
   parseIP,
@@ -41,7 +42,8 @@ export class ServiceAllocators {
     const seed = cfg.seed ?? 1;
     cidrs.forEach((c, i) => {
       const a = new ServiceIPAllocator(c, { seed: seed + i });
-      if (this.byFamily.has(a.family)) throw new Error(`service CIDRs ${cidrs.join(',')}: one per IP family`);
+      if (this.byFamily.has(a.family))
+        throw new InvalidRangeError(`service CIDRs ${cidrs.join(',')}: one per IP family`);
       this.byFamily.set(a.family, a);
     });
     const first = parseCIDR(cidrs[0] ?? '');

@@ -2,6 +2,7 @@
 // option, flag or file and the value. DNS outcomes are not errors: wire-level failures become rcodes
 // (FORMERR, SERVFAIL, REFUSED) in the server's response, and NXDOMAIN/SERVFAIL/timeouts are results,
 // with their rcodes, in the resolver's answer and trace.
+import { NetlabError } from '../std/index.js';
 
 export type DnsErrorCode =
   | 'NETLAB_DNS_CONFIG' // a zone or server option is out of range or malformed
@@ -13,11 +14,10 @@ export type DnsErrorCode =
   | 'NETLAB_DNS_RESOLVER_SEARCH' // a search domain that is no name (empty namespace, empty label)
   | 'NETLAB_DNS_DIG_NAME'; // dig refuses to put this name in a question
 
-export class DnsError extends Error {
+export class DnsError extends NetlabError {
   readonly code: DnsErrorCode;
   constructor(code: DnsErrorCode, message: string) {
     super(message);
-    this.name = new.target.name;
     this.code = code;
   }
 }
@@ -89,7 +89,7 @@ export class NoNameserverError extends ResolverError {
  */
 export class DigNameError extends DnsError {
   /** dig's exit status for a name it cannot parse. */
-  readonly exitCode = 10;
+  override readonly exitCode = 10;
   constructor(
     readonly queryName: string,
     readonly reason: string,

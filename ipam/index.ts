@@ -12,6 +12,7 @@ export {
   type ValidAttachment,
 } from './hostlocal/hostlocal.js';
 export { type HostLocalStore, MemoryStore } from './hostlocal/store.js';
+export { InvalidRangeError } from './kube/errors.js';
 export { defaultNodePortRange, NodePortAllocator } from './kube/nodeport.js';
 export { parseCIDR, parseIP, ServiceIPAllocator } from './kube/serviceip.js';
 export { defaultClusterCIDR, PodCIDRAllocator } from './podcidr/cidrset.js';

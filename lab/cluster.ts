@@ -2,6 +2,7 @@
 // the EndpointSlice controller loop, one kube-proxy per Node fed by store watches, and cluster DNS
 // fed by the same store. Every component talks to the others only through the store, as in
 // Kubernetes, so the kubelet and the data plane can join later as more watchers.
+
 import { setMaxListeners } from 'node:events';
 import {
   BatchError,
@@ -16,6 +17,7 @@ import {
 import { DnsServer, type HostPort, parseZoneConfig, StoreSource, Zone } from '../dns/index.js';
 import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { ClusterProxier, type NodeProxy, type SyncResult, watchStore } from '../proxy/index.js';
+import { NetlabError } from '../std/index.js';
 import { ApiServer, PodLogs } from './apiserver/index.js';
 import { ControllerManager, type ControllerManagerOptions } from './controllers/index.js';
 import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
@@ -59,7 +61,7 @@ export interface ClusterOptions {
 }
 
 /** The manifests could not be applied; nothing was. */
-export class ClusterBootError extends Error {
+export class ClusterBootError extends NetlabError {
   override readonly name = 'ClusterBootError';
   readonly code = 'NETLAB_LAB_BOOT';
   constructor(readonly issues: readonly ManifestIssue[]) {

@@ -2,6 +2,7 @@
 // kind is an UnmarshalTypeError that is *saved* (decoding goes on, the first one wins at the end),
 // while an error from an Unmarshaler (net.IP's "invalid IP address: x") aborts at once. Type errors
 // name the innermost struct type and the dotted path of JSON field names, as Go 1.19 does.
+import { NetlabError } from './errors.js';
 import type { GoJSONValue } from './gojson.js';
 
 /** Where the decoder is: the struct type whose field is being decoded, and the JSON field path. */
@@ -14,8 +15,9 @@ export interface DecodeContext {
 export const topContext: DecodeContext = { struct: undefined, path: [] };
 
 /** json.UnmarshalTypeError. */
-export class GoUnmarshalTypeError extends Error {
+export class GoUnmarshalTypeError extends NetlabError {
   override readonly name = 'GoUnmarshalTypeError';
+  readonly code = 'NETLAB_STD_GO_JSON_TYPE';
   constructor(
     readonly value: string,
     readonly goType: string,

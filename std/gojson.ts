@@ -2,6 +2,7 @@
 // json.Unmarshal's own error texts (`invalid character 'x' after object key`, `json: cannot
 // unmarshal number into Go struct field Range.ipam.ranges.subnet of type string`) and print with
 // json.MarshalIndent (`\u003c` for `<`), so byte-compatibility needs Go's scanner, not JSON.parse.
+import { NetlabError } from './errors.js';
 
 import { goQuote } from './goquote.js';
 
@@ -15,8 +16,9 @@ export type GoJSONValue =
   | { readonly kind: 'null' };
 
 /** A syntax error with the exact text of Go's json.SyntaxError. */
-export class GoJSONSyntaxError extends Error {
+export class GoJSONSyntaxError extends NetlabError {
   override readonly name = 'GoJSONSyntaxError';
+  readonly code = 'NETLAB_STD_GO_JSON_SYNTAX';
 }
 
 /** Go's quoteChar: how the scanner names the offending byte. */

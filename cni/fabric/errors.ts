@@ -1,4 +1,5 @@
 // Errors of the fabric. Codes are stable; messages name the object and the field.
+import { NetlabError } from '../../std/index.js';
 
 export type FabricErrorCode =
   | 'NETLAB_CNI_FABRIC_BAD_ADDRESS'
@@ -10,7 +11,7 @@ export type FabricErrorCode =
   | 'NETLAB_CNI_FABRIC_STATE'
   | 'NETLAB_CNI_FABRIC_LOCKED';
 
-export class FabricError extends Error {
+export class FabricError extends NetlabError {
   override readonly name = 'FabricError';
   constructor(
     readonly code: FabricErrorCode,

@@ -1,6 +1,7 @@
 // Errors of the invoker (the runtime side of CNI). A plugin's own error keeps its CNI code, message
 // and details as the plugin printed them; the invoker wraps it the way libcni does
 // (`plugin type="flat" failed (add): ...`) and keeps the original as `cause`.
+import { NetlabError } from '../../std/index.js';
 import { CniError } from '../skel/index.js';
 
 export type InvokerErrorCode =
@@ -13,7 +14,7 @@ export type InvokerErrorCode =
   | 'NETLAB_CNI_INVOKER_CACHE'
   | 'NETLAB_CNI_INVOKER_GC';
 
-export class InvokerError extends Error {
+export class InvokerError extends NetlabError {
   override readonly name = 'InvokerError';
   constructor(
     readonly code: InvokerErrorCode,
@@ -28,7 +29,7 @@ export class InvokerError extends Error {
  * The error a plugin reported (types.Error): `{code, msg, details}` on stdout with a non-zero exit,
  * or what libcni makes of a failure without one. Its text is Go's Error(): `msg; details`.
  */
-export class PluginError extends Error {
+export class PluginError extends NetlabError {
   override readonly name = 'PluginError';
   readonly code = 'NETLAB_CNI_INVOKER_PLUGIN_FAILED';
   constructor(
@@ -48,7 +49,7 @@ export class PluginError extends Error {
 export function cniCodeOf(err: unknown): number | undefined {
   for (let e = err; e instanceof Error; e = e.cause) {
     if (e instanceof PluginError) return e.cniCode;
-    if (e instanceof CniError) return e.code;
+    if (e instanceof CniError) return e.cniCode;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
-// CNI errors as the protocol carries them: a wire code (spec §5 table, kept as-is) plus msg and
-// details, printed by the skel exactly as Go's types.Error. The netlab code names the kind for
-// callers that switch on it in TypeScript.
+// CNI errors as the protocol carries them: the wire code (the spec's table of reserved codes, kept
+// as-is in `cniCode`) plus msg and details, printed by the skel exactly as Go's types.Error. The
+// netlab `code` names the kind for callers that switch on it in TypeScript.
+import { NetlabError } from '../../std/index.js';
 
 /** The spec's reserved error codes (and libcni's ErrInternal 999). */
 export const CniErrorCode = {
@@ -34,24 +35,25 @@ const netlabCodes: Readonly<Record<number, string>> = {
 };
 
 /** A CNI error result: `{"code": .., "msg": .., "details": ..}` on stdout, exit status 1. */
-export class CniError extends Error {
+export class CniError extends NetlabError {
   override readonly name = 'CniError';
   /** stable netlab code, e.g. NETLAB_CNI_INVALID_ENV (NETLAB_CNI_PLUGIN_ERROR for plugin codes >= 100) */
-  readonly netlabCode: string;
+  readonly code: string;
   constructor(
-    readonly code: number,
+    /** The CNI error code on the wire (1-999). */
+    readonly cniCode: number,
     readonly msg: string,
     readonly details = '',
   ) {
     super(details === '' ? msg : `${msg}; ${details}`);
-    this.netlabCode = netlabCodes[code] ?? 'NETLAB_CNI_PLUGIN_ERROR';
+    this.code = netlabCodes[cniCode] ?? 'NETLAB_CNI_PLUGIN_ERROR';
   }
 
   /** The JSON object Go's types.Error marshals to: key order code, msg, details (omitted when empty). */
   toJSON(): { code: number; msg: string; details?: string } {
     return this.details === ''
-      ? { code: this.code, msg: this.msg }
-      : { code: this.code, msg: this.msg, details: this.details };
+      ? { code: this.cniCode, msg: this.msg }
+      : { code: this.cniCode, msg: this.msg, details: this.details };
   }
 }
 

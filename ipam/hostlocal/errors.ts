@@ -1,5 +1,6 @@
 // host-local's errors. The message is always host-local's own text (it is what the plugin prints as
 // `msg` with CNI code 999); the netlab code says what kind of failure it is, for callers in TypeScript.
+import { NetlabError } from '../../std/index.js';
 
 export type HostLocalErrorCode =
   /** the config is unusable: no ipam, no ranges, bad JSON types, bad addresses */
@@ -19,7 +20,7 @@ export type HostLocalErrorCode =
   /** the dataDir or resolvConf could not be read or written */
   | 'NETLAB_IPAM_HOSTLOCAL_STORE';
 
-export class HostLocalError extends Error {
+export class HostLocalError extends NetlabError {
   override readonly name = 'HostLocalError';
   constructor(
     readonly code: HostLocalErrorCode,

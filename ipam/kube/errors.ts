@@ -1,8 +1,9 @@
 // Errors of kube-apiserver's allocators, with kube-apiserver's messages (ipallocator, portallocator):
 // the store wraps them into Status errors exactly as pkg/registry/core/service/storage does.
+import { NetlabError } from '../../std/index.js';
 
 /** `range is full` (ipallocator.ErrFull / portallocator.ErrFull). */
-export class RangeFullError extends Error {
+export class RangeFullError extends NetlabError {
   override readonly name = 'RangeFullError';
   readonly code = 'NETLAB_IPAM_EXHAUSTED';
   constructor() {
@@ -11,7 +12,7 @@ export class RangeFullError extends Error {
 }
 
 /** `provided IP is already allocated` / `provided port is already allocated`. */
-export class AlreadyAllocatedError extends Error {
+export class AlreadyAllocatedError extends NetlabError {
   override readonly name = 'AlreadyAllocatedError';
   readonly code = 'NETLAB_IPAM_ALLOCATED';
   constructor(what: 'IP' | 'port') {
@@ -20,7 +21,7 @@ export class AlreadyAllocatedError extends Error {
 }
 
 /** The value lies outside the allocator's range. */
-export class NotInRangeError extends Error {
+export class NotInRangeError extends NetlabError {
   override readonly name = 'NotInRangeError';
   readonly code = 'NETLAB_IPAM_NOT_IN_RANGE';
   readonly validRange: string;
@@ -31,7 +32,7 @@ export class NotInRangeError extends Error {
 }
 
 /** A service CIDR or node port range that cannot back an allocator. */
-export class InvalidRangeError extends Error {
+export class InvalidRangeError extends NetlabError {
   override readonly name = 'InvalidRangeError';
   readonly code = 'NETLAB_IPAM_INVALID_RANGE';
 }

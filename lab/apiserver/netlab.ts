@@ -3,7 +3,9 @@
 // a pod, a name resolved from a pod (its resolv.conf, every query), and an HTTP request sent from a
 // pod through the data plane. Same loopback and token rules as the rest of the server. The lab
 // implements `LabIntrospection`; the server only routes.
+
 import type { IncomingMessage } from 'node:http';
+import { NetlabError } from '../../std/index.js';
 
 export interface ConntrackQuery {
   proto?: 'tcp' | 'udp' | 'sctp';
@@ -49,19 +51,19 @@ export interface CurlAnswer {
 }
 
 /** A lab feature this lab does not run (no kubelets, no data plane): 503 with the reason. */
-export class LabUnavailableError extends Error {
+export class LabUnavailableError extends NetlabError {
   override readonly name = 'LabUnavailableError';
   readonly code = 'NETLAB_LAB_UNAVAILABLE';
 }
 
 /** No such node or pod: 404. */
-export class LabNotFoundError extends Error {
+export class LabNotFoundError extends NetlabError {
   override readonly name = 'LabNotFoundError';
   readonly code = 'NETLAB_LAB_NOT_FOUND';
 }
 
 /** The request cannot be done as asked (a bad URL, a name that does not resolve): 400/502. */
-export class LabRequestError extends Error {
+export class LabRequestError extends NetlabError {
   override readonly name = 'LabRequestError';
   readonly code = 'NETLAB_LAB_REQUEST';
   constructor(

@@ -2,6 +2,7 @@
 // kinds the store keeps. Every write goes through the store, so through the same decoding,
 // defaulting, allocation and validation as `netlab validate`. Loopback by default; bound anywhere
 // else it requires a bearer token.
+
 import { once, setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import {
   StatusError,
   type Store,
 } from '../../api/index.js';
+import { NetlabError } from '../../std/index.js';
 import { toTable } from '../printers/index.js';
 import { ApplyConflictError, recordScale, recordUpdate, serverSideApply } from './apply.js';
 import type { PodLogs } from './logs.js';
@@ -60,7 +62,7 @@ export interface ApiServerOptions {
 }
 
 /** The server could not start as configured (a non-loopback address without a token, a taken port). */
-export class ApiServerError extends Error {
+export class ApiServerError extends NetlabError {
   override readonly name = 'ApiServerError';
   readonly code = 'NETLAB_APISERVER';
 }
@@ -104,7 +106,8 @@ function statusOf(f: Failure): unknown {
   };
 }
 
-class HttpFailure extends Error {
+class HttpFailure extends NetlabError {
+  readonly code = 'NETLAB_APISERVER_HTTP';
   constructor(readonly failure: Failure) {
     super(failure.message);
   }

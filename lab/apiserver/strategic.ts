@@ -3,6 +3,7 @@
 // containerPort, Service ports by port, conditions by type, ...), other lists are replaced, and the
 // directives kubectl writes are honoured: `$patch: replace|delete|merge`, `$retainKeys`,
 // `$setElementOrder/<list>`, `$deleteFromPrimitiveList/<list>`.
+import { NetlabError } from '../../std/index.js';
 
 type JSONObject = Record<string, unknown>;
 
@@ -59,7 +60,7 @@ export function listMeta(kind: string, path: readonly string[]): ListMeta {
 }
 
 /** A StatusError-shaped failure for a patch that cannot be applied. */
-export class PatchError extends Error {
+export class PatchError extends NetlabError {
   override readonly name = 'PatchError';
   readonly code = 'NETLAB_APISERVER_PATCH';
 }

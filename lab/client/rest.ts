@@ -2,17 +2,19 @@
 // KUBECONFIG, then netlab's own default ~/.netlab/kubeconfig, which `netlab up` writes), read by
 // @kubernetes/client-node (contexts, tokens, client certificates, CA), and plain HTTP requests with
 // it. Failures are kube-apiserver's Status objects, worded as kubectl words them.
+
 import { existsSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { NetlabError } from '../../std/index.js';
 
 type KubeConfigClass = typeof KubeConfig;
 
 /** The kube-API could not be reached or the kubeconfig could not be used. */
-export class ClientError extends Error {
+export class ClientError extends NetlabError {
   override readonly name = 'ClientError';
   readonly code = 'NETLAB_CLIENT';
 }
@@ -28,7 +30,7 @@ export interface Status {
 }
 
 /** The server answered with a failure Status; the message is kubectl's `Error from server (Reason): ...`. */
-export class ApiStatusError extends Error {
+export class ApiStatusError extends NetlabError {
   override readonly name = 'ApiStatusError';
   readonly code = 'NETLAB_CLIENT_STATUS';
   constructor(readonly status: Status) {

@@ -2,6 +2,7 @@
 // columns the server computes, as kubectl asks for them) or manifests given with -f, applied to a
 // fresh store as kube-apiserver would (defaults, ClusterIPs, NodePorts) and printed with the same
 // columns (lab/printers), so the two print alike.
+
 import {
   type AnyObject,
   BatchError,
@@ -13,6 +14,7 @@ import {
   Store,
   statusIssues,
 } from '../../api/index.js';
+import { NetlabError } from '../../std/index.js';
 import type { Resource } from '../apiserver/index.js';
 import { type Table, toTable } from '../printers/index.js';
 import { collectionPath, objectPath } from './resources.js';
@@ -88,7 +90,7 @@ export class ApiSource implements ReadSource {
 }
 
 /** Manifests that could not be applied: every problem by file, line, object and field. */
-export class ManifestApplyError extends Error {
+export class ManifestApplyError extends NetlabError {
   override readonly name = 'ManifestApplyError';
   readonly code = 'NETLAB_CLIENT_MANIFESTS';
   constructor(readonly issues: readonly ManifestIssue[]) {

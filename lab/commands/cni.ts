@@ -18,7 +18,7 @@ import {
   renderRouteGet,
   splitPath,
 } from '../../cni/index.js';
-import { goStrerror } from '../../std/index.js';
+import { goStrerror, NetlabError } from '../../std/index.js';
 
 interface CniOptions {
   conflist: string;
@@ -36,9 +36,15 @@ interface CniOptions {
 const verbs = ['add', 'del', 'check', 'gc', 'status'] as const;
 type Verb = (typeof verbs)[number];
 
-class UsageError extends Error {}
+class UsageError extends NetlabError {
+  readonly code = 'NETLAB_CLI_USAGE';
+}
 
-class UnreachableError extends Error {}
+class UnreachableError extends NetlabError {
+  readonly code = 'NETLAB_CNI_FABRIC_UNREACHABLE';
+  // ip's status when the kernel refuses a route lookup.
+  override readonly exitCode = 2;
+}
 
 function loadList(file: string): NetworkConfigList {
   let bytes: Buffer;

@@ -1,6 +1,7 @@
 // `netlab resolve NAME --namespace NS`: what getaddrinfo in a ClusterFirst pod of that namespace
 // would send to the cluster DNS server, query by query, and what it would get. With `-f FILE --pod
 // NAME` the pod's own dnsPolicy and dnsConfig make its resolv.conf, as kubelet would.
+
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { describeObject, loadManifestFiles, ManifestError, type Pod } from '../../api/index.js';
@@ -20,6 +21,7 @@ import {
   ResolverError,
   resolve,
 } from '../../dns/index.js';
+import { NetlabError } from '../../std/index.js';
 import { KubeClient, runResolveFrom } from '../client/index.js';
 import { clientErrorText } from './client.js';
 
@@ -40,7 +42,9 @@ interface ResolveFlags {
   kubeconfig?: string;
 }
 
-class UsageError extends Error {}
+class UsageError extends NetlabError {
+  readonly code = 'NETLAB_CLI_USAGE';
+}
 
 function integer(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);

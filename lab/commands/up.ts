@@ -1,9 +1,11 @@
 // `netlab up` (what `npm start` runs): boots the lab from cluster.yaml and manifests (the embedded
 // default without them), says `netlab ready` with what it serves, and serves until a signal.
+
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseHostPort } from '../../dns/index.js';
+import { NetlabError } from '../../std/index.js';
 import { ClusterBootError } from '../cluster.js';
 import { ClusterConfigError } from '../config/cluster-config.js';
 import { readLabInputs } from '../config/inputs.js';
@@ -33,7 +35,7 @@ export function defaultKubeconfig(): string {
 }
 
 /** A flag of `netlab up` with a value it cannot use. */
-export class UpFlagError extends Error {
+export class UpFlagError extends NetlabError {
   override readonly name = 'UpFlagError';
   readonly code = 'NETLAB_LAB_UP_FLAG';
 }

@@ -10,7 +10,7 @@ import {
   type YamlDocument,
 } from '../../api/index.js';
 import { parseHostPort } from '../../dns/index.js';
-import { parseGoCIDR, parseGoIP } from '../../std/index.js';
+import { NetlabError, parseGoCIDR, parseGoIP } from '../../std/index.js';
 
 export const clusterApiVersion = 'netlab.dev/v1alpha1';
 
@@ -61,7 +61,7 @@ export interface ClusterConfig {
 }
 
 /** cluster.yaml could not be read; `issues` names every problem by file, line and field. */
-export class ClusterConfigError extends Error {
+export class ClusterConfigError extends NetlabError {
   override readonly name = 'ClusterConfigError';
   readonly code = 'NETLAB_LAB_CLUSTER_CONFIG';
   constructor(readonly issues: readonly ManifestIssue[]) {

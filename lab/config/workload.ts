@@ -1,7 +1,9 @@
 // A generated workload for scale runs: N Services, each selecting one Deployment of agnhost netexec
 // pods, the pods spread evenly (`--workload services=10000,pods=100000`: 10,000 Deployments of 10).
 // Objects, not manifest text: a hundred thousand pods are written by the controllers, not parsed.
+
 import type { AnyObject } from '../../api/index.js';
+import { NetlabError } from '../../std/index.js';
 import { agnhostImage } from './default-cluster.js';
 
 export interface WorkloadSpec {
@@ -22,7 +24,7 @@ export const workloadBatchPeriodMs = 500;
 export const workloadLimit = 1_000_000;
 
 /** The `--workload` text was not `services=N,pods=M`. */
-export class WorkloadSpecError extends Error {
+export class WorkloadSpecError extends NetlabError {
   override readonly name = 'WorkloadSpecError';
   readonly code = 'NETLAB_LAB_WORKLOAD';
 }

@@ -1,10 +1,10 @@
 // Errors of lab/controllers. Each class carries a stable code; messages name the object and field.
+import { NetlabError } from '../../std/index.js';
 
-export class ControllerError extends Error {
+export class ControllerError extends NetlabError {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
-    this.name = new.target.name;
     this.code = code;
   }
 }

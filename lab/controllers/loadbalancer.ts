@@ -7,6 +7,7 @@
 // Work is per event: one Service, one allocation.
 import type { Service, Store } from '../../api/index.js';
 import { loadBalancerLoopback, parseAddr } from '../../proxy/index.js';
+import { ControllerError } from './errors.js';
 
 export const annotationLoadBalancerListen = 'netlab.dev/loadbalancer-listen';
 export const defaultLoadBalancerPool = '172.18.255.200-172.18.255.250';
@@ -22,7 +23,10 @@ export class LoadBalancerPool {
     const first = a === undefined ? undefined : parseAddr(a.trim());
     const last = b === undefined ? first : parseAddr(b.trim());
     if (first === undefined || last === undefined || first.v6 || last.v6 || last.n < first.n) {
-      throw new Error(`loadBalancer pool "${range}": want FIRST-LAST, two IPv4 addresses in order`);
+      throw new ControllerError(
+        'NETLAB_CONTROLLER_LOADBALANCER_POOL',
+        `loadBalancer pool "${range}": want FIRST-LAST, two IPv4 addresses in order`,
+      );
     }
     this.#first = first.n;
     this.#last = last.n;

@@ -1,7 +1,9 @@
 // A running lab: the cluster booted from cluster.yaml and manifests, what it serves to this machine
 // (the `netlab ready` block), and a clean stop. `netlab up` and scenarios both run one.
+
 import type { AnyObject, Pod } from '../../api/index.js';
 import { DnsListenError, formatHostPort, type HostPort, parseHostPort } from '../../dns/index.js';
+import { NetlabError } from '../../std/index.js';
 import { writeKubeconfig } from '../apiserver/index.js';
 import { Cluster } from '../cluster.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
@@ -10,7 +12,7 @@ import { workloadBatchPeriodMs } from '../config/workload.js';
 import { type Progress, silentProgress } from './progress.js';
 
 /** A listener's port is taken: names the port and how to choose another. */
-export class PortInUseError extends Error {
+export class PortInUseError extends NetlabError {
   override readonly name = 'PortInUseError';
   readonly code = 'NETLAB_LAB_PORT_IN_USE';
   constructor(

@@ -2,6 +2,7 @@
 // manifests to start from (files named in `spec.manifests`, and any other documents of the same
 // file), and a timeline of steps. Read with positions through api's YAML reader (its size and alias
 // limits included), so every problem names its file, line and field, and nothing runs half-read.
+
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -16,12 +17,13 @@ import {
   readYamlDocuments,
   type YamlDocument,
 } from '../../api/index.js';
+import { NetlabError } from '../../std/index.js';
 import { parseDuration } from '../config/cluster-config.js';
 
 export const scenarioApiVersion = 'netlab.dev/v1alpha1';
 
 /** The scenario file could not be read; `issues` names every problem by file, line and field. */
-export class ScenarioFileError extends Error {
+export class ScenarioFileError extends NetlabError {
   override readonly name = 'ScenarioFileError';
   readonly code = 'NETLAB_LAB_SCENARIO_FILE';
   constructor(readonly issues: readonly ManifestIssue[]) {

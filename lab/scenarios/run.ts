@@ -3,6 +3,7 @@
 // checks each expect, and returns what happened as data that the summary, `-o json` and the HTML
 // report all print from. Durations are lab seconds: `spec.cluster.second` says how long one lasts,
 // for the scenario's waits and for every duration in its Pods (probes, grace periods, preStop).
+
 import { performance } from 'node:perf_hooks';
 import { request as undiciRequest } from 'undici';
 import {
@@ -15,6 +16,7 @@ import {
   type Service,
 } from '../../api/index.js';
 import { clusterSearchDomains, dig, type Libc, parseResolvConf, podDNS, resolve } from '../../dns/index.js';
+import { NetlabError } from '../../std/index.js';
 import { Cluster, ClusterBootError } from '../cluster.js';
 import { defaultClusterConfig, nodeObjects, withNodeCount } from '../config/cluster-config.js';
 import { systemAddons } from '../config/default-cluster.js';
@@ -26,7 +28,7 @@ import { type Dialer, type RequestRecord, runTraffic } from './traffic.js';
 import { WorldDns } from './world.js';
 
 /** A step could not run (a Pod, a Service or a port it names does not exist, a wait timed out). */
-export class ScenarioStepError extends Error {
+export class ScenarioStepError extends NetlabError {
   override readonly name = 'ScenarioStepError';
   readonly code = 'NETLAB_LAB_SCENARIO_STEP';
 }

@@ -1,14 +1,15 @@
 // Errors of the data plane. A connection the rules refuse or drop fails the way a socket would
 // (`ECONNREFUSED`, `ETIMEDOUT`, `ENETUNREACH` in `code`, as Node's own socket errors carry them), so a
-// pod's client code handles it as it would in a cluster.
+// pod's client code handles it as it would in a cluster: DialError is the one thrown error that is no
+// NetlabError (its `code` is the errno, as Node's socket errors carry it).
+import { NetlabError } from '../../std/index.js';
 
 export type DataplaneErrorCode = 'NETLAB_DATAPLANE_CONFIG' | 'NETLAB_DATAPLANE_LISTEN';
 
-export class DataplaneError extends Error {
+export class DataplaneError extends NetlabError {
   readonly code: DataplaneErrorCode;
   constructor(code: DataplaneErrorCode, message: string) {
     super(message);
-    this.name = new.target.name;
     this.code = code;
   }
 }

@@ -1,5 +1,6 @@
 // Errors of the rule table, the tracer, conntrack and the fast path. Each class carries a stable code;
 // a message about user input names the file (when there is one), the line and what was wrong.
+import { NetlabError } from '../../std/index.js';
 
 export type RuleTableErrorCode =
   | 'NETLAB_PROXY_RULES_PARSE'
@@ -7,11 +8,10 @@ export type RuleTableErrorCode =
   | 'NETLAB_PROXY_TRACE_INPUT'
   | 'NETLAB_PROXY_CONNTRACK_INPUT';
 
-export class RuleTableError extends Error {
+export class RuleTableError extends NetlabError {
   readonly code: RuleTableErrorCode;
   constructor(code: RuleTableErrorCode, message: string) {
     super(message);
-    this.name = new.target.name;
     this.code = code;
   }
 }
