@@ -22,8 +22,3 @@ export abstract class NetlabError extends Error {
     this.name = new.target.name;
   }
 }
-
-/** Whether `e` is an error netlab threw on purpose (as against a bug). */
-export function isNetlabError(e: unknown): e is NetlabError {
-  return e instanceof NetlabError;
-}

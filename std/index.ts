@@ -2,7 +2,7 @@
 // (encoding/json, strconv.Quote, errno texts, net.IP), and netlab's one seeded PRNG.
 // A leaf: it imports no other folder, and every folder may import it.
 export { goPathErrorText, goStrerror } from './errno.js';
-export { isNetlabError, NetlabError } from './errors.js';
+export { NetlabError } from './errors.js';
 export { type DecodeContext, GoDecoder, topContext } from './godecode.js';
 export {
   formatGoIP,

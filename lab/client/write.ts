@@ -5,24 +5,11 @@
 import { type AnyObject, type Deployment, type ManifestObject, readManifestFiles } from '../../api/index.js';
 import type { Resource } from '../apiserver/index.js';
 import { objectName, objectPath, parseResourceArgs, resourceFor } from './resources.js';
-import { ApiStatusError, ClientError, type KubeClient, type Status } from './rest.js';
+import { ApiStatusError, ClientError, formatStatus, type KubeClient } from './rest.js';
 import { ManifestApplyError } from './source.js';
 
 /** The manager netlab's writes are recorded under in managedFields. */
 export const fieldManager = 'netlab';
-
-/** How kubectl prints a failed request: `Invalid` with its causes as a list, others as the server said. */
-export function formatStatus(s: Status): string {
-  // kubectl's words for a request the server did not authenticate.
-  if (s.code === 401) return `error: You must be logged in to the server (${s.message || 'Unauthorized'})`;
-  if (s.reason === 'Invalid' && s.details?.causes?.length) {
-    const kind = s.details.kind ? s.details.kind[0]!.toUpperCase() + s.details.kind.slice(1) : 'object';
-    return `The ${kind} "${s.details.name ?? ''}" is invalid: \n${s.details.causes
-      .map((c) => `* ${c.field ? `${c.field}: ` : ''}${c.message ?? ''}`)
-      .join('\n')}`;
-  }
-  return `Error from server${s.reason ? ` (${s.reason})` : ''}: ${s.message ?? ''}`;
-}
 
 function readFiles(files: readonly string[]): ManifestObject[] {
   const read = readManifestFiles([...files]);

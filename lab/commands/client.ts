@@ -5,11 +5,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import {
   ApiSource,
-  ApiStatusError,
   type CommandOutput,
-  formatStatus,
   KubeClient,
-  ManifestApplyError,
   ManifestSource,
   outputFormats,
   type ReadSource,
@@ -25,6 +22,7 @@ import {
   runRolloutStatus,
   runScale,
 } from '../client/index.js';
+import { errorReport } from '../run/errors.js';
 import { countOption } from './options.js';
 
 /** `--kubeconfig`, as every command that talks to a lab takes it. */
@@ -42,25 +40,9 @@ function addNamespaceFlag(cmd: Command): Command {
   );
 }
 
-/** A failure as kubectl words it (the server's Status, a manifest problem, a usage error). */
+/** A failure as these commands word it (lab/run/errors.ts); undefined for a bug. */
 export function clientErrorText(e: unknown): string | undefined {
-  if (e instanceof ApiStatusError) return `${formatStatus(e.status)}\n`;
-  if (e instanceof ManifestApplyError) return `${e.message}\n`;
-  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string')
-    return `error: ${e.message}\n`;
-  return undefined;
-}
-
-/**
- * For commands outside this file that may read a cluster (iptables-save, trace, dns serve): a
- * failure the user can act on as one stderr line (kubectl's words for the server's Status), exit 1;
- * anything else is a bug and is rethrown.
- */
-export function reportCommandError(e: unknown): void {
-  const text = clientErrorText(e);
-  if (text === undefined) throw e;
-  process.stderr.write(text);
-  process.exitCode = 1;
+  return errorReport(e, 'get')?.stderr;
 }
 
 /** Where the commands write and how they fail: the process, or a test's buffers. */
@@ -111,12 +93,12 @@ function durationMs(flag: string): (v: string) => number {
 }
 
 export function registerClient(program: Command, io: ClientIO = processIO): void {
-  /** Prints a failure the user can act on and exits 1; anything else is a bug and is rethrown. */
+  /** Reports a failure the user can act on as every command does; anything else is a bug and is rethrown. */
   const reportClientError = (e: unknown): void => {
-    const text = clientErrorText(e);
-    if (text === undefined) throw e;
-    io.stderr(text);
-    io.fail(1);
+    const report = errorReport(e, 'get');
+    if (report === undefined) throw e;
+    io.stderr(report.stderr);
+    io.fail(report.exitCode);
   };
   const emit = (out: CommandOutput): void => {
     io.stdout(out.stdout);

@@ -19,6 +19,7 @@ import {
   splitPath,
 } from '../../cni/index.js';
 import { goStrerror, NetlabError } from '../../std/index.js';
+import { UsageError } from '../run/errors.js';
 
 interface CniOptions {
   conflist: string;
@@ -36,10 +37,7 @@ interface CniOptions {
 const verbs = ['add', 'del', 'check', 'gc', 'status'] as const;
 type Verb = (typeof verbs)[number];
 
-class UsageError extends NetlabError {
-  readonly code = 'NETLAB_CLI_USAGE';
-}
-
+/** `ip route get` to an address the node has no route to: ip prints the kernel's refusal and exits 2. */
 class UnreachableError extends NetlabError {
   readonly code = 'NETLAB_CNI_FABRIC_UNREACHABLE';
   // ip's status when the kernel refuses a route lookup.
@@ -187,10 +185,6 @@ export function registerCni(program: Command): void {
   const ip = cni
     .command('ip')
     .description('show the fabric flat keeps in <dataDir>/fabric.json as `ip` would');
-  const report = (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = e instanceof UnreachableError ? 2 : 1;
-  };
   const ipOptions = (c: Command) =>
     c
       .option('--data-dir <dir>', "flat's dataDir", defaultFlatDataDir)
@@ -198,11 +192,7 @@ export function registerCni(program: Command): void {
       .option('--netns <path>', "a pod's view (its netns)");
   ipOptions(ip.command('addr').description('`ip -br addr` of a node or a pod netns')).action(
     async (opts: IpOptions) => {
-      try {
-        process.stdout.write(await runIp('addr', opts));
-      } catch (e) {
-        report(e);
-      }
+      process.stdout.write(await runIp('addr', opts));
     },
   );
   ipOptions(
@@ -216,13 +206,9 @@ export function registerCni(program: Command): void {
     .argument('[get]', '`get` for `ip route get`')
     .argument('[address]', 'the address for `get`')
     .action(async (verb: string | undefined, address: string | undefined, opts: IpOptions) => {
-      try {
-        if (verb !== undefined && (verb !== 'get' || address === undefined))
-          throw new UsageError(`netlab cni ip route: unexpected "${verb}" (only: get ADDRESS)`);
-        process.stdout.write(await runIp('route', opts, address));
-      } catch (e) {
-        report(e);
-      }
+      if (verb !== undefined && (verb !== 'get' || address === undefined))
+        throw new UsageError(`netlab cni ip route: unexpected "${verb}" (only: get ADDRESS)`);
+      process.stdout.write(await runIp('route', opts, address));
     });
   for (const verb of verbs) {
     const help: Record<Verb, string> = {
@@ -254,14 +240,9 @@ export function registerCni(program: Command): void {
       )
       .option('--no-in-process', "fork netlab's own plugin binaries instead of running them in-process")
       .action(async (opts: CniOptions) => {
-        try {
-          const out = await runCni(verb, opts);
-          // cnitool prints the result without a trailing newline; a terminal gets one.
-          if (out !== '') process.stdout.write(process.stdout.isTTY ? `${out}\n` : out);
-        } catch (e) {
-          process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-          process.exitCode = 1;
-        }
+        const out = await runCni(verb, opts);
+        // cnitool prints the result without a trailing newline; a terminal gets one.
+        if (out !== '') process.stdout.write(process.stdout.isTTY ? `${out}\n` : out);
       });
   }
 }

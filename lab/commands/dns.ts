@@ -1,7 +1,6 @@
 // `netlab dns serve` and `netlab dig`.
 import type { Command } from 'commander';
 import {
-  DigNameError,
   DnsConfigError,
   type DnsServerStats,
   dig,
@@ -11,8 +10,9 @@ import {
   parseQType,
 } from '../../dns/index.js';
 import { KubeClient, serveClusterZone } from '../client/index.js';
+import { UsageError } from '../run/errors.js';
+import { stopOnSignals } from '../run/signals.js';
 import { ManifestZone, type ServedZone } from '../tools/index.js';
-import { clientErrorText } from './client.js';
 import { printWarnings } from './node-flags.js';
 
 interface ServeFlags {
@@ -46,21 +46,21 @@ const flagOf: Record<string, string> = {
   localIPs: '--listen',
 };
 
-function fail(e: unknown): never {
-  const client = clientErrorText(e);
-  if (client !== undefined) {
-    process.stderr.write(client);
-    process.exit(1);
-  }
-  const msg =
-    e instanceof DnsConfigError
-      ? `${flagOf[e.option] ?? e.option}${e.message.slice(e.option.length)}`
-      : e instanceof Error
-        ? e.message
-        : String(e);
-  process.stderr.write(`error: ${msg}\n`);
-  // dig's own status where it has one (10: a name it cannot parse).
-  process.exit(e instanceof DigNameError ? e.exitCode : 1);
+/** A zone option's error as the flag that set it (`--ttl: ...`); any other error as it is. */
+function asFlagError(e: unknown): unknown {
+  if (!(e instanceof DnsConfigError)) return e;
+  const flag = flagOf[e.option];
+  return flag === undefined ? e : new DnsConfigError(flag, e.message.slice(e.option.length + 2));
+}
+
+/** The first SIGINT or SIGTERM prints the counters and stops serving (exit 0); a second, at once. */
+function serveUntilSignal(stop: () => Promise<void>): void {
+  stopOnSignals(
+    process,
+    stop,
+    { stdout: () => {}, stderr: (text) => process.stderr.write(text) },
+    { announce: false },
+  );
 }
 
 /** `dns serve --kubeconfig`: the cluster's objects listed and watched; the zone follows every change. */
@@ -76,15 +76,12 @@ async function serveCluster(flags: ServeFlags): Promise<void> {
     );
     process.stdout.write(`listening on ${formatHostPort(served.address)}\n`);
   } catch (e) {
-    fail(e);
+    throw asFlagError(e);
   }
-  const stop = async () => {
+  serveUntilSignal(async () => {
     process.stderr.write(formatStats(served.server.stats()));
     await served.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
 }
 
 /** Registers this area's subcommands on the `netlab` program. */
@@ -117,7 +114,7 @@ export function registerDns(program: Command): void {
         const addr = await served.listen();
         process.stdout.write(`listening on ${formatHostPort(addr)}\n`);
       } catch (e) {
-        fail(e);
+        throw asFlagError(e);
       }
       // SIGHUP re-reads the manifests; the zone changes and the response cache is dropped.
       process.on('SIGHUP', () => {
@@ -128,14 +125,11 @@ export function registerDns(program: Command): void {
           process.stderr.write(`reload failed, still serving the previous zone: ${(e as Error).message}\n`);
         }
       });
-      const stop = async () => {
+      serveUntilSignal(async () => {
         const stats = served.stats();
         if (stats) process.stderr.write(formatStats(stats));
         await served.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      });
     });
 
   program
@@ -153,36 +147,33 @@ export function registerDns(program: Command): void {
       let edns = true;
       let bufsize: number | undefined;
       const rest: string[] = [];
-      try {
-        for (const a of args) {
-          if (a.startsWith('@')) server = parseHostPort('@SERVER', a.slice(1), 53);
-          else if (a === '+tcp' || a === '+vc') tcp = true;
-          else if (a === '+notcp') tcp = false;
-          else if (a === '+short') short = true;
-          else if (a === '+noedns') edns = false;
-          else if (a.startsWith('+bufsize=')) {
-            bufsize = Number(a.slice('+bufsize='.length));
-            if (!Number.isInteger(bufsize) || bufsize < 0 || bufsize > 65535)
-              throw new Error(`${a}: 0-65535`);
-          } else if (a.startsWith('+')) throw new Error(`${a}: unknown option`);
-          else rest.push(a);
-        }
-        if (rest.length === 0 || rest.length > 2)
-          throw new Error('usage: netlab dig NAME [TYPE] [@SERVER:PORT] [+tcp] [+short]');
-        const [name, typeArg = 'A'] = rest as [string, string?];
-        const qtype = parseQType(typeArg);
-        if (qtype === null) throw new Error(`${typeArg}: unknown record type`);
-        const r = await dig(name, qtype, {
-          server,
-          tcp,
-          short,
-          edns,
-          ...(bufsize !== undefined ? { bufsize } : {}),
-        });
-        process.stdout.write(r.text);
-        process.exitCode = r.exitCode;
-      } catch (e) {
-        fail(e);
+      for (const a of args) {
+        if (a.startsWith('@')) server = parseHostPort('@SERVER', a.slice(1), 53);
+        else if (a === '+tcp' || a === '+vc') tcp = true;
+        else if (a === '+notcp') tcp = false;
+        else if (a === '+short') short = true;
+        else if (a === '+noedns') edns = false;
+        else if (a.startsWith('+bufsize=')) {
+          bufsize = Number(a.slice('+bufsize='.length));
+          if (!Number.isInteger(bufsize) || bufsize < 0 || bufsize > 65535)
+            throw new UsageError(`${a}: 0-65535`);
+        } else if (a.startsWith('+')) throw new UsageError(`${a}: unknown option`);
+        else rest.push(a);
       }
+      if (rest.length === 0 || rest.length > 2)
+        throw new UsageError('usage: netlab dig NAME [TYPE] [@SERVER:PORT] [+tcp] [+short]');
+      const [name, typeArg = 'A'] = rest as [string, string?];
+      const qtype = parseQType(typeArg);
+      if (qtype === null) throw new UsageError(`${typeArg}: unknown record type`);
+      // A name dig cannot parse is a DigNameError: dig's status 10 (lab/run/errors.ts).
+      const r = await dig(name, qtype, {
+        server,
+        tcp,
+        short,
+        edns,
+        ...(bufsize !== undefined ? { bufsize } : {}),
+      });
+      process.stdout.write(r.text);
+      process.exitCode = r.exitCode;
     });
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { iptablesSaveCluster, KubeClient } from '../client/index.js';
 import { iptablesSaveManifests } from '../tools/index.js';
-import { reportCommandError } from './client.js';
 import { addNodeFlags, type NodeCommandFlags, nodeFlagsOf, printWarnings } from './node-flags.js';
 
 /**
@@ -17,15 +16,11 @@ export function registerIptablesSave(program: Command): void {
         'print the iptables-restore payload kube-proxy writes for a node (filter, then nat), from manifests or a cluster',
       ),
   ).action(async (flags: NodeCommandFlags) => {
-    try {
-      const nodeFlags = nodeFlagsOf(flags);
-      const r = flags.filename?.length
-        ? iptablesSaveManifests(flags.filename, nodeFlags)
-        : await iptablesSaveCluster(await KubeClient.load(flags.kubeconfig), nodeFlags);
-      printWarnings(r.warnings);
-      process.stdout.write(r.payload);
-    } catch (e) {
-      reportCommandError(e);
-    }
+    const nodeFlags = nodeFlagsOf(flags);
+    const r = flags.filename?.length
+      ? iptablesSaveManifests(flags.filename, nodeFlags)
+      : await iptablesSaveCluster(await KubeClient.load(flags.kubeconfig), nodeFlags);
+    printWarnings(r.warnings);
+    process.stdout.write(r.payload);
   });
 }

@@ -51,16 +51,6 @@ export function addNodeFlags(cmd: Command): Command {
     .option('--ip-family <family>', "ipv4 or ipv6 (default: ipv4; for trace, the packet's family)");
 }
 
-/** Prints an error the user caused without a stack trace; anything else is a bug and is rethrown. */
-export function reportUserError(e: unknown): void {
-  if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  throw e;
-}
-
 /** Each warning on its own stderr line, as kube-proxy logs them. */
 export function printWarnings(warnings: readonly string[]): void {
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);

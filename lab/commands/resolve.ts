@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { describeObject, loadManifestFiles, ManifestError, type Pod } from '../../api/index.js';
+import { describeObject, loadManifestFiles, type Pod } from '../../api/index.js';
 import {
   clusterSearchDomains,
   type DNSEvent,
@@ -18,12 +18,10 @@ import {
   parseResolvConf,
   podDNS,
   type ResolvConf,
-  ResolverError,
   resolve,
 } from '../../dns/index.js';
-import { NetlabError } from '../../std/index.js';
 import { KubeClient, runResolveFrom } from '../client/index.js';
-import { clientErrorText } from './client.js';
+import { UsageError } from '../run/errors.js';
 
 interface ResolveFlags {
   namespace: string;
@@ -40,10 +38,6 @@ interface ResolveFlags {
   json?: boolean;
   from?: string;
   kubeconfig?: string;
-}
-
-class UsageError extends NetlabError {
-  readonly code = 'NETLAB_CLI_USAGE';
 }
 
 function integer(flag: string, value: string, min: number, max: number): number {
@@ -86,34 +80,18 @@ export function registerResolve(program: Command): void {
     );
   cmd.action(async (name: string, flags: ResolveFlags) => {
     if (flags.from !== undefined) {
-      try {
-        const r = await runResolveFrom(await KubeClient.load(flags.kubeconfig), name, {
-          pod: flags.from,
-          namespace: cmd.getOptionValueSource('namespace') === 'default' ? undefined : flags.namespace,
-          libc: flags.libc,
-          family: Number(flags.family) as 0 | 4 | 6,
-          json: flags.json === true,
-        });
-        process.stdout.write(r.stdout);
-        if (r.code !== 0) process.exitCode = r.code;
-      } catch (e) {
-        const text = clientErrorText(e);
-        if (text === undefined) throw e;
-        process.stderr.write(text);
-        process.exitCode = 1;
-      }
+      const r = await runResolveFrom(await KubeClient.load(flags.kubeconfig), name, {
+        pod: flags.from,
+        namespace: cmd.getOptionValueSource('namespace') === 'default' ? undefined : flags.namespace,
+        libc: flags.libc,
+        family: Number(flags.family) as 0 | 4 | 6,
+        json: flags.json === true,
+      });
+      process.stdout.write(r.stdout);
+      if (r.code !== 0) process.exitCode = r.code;
       return;
     }
-    try {
-      await runResolve(name, flags, (flag) => cmd.getOptionValueSource(flag) !== 'default');
-    } catch (err) {
-      if (err instanceof UsageError || err instanceof ResolverError || err instanceof ManifestError) {
-        process.stderr.write(`netlab resolve: ${err.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      throw err;
-    }
+    await runResolve(name, flags, (flag) => cmd.getOptionValueSource(flag) !== 'default');
   });
   program.addCommand(cmd);
 }

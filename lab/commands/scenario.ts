@@ -4,12 +4,11 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { ClusterBootError } from '../cluster.js';
 import { progressFor, silentProgress } from '../run/progress.js';
 import { builtinScenarios, scenarioPath } from '../scenarios/builtin.js';
-import { readScenarioFile, ScenarioFileError } from '../scenarios/file.js';
+import { readScenarioFile } from '../scenarios/file.js';
 import { renderReport } from '../scenarios/report.js';
-import { runScenario, ScenarioStepError } from '../scenarios/run.js';
+import { runScenario } from '../scenarios/run.js';
 import { summaryLines } from '../scenarios/summary.js';
 
 interface RunFlags {
@@ -35,35 +34,22 @@ export function registerScenario(program: Command): void {
     .option('--report <file.html>', 'also write a self-contained HTML report with charts')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (nameOrFile: string, flags: RunFlags) => {
+      const scenario = readScenarioFile(scenarioPath(nameOrFile));
+      const progress = flags.quiet ? silentProgress : progressFor(process.stderr);
+      let result: Awaited<ReturnType<typeof runScenario>>;
       try {
-        const scenario = readScenarioFile(scenarioPath(nameOrFile));
-        const progress = flags.quiet ? silentProgress : progressFor(process.stderr);
-        let result: Awaited<ReturnType<typeof runScenario>>;
-        try {
-          result = await runScenario(scenario, { progress });
-        } finally {
-          progress.stop();
-        }
-        if (flags.output === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        else process.stdout.write(`${summaryLines(result, process.stdout.isTTY === true).join('\n')}\n`);
-        if (flags.report !== undefined) {
-          const path = resolve(flags.report);
-          writeFileSync(path, renderReport(result));
-          (flags.output === 'json' ? process.stderr : process.stdout).write(`report: ${path}\n`);
-        }
-        if (!result.passed) process.exitCode = 1;
-      } catch (e) {
-        if (
-          e instanceof ScenarioFileError ||
-          e instanceof ScenarioStepError ||
-          e instanceof ClusterBootError
-        ) {
-          process.stderr.write(`${e.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        throw e;
+        result = await runScenario(scenario, { progress });
+      } finally {
+        progress.stop();
       }
+      if (flags.output === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else process.stdout.write(`${summaryLines(result, process.stdout.isTTY === true).join('\n')}\n`);
+      if (flags.report !== undefined) {
+        const path = resolve(flags.report);
+        writeFileSync(path, renderReport(result));
+        (flags.output === 'json' ? process.stderr : process.stdout).write(`report: ${path}\n`);
+      }
+      if (!result.passed) process.exitCode = 1;
     });
   cmd
     .command('list')

@@ -2,14 +2,7 @@ import type { Command } from 'commander';
 import { TraceInputError } from '../../proxy/index.js';
 import { KubeClient, traceCluster } from '../client/index.js';
 import { type PacketFlags, traceManifests } from '../tools/index.js';
-import { reportCommandError } from './client.js';
-import {
-  addNodeFlags,
-  type NodeCommandFlags,
-  nodeFlagsOf,
-  printWarnings,
-  reportUserError,
-} from './node-flags.js';
+import { addNodeFlags, type NodeCommandFlags, nodeFlagsOf, printWarnings } from './node-flags.js';
 import { type LiveFlags, traceLive } from './trace-live.js';
 
 /** The flags of `netlab trace -f` as commander hands them over. */
@@ -53,25 +46,21 @@ export function registerTrace(program: Command): void {
   );
   cmd.action(async (flags: NodeCommandFlags & PacketFlags & LiveFlags) => {
     if (flags.live === true) {
-      traceLive(flags).catch(reportUserError);
+      await traceLive(flags);
       return;
     }
-    try {
-      for (const [name, v] of [
-        ['--src <ip>', flags.src],
-        ['--dst <ip>', flags.dst],
-        ['--dport <port>', flags.dport],
-      ] as const) {
-        if (v === undefined) throw new TraceInputError(`required option '${name}' not specified`);
-      }
-      const packetFlags = { ...flags, ...nodeFlagsOf(flags) };
-      const r = flags.filename?.length
-        ? traceManifests(flags.filename, packetFlags)
-        : await traceCluster(await KubeClient.load(flags.kubeconfig), packetFlags);
-      printWarnings(r.warnings);
-      process.stdout.write(r.output);
-    } catch (e) {
-      reportCommandError(e);
+    for (const [name, v] of [
+      ['--src <ip>', flags.src],
+      ['--dst <ip>', flags.dst],
+      ['--dport <port>', flags.dport],
+    ] as const) {
+      if (v === undefined) throw new TraceInputError(`required option '${name}' not specified`);
     }
+    const packetFlags = { ...flags, ...nodeFlagsOf(flags) };
+    const r = flags.filename?.length
+      ? traceManifests(flags.filename, packetFlags)
+      : await traceCluster(await KubeClient.load(flags.kubeconfig), packetFlags);
+    printWarnings(r.warnings);
+    process.stdout.write(r.output);
   });
 }

@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseHostPort } from '../../dns/index.js';
 import { NetlabError } from '../../std/index.js';
-import { ClusterBootError } from '../cluster.js';
-import { ClusterConfigError } from '../config/cluster-config.js';
 import { readLabInputs } from '../config/inputs.js';
 import { parseWorkloadSpec, type WorkloadSpec, WorkloadSpecError } from '../config/workload.js';
 import { Lab } from '../run/lab.js';
@@ -125,13 +123,7 @@ export function registerUp(program: Command): void {
         });
       } catch (e) {
         progress.stop();
-        const msg =
-          e instanceof ClusterBootError || e instanceof ClusterConfigError
-            ? `${e.message}\nerror: nothing applied`
-            : `error: ${(e as Error).message}`;
-        process.stderr.write(`${msg}\n`);
-        process.exitCode = 1;
-        return;
+        throw e;
       }
       progress.stop();
       // A scale run may leave thousands not Ready: the first ones, then how many more.

@@ -1,6 +1,6 @@
 // How a running lab ends: the first SIGINT or SIGTERM stops it cleanly (every pod through CNI DEL,
 // every listener closed) and exits 0; a second one exits at once, as Ctrl-C twice does for kubectl
-// port-forward or kind. `netlab up` and the scenario runner share it.
+// port-forward or kind. `netlab up`, `netlab dns serve` and the scenario runner share it.
 
 /** The part of `process` this needs (tests pass an EventEmitter and a recording exit). */
 export interface SignalTarget {
@@ -15,6 +15,8 @@ export function stopOnSignals(
   target: SignalTarget,
   stop: () => Promise<void>,
   out: { stdout: (text: string) => void; stderr: (text: string) => void },
+  /** announce: false leaves out the `stopping` and `netlab stopped` lines (`netlab dns serve`). */
+  { announce = true }: { announce?: boolean } = {},
 ): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -25,10 +27,10 @@ export function stopOnSignals(
       return;
     }
     stopping = true;
-    out.stderr(`${name}: stopping (again to exit at once)\n`);
+    if (announce) out.stderr(`${name}: stopping (again to exit at once)\n`);
     stop().then(
       () => {
-        out.stdout('netlab stopped\n');
+        if (announce) out.stdout('netlab stopped\n');
         target.exit(0);
       },
       (e: unknown) => {
