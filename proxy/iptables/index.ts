@@ -1,14 +1,5 @@
-// The door of proxy/iptables: kube-proxy's iptables mode. Change trackers, endpoint categorisation
-// (pure), the per-service-port rule rendering, the proxier with partial sync, and its store feed.
-export * from './changetracker.js';
-export * from './endpoints.js';
-export * from './errors.js';
-export * from './naming.js';
-export * from './probability.js';
-export * from './proxier.js';
-export * from './rules.js';
-export * from './runner.js';
-export * from './serviceport.js';
-export { ClusterProxier, type ClusterProxierOptions, NodeProxy } from './shared.js';
-export * from './topology.js';
-export * from './watch.js';
+// The door of proxy/iptables, for the rest of proxy/: kube-proxy's iptables mode (change trackers,
+// endpoint categorisation, per-service-port rules, the proxier with partial sync, its store feed).
+// The data plane reads the tables of one Proxier per node (ProxierNodes); proxy/index.ts names what
+// lab/ uses. Tests import its files directly.
+export { Proxier } from './proxier.js';

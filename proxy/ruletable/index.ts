@@ -1,11 +1,23 @@
-// The rule table as data: tables -> chains -> rules (text kept, matches and targets parsed on use),
-// iptables-save / iptables-restore render and parse (exact round trip), kube-proxy's test sort, and
-// `iptables-restore --noflush` semantics.
-export * from './address.js';
-export * from './errors.js';
-export * from './jumps.js';
-export * from './kernel.js';
-export * from './restore.js';
-export * from './rule.js';
-export * from './sort.js';
-export * from './table.js';
+// The door of proxy/ruletable, for the rest of proxy/: the rule table as data (tables -> chains ->
+// rules, text kept, matches and targets parsed on use), the address helpers its matches use, and
+// kube-proxy's jump rules. Tests import its files directly.
+export {
+  type Addr,
+  addrInCidr,
+  type Cidr,
+  cidrNetwork,
+  formatAddr,
+  isLoopback,
+  joinHostPort,
+  type ParsedCIDR,
+  type ParsedIP,
+  parseAddr,
+  parseCIDRSloppy,
+  parseCidr,
+  parseIPSloppy,
+  splitHostPort,
+} from './address.js';
+export { ConntrackInputError, TraceInputError } from './errors.js';
+export { kubeJumpRules, withKubeJumpRules } from './jumps.js';
+export { addrMatches, type Param, Rule, type RuleSpec } from './rule.js';
+export { builtinChains, Chain, RuleTable, Table } from './table.js';

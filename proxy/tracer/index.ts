@@ -1,18 +1,19 @@
-// The tracer: a packet walked through a node's rule table, with kube-proxy's test-tracer semantics
-// (every possible endpoint) or as the kernel would (one endpoint: seeded statistic, recent, conntrack).
-export * from './kernel.js';
-export * from './match.js';
-export * from './outcomes.js';
-export * from './packet.js';
-export * from './possible.js';
-export * from './recent.js';
+// The door of proxy/tracer, for the rest of proxy/ (the fast path, the data plane): a packet walked
+// through a node's rule table with kube-proxy's test-tracer semantics (every possible endpoint) or as
+// the kernel would (one endpoint: seeded statistic, recent, conntrack). Tests import its files directly.
 export {
-  linearRules,
-  type MatchedRule,
-  type Oracle,
-  type RulesFor,
-  type TraceOptions,
-  type TraceResult,
-  type Verdict,
-} from './types.js';
-export * from './walk.js';
+  followConntrack,
+  type KernelOutcome,
+  type KernelResult,
+  type KernelState,
+  KernelWalk,
+  kernelSourceMatches,
+  newKernelState,
+  recordConntrack,
+  stateMatches,
+} from './kernel.js';
+export { destinationMatches, sourceMatches } from './match.js';
+export { LocalAddresses, type Packet, type PacketView, viewPacket } from './packet.js';
+export { PossibleWalk } from './possible.js';
+export type { Oracle, TraceResult, Verdict } from './types.js';
+export type { WalkSetup } from './walk.js';

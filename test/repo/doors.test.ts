@@ -2,7 +2,7 @@
 // (`export { a, type B } from './x.js'`), never `export *`, so its size is a decision; and no name
 // leaves two folders, so an import names one thing.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import t from 'tap';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -45,11 +45,61 @@ t.test('the folders have doors', async (t) => {
   t.ok(doors.includes('api') && doors.includes('std') && doors.includes('lab'), doors.join(' '));
 });
 
-t.test('no door uses export *', async (t) => {
-  for (const f of doors) {
-    const text = withoutComments(readFileSync(join(root, f, 'index.ts'), 'utf8'));
-    t.notMatch(text, /export\s*\*/, `${f}/index.ts`);
+/** Every .ts file under a folder, as paths relative to the repository. */
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const f of readdirSync(join(root, dir)).sort()) {
+    const p = `${dir}/${f}`;
+    if (statSync(join(root, p)).isDirectory()) out.push(...sources(p));
+    else if (f.endsWith('.ts')) out.push(p);
   }
+  return out;
+}
+
+const code = doors.flatMap(sources);
+/** Every folder with a door of its own: the top folders and their sub-doors (proxy/ruletable, ...). */
+const doorDirs = code.filter((f) => f.endsWith('/index.ts')).map((f) => f.slice(0, -'/index.ts'.length));
+
+t.test('no door uses export *, sub-doors included', async (t) => {
+  t.ok(doorDirs.includes('proxy/ruletable') && doorDirs.includes('proxy/tracer'), doorDirs.join(' '));
+  for (const d of doorDirs) {
+    const text = withoutComments(readFileSync(join(root, d, 'index.ts'), 'utf8'));
+    t.notMatch(text, /export\s*\*/, `${d}/index.ts`);
+  }
+});
+
+/** The relative module paths a file imports or re-exports from (`from './x.js'`, `import('./y.js')`). */
+function importedPaths(text: string): string[] {
+  const paths: string[] = [];
+  for (const m of withoutComments(text).matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)'(\.[^']*)'/gm))
+    paths.push(m[1]!);
+  return paths;
+}
+
+t.test('no file reaches into another folder past its door', async (t) => {
+  const past: string[] = [];
+  for (const file of code)
+    for (const p of importedPaths(readFileSync(join(root, file), 'utf8'))) {
+      const target = normalize(join(dirname(file), p)).replace(/\.js$/, '.ts');
+      // The innermost folder with a door that holds the target but not the importing file...
+      const door = doorDirs
+        .filter((d) => target.startsWith(`${d}/`) && !file.startsWith(`${d}/`))
+        .sort((a, b) => b.length - a.length)[0];
+      if (door === undefined || target === `${door}/index.ts`) continue;
+      // ...may be entered only through its door, or by the door of a folder around it.
+      const enclosing = file.endsWith('/index.ts') && door.startsWith(`${dirname(file)}/`);
+      if (!enclosing) past.push(`${file} -> ${target}`);
+    }
+  t.same(past, []);
+});
+
+t.test('the scan reads imports as written', async (t) => {
+  t.same(
+    importedPaths(
+      "import { a } from './a.js';\nimport type { B } from '../b/index.js';\nexport { c } from './c/c.js';\nimport './side.js';\nconst d = await import('./d.js');\n// import { e } from './e.js';\nimport { f } from 'node:fs';",
+    ),
+    ['./a.js', '../b/index.js', './c/c.js', './side.js', './d.js'],
+  );
 });
 
 t.test('no name is exported from two folders', async (t) => {
