@@ -4,8 +4,7 @@
 // involvedObject.name, namespace, kind and uid.
 import { labelSelectorAsSelector } from '../../api/index.js';
 import type { Resource } from '../apiserver/index.js';
-import { formatLabels, since } from '../printers/index.js';
-import { DescribeWriter } from '../printers/tabwriter.js';
+import { DescribeWriter, formatLabels, since } from '../printers/index.js';
 import type { CommandOutput } from './get.js';
 import { parseResourceArgs, resourceFor } from './resources.js';
 import { ApiStatusError, ClientError } from './rest.js';

@@ -13,7 +13,7 @@ export {
 export { describeObject, runDescribe } from './describe.js';
 export { type CommandOutput, outputFormats, runGet } from './get.js';
 export { runConntrack, runCurl, runIp, runResolveFrom } from './lab.js';
-export { ApiStatusError, ClientError, formatStatus, KubeClient, kubeconfigPaths } from './rest.js';
+export { ApiStatusError, ClientError, KubeClient, kubeconfigPaths } from './rest.js';
 export { ApiSource, ManifestApplyError, ManifestSource, type ReadSource } from './source.js';
 export {
   runApply,

@@ -29,19 +29,6 @@ export interface Status {
   details?: { name?: string; kind?: string; group?: string; causes?: { field?: string; message?: string }[] };
 }
 
-/** How kubectl prints a failed request: `Invalid` with its causes as a list, others as the server said. */
-export function formatStatus(s: Status): string {
-  // kubectl's words for a request the server did not authenticate.
-  if (s.code === 401) return `error: You must be logged in to the server (${s.message || 'Unauthorized'})`;
-  if (s.reason === 'Invalid' && s.details?.causes?.length) {
-    const kind = s.details.kind ? s.details.kind[0]!.toUpperCase() + s.details.kind.slice(1) : 'object';
-    return `The ${kind} "${s.details.name ?? ''}" is invalid: \n${s.details.causes
-      .map((c) => `* ${c.field ? `${c.field}: ` : ''}${c.message ?? ''}`)
-      .join('\n')}`;
-  }
-  return `Error from server${s.reason ? ` (${s.reason})` : ''}: ${s.message ?? ''}`;
-}
-
 /** The server answered with a failure Status; the message is kubectl's `Error from server (Reason): ...`. */
 export class ApiStatusError extends NetlabError {
   override readonly name = 'ApiStatusError';

@@ -4,8 +4,9 @@
 // Deployment or StatefulSet status the controllers write), and logs.
 import { type AnyObject, type Deployment, type ManifestObject, readManifestFiles } from '../../api/index.js';
 import type { Resource } from '../apiserver/index.js';
+import { formatStatus } from '../run/errors.js';
 import { objectName, objectPath, parseResourceArgs, resourceFor } from './resources.js';
-import { ApiStatusError, ClientError, formatStatus, type KubeClient } from './rest.js';
+import { ApiStatusError, ClientError, type KubeClient } from './rest.js';
 import { ManifestApplyError } from './source.js';
 
 /** The manager netlab's writes are recorded under in managedFields. */

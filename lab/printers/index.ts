@@ -21,3 +21,4 @@ export {
   tabwrite,
   toTable,
 } from './table.js';
+export { DescribeWriter } from './tabwriter.js';

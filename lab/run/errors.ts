@@ -7,13 +7,33 @@
 // Anything else is a bug: errorReport leaves it alone and the process dies with its stack trace.
 import type { Command, ParseOptions } from 'commander';
 import { NetlabError } from '../../std/index.js';
-// Only light modules here: every command loads this one, and `netlab dig` should not load the lab.
-import { ApiStatusError, formatStatus } from '../client/rest.js';
+// It imports nothing of the lab: every command loads it, and `netlab dig` should not load the lab.
 
 /** A flag or argument a command cannot use. */
 export class UsageError extends NetlabError {
   override readonly name = 'UsageError';
   readonly code = 'NETLAB_CLI_USAGE';
+}
+
+/** The part of a kube-apiserver Status that kubectl's words for a failure use. */
+export interface FailureStatus {
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; kind?: string; causes?: { field?: string; message?: string }[] };
+}
+
+/** How kubectl prints a failed request: `Invalid` with its causes as a list, others as the server said. */
+export function formatStatus(s: FailureStatus): string {
+  // kubectl's words for a request the server did not authenticate.
+  if (s.code === 401) return `error: You must be logged in to the server (${s.message || 'Unauthorized'})`;
+  if (s.reason === 'Invalid' && s.details?.causes?.length) {
+    const kind = s.details.kind ? s.details.kind[0]!.toUpperCase() + s.details.kind.slice(1) : 'object';
+    return `The ${kind} "${s.details.name ?? ''}" is invalid: \n${s.details.causes
+      .map((c) => `* ${c.field ? `${c.field}: ` : ''}${c.message ?? ''}`)
+      .join('\n')}`;
+  }
+  return `Error from server${s.reason ? ` (${s.reason})` : ''}: ${s.message ?? ''}`;
 }
 
 /** What a command writes on stderr for an error, and the status it exits with. */
@@ -78,7 +98,9 @@ export async function runProgram(
 export function errorReport(e: unknown, command: string): ErrorReport | undefined {
   if (!(e instanceof NetlabError)) return undefined;
   const exitCode = e.exitCode ?? 1;
-  if (e instanceof ApiStatusError) return { stderr: `${formatStatus(e.status)}\n`, exitCode };
+  // lab/client's ApiStatusError: the server's Status.
+  if (e.code === 'NETLAB_CLIENT_STATUS' && 'status' in e)
+    return { stderr: `${formatStatus(e.status as FailureStatus)}\n`, exitCode };
   if (e.code === 'NETLAB_CLIENT_MANIFESTS') return { stderr: `${e.message}\n`, exitCode };
   if (e.code.startsWith('NETLAB_CLIENT')) return { stderr: `error: ${e.message}\n`, exitCode };
   const word = wording[command.split(' ')[0] ?? ''];

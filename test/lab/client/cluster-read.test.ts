@@ -24,6 +24,7 @@ import {
 import { Cluster } from '../../../lab/cluster.js';
 import { clientErrorText } from '../../../lab/commands/client.js';
 import { registerIptablesSave } from '../../../lab/commands/iptables-save.js';
+import { runProgram } from '../../../lab/run/errors.js';
 import { iptablesSaveManifests } from '../../../lab/tools/index.js';
 
 const A = parseQType('A')!;
@@ -371,7 +372,7 @@ async function iptablesSaveCommand(
   }) as typeof process.stderr.write;
   let exit: number | string | undefined;
   try {
-    await program.parseAsync(['iptables-save', ...args], { from: 'user' });
+    await runProgram(program, ['iptables-save', ...args], { from: 'user' });
   } finally {
     process.stdout.write = out;
     process.stderr.write = err;
