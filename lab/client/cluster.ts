@@ -162,11 +162,16 @@ export class ClusterMirror {
     const { ListWatch, Watch } = await import('@kubernetes/client-node');
     const r = resourceFor(kind);
     let firstError: unknown;
-    let started = false;
+    // Only the first list is fatal; a watch that fails, even the first, is retried.
+    let listed = false;
     const lw = new ListWatch<KubernetesObject>(
       collectionPath(r, undefined),
       new Watch(watchConfig(client)),
-      () => listKind(client, kind) as never,
+      async () => {
+        const list = await listKind(client, kind);
+        listed = true;
+        return list as never;
+      },
       false,
     );
     this.#watches.push(lw);
@@ -189,7 +194,7 @@ export class ClusterMirror {
     lw.on('delete', changed);
     let retry = opts.retryMs ?? 1000;
     lw.on('error', (e: unknown) => {
-      if (!started) {
+      if (!listed) {
         firstError = e;
         return;
       }
@@ -203,11 +208,10 @@ export class ClusterMirror {
       retry = Math.min(retry * 2, 30_000);
     });
     lw.on('connect', () => {
-      if (started) retry = opts.retryMs ?? 1000;
+      if (listed) retry = opts.retryMs ?? 1000;
     });
     await lw.start();
     if (firstError !== undefined) throw asClientFailure(kind, firstError);
-    started = true;
     flush();
   }
 

@@ -145,7 +145,12 @@ t.test('dns serve --kubeconfig answers for the lab and follows its changes', asy
 });
 
 /** A server answering as kube-apiserver v1.32 with the fixtures' lists, in pages of two. */
-async function fixtureServer(t: { teardown(fn: () => unknown): void }, refuse: Record<string, string> = {}) {
+async function fixtureServer(
+  t: { teardown(fn: () => unknown): void },
+  refuse: Record<string, string> = {},
+  /** What the next watches of a path get, in turn: a 500, a 410 event (history compacted), then open streams. */
+  watchPlan: Record<string, ('500' | '410')[]> = {},
+) {
   const lists: Record<string, string> = {
     '/api/v1/nodes': 'nodes.json',
     '/api/v1/services': 'services.json',
@@ -153,10 +158,23 @@ async function fixtureServer(t: { teardown(fn: () => unknown): void }, refuse: R
     '/api/v1/namespaces': 'namespaces.json',
   };
   const seen: string[] = [];
+  const onRequest = new Set<() => void>();
+  /** Resolves once the requests seen so far satisfy `check` (tested on each request). */
+  const requestsUntil = (check: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const test = () => {
+        if (!check()) return;
+        onRequest.delete(test);
+        resolve();
+      };
+      onRequest.add(test);
+      test();
+    });
   const watches = new Set<import('node:http').ServerResponse>();
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     seen.push(`${req.method} ${url.pathname}${url.search}`);
+    for (const f of [...onRequest]) f();
     const send = (code: number, body: unknown) => {
       res.writeHead(code, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -166,6 +184,36 @@ async function fixtureServer(t: { teardown(fn: () => unknown): void }, refuse: R
     const file = lists[url.pathname];
     if (!file) return send(404, { kind: 'Status', code: 404 });
     if (url.searchParams.get('watch') === 'true') {
+      const next = watchPlan[url.pathname]?.shift();
+      if (next === '500')
+        return send(500, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: 'etcdserver: request timed out',
+          reason: 'InternalError',
+          code: 500,
+        });
+      if (next === '410') {
+        // As kube-apiserver ends a watch from a compacted resourceVersion: one ERROR event, then EOF.
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(
+          `${JSON.stringify({
+            type: 'ERROR',
+            object: {
+              kind: 'Status',
+              apiVersion: 'v1',
+              metadata: {},
+              status: 'Failure',
+              message: 'too old resource version: 1523 (1600)',
+              reason: 'Expired',
+              code: 410,
+            },
+          })}\n`,
+        );
+        return;
+      }
       // Nothing changes in a recorded cluster: the stream stays open until the client leaves.
       res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
       res.flushHeaders();
@@ -216,7 +264,7 @@ users:
 current-context: kind-kind
 `,
   );
-  return { url, kubeconfig, seen };
+  return { url, kubeconfig, seen, requestsUntil };
 }
 
 function read(file: string): unknown {
@@ -381,3 +429,43 @@ async function iptablesSaveCommand(
   }
   return { code: Number(exit ?? 0), stdout, stderr };
 }
+
+t.test(
+  'dns serve --kubeconfig: a failed watch is one warning and starts again; 410 Gone lists again',
+  async (t) => {
+    const { kubeconfig, seen, requestsUntil } = await fixtureServer(
+      t,
+      {},
+      { '/api/v1/services': ['500'], '/apis/discovery.k8s.io/v1/endpointslices': ['410'] },
+    );
+    const errors: string[] = [];
+    const served = await serveClusterZone(
+      await KubeClient.load(kubeconfig),
+      { listen: { host: '127.0.0.1', port: 0 }, zone: 'cluster.local', ttl: '5', pods: 'disabled' },
+      { onError: (l) => errors.push(l), retryMs: 5 },
+    );
+    t.teardown(() => served.close());
+    const watches = (path: string) =>
+      seen.filter((s) => s.startsWith(`GET ${path}?`) && s.includes('watch=true')).length;
+    const lists = (path: string) => seen.filter((s) => s === `GET ${path}?limit=500`).length;
+    // Awaited on the requests the server sees, not on time: services watched again after the 500,
+    // slices watched again after listing again on the 410.
+    await requestsUntil(
+      () => watches('/api/v1/services') >= 2 && watches('/apis/discovery.k8s.io/v1/endpointslices') >= 2,
+    );
+    t.same(errors, ['watch services: 500 Internal Server Error'], 'one line for the failed watch');
+    t.equal(lists('/api/v1/services'), 1, 'a failed watch resumes from its resourceVersion: no new list');
+    t.equal(lists('/apis/discovery.k8s.io/v1/endpointslices'), 2, '410: listed again');
+    t.equal(
+      (
+        await dig('web.default.svc.cluster.local', A, {
+          server: served.address,
+          short: true,
+          timeoutMs: 2000,
+        })
+      ).text,
+      '10.96.142.7\n',
+      'still answering',
+    );
+  },
+);
