@@ -201,6 +201,56 @@ picked (seed 1): ACCEPT
     };
     t.same([got.verdict, got.picked, got.rules.at(-1)], [verdict, verdict, last], name);
   }
+  // Paths that end differently: a host-network endpoint on the node's own address, at the port of
+  // a NodePort without endpoints, is DNATed and then REJECTed in INPUT; the other is forwarded. The
+  // verdict is the likeliest, `verdicts` names both, and --pick gives one of them.
+  const mixed = join(dir, 'mixed.yaml');
+  writeFileSync(
+    mixed,
+    `apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: none, namespace: default}
+spec: {type: NodePort, clusterIP: 172.30.0.50, ports: [{name: p, port: 80, protocol: TCP, nodePort: 30050}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {clusterIP: 172.30.0.10, ports: [{name: p, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-x, namespace: default, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: p, port: 30050, protocol: TCP}]
+endpoints: [{addresses: [10.180.0.1], nodeName: node-b}, {addresses: [192.168.0.2], nodeName: node-a}]
+`,
+  );
+  const toWeb = { ...base, filename: [mixed], src: '10.0.0.2', dst: '172.30.0.10', dport: '80' };
+  t.match(
+    runTrace({ ...toWeb, pick: true }),
+    /\nendpoints: 10\.180\.0\.1:30050\nverdict: DNAT\nverdicts: DNAT 50\.0%, REJECT 50\.0%\nmasquerade: false\nshares of new connections: 10\.180\.0\.1:30050 50\.0%\npicked \(seed 1\): (10\.180\.0\.1:30050|REJECT)\n$/,
+    'mixed paths: text',
+  );
+  const picks = new Set(
+    ['1', '2', '3', '4', '5', '6', '7', '8'].map(
+      (seed) =>
+        (JSON.parse(runTrace({ ...toWeb, seed, pick: true, output: 'json' })) as { picked: string }).picked,
+    ),
+  );
+  t.same([...picks].sort(), ['10.180.0.1:30050', 'REJECT'], 'mixed paths: --pick gives each of them');
+  t.same(
+    (JSON.parse(runTrace({ ...toWeb, output: 'json' })) as { verdicts: unknown }).verdicts,
+    [
+      { verdict: 'DNAT', share: 0.5 },
+      { verdict: 'REJECT', share: 0.5 },
+    ],
+    'mixed paths: JSON verdicts',
+  );
   t.throws(
     () => runTrace({ ...fromNode, semantics: 'upstream' }),
     /^--semantics: Unsupported value: "upstream": supported values: "kernel", "kube-proxy-test"$/,
