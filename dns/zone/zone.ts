@@ -466,8 +466,8 @@ export class Zone {
   }
 
   // kubernetes.go Services TXT branch. One deliberate difference: a name that exists without records
-  // (the apex, svc.<zone>, <ns>.svc.<zone>) is NODATA, as for every other type (RFC 8020; reference
-  // §1.4), where CoreDNS answers NXDOMAIN for TXT only.
+  // (the apex, svc.<zone>, <ns>.svc.<zone>) is NODATA, as for every other type (RFC 8020: a name
+  // that exists has no NXDOMAIN), where CoreDNS answers NXDOMAIN for TXT only.
   #txt(q: Query): Records | typeof NAME_ERROR {
     if (q.name === `dns-version.${q.zone}`) {
       const txt: Answer = {

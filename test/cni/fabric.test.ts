@@ -13,7 +13,7 @@ import {
   renderRouteGet,
 } from '../../cni/index.js';
 
-// Two dual-stack nodes as in reference §5: podCIDRs 10.244.N.0/24 + fd00:10:244:N::/64, node IPs on one
+// Two dual-stack nodes as a kubeadm cluster with a bridge CNI has them: podCIDRs 10.244.N.0/24 + fd00:10:244:N::/64, node IPs on one
 // L2 segment; the expected text has the shape of a real node's (bridge + host-local, captured under
 // `unshare --net`): padding, trailing spaces, connected routes, host-gw routes, EUI-64 link-locals.
 function twoNodes(): Fabric {

@@ -293,7 +293,7 @@ t.test('loopback result as the real plugin prints it; chained, it passes prevRes
     env,
     stdin: Buffer.from('{"cniVersion":"1.0.0","name":"lo","type":"loopback"}'),
   });
-  // The bytes Debian's loopback 1.1.1 printed under `unshare --net` (reference §1.4).
+  // The bytes Debian's loopback 1.1.1 printed under `unshare --net`.
   t.equal(
     alone.stdout,
     '{\n    "cniVersion": "1.0.0",\n    "interfaces": [\n        {\n            "name": "lo",\n            "mac": "00:00:00:00:00:00",\n            "sandbox": "/run/netns/pod1"\n        }\n    ],\n    "ips": [\n        {\n            "interface": 0,\n            "address": "127.0.0.1/8"\n        },\n        {\n            "interface": 0,\n            "address": "::1/128"\n        }\n    ],\n    "dns": {}\n}',

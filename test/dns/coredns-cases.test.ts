@@ -1,5 +1,6 @@
 // Acceptance: every case of test/fixtures/upstream/coredns-cases.json against the real server on port 0,
-// over UDP and over TCP, each suite on its fixture from reference §2.5, graded by SortAndCheck (§2.4).
+// over UDP and over TCP, each suite on its fixture (coredns-fixture.ts), graded as CoreDNS's
+// test.SortAndCheck grades its plugin tests.
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';

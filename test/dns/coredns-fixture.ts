@@ -184,7 +184,7 @@ export function suiteSetup(cfg: SuiteConfig): { source: CannedSource; zone: Zone
   };
 }
 
-// --- SortAndCheck (reference §2.4) -------------------------------------------------------------
+// --- SortAndCheck (CoreDNS plugin/test: sections sorted, then compared RR by RR) --------------
 
 /** One RR parsed from the zone-file text of a case, or from a decoded response. */
 export interface RR {

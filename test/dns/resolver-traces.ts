@@ -1,4 +1,4 @@
-// The acceptance trace table of issue 5: `web`, `web.default`, `web.default.svc.cluster.local.` and
+// The acceptance trace table of the stub resolver: `web`, `web.default`, `web.default.svc.cluster.local.` and
 // `api.example.com` from a pod in namespace "default" (search default.svc.cluster.local
 // svc.cluster.local cluster.local), ndots 5 and 1, glibc and musl, every query and the outcome spelled
 // out. The cluster has Service default/web at 10.96.0.20 (A, NODATA for AAAA); everything outside the

@@ -301,7 +301,7 @@ interopTest(
     const addrs = runs.map((r) => JSON.parse(r.stdout).ips[0].address as string);
     t.equal(new Set(addrs).size, 100, '100 distinct addresses');
     // Both take host-local's flock on <dataDir>/cbr0/lock around each allocation, so the round-robin
-    // stays exact across processes (reference §2.3): .2 to .101, no gap. O_EXCL alone would only
+    // stays exact across processes, as host-local's disk store locks it: .2 to .101, no gap. O_EXCL alone would only
     // keep them distinct.
     t.same(
       [...addrs].sort(

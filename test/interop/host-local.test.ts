@@ -1,4 +1,4 @@
-// host-local side by side with Debian's containernetworking-plugins 1.1.1 (reference §3): every case
+// host-local side by side with Debian's containernetworking-plugins 1.1.1 (the table below): every case
 // runs the real /usr/lib/cni/host-local and ours (cni/bin/host-local) under an empty environment
 // (as `env -i`) with the same stdin, each on a fresh dataDir, step by step, and asserts the same
 // exit code, stdout bytes, stderr and dataDir contents (names, bytes, modes). Expected outputs come
@@ -175,7 +175,7 @@ const err = (code: number, msg: string, details?: string) =>
     : `{\n    "code": ${code},\n    "msg": ${JSON.stringify(msg)},\n    "details": ${JSON.stringify(details)}\n}`;
 
 // ---------------------------------------------------------------------------------------------
-// the table (reference §3 row by row)
+// the table: Debian's host-local observed step by step, one case per observation
 
 const cases: Case[] = [
   // §3.1 sequence on one /24
@@ -885,7 +885,7 @@ function generatedCases(seed: number, count: number): Case[] {
 
 // ---------------------------------------------------------------------------------------------
 
-// Every row of reference §3 (Debian's host-local observed by hand), and the case that replays it.
+// Every observation of Debian's host-local (numbered as first recorded), and the case that replays it.
 const section3: ReadonlyArray<readonly [row: string, caseName: string]> = [
   ['3.1 ADD c1/eth0: .2 gw .1, files', 'first ADD: .2, gateway .1, files'],
   ['3.1 ADD c2/eth0: .3', 'second ADD: .3'],
@@ -985,7 +985,7 @@ const section3: ReadonlyArray<readonly [row: string, caseName: string]> = [
   ['1.6 no CNI_COMMAND', 'no CNI_COMMAND: the about text on stderr'],
 ];
 
-t.test('the table covers reference §3', async (t) => {
+t.test('the table covers every observation', async (t) => {
   t.ok(cases.length >= 60, `${cases.length} cases`);
   t.equal(new Set(cases.map((c) => c.name)).size, cases.length, 'case names are unique');
   const names = new Set(cases.map((c) => c.name));
@@ -1092,7 +1092,7 @@ interopTest(t, 'host-local side by side with Debian 1.1.1', missingReal, async (
   });
 });
 
-// Golden bytes: these hold without the real binary (observed from Debian's 1.1.1, reference §2.5/§1.5).
+// Golden bytes: these hold without the real binary (observed from Debian's 1.1.1 host-local).
 t.test('inline golden answers of ours', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'netlab-hostlocal-golden-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
-// host-local's own unit tests, ported as tables (reference §2.7: range_test, range_set_test,
-// allocator_test, config_test, host_local_test), plus both stores behaving alike, GC, and Go's
+// host-local's own unit tests (containernetworking/plugins plugins/ipam/host-local: range_test,
+// range_set_test, allocator_test, config_test, host_local_test), ported as tables, plus both stores behaving alike, GC, and Go's
 // IP/JSON texts.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

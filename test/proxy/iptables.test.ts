@@ -344,7 +344,7 @@ t.test('fixture A (TestOverallIPTablesRules) through the manifest loader and nod
   t.equal(result.natRulesTotal, 55, 'IPTablesRulesTotal{table="nat"} as the upstream test asserts');
 });
 
-t.test('chain names: sha256, base32, 16 characters (reference §1)', async (t) => {
+t.test('chain names: sha256, base32, 16 characters (kube-proxy servicePortChainName)', async (t) => {
   const cases: [string, string][] = [
     ['ns1/svc1:p80tcp', 'XPGD46QRK7WJZT7O'],
     ['ns2/svc2:p80tcp', 'GNZBNJ2PO5MGZ6GT'],
