@@ -9,7 +9,6 @@ import {
   formatIssue,
   type ManifestIssue,
   type ManifestObject,
-  type Node,
   readManifestFiles,
   Store,
   statusIssues,
@@ -19,7 +18,11 @@ import { defaultClusterCIDR, PodCIDRAllocator } from '../ipam/index.js';
 import { ClusterProxier, type NodeProxy, type SyncResult, watchStore } from '../proxy/index.js';
 import { NetlabError } from '../std/index.js';
 import { ApiServer, PodLogs } from './apiserver/index.js';
-import { ControllerManager, type ControllerManagerOptions } from './controllers/index.js';
+import {
+  ControllerManager,
+  type ControllerManagerOptions,
+  runNodeIpamController,
+} from './controllers/index.js';
 import { LabDataplane, type LabDataplaneOptions, proxyClientPod } from './dataplane.js';
 import { builtinImages } from './images/index.js';
 import { ClusterIntrospection } from './introspect.js';
@@ -66,47 +69,6 @@ export class ClusterBootError extends NetlabError {
   readonly code = 'NETLAB_LAB_BOOT';
   constructor(readonly issues: readonly ManifestIssue[]) {
     super(issues.map((i) => formatIssue(i)).join('\n'));
-  }
-}
-
-/**
- * kube-controller-manager's node IPAM controller (range allocator): Nodes that already have podCIDRs
- * keep them (marked used first, as at controller start), the others get the next block of each
- * cluster CIDR written to spec.podCIDR/podCIDRs; a deleted Node releases its blocks.
- */
-async function runNodeIpamController(
-  store: Store,
-  allocator: PodCIDRAllocator,
-  signal: AbortSignal,
-  log: (line: string) => void,
-): Promise<void> {
-  const assign = (node: Node) => {
-    const name = node.metadata.name ?? '';
-    const existing = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []);
-    try {
-      const cidrs = allocator.allocateOrOccupy(name, existing);
-      if (existing.length === 0) {
-        store.update({ ...node, spec: { ...node.spec, podCIDR: cidrs[0]!, podCIDRs: cidrs } });
-      }
-    } catch (e) {
-      // kube-controller-manager records a CIDRNotAvailable event and leaves the Node without one.
-      log(`node-ipam-controller: Node ${name}: ${(e as Error).message}`);
-    }
-  };
-  const initial = store.list('Node');
-  for (const n of initial.items) if (n.spec?.podCIDRs?.length || n.spec?.podCIDR) assign(n);
-  for (const n of initial.items) if (!(n.spec?.podCIDRs?.length || n.spec?.podCIDR)) assign(n);
-  try {
-    for await (const ev of store.watch('Node', { signal, resourceVersion: store.resourceVersion })) {
-      if (ev.type === 'DELETED') allocator.release(ev.object.metadata.name ?? '');
-      else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
-        // The event may be older than the stored Node (a Conflict on update): act on the stored one.
-        const current = store.find('Node', ev.object.metadata.name ?? '', '');
-        if (current) assign(current);
-      }
-    }
-  } catch (e) {
-    if (!signal.aborted) throw e;
   }
 }
 

@@ -13,4 +13,5 @@ export {
   runLoadBalancerController,
 } from './loadbalancer.js';
 export { ControllerManager, type ControllerManagerOptions } from './manager.js';
+export { runNodeIpamController } from './nodeipam.js';
 export { type EndpointSliceChanges, planEndpointSliceChanges } from './sliceupdates.js';
