@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import type { EndpointSlice, Node, Service } from '../../api/index.js';
 import type { Protocol } from '../../api/types.js';
-import { FastPath, newKernelState, Proxier, RuleTable, tracePacket } from '../../proxy/index.js';
+import { FastPath, newKernelState, Proxier, RuleTable, traceKernel, tracePacket } from '../../proxy/index.js';
 import { renderIptablesSave } from '../../proxy/ruletable/kernel.js';
 import { simulatePacket } from '../../proxy/tracer/kernel.js';
 import { seededUint32 } from '../../std/index.js';
@@ -172,6 +172,8 @@ const nodeIPs = ['192.168.0.2'];
 t.test('fast path == tracer over random clusters and packets', async (t) => {
   let packets = 0;
   let dnat = 0;
+  let mixed = 0;
+  let parted = 0;
   fc.assert(
     fc.property(
       fc.array(serviceArb, { minLength: 1, maxLength: 6 }),
@@ -225,6 +227,19 @@ t.test('fast path == tracer over random clusters and packets', async (t) => {
               `kernel chose ${k1.endpoint}, not a possible endpoint ${want.output} for ${JSON.stringify(packet)}`,
             );
           }
+          // netlab trace's default (every kernel outcome) and --pick (decide) never disagree.
+          const kt = traceKernel(b.rules, packet, { nodeIPs });
+          const verdictAgrees =
+            kt.verdicts.length === 0
+              ? k2.verdict === kt.verdict
+              : kt.verdicts.some((v) => v.verdict === k2.verdict);
+          if (!verdictAgrees || (k2.verdict === 'DNAT' && !kt.endpoints.includes(k2.endpoint!))) {
+            throw new Error(
+              `--pick gave ${k2.endpoint ?? k2.verdict}, the kernel trace ${kt.verdict} ${kt.output} for ${JSON.stringify(packet)}`,
+            );
+          }
+          if (kt.verdicts.length > 0) mixed++;
+          if (kt.verdict !== want.verdict) parted++;
           packets++;
           if (want.verdict === 'DNAT') dnat++;
         }
@@ -233,6 +248,8 @@ t.test('fast path == tracer over random clusters and packets', async (t) => {
     { numRuns: 200, seed: 20260101 },
   );
   t.ok(packets > 2000, `${packets} packets compared`);
+  t.equal(mixed, 0, 'no generated cluster has paths that end differently');
+  t.comment(`the kernel's verdict and kube-proxy's test tracer's differ for ${parted} of them`);
   t.ok(dnat > packets / 4, `${dnat} of them DNAT'd (the packets hit services)`);
 });
 
