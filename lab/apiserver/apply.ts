@@ -269,6 +269,55 @@ export function serverSideApply(
   return { object: merged, managedFields: [...kept, entry] };
 }
 
+/** Adds a leaf path to a FieldsV1 set (a list item by key gets its `.` entry). */
+function addPath(set: JSONObject, path: readonly string[]): void {
+  let cur = set;
+  for (const seg of path) {
+    if (!isObject(cur[seg])) cur[seg] = {};
+    cur = cur[seg] as JSONObject;
+    if (seg.startsWith('k:') && !('.' in cur)) cur['.'] = {};
+  }
+}
+
+/**
+ * The managedFields after an Update (PUT or a non-apply PATCH) by `manager`: the fields it changed or
+ * added move to its Update entry and leave every other manager, fields it removed leave everyone, as
+ * kube-apiserver's field manager records an update. `managed` is what the request carried, else the
+ * live object's.
+ */
+export function recordChange(
+  kind: string,
+  managed: readonly ManagedFieldsEntry[] | undefined,
+  before: JSONObject,
+  after: JSONObject,
+  manager: string,
+  apiVersion: string,
+  time: string,
+): ManagedFieldsEntry[] {
+  const entries = structuredClone([...(managed ?? [])]);
+  const beforeSet = fieldsOf(kind, before);
+  const afterSet = fieldsOf(kind, after);
+  const changed = leaves(afterSet).filter(
+    (p) => !has(beforeSet, p) || !sameValue(valueAt(before, p), valueAt(after, p)),
+  );
+  const removed = leaves(beforeSet).filter((p) => !has(afterSet, p));
+  if (changed.length === 0 && removed.length === 0) return entries;
+  let mine = entries.find((m) => m.manager === manager && m.operation === 'Update' && !m.subresource);
+  for (const m of entries) {
+    if (m === mine) continue;
+    for (const p of [...changed, ...removed]) dropPath(m.fieldsV1, p);
+  }
+  if (!mine) {
+    mine = { manager, operation: 'Update', apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: {} };
+    entries.push(mine);
+  }
+  for (const p of removed) dropPath(mine.fieldsV1, p);
+  for (const p of changed) addPath(mine.fieldsV1, p);
+  mine.time = time;
+  mine.apiVersion = apiVersion;
+  return entries.filter((m) => Object.keys(m.fieldsV1).length > 0);
+}
+
 /**
  * An Update through the scale subresource: `manager` now owns `.spec.replicas` (subresource
  * `scale`), and every other manager loses it, as an Update takes the fields it changes.

@@ -22,7 +22,7 @@ import {
 } from '../../api/index.js';
 import { NetlabError } from '../../std/index.js';
 import { toTable } from '../printers/index.js';
-import { ApplyConflictError, recordScale, recordUpdate, serverSideApply } from './apply.js';
+import { ApplyConflictError, recordChange, recordScale, recordUpdate, serverSideApply } from './apply.js';
 import type { PodLogs } from './logs.js';
 import {
   type LabIntrospection,
@@ -465,6 +465,7 @@ export class ApiServer {
             `the name of the object (${String(md.name)}) does not match the name on the URL (${name})`,
           );
         if (t.resource.namespaced) md.namespace = where.namespace;
+        if (sub !== 'status') this.recordUpdateOf(t, obj, q, req);
         const out =
           sub === 'status'
             ? this.store.updateStatus(obj as unknown as AnyObject, { dryRun })
@@ -734,7 +735,33 @@ export class ApiServer {
     }
     if (next === null || typeof next !== 'object')
       return fail(400, 'BadRequest', 'the patch did not give an object');
+    if (t.subresource !== 'status') this.recordUpdateOf(t, next, q, req, current);
     return this.sendObject(res, 200, this.writeBack(t, next, current, dryRun), asTable);
+  }
+
+  /**
+   * An Update's managedFields on `next` (PUT body or patched object): the fields it changes against
+   * the live object move to the request's field manager. Managed fields the request leaves out are
+   * the live object's.
+   */
+  private recordUpdateOf(t: Target, next: Obj, q: URLSearchParams, req: IncomingMessage, live?: Obj): void {
+    const kind = t.resource.kind;
+    const md = metaOf(next);
+    const current =
+      live ??
+      (this.store.find(kind, String(md.name ?? ''), String(md.namespace ?? '')) as unknown as
+        | Obj
+        | undefined);
+    if (!current) return;
+    md.managedFields = recordChange(
+      kind,
+      (md.managedFields ?? current.metadata?.managedFields) as never,
+      current,
+      next,
+      fieldManager(q, req),
+      t.resource.groupVersion,
+      stamp(this.now()),
+    );
   }
 
   /** Writes a patched object: a resourceVersion the patch did not set is the current one (no lost update). */

@@ -279,5 +279,20 @@ spec:
       out: '',
       err: `error: Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas\n${conflictHelp}`,
     });
+    // kubectl patch is an Update: the field it changes becomes kubectl-patch's and leaves alice.
+    t.same(
+      await k(
+        'patch',
+        'deploy/api',
+        '-p',
+        '{"spec":{"template":{"spec":{"containers":[{"name":"pause","image":"registry.k8s.io/pause:3.9"}]}}}}',
+      ),
+      { code: 0, out: 'deployment.apps/api patched\n', err: '' },
+    );
+    t.same(await k('apply', '--server-side', '--field-manager=alice', '-f', join(dir, 'api-1.yaml')), {
+      code: 1,
+      out: '',
+      err: `error: Apply failed with 2 conflicts: conflicts with "kubectl" with subresource "scale" using apps/v1:\n- .spec.replicas\nconflicts with "kubectl-patch" using apps/v1:\n- .spec.template.spec.containers[name="pause"].image\n${conflictHelp}`,
+    });
   },
 );
