@@ -276,6 +276,45 @@ export function joinLines(lines: readonly string[]): string {
   return [...lines, ''].join('\n');
 }
 
+/** What a restore payload holds besides the fixed chains and rules of the node's context. */
+export interface PayloadParts {
+  /** Each service port's filter rules, in service order. */
+  filter: readonly string[];
+  /** The chain lines of the nat chains written. */
+  natChains: readonly string[];
+  /** The nat rules: each service port's KUBE-SERVICES/KUBE-NODEPORTS jumps and its own chains. */
+  natRules: readonly string[];
+  /** Stale service chains, declared then deleted (`-X`). */
+  deleted: readonly string[];
+}
+
+/**
+ * The restore payload in kube-proxy's layout (syncProxyRules): filter (top chains, the kubelet's
+ * firewall, service rules, forward rules), then nat (top chains, service chains, stale chains,
+ * postrouting, service rules, `-X` of the stale chains, the NodePorts tail). The one place the
+ * layout is written: the Proxier's syncs, its full payload and every node of a ClusterProxier.
+ */
+export function restorePayload(ctx: RuleContext, parts: PayloadParts): string {
+  const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
+  // One join over every piece: the payload is copied once (at 10k services it is ~1.5 MB).
+  return [
+    '*filter\n',
+    joinLines(filterTopChains.map(makeChainLine)),
+    withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
+    ...parts.filter,
+    joinLines(forwardRules(ctx)),
+    'COMMIT\n*nat\n',
+    joinLines(natTopChains.map(makeChainLine)),
+    ...parts.natChains,
+    joinLines(parts.deleted.map(makeChainLine)),
+    joinLines(postroutingRules(ctx)),
+    ...parts.natRules,
+    joinLines(parts.deleted.map((c) => `-X ${c}`)),
+    joinLines(nodePortsTailRules(ctx)),
+    'COMMIT\n',
+  ].join('');
+}
+
 export function cacheBlock(block: ServiceBlock): CachedBlock {
   return {
     filterText: joinLines(block.filterRules),
@@ -613,23 +652,7 @@ export class Proxier {
     const forward = forwardRules(ctx);
     const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
     const natLines = head.length + this.#natTopLines + writtenNatRules + deleted.length + tail.length;
-    // One join over every piece: the payload is copied once (at 10k services it is ~1.5 MB).
-    const payload = [
-      '*filter\n',
-      joinLines(filterTopChains.map(makeChainLine)),
-      withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
-      ...this.#filterTexts,
-      joinLines(forward),
-      'COMMIT\n*nat\n',
-      joinLines(natTopChains.map(makeChainLine)),
-      ...natChains,
-      joinLines(deleted.map(makeChainLine)),
-      joinLines(head),
-      ...natRules,
-      joinLines(deleted.map((c) => `-X ${c}`)),
-      joinLines(tail),
-      'COMMIT\n',
-    ].join('');
+    const payload = restorePayload(ctx, { filter: this.#filterTexts, natChains, natRules, deleted });
 
     const result: SyncResult = {
       full: doFullSync,
@@ -713,21 +736,7 @@ export class Proxier {
       natChains.push(b.natChainsText);
       natRules.push(b.natTopText, b.natRulesText);
     }
-    const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
-    return [
-      '*filter\n',
-      joinLines(filterTopChains.map(makeChainLine)),
-      withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
-      this.#filterTexts.join(''),
-      joinLines(forwardRules(ctx)),
-      'COMMIT\n*nat\n',
-      joinLines(natTopChains.map(makeChainLine)),
-      natChains.join(''),
-      joinLines(postroutingRules(ctx)),
-      natRules.join(''),
-      joinLines(nodePortsTailRules(ctx)),
-      'COMMIT\n',
-    ].join('');
+    return restorePayload(ctx, { filter: this.#filterTexts, natChains, natRules, deleted: [] });
   }
 }
 

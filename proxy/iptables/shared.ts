@@ -28,7 +28,7 @@ import {
 } from '../ruletable/index.js';
 import { ServiceChangeTracker, type ServicePortMap } from './changetracker.js';
 import { type EndpointInfo, EndpointSliceCache, type EndpointsMap } from './endpoints.js';
-import { isServiceChainName, kubeletFirewallChain, makeChainLine } from './naming.js';
+import { isServiceChainName, kubeletFirewallChain } from './naming.js';
 import {
   type CachedBlock,
   cacheBlock,
@@ -37,6 +37,7 @@ import {
   largeClusterEndpointsThreshold,
   type ProxierOptions,
   resolveRuleContext,
+  restorePayload,
   type SyncResult,
   sameLabels,
   type UdpServicePortView,
@@ -146,23 +147,7 @@ function renderPayload(s: Snapshot): string {
       natChains.push(b.natChainsText);
     }
   }
-  const withFirewall = ctx.family === 'IPv4' && ctx.localhostNodePorts;
-  return [
-    '*filter\n',
-    joinLines(filterTopChains.map(makeChainLine)),
-    withFirewall ? `${makeChainLine(kubeletFirewallChain)}\n${kubeletFirewallRule()}\n` : '',
-    ...filter,
-    joinLines(forwardRules(ctx)),
-    'COMMIT\n*nat\n',
-    joinLines(natTopChains.map(makeChainLine)),
-    ...natChains,
-    joinLines(s.deleted.map(makeChainLine)),
-    joinLines(postroutingRules(ctx)),
-    ...natRules,
-    joinLines(s.deleted.map((c) => `-X ${c}`)),
-    joinLines(nodePortsTailRules(ctx)),
-    'COMMIT\n',
-  ].join('');
+  return restorePayload(ctx, { filter, natChains, natRules, deleted: s.deleted });
 }
 
 /** A block's lines as rules: parsed once, shared by every node whose tables hold that block. */
