@@ -142,6 +142,19 @@ t.test('dns serve --kubeconfig answers for the lab and follows its changes', asy
   cluster.store.delete('Service', 'api');
   await changed((a) => a === '');
   t.equal(await short('api.default.svc.cluster.local'), '', 'a deleted one no longer does');
+
+  // --pods verified lists and watches Pods too: a pod name answers only for a pod with that address.
+  const verified = await serveClusterZone(client, {
+    listen: { host: '127.0.0.1', port: 0 },
+    zone: 'cluster.local',
+    ttl: '5',
+    pods: 'verified',
+  });
+  t.teardown(() => verified.close());
+  const pod = async (name: string) =>
+    (await dig(name, A, { server: verified.address, short: true, timeoutMs: 2000 })).text;
+  t.equal(await pod('10-244-1-7.default.pod.cluster.local'), '10.244.1.7\n', 'web-2');
+  t.equal(await pod('10-244-1-8.default.pod.cluster.local'), '', 'no pod there');
 });
 
 /** A server answering as kube-apiserver v1.32 with the fixtures' lists, in pages of two. */
