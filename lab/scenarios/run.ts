@@ -9,6 +9,7 @@ import { request as undiciRequest } from 'undici';
 import {
   type AnyObject,
   type Deployment,
+  type EndpointSlice,
   type Kind,
   type ManifestObject,
   type Pod,
@@ -258,6 +259,12 @@ class Run {
     await this.#until(['EndpointSlice'], dnsReady, 120, { name: 'boot' }, 'a ready kube-dns endpoint');
     await this.#synced();
     this.#t0 = performance.now();
+    // The lab time starts now: what the endpoints were during boot is their state at 0.
+    for (const [service, points] of this.#endpoints)
+      this.#endpoints.set(
+        service,
+        points.length > 0 ? [{ t: 0, ready: points[points.length - 1]!.ready }] : [],
+      );
     const steps: StepResult[] = [];
     for (const step of this.s.steps) {
       const result: StepResult = {
@@ -333,22 +340,27 @@ class Run {
       if (points[points.length - 1]?.ready === ready) return;
       points.push({ t: Math.max(0, round(this.labNow())), ready });
     };
+    const apply = (type: string, es: EndpointSlice): void => {
+      const ns = es.metadata.namespace ?? 'default';
+      if (ns === 'kube-system') return;
+      const svc = es.metadata.labels?.['kubernetes.io/service-name'];
+      if (svc === undefined) return;
+      const key = `${ns}/${es.metadata.name}`;
+      const service = `${ns}/${svc}`;
+      if (type === 'DELETED') slices.delete(key);
+      else if (type === 'ADDED' || type === 'MODIFIED') {
+        const ready = (es.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
+        slices.set(key, { service, ready });
+      } else return;
+      record(service);
+    };
+    // What the slices say now, then every change from here: a watch from the start would replay the
+    // boot's history and stamp it with the time it was read.
+    const rv = store.resourceVersion;
+    for (const es of store.list('EndpointSlice').items) apply('ADDED', es);
     try {
-      for await (const ev of store.watch('EndpointSlice', { signal: this.#ac.signal })) {
-        const es = ev.object;
-        const ns = es.metadata.namespace ?? 'default';
-        if (ns === 'kube-system') continue;
-        const svc = es.metadata.labels?.['kubernetes.io/service-name'];
-        if (svc === undefined) continue;
-        const key = `${ns}/${es.metadata.name}`;
-        const service = `${ns}/${svc}`;
-        if (ev.type === 'DELETED') slices.delete(key);
-        else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
-          const ready = (es.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
-          slices.set(key, { service, ready });
-        } else continue;
-        record(service);
-      }
+      for await (const ev of store.watch('EndpointSlice', { signal: this.#ac.signal, resourceVersion: rv }))
+        apply(ev.type, ev.object);
     } catch (e) {
       if (!this.#ac.signal.aborted) throw e;
     }

@@ -46,6 +46,14 @@ t.test('a small scenario, twice with the same seed', async (t) => {
   });
   t.equal(first.steps[1]!.traffic!.requests, 60);
   t.strictSame(first.steps[1]!.traffic!.decisions, { DNAT: 60 }, 'the data plane decided each connection');
+  // The endpoints timeline starts with the slices' state when the lab time starts, then follows them.
+  const points = first.endpoints.find((e) => e.service === 'default/web')?.points ?? [];
+  t.equal(points[0]?.t, 0, 'the boot is the state at 0');
+  t.ok(
+    points.every((p, i) => i === 0 || p.t >= points[i - 1]!.t),
+    `in time order: ${JSON.stringify(points)}`,
+  );
+  t.equal(points[points.length - 1]?.ready, 2, 'ready endpoints at the end');
   t.equal(
     first.steps[1]!.traffic!.responders.reduce((s, r) => s + r.count, 0),
     60,
