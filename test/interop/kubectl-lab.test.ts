@@ -44,7 +44,6 @@ spec:
         image: registry.k8s.io/e2e-test-images/agnhost:2.53
         args: [netexec, --http-port=8080]
         ports: [{name: http, containerPort: 8080}]
-        readinessProbe: {httpGet: {path: /readyz, port: 8080}, periodSeconds: 1}
 ---
 apiVersion: v1
 kind: Service
