@@ -254,3 +254,8 @@ export function maskOf(ones: number, bits: number): bigint {
 export function as16(ip: IP): bigint {
   return ip.v4 ? V4_MAPPED | ip.n : ip.n;
 }
+
+/** Go's `net.JoinHostPort`: `host:port`, a host with a colon (IPv6) in brackets. */
+export function joinHostPort(host: string, port: number | string): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

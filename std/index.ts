@@ -11,6 +11,7 @@ export {
   type IPNet,
   ipCompare,
   ipEqual,
+  joinHostPort,
   maskOf,
   nextIP,
   parseGoCIDR,

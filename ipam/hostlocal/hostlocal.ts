@@ -42,8 +42,8 @@ export interface Attachment {
 
 const goFieldSep = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
 
-/** parseResolvConf (dns.go): nameserver, domain, search, options; comments with # or ;. */
-export function parseResolvConf(text: string): IPAMDNS {
+/** host-local's parseResolvConf (dns.go) into the result's DNS: nameserver, domain, search, options; comments with # or ;. */
+export function parseResolvConfDNS(text: string): IPAMDNS {
   const dns: IPAMDNS = {};
   for (const raw of text.split('\n')) {
     const line = goTrimSpace(raw.replace(/\r$/, ''));
@@ -77,7 +77,7 @@ function readResolvConf(path: string): IPAMDNS {
     const code = (err as NodeJS.ErrnoException).code;
     throw goPathError(code === 'EISDIR' ? 'read' : 'open', path, err);
   }
-  return parseResolvConf(text);
+  return parseResolvConfDNS(text);
 }
 
 /** Runs `fn` on the network's store, closed after. */

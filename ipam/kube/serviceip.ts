@@ -53,7 +53,7 @@ export function formatIP(family: ServiceIPFamily, value: bigint): string {
   return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
 }
 
-export interface ParsedCIDR {
+export interface ServiceCIDR {
   family: ServiceIPFamily;
   /** The network address (host bits cleared). */
   network: bigint;
@@ -64,7 +64,7 @@ export interface ParsedCIDR {
 }
 
 /** Parses a CIDR as netutils.ParseCIDRSloppy; host bits are cleared. Undefined if invalid. */
-export function parseCIDR(cidr: string): ParsedCIDR | undefined {
+export function parseCIDR(cidr: string): ServiceCIDR | undefined {
   const slash = cidr.indexOf('/');
   if (slash < 0) return undefined;
   const ip = parseIP(cidr.slice(0, slash));
@@ -95,7 +95,7 @@ export interface AllocatorOptions {
 export class ServiceIPAllocator extends BitmapAllocator {
   readonly cidr: string;
   readonly family: ServiceIPFamily;
-  private readonly net: ParsedCIDR;
+  private readonly net: ServiceCIDR;
   /** The address of bit 0: the network address + 1. */
   private readonly base: bigint;
   /** The base as a number for IPv4, where BigInt arithmetic would be the slow part of an allocation. */

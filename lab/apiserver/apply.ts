@@ -2,6 +2,7 @@
 // merged into the live object with the structural merge of the kinds' list keys, the fields a
 // manager applied before and no longer applies are removed, and metadata.managedFields records each
 // manager's field set in the FieldsV1 form (`f:spec`, `k:{"name":"web"}`, `v:"x"`, `.`).
+import { NetlabError } from '../../std/index.js';
 import { listMeta, strategicMerge } from './strategic.js';
 
 type JSONObject = Record<string, unknown>;
@@ -139,8 +140,9 @@ export interface ApplyConflict {
 }
 
 /** 409 Conflict: the applied configuration changes fields other managers own (kube-apiserver's words). */
-export class ApplyConflictError extends Error {
+export class ApplyConflictError extends NetlabError {
   override readonly name = 'ApplyConflictError';
+  readonly code = 'NETLAB_APISERVER_APPLY_CONFLICT';
   constructor(readonly conflicts: readonly ApplyConflict[]) {
     super(conflictMessage(conflicts));
   }

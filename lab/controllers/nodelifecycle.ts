@@ -4,10 +4,10 @@
 // not-ready; after podEvictionTimeout its Pods are deleted and their controllers replace them
 // elsewhere. A renewed Lease lifts the taints. Each Node has a timer, not a periodic scan: the work
 // is per Lease renewal. A Node that never had a Lease is left alone (no kubelet runs it).
-import type { Node, NodeCondition, Pod } from '../../api/index.js';
+import type { Node, NodeCondition, Pod, Taint } from '../../api/index.js';
 import { type ControllerContext, indexPodNode, newQueue, podInformer, wrote } from './context.js';
 import type { Informer } from './informer.js';
-import { type Taint, taintUnreachable } from './scheduler.js';
+import { taintUnreachable } from './scheduler.js';
 import type { WorkQueue } from './workqueue.js';
 
 export interface NodeLifecycleOptions {

@@ -5,18 +5,13 @@
 // readiness and liveness switched at run time (/set-ready?ready=false, /set-healthy?healthy=false),
 // and a process that ignores SIGTERM.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, isIPv6, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { flowOf } from '../../proxy/index.js';
-import { seededRandom } from '../../std/index.js';
+import { joinHostPort, seededRandom } from '../../std/index.js';
 import type { App, ContainerContext, Image } from './app.js';
 import { Flags, withoutBinary } from './flags.js';
 
 const textPlain = 'text/plain; charset=utf-8';
-
-/** host:port as Go's net.JoinHostPort writes it. */
-export function joinHostPort(ip: string, port: number): string {
-  return isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
 
 /** The client address the pod sees: the data plane's emulated source, else the real peer. */
 export function clientOf(socket: Socket): string {

@@ -5,7 +5,7 @@ import { agnhost, pause } from './agnhost.js';
 import type { Image } from './app.js';
 import { corednsImage } from './coredns.js';
 
-export { clientOf, execCommon, joinHostPort } from './agnhost.js';
+export { clientOf, execCommon } from './agnhost.js';
 export type { App, ContainerContext, Image, PodNetwork } from './app.js';
 export { defaultEcho } from './echo.js';
 

@@ -5,7 +5,7 @@
 // (netutils.ParseIPSloppy: Go 1.16's dtoi, so leading zeros are decimal and `10.180.00.001` is
 // `10.180.0.1`), which is the one place where kube-proxy and Go's current net.ParseIP differ.
 import type { IPFamily } from '../../api/index.js';
-import { formatGoIP, parseGoIP } from '../../std/index.js';
+import { formatGoIP, joinHostPort, parseGoIP } from '../../std/index.js';
 
 /** A parsed address: family and value (IPv4 as an unsigned 32-bit number, IPv6 as a bigint). */
 export type Addr = { v6: false; n: number } | { v6: true; n: bigint };
@@ -169,10 +169,8 @@ export function parseCIDRSloppy(s: string): ParsedCIDR | null {
   return { ...c, family: c.v6 ? 'IPv6' : 'IPv4', text: `${formatAddr(cidrNetwork(c))}/${prefix}` };
 }
 
-/** Go's `net.JoinHostPort`: `ip:port`, IPv6 hosts in brackets. */
-export function joinHostPort(ip: string, port: number | string): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
+// Go's net.JoinHostPort has its one home in std/; the sub-folders of proxy/ take it from here.
+export { joinHostPort };
 
 /** Splits `ip:port` / `[ip]:port` (a DNAT `--to-destination`). */
 export function splitHostPort(s: string): { ip: string; port: number | undefined } {
