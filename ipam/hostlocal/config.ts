@@ -201,13 +201,15 @@ export function parseIPAMEnvArgs(cniArgs: string): IP | null {
         if (s === '1' || s === 'true') ignoreUnknown = true;
         else if (s === '0' || s === 'false') ignoreUnknown = false;
         else
-          throw new Error(
+          throw new HostLocalError(
+            'NETLAB_IPAM_HOSTLOCAL_ARGS',
             `ARGS: error parsing value of pair ${goQ(pair)}: boolean unmarshal error: invalid input ${s}`,
           );
         break;
       }
       case 'CommonArgs':
-        throw new Error(
+        throw new HostLocalError(
+          'NETLAB_IPAM_HOSTLOCAL_ARGS',
           "ARGS: cannot unmarshal into field 'CommonArgs' - type '*types.CommonArgs' does not implement encoding.TextUnmarshaler",
         );
       default:
