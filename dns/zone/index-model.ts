@@ -24,7 +24,7 @@ export interface ServiceRecord {
   externalIPs: string[];
 }
 
-export interface EndpointAddress {
+export interface AddressRecord {
   ip: string;
   hostname: string | undefined;
   targetRefName: string | undefined;
@@ -35,7 +35,7 @@ export interface EndpointsRecord {
   /** `<service>.<namespace>` as stored (the service-name label). */
   serviceName: string;
   namespace: string;
-  addresses: EndpointAddress[];
+  addresses: AddressRecord[];
   ports: PortRecord[];
 }
 
@@ -51,7 +51,7 @@ export interface ZoneIndex {
   podsByIP: Map<string, string[]>;
 }
 
-export function serviceKey(name: string, namespace: string): string {
+export function serviceNameKey(name: string, namespace: string): string {
   return `${name}.${namespace}`.toLowerCase();
 }
 
@@ -89,7 +89,7 @@ function endpointsRecord(slice: EndpointSlice): EndpointsRecord | null {
   const ports: PortRecord[] = slice.ports?.length
     ? slice.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port ?? -1 }))
     : [{ name: '', protocol: '', port: -1 }];
-  const addresses: EndpointAddress[] = [];
+  const addresses: AddressRecord[] = [];
   for (const ep of slice.endpoints ?? []) {
     if (ep.conditions?.ready === false) continue;
     for (const ip of ep.addresses ?? []) {
@@ -115,13 +115,13 @@ export function buildIndex(objects: ZoneObjects): ZoneIndex {
   };
   for (const svc of objects.services) {
     const rec = serviceRecord(svc);
-    push(idx.services, serviceKey(rec.name, rec.namespace), rec);
+    push(idx.services, serviceNameKey(rec.name, rec.namespace), rec);
     for (const ip of rec.clusterIPs) push(idx.servicesByIP, ipKey(ip), rec);
   }
   for (const slice of objects.endpointSlices) {
     const rec = endpointsRecord(slice);
     if (!rec) continue;
-    push(idx.endpoints, serviceKey(rec.serviceName, rec.namespace), rec);
+    push(idx.endpoints, serviceNameKey(rec.serviceName, rec.namespace), rec);
     const seen = new Set<string>();
     for (const a of rec.addresses) {
       const k = ipKey(a.ip);

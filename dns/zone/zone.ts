@@ -10,7 +10,7 @@ import {
   buildIndex,
   type EndpointsRecord,
   type ServiceRecord,
-  serviceKey,
+  serviceNameKey,
   type ZoneIndex,
 } from './index-model.js';
 import { addressFromReverse, endpointHostname, ipKey, isSubdomain, reverseKind } from './names.js';
@@ -327,7 +327,7 @@ export class Zone {
   // kubernetes.go findServices.
   #findServices(r: RecordRequest, q: Query): Found {
     if (r.service === '') return [];
-    const key = serviceKey(r.service, r.namespace);
+    const key = serviceNameKey(r.service, r.namespace);
     const idx = this.#idx;
     const services = idx.services.get(key) ?? [];
     const endpoints = idx.endpoints.get(key) ?? [];
@@ -384,7 +384,7 @@ export class Zone {
     for (const local of this.config.localIPs) {
       for (const eps of idx.endpointsByIP.get(ipKey(local)) ?? []) {
         foundEndpoint = true;
-        for (const svc of idx.services.get(serviceKey(eps.serviceName, eps.namespace)) ?? []) {
+        for (const svc of idx.services.get(serviceNameKey(eps.serviceName, eps.namespace)) ?? []) {
           const svcName = `${svc.name}.${svc.namespace}.svc.${zoneQ}`;
           if (svc.headless) {
             for (const a of eps.addresses) {
