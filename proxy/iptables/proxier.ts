@@ -331,11 +331,62 @@ export function cacheBlock(block: ServiceBlock): CachedBlock {
   };
 }
 
-export class Proxier {
+/**
+ * What kube-proxy's Service and EndpointSlice informer handlers do, for the Proxier and the
+ * ClusterProxier alike: record each change in the trackers and, once both kinds have had their
+ * initial list, ask for a sync (the first one at once).
+ */
+export abstract class ChangeRecorder {
+  protected readonly serviceChanges: ServiceChangeTracker;
+  protected readonly endpointsChanges: EndpointSliceCache;
+  protected servicesSynced = false;
+  protected endpointSlicesSynced = false;
+
+  constructor(serviceChanges: ServiceChangeTracker, endpointsChanges: EndpointSliceCache) {
+    this.serviceChanges = serviceChanges;
+    this.endpointsChanges = endpointsChanges;
+  }
+
+  /** Asks the rate-limited runner for a sync. */
+  abstract requestSync(): void;
+  abstract syncProxyRules(): unknown;
+
+  protected initialized(): boolean {
+    return this.servicesSynced && this.endpointSlicesSynced;
+  }
+
+  onServiceAdd(svc: Service): void {
+    this.onServiceUpdate(undefined, svc);
+  }
+  onServiceUpdate(previous: Service | undefined, current: Service | undefined): void {
+    if (this.serviceChanges.update(previous, current) && this.initialized()) this.requestSync();
+  }
+  onServiceDelete(svc: Service): void {
+    this.onServiceUpdate(svc, undefined);
+  }
+  onServicesSynced(): void {
+    this.servicesSynced = true;
+    if (this.initialized()) this.syncProxyRules();
+  }
+
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    if (this.endpointsChanges.updatePending(slice, false) && this.initialized()) this.requestSync();
+  }
+  onEndpointSliceUpdate(_previous: EndpointSlice | undefined, slice: EndpointSlice): void {
+    this.onEndpointSliceAdd(slice);
+  }
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    if (this.endpointsChanges.updatePending(slice, true) && this.initialized()) this.requestSync();
+  }
+  onEndpointSlicesSynced(): void {
+    this.endpointSlicesSynced = true;
+    if (this.initialized()) this.syncProxyRules();
+  }
+}
+
+export class Proxier extends ChangeRecorder {
   readonly ipFamily: IPFamily;
   readonly nodeName: string;
-  readonly #serviceChanges: ServiceChangeTracker;
-  readonly #endpointsChanges: EndpointSliceCache;
   readonly #svcPortMap: ServicePortMap = new Map();
   readonly #endpointsMap: EndpointsMap = new Map();
   readonly #blocks = new Map<string, CachedBlock>();
@@ -362,8 +413,6 @@ export class Proxier {
   #needFullSync = true;
   #lastFullSync = Number.NEGATIVE_INFINITY;
   #lastCleanup = Number.NEGATIVE_INFINITY;
-  #servicesSynced = false;
-  #endpointSlicesSynced = false;
   readonly #ctx: Omit<RuleContext, 'nodeLabels' | 'largeClusterMode'>;
   readonly #syncPeriod: number;
   readonly #restore: (payload: string) => void;
@@ -375,11 +424,10 @@ export class Proxier {
 
   constructor(opts: ProxierOptions) {
     const family = opts.ipFamily ?? 'IPv4';
+    super(new ServiceChangeTracker(family), new EndpointSliceCache(opts.nodeName, family));
     this.ipFamily = family;
     this.nodeName = opts.nodeName;
     this.#ctx = resolveRuleContext(opts);
-    this.#serviceChanges = new ServiceChangeTracker(family);
-    this.#endpointsChanges = new EndpointSliceCache(opts.nodeName, family);
     this.#syncPeriod = opts.syncPeriod ?? 30_000;
     this.#restore = opts.restore ?? (() => {});
     this.#onSync = opts.onSync;
@@ -399,35 +447,7 @@ export class Proxier {
     return this.#lastResult;
   }
 
-  // Event handlers (informer callbacks). They record; the runner syncs.
-
-  onServiceAdd(svc: Service): void {
-    this.onServiceUpdate(undefined, svc);
-  }
-  onServiceUpdate(previous: Service | undefined, current: Service | undefined): void {
-    if (this.#serviceChanges.update(previous, current) && this.#initialized()) this.requestSync();
-  }
-  onServiceDelete(svc: Service): void {
-    this.onServiceUpdate(svc, undefined);
-  }
-  onServicesSynced(): void {
-    this.#servicesSynced = true;
-    if (this.#initialized()) this.syncProxyRules();
-  }
-
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    if (this.#endpointsChanges.updatePending(slice, false) && this.#initialized()) this.requestSync();
-  }
-  onEndpointSliceUpdate(_previous: EndpointSlice | undefined, slice: EndpointSlice): void {
-    this.onEndpointSliceAdd(slice);
-  }
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    if (this.#endpointsChanges.updatePending(slice, true) && this.#initialized()) this.requestSync();
-  }
-  onEndpointSlicesSynced(): void {
-    this.#endpointSlicesSynced = true;
-    if (this.#initialized()) this.syncProxyRules();
-  }
+  // The Node informer's handlers (the Service and EndpointSlice ones are ChangeRecorder's).
 
   /** Only this node's labels matter (topology zone); a change forces a full sync. */
   onNodeAdd(node: Node): void {
@@ -439,13 +459,13 @@ export class Proxier {
     if (sameLabels(labels, this.#nodeLabels)) return;
     this.#nodeLabels = { ...labels };
     this.#needFullSync = true;
-    if (this.#initialized()) this.requestSync();
+    if (this.initialized()) this.requestSync();
   }
   onNodeDelete(node: Node): void {
     if (node.metadata.name !== this.nodeName) return;
     this.#nodeLabels = {};
     this.#needFullSync = true;
-    if (this.#initialized()) this.requestSync();
+    if (this.initialized()) this.requestSync();
   }
 
   /** Asks the rate-limited runner for a sync. */
@@ -462,14 +482,10 @@ export class Proxier {
     this.#runner.stop();
   }
 
-  #initialized(): boolean {
-    return this.#servicesSynced && this.#endpointSlicesSynced;
-  }
-
   /** Marks the initial lists as delivered without syncing (for callers that sync themselves). */
   markSynced(): void {
-    this.#servicesSynced = true;
-    this.#endpointSlicesSynced = true;
+    this.servicesSynced = true;
+    this.endpointSlicesSynced = true;
   }
 
   /** Rebuilds order and positions when the set of service ports changed. */
@@ -552,8 +568,8 @@ export class Proxier {
   /** Applies the pending changes (svcPortMap.Update, endpointsMap.Update); the changed Services. */
   #applyChanges(): Set<string> {
     const updated = new Set<string>();
-    const serviceChanges = this.#serviceChanges.checkout();
-    const endpointChanges = this.#endpointsChanges.checkoutChanges();
+    const serviceChanges = this.serviceChanges.checkout();
+    const endpointChanges = this.endpointsChanges.checkoutChanges();
     // Keep the endpoint total (large-cluster mode) without walking every service port.
     const touched = new Set<string>();
     for (const c of serviceChanges.values())

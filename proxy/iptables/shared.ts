@@ -9,13 +9,7 @@
 // deleted chains, counts) is what its own Proxier would report, and its payload is rendered only when
 // read. A node's tables and fast path are built when asked and kept until a sync changes them.
 // Restores are never refused here: the standalone Proxier models a failing iptables-restore.
-import {
-  type EndpointSlice,
-  type IPFamily,
-  labelTopologyZone,
-  type Node,
-  type Service,
-} from '../../api/index.js';
+import { type IPFamily, labelTopologyZone, type Node } from '../../api/index.js';
 import { type ChainIndexCache, FastPath } from '../fastpath/index.js';
 import {
   addrInCidr,
@@ -31,6 +25,7 @@ import { type EndpointInfo, EndpointSliceCache, type EndpointsMap } from './endp
 import { isServiceChainName, kubeletFirewallChain } from './naming.js';
 import {
   type CachedBlock,
+  ChangeRecorder,
   cacheBlock,
   fullSyncPeriodMs,
   joinLines,
@@ -342,11 +337,9 @@ export class NodeProxy {
   }
 }
 
-export class ClusterProxier {
+export class ClusterProxier extends ChangeRecorder {
   readonly ipFamily: IPFamily;
   readonly #opts: ClusterProxierOptions;
-  readonly #serviceChanges: ServiceChangeTracker;
-  readonly #endpointsChanges: EndpointSliceCache;
   readonly #svcPortMap: ServicePortMap = new Map();
   readonly #endpointsMap: EndpointsMap = new Map();
   readonly #keysByService = new Map<string, Set<string>>();
@@ -388,18 +381,16 @@ export class ClusterProxier {
   #totalEndpoints = 0;
   #largeClusterMode = false;
   #conntrackCleanupRequired = false;
-  #servicesSynced = false;
-  #endpointSlicesSynced = false;
   readonly #now: () => number;
   readonly #syncPeriod: number;
   readonly #runner: SyncRunner;
 
   constructor(opts: ClusterProxierOptions = {}) {
+    const family = opts.ipFamily ?? 'IPv4';
+    super(new ServiceChangeTracker(family), new EndpointSliceCache('', family));
     this.#opts = opts;
-    this.ipFamily = opts.ipFamily ?? 'IPv4';
+    this.ipFamily = family;
     this.#base = resolveRuleContext({ ...opts, nodeName: '' });
-    this.#serviceChanges = new ServiceChangeTracker(this.ipFamily);
-    this.#endpointsChanges = new EndpointSliceCache('', this.ipFamily);
     this.#now = opts.now ?? (() => performance.now());
     this.#syncPeriod = opts.syncPeriod ?? 30_000;
     this.#runner = new SyncRunner(() => this.syncProxyRules(), {
@@ -418,7 +409,7 @@ export class ClusterProxier {
     const handle = new NodeProxy(this, state);
     this.#handles.set(nodeName, handle);
     this.#updateLocalhost();
-    if (this.#initialized()) this.requestSync();
+    if (this.initialized()) this.requestSync();
     return handle;
   }
 
@@ -464,34 +455,6 @@ export class ClusterProxier {
   }
   #replanAll = true;
 
-  // Event handlers (informer callbacks), as the Proxier's.
-
-  onServiceAdd(svc: Service): void {
-    this.onServiceUpdate(undefined, svc);
-  }
-  onServiceUpdate(previous: Service | undefined, current: Service | undefined): void {
-    if (this.#serviceChanges.update(previous, current) && this.#initialized()) this.requestSync();
-  }
-  onServiceDelete(svc: Service): void {
-    this.onServiceUpdate(svc, undefined);
-  }
-  onServicesSynced(): void {
-    this.#servicesSynced = true;
-    if (this.#initialized()) this.syncProxyRules();
-  }
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    if (this.#endpointsChanges.updatePending(slice, false) && this.#initialized()) this.requestSync();
-  }
-  onEndpointSliceUpdate(_previous: EndpointSlice | undefined, slice: EndpointSlice): void {
-    this.onEndpointSliceAdd(slice);
-  }
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    if (this.#endpointsChanges.updatePending(slice, true) && this.#initialized()) this.requestSync();
-  }
-  onEndpointSlicesSynced(): void {
-    this.#endpointSlicesSynced = true;
-    if (this.#initialized()) this.syncProxyRules();
-  }
   /** A node's labels (topology zone) matter to its own kube-proxy only; a change forces its full sync. */
   onNodeAdd(node: Node): void {
     this.onNodeUpdate(undefined, node);
@@ -503,24 +466,24 @@ export class ClusterProxier {
     if (sameLabels(labels, state.labels)) return;
     state.labels = { ...labels };
     state.needFullSync = true;
-    if (this.#initialized()) this.requestSync();
+    if (this.initialized()) this.requestSync();
   }
   onNodeDelete(node: Node): void {
     const state = this.#nodes.get(node.metadata.name ?? '');
     if (!state) return;
     state.labels = {};
     state.needFullSync = true;
-    if (this.#initialized()) this.requestSync();
+    if (this.initialized()) this.requestSync();
   }
   /** Whether changes are recorded that no sync has applied yet (a sync is due). */
   get pending(): boolean {
-    if (this.#serviceChanges.pending() > 0 || this.#endpointsChanges.hasPending()) return true;
+    if (this.serviceChanges.pending() > 0 || this.endpointsChanges.hasPending()) return true;
     for (const n of this.#nodes.values()) if (n.needFullSync) return true;
     return false;
   }
   markSynced(): void {
-    this.#servicesSynced = true;
-    this.#endpointSlicesSynced = true;
+    this.servicesSynced = true;
+    this.endpointSlicesSynced = true;
   }
   requestSync(): void {
     this.#runner.run();
@@ -528,10 +491,6 @@ export class ClusterProxier {
   stop(): void {
     this.#runner.stop();
   }
-  #initialized(): boolean {
-    return this.#servicesSynced && this.#endpointSlicesSynced;
-  }
-
   /** The node's rule context (kept while its labels and the large-cluster mode stay): read-only. */
   contextOf(n: NodeState): RuleContext {
     return this.#nodeContext(n).ctx;
@@ -689,8 +648,8 @@ export class ClusterProxier {
   #applyChanges(): { updated: Set<string>; removed: string[] } {
     const updated = new Set<string>();
     const removed: string[] = [];
-    const serviceChanges = this.#serviceChanges.checkout();
-    const endpointChanges = this.#endpointsChanges.checkoutChanges();
+    const serviceChanges = this.serviceChanges.checkout();
+    const endpointChanges = this.endpointsChanges.checkoutChanges();
     const count = (k: string) => (this.#svcPortMap.has(k) ? (this.#endpointsMap.get(k)?.length ?? 0) : 0);
     const touched = new Set<string>();
     for (const c of serviceChanges.values())
