@@ -4,7 +4,7 @@
 // a batch or none of it. One resourceVersion counter across kinds, strictly increasing; a ring of
 // recent events serves watches that resume from a resourceVersion, and older ones get 410 Expired.
 
-import { seededRandom } from '../std/index.js';
+import { fnv1a, seededRandom } from '../std/index.js';
 import { applyDefaults, convertSingularPlural } from './defaults.js';
 import { BatchError, StatusError } from './errors.js';
 import {
@@ -51,6 +51,14 @@ export interface StoreOptions {
   nodePortRange?: string;
   /** Seed for uids, generated names and allocation starts. Default 1. */
   seed?: number;
+  /**
+   * How uids and generateName suffixes are drawn from the seed. `shared` (default): one stream for
+   * the whole store, in the order of creation, so the names depend on how the writers interleave.
+   * `perName`: a stream per generateName prefix (kind, namespace, prefix) and per object name, so
+   * the names a controller gives depend only on its own creates (scenarios: the same seed gives the
+   * same pod names whatever the machine's load).
+   */
+  generatedNames?: 'shared' | 'perName';
   /** Events kept for watch resumption; older resourceVersions get 410 Expired. Default 10000. */
   historySize?: number;
   /** Clock for creationTimestamp/deletionTimestamp. */
@@ -148,6 +156,9 @@ export class Store implements WatchableStore {
   /** Highest resourceVersion no longer in the history. */
   private compactedRV = 0;
   private readonly rand: () => number;
+  private readonly seed: number;
+  /** The `perName` streams, by key; undefined for `shared`. */
+  private readonly nameStreams: Map<string, () => number> | undefined;
   private readonly now: () => Date;
   private bookmarkTimer: NodeJS.Timeout | undefined;
 
@@ -159,6 +170,8 @@ export class Store implements WatchableStore {
       seed,
     });
     this.rand = seededRandom(seed ^ 0x5bd1e995);
+    this.seed = seed;
+    if (opts.generatedNames === 'perName') this.nameStreams = new Map();
     this.now = opts.now ?? (() => new Date());
     this.history = new Array(Math.max(1, opts.historySize ?? 10000));
     for (const k of Object.keys(kindInfo) as Kind[]) {
@@ -564,11 +577,23 @@ export class Store implements WatchableStore {
     });
   }
 
-  private uid(): string {
+  /** The store's stream, or with `perName` the one of `key`. */
+  private streamOf(key: string): () => number {
+    if (this.nameStreams === undefined) return this.rand;
+    let r = this.nameStreams.get(key);
+    if (r === undefined) {
+      r = seededRandom((fnv1a(key) ^ this.seed ^ 0x5bd1e995) >>> 0);
+      this.nameStreams.set(key, r);
+    }
+    return r;
+  }
+
+  private uid(kind: Kind, namespace: string | undefined, name: string): string {
+    const rand = this.streamOf(`uid ${kind} ${namespace ?? ''}/${name}`);
     const hex: string[] = [];
     for (let i = 0; i < 16; i++)
       hex.push(
-        Math.floor(this.rand() * 256)
+        Math.floor(rand() * 256)
           .toString(16)
           .padStart(2, '0'),
       );
@@ -579,10 +604,11 @@ export class Store implements WatchableStore {
   }
 
   /** utilrand.String: the 5 characters after a generateName prefix. */
-  private randomSuffix(): string {
+  private randomSuffix(kind: Kind, namespace: string | undefined, prefix: string): string {
+    const rand = this.streamOf(`name ${kind} ${namespace ?? ''}/${prefix}`);
     const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
     let s = '';
-    for (let i = 0; i < 5; i++) s += alphabet[Math.floor(this.rand() * alphabet.length)];
+    for (let i = 0; i < 5; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
     return s;
   }
 
@@ -596,7 +622,8 @@ export class Store implements WatchableStore {
     const namespaced = kindInfo[kind].namespaced;
     if (namespaced) md.namespace ||= 'default';
     else delete md.namespace;
-    if (!md.name && md.generateName) md.name = md.generateName + this.randomSuffix();
+    if (!md.name && md.generateName)
+      md.name = md.generateName + this.randomSuffix(kind, md.namespace, md.generateName);
     // Deleting only what is there keeps the object out of V8's slow dictionary mode.
     for (const f of serverSetFields)
       if ((md as Record<string, unknown>)[f] !== undefined) delete (md as Record<string, unknown>)[f];
@@ -618,7 +645,7 @@ export class Store implements WatchableStore {
     if (errs.length > 0) throw newInvalid(kind, md.name ?? '', errs);
     const key = keyOf(md.namespace, md.name!);
     if (this.objects.get(kind)!.has(key)) throw newAlreadyExists(kind, md.name!);
-    md.uid = this.uid();
+    md.uid = this.uid(kind, md.namespace, md.name!);
     md.creationTimestamp = timestamp(this.now());
     if (generationKinds.has(kind)) md.generation = 1;
     return this.put(txn, kind, 'ADDED', obj, undefined);

@@ -38,6 +38,8 @@ export interface ClusterOptions {
   serviceCIDRs?: readonly string[];
   /** Seed of every random choice (uids, names, allocations). */
   seed?: number;
+  /** The store's `generatedNames` (default `shared`). */
+  generatedNames?: 'shared' | 'perName';
   /** Cluster DNS: `ttl`, `pods` mode, and the upstream for names outside the zone. */
   dns?: { ttl?: number; pods?: string; upstream?: HostPort };
   /** Pod network (`--cluster-cidr` of every kube-proxy). */
@@ -120,6 +122,7 @@ export class Cluster {
       bookmarkIntervalMs: 0,
       ...(opts.serviceCIDRs ? { serviceCIDRs: [...opts.serviceCIDRs] } : {}),
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.generatedNames !== undefined ? { generatedNames: opts.generatedNames } : {}),
     });
     const read = readManifestFiles([...opts.manifests]);
     if (read.issues.length > 0) throw new ClusterBootError(read.issues);

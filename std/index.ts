@@ -29,4 +29,4 @@ export {
   parseGoJSON,
 } from './gojson.js';
 export { goQuote, goQuoteList } from './goquote.js';
-export { seededRandom, seededUint32 } from './random.js';
+export { fnv1a, seededRandom, seededUint32 } from './random.js';

@@ -24,3 +24,13 @@ export function seededRandom(seed: number): () => number {
   const next = seededUint32(seed);
   return () => next() / 4294967296;
 }
+
+/** FNV-1a over a string: seeds per-object PRNGs. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}

@@ -13,8 +13,8 @@ import {
   type PodTemplateSpec,
   type ReplicaSet,
 } from '../../api/index.js';
+import { fnv1a } from '../../std/index.js';
 import { type ControllerContext, indexControllerUID, newQueue, podInformer, wrote } from './context.js';
-import { fnv1a } from './endpointslice.js';
 import { type Informer, objectKey } from './informer.js';
 import { controllerRef } from './replicaset.js';
 import type { WorkQueue } from './workqueue.js';

@@ -21,7 +21,7 @@ import {
   labelTopologyZone,
   selectorFromSet,
 } from '../../api/index.js';
-import { seededRandom } from '../../std/index.js';
+import { fnv1a, seededRandom } from '../../std/index.js';
 import { InvalidMaxEndpointsPerSliceError } from './errors.js';
 
 /** The controller name written into the managed-by label. */
@@ -382,16 +382,6 @@ function nameSlices(service: Service, slices: EndpointSlice[]): void {
     // Keep Go's field order: name before generateName.
     slice.metadata = { name, ...slice.metadata };
   }
-}
-
-/** FNV-1a over a string: seeds per-object PRNGs. */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 function compareStrings(a: string, b: string): number {

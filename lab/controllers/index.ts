@@ -15,3 +15,4 @@ export {
 export { ControllerManager, type ControllerManagerOptions } from './manager.js';
 export { runNodeIpamController } from './nodeipam.js';
 export { type EndpointSliceChanges, planEndpointSliceChanges } from './sliceupdates.js';
+export { drainBudget } from './workqueue.js';

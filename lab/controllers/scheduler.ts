@@ -8,9 +8,8 @@
 // the number of Nodes. Ties go to the Node that entered its bucket first, starting from a seeded
 // order of Node names: the same seed and inputs place the same way.
 import { labelTopologyZone, type Node, type Pod, type Taint } from '../../api/index.js';
-import { seededRandom } from '../../std/index.js';
+import { fnv1a, seededRandom } from '../../std/index.js';
 import { type ControllerContext, newQueue, podInformer, wrote } from './context.js';
-import { fnv1a } from './endpointslice.js';
 import { type Informer, objectKey } from './informer.js';
 import type { WorkQueue } from './workqueue.js';
 

@@ -181,6 +181,9 @@ export async function runScenario(s: Scenario, opts: RunOptions = {}): Promise<S
       manifests: [],
       objects: scenarioObjects(s),
       seed: s.seed,
+      // Names and uids per owner: the same seed names the same pods whatever the interleaving of
+      // the controllers (a work queue yields after 20 ms of wall time, so load reorders creates).
+      generatedNames: 'perName',
       dnsListen: { host: '127.0.0.1', port: 0 },
       dns: { upstream },
       proxyMinSyncPeriodMs: Math.round(s.cluster.proxyMinSyncPeriod * second),

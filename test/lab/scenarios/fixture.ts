@@ -33,7 +33,8 @@ spec:
         image: registry.k8s.io/e2e-test-images/agnhost:2.53
         args: [netexec, --http-port=8080]
         ports: [{containerPort: 8080}]
-        readinessProbe: {httpGet: {path: /readyz, port: 8080}, periodSeconds: 1, timeoutSeconds: 10}
+        # 50 lab seconds are 1 s of wall time: a loaded machine fails no probe.
+        readinessProbe: {httpGet: {path: /readyz, port: 8080}, periodSeconds: 1, timeoutSeconds: 50}
 ---
 apiVersion: v1
 kind: Service

@@ -1,10 +1,11 @@
 // The scenario engine on a small scenario: what each step measured, each expect's verdict, the same
 // figures for the same seed, and the summary's text.
 import t from 'tap';
+import { drainBudget } from '../../../lab/controllers/index.js';
 import { parseScenario } from '../../../lab/scenarios/file.js';
 import { runScenario, type ScenarioResult } from '../../../lab/scenarios/run.js';
 import { summaryLines } from '../../../lab/scenarios/summary.js';
-import { randomLoopbackBase, small } from './fixture.js';
+import { randomLoopbackBase, small, smallScenario } from './fixture.js';
 
 // What does not depend on the wall clock: answers, counts, queries and verdicts.
 function deterministic(r: ScenarioResult) {
@@ -66,6 +67,25 @@ t.test('a small scenario, twice with the same seed', async (t) => {
   t.match(lines[lines.length - 1], /^5 expects passed, 0 failed: PASS$/);
   const second = await runScenario(small(), { loopbackBase: randomLoopbackBase() });
   t.strictSame(deterministic(second), deterministic(first), 'the same seed gives the same figures');
+});
+
+// The controllers' work queues yield after 20 ms of wall time, so on a loaded machine their creates
+// interleave elsewhere. Moving the yield (after every key, or never) must not rename a pod.
+const twoPods = smallScenario.replace('connections: 60,', 'connections: 20,');
+
+t.test('the same seed names the same pods wherever the work queues yield', async (t) => {
+  const saved = drainBudget.ms;
+  t.teardown(() => {
+    drainBudget.ms = saved;
+  });
+  const pods = async (budgetMs: number) => {
+    drainBudget.ms = budgetMs;
+    const r = await runScenario(parseScenario(twoPods, 'names.yaml'), { loopbackBase: randomLoopbackBase() });
+    return r.steps[1]!.traffic!.responders.map((a) => `${a.response} ${a.node}`).sort();
+  };
+  const never = await pods(Number.POSITIVE_INFINITY);
+  t.equal(never.length, 2, never.join(', '));
+  t.strictSame(await pods(0), never, 'a yield after every key');
 });
 
 // From this machine a NodePort whose rules REJECT has no listener: connect() is refused by the host
