@@ -56,6 +56,53 @@ export function netlab(
 }
 
 /**
+ * `netlab ARGS...` in this process, built and run as lab/cli.ts does (buildProgram, runProgram):
+ * what it wrote on stdout and stderr and the exit status it set. For what is not about the process
+ * itself; a child (`netlab`) costs a Node start and the program's load, a second or more on a busy
+ * machine. Never throws for a non-zero status.
+ */
+export async function netlabInProcess(
+  args: readonly string[],
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  const { buildProgram } = await import('../lab/program.js');
+  const { runProgram } = await import('../lab/run/errors.js');
+  const program = await buildProgram(['node', 'netlab', ...args]);
+  // A usage error (or --help) ends in commander's process.exit; here it throws its status instead.
+  const override = (c: typeof program): void => {
+    c.exitOverride();
+    for (const sub of c.commands) override(sub);
+  };
+  override(program);
+  let stdout = '';
+  let stderr = '';
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  process.stdout.write = ((s: string | Uint8Array) => {
+    stdout += String(s);
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => {
+    stderr += String(s);
+    return true;
+  }) as typeof process.stderr.write;
+  const exitCode = process.exitCode;
+  process.exitCode = undefined;
+  let code: number;
+  try {
+    await runProgram(program, args, { from: 'user' });
+  } catch (e) {
+    const { CommanderError } = await import('commander');
+    if (!(e instanceof CommanderError)) throw e;
+    process.exitCode = e.exitCode;
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+    code = Number(process.exitCode ?? 0);
+    process.exitCode = exitCode;
+  }
+  return { stdout, stderr, code };
+}
+
+/**
  * Set by .ci/run: on a machine that is meant to have every tool, an interop test that cannot run is
  * a failure that says why, never a quiet skip.
  */

@@ -6,34 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import t from 'tap';
-import { buildProgram } from '../../lab/program.js';
 import { runProgram } from '../../lab/run/errors.js';
-
-/** `netlab ARGS` in this process: what it wrote and the exit status it set. */
-async function netlabInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const program = await buildProgram();
-  let stdout = '';
-  let stderr = '';
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((s: string | Uint8Array) => {
-    stdout += String(s);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => {
-    stderr += String(s);
-    return true;
-  }) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  try {
-    await runProgram(program, args, { from: 'user' });
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout, stderr };
-}
+import { netlabInProcess } from '../index.js';
 
 t.test('a bad input per command: its words on stderr, the exit status of its kind', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-cli-errors-'));

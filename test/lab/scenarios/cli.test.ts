@@ -1,18 +1,21 @@
 // `netlab scenario`: list, run with -o json and --report, a failed expect's exit code, a bad file's
-// one line.
+// one line. A child process for the run (the process's own: its exit status once the lab is down,
+// JSON alone on stdout, the report's line on stderr); list and the bad files in this process
+// (netlabInProcess: the same program, its stdout, stderr and exit status).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { netlab } from '../../index.js';
+import { netlab, netlabInProcess } from '../../index.js';
 import { smallScenario } from './fixture.js';
 
-// Four netlab processes, one booting a lab: more than tap's default 120 s on a loaded machine.
+// A netlab process booting a lab: more than tap's default 120 s on a loaded machine.
 t.setTimeout(300_000);
 
 t.test('netlab scenario list names the built-ins', async (t) => {
-  const { stdout, code } = await netlab(['scenario', 'list']);
+  const { stdout, stderr, code } = await netlabInProcess(['scenario', 'list']);
   t.equal(code, 0);
+  t.equal(stderr, '');
   t.match(stdout, /^load-balancing$/m);
 });
 
@@ -77,7 +80,7 @@ t.test('a bad scenario file is one line naming file, line and field', async (t) 
     },
   ];
   for (const c of cases) {
-    const r = await netlab(c.args);
+    const r = await netlabInProcess(c.args);
     t.equal(r.code, 1, c.args.join(' '));
     t.equal(r.stderr, c.stderr, c.args.join(' '));
     t.equal(r.stdout, '');
