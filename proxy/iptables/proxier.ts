@@ -341,6 +341,16 @@ export abstract class ChangeRecorder {
   protected readonly endpointsChanges: EndpointSliceCache;
   protected servicesSynced = false;
   protected endpointSlicesSynced = false;
+  /** Service ports by key (kube-proxy's svcPortMap), their endpoints (endpointsMap), keys by Service. */
+  protected readonly svcPortMap: ServicePortMap = new Map();
+  protected readonly endpointsMap: EndpointsMap = new Map();
+  protected readonly keysByService = new Map<string, Set<string>>();
+  /** The service port keys in rule order; null when a key came or went. */
+  protected order: string[] | null = null;
+  /** Endpoints of every service port (large-cluster mode), kept without walking them all. */
+  protected totalEndpoints = 0;
+  /** A UDP service port or serving endpoint went: its conntrack entries may need clearing. */
+  protected conntrackCleanupRequired = false;
 
   constructor(serviceChanges: ServiceChangeTracker, endpointsChanges: EndpointSliceCache) {
     this.serviceChanges = serviceChanges;
@@ -382,13 +392,65 @@ export abstract class ChangeRecorder {
     this.endpointSlicesSynced = true;
     if (this.initialized()) this.syncProxyRules();
   }
+
+  /**
+   * Applies the pending changes (svcPortMap.Update, endpointsMap.Update): the Services that changed
+   * and the service port keys that went.
+   */
+  protected applyChanges(): { updated: Set<string>; removed: string[] } {
+    const updated = new Set<string>();
+    const removed: string[] = [];
+    const serviceChanges = this.serviceChanges.checkout();
+    const endpointChanges = this.endpointsChanges.checkoutChanges();
+    const count = (k: string) => (this.svcPortMap.has(k) ? (this.endpointsMap.get(k)?.length ?? 0) : 0);
+    // Keep the endpoint total (large-cluster mode) without walking every service port.
+    const touched = new Set<string>();
+    for (const c of serviceChanges.values())
+      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
+    for (const c of endpointChanges.values())
+      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
+    for (const k of touched) this.totalEndpoints -= count(k);
+    for (const [name, change] of serviceChanges) {
+      updated.add(name);
+      for (const [key, info] of change.previous) {
+        if (change.current.has(key)) continue;
+        if (info.protocol === 'UDP') this.conntrackCleanupRequired = true;
+        this.svcPortMap.delete(key);
+        this.keysByService.get(name)?.delete(key);
+        removed.push(key);
+        this.order = null;
+      }
+      for (const [key, info] of change.current) {
+        if (!this.svcPortMap.has(key)) this.order = null;
+        this.svcPortMap.set(key, info);
+        let keys = this.keysByService.get(name);
+        if (!keys) {
+          keys = new Set();
+          this.keysByService.set(name, keys);
+        }
+        keys.add(key);
+      }
+      if (this.keysByService.get(name)?.size === 0) this.keysByService.delete(name);
+    }
+    for (const [name, change] of endpointChanges) {
+      updated.add(name);
+      for (const [key, eps] of change.previous) {
+        // A UDP endpoint gone (or no longer serving) may still have conntrack entries.
+        if (!key.endsWith('/UDP')) continue;
+        const now = new Set((change.current.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint));
+        if (eps.some((e) => e.serving && !now.has(e.endpoint))) this.conntrackCleanupRequired = true;
+      }
+      for (const key of change.previous.keys()) this.endpointsMap.delete(key);
+      for (const [key, eps] of change.current) this.endpointsMap.set(key, eps);
+    }
+    for (const k of touched) this.totalEndpoints += count(k);
+    return { updated, removed };
+  }
 }
 
 export class Proxier extends ChangeRecorder {
   readonly ipFamily: IPFamily;
   readonly nodeName: string;
-  readonly #svcPortMap: ServicePortMap = new Map();
-  readonly #endpointsMap: EndpointsMap = new Map();
   readonly #blocks = new Map<string, CachedBlock>();
   /** Every nat chain some service port uses now (kube-proxy's activeNATChains). */
   readonly #activeChains = new Set<string>();
@@ -397,13 +459,10 @@ export class Proxier extends ChangeRecorder {
   /** nat service chains this proxier has created on the node and not yet deleted. */
   readonly #nodeNatChains = new Set<string>();
   /** Service port keys in rendering order, their positions, and their always-written texts. */
-  #order: string[] | null = null;
   readonly #pos = new Map<string, number>();
   #filterTexts: string[] = [];
   #natTopTexts: string[] = [];
   /** Service port keys per Service (`ns/name`): partial sync re-renders by Service. */
-  readonly #keysByService = new Map<string, Set<string>>();
-  #totalEndpoints = 0;
   #filterLines = 0;
   #natTopLines = 0;
   #natRulesLines = 0;
@@ -490,10 +549,10 @@ export class Proxier extends ChangeRecorder {
 
   /** Rebuilds order and positions when the set of service ports changed. */
   #ensureOrder(): string[] {
-    if (!this.#order) {
+    if (!this.order) {
       // kube-proxy walks a Go map (random order); a sorted walk makes the raw payload repeatable.
-      const order = [...this.#svcPortMap.keys()].sort();
-      this.#order = order;
+      const order = [...this.svcPortMap.keys()].sort();
+      this.order = order;
       this.#pos.clear();
       for (let i = 0; i < order.length; i++) this.#pos.set(order[i]!, i);
       this.#filterTexts = new Array<string>(order.length).fill('');
@@ -506,7 +565,7 @@ export class Proxier extends ChangeRecorder {
         }
       }
     }
-    return this.#order;
+    return this.order;
   }
 
   #setBlock(key: string, block: ServiceBlock): CachedBlock {
@@ -528,7 +587,7 @@ export class Proxier extends ChangeRecorder {
     this.#natRulesLines += cached.natRulesLines;
     this.#noLocalInternal += cached.noLocalInternal;
     this.#noLocalExternal += cached.noLocalExternal;
-    const i = this.#order ? this.#pos.get(key) : undefined;
+    const i = this.order ? this.#pos.get(key) : undefined;
     if (i !== undefined) {
       this.#filterTexts[i] = cached.filterText;
       this.#natTopTexts[i] = cached.natTopText;
@@ -555,63 +614,8 @@ export class Proxier extends ChangeRecorder {
     this.#blocks.delete(key);
   }
 
-  #endpointCount(key: string): number {
-    return this.#svcPortMap.has(key) ? (this.#endpointsMap.get(key)?.length ?? 0) : 0;
-  }
-
   #renderContext(): RuleContext {
     return { ...this.#ctx, nodeLabels: this.#nodeLabels, largeClusterMode: this.#largeClusterMode };
-  }
-
-  #conntrackCleanupRequired = false;
-
-  /** Applies the pending changes (svcPortMap.Update, endpointsMap.Update); the changed Services. */
-  #applyChanges(): Set<string> {
-    const updated = new Set<string>();
-    const serviceChanges = this.serviceChanges.checkout();
-    const endpointChanges = this.endpointsChanges.checkoutChanges();
-    // Keep the endpoint total (large-cluster mode) without walking every service port.
-    const touched = new Set<string>();
-    for (const c of serviceChanges.values())
-      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
-    for (const c of endpointChanges.values())
-      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
-    for (const k of touched) this.#totalEndpoints -= this.#endpointCount(k);
-    for (const [name, change] of serviceChanges) {
-      updated.add(name);
-      for (const [key, info] of change.previous) {
-        if (change.current.has(key)) continue;
-        if (info.protocol === 'UDP') this.#conntrackCleanupRequired = true;
-        this.#svcPortMap.delete(key);
-        this.#dropBlock(key);
-        this.#keysByService.get(name)?.delete(key);
-        this.#order = null;
-      }
-      for (const [key, info] of change.current) {
-        if (!this.#svcPortMap.has(key)) this.#order = null;
-        this.#svcPortMap.set(key, info);
-        let keys = this.#keysByService.get(name);
-        if (!keys) {
-          keys = new Set();
-          this.#keysByService.set(name, keys);
-        }
-        keys.add(key);
-      }
-      if (this.#keysByService.get(name)?.size === 0) this.#keysByService.delete(name);
-    }
-    for (const [name, change] of endpointChanges) {
-      updated.add(name);
-      for (const [key, eps] of change.previous) {
-        // A UDP endpoint gone (or no longer serving) may still have conntrack entries.
-        if (!key.endsWith('/UDP')) continue;
-        const now = new Set((change.current.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint));
-        if (eps.some((e) => e.serving && !now.has(e.endpoint))) this.#conntrackCleanupRequired = true;
-      }
-      for (const key of change.previous.keys()) this.#endpointsMap.delete(key);
-      for (const [key, eps] of change.current) this.#endpointsMap.set(key, eps);
-    }
-    for (const k of touched) this.#totalEndpoints += this.#endpointCount(k);
-    return updated;
   }
 
   /**
@@ -620,8 +624,9 @@ export class Proxier extends ChangeRecorder {
    */
   syncProxyRules(): SyncResult {
     const doFullSync = this.#needFullSync || this.#now() - this.#lastFullSync > fullSyncPeriodMs;
-    const updated = this.#applyChanges();
-    this.#largeClusterMode = this.#totalEndpoints > largeClusterEndpointsThreshold;
+    const { updated, removed } = this.applyChanges();
+    for (const key of removed) this.#dropBlock(key);
+    this.#largeClusterMode = this.totalEndpoints > largeClusterEndpointsThreshold;
     const ctx = this.#renderContext();
     const order = this.#ensureOrder();
 
@@ -631,11 +636,11 @@ export class Proxier extends ChangeRecorder {
     if (doFullSync) written = order;
     else {
       written = [];
-      for (const name of updated) for (const key of this.#keysByService.get(name) ?? []) written.push(key);
+      for (const name of updated) for (const key of this.keysByService.get(name) ?? []) written.push(key);
       written.sort((a, b) => this.#pos.get(a)! - this.#pos.get(b)!);
     }
     for (const key of written) {
-      this.#setBlock(key, serviceBlock(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? [], ctx));
+      this.#setBlock(key, serviceBlock(this.svcPortMap.get(key)!, this.endpointsMap.get(key) ?? [], ctx));
     }
 
     // nat rules: each service port's KUBE-SERVICES/KUBE-NODEPORTS lines, then (if written) its chains.
@@ -680,9 +685,9 @@ export class Proxier extends ChangeRecorder {
       filterRules: this.#filterLines + forward.length + (withFirewall ? 1 : 0),
       natRules: natLines,
       natRulesTotal: natLines + (this.#natRulesLines - writtenNatRules) - deleted.length,
-      totalEndpoints: this.#totalEndpoints,
+      totalEndpoints: this.totalEndpoints,
       largeClusterMode: this.#largeClusterMode,
-      conntrackCleanupRequired: this.#conntrackCleanupRequired,
+      conntrackCleanupRequired: this.conntrackCleanupRequired,
       noLocalEndpoints: { internal: this.#noLocalInternal, external: this.#noLocalExternal },
     };
     try {
@@ -705,7 +710,7 @@ export class Proxier extends ChangeRecorder {
     }
     if (doFullSync) this.#lastFullSync = now;
     this.#needFullSync = false;
-    this.#conntrackCleanupRequired = false;
+    this.conntrackCleanupRequired = false;
     this.#finish(result);
     return result;
   }
@@ -719,13 +724,13 @@ export class Proxier extends ChangeRecorder {
   udpServicePorts(): UdpServicePortView[] {
     const out: UdpServicePortView[] = [];
     for (const key of this.#ensureOrder()) {
-      const info = this.#svcPortMap.get(key)!;
+      const info = this.svcPortMap.get(key)!;
       if (info.protocol !== 'UDP') continue;
       out.push({
         ips: [info.clusterIP, ...info.externalIPs, ...info.loadBalancerVIPs],
         port: info.port,
         nodePort: info.nodePort,
-        endpoints: (this.#endpointsMap.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint),
+        endpoints: (this.endpointsMap.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint),
       });
     }
     return out;
@@ -746,7 +751,7 @@ export class Proxier extends ChangeRecorder {
       if (!b || b.largeClusterMode !== ctx.largeClusterMode) {
         b = this.#setBlock(
           key,
-          serviceBlock(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? [], ctx),
+          serviceBlock(this.svcPortMap.get(key)!, this.endpointsMap.get(key) ?? [], ctx),
         );
       }
       natChains.push(b.natChainsText);

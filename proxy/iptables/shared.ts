@@ -20,8 +20,8 @@ import {
   Table,
   withKubeJumpRules,
 } from '../ruletable/index.js';
-import { ServiceChangeTracker, type ServicePortMap } from './changetracker.js';
-import { type EndpointInfo, EndpointSliceCache, type EndpointsMap } from './endpoints.js';
+import { ServiceChangeTracker } from './changetracker.js';
+import { type EndpointInfo, EndpointSliceCache } from './endpoints.js';
 import { isServiceChainName, kubeletFirewallChain } from './naming.js';
 import {
   type CachedBlock,
@@ -340,9 +340,6 @@ export class NodeProxy {
 export class ClusterProxier extends ChangeRecorder {
   readonly ipFamily: IPFamily;
   readonly #opts: ClusterProxierOptions;
-  readonly #svcPortMap: ServicePortMap = new Map();
-  readonly #endpointsMap: EndpointsMap = new Map();
-  readonly #keysByService = new Map<string, Set<string>>();
   readonly #plans = new Map<string, Plan>();
   /** Rendered blocks of the uniform service ports. */
   readonly #shared = new Map<string, CachedBlock>();
@@ -350,7 +347,6 @@ export class ClusterProxier extends ChangeRecorder {
   readonly #sharedSums = zeroSums();
   /** Blocks of non-uniform service ports by variant key, for nodes that render them alike. */
   readonly #variants = new Map<string, Map<string, CachedBlock>>();
-  #order: string[] | null = null;
   /** Bumped by every change a node's tables could show: built tables of an older one are stale. */
   #generation = 0;
   /** The nat chains of the shared blocks (every node's tables fall back to them), kept lazily. */
@@ -378,9 +374,7 @@ export class ClusterProxier extends ChangeRecorder {
   /** Every node's localhost-NodePorts setting when they agree, else null. */
   #localhost: boolean | null = null;
   readonly #base: NodeContext;
-  #totalEndpoints = 0;
   #largeClusterMode = false;
-  #conntrackCleanupRequired = false;
   readonly #now: () => number;
   readonly #syncPeriod: number;
   readonly #runner: SyncRunner;
@@ -511,11 +505,11 @@ export class ClusterProxier extends ChangeRecorder {
   }
 
   #ensureOrder(): string[] {
-    if (!this.#order) {
-      this.#order = [...this.#svcPortMap.keys()].sort();
+    if (!this.order) {
+      this.order = [...this.svcPortMap.keys()].sort();
       this.#snapshotDirty = true;
     }
-    return this.#order;
+    return this.order;
   }
 
   #plan(info: ServicePortInfo, eps: readonly EndpointInfo[]): Plan {
@@ -565,7 +559,7 @@ export class ClusterProxier extends ChangeRecorder {
     k += plan.localNodes?.has(n.name) ? `|L${n.name}` : '|';
     if (plan.firewall) {
       const ip = n.ctx.nodeIP;
-      const info = this.#svcPortMap.get(key)!;
+      const info = this.svcPortMap.get(key)!;
       k += ip && info.loadBalancerSourceRanges.some((c) => addrInCidr(c, ip.addr)) ? '|F' : '|';
     }
     if (plan.localhost) k += n.ctx.localhostNodePorts ? '|H' : '|';
@@ -573,8 +567,8 @@ export class ClusterProxier extends ChangeRecorder {
   }
 
   #renderFor(key: string, n: NodeState | null): CachedBlock {
-    const info = this.#svcPortMap.get(key)!;
-    let eps = this.#endpointsMap.get(key) ?? [];
+    const info = this.svcPortMap.get(key)!;
+    let eps = this.endpointsMap.get(key) ?? [];
     const ctx: RuleContext = n
       ? { ...n.ctx, nodeLabels: n.labels, largeClusterMode: this.#largeClusterMode }
       : {
@@ -644,60 +638,11 @@ export class ClusterProxier extends ChangeRecorder {
     } else n.overlay.delete(key);
   }
 
-  /** Applies the pending changes once for every node; the changed Services and removed port keys. */
-  #applyChanges(): { updated: Set<string>; removed: string[] } {
-    const updated = new Set<string>();
-    const removed: string[] = [];
-    const serviceChanges = this.serviceChanges.checkout();
-    const endpointChanges = this.endpointsChanges.checkoutChanges();
-    const count = (k: string) => (this.#svcPortMap.has(k) ? (this.#endpointsMap.get(k)?.length ?? 0) : 0);
-    const touched = new Set<string>();
-    for (const c of serviceChanges.values())
-      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
-    for (const c of endpointChanges.values())
-      for (const k of [...c.previous.keys(), ...c.current.keys()]) touched.add(k);
-    for (const k of touched) this.#totalEndpoints -= count(k);
-    for (const [name, change] of serviceChanges) {
-      updated.add(name);
-      for (const [key, info] of change.previous) {
-        if (change.current.has(key)) continue;
-        if (info.protocol === 'UDP') this.#conntrackCleanupRequired = true;
-        this.#svcPortMap.delete(key);
-        this.#keysByService.get(name)?.delete(key);
-        removed.push(key);
-        this.#order = null;
-      }
-      for (const [key, info] of change.current) {
-        if (!this.#svcPortMap.has(key)) this.#order = null;
-        this.#svcPortMap.set(key, info);
-        let keys = this.#keysByService.get(name);
-        if (!keys) {
-          keys = new Set();
-          this.#keysByService.set(name, keys);
-        }
-        keys.add(key);
-      }
-      if (this.#keysByService.get(name)?.size === 0) this.#keysByService.delete(name);
-    }
-    for (const [name, change] of endpointChanges) {
-      updated.add(name);
-      for (const [key, eps] of change.previous) {
-        if (!key.endsWith('/UDP')) continue;
-        const now = new Set((change.current.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint));
-        if (eps.some((e) => e.serving && !now.has(e.endpoint))) this.#conntrackCleanupRequired = true;
-      }
-      for (const key of change.previous.keys()) this.#endpointsMap.delete(key);
-      for (const [key, eps] of change.current) this.#endpointsMap.set(key, eps);
-    }
-    for (const k of touched) this.#totalEndpoints += count(k);
-    return { updated, removed };
-  }
-
   /** One sync of every node's kube-proxy. Returns each node's result. */
   syncProxyRules(): Map<string, SyncResult> {
     const now = this.#now();
-    const { updated, removed } = this.#applyChanges();
-    this.#largeClusterMode = this.#totalEndpoints > largeClusterEndpointsThreshold;
+    const { updated, removed } = this.applyChanges();
+    this.#largeClusterMode = this.totalEndpoints > largeClusterEndpointsThreshold;
     const large = this.#largeClusterMode;
     const order = this.#ensureOrder();
     const pos = new Map<string, number>();
@@ -705,7 +650,7 @@ export class ClusterProxier extends ChangeRecorder {
 
     // The service ports of changed Services (kube-proxy's partial-sync granularity).
     const written: string[] = [];
-    for (const name of updated) for (const key of this.#keysByService.get(name) ?? []) written.push(key);
+    for (const name of updated) for (const key of this.keysByService.get(name) ?? []) written.push(key);
     written.sort((a, b) => pos.get(a)! - pos.get(b)!);
 
     const sharedRemoved: string[] = [];
@@ -717,7 +662,7 @@ export class ClusterProxier extends ChangeRecorder {
     const replan = this.#replanAll ? order : written;
     this.#replanAll = false;
     for (const key of replan) {
-      const plan = this.#plan(this.#svcPortMap.get(key)!, this.#endpointsMap.get(key) ?? []);
+      const plan = this.#plan(this.svcPortMap.get(key)!, this.endpointsMap.get(key) ?? []);
       this.#plans.set(key, plan);
       this.#variants.delete(key);
       this.#setShared(key, plan.uniform ? this.#renderFor(key, null) : undefined, sharedRemoved);
@@ -738,7 +683,7 @@ export class ClusterProxier extends ChangeRecorder {
     let writtenSharedNatRules = 0;
     for (const key of written) writtenSharedNatRules += this.#shared.get(key)?.natRulesLines ?? 0;
     const updatedServices = [...updated].sort();
-    const cleanupUDP = this.#conntrackCleanupRequired;
+    const cleanupUDP = this.conntrackCleanupRequired;
     const results = new Map<string, SyncResult>();
     // What a partial sync looks at per node: only the written keys a node may hold a block of (not
     // uniform now, or some node's overlay has one), so a sync costs the change, not nodes x change.
@@ -802,7 +747,7 @@ export class ClusterProxier extends ChangeRecorder {
         filterRules: this.#sharedSums.filter + n.sums.filter + forward + (withFirewall ? 1 : 0),
         natRules: natLines,
         natRulesTotal: natLines + (natRulesAll - writtenNatRules) - deleted.length,
-        totalEndpoints: this.#totalEndpoints,
+        totalEndpoints: this.totalEndpoints,
         largeClusterMode: large,
         conntrackCleanupRequired: cleanupUDP,
         noLocalEndpoints: {
@@ -824,7 +769,7 @@ export class ClusterProxier extends ChangeRecorder {
       n.lastResult = result;
       results.set(n.name, result);
     }
-    this.#conntrackCleanupRequired = false;
+    this.conntrackCleanupRequired = false;
     if (fullNodes.size > 0 || updated.size > 0 || removed.length > 0) this.#generation++;
     for (const [name, r] of results) {
       this.#opts.onSync?.(name, r);
@@ -991,13 +936,13 @@ export class ClusterProxier extends ChangeRecorder {
   udpServicePorts(): UdpServicePortView[] {
     const out: UdpServicePortView[] = [];
     for (const key of this.#ensureOrder()) {
-      const info = this.#svcPortMap.get(key)!;
+      const info = this.svcPortMap.get(key)!;
       if (info.protocol !== 'UDP') continue;
       out.push({
         ips: [info.clusterIP, ...info.externalIPs, ...info.loadBalancerVIPs],
         port: info.port,
         nodePort: info.nodePort,
-        endpoints: (this.#endpointsMap.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint),
+        endpoints: (this.endpointsMap.get(key) ?? []).filter((e) => e.serving).map((e) => e.endpoint),
       });
     }
     return out;
