@@ -1,7 +1,7 @@
 // The ADD result in its current (1.1.0) shape. Plugins build this; the skel converts it to the
-// version the config asked for when it prints (convert.ts). Routes, DNS and attachments are
+// version the config asked for when it prints (convert.ts). Routes and DNS are
 // host-local's own types (ipam/ sits below cni/), so one shape serves both.
-import type { IPAMDNS, IPAMRoute, ValidAttachment } from '../../ipam/index.js';
+import type { IPAMDNS, IPAMRoute } from '../../ipam/index.js';
 
 export interface Interface {
   name: string;
@@ -38,5 +38,3 @@ export interface Result {
   dns?: DNS;
 }
 
-/** A (containerID, ifname) pair, as GC's `cni.dev/valid-attachments` lists them. */
-export type Attachment = ValidAttachment;

@@ -14,7 +14,8 @@ import { NetlabError, parseGoCIDR, parseGoIP } from '../../std/index.js';
 
 export const clusterApiVersion = 'netlab.dev/v1alpha1';
 
-export type IPFamily = 'ipv4' | 'ipv6' | 'dual';
+/** ipFamily of cluster.yaml, with kind's values (kind's ClusterIPFamily). */
+export type ClusterIPFamily = 'ipv4' | 'ipv6' | 'dual';
 export type DnsPodsMode = 'disabled' | 'insecure' | 'verified';
 
 export interface NodeConfig {
@@ -47,7 +48,7 @@ export interface ClusterConfig {
   nodes: NodeConfig[];
   /** The nodes were written in the file (a count or a list), not taken from the default. */
   nodesWritten: boolean;
-  ipFamily: IPFamily;
+  ipFamily: ClusterIPFamily;
   podSubnets: string[];
   serviceSubnets: string[];
   dns: { zone: string; ttl: number; pods: DnsPodsMode; upstream: string | undefined };
@@ -71,12 +72,12 @@ export class ClusterConfigError extends NetlabError {
 
 // kind's defaults: its docker network (172.18.0.0/16, fc00:f853:ccd:e793::/64), its pod and
 // service subnets for IPv6 and dual stack; kube-apiserver's 10.96.0.0/12 for IPv4 Services.
-const defaultPodSubnets: Record<IPFamily, string[]> = {
+const defaultPodSubnets: Record<ClusterIPFamily, string[]> = {
   ipv4: ['10.244.0.0/16'],
   ipv6: ['fd00:10:244::/56'],
   dual: ['10.244.0.0/16', 'fd00:10:244::/56'],
 };
-const defaultServiceSubnets: Record<IPFamily, string[]> = {
+const defaultServiceSubnets: Record<ClusterIPFamily, string[]> = {
   ipv4: ['10.96.0.0/12'],
   ipv6: ['fd00:10:96::/112'],
   dual: ['10.96.0.0/12', 'fd00:10:96::/112'],
@@ -91,7 +92,7 @@ export const defaultDurations: ClusterDurations = {
   dropTimeout: 10_000,
 };
 
-function nodeAddresses(n: number, family: IPFamily): string[] {
+function nodeAddresses(n: number, family: ClusterIPFamily): string[] {
   // Node n (1-based) is the (n+1)-th host of kind's network, as `docker network inspect kind` shows.
   const i = n + 1;
   const v4 = `172.18.${i >> 8}.${i & 255}`;
@@ -99,7 +100,7 @@ function nodeAddresses(n: number, family: IPFamily): string[] {
   return family === 'ipv4' ? [v4] : family === 'ipv6' ? [v6] : [v4, v6];
 }
 
-function countNodes(count: number, family: IPFamily): NodeConfig[] {
+function countNodes(count: number, family: ClusterIPFamily): NodeConfig[] {
   return Array.from({ length: count }, (_, k) => ({
     name: `node-${k + 1}`,
     zone: defaultZones[k % defaultZones.length],
@@ -221,7 +222,7 @@ const topKeys = [
 ];
 const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
-function subnets(r: Reader, field: string, v: unknown, family: IPFamily): string[] | undefined {
+function subnets(r: Reader, field: string, v: unknown, family: ClusterIPFamily): string[] | undefined {
   if (v === undefined) return undefined;
   const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v;
   if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === 'string')) {
@@ -251,7 +252,7 @@ function subnets(r: Reader, field: string, v: unknown, family: IPFamily): string
   return list as string[];
 }
 
-function readNodes(r: Reader, v: unknown, zones: string[], family: IPFamily): NodeConfig[] | undefined {
+function readNodes(r: Reader, v: unknown, zones: string[], family: ClusterIPFamily): NodeConfig[] | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'number') {
     const n = r.int('nodes', v, 1, maxNodes);
@@ -345,14 +346,14 @@ export function readClusterConfig(file: string, doc: YamlDocument): ClusterConfi
       `Unsupported value: ${JSON.stringify(v.apiVersion)}: supported values: "${clusterApiVersion}"`,
     );
   }
-  const ipFamily = (v.ipFamily ?? d.ipFamily) as IPFamily;
+  const ipFamily = (v.ipFamily ?? d.ipFamily) as ClusterIPFamily;
   if (!['ipv4', 'ipv6', 'dual'].includes(ipFamily)) {
     r.bad(
       'ipFamily',
       `Unsupported value: ${JSON.stringify(v.ipFamily)}: supported values: "ipv4", "ipv6", "dual"`,
     );
   }
-  const family: IPFamily = ['ipv4', 'ipv6', 'dual'].includes(ipFamily) ? ipFamily : 'ipv4';
+  const family: ClusterIPFamily = ['ipv4', 'ipv6', 'dual'].includes(ipFamily) ? ipFamily : 'ipv4';
   let zones = defaultZones;
   if (v.zones !== undefined) {
     if (
