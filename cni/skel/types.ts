@@ -37,4 +37,3 @@ export interface Result {
   routes?: Route[];
   dns?: DNS;
 }
-

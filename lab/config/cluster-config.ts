@@ -252,7 +252,12 @@ function subnets(r: Reader, field: string, v: unknown, family: ClusterIPFamily):
   return list as string[];
 }
 
-function readNodes(r: Reader, v: unknown, zones: string[], family: ClusterIPFamily): NodeConfig[] | undefined {
+function readNodes(
+  r: Reader,
+  v: unknown,
+  zones: string[],
+  family: ClusterIPFamily,
+): NodeConfig[] | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'number') {
     const n = r.int('nodes', v, 1, maxNodes);
