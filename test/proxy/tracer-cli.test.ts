@@ -17,7 +17,7 @@ const nodeFlags = ['-f', fixtureA, '--hostname-override', 'test-node', '--cluste
 const upstream = ['--semantics', 'kube-proxy-test'];
 
 // Every Service of fixture A, from the places kube-proxy's packet-flow tests send packets from
-// (reference §3.1, §4.5): a pod (10.0.0.2), the node itself (192.168.0.2), an external client
+// (proxier_test.go's runPacketFlowTests): a pod (10.0.0.2), the node itself (192.168.0.2), an external client
 // (203.0.113.2, inside svc5's source range) and a blocked one (203.0.113.130, outside it). Both
 // semantics give these answers (fixture A has no Service without endpoints on an external IP); with
 // --pick, the kernel's one choice never disagrees with the default verdict.

@@ -7,7 +7,7 @@ import { fixtureARules, testNodeIPs as nodeIPs, tracePacketRules } from './fixtu
 
 const rules = RuleTable.parse(tracePacketRules);
 
-t.test('TestTracePacket (reference §4.4)', async (t) => {
+t.test('TestTracePacket (kube-proxy proxier_test.go)', async (t) => {
   const cases: {
     name: string;
     sourceIP: string;
