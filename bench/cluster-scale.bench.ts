@@ -6,13 +6,23 @@
 // every node's rules hold it. Baseline in the same run: the same pipeline at 1/10 of the scale, in
 // its own process (so its peak RSS is its own); ratios are per pod.
 //
+// The scale settings, those of `netlab up --workload` (lab/config/workload.ts): real sockets off
+// (pods in-process only), no data plane (no listeners; kube-proxy's rules are still built for
+// every node), cluster DNS serving on a free loopback port, the EndpointSlice and Endpoints
+// controllers batching Pod changes for 500 ms (`--batch-ms`), kube-proxy's min sync period 1 s (its
+// default). The programming latency includes both waits.
+//
 //   npm run bench cluster-scale                 the full scale (and 1/10 as baseline)
 //   npm run bench cluster-scale -- --scale 0.1  100 nodes, 1,000 Services, 10,000 pods
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AnyObject, EndpointSlice, ManifestObject, Pod } from '../api/index.js';
 import { Cluster } from '../lab/cluster.js';
-import { workloadBatchPeriodMs, workloadObjects } from '../lab/config/workload.js';
+import {
+  workloadBatchPeriodMs,
+  workloadObjects,
+  workloadProxyMinSyncPeriodMs,
+} from '../lab/config/workload.js';
 
 const FULL = { nodes: 1000, services: 10_000, pods: 100_000 };
 const arg = (name: string): string | undefined => {
@@ -88,6 +98,7 @@ async function child(s: number): Promise<Figures> {
     kubelets: { realSockets: false },
     dataplane: false,
     controllers: { endpointUpdatesBatchPeriodMs: BATCH_MS },
+    proxyMinSyncPeriodMs: workloadProxyMinSyncPeriodMs,
   });
   const store = cluster.store;
   await until('podCIDRs', () => store.list('Node').items.every((n) => n.spec?.podCIDR), deadline);

@@ -20,6 +20,12 @@ export interface WorkloadSpec {
  */
 export const workloadBatchPeriodMs = 500;
 
+/**
+ * kube-proxy's --iptables-min-sync-period (ms) for a generated workload: its default, 1 s (the lab's
+ * own default is 100 ms, for quick feedback). Changes within it meet in one sync of every node.
+ */
+export const workloadProxyMinSyncPeriodMs = 1000;
+
 /** At most this many Services or pods: beyond it a typo, not a workload (and no memory to hold it). */
 export const workloadLimit = 1_000_000;
 

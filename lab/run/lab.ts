@@ -8,7 +8,7 @@ import { writeKubeconfig } from '../apiserver/index.js';
 import { Cluster } from '../cluster.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import type { LabInputs } from '../config/inputs.js';
-import { workloadBatchPeriodMs } from '../config/workload.js';
+import { workloadBatchPeriodMs, workloadProxyMinSyncPeriodMs } from '../config/workload.js';
 import { type Progress, silentProgress } from './progress.js';
 
 /** A listener's port is taken: names the port and how to choose another. */
@@ -127,6 +127,7 @@ export class Lab {
         },
         dnsListen,
         ...(api ? { api } : {}),
+        ...(opts.inputs.workload !== undefined ? { proxyMinSyncPeriodMs: workloadProxyMinSyncPeriodMs } : {}),
         kubelets: {
           nodeLeaseRenewIntervalSeconds: config.durations.nodeLeaseRenewInterval / 1000,
           // A generated workload is for scale: its pods exist in-process only.
