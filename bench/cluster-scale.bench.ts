@@ -236,6 +236,13 @@ if (arg('--child') !== undefined) {
         `x${(run.convergeMs / base.convergeMs).toFixed(1)} for x10 (per pod ${(perPod(run.convergeMs, run) / perPod(base.convergeMs, base)).toFixed(2)} of baseline; goal 30 s)`,
       ) +
       line(
+        'CPU of the convergence',
+        s(run.convergeCpuMs),
+        s(base.convergeCpuMs),
+        `${(run.convergeCpuMs / run.pods).toFixed(2)} ms a pod (baseline ${(base.convergeCpuMs / base.pods).toFixed(2)})`,
+      ) +
+      line('store writes a pod', run.writesPerPod.toFixed(2), base.writesPerPod.toFixed(2), '') +
+      line(
         'programming latency (1 extra pod)',
         `${run.programmingMs.toFixed(0)} ms`,
         `${base.programmingMs.toFixed(0)} ms`,
