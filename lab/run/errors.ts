@@ -9,9 +9,8 @@ import type { Command, ParseOptions } from 'commander';
 import { NetlabError } from '../../std/index.js';
 // It imports nothing of the lab: every command loads it, and `netlab dig` should not load the lab.
 
-/** A flag or argument a command cannot use. */
+/** A flag or argument a command cannot use (its name, UsageError, is NetlabError's doing). */
 export class UsageError extends NetlabError {
-  override readonly name = 'UsageError';
   readonly code = 'NETLAB_CLI_USAGE';
 }
 
