@@ -1,18 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { type ScriptedDnsServer, startScriptedDnsServer } from '../../dns/resolver/scripted.js';
-import { netlabArgv } from '../index.js';
+import { netlabInProcess } from '../index.js';
 
-function run(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...netlabArgv, ...args], (err, stdout, stderr) => {
-      resolve({ stdout, stderr, code: err ? ((err as { code?: number }).code ?? 1) : 0 });
-    });
-  });
-}
+// The command in this process (netlabInProcess: the same program, its streams and exit status).
+const run = netlabInProcess;
 
 let server: ScriptedDnsServer;
 t.before(async () => {

@@ -1,28 +1,18 @@
 // The command-line contracts: `netlab dig` (+short, +tcp, exit status) and `netlab dns serve` (user
-// errors name the option or file, no stack trace), and dig's layout as pure functions.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+// errors name the option or file, no stack trace), and dig's layout as pure functions. The commands
+// run in this process (netlabInProcess: the same program, its streams and exit status); `dns serve`'s
+// signals in a child process of its own.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Answer } from 'dns-packet';
 import t from 'tap';
 import type { AnyObject, EndpointSlice } from '../../api/index.js';
 import { DnsServer, ObjectSource, parseQType, parseZoneConfig, Zone } from '../../dns/index.js';
 import { digWhen, formatRRDig } from '../../dns/server/dig.js';
 import { withDerivedEndpointSlices } from '../../lab/controllers/index.js';
-import { netlabArgv } from '../index.js';
-
-const run = promisify(execFile);
-const netlab = (...args: string[]) =>
-  run(process.execPath, [...netlabArgv, ...args]).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  );
+import { netlabArgv, netlabInProcess } from '../index.js';
 
 t.test('dig layout', async (t) => {
   const rrs: [Answer, string][] = [
@@ -105,7 +95,7 @@ t.test('netlab dig against a server', async (t) => {
     },
   ];
   for (const c of cases) {
-    const r = await netlab('dig', ...c.args);
+    const r = await netlabInProcess(['dig', ...c.args]);
     t.equal(r.code, c.code, c.args.join(' '));
     if (typeof c.stdout === 'string') t.equal(r.stdout, c.stdout, c.args.join(' '));
     else t.match(r.stdout, c.stdout, c.args.join(' '));
@@ -147,7 +137,7 @@ t.test('netlab dig and dns serve: user errors', async (t) => {
     { args: ['dns', 'serve', '-f', join(dir, 'missing.yaml')], code: 1, stderr: /missing\.yaml/ },
   ];
   for (const c of cases) {
-    const r = await netlab(...c.args);
+    const r = await netlabInProcess(c.args);
     t.equal(r.code, c.code, c.args.join(' '));
     t.match(r.stderr, c.stderr, c.args.join(' '));
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -250,7 +240,7 @@ t.test('dns serve: "listening on", SIGHUP re-reads the manifests, SIGTERM prints
   };
   const port = Number((await printed(/^listening on 127\.0\.0\.1:(\d+)\n$/, () => stdout))[1]);
   const short = async () =>
-    (await netlab('dig', 'web.default.svc.cluster.local', `@127.0.0.1:${port}`, '+short')).stdout;
+    (await netlabInProcess(['dig', 'web.default.svc.cluster.local', `@127.0.0.1:${port}`, '+short'])).stdout;
   t.equal(await short(), '10.96.0.20\n', 'served');
   t.equal(await short(), '10.96.0.20\n', 'again, from the cache');
   writeFileSync(file, manifest('10.96.0.99'));

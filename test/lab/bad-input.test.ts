@@ -1,10 +1,12 @@
 // Bad manifest input ends every command the same way: one line naming the file and line, exit 1,
 // no stack trace, nothing served. Every command reads manifests through api's readManifestFiles.
+// From a file the commands run in this process (netlabInProcess); from stdin in a child process,
+// whose stdin it is.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { netlab } from '../index.js';
+import { netlab, netlabInProcess } from '../index.js';
 
 const bomb = [
   'apiVersion: v1',
@@ -50,7 +52,10 @@ t.test('a YAML alias bomb: one line in every command, from a file and on stdin',
       ['file', file, undefined],
       ['stdin', '-', bomb],
     ] as const) {
-      const r = await netlab([...c.args, '-f', f], input === undefined ? {} : { input });
+      const r =
+        input === undefined
+          ? await netlabInProcess([...c.args, '-f', f])
+          : await netlab([...c.args, '-f', f], { input });
       const shown = source === 'stdin' ? '<stdin>' : file;
       t.same(
         { code: r.code, stderr: r.stderr, stdout: r.stdout },
@@ -62,7 +67,7 @@ t.test('a YAML alias bomb: one line in every command, from a file and on stdin',
 });
 
 t.test('-f /dev/zero stops at the input limit with one line', async (t) => {
-  const r = await netlab(['iptables-save', '--hostname-override', 'n1', '-f', '/dev/zero']);
+  const r = await netlabInProcess(['iptables-save', '--hostname-override', 'n1', '-f', '/dev/zero']);
   t.same(
     { code: r.code, stderr: r.stderr },
     {

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { traceLive } from '../../lab/commands/trace-live.js';
 import { ForwardProxy } from '../../proxy/index.js';
-import { netlab } from '../index.js';
+import { netlabInProcess } from '../index.js';
 import { FakePods, node, service, slice, startDataplane, TestCluster } from '../proxy/fixtures/dataplane.js';
 
 t.test('one line per new connection', async (t) => {
@@ -61,5 +61,6 @@ t.test('errors', async (t) => {
     ],
     [['trace', '--src', '10.0.0.1'], "error: required option '--dst <ip>' not specified\n"],
   ];
-  for (const [args, stderr] of cases) t.match(await netlab(args), { code: 1, stderr }, args.join(' '));
+  for (const [args, stderr] of cases)
+    t.match(await netlabInProcess(args), { code: 1, stderr }, args.join(' '));
 });

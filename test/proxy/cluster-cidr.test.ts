@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { clusterCIDRWarning, ProxierConfigError } from '../../proxy/index.js';
-import { netlab } from '../index.js';
+import { netlabInProcess } from '../index.js';
 
 const noFamily = (value: string, family: string) =>
   `--cluster-cidr ${value} has no ${family} CIDR: kube-proxy on this ${family} node says "Detect-local-mode set to ClusterCIDR, but no cluster CIDR for family" and writes no rules that tell pod traffic by source`;
@@ -56,8 +56,8 @@ t.test('netlab iptables-save: a wrong-family --cluster-cidr is a warning, the pa
     file,
     'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.5, ports: [{port: 80}]}\n',
   );
-  const withV6 = await netlab(['iptables-save', '-f', file, '--cluster-cidr', 'fd00::/48']);
-  const without = await netlab(['iptables-save', '-f', file]);
+  const withV6 = await netlabInProcess(['iptables-save', '-f', file, '--cluster-cidr', 'fd00::/48']);
+  const without = await netlabInProcess(['iptables-save', '-f', file]);
   t.equal(withV6.code, 0, 'exit 0');
   t.equal(withV6.stderr, `warning: ${noFamily('fd00::/48', 'IPv4')}\n`, 'one warning line');
   t.equal(withV6.stdout, without.stdout, 'the same payload as without the flag');

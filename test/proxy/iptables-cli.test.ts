@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import t from 'tap';
 import { storeFromManifests, syncNode } from '../../lab/tools/index.js';
 import { sortIPTablesRules } from '../../proxy/ruletable/sort.js';
+import { netlabInProcess } from '../index.js';
 import { acceptanceDir, fixtureARules, netlab } from './fixtures/index.js';
 
+// The commands run in this process (netlabInProcess), but for the malformed input: a netlab process,
+// for its exit status and its streams.
 t.test('netlab iptables-save: the contract', async (t) => {
-  const ok = await netlab([
+  const ok = await netlabInProcess([
     'iptables-save',
     '-f',
     join(acceptanceDir, 'fixture-a.yaml'),
@@ -41,7 +44,7 @@ t.test('netlab iptables-save: the contract', async (t) => {
     unallocated,
     'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80}]\n',
   );
-  const warn = await netlab(['iptables-save', '-f', unallocated]);
+  const warn = await netlabInProcess(['iptables-save', '-f', unallocated]);
   t.equal(warn.code, 0, 'a Service without a cluster IP is not an error');
   t.equal(
     warn.stderr,

@@ -19,7 +19,7 @@ import {
   withKubeJumpRules,
 } from '../../proxy/index.js';
 import { seededUint32 } from '../../std/index.js';
-import { netlab } from '../index.js';
+import { netlabInProcess } from '../index.js';
 import { FakePods, node, startDataplane, TestCluster } from './fixtures/dataplane.js';
 
 // The slice port's `name` as written in YAML ('omitted' leaves the key out).
@@ -126,11 +126,11 @@ t.test('netlab iptables-save and trace: a hand-written slice without port names'
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'ext.yaml');
   writeFileSync(file, manifests('', 'omitted'));
-  const save = await netlab(['iptables-save', '-f', file, '--hostname-override', 'node-a']);
+  const save = await netlabInProcess(['iptables-save', '-f', file, '--hostname-override', 'node-a']);
   t.equal(save.code, 0, 'iptables-save: exit 0');
   t.notMatch(save.stdout, 'has no endpoints', 'iptables-save: no REJECT rule');
   t.match(save.stdout, '-j DNAT --to-destination 10.244.0.5:8080', 'iptables-save: the endpoint');
-  const trace = await netlab([
+  const trace = await netlabInProcess([
     'trace',
     '-f',
     file,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { TraceFlags } from '../../lab/commands/trace.js';
 import { iptablesSaveManifests, traceManifests } from '../../lab/tools/index.js';
+import { netlabInProcess } from '../index.js';
 import { acceptanceDir, netlab } from './fixtures/index.js';
 
 const runTrace = (flags: TraceFlags) => traceManifests(flags.filename, flags).output;
@@ -512,7 +513,7 @@ t.test('netlab trace / iptables-save: a node name that names no Node', async (t)
     t.same(traced.warnings, c.warnings, `trace, ${c.name}: warnings`);
     t.match(traced.output, /\nendpoints: <none>\nverdict: REJECT\n/, `trace, ${c.name}: the answer stays`);
   }
-  const cli = await netlab([
+  const cli = await netlabInProcess([
     'trace',
     '-f',
     files.two,
