@@ -1,18 +1,26 @@
 // The door of ipam/: address allocators (Service IPs, NodePorts, node podCIDRs) and host-local IPAM.
-export { type IPAMRoute, loadIPAMConfig } from './hostlocal/config.js';
-export { goPathError } from './hostlocal/disk.js';
+// Each sub-folder's door lists what this one passes on.
 export {
+  goPathError,
+  type HostLocalStore,
   hostLocalAdd,
   hostLocalCheck,
   hostLocalDel,
   hostLocalGC,
   type IPAMDNS,
+  type IPAMRoute,
+  loadIPAMConfig,
+  MemoryStore,
   openDiskStore,
   type StoreOpener,
   type ValidAttachment,
-} from './hostlocal/hostlocal.js';
-export { type HostLocalStore, MemoryStore } from './hostlocal/store.js';
-export { InvalidRangeError } from './kube/errors.js';
-export { defaultNodePortRange, NodePortAllocator } from './kube/nodeport.js';
-export { parseCIDR, parseIP, ServiceIPAllocator } from './kube/serviceip.js';
-export { defaultClusterCIDR, PodCIDRAllocator } from './podcidr/cidrset.js';
+} from './hostlocal/index.js';
+export {
+  defaultNodePortRange,
+  InvalidRangeError,
+  NodePortAllocator,
+  parseCIDR,
+  parseIP,
+  ServiceIPAllocator,
+} from './kube/index.js';
+export { defaultClusterCIDR, PodCIDRAllocator } from './podcidr/index.js';

@@ -1,19 +1,5 @@
 // kube-apiserver's allocators: Service IPs and NodePorts (bitmaps with KEP-3070's static band).
-export { AllocationBitmap, BitmapAllocator } from './bitmap.js';
-export { AlreadyAllocatedError, InvalidRangeError, NotInRangeError, RangeFullError } from './errors.js';
-export {
-  defaultNodePortRange,
-  NodePortAllocator,
-  nodePortRangeOffset,
-  type PortRange,
-  parsePortRange,
-} from './nodeport.js';
-export {
-  type AllocatorOptions,
-  formatIP,
-  parseCIDR,
-  parseIP,
-  ServiceIPAllocator,
-  type ServiceIPFamily,
-  serviceIPRangeOffset,
-} from './serviceip.js';
+// The names ipam/index.ts gives other folders (the store's allocation).
+export { InvalidRangeError } from './errors.js';
+export { defaultNodePortRange, NodePortAllocator } from './nodeport.js';
+export { parseCIDR, parseIP, ServiceIPAllocator } from './serviceip.js';

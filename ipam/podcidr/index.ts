@@ -1,3 +1,3 @@
 // kube-controller-manager's range allocator: node podCIDRs from the cluster CIDR.
-export { CIDRSet, defaultClusterCIDR, PodCIDRAllocator, type PodCIDRAllocatorOptions } from './cidrset.js';
-export { PodCIDRConfigError, PodCIDRExhaustedError, PodCIDROutOfRangeError } from './errors.js';
+// The names ipam/index.ts gives other folders (the node IPAM controller).
+export { defaultClusterCIDR, PodCIDRAllocator } from './cidrset.js';
