@@ -16,9 +16,13 @@ export {
   type ResolverSockets,
   type ResolverUdpSocket,
 } from './resolver/transport.js';
-export { dig, parseQType } from './server/dig.js';
-export { DnsServer, type DnsServerStats } from './server/server.js';
-export { formatHostPort, type HostPort, parseHostPort } from './server/upstream.js';
-export { parseZoneConfig } from './zone/config.js';
-export { ObjectSource, StoreSource } from './zone/source.js';
-export { Zone } from './zone/zone.js';
+export {
+  DnsServer,
+  type DnsServerStats,
+  dig,
+  formatHostPort,
+  type HostPort,
+  parseHostPort,
+  parseQType,
+} from './server/index.js';
+export { ObjectSource, parseZoneConfig, StoreSource, Zone } from './zone/index.js';

@@ -1,21 +1,6 @@
 // Records from store watches, per the DNS spec 1.1.0 and CoreDNS's kubernetes plugin.
-export {
-  defaultZoneConfig,
-  type PodMode,
-  parseZoneConfig,
-  podModes,
-  primaryZone,
-  type ZoneConfig,
-  type ZoneConfigInput,
-} from './config.js';
-export { buildIndex, type ZoneIndex } from './index-model.js';
-export { addressFromReverse, endpointHostname, ipFromKey, ipKey, reverseName } from './names.js';
-export {
-  ObjectSource,
-  StoreSource,
-  type ZoneKind,
-  type ZoneObjects,
-  type ZoneSource,
-  zoneKinds,
-} from './source.js';
-export { DNS_SCHEMA_VERSION, QTYPE, RCODE, Zone, type ZoneAnswer } from './zone.js';
+// The door of dns/zone for the rest of dns/: what dns/index.ts passes on and the server uses.
+export { parseZoneConfig } from './config.js';
+export { ipKey } from './names.js';
+export { ObjectSource, StoreSource } from './source.js';
+export { QTYPE, RCODE, Zone, type ZoneAnswer } from './zone.js';
