@@ -5,6 +5,7 @@ export { goTypeName, marshalMap, ordered, unmarshal } from './gojson.js';
 export {
   type CmdArgs,
   decodeConfigVersion,
+  formatResult,
   type Plugin,
   pluginMain,
   runPlugin,
