@@ -98,13 +98,13 @@ export async function startScriptedDnsServer(
 ): Promise<ScriptedDnsServer> {
   const host = listen.host ?? '127.0.0.1';
   const received: ReceivedQuery[] = [];
-  const udp = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
+  let udp = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
   await new Promise<void>((resolve, reject) => {
     udp.once('error', reject);
     udp.bind(listen.port ?? 0, host, () => resolve());
   });
-  const port = (udp.address() as AddressInfo).port;
-  udp.on('message', (msg, rinfo) => {
+  let port = (udp.address() as AddressInfo).port;
+  const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo) => {
     let query: dnsPacket.DecodedPacket;
     try {
       query = dnsPacket.decode(msg);
@@ -124,7 +124,8 @@ export async function startScriptedDnsServer(
       });
     }
     udp.send(out, rinfo.port, rinfo.address);
-  });
+  };
+  udp.on('message', onMessage);
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((socket) => {
     sockets.add(socket);
@@ -151,10 +152,29 @@ export async function startScriptedDnsServer(
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, host, () => resolve());
-  });
+  // Port 0: the kernel's free UDP port may be taken for TCP; then UDP moves to another free port.
+  for (let attempt = 0; ; attempt++) {
+    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+      tcp.once('error', resolve);
+      tcp.listen(port, host, () => {
+        tcp.off('error', resolve);
+        resolve(null);
+      });
+    });
+    if (err === null) break;
+    if (listen.port !== undefined || err.code !== 'EADDRINUSE' || attempt >= 20) {
+      udp.close();
+      throw err;
+    }
+    await new Promise<void>((r) => udp.close(() => r()));
+    udp = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
+    udp.on('message', onMessage);
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, host, () => resolve());
+    });
+    port = (udp.address() as AddressInfo).port;
+  }
   return {
     address: host,
     port,
