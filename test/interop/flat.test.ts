@@ -275,9 +275,27 @@ interopTest(t, 'flat with ipam.type host-local resolved on CNI_PATH to the real 
   await Promise.all(byVersion);
 });
 
+/**
+ * Runs `f` over `items` with at most 25 processes alive at once, results in order. A hundred Node.js
+ * processes starting together on two cores take long enough that a writer can wait out the fabric
+ * lock's 30 s (CNI code 11, try again), which is the plugin's answer to overload, not a race lost.
+ */
+async function inWaves<T, R>(items: readonly T[], f: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: 25 }, worker));
+  return out;
+}
+
 interopTest(
   t,
-  '100 concurrent ADDs, 50 through our host-local and 50 through the real one, on one dataDir',
+  '100 ADDs, 25 at a time, 50 through our host-local and 50 through the real one, on one dataDir',
   skip,
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-flat-race-'));
@@ -291,10 +309,8 @@ interopTest(
       ipam: { type: 'host-local', dataDir: join(dir, 'ipam'), ranges: [[{ subnet: '10.244.0.0/24' }]] },
     });
     const ids = Array.from({ length: 100 }, (_, i) => `pod${i}`);
-    const runs = await Promise.all(
-      ids.map((id, i) =>
-        runFlat('ADD', stdin, { ...attach(id), CNI_PATH: i % 2 === 0 ? ourBin : '/usr/lib/cni' }),
-      ),
+    const runs = await inWaves(ids, (id, i) =>
+      runFlat('ADD', stdin, { ...attach(id), CNI_PATH: i % 2 === 0 ? ourBin : '/usr/lib/cni' }),
     );
     const failed = runs.filter((r) => r.code !== 0);
     t.same(failed, [], 'every ADD succeeded');
@@ -338,10 +354,8 @@ interopTest(
       ids.map((id, i) => `${id} ${addrs[i]}`).sort(),
       'the fabric has every attachment with its address',
     );
-    const dels = await Promise.all(
-      ids.map((id, i) =>
-        runFlat('DEL', stdin, { ...attach(id), CNI_PATH: i % 2 === 1 ? ourBin : '/usr/lib/cni' }),
-      ),
+    const dels = await inWaves(ids, (id, i) =>
+      runFlat('DEL', stdin, { ...attach(id), CNI_PATH: i % 2 === 1 ? ourBin : '/usr/lib/cni' }),
     );
     t.same(
       dels.filter((r) => r.code !== 0 || r.stdout !== ''),
