@@ -180,7 +180,11 @@ function script(commands: readonly string[]): string {
     // npx's cache and runs its prepare script, which must not run under tap's hook.
     'for v in $(compgen -e); do case $v in NODE_OPTIONS|TAP*|_TAPJS*|npm_*|INIT_CWD) unset "$v";; esac; done',
     'PATH=$(printf %s "$PATH" | tr : "\\n" | grep -v node_modules/.bin | paste -sd:)',
+    // A private /tmp; a checkout that itself lives under /tmp is bound back in at its own path.
+    `root='${root.replace(/\/$/, '')}'`,
+    'hold=; case "$root" in /tmp/*) hold=$(mktemp -d /run/netlab-tour-XXXXXX); mount --bind "$root" "$hold";; esac',
     'mount -t tmpfs tmpfs /tmp',
+    'if [ -n "$hold" ]; then mkdir -p "$root"; mount --bind "$hold" "$root"; umount "$hold"; rmdir "$hold"; fi',
     'ip link set lo up',
     'export HOME="$(mktemp -d)"',
     `cd '${root}'`,
