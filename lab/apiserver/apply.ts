@@ -338,18 +338,26 @@ export function recordScale(
       return m;
     })
     .filter((m) => Object.keys(m.fieldsV1).length > 0);
-  return [
-    ...rest,
-    {
-      manager,
-      operation: 'Update',
-      apiVersion,
-      time,
-      fieldsType: 'FieldsV1',
-      fieldsV1: { 'f:spec': { 'f:replicas': {} } },
-      subresource: 'scale',
-    },
-  ];
+  return [...rest, updateEntry(manager, apiVersion, time, { 'f:spec': { 'f:replicas': {} } }, 'scale')];
+}
+
+/** The managedFields entry of an Update by `manager` (on `subresource` when there is one). */
+function updateEntry(
+  manager: string,
+  apiVersion: string,
+  time: string,
+  fieldsV1: ManagedFieldsEntry['fieldsV1'],
+  subresource?: string,
+): ManagedFieldsEntry {
+  return {
+    manager,
+    operation: 'Update',
+    apiVersion,
+    time,
+    fieldsType: 'FieldsV1',
+    fieldsV1,
+    ...(subresource ? { subresource } : {}),
+  };
 }
 
 /** The managedFields after a non-apply write by `manager`: its Update entry covers what it set. */
@@ -366,16 +374,5 @@ export function recordUpdate(
     (m) => !(m.manager === manager && m.operation === 'Update' && m.subresource === subresource),
   );
   const fieldsV1 = subresource === 'status' ? { 'f:status': {} } : fieldsOf(kind, written);
-  return [
-    ...rest,
-    {
-      manager,
-      operation: 'Update',
-      apiVersion,
-      time,
-      fieldsType: 'FieldsV1',
-      fieldsV1,
-      ...(subresource ? { subresource } : {}),
-    },
-  ];
+  return [...rest, updateEntry(manager, apiVersion, time, fieldsV1, subresource)];
 }
