@@ -4,16 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { netlabInProcess } from '../index.js';
 import { builtCli, ensureBuilt } from './built.js';
 
 const run = promisify(execFile);
-// Some twenty `netlab` processes, run from dist/ with plain node (no TypeScript compile per process).
 ensureBuilt();
 const bin = new URL('../../cni/bin', import.meta.url).pathname;
 // flat's ADD result for web-1 on node-a as test/cni/flat.test.ts has it; here the config adds dns.
 const web1Result = readFileSync(new URL('./fixtures/web-1.add.json', import.meta.url), 'utf8');
 
-async function netlab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+type Ran = { code: number; stdout: string; stderr: string };
+
+/** A `netlab` process from dist/ with plain node: what the process itself prints and exits with. */
+async function netlabProcess(args: string[]): Promise<Ran> {
   try {
     const { stdout, stderr } = await run(process.execPath, [builtCli, ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: bin },
@@ -22,6 +25,18 @@ async function netlab(args: string[]): Promise<{ code: number; stdout: string; s
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+/** The same command line in this process (its output captured): a process start saved per case. */
+async function netlab(args: string[]): Promise<Ran> {
+  const saved = process.env.CNI_PATH;
+  process.env.CNI_PATH = bin;
+  try {
+    return await netlabInProcess(args);
+  } finally {
+    if (saved === undefined) delete process.env.CNI_PATH;
+    else process.env.CNI_PATH = saved;
   }
 }
 
@@ -155,29 +170,30 @@ t.test('netlab cni add|check|del|gc|status', async (t) => {
       stderr: `error reading ${dir}/missing.conflist: open ${dir}/missing.conflist: no such file or directory\n`,
     },
   ];
-  // By index into cases: add (and the usage errors), then what only reads the result, the cache and
-  // the fabric, then gc, del, del again.
-  const batches = [[0, 13, 14], [1, 2, 3, 4, 5, 6, 7, 8, 9], [10], [11], [12]];
+  // In order, in this process: add (and the usage errors), what only reads the result, the cache and
+  // the fabric, then gc, del, del again. The first and the last case also run as processes of their
+  // own, so exit statuses and streams are the process's.
+  const order = [0, 13, 14, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   t.same(
-    batches.flat().sort((a, b) => a - b),
+    [...order].sort((a, b) => a - b),
     cases.map((_, i) => i),
-    'every case in one batch',
+    'every case once',
   );
-  // Runs of one batch only read what the batches before left: they run side by side, four at once.
-  for (const batch of batches) {
-    const pending = [...batch];
-    const worker = async () => {
-      for (let i = pending.shift(); i !== undefined; i = pending.shift()) {
-        const c = cases[i]!;
-        const got = await netlab(c.args);
-        t.same(
-          got,
-          { code: c.code, stdout: c.stdout, stderr: c.stderr },
-          `${c.args.slice(0, 2).join(' ')} #${i}`,
-        );
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
+  for (const i of order) {
+    const c = cases[i]!;
+    t.same(
+      await netlab(c.args),
+      { code: c.code, stdout: c.stdout, stderr: c.stderr },
+      `${c.args.slice(0, 2).join(' ')} #${i}`,
+    );
+  }
+  for (const i of [14, 12]) {
+    const c = cases[i]!;
+    t.same(
+      await netlabProcess(c.args),
+      { code: c.code, stdout: c.stdout, stderr: c.stderr },
+      `${c.args.slice(0, 2).join(' ')} #${i} as a process`,
+    );
   }
   t.same(readdirSync(join(dir, 'ipam', 'pods')).sort(), ['last_reserved_ip.0', 'lock'], 'address released');
   t.same(readdirSync(join(dir, 'cache', 'results')), [], 'cache emptied');

@@ -285,11 +285,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         }),
       );
       // The stream starts when trace --live has connected: curl until its first line shows.
+      // Bounded: if trace --live exits or never connects, the test fails instead of looping on.
       let stop = false;
       void seen.then(() => {
         stop = true;
       });
-      while (!stop) {
+      live.on('exit', () => {
+        stop = true;
+      });
+      for (let tries = 0; !stop && tries < 300; tries++) {
         await paste(curlLine);
         await Promise.race([seen, new Promise((r) => setTimeout(r, 200))]);
       }
