@@ -58,6 +58,8 @@ export interface FlatConf {
 }
 
 const configError = (msg: string) => new CniError(CniErrorCode.InvalidNetworkConfig, msg);
+// What the bridge plugin returns as a plain Go error, which its skel prints as code 999 (ErrInternal).
+const internalError = (msg: string) => new CniError(CniErrorCode.Internal, msg);
 
 function stringField(raw: Record<string, unknown>, key: string, fallback: string): string {
   const v = raw[key];
@@ -138,7 +140,7 @@ export function flatPlugin(opts: FlatOptions = {}): Plugin {
       await fabricCall(() =>
         store.read((f) => {
           if (f.attachmentIn(args.netns, args.ifName) !== undefined)
-            throw new Error(`container veth name provided (${args.ifName}) already exists`);
+            throw internalError(`container veth name provided (${args.ifName}) already exists`);
         }),
       );
       const ipam = await delegateAdd(
@@ -152,7 +154,7 @@ export function flatPlugin(opts: FlatOptions = {}): Plugin {
         await delegate('DEL', conf.ipamType, args.stdinData, args.env, delegateOpts(args)).catch(
           () => undefined,
         );
-        throw new Error('IPAM plugin returned missing IP config');
+        throw internalError('IPAM plugin returned missing IP config');
       }
       try {
         return await fabricCall(() =>
@@ -203,7 +205,7 @@ export function flatPlugin(opts: FlatOptions = {}): Plugin {
 
     async check(args) {
       const conf = parseFlatConf(args.stdinData);
-      if (conf.prevResult === undefined) throw new Error('Required prevResult missing');
+      if (conf.prevResult === undefined) throw internalError('Required prevResult missing');
       const prev = resultAsVersion(conf.prevResult, '1.1.0');
       await delegate('CHECK', conf.ipamType, args.stdinData, args.env, delegateOpts(args));
       await fabricCall(() =>
@@ -262,28 +264,28 @@ export function checkAttachment(
 ): void {
   const a = f.attachment(containerID, ifname);
   if (a === undefined || a.netns !== netns)
-    throw new Error(`interface ${ifname} of container ${containerID} not found in ${netns}`);
+    throw internalError(`interface ${ifname} of container ${containerID} not found in ${netns}`);
   const node = f.node(a.node)!;
   const ifaces = prev.interfaces ?? [];
   const cont = ifaces.findIndex((i) => i.name === ifname && i.sandbox === netns);
-  if (cont < 0) throw new Error(`expected interface ${ifname} in ${netns} not found in prevResult`);
+  if (cont < 0) throw internalError(`expected interface ${ifname} in ${netns} not found in prevResult`);
   if (ifaces[cont]!.mac !== undefined && ifaces[cont]!.mac !== a.mac)
-    throw new Error(`Interface ${ifname} Mac doesn't match: ${ifaces[cont]!.mac}`);
+    throw internalError(`Interface ${ifname} Mac doesn't match: ${ifaces[cont]!.mac}`);
   const br = ifaces.find((i) => i.name === conf.bridge && (i.sandbox ?? '') === '');
-  if (br === undefined) throw new Error(`Bridge ${conf.bridge} not found in prevResult`);
+  if (br === undefined) throw internalError(`Bridge ${conf.bridge} not found in prevResult`);
   if (br.mac !== undefined && br.mac !== node.bridge.mac)
-    throw new Error(`Bridge interface ${br.name} Mac doesn't match: ${br.mac}`);
+    throw internalError(`Bridge interface ${br.name} Mac doesn't match: ${br.mac}`);
   const veth = ifaces.find((i) => i.name === a.hostVeth.name);
   if (veth === undefined)
-    throw new Error(`host veth ${a.hostVeth.name} of ${ifname} not found in prevResult`);
+    throw internalError(`host veth ${a.hostVeth.name} of ${ifname} not found in prevResult`);
   const have = new Set(a.ips.map((i) => i.address));
   for (const ip of prev.ips ?? [])
     if (ip.interface === cont && !have.has(ip.address))
-      throw new Error(`Failed to match addr ${ip.address} on interface ${ifname}`);
+      throw internalError(`Failed to match addr ${ip.address} on interface ${ifname}`);
   const routes = new Set(a.routes.map((r) => `${r.dst} ${r.gw ?? ''}`));
   for (const r of prev.routes ?? [])
     if (!routes.has(`${r.dst} ${r.gw ?? ''}`))
-      throw new Error(`Failed to match route {Dst:${r.dst} GW:${r.gw ?? '<nil>'}}`);
+      throw internalError(`Failed to match route {Dst:${r.dst} GW:${r.gw ?? '<nil>'}}`);
 }
 
 export interface NodeNetwork {

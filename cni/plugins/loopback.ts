@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { type FabricStore, FileFabricStore } from '../fabric/index.js';
 import {
   type CmdArgs,
+  CniError,
+  CniErrorCode,
   decodeConfigVersion,
   type Plugin,
   type Result,
@@ -82,7 +84,7 @@ export function loopbackPlugin(opts: LoopbackOptions = {}): Plugin {
       const store = storeFor(parseConf(args), args.netns);
       if (store === undefined) return;
       const down = await store.read((f) => f.hasSandbox(args.netns) && !f.loopbackUp(args.netns));
-      if (down) throw new Error('loopback interface is down');
+      if (down) throw new CniError(CniErrorCode.Internal, 'loopback interface is down');
     },
   };
 }

@@ -19,6 +19,8 @@ import {
   renderPodAddrBrief,
 } from '../../cni/index.js';
 import { cniCodeOf } from '../../cni/invoker/errors.js';
+import { checkAttachment, flatResult, parseFlatConf } from '../../cni/plugins/flat.js';
+import type { CniError } from '../../cni/skel/errors.js';
 import { runPlugin } from '../../cni/skel/skel.js';
 import { type HostLocalStore, MemoryStore } from '../../ipam/index.js';
 import { ensureBuilt } from './built.js';
@@ -491,5 +493,73 @@ t.test('cni/bin/loopback brings lo up in the fabric its dataDir names', async (t
       (f) => `${renderPodAddrBrief(f, '/run/netns/web-1').split('\n')[0]!}\n`,
     );
     t.same({ code: r.status, lo: shown }, { code: s.code, lo: s.lo }, `${s.cmd}: exit code, ip -br addr`);
+  }
+});
+
+// CHECK's mismatches are what the bridge plugin returns as plain Go errors: CniErrors with the wire
+// code 999 (ErrInternal) kept as cniCode beside netlab's string code.
+t.test('CHECK mismatches are CniErrors with code 999', async (t) => {
+  const fabric = new Fabric();
+  fabric.addNode({ name: 'node-a', nodeIPs: ['192.168.49.2'], podCIDRs: ['10.244.0.0/24'] });
+  const a = fabric.attach('node-a', {
+    network: 'pods',
+    containerID: 'web-1',
+    ifname: 'eth0',
+    netns: '/run/netns/web-1',
+    ips: [{ address: '10.244.0.2/24', gateway: '10.244.0.1' }],
+    routes: [{ dst: '0.0.0.0/0', gw: '10.244.0.1' }],
+  });
+  const conf = parseFlatConf(
+    new TextEncoder().encode(
+      JSON.stringify({ cniVersion: '1.1.0', name: 'pods', ipam: { type: 'host-local' } }),
+    ),
+  );
+  const ipam = {
+    cniVersion: '1.1.0',
+    ips: [{ address: '10.244.0.2/24', gateway: '10.244.0.1' }],
+    routes: [{ dst: '0.0.0.0/0', gw: '10.244.0.1' }],
+  };
+  const good = flatResult(fabric, a, ipam, conf);
+  const cases: { name: string; netns?: string; prev: (r: typeof good) => typeof good; msg: string }[] = [
+    {
+      name: 'another netns',
+      netns: '/run/netns/other',
+      prev: (r) => r,
+      msg: 'interface eth0 of container web-1 not found in /run/netns/other',
+    },
+    {
+      name: 'container MAC',
+      prev: (r) => ({
+        ...r,
+        interfaces: r.interfaces!.map((i, n) => (n === 2 ? { ...i, mac: '02:00:00:00:00:01' } : i)),
+      }),
+      msg: "Interface eth0 Mac doesn't match: 02:00:00:00:00:01",
+    },
+    {
+      name: 'an address not made',
+      prev: (r) => ({ ...r, ips: [{ address: '10.244.0.9/24', interface: 2 }] }),
+      msg: 'Failed to match addr 10.244.0.9/24 on interface eth0',
+    },
+    {
+      name: 'a route not made',
+      prev: (r) => ({ ...r, routes: [{ dst: '10.0.0.0/8' }] }),
+      msg: 'Failed to match route {Dst:10.0.0.0/8 GW:<nil>}',
+    },
+  ];
+  t.doesNotThrow(() => checkAttachment(fabric, conf, 'web-1', 'eth0', '/run/netns/web-1', good), 'as made');
+  for (const c of cases) {
+    const err = (() => {
+      try {
+        checkAttachment(fabric, conf, 'web-1', 'eth0', c.netns ?? '/run/netns/web-1', c.prev(good));
+        return undefined;
+      } catch (e) {
+        return e as CniError;
+      }
+    })();
+    t.same(
+      err && { cls: err.constructor.name, cniCode: err.cniCode, code: err.code, msg: err.message },
+      { cls: 'CniError', cniCode: 999, code: 'NETLAB_CNI_INTERNAL', msg: c.msg },
+      c.name,
+    );
   }
 });
