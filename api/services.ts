@@ -7,10 +7,9 @@ import {
   defaultNodePortRange,
   InvalidRangeError,
   NodePortAllocator,
-  parseCIDR,
-  parseIP,
   ServiceIPAllocator,
 } from '../ipam/index.js';
+import { ipFamilyOfCIDRString, ipFamilyOfString } from '../std/index.js';
 import { type FieldError, field, goStrings, newInternalError, newInvalid } from './fielderrors.js';
 import type { IPFamily, Service, ServicePort } from './types.js';
 import {
@@ -46,8 +45,7 @@ export class ServiceAllocators {
         throw new InvalidRangeError(`service CIDRs ${cidrs.join(',')}: one per IP family`);
       this.byFamily.set(a.family, a);
     });
-    const first = parseCIDR(cidrs[0] ?? '');
-    this.defaultFamily = first?.family ?? 'IPv4';
+    this.defaultFamily = ipFamilyOfCIDRString(cidrs[0] ?? '') ?? 'IPv4';
     this.nodePorts = new NodePortAllocator(cfg.nodePortRange ?? defaultNodePortRange, { seed: seed + 7 });
   }
 
@@ -158,7 +156,7 @@ export class ServiceAllocators {
     const ips = spec.clusterIPs ?? [];
     for (let i = 0; i < ips.length; i++) {
       if (ips[i] === 'None') break;
-      const fam = parseIP(ips[i]!)!.family;
+      const fam = ipFamilyOfString(ips[i]!)!;
       if (i >= (spec.ipFamilies?.length ?? 0)) {
         if (!this.byFamily.has(fam))
           el.push(

@@ -3,8 +3,7 @@
 // and apiservice's predicates on a Service (pkg/api/service/util.go). Defaulting and allocation
 // happen before (see defaults.ts, services.ts).
 
-import { parseCIDR, parseIP } from '../ipam/index.js';
-import { goQuote } from '../std/index.js';
+import { goQuote, ipFamilyOfCIDRString, ipFamilyOfString, parseGoIPSloppy } from '../std/index.js';
 import { type FieldError, field, type GoValue, goStrings } from './fielderrors.js';
 import {
   isDNS1123Label,
@@ -139,7 +138,7 @@ export function validateServiceClusterIPsRelatedFields(svc: Service): FieldError
   if (ips.length > 2) errs.push(field.invalid('spec.clusterIPs', ipsValue, 'may only hold up to 2 values'));
   if (hasInvalidIPs) return errs;
   if (ips.length > 1) {
-    const fams = ips.map((ip) => parseIP(ip)?.family);
+    const fams = ips.map((ip) => ipFamilyOfString(ip));
     if (fams.length !== 2 || fams[0] === fams[1])
       errs.push(
         field.invalid('spec.clusterIPs', ipsValue, 'may specify no more than one IP for each IP family'),
@@ -149,7 +148,7 @@ export function validateServiceClusterIPsRelatedFields(svc: Service): FieldError
     ips.forEach((ip, i) => {
       const fam = spec.ipFamilies?.[i];
       if (fam === undefined) return;
-      const isV6 = parseIP(ip)?.family === 'IPv6';
+      const isV6 = ipFamilyOfString(ip) === 'IPv6';
       if (fam === 'IPv4' && isV6)
         errs.push(
           field.invalid(
@@ -513,7 +512,7 @@ export function validateNode(node: Node): FieldError[] {
     errs.push(...validateCIDR(`spec.podCIDRs[${i}]`, c));
   });
   if (cidrs.length > 1) {
-    const fams = cidrs.map((c) => parseCIDR(c)?.family);
+    const fams = cidrs.map((c) => ipFamilyOfCIDRString(c));
     if (cidrs.length > 2 || fams[0] === fams[1] || fams.includes(undefined))
       errs.push(
         field.invalid(
@@ -529,7 +528,7 @@ export function validateNode(node: Node): FieldError[] {
     });
   }
   (node.status?.addresses ?? []).forEach((a, i) => {
-    if ((a.type === 'InternalIP' || a.type === 'ExternalIP') && !parseIP(a.address))
+    if ((a.type === 'InternalIP' || a.type === 'ExternalIP') && !parseGoIPSloppy(a.address))
       errs.push(field.invalid(`status.addresses[${i}].address`, a.address, 'must be a valid IP address'));
   });
   return errs;

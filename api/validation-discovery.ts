@@ -1,6 +1,6 @@
 // discovery/v1 validation: EndpointSlice (k8s.io/kubernetes pkg/apis/discovery/validation).
 
-import { parseIP } from '../ipam/index.js';
+import { ipFamilyOfString } from '../std/index.js';
 import { type FieldError, field } from './fielderrors.js';
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './names.js';
 import type { EndpointSlice } from './types.js';
@@ -32,8 +32,7 @@ export function validateEndpointSlice(es: EndpointSlice): FieldError[] {
       addrs.forEach((a, j) => {
         const ap = `${p}.addresses[${j}]`;
         if (es.addressType === 'IPv4' || es.addressType === 'IPv6') {
-          const ip = parseIP(a);
-          if (!ip || ip.family !== es.addressType)
+          if (ipFamilyOfString(a) !== es.addressType)
             errs.push(field.invalid(ap, a, `must be a valid ${es.addressType} address`));
           else errs.push(...validateNonSpecialIP(ap, a));
         } else if (es.addressType === 'FQDN') {

@@ -3,8 +3,7 @@
 // (k8s.io/apimachinery pkg/api/validation, pkg/apis/meta/v1/validation; k8s.io/kubernetes
 // pkg/apis/core/validation for IPs). Pure functions: an object in, a field.ErrorList out.
 
-import { parseCIDR, parseIP } from '../ipam/index.js';
-import { goQuote } from '../std/index.js';
+import { goQuote, parseGoCIDRSloppy, parseGoIPSloppy } from '../std/index.js';
 import { type FieldError, field, type GoValue, goStringMap, goStrings } from './fielderrors.js';
 import {
   isDNS1035Label,
@@ -28,24 +27,24 @@ export const nameIsDNS1035Label: NameFn = (n, p) => isDNS1035Label(p ? maskTrail
 // --- addresses -------------------------------------------------------------------------------
 
 export function validateIP(path: string, value: string): FieldError[] {
-  return parseIP(value)
+  return parseGoIPSloppy(value)
     ? []
     : [field.invalid(path, value, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)')];
 }
 
 export function validateCIDR(path: string, value: string): FieldError[] {
-  return parseCIDR(value)
+  return parseGoCIDRSloppy(value)
     ? []
     : [field.invalid(path, value, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)')];
 }
 
 /** ValidateNonSpecialIP: endpoints and external IPs may not be unspecified, loopback or link-local. */
 export function validateNonSpecialIP(path: string, value: string): FieldError[] {
-  const ip = parseIP(value);
+  const ip = parseGoIPSloppy(value);
   if (!ip) return [field.invalid(path, value, 'must be a valid IP address')];
   const errs: FieldError[] = [];
-  const v = ip.value;
-  const v4 = ip.family === 'IPv4';
+  const v = ip.n;
+  const v4 = ip.v4;
   if (v === 0n) errs.push(field.invalid(path, value, `may not be unspecified (${value})`));
   if (v4 ? v >> 24n === 127n : v === 1n)
     errs.push(field.invalid(path, value, 'may not be in the loopback range (127.0.0.0/8, ::1/128)'));

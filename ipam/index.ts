@@ -19,8 +19,6 @@ export {
   defaultNodePortRange,
   InvalidRangeError,
   NodePortAllocator,
-  parseCIDR,
-  parseIP,
   ServiceIPAllocator,
 } from './kube/index.js';
 export { defaultClusterCIDR, PodCIDRAllocator } from './podcidr/index.js';

@@ -53,27 +53,50 @@ function xtoi(s: string, i: number): [n: number, end: number, ok: boolean] {
 }
 
 /**
- * Go's parseIPv4: exactly four decimal fields 0-255, no leading zeros, unless `sloppy`: Go 1.16's
- * rule, which Kubernetes keeps as netutils.ParseIPSloppy, reads `010` as decimal 10. Returns the
- * 32-bit value.
+ * Go's parseIPv4 over s[start, end): exactly four decimal fields 0-255 between dots. A field of more
+ * than one digit starting with 0 is refused (Go 1.17+), unless `sloppy`: Go 1.16's rule, which
+ * Kubernetes keeps as netutils.ParseIPSloppy, reads any run of digits as decimal (`010` and `0010`
+ * are 10). One pass, no slices: every endpoint address kube-proxy reads comes through here.
+ * Returns the 32-bit value, or -1.
  */
-function parseIPv4(s: string, sloppy = false): number | null {
-  let pos = 0;
+function ipv4Value(s: string, start: number, end: number, sloppy: boolean): number {
   let v = 0;
-  for (let i = 0; i < 4; i++) {
-    if (pos >= s.length) return null;
-    if (i > 0) {
-      if (s[pos] !== '.') return null;
-      pos++;
+  let field = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      v = v * 256 + field;
+      field = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (!sloppy && digits === 1 && field === 0) return -1;
+      field = field * 10 + (c - 0x30);
+      digits++;
+      if (field > 0xff) return -1;
+    } else {
+      return -1;
     }
-    const [n, end, ok] = dtoi(s, pos);
-    if (!ok || n > 0xff) return null;
-    if (!sloppy && end - pos > 1 && s[pos] === '0') return null;
-    pos = end;
-    v = v * 256 + n;
   }
-  if (pos !== s.length) return null;
-  return v;
+  if (dots !== 3 || digits === 0) return -1;
+  return v * 256 + field;
+}
+
+function parseIPv4(s: string, sloppy: boolean): number | null {
+  const v = ipv4Value(s, 0, s.length, sloppy);
+  return v < 0 ? null : v;
+}
+
+/**
+ * netutils.ParseIPSloppy for dotted IPv4 alone, as a 32-bit number (no bigint): kube-proxy's hot path
+ * and iptables' dotted masks. undefined for anything else, IPv6 forms included.
+ */
+export function parseGoIPv4Sloppy(s: string): number | undefined {
+  const v = ipv4Value(s, 0, s.length, true);
+  return v < 0 ? undefined : v;
 }
 
 /** Go's parseIPv6 (with an optional trailing dotted IPv4). Returns the 16 bytes. */
@@ -191,6 +214,44 @@ function parseCIDR(s: string, sloppy: boolean): IPNet | null {
   const [n, end, ok] = dtoi(mask, 0);
   if (ip === null || !ok || end !== mask.length || n > bits) return null;
   return { ip, ones: n, bits };
+}
+
+/**
+ * The network Go's ParseCIDR returns as its *IPNet (`ip.Mask(mask)`), as Kubernetes reads it: the
+ * family is what `To4()` says of the masked address and the prefix is what IPNet.String() prints.
+ * An IPv4-mapped address under an IPv6 prefix of /96 or more is therefore an IPv4 network
+ * (`::ffff:10.0.0.0/104` is 10.0.0.0/8); under a shorter one the mapping's ffff is masked away and
+ * the network is IPv6 (`::ffff:10.0.0.0/64` is ::/64).
+ */
+export interface GoNetwork {
+  /** The network address, host bits cleared. */
+  readonly ip: IP;
+  /** The prefix length of `ip`'s family: 0-32 for IPv4, 0-128 for IPv6. */
+  readonly prefix: number;
+}
+
+export function goNetwork(net: IPNet): GoNetwork {
+  if (net.bits === 32) return { ip: { v4: true, n: net.ip.n & maskOf(net.ones, 32) }, prefix: net.ones };
+  if (net.ip.v4 && net.ones >= 96)
+    return { ip: { v4: true, n: net.ip.n & maskOf(net.ones - 96, 32) }, prefix: net.ones - 96 };
+  return { ip: { v4: false, n: as16(net.ip) & maskOf(net.ones, 128) }, prefix: net.ones };
+}
+
+/** IPNet.String() of a network: `10.0.0.0/8`, `fd00::/64`. */
+export function formatGoNetwork(net: GoNetwork): string {
+  return `${formatGoIP(net.ip)}/${net.prefix}`;
+}
+
+/** netutils.IPFamilyOfString: the family of what ParseIPSloppy reads (IPv4-mapped IPv6 is IPv4). */
+export function ipFamilyOfString(s: string): 'IPv4' | 'IPv6' | undefined {
+  const ip = parseIP(s, true);
+  return ip === null ? undefined : ip.v4 ? 'IPv4' : 'IPv6';
+}
+
+/** netutils.IPFamilyOfCIDRString: the family of the network ParseCIDRSloppy returns. */
+export function ipFamilyOfCIDRString(s: string): 'IPv4' | 'IPv6' | undefined {
+  const net = parseCIDR(s, true);
+  return net === null ? undefined : goNetwork(net).ip.v4 ? 'IPv4' : 'IPv6';
 }
 
 /** IP.String(). */

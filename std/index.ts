@@ -7,10 +7,15 @@ export { type DecodeContext, GoDecoder, topContext } from './godecode.js';
 export {
   formatGoIP,
   formatGoIPNet,
+  formatGoNetwork,
+  type GoNetwork,
+  goNetwork,
   type IP,
   type IPNet,
   ipCompare,
   ipEqual,
+  ipFamilyOfCIDRString,
+  ipFamilyOfString,
   joinHostPort,
   maskOf,
   nextIP,
@@ -18,6 +23,7 @@ export {
   parseGoCIDRSloppy,
   parseGoIP,
   parseGoIPSloppy,
+  parseGoIPv4Sloppy,
 } from './goip.js';
 export {
   type GoEncodable,

@@ -2,4 +2,4 @@
 // The names ipam/index.ts gives other folders (the store's allocation).
 export { InvalidRangeError } from './errors.js';
 export { defaultNodePortRange, NodePortAllocator } from './nodeport.js';
-export { parseCIDR, parseIP, ServiceIPAllocator } from './serviceip.js';
+export { ServiceIPAllocator } from './serviceip.js';

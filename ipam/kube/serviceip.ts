@@ -1,59 +1,24 @@
 // Service ClusterIP allocation as kube-apiserver's ipallocator.Range (bitmap.go): the network
 // address is never handed out, nor the IPv4 broadcast address; IPv6 bitmaps stop at 65536 entries;
 // the lower band (min(max(16, size/16), 256) addresses) is kept for requested IPs (KEP-3070).
-import { isIPv4, isIPv6, SocketAddress } from 'node:net';
+import { formatGoIP, goNetwork, parseGoCIDRSloppy, parseGoIPSloppy } from '../../std/index.js';
 import { AllocationBitmap, BitmapAllocator } from './bitmap.js';
 import { AlreadyAllocatedError, InvalidRangeError, NotInRangeError, RangeFullError } from './errors.js';
 
 export type ServiceIPFamily = 'IPv4' | 'IPv6';
 
-/** Parses an IP as netutils.ParseIPSloppy (IPv4 octets may have leading zeros); undefined if not an IP. */
-export function parseIP(ip: string): { family: ServiceIPFamily; value: bigint } | undefined {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (v4) {
-    let n = 0n;
-    for (let i = 1; i <= 4; i++) {
-      const o = Number.parseInt(v4[i]!, 10);
-      if (o > 255) return undefined;
-      n = (n << 8n) | BigInt(o);
-    }
-    return { family: 'IPv4', value: n };
-  }
-  if (!isIPv6(ip)) return undefined;
-  // Expand through the canonical form node gives, then read the groups.
-  const canon = new SocketAddress({ address: ip, family: 'ipv6' }).address;
-  const [head, tail = ''] = canon.includes('::') ? canon.split('::') : [canon, undefined];
-  const groupsOf = (s: string | undefined): number[] => {
-    if (!s) return [];
-    const out: number[] = [];
-    for (const part of s.split(':')) {
-      if (isIPv4(part)) {
-        const [a, b, c, d] = part.split('.').map(Number) as [number, number, number, number];
-        out.push((a << 8) | b, (c << 8) | d);
-      } else out.push(Number.parseInt(part, 16));
-    }
-    return out;
-  };
-  const h = groupsOf(head);
-  const t = canon.includes('::') ? groupsOf(tail) : [];
-  const groups = [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-  let n = 0n;
-  for (const g of groups) n = (n << 16n) | BigInt(g);
-  return { family: 'IPv6', value: n };
+/** An address as kube-apiserver reads it (netutils.ParseIPSloppy); IPv4-mapped IPv6 is IPv4, as To4 says. */
+function parseIP(ip: string): { family: ServiceIPFamily; value: bigint } | undefined {
+  const p = parseGoIPSloppy(ip);
+  return p === null ? undefined : { family: p.v4 ? 'IPv4' : 'IPv6', value: p.n };
 }
 
-/** An address as Go's net.IP.String() prints it (IPv6 in RFC 5952 form). */
-export function formatIP(family: ServiceIPFamily, value: bigint): string {
-  if (family === 'IPv4') {
-    const n = Number(value);
-    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-  }
-  const groups: string[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
-  return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
+/** An address as Go's net.IP.String() prints it. */
+function formatIP(family: ServiceIPFamily, value: bigint): string {
+  return formatGoIP({ v4: family === 'IPv4', n: value });
 }
 
-export interface ServiceCIDR {
+interface ServiceCIDR {
   family: ServiceIPFamily;
   /** The network address (host bits cleared). */
   network: bigint;
@@ -63,19 +28,19 @@ export interface ServiceCIDR {
   text: string;
 }
 
-/** Parses a CIDR as netutils.ParseCIDRSloppy; host bits are cleared. Undefined if invalid. */
-export function parseCIDR(cidr: string): ServiceCIDR | undefined {
-  const slash = cidr.indexOf('/');
-  if (slash < 0) return undefined;
-  const ip = parseIP(cidr.slice(0, slash));
-  const p = cidr.slice(slash + 1);
-  if (!ip || !/^\d{1,3}$/.test(p)) return undefined;
-  const bits = ip.family === 'IPv4' ? 32 : 128;
-  const prefix = Number(p);
-  if (prefix > bits) return undefined;
-  const hostBits = BigInt(bits - prefix);
-  const network = (ip.value >> hostBits) << hostBits;
-  return { family: ip.family, network, prefix, bits, text: `${formatIP(ip.family, network)}/${prefix}` };
+/** A CIDR as netutils.ParseCIDRSloppy reads it: the network Go's *IPNet holds, host bits cleared. */
+function parseCIDR(cidr: string): ServiceCIDR | undefined {
+  const parsed = parseGoCIDRSloppy(cidr);
+  if (parsed === null) return undefined;
+  const { ip, prefix } = goNetwork(parsed);
+  const family = ip.v4 ? 'IPv4' : 'IPv6';
+  return {
+    family,
+    network: ip.n,
+    prefix,
+    bits: ip.v4 ? 32 : 128,
+    text: `${formatIP(family, ip.n)}/${prefix}`,
+  };
 }
 
 /** KEP-3070 static band size for a CIDR: min(max(16, size/16), 256); 0 up to 16 addresses. */

@@ -1,11 +1,19 @@
 // The one address module of proxy/: what the rule generator reads from Services and EndpointSlices,
 // what rules match on, what the tracer, conntrack and fast path compare. IPv4 stays a 32-bit number
 // (every endpoint address of every slice and every packet's address goes through here, and a number
-// compares faster than a bigint); IPv6 is a bigint, parsed and printed by std/'s Go net.IP helpers. IPv4 is read "sloppily" as kube-proxy reads it
-// (netutils.ParseIPSloppy: Go 1.16's dtoi, so leading zeros are decimal and `10.180.00.001` is
-// `10.180.0.1`), which is the one place where kube-proxy and Go's current net.ParseIP differ.
+// compares faster than a bigint); IPv6 is a bigint. Parsing is std/'s (std/goip.ts): addresses are
+// read "sloppily" as kube-proxy reads them (netutils.ParseIPSloppy: Go 1.16's dtoi, so leading
+// zeros are decimal and `10.180.00.001` is `10.180.0.1`), which is the one place where kube-proxy
+// and Go's current net.ParseIP differ.
 import type { IPFamily } from '../../api/index.js';
-import { formatGoIP, joinHostPort, parseGoIP } from '../../std/index.js';
+import {
+  formatGoIP,
+  goNetwork,
+  joinHostPort,
+  parseGoCIDRSloppy,
+  parseGoIPSloppy,
+  parseGoIPv4Sloppy,
+} from '../../std/index.js';
 
 /** A parsed address: family and value (IPv4 as an unsigned 32-bit number, IPv6 as a bigint). */
 export type Addr = { v6: false; n: number } | { v6: true; n: bigint };
@@ -21,55 +29,14 @@ export interface Cidr {
   readonly bigMask: bigint;
 }
 
-/** IPv4 by Go 1.16's rules (ParseIPSloppy): four decimal fields 0-255, any number of leading zeros. */
-export function parseIPv4(s: string): number | undefined {
-  // By hand, not split + regex: every endpoint address of every slice comes through here.
-  let n = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return undefined;
-      n = n * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      octet = octet * 10 + (c - 48);
-      digits++;
-      if (octet > 255) return undefined;
-    } else {
-      return undefined;
-    }
-  }
-  if (dots !== 3 || digits === 0) return undefined;
-  return n * 256 + octet;
-}
-
-/** An address; an IPv4-mapped IPv6 address is IPv4, as Go's To4 sees it. */
+/** An address (ParseIPSloppy); an IPv4-mapped IPv6 address is IPv4, as Go's To4 sees it. */
 export function parseAddr(s: string): Addr | undefined {
-  const v4 = parseIPv4(s);
+  const v4 = parseGoIPv4Sloppy(s);
   if (v4 !== undefined) return { v6: false, n: v4 };
-  if (!s.includes(':')) return undefined;
-  // A dotted tail (`::ffff:010.1.1.1`) is read sloppily too: Go parses it with the same dtoi.
-  const colon = s.lastIndexOf(':');
-  let tail: number | undefined;
-  let text = s;
-  if (s.indexOf('.', colon) > 0) {
-    tail = parseIPv4(s.slice(colon + 1));
-    if (tail === undefined) return undefined;
-    text = `${s.slice(0, colon + 1)}0:0`;
-  }
-  const ip = parseGoIP(text);
+  const ip = parseGoIPSloppy(s);
   if (ip === null) return undefined;
-  const n =
-    tail === undefined ? (ip.v4 ? ip.n | V4_MAPPED : ip.n) : (ip.v4 ? V4_MAPPED : ip.n) | BigInt(tail);
-  return n >> 32n === 0xffffn ? { v6: false, n: Number(n & 0xffffffffn) } : { v6: true, n };
+  return ip.v4 ? { v6: false, n: Number(ip.n) } : { v6: true, n: ip.n };
 }
-
-const V4_MAPPED = 0xffffn << 32n;
 
 /** Go's `net.IP.String()`: IPv4 dotted, IPv6 as RFC 5952. */
 export function formatAddr(a: Addr): string {
@@ -100,7 +67,7 @@ export function parseCidr(s: string): Cidr | undefined {
     const p = s.slice(slash + 1);
     if (!/^\d{1,3}$/.test(p)) {
       // iptables also accepts a dotted mask (`/255.255.255.0`).
-      const m = parseIPv4(p);
+      const m = parseGoIPv4Sloppy(p);
       if (a.v6 || m === undefined) return undefined;
       prefix = 32 - Math.log2(2 ** 32 - m);
       if (!Number.isInteger(prefix)) return undefined;
@@ -152,21 +119,15 @@ export function parseIPSloppy(s: string): ParsedIP | null {
 
 /** `netutils.ParseCIDRSloppy`: `ADDR/LEN` only; the network address with host bits cleared. */
 export function parseCIDRSloppy(s: string): ParsedCIDR | null {
-  const slash = s.indexOf('/');
-  if (slash < 0) return null;
-  const host = s.slice(0, slash);
-  const addr = parseAddr(host);
-  const pfx = s.slice(slash + 1);
-  if (addr === undefined || !/^[0-9]{1,3}$/.test(pfx)) return null;
-  let prefix = Number(pfx);
-  // A v4-mapped address with a /96+ prefix is an IPv4 CIDR in Go; anything else keeps its family.
-  if (!addr.v6 && host.includes(':')) {
-    if (prefix < 96 || prefix > 128) return null;
-    prefix -= 96;
-  }
-  if (prefix > (addr.v6 ? 128 : 32)) return null;
-  const c = cidrOf(addr, prefix);
-  return { ...c, family: c.v6 ? 'IPv6' : 'IPv4', text: `${formatAddr(cidrNetwork(c))}/${prefix}` };
+  const parsed = parseGoCIDRSloppy(s);
+  if (parsed === null) return null;
+  // An IPv4-mapped address under a prefix shorter than /96 is refused here. Go's ParseCIDRSloppy
+  // answers the IPv6 network the mask leaves (`::ffff:10.0.0.0/64` is ::/64): the one input where
+  // this reading and kube-proxy's differ.
+  if (parsed.ip.v4 && parsed.bits === 128 && parsed.ones < 96) return null;
+  const net = goNetwork(parsed);
+  const c = cidrOf(net.ip.v4 ? { v6: false, n: Number(net.ip.n) } : { v6: true, n: net.ip.n }, net.prefix);
+  return { ...c, family: c.v6 ? 'IPv6' : 'IPv4', text: `${formatAddr(cidrNetwork(c))}/${net.prefix}` };
 }
 
 // Go's net.JoinHostPort has its one home in std/; the sub-folders of proxy/ take it from here.

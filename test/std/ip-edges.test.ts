@@ -1,0 +1,171 @@
+// The edges of reading an address, one table for every reader in netlab. Two Go readers are
+// mirrored, each by the programs that use it:
+// - net.ParseIP / net.ParseCIDR as host-local v1.1.1 is built (Go 1.19): an IPv4 field with a
+//   leading zero is refused; CIDRs print as types.IPNet does (host bits kept).
+// - netutils.ParseIPSloppy / ParseCIDRSloppy (k8s.io/utils/net, Go 1.16's parser): kube-apiserver's
+//   IP and CIDR fields and kube-proxy read objects with it, leading zeros read as decimal.
+// Both: an IPv4-mapped IPv6 address is IPv4 (`To4() != nil`, netutils.IPFamilyOf); an IPv4-compatible
+// one (`::1.2.3.4`) is IPv6 and prints in hex; zones, brackets, spaces and trailing dots are refused;
+// a CIDR's length is a run of decimal digits (`/08` is 8), and its network is the address masked.
+// netip.ParseAddr (Go 1.18+, and net.ParseIP since Go 1.22) differs from both where a row says so;
+// nothing netlab emulates reads addresses with it.
+import t from 'tap';
+import { validateCIDR, validateIP, validateNonSpecialIP } from '../../api/validation-meta.js';
+import { ServiceIPAllocator } from '../../ipam/index.js';
+import { formatAddr, parseAddr, parseCIDRSloppy, parseIPSloppy } from '../../proxy/ruletable/address.js';
+import {
+  formatGoIP,
+  formatGoIPNet,
+  formatGoNetwork,
+  goNetwork,
+  type IP,
+  ipFamilyOfCIDRString,
+  ipFamilyOfString,
+  parseGoCIDR,
+  parseGoCIDRSloppy,
+  parseGoIP,
+  parseGoIPSloppy,
+} from '../../std/index.js';
+
+const shown = (ip: IP | null) => (ip === null ? null : `${ip.v4 ? 'IPv4' : 'IPv6'} ${formatGoIP(ip)}`);
+
+// [input, net.ParseIP, netutils.ParseIPSloppy]: family and Go's String(), null for nil.
+const ips: [input: string, parseIP: string | null, sloppy: string | null][] = [
+  ['10.1.2.3', 'IPv4 10.1.2.3', 'IPv4 10.1.2.3'],
+  ['0.0.0.0', 'IPv4 0.0.0.0', 'IPv4 0.0.0.0'],
+  ['010.1.2.3', null, 'IPv4 10.1.2.3'], // leading zero: decimal to Go 1.16, refused since Go 1.17
+  ['10.1.2.03', null, 'IPv4 10.1.2.3'],
+  ['0010.1.2.3', null, 'IPv4 10.1.2.3'], // four digits: any run of digits is one field
+  ['00000000010.1.2.3', null, 'IPv4 10.1.2.3'],
+  ['10.1.2.256', null, null],
+  ['10.1.2', null, null],
+  ['10.1.2.3.4', null, null],
+  ['10.1.2.3.', null, null], // trailing dot
+  ['.10.1.2.3', null, null],
+  ['10..2.3', null, null],
+  ['0x0a.1.2.3', null, null],
+  ['', null, null],
+  [' 10.1.2.3', null, null], // no trimming: callers that trim (kube-proxy's CIDR lists) do it first
+  ['10.1.2.3 ', null, null],
+  ['10.1.2.3\n', null, null],
+  ['::ffff:10.1.2.3', 'IPv4 10.1.2.3', 'IPv4 10.1.2.3'], // IPv4-mapped is IPv4 (netip: an IPv6 Addr, Is4In6)
+  ['::ffff:a01:203', 'IPv4 10.1.2.3', 'IPv4 10.1.2.3'], // the same, in hex
+  ['::ffff:010.1.2.3', null, 'IPv4 10.1.2.3'], // the embedded IPv4 is read by the same rule
+  ['::ffff:10.1.2.256', null, null],
+  ['::10.1.2.3', 'IPv6 ::a01:203', 'IPv6 ::a01:203'], // IPv4-compatible stays IPv6
+  ['64:ff9b::10.1.2.3', 'IPv6 64:ff9b::a01:203', 'IPv6 64:ff9b::a01:203'],
+  ['1:2:3:4:5:6:10.1.2.3', 'IPv6 1:2:3:4:5:6:a01:203', 'IPv6 1:2:3:4:5:6:a01:203'],
+  ['1:2:3:4:5:10.1.2.3', null, null], // embedded IPv4 only as the last 32 bits
+  ['1:2:3:4:5:6:7:10.1.2.3', null, null],
+  ['10.1.2.3::', null, null],
+  ['fd00::1', 'IPv6 fd00::1', 'IPv6 fd00::1'],
+  ['FD00::A', 'IPv6 fd00::a', 'IPv6 fd00::a'],
+  ['fd00:0:0:0:0:0:0:1', 'IPv6 fd00::1', 'IPv6 fd00::1'],
+  ['::', 'IPv6 ::', 'IPv6 ::'],
+  ['1:2:3:4:5:6:7::', 'IPv6 1:2:3:4:5:6:7:0', 'IPv6 1:2:3:4:5:6:7:0'],
+  ['::1:2:3:4:5:6:7:8', null, null],
+  ['1::2::3', null, null],
+  ['1:2:3:4:5:6:7:8:9', null, null],
+  ['00001::1', 'IPv6 1::1', 'IPv6 1::1'], // five hex digits, value <= ffff (netip: refused)
+  ['10000::1', null, null],
+  ['fe80::1%eth0', null, null], // a zone (netip.ParseAddr keeps it; net.ParseIP never)
+  ['[fd00::1]', null, null],
+  [':1', null, null],
+];
+
+t.test('net.ParseIP and netutils.ParseIPSloppy at the edges', async (t) => {
+  for (const [input, strict, sloppy] of ips) {
+    t.equal(shown(parseGoIP(input)), strict, `ParseIP(${JSON.stringify(input)})`);
+    t.equal(shown(parseGoIPSloppy(input)), sloppy, `ParseIPSloppy(${JSON.stringify(input)})`);
+  }
+});
+
+t.test('every sloppy reader answers as ParseIPSloppy', async (t) => {
+  for (const [input, , sloppy] of ips) {
+    const q = JSON.stringify(input);
+    const family = sloppy?.split(' ')[0];
+    // kube-apiserver: IsValidIP and the family rules of Services, Nodes and EndpointSlices.
+    t.equal(validateIP('spec.clusterIP', input).length === 0, sloppy !== null, `api validateIP(${q})`);
+    t.equal(ipFamilyOfString(input), family, `IPFamilyOfString(${q})`);
+    // kube-proxy: addresses of Services and EndpointSlices, and the packets it matches.
+    const p = parseIPSloppy(input);
+    t.equal(p && `${p.family} ${p.text}`, sloppy, `proxy parseIPSloppy(${q})`);
+    const a = parseAddr(input);
+    t.equal(
+      a === undefined ? null : `${a.v6 ? 'IPv6' : 'IPv4'} ${formatAddr(a)}`,
+      sloppy,
+      `proxy parseAddr(${q})`,
+    );
+  }
+});
+
+t.test('an IPv4-mapped address is the IPv4 address to its readers', async (t) => {
+  t.same(
+    validateNonSpecialIP('endpoints[0]', '::ffff:127.0.0.1').map((e) => e.detail),
+    ['may not be in the loopback range (127.0.0.0/8, ::1/128)'],
+    'net.IP.IsLoopback looks at To4()',
+  );
+  const a = new ServiceIPAllocator('10.96.0.0/12');
+  a.allocate('::ffff:10.96.0.5');
+  t.equal(a.has('10.96.0.5'), true, 'an IPv4 range holds the mapped form of its addresses');
+  t.equal(new ServiceIPAllocator('fd00::/108').contains('::ffff:10.96.0.5'), false, 'an IPv6 range does not');
+});
+
+// [input, net.ParseCIDR as host-local keeps it (types.IPNet), netutils.ParseCIDRSloppy's network].
+const cidrs: [input: string, parseCIDR: string | null, sloppy: string | null][] = [
+  ['10.0.0.0/8', '10.0.0.0/8', 'IPv4 10.0.0.0/8'],
+  ['10.1.2.3/8', '10.1.2.3/8', 'IPv4 10.0.0.0/8'], // host bits: kept by types.ParseCIDR, masked in the *IPNet
+  ['10.1.2.3/32', '10.1.2.3/32', 'IPv4 10.1.2.3/32'],
+  ['0.0.0.0/0', '0.0.0.0/0', 'IPv4 0.0.0.0/0'],
+  ['10.0.0.0/33', null, null],
+  ['10.0.0.0/08', '10.0.0.0/8', 'IPv4 10.0.0.0/8'], // the length is decimal digits (netip.ParsePrefix: refused)
+  ['10.0.0.0/0008', '10.0.0.0/8', 'IPv4 10.0.0.0/8'],
+  ['010.0.0.0/8', null, 'IPv4 10.0.0.0/8'],
+  ['10.0.0.0', null, null],
+  ['10.0.0.0/', null, null],
+  ['/8', null, null],
+  ['10.0.0.0/-1', null, null],
+  ['10.0.0.0/+8', null, null],
+  ['10.0.0.0/8/8', null, null],
+  ['10.0.0.0/255.0.0.0', null, null], // a dotted mask is iptables' form, not Go's
+  [' 10.0.0.0/8', null, null],
+  ['10.0.0.0/8 ', null, null],
+  ['fd00::1/64', 'fd00::1/64', 'IPv6 fd00::/64'],
+  ['fd00::/128', 'fd00::/128', 'IPv6 fd00::/128'],
+  ['fd00::/129', null, null],
+  ['fe80::%eth0/64', null, null],
+  ['::ffff:10.0.0.0/104', '10.0.0.0/8', 'IPv4 10.0.0.0/8'], // IPv4-mapped: /96 and more is IPv4
+  ['::ffff:10.1.2.3/128', '10.1.2.3/32', 'IPv4 10.1.2.3/32'],
+  ['::ffff:10.0.0.0/64', '10.0.0.0/0', 'IPv6 ::/64'], // the mask clears the mapping's ffff
+  ['::ffff:10.0.0.0/88', '10.0.0.0/0', 'IPv6 ::ff00:0:0/88'],
+  ['::10.0.0.0/104', '::a00:0/104', 'IPv6 ::a00:0/104'],
+];
+
+// kube-proxy's reading refuses an IPv4-mapped address under a prefix shorter than /96, where Go
+// answers the IPv6 network (proxy/ruletable/address.ts says why it stays).
+const proxyRefuses = new Set(['::ffff:10.0.0.0/64', '::ffff:10.0.0.0/88']);
+
+t.test('net.ParseCIDR and netutils.ParseCIDRSloppy at the edges', async (t) => {
+  for (const [input, strict, sloppy] of cidrs) {
+    const q = JSON.stringify(input);
+    const s = parseGoCIDR(input);
+    t.equal(s && formatGoIPNet(s), strict, `ParseCIDR(${q})`);
+    const l = parseGoCIDRSloppy(input);
+    const net = l && goNetwork(l);
+    t.equal(net && `${net.ip.v4 ? 'IPv4' : 'IPv6'} ${formatGoNetwork(net)}`, sloppy, `ParseCIDRSloppy(${q})`);
+  }
+});
+
+t.test('every sloppy CIDR reader answers as ParseCIDRSloppy', async (t) => {
+  for (const [input, , sloppy] of cidrs) {
+    const q = JSON.stringify(input);
+    t.equal(validateCIDR('spec.podCIDR', input).length === 0, sloppy !== null, `api validateCIDR(${q})`);
+    t.equal(ipFamilyOfCIDRString(input), sloppy?.split(' ')[0], `IPFamilyOfCIDRString(${q})`);
+    const p = parseCIDRSloppy(input);
+    t.equal(
+      p && `${p.family} ${p.text}`,
+      proxyRefuses.has(input) ? null : sloppy,
+      `proxy parseCIDRSloppy(${q})`,
+    );
+  }
+});
