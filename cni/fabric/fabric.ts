@@ -3,7 +3,7 @@
 // the bridge, container end in the pod's netns). Cross-node reachability is flannel host-gw: every
 // node routes each other node's podCIDR via that node's IP. One map from address text to owner makes
 // lookup O(1) for the data path.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   type Family,
   familyOf,
@@ -118,14 +118,15 @@ const attachmentKey = (containerID: string, ifname: string) => `${containerID}\u
 
 /** A locally administered unicast MAC derived from a name: deterministic, like everything here. */
 export function macFor(seed: string): string {
-  const h = createHash('sha256').update(seed).digest();
-  h[0] = (h[0]! & 0xfe) | 0x02;
-  return [...h.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  // The first 6 bytes of sha256(seed), the first with the multicast bit cleared and the local bit set.
+  const h = hash('sha256', seed);
+  const first = ((Number.parseInt(h.slice(0, 2), 16) & 0xfe) | 0x02).toString(16).padStart(2, '0');
+  return `${first}:${h.slice(2, 4)}:${h.slice(4, 6)}:${h.slice(6, 8)}:${h.slice(8, 10)}:${h.slice(10, 12)}`;
 }
 
 /** The host end's name, `veth` + 8 hex digits as the bridge plugin names it (there: random). */
 export function hostVethName(network: string, containerID: string, ifname: string): string {
-  return `veth${createHash('sha256').update(`${network}/${containerID}/${ifname}`).digest('hex').slice(0, 8)}`;
+  return `veth${hash('sha256', `${network}/${containerID}/${ifname}`).slice(0, 8)}`;
 }
 
 interface Sandbox {
