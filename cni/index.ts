@@ -12,6 +12,7 @@ export {
 export {
   type GCAttachment,
   Invoker,
+  keptPluginFinder,
   MemoryCacheFiles,
   type NetworkConfigList,
   parseConfList,

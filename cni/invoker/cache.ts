@@ -4,7 +4,7 @@
 // cachedInfo struct; the result is a map, so its keys are sorted).
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { marshalMap, ordered, unmarshal } from '../skel/index.js';
+import { marshalMap, ordered, sortedKeys, unmarshal } from '../skel/index.js';
 import { InvokerError } from './errors.js';
 
 export const cacheKind = 'cniCacheV1';
@@ -127,8 +127,26 @@ export async function cacheAdd(
 }
 
 // A value that Go holds as map[string]interface{}: re-encoded with sorted keys inside ordered().
+// Printed again inside the cache entry, a value whose numbers are finite and whose objects have no
+// `__proto__` key prints the same as its keys sorted in place, without the text round trip.
 function sortedMap(v: unknown): unknown {
-  return JSON.parse(marshalMap(v));
+  return printsBack(v) ? sortedKeys(v) : JSON.parse(marshalMap(v));
+}
+
+function printsBack(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (typeof v === 'string' || typeof v === 'boolean' || v === null) return true;
+  if (typeof v !== 'object') return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!printsBack(v[i])) return false;
+    return true;
+  }
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__') return false;
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined && !printsBack(x)) return false;
+  }
+  return true;
 }
 
 export async function cacheDel(

@@ -1,14 +1,24 @@
 // Delegation from one plugin to another (libcni's invoke.DelegateAdd/Check/Del/GC/Status): find the
 // delegate on the caller's CNI_PATH, run it with the caller's environment and CNI_COMMAND replaced,
 // and the same stdin. A delegate's CNI error comes back with its own code, as Go passes *types.Error on.
-import { CniError, CniErrorCode, decodeResult, type Result } from '../skel/index.js';
+import { CniError, CniErrorCode, decodeResult, decodeResultValue, type Result } from '../skel/index.js';
 import { PluginError } from './errors.js';
-import { type Env, execPlugin, findInPath, type InProcessResolver, splitPath } from './exec.js';
+import {
+  type Env,
+  execPluginOutput,
+  findInPath,
+  type InProcessResolver,
+  type PluginFinder,
+  type ProcessOutput,
+  splitPath,
+} from './exec.js';
 
 export interface DelegateOptions {
   resolver?: InProcessResolver | undefined;
   /** The caller's stderr: a delegate's log output is passed through. */
   stderr?: ((text: string) => void) | undefined;
+  /** How the delegate is found on CNI_PATH: findInPath (a stat per call) unless given. */
+  findPlugin?: PluginFinder | undefined;
 }
 
 export type DelegateCommand = 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS';
@@ -28,14 +38,24 @@ export async function delegate(
   env: Readonly<Record<string, string | undefined>>,
   opts: DelegateOptions = {},
 ): Promise<Buffer> {
+  return (await delegateOutput(command, type, stdin, env, opts)).stdout;
+}
+
+async function delegateOutput(
+  command: DelegateCommand,
+  type: string,
+  stdin: Uint8Array,
+  env: Readonly<Record<string, string | undefined>>,
+  opts: DelegateOptions,
+): Promise<ProcessOutput> {
   let path: string;
   try {
-    path = findInPath(type, splitPath(env.CNI_PATH));
+    path = (opts.findPlugin ?? findInPath)(type, splitPath(env.CNI_PATH));
   } catch (e) {
     throw new CniError(CniErrorCode.Internal, (e as Error).message);
   }
   try {
-    return await execPlugin(
+    return await execPluginOutput(
       { resolver: opts.resolver, stderr: opts.stderr && ((b: Buffer) => opts.stderr!(b.toString())) },
       type,
       path,
@@ -57,6 +77,7 @@ export async function delegateAdd(
   env: Readonly<Record<string, string | undefined>>,
   opts: DelegateOptions = {},
 ): Promise<Result> {
-  const out = await delegate('ADD', type, stdin, env, opts);
-  return decodeResult(confVersion, out);
+  const out = await delegateOutput('ADD', type, stdin, env, opts);
+  // An in-process delegate's result need not be printed and parsed back.
+  return 'value' in out ? decodeResultValue(confVersion, out.value) : decodeResult(confVersion, out.stdout);
 }

@@ -15,6 +15,11 @@ export interface ProcessOutput {
   stderr: Buffer;
   /** Set when a signal ended the process. */
   signal?: string;
+  /**
+   * An in-process plugin's stdout as json.Unmarshal into interface{} would read it, when known
+   * without parsing (an ADD's result); then `stdout` may be printed only when read.
+   */
+  value?: unknown;
 }
 
 export type Env = Readonly<Record<string, string>>;
@@ -37,6 +42,27 @@ export function findInPath(type: string, paths: readonly string[]): string {
     } catch {}
   }
   throw err(`failed to find plugin "${type}" in path [${paths.join(' ')}]`);
+}
+
+/** How a plugin binary is found on CNI_PATH: findInPath's signature. */
+export type PluginFinder = (type: string, paths: readonly string[]) => string;
+
+/**
+ * findInPath that keeps what it found, per type and path list, for a runtime whose plugin
+ * directories do not change while it runs (the lab's kubelets, on netlab's own cni/bin): one stat
+ * per plugin type, not one per invocation. A failed lookup is not kept, so it is tried again.
+ */
+export function keptPluginFinder(): PluginFinder {
+  const found = new Map<string, string>();
+  return (type, paths) => {
+    const key = `${type}\u0000${paths.join('\u0000')}`;
+    let path = found.get(key);
+    if (path === undefined) {
+      path = findInPath(type, paths);
+      found.set(key, path);
+    }
+    return path;
+  };
 }
 
 /** CNI_PATH as filepath.SplitList reads it (empty string: no paths). */
@@ -94,11 +120,22 @@ export async function execPlugin(
   stdin: Buffer,
   env: Env,
 ): Promise<Buffer> {
+  return (await execPluginOutput(runner, type, path, stdin, env)).stdout;
+}
+
+/** execPlugin's successful output whole: an in-process plugin's result may come as `value`, unprinted. */
+export async function execPluginOutput(
+  runner: Runner,
+  type: string,
+  path: string,
+  stdin: Buffer,
+  env: Env,
+): Promise<ProcessOutput> {
   const inProcess = runner.resolver?.(type, path);
   const out = inProcess === undefined ? await execFile(path, stdin, env) : await inProcess(stdin, env);
   if (out.exitCode === 0) {
     if (out.stderr.length > 0) runner.stderr?.(out.stderr);
-    return out.stdout;
+    return out;
   }
   throw pluginErr(out);
 }

@@ -2,5 +2,11 @@
 export { MemoryCacheFiles, type RuntimeConf } from './cache.js';
 export { type NetworkConfigList, parseConfList } from './conflist.js';
 export { delegate, delegateAdd } from './delegate.js';
-export { type InProcessPlugin, type InProcessResolver, splitPath } from './exec.js';
+export {
+  type InProcessPlugin,
+  type InProcessResolver,
+  keptPluginFinder,
+  type PluginFinder,
+  splitPath,
+} from './exec.js';
 export { type GCAttachment, Invoker } from './invoker.js';

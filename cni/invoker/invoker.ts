@@ -5,6 +5,7 @@
 import {
   convertResult,
   decodeResult,
+  decodeResultValue,
   marshalMap,
   ordered,
   type Result,
@@ -27,7 +28,14 @@ import {
 } from './cache.js';
 import { currentVersion, type NetworkConfig, type NetworkConfigList } from './conflist.js';
 import { InvokerError } from './errors.js';
-import { type Env, execPlugin, findInPath, type InProcessResolver } from './exec.js';
+import {
+  type Env,
+  execPluginOutput,
+  findInPath,
+  type InProcessResolver,
+  type PluginFinder,
+  type ProcessOutput,
+} from './exec.js';
 
 export interface InvokerOptions {
   /** Directories searched for plugin binaries (CNI_PATH). */
@@ -42,6 +50,8 @@ export interface InvokerOptions {
   inProcess?: InProcessResolver;
   /** Receives what successful plugins wrote to stderr. */
   stderr?: (chunk: Buffer) => void;
+  /** How plugins are found on cniPath: findInPath (libcni's stat per invocation) unless given. */
+  findPlugin?: PluginFinder;
 }
 
 export interface GCAttachment {
@@ -67,6 +77,7 @@ export class Invoker {
   readonly #env: Env;
   readonly #resolver: InProcessResolver | undefined;
   readonly #stderr: ((chunk: Buffer) => void) | undefined;
+  readonly #find: PluginFinder;
 
   constructor(opts: InvokerOptions) {
     this.cniPath = opts.cniPath;
@@ -75,6 +86,7 @@ export class Invoker {
     this.#env = opts.env ?? (process.env as Env);
     this.#resolver = opts.inProcess;
     this.#stderr = opts.stderr;
+    this.#find = opts.findPlugin ?? findInPath;
   }
 
   async addNetworkList(list: NetworkConfigList, rt: RuntimeConf): Promise<Result | undefined> {
@@ -272,8 +284,11 @@ export class Invoker {
     rt: RuntimeConf,
   ): Promise<Result> {
     validateRuntimeConf(list.name, rt);
-    const stdout = await this.#run('ADD', list, net, prev, rt);
-    return decodeResult(list.cniVersion, stdout);
+    const out = await this.#execOutput('ADD', net.type, buildOneConfig(list, net, prev, rt), rt);
+    // An in-process plugin's result need not be printed and parsed back.
+    return 'value' in out
+      ? decodeResultValue(list.cniVersion, out.value)
+      : decodeResult(list.cniVersion, out.stdout);
   }
 
   #run(
@@ -286,8 +301,24 @@ export class Invoker {
     return this.#exec(command, net.type, buildOneConfig(list, net, prev, rt), rt);
   }
 
-  #exec(command: string, type: string, stdin: Buffer, rt: RuntimeConf, cniPath?: string): Promise<Buffer> {
-    const path = findInPath(type, this.cniPath);
+  async #exec(
+    command: string,
+    type: string,
+    stdin: Buffer,
+    rt: RuntimeConf,
+    cniPath?: string,
+  ): Promise<Buffer> {
+    return (await this.#execOutput(command, type, stdin, rt, cniPath)).stdout;
+  }
+
+  #execOutput(
+    command: string,
+    type: string,
+    stdin: Buffer,
+    rt: RuntimeConf,
+    cniPath?: string,
+  ): Promise<ProcessOutput> {
+    const path = this.#find(type, this.cniPath);
     const env: Env = {
       ...this.#env,
       CNI_COMMAND: command,
@@ -297,9 +328,11 @@ export class Invoker {
       CNI_IFNAME: rt.ifName,
       CNI_PATH: cniPath ?? this.cniPath.join(':'),
     };
-    return execPlugin({ resolver: this.#resolver, stderr: this.#stderr }, type, path, stdin, env);
+    return execPluginOutput({ resolver: this.#resolver, stderr: this.#stderr }, type, path, stdin, env);
   }
 }
+
+const firstStdin = new WeakMap<NetworkConfig, { name: string; cniVersion: string; text: string }>();
 
 /**
  * The stdin of one plugin (libcni buildOneConfig): the plugin object with `name`, `cniVersion` and
@@ -313,13 +346,26 @@ export function buildOneConfig(
   prev: Result | undefined,
   rt: RuntimeConf,
 ): Buffer {
+  // The first plugin's stdin without runtimeConfig is the same for every attachment: kept per plugin.
+  const plain =
+    prev === undefined &&
+    (rt.capabilityArgs === undefined || !Object.values(net.capabilities).some((on) => on));
+  if (plain) {
+    const kept = firstStdin.get(net);
+    if (kept !== undefined && kept.name === list.name && kept.cniVersion === list.cniVersion)
+      return Buffer.from(kept.text);
+  }
   const conf: Record<string, unknown> = { ...net.raw, name: list.name, cniVersion: list.cniVersion };
   // The previous result as its own version's struct (the cached one was converted to the list's).
   if (prev !== undefined) conf.prevResult = ordered(convertResult(prev, prev.cniVersion));
   const rc: Record<string, unknown> = {};
   for (const [cap, on] of Object.entries(net.capabilities))
     if (on && rt.capabilityArgs !== undefined && cap in rt.capabilityArgs) rc[cap] = rt.capabilityArgs[cap];
-  if (Object.keys(rc).length === 0) return Buffer.from(marshalMap(conf));
+  if (Object.keys(rc).length === 0) {
+    const text = marshalMap(conf);
+    if (plain) firstStdin.set(net, { name: list.name, cniVersion: list.cniVersion, text });
+    return Buffer.from(text);
+  }
   const again = unmarshal(marshalMap(conf)) as Record<string, unknown>;
   again.runtimeConfig = rc;
   return Buffer.from(marshalMap(again));

@@ -8,6 +8,7 @@
 // The fabric: in-process, the one the registry was given; as an executable, <dataDir>/fabric.json
 // (dataDir from the config, default /var/lib/cni/flat), shared by every flat process on the host.
 import { hostname } from 'node:os';
+import { type GoJSONValue, parseGoJSON } from '../../std/index.js';
 import {
   type Fabric,
   FabricError,
@@ -16,7 +17,7 @@ import {
   type PodAttachment,
   parsePrefix,
 } from '../fabric/index.js';
-import { delegate, delegateAdd, type InProcessResolver } from '../invoker/index.js';
+import { delegate, delegateAdd, type InProcessResolver, type PluginFinder } from '../invoker/index.js';
 import {
   type CmdArgs,
   CniError,
@@ -39,6 +40,8 @@ export interface FlatOptions {
   resolver?: InProcessResolver;
   /** Filled with the dataDir of each netns attached here, for loopback in the same process. */
   sandboxDataDirs?: Map<string, string>;
+  /** How the IPAM plugin is found on CNI_PATH (findInPath unless given). */
+  findPlugin?: PluginFinder;
 }
 
 export interface FlatConf {
@@ -61,14 +64,29 @@ const configError = (msg: string) => new CniError(CniErrorCode.InvalidNetworkCon
 // What the bridge plugin returns as a plain Go error, which its skel prints as code 999 (ErrInternal).
 const internalError = (msg: string) => new CniError(CniErrorCode.Internal, msg);
 
-function stringField(raw: Record<string, unknown>, key: string, fallback: string): string {
+function stringField(raw: Record<string, unknown>, key: string, fallback: () => string): string {
   const v = raw[key];
-  if (v === undefined || v === null) return fallback;
+  if (v === undefined || v === null) return fallback();
   if (typeof v !== 'string') throw configError(`flat: ${key}: must be a string`);
-  return v === '' ? fallback : v;
+  return v === '' ? fallback() : v;
 }
 
+// Every pod of a node sends flat the same config: the parsed document is the same object each time
+// (std's Go JSON memo), so its FlatConf is kept with it. A FlatConf is never changed after parsing.
+const confs = new WeakMap<GoJSONValue, FlatConf>();
+
+/** The config flat reads from its stdin (the same object for the same bytes: read it, never change it). */
 export function parseFlatConf(stdin: Uint8Array): FlatConf {
+  const doc = parseGoJSON(stdin);
+  let conf = confs.get(doc);
+  if (conf === undefined) {
+    conf = readFlatConf(stdin);
+    confs.set(doc, conf);
+  }
+  return conf;
+}
+
+function readFlatConf(stdin: Uint8Array): FlatConf {
   const raw = unmarshal(stdin) as Record<string, unknown>;
   const ipam = raw.ipam;
   if (typeof ipam !== 'object' || ipam === null || Array.isArray(ipam))
@@ -80,11 +98,11 @@ export function parseFlatConf(stdin: Uint8Array): FlatConf {
     throw configError('flat: nodeIPs: must be a list of strings');
   const conf: FlatConf = {
     cniVersion: decodeConfigVersion(stdin),
-    name: stringField(raw, 'name', ''),
-    node: stringField(raw, 'node', hostname()),
+    name: stringField(raw, 'name', () => ''),
+    node: stringField(raw, 'node', hostname),
     nodeIPs: nodeIPs as string[],
-    bridge: stringField(raw, 'bridge', 'cni0'),
-    dataDir: stringField(raw, 'dataDir', defaultFlatDataDir),
+    bridge: stringField(raw, 'bridge', () => 'cni0'),
+    dataDir: stringField(raw, 'dataDir', () => defaultFlatDataDir),
     ipamType,
   };
   if (typeof raw.dns === 'object' && raw.dns !== null) conf.dns = raw.dns as DNS;
@@ -117,7 +135,11 @@ export function flatResult(fabric: Fabric, a: PodAttachment, ipam: Result, conf:
 
 export function flatPlugin(opts: FlatOptions = {}): Plugin {
   const storeFor = (conf: FlatConf): FabricStore => opts.store ?? new FileFabricStore(conf.dataDir);
-  const delegateOpts = (args: CmdArgs) => ({ resolver: opts.resolver, stderr: args.stderr });
+  const delegateOpts = (args: CmdArgs) => ({
+    resolver: opts.resolver,
+    stderr: args.stderr,
+    findPlugin: opts.findPlugin,
+  });
   // Fabric errors are plugin errors (999 with the message), as any Go error would be.
   const fabricCall = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {

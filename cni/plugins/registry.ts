@@ -6,8 +6,8 @@ import { closeSync, existsSync, openSync, readSync, realpathSync } from 'node:fs
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FabricStore } from '../fabric/index.js';
-import type { InProcessPlugin, InProcessResolver } from '../invoker/index.js';
-import { type Plugin, pluginMain, runPlugin } from '../skel/index.js';
+import type { InProcessPlugin, InProcessResolver, PluginFinder } from '../invoker/index.js';
+import { notPlain, type Plugin, pluginMain, runPluginInProcess } from '../skel/index.js';
 import { flatPlugin } from './flat.js';
 import { type HostLocalPluginOptions, hostLocalPlugin } from './host-local.js';
 import { loopbackPlugin } from './loopback.js';
@@ -37,6 +37,8 @@ export interface PluginRegistryOptions {
   loopbackDefaultDataDir?: string;
   /** More in-process plugins (or replacements), by type. */
   extra?: Readonly<Record<string, Plugin>>;
+  /** How flat finds its IPAM plugin on CNI_PATH (findInPath unless given). */
+  findPlugin?: PluginFinder;
 }
 
 export interface PluginRegistry {
@@ -83,10 +85,25 @@ function checkOurs(type: string, path: string): boolean {
   }
 }
 
+const noBytes = Buffer.alloc(0);
+
+// An ADD's result goes back as the value its printed text reads back as: the invoker (or flat, for
+// its IPAM delegate) takes that, and the text is printed only if someone reads stdout.
 function inProcess(plugin: Plugin): InProcessPlugin {
   return async (stdin, env) => {
-    const out = await runPlugin(plugin, { env, stdin });
-    return { exitCode: out.exitCode, stdout: Buffer.from(out.stdout), stderr: Buffer.from(out.stderr) };
+    const out = await runPluginInProcess(plugin, { env, stdin });
+    const stderr = out.stderr === '' ? noBytes : Buffer.from(out.stderr);
+    if (out.value === notPlain) return { exitCode: out.exitCode, stdout: Buffer.from(out.stdout()), stderr };
+    let stdout: Buffer | undefined;
+    return {
+      exitCode: out.exitCode,
+      get stdout() {
+        stdout ??= Buffer.from(out.stdout());
+        return stdout;
+      },
+      stderr,
+      value: out.value,
+    };
   };
 }
 
@@ -102,7 +119,15 @@ export function createPluginRegistry(opts: PluginRegistryOptions = {}): PluginRe
   // flat notes where it put each netns, so loopback after it in a conflist finds the same fabric.
   const sandboxDataDirs = new Map<string, string>();
   plugins.set('host-local', hostLocalPlugin(opts.hostLocal ?? {}));
-  plugins.set('flat', flatPlugin({ ...storeOpt, resolver, sandboxDataDirs }));
+  plugins.set(
+    'flat',
+    flatPlugin({
+      ...storeOpt,
+      resolver,
+      sandboxDataDirs,
+      ...(opts.findPlugin === undefined ? {} : { findPlugin: opts.findPlugin }),
+    }),
+  );
   plugins.set(
     'loopback',
     loopbackPlugin({

@@ -145,6 +145,12 @@ export function decodeResult(confVersion: string, stdout: Uint8Array | string): 
   } catch (e) {
     throw bad(`failed to unmarshal raw result: ${(e as Error).message}`);
   }
+  return decodeResultValue(confVersion, raw);
+}
+
+/** decodeResult of stdout already read as json.Unmarshal into interface{} reads it (an in-process plugin's output). */
+export function decodeResultValue(confVersion: string, value: unknown): Result {
+  let raw = value;
   if (raw === null) raw = {};
   const r = asObject(raw, 'map[string]interface {}', 'failed to unmarshal raw result: ');
   const own = typeof r.cniVersion === 'string' ? r.cniVersion : '';

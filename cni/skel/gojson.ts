@@ -33,6 +33,11 @@ function sortDeep(v: unknown): GoEncodable {
   return v as GoEncodable;
 }
 
+/** The value with its keys in json.Marshal's order for a map (sorted at every level, except inside ordered()). */
+export function sortedKeys(v: unknown): GoEncodable {
+  return sortDeep(v);
+}
+
 /** json.Marshal of a map: compact, keys sorted at every level except inside ordered() values. */
 export function marshalMap(v: unknown): string {
   return marshalGo(sortDeep(v));
@@ -57,6 +62,49 @@ export function toPlain(v: GoJSONValue): unknown {
     case 'null':
       return null;
   }
+}
+
+const surrogate = /[\uD800-\uDFFF]/;
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** A string after Go printed it and read it back: lone surrogates (invalid UTF-8 to Go) are U+FFFD. */
+function wellFormed(s: string): string {
+  return surrogate.test(s) ? s.replace(loneSurrogate, '\ufffd') : s;
+}
+
+/** Returned by plainOfMarshal for a value it cannot carry over without printing it. */
+export const notPlain: unique symbol = Symbol('notPlain');
+
+/**
+ * What `unmarshal(marshalGo(v))` gives, without the text in between: objects without their
+ * undefined members (assigned key by key in printed order, as toPlain does), strings as Go reads back
+ * what it printed, numbers as their printed form reads back. `notPlain` for a value Go could not
+ * read back (NaN, ±Infinity) or that does not print (undefined in an array): the caller then prints
+ * and parses, and gets the same error the text gives.
+ */
+export function plainOfMarshal(v: GoEncodable): unknown {
+  if (v === null || typeof v === 'boolean') return v;
+  if (typeof v === 'string') return wellFormed(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? Number(String(v)) : notPlain;
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    for (const x of v as readonly GoEncodable[]) {
+      if (x === undefined) return notPlain;
+      const p = plainOfMarshal(x);
+      if (p === notPlain) return notPlain;
+      out.push(p);
+    }
+    return out;
+  }
+  if (typeof v !== 'object') return notPlain;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as { [key: string]: GoEncodable | undefined })) {
+    if (x === undefined) continue;
+    const p = plainOfMarshal(x);
+    if (p === notPlain) return notPlain;
+    out[wellFormed(k)] = p;
+  }
+  return out;
 }
 
 /** Parses with Go's syntax rules and error texts. */

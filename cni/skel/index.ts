@@ -1,7 +1,15 @@
 // The CNI exec protocol: env, stdin, version negotiation, result conversion, output.
-export { convertResult, decodeResult, resultAsVersion } from './convert.js';
+export { convertResult, decodeResult, decodeResultValue, resultAsVersion } from './convert.js';
 export { CniError, CniErrorCode } from './errors.js';
-export { goTypeName, marshalMap, ordered, unmarshal } from './gojson.js';
+export {
+  goTypeName,
+  marshalMap,
+  notPlain,
+  ordered,
+  plainOfMarshal,
+  sortedKeys,
+  unmarshal,
+} from './gojson.js';
 export {
   type CmdArgs,
   decodeConfigVersion,
@@ -9,6 +17,7 @@ export {
   type Plugin,
   pluginMain,
   runPlugin,
+  runPluginInProcess,
   validateContainerID,
   validateInterfaceName,
   validateNetworkName,

@@ -5,6 +5,7 @@
 import { readSync } from 'node:fs';
 import { goPathError } from '../../ipam/index.js';
 import {
+  type GoEncodable,
   GoJSONSyntaxError,
   type GoJSONValue,
   goField,
@@ -16,6 +17,7 @@ import {
 } from '../../std/index.js';
 import { convertResult } from './convert.js';
 import { asCniError, CniError, CniErrorCode } from './errors.js';
+import { notPlain, plainOfMarshal } from './gojson.js';
 import type { Result } from './types.js';
 import { versionAtLeast } from './version.js';
 
@@ -250,6 +252,25 @@ export function formatError(err: CniError): string {
 
 /** Runs one invocation of a plugin with injected I/O, exactly as the executable would. */
 export async function runPlugin(plugin: Plugin, io: PluginIO): Promise<PluginOutput> {
+  const out = await runPluginInProcess(plugin, io);
+  return { exitCode: out.exitCode, stdout: out.stdout(), stderr: out.stderr };
+}
+
+/** One invocation for a caller in the same process: stdout printed on demand, and read back when that is known. */
+export interface InProcessOutput {
+  readonly exitCode: number;
+  readonly stderr: string;
+  /** What the executable prints on stdout (printed on the first call). */
+  stdout(): string;
+  /**
+   * stdout as json.Unmarshal into interface{} reads it, when that is known without printing and
+   * parsing (an ADD's result: `plainOfMarshal` of what is printed); `notPlain` otherwise.
+   */
+  readonly value: unknown;
+}
+
+/** runPlugin for an in-process caller: the same bytes, but an ADD's result need not be printed and parsed back. */
+export async function runPluginInProcess(plugin: Plugin, io: PluginIO): Promise<InProcessOutput> {
   let stderr = '';
   const log = (text: string) => {
     stderr += text;
@@ -257,17 +278,35 @@ export async function runPlugin(plugin: Plugin, io: PluginIO): Promise<PluginOut
   // a caller may refill one buffer between invocations: never reuse a parse across them
   lastStdin = undefined;
   lastParse = undefined;
+  let out: string | null;
   try {
-    const stdout = await dispatch(plugin, io, log);
-    if (stdout === null) return { exitCode: 0, stdout: '', stderr: stderr + aboutText(plugin) };
-    return { exitCode: 0, stdout, stderr };
+    const r = await dispatch(plugin, io, log);
+    if (r === null || typeof r === 'string') out = r;
+    else {
+      const value = plainOfMarshal(r.printed);
+      // A value that does not read back is printed now, where printing would have failed before.
+      if (value === notPlain) out = marshalIndentGo(r.printed);
+      else {
+        let text: string | undefined;
+        return { exitCode: 0, stdout: () => (text ??= marshalIndentGo(r.printed)), stderr, value };
+      }
+    }
   } catch (err) {
-    return { exitCode: 1, stdout: formatError(asCniError(err)), stderr };
+    const text = formatError(asCniError(err));
+    return { exitCode: 1, stdout: () => text, stderr, value: notPlain };
   }
+  if (out === null)
+    return { exitCode: 0, stdout: () => '', stderr: stderr + aboutText(plugin), value: notPlain };
+  const text = out;
+  return { exitCode: 0, stdout: () => text, stderr, value: notPlain };
 }
 
-/** Returns what goes to stdout, or null for "print the about text". */
-async function dispatch(plugin: Plugin, io: PluginIO, log: (text: string) => void): Promise<string | null> {
+/** Returns what goes to stdout (text, or a result as Go prints it), or null for "print the about text". */
+async function dispatch(
+  plugin: Plugin,
+  io: PluginIO,
+  log: (text: string) => void,
+): Promise<string | { printed: GoEncodable } | null> {
   const env = io.env;
   const get = (name: string) => env[name] ?? '';
   const cmd = get('CNI_COMMAND');
@@ -325,7 +364,9 @@ async function dispatch(plugin: Plugin, io: PluginIO, log: (text: string) => voi
   switch (cmd as CniCommand) {
     case 'ADD': {
       checkVersion(decodeConfigVersion(stdinData), supported);
-      return formatResult(await plugin.add(args));
+      // formatResult, printed only when asked for
+      const result = await plugin.add(args);
+      return { printed: convertResult(result, result.cniVersion) };
     }
     case 'DEL':
       checkVersion(decodeConfigVersion(stdinData), supported);

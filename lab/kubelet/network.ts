@@ -9,6 +9,7 @@ import {
   createPluginRegistry,
   Fabric,
   Invoker,
+  keptPluginFinder,
   MemoryCacheFiles,
   MemoryFabricStore,
   type NetworkConfigList,
@@ -55,9 +56,12 @@ export class ClusterNetwork {
           }
           return s;
         };
+    // The plugins are netlab's own, in its cni/bin: each is looked up once, not stat'ed per pod.
+    const findPlugin = keptPluginFinder();
     const registry = createPluginRegistry({
       store: new MemoryFabricStore(this.fabric),
       hostLocal: { openStore },
+      findPlugin,
     });
     this.#invoker = new Invoker({
       cniPath: [builtinPluginDir],
@@ -65,6 +69,7 @@ export class ClusterNetwork {
       ...(opts.stateDir ? {} : { cacheFiles: new MemoryCacheFiles() }),
       env: {},
       inProcess: registry.resolver,
+      findPlugin,
     });
   }
 

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { formatResult, Invoker, parseConfList, type RuntimeConf } from '../../cni/index.js';
+import { formatResult, Invoker, keptPluginFinder, parseConfList, type RuntimeConf } from '../../cni/index.js';
 import { MemoryCacheFiles } from '../../cni/invoker/cache.js';
 import { cniCodeOf } from '../../cni/invoker/errors.js';
 import type { Env, InProcessResolver } from '../../cni/invoker/exec.js';
@@ -632,5 +632,28 @@ t.test('reading a plugin result as libcni does (fixupResultVersion)', async (t) 
       (e: Error) => e.message,
     );
     t.equal(got.replace(/": /g, '":'), c.want, c.out || '(empty)');
+  }
+});
+
+t.test('keptPluginFinder: one lookup per type and path; a failed lookup is tried again', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-finder-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const find = keptPluginFinder();
+  const steps: Array<{ step: () => void; type: string; want: string }> = [
+    { step: () => {}, type: 'flat', want: `failed to find plugin "flat" in path [${dir}]` },
+    { step: () => writeFileSync(join(dir, 'flat'), ''), type: 'flat', want: join(dir, 'flat') },
+    // kept: the file is not looked at again
+    { step: () => rmSync(join(dir, 'flat')), type: 'flat', want: join(dir, 'flat') },
+    { step: () => {}, type: 'a/b', want: 'invalid plugin name: a/b' },
+  ];
+  for (const s of steps) {
+    s.step();
+    let got: string;
+    try {
+      got = find(s.type, [dir]);
+    } catch (e) {
+      got = (e as Error).message;
+    }
+    t.equal(got, s.want, s.type);
   }
 });

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { formatResult } from '../../cni/index.js';
 import { CniError } from '../../cni/skel/errors.js';
-import { type CmdArgs, envTable, type Plugin, runPlugin } from '../../cni/skel/skel.js';
+import { notPlain, unmarshal } from '../../cni/skel/gojson.js';
+import { type CmdArgs, envTable, type Plugin, runPlugin, runPluginInProcess } from '../../cni/skel/skel.js';
 import type { Result } from '../../cni/skel/types.js';
 import { libcni112Versions, supportedVersions } from '../../cni/skel/version.js';
 import { interopTest, missingExecutable } from '../index.js';
@@ -323,3 +324,41 @@ interopTest(
     }
   },
 );
+
+t.test('in-process ADD: the result as its printed stdout reads back, printed only when asked', async (t) => {
+  const answer = (r: Result): Plugin => ({
+    about: 'CNI test plugin version unknown',
+    supportedVersions,
+    add: async () => r,
+    del: async () => {},
+    check: async () => {},
+  });
+  const rows: Array<{ name: string; result: Result; value: 'read back' | 'printed' }> = [
+    { name: 'rich, 1.1.0', result: { cniVersion: '1.1.0', ...rich }, value: 'read back' },
+    { name: 'rich, 0.3.1 (ips with version)', result: { cniVersion: '0.3.1', ...rich }, value: 'read back' },
+    { name: 'rich, 0.2.0 (ip4/ip6)', result: { cniVersion: '0.2.0', ...rich }, value: 'read back' },
+    {
+      name: 'escapes, a lone surrogate, -0 and a large number',
+      result: {
+        cniVersion: '1.1.0',
+        interfaces: [{ name: 'a\u2028<b>&\u00e9\ud83d\ude00', mtu: -0, sandbox: 'x\ud800y' }],
+        routes: [{ dst: '0.0.0.0/0', priority: 1e21, table: 0.5 }],
+        dns: { search: ['\u0001\t"\\'] },
+      },
+      value: 'read back',
+    },
+    {
+      name: 'NaN does not read back: printed as before',
+      result: { cniVersion: '1.1.0', interfaces: [{ name: 'eth0', mtu: Number.NaN }] },
+      value: 'printed',
+    },
+  ];
+  for (const r of rows) {
+    const io = { env: { ...full, CNI_COMMAND: 'ADD' }, stdin: conf(r.result.cniVersion) };
+    const out = await runPluginInProcess(answer(r.result), io);
+    const printed = await runPlugin(answer(r.result), io);
+    t.equal(out.stdout(), printed.stdout, `${r.name}: stdout`);
+    t.equal(out.value === notPlain ? 'printed' : 'read back', r.value, `${r.name}: value`);
+    if (out.value !== notPlain) t.strictSame(out.value, unmarshal(out.stdout()), `${r.name}: reads back`);
+  }
+});
