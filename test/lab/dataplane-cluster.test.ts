@@ -58,7 +58,9 @@ t.test('NodePort, forward proxy and /dial through the rules of a booted cluster'
   const cluster = await Cluster.boot({
     manifests: [file],
     dnsListen: { host: '127.0.0.1', port: 0 },
-    kubelets: { second: 50 },
+    // Real seconds: agnhost's /dial gives up after 5 of the pod's seconds, too short for a loaded
+    // machine when a second is scaled down.
+    kubelets: { second: 1000 },
     dataplane: {
       proxyListen: { host: '127.0.0.1', port: 0 },
       nodeAddress: (i) => `${base}.${i + 1}`,

@@ -163,7 +163,9 @@ async function waitKubelet(lab: ReturnType<typeof startLab>) {
 t.test(
   'real sockets off: pods exist only in-process; probes and pods reach each other through PodPorts',
   async (t) => {
-    const lab = startLab({ realSockets: false });
+    // Real seconds: agnhost's /dial gives up after 5 of the pod's seconds, which at the fixture's
+    // 20 ms a second a loaded machine can exceed in-process.
+    const lab = startLab({ realSockets: false, second: 1000 });
     t.teardown(() => lab.stop());
     const probe = { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1, timeoutSeconds: 100 };
     lab.store.create(agnhostPod('a', {}, { readinessProbe: probe }));
