@@ -19,7 +19,7 @@ import {
   type ZoneFlags,
 } from '../tools/index.js';
 import { collectionPath, resourceFor } from './resources.js';
-import { ApiStatusError, type KubeClient, type Status } from './rest.js';
+import { ApiStatusError, type KubeClient, type WireStatus } from './rest.js';
 
 /** What kube-proxy lists and watches. */
 export const proxyKinds: readonly Kind[] = ['Service', 'EndpointSlice', 'Node'];
@@ -231,7 +231,7 @@ function asClientFailure(kind: Kind, e: unknown): unknown {
   return new ApiStatusError({
     code: err.statusCode ?? 0,
     message: watchErrorText(kind, e),
-  } satisfies Status);
+  } satisfies WireStatus);
 }
 
 /** `netlab dns serve --kubeconfig K`: cluster DNS for the cluster's names, kept current by watches. */

@@ -422,7 +422,7 @@ export async function runDescribe(
         code: 0,
       };
     }
-    for (const o of objects) out.push(await describeObject(source, t.resource, o, now));
+    for (const o of objects) out.push(await objectDescription(source, t.resource, o, now));
   }
   return { stdout: out.join('\n\n'), stderr: '', code: 0 };
 }
@@ -445,7 +445,7 @@ async function eventsFor(source: ReadSource, o: Obj, kind: string | undefined): 
 }
 
 /** One object as kubectl describe prints it. */
-export async function describeObject(source: ReadSource, r: Resource, o: Obj, now: Date): Promise<string> {
+export async function objectDescription(source: ReadSource, r: Resource, o: Obj, now: Date): Promise<string> {
   const w = new DescribeWriter();
   switch (r.kind) {
     case 'Service': {

@@ -5,7 +5,7 @@
 import { stringify } from 'yaml';
 import type { AnyObject } from '../../api/index.js';
 import type { Resource } from '../apiserver/index.js';
-import { renderTable, type Table } from '../printers/index.js';
+import { type MetaTable, renderTable } from '../printers/index.js';
 import { kindName, objectName, parseResourceArgs } from './resources.js';
 import { ApiStatusError, ClientError } from './rest.js';
 import type { Query, ReadSource } from './source.js';
@@ -127,7 +127,7 @@ export async function runGet(
 
   let printed = 0;
   for (const g of groups) {
-    const table: Table = g.all
+    const table: MetaTable = g.all
       ? await source.table(g.resource, q)
       : { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: {}, columnDefinitions: [], rows: [] };
     for (const name of g.names) {

@@ -10,11 +10,11 @@ export {
   traceCluster,
   zoneKindsFor,
 } from './cluster.js';
-export { describeObject, runDescribe } from './describe.js';
+export { objectDescription, runDescribe } from './describe.js';
 export { type CommandOutput, outputFormats, runGet } from './get.js';
 export { runConntrack, runCurl, runIp, runResolveFrom } from './lab.js';
 export { ApiStatusError, ClientError, KubeClient, kubeconfigPaths } from './rest.js';
-export { ApiSource, ManifestApplyError, ManifestSource, type ReadSource } from './source.js';
+export { ApiSource, FileSource, ManifestApplyError, type ReadSource } from './source.js';
 export {
   runApply,
   runDelete,

@@ -19,8 +19,11 @@ export class ClientError extends NetlabError {
   readonly code = 'NETLAB_CLIENT';
 }
 
-/** kube-apiserver's Status for a failed request. */
-export interface Status {
+/**
+ * A failure Status as a client receives it from any kube-apiserver, where every field may be missing
+ * (api/errors.ts types the Status netlab's own server writes).
+ */
+export interface WireStatus {
   kind?: string;
   status?: string;
   message?: string;
@@ -33,7 +36,7 @@ export interface Status {
 export class ApiStatusError extends NetlabError {
   override readonly name = 'ApiStatusError';
   readonly code = 'NETLAB_CLIENT_STATUS';
-  constructor(readonly status: Status) {
+  constructor(readonly status: WireStatus) {
     super(`Error from server${status.reason ? ` (${status.reason})` : ''}: ${status.message ?? ''}`);
   }
   get httpCode(): number {
@@ -265,7 +268,7 @@ function parseResponse<T>(res: Response, method: string, path: string): T {
     throw new ClientError(`${method} ${path}: the answer is not JSON`);
   }
   if (res.status >= 400) {
-    const s = (v ?? {}) as Status;
+    const s = (v ?? {}) as WireStatus;
     throw new ApiStatusError(s.kind === 'Status' ? s : { code: res.status, message: res.body.slice(0, 200) });
   }
   return v as T;

@@ -16,7 +16,7 @@ import {
 } from '../../api/index.js';
 import { NetlabError } from '../../std/index.js';
 import type { Resource } from '../apiserver/index.js';
-import { type Table, toTable } from '../printers/index.js';
+import { type MetaTable, toTable } from '../printers/index.js';
 import { collectionPath, objectPath } from './resources.js';
 import { ApiStatusError, type KubeClient } from './rest.js';
 
@@ -32,7 +32,7 @@ export interface ReadSource {
   readonly defaultNamespace: string;
   list(r: Resource, q: Query): Promise<AnyObject[]>;
   /** kubectl's Table for a list, or for one object (`name`). */
-  table(r: Resource, q: Query, name?: string): Promise<Table>;
+  table(r: Resource, q: Query, name?: string): Promise<MetaTable>;
   get(r: Resource, name: string, namespace: string): Promise<AnyObject>;
 }
 
@@ -71,14 +71,14 @@ export class ApiSource implements ReadSource {
     return out;
   }
 
-  async table(r: Resource, q: Query, name?: string): Promise<Table> {
+  async table(r: Resource, q: Query, name?: string): Promise<MetaTable> {
     const path =
       name === undefined
         ? collectionPath(r, q.namespace) + query(q)
         : objectPath(r, q.namespace ?? this.defaultNamespace, name);
-    const v = await this.client.json<Table | AnyObject>('GET', path, { accept: tableAccept });
+    const v = await this.client.json<MetaTable | AnyObject>('GET', path, { accept: tableAccept });
     // A server that does not do Tables sends the objects: compute them here, as kubectl would.
-    if ((v as { kind?: string }).kind === 'Table') return v as Table;
+    if ((v as { kind?: string }).kind === 'Table') return v as MetaTable;
     const items = name === undefined ? ((v as { items?: AnyObject[] }).items ?? []) : [v as AnyObject];
     return toTable(items, { kind: r.kind });
   }
@@ -99,7 +99,7 @@ export class ManifestApplyError extends NetlabError {
 }
 
 /** Manifests given with -f, applied to a fresh store (all or nothing). */
-export class ManifestSource implements ReadSource {
+export class FileSource implements ReadSource {
   readonly defaultNamespace = 'default';
   readonly #store: Store;
   readonly #now: Date;
@@ -134,7 +134,7 @@ export class ManifestSource implements ReadSource {
     }
   }
 
-  async table(r: Resource, q: Query, name?: string): Promise<Table> {
+  async table(r: Resource, q: Query, name?: string): Promise<MetaTable> {
     const items =
       name === undefined
         ? await this.list(r, q)

@@ -6,8 +6,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import {
   ApiSource,
   type CommandOutput,
+  FileSource,
   KubeClient,
-  ManifestSource,
   outputFormats,
   type ReadSource,
   runApply,
@@ -66,7 +66,7 @@ async function readSource(flags: {
   kubeconfig?: string;
 }): Promise<ReadSource & { close?(): void }> {
   return flags.filename?.length
-    ? new ManifestSource(flags.filename)
+    ? new FileSource(flags.filename)
     : new ApiSource(await KubeClient.load(flags.kubeconfig));
 }
 

@@ -144,7 +144,7 @@ interface IpOptions {
 }
 
 /** `netlab cni ip addr|route`: the fabric flat keeps in <dataDir>/fabric.json, as `ip` shows it. */
-export async function runIp(what: 'addr' | 'route', opts: IpOptions, get?: string): Promise<string> {
+export async function runFabricIp(what: 'addr' | 'route', opts: IpOptions, get?: string): Promise<string> {
   if ((opts.node === undefined) === (opts.netns === undefined))
     throw new UsageError(`netlab cni ip ${what}: give one of --node NAME or --netns PATH`);
   if (get !== undefined && opts.node === undefined)
@@ -192,7 +192,7 @@ export function registerCni(program: Command): void {
       .option('--netns <path>', "a pod's view (its netns)");
   ipOptions(ip.command('addr').description('`ip -br addr` of a node or a pod netns')).action(
     async (opts: IpOptions) => {
-      process.stdout.write(await runIp('addr', opts));
+      process.stdout.write(await runFabricIp('addr', opts));
     },
   );
   ipOptions(
@@ -208,7 +208,7 @@ export function registerCni(program: Command): void {
     .action(async (verb: string | undefined, address: string | undefined, opts: IpOptions) => {
       if (verb !== undefined && (verb !== 'get' || address === undefined))
         throw new UsageError(`netlab cni ip route: unexpected "${verb}" (only: get ADDRESS)`);
-      process.stdout.write(await runIp('route', opts, address));
+      process.stdout.write(await runFabricIp('route', opts, address));
     });
   for (const verb of verbs) {
     const help: Record<Verb, string> = {

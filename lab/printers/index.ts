@@ -12,9 +12,9 @@ export {
 export { humanDuration, since } from './duration.js';
 export {
   type IncludeObject,
+  type MetaTable,
   type RenderOptions,
   renderTable,
-  type Table,
   type TableOptions,
   type TableRow,
   tableLines,

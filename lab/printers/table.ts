@@ -12,7 +12,7 @@ export interface TableRow {
   object?: unknown;
 }
 
-export interface Table {
+export interface MetaTable {
   kind: 'Table';
   apiVersion: 'meta.k8s.io/v1';
   metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
@@ -40,13 +40,13 @@ export interface TableOptions {
   /** The kind's columns when the list is empty (a row's own `kind` wins otherwise). */
   kind?: string;
   /** The list's metadata (resourceVersion, continue). */
-  listMeta?: Table['metadata'];
+  listMeta?: MetaTable['metadata'];
   /** Leave out the column definitions (`kubectl get -w` after the first page asks `?noHeaders`)... kept for symmetry. */
   noHeaders?: boolean | undefined;
 }
 
 /** Objects of one kind as a Table; every cell computed, wide ones included (kubectl hides priority 1). */
-export function toTable(objects: readonly unknown[], opts: TableOptions = {}): Table {
+export function toTable(objects: readonly unknown[], opts: TableOptions = {}): MetaTable {
   const now = opts.now ?? new Date();
   const kind = (objects[0] as Meta | undefined)?.kind ?? opts.kind ?? '';
   const printer = printerFor(kind);
@@ -116,7 +116,7 @@ function cellText(c: Cell | null | undefined): string {
 }
 
 /** The lines of a Table as kubectl prints them (headers upper-case), before tab alignment. */
-export function tableLines(table: Table, opts: RenderOptions = {}): string[][] {
+export function tableLines(table: MetaTable, opts: RenderOptions = {}): string[][] {
   const shown = table.columnDefinitions
     .map((c, i) => ({ c, i }))
     .filter(({ c }) => opts.wide || c.priority === 0);
@@ -145,6 +145,6 @@ export function tableLines(table: Table, opts: RenderOptions = {}): string[][] {
 }
 
 /** A Table as `kubectl get` prints it. */
-export function renderTable(table: Table, opts: RenderOptions = {}): string {
+export function renderTable(table: MetaTable, opts: RenderOptions = {}): string {
   return tabwrite(tableLines(table, opts));
 }

@@ -2,7 +2,7 @@
 // expected and what was seen; the distribution check is Pearson's chi-square against an equal share
 // per responder, at the significance the scenario names (the same seed gives the same counts).
 import { chiSquaredDistributionTable } from 'simple-statistics';
-import type { Expect, Range } from './file.js';
+import type { CountRange, Expect } from './file.js';
 import type { DnsSummary, TrafficSummary } from './run.js';
 
 export interface ExpectResult {
@@ -12,17 +12,17 @@ export interface ExpectResult {
   passed: boolean;
 }
 
-function rangeText(r: Range): string {
+function rangeText(r: CountRange): string {
   if (r.min !== undefined && r.min === r.max) return String(r.min);
   if (r.min !== undefined && r.max !== undefined) return `${r.min}..${r.max}`;
   return r.min !== undefined ? `>= ${r.min}` : `<= ${r.max}`;
 }
 
-function inRange(r: Range, n: number): boolean {
+function inRange(r: CountRange, n: number): boolean {
   return (r.min === undefined || n >= r.min) && (r.max === undefined || n <= r.max);
 }
 
-function range(check: string, r: Range | undefined, n: number): ExpectResult[] {
+function range(check: string, r: CountRange | undefined, n: number): ExpectResult[] {
   return r === undefined ? [] : [{ check, expected: rangeText(r), actual: String(n), passed: inRange(r, n) }];
 }
 

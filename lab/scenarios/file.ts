@@ -102,18 +102,18 @@ export type WaitFor =
   | { duration: number }
   | { traffic: string };
 
-export interface Range {
+export interface CountRange {
   min?: number;
   max?: number;
 }
 
 export interface Expect {
   /** Failed requests (connection errors, timeouts, 5xx). */
-  errors?: Range;
+  errors?: CountRange;
   /** Requests answered (2xx). */
-  requests?: Range;
+  requests?: CountRange;
   /** Distinct pods that answered. */
-  responders?: Range;
+  responders?: CountRange;
   /** Every responder got the same share, within a chi-square bound at this significance. */
   uniform?: number;
   /** Every /clientip answer shows this source (an IP, a node's InternalIP, a pod's IP). */
@@ -123,7 +123,7 @@ export interface Expect {
   /** DNS: the addresses (an IP, or a pod's IP) or SRV records (`0 33 5432 db-0.db...`) answered, in any order. */
   answer?: (string | { pod: string; namespace: string })[];
   /** DNS: queries sent in all. */
-  queries?: Range;
+  queries?: CountRange;
   /** DNS: the getaddrinfo outcome (NOERROR, NXDOMAIN, ...). */
   status?: string;
   /** DNS from a sourcePort: the flow's conntrack entry the first query met (none, live or stale). */
@@ -258,7 +258,7 @@ class Reader {
     return ms / 1000;
   }
   /** `N` (exactly), or `{min, max}`. */
-  range(field: string, v: unknown): Range | undefined {
+  range(field: string, v: unknown): CountRange | undefined {
     if (v === undefined) return undefined;
     if (typeof v === 'number') {
       const n = this.int(field, v, 0, Number.MAX_SAFE_INTEGER);

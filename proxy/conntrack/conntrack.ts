@@ -2,7 +2,8 @@
 // reply tuple, carrying the NAT that was applied to its first packet (the reply tuple is the NAT'd
 // view), with Linux's default timeouts, expiry on an injected clock, kube-proxy's clean-up of stale UDP
 // entries, and `conntrack -L` text.
-import { ConntrackInputError, joinHostPort, parseAddr } from '../ruletable/index.js';
+import { joinHostPort } from '../../std/index.js';
+import { ConntrackInputError, parseAddr } from '../ruletable/index.js';
 
 export type ConntrackProtocol = 'tcp' | 'udp' | 'sctp';
 

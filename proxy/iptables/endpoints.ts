@@ -3,7 +3,8 @@
 // (`ns/svc:port` + protocol), an address that appears in two slices counted once with the
 // non-terminating copy preferred, and sorted by the `ip:port` string.
 import { type EndpointSlice, type IPFamily, labelServiceName } from '../../api/index.js';
-import { joinHostPort, parseIPSloppy } from '../ruletable/index.js';
+import { joinHostPort } from '../../std/index.js';
+import { parseIPSloppy } from '../ruletable/index.js';
 import { servicePortEndpointChainName, servicePortNameString } from './naming.js';
 
 export interface EndpointInfo {

@@ -9,7 +9,6 @@ import type { IPFamily } from '../../api/index.js';
 import {
   formatGoIP,
   goNetwork,
-  joinHostPort,
   parseGoCIDRSloppy,
   parseGoIPSloppy,
   parseGoIPv4Sloppy,
@@ -129,9 +128,6 @@ export function parseCIDRSloppy(s: string): ParsedCIDR | null {
   const c = cidrOf(net.ip.v4 ? { v6: false, n: Number(net.ip.n) } : { v6: true, n: net.ip.n }, net.prefix);
   return { ...c, family: c.v6 ? 'IPv6' : 'IPv4', text: `${formatAddr(cidrNetwork(c))}/${net.prefix}` };
 }
-
-// Go's net.JoinHostPort has its one home in std/; the sub-folders of proxy/ take it from here.
-export { joinHostPort };
 
 /** Splits `ip:port` / `[ip]:port` (a DNAT `--to-destination`). */
 export function splitHostPort(s: string): { ip: string; port: number | undefined } {

@@ -8,7 +8,6 @@ export {
   cidrNetwork,
   formatAddr,
   isLoopback,
-  joinHostPort,
   type ParsedCIDR,
   type ParsedIP,
   parseAddr,

@@ -2,15 +2,10 @@
 // filter INPUT/FORWARD/OUTPUT, nat POSTROUTING), marks and conntrack states, the statistic match drawn
 // from a seeded PRNG as xt_statistic does, the `recent` lists (ClientIP affinity), and conntrack:
 // later packets of a known connection follow their entry.
+
+import { joinHostPort } from '../../std/index.js';
 import type { ConntrackTable } from '../conntrack/index.js';
-import {
-  joinHostPort,
-  type Rule,
-  type RuleSpec,
-  type RuleTable,
-  splitHostPort,
-  type Table,
-} from '../ruletable/index.js';
+import { type Rule, type RuleSpec, type RuleTable, splitHostPort, type Table } from '../ruletable/index.js';
 import { applyMark, destinationMatches, markMatches, sourceMatches } from './match.js';
 import type { LocalAddresses, Packet, PacketView } from './packet.js';
 import { viewPacket, withDestination } from './packet.js';

@@ -7,11 +7,11 @@ import {
   cidrNetwork,
   formatAddr,
   isLoopback,
-  joinHostPort,
   parseCIDRSloppy,
   parseCidr,
   splitHostPort,
 } from '../../proxy/ruletable/address.js';
+import { joinHostPort } from '../../std/index.js';
 
 t.test('parseAddr / formatAddr: sloppy IPv4, Go IPv6 (v4-mapped is IPv4)', async (t) => {
   const cases: [string, string | null][] = [
