@@ -106,10 +106,20 @@ function addChains(active: Map<string, number>, chains: readonly string[]): void
   for (const c of chains) active.set(c, (active.get(c) ?? 0) + 1);
 }
 
+/**
+ * The shared blocks in rule order as of one sync, in chunks of `chunkSize`: a sync copies only the
+ * chunks it changed (the others are the previous sync's), so a snapshot costs the change, not the
+ * number of service ports.
+ */
+type SharedBlocks = readonly (readonly (CachedBlock | undefined)[])[];
+const chunkBits = 8;
+const chunkSize = 1 << chunkBits;
+const sharedAt = (s: SharedBlocks, i: number) => s[i >> chunkBits]![i & (chunkSize - 1)];
+
 /** What a payload is rendered from: fixed at the sync, so a later read gives that sync's payload. */
 interface Snapshot {
   readonly order: readonly string[];
-  readonly shared: readonly (CachedBlock | undefined)[];
+  readonly shared: SharedBlocks;
   readonly overlay: ReadonlyMap<string, CachedBlock>;
   /** null: full sync (every service port written). */
   readonly written: readonly string[] | null;
@@ -122,7 +132,7 @@ function renderPayload(s: Snapshot): string {
   const natChains: string[] = [];
   const filter: string[] = [];
   const natRules: string[] = [];
-  const block = (i: number) => s.overlay.get(order[i]!) ?? s.shared[i]!;
+  const block = (i: number) => s.overlay.get(order[i]!) ?? sharedAt(s.shared, i)!;
   for (let i = 0; i < order.length; i++) {
     const b = block(i);
     filter.push(b.filterText);
@@ -362,8 +372,14 @@ export class ClusterProxier extends ChangeRecorder {
   readonly #otherMode = new WeakMap<CachedBlock, CachedBlock>();
   /** The mode #sharedChains was built in. */
   #chainsLarge: boolean | null = null;
-  #sharedSnapshot: (CachedBlock | undefined)[] = [];
+  /** The shared blocks in rule order as of the last sync (chunks shared with earlier snapshots). */
+  #sharedSnapshot: SharedBlocks = [];
+  /** Every chunk of #sharedSnapshot is stale (the order changed). */
   #snapshotDirty = true;
+  /** Shared keys changed since the last snapshot: only their chunks are copied. */
+  readonly #snapshotKeys = new Set<string>();
+  /** Each key's position in `order` (kept with it). */
+  readonly #pos = new Map<string, number>();
   readonly #nodes = new Map<string, NodeState>();
   readonly #handles = new Map<string, NodeProxy>();
   /** Service port keys looked at for one node's overlay in syncs so far (a diagnostic, for tests). */
@@ -506,7 +522,10 @@ export class ClusterProxier extends ChangeRecorder {
 
   #ensureOrder(): string[] {
     if (!this.order) {
-      this.order = [...this.svcPortMap.keys()].sort();
+      const order = [...this.svcPortMap.keys()].sort();
+      this.order = order;
+      this.#pos.clear();
+      for (let i = 0; i < order.length; i++) this.#pos.set(order[i]!, i);
       this.#snapshotDirty = true;
     }
     return this.order;
@@ -608,7 +627,7 @@ export class ClusterProxier extends ChangeRecorder {
       addSums(this.#sharedSums, b, 1);
       this.#shared.set(key, b);
     } else this.#shared.delete(key);
-    this.#snapshotDirty = true;
+    this.#snapshotKeys.add(key);
     this.#sharedChanged.add(key);
     this.#generation++;
   }
@@ -638,6 +657,36 @@ export class ClusterProxier extends ChangeRecorder {
     } else n.overlay.delete(key);
   }
 
+  /** The shared blocks in rule order now: the chunks of changed keys copied, the others kept. */
+  #snapshotShared(order: readonly string[]): SharedBlocks {
+    const keys = this.#snapshotKeys;
+    if (!this.#snapshotDirty && keys.size === 0) return this.#sharedSnapshot;
+    let chunks: (readonly (CachedBlock | undefined)[])[];
+    if (this.#snapshotDirty) {
+      chunks = [];
+      for (let i = 0; i < order.length; i += chunkSize)
+        chunks.push(order.slice(i, i + chunkSize).map((k) => this.#shared.get(k)));
+    } else {
+      chunks = [...this.#sharedSnapshot];
+      const copied = new Set<number>();
+      for (const key of keys) {
+        // A key no longer in the order went with an order change (handled above).
+        const i = this.#pos.get(key);
+        if (i === undefined) continue;
+        const c = i >> chunkBits;
+        if (!copied.has(c)) {
+          chunks[c] = [...chunks[c]!];
+          copied.add(c);
+        }
+        (chunks[c] as (CachedBlock | undefined)[])[i & (chunkSize - 1)] = this.#shared.get(key);
+      }
+    }
+    keys.clear();
+    this.#snapshotDirty = false;
+    this.#sharedSnapshot = chunks;
+    return chunks;
+  }
+
   /** One sync of every node's kube-proxy. Returns each node's result. */
   syncProxyRules(): Map<string, SyncResult> {
     const now = this.#now();
@@ -645,8 +694,7 @@ export class ClusterProxier extends ChangeRecorder {
     this.#largeClusterMode = this.totalEndpoints > largeClusterEndpointsThreshold;
     const large = this.#largeClusterMode;
     const order = this.#ensureOrder();
-    const pos = new Map<string, number>();
-    for (let i = 0; i < order.length; i++) pos.set(order[i]!, i);
+    const pos = this.#pos;
 
     // The service ports of changed Services (kube-proxy's partial-sync granularity).
     const written: string[] = [];
@@ -675,11 +723,7 @@ export class ClusterProxier extends ChangeRecorder {
       for (const [key, b] of this.#shared)
         if (b.largeClusterMode !== large) this.#setShared(key, this.#renderFor(key, null), sharedRemoved);
     }
-    if (this.#snapshotDirty) {
-      this.#sharedSnapshot = order.map((k) => this.#shared.get(k));
-      this.#snapshotDirty = false;
-    }
-    const shared = this.#sharedSnapshot;
+    const shared = this.#snapshotShared(order);
     let writtenSharedNatRules = 0;
     for (const key of written) writtenSharedNatRules += this.#shared.get(key)?.natRulesLines ?? 0;
     const updatedServices = [...updated].sort();
@@ -784,10 +828,14 @@ export class ClusterProxier extends ChangeRecorder {
     const large = this.#largeClusterMode;
     const current = (b: CachedBlock | undefined, key: string, node: NodeState | null) =>
       b && b.largeClusterMode === large ? b : this.#renderFor(key, node);
-    const shared = order.map((k) => {
-      const b = this.#shared.get(k);
-      return b ? current(b, k, null) : undefined;
-    });
+    const shared: (CachedBlock | undefined)[][] = [];
+    for (let i = 0; i < order.length; i += chunkSize)
+      shared.push(
+        order.slice(i, i + chunkSize).map((k) => {
+          const b = this.#shared.get(k);
+          return b ? current(b, k, null) : undefined;
+        }),
+      );
     const overlay = new Map<string, CachedBlock>();
     for (const key of order) {
       if (this.#shared.has(key)) continue;
