@@ -22,7 +22,6 @@ export interface EndpointInfo {
   readonly nodeHints: ReadonlySet<string> | null;
   /** KUBE-SEP-… for this endpoint of this service port. */
   readonly chainName: string;
-  readonly signature: string;
 }
 
 /** Endpoints per service port key (`ServicePortInfo.key`), each list sorted by `endpoint`. */
@@ -41,12 +40,57 @@ interface SliceTracker {
 interface SliceData {
   slice: EndpointSlice;
   remove: boolean;
-  /** What kube-proxy reads of the slice; equal signatures are the same slice to it. */
-  signature: string;
 }
 
-function sliceSignature(slice: EndpointSlice, remove: boolean): string {
-  return JSON.stringify([remove, slice.addressType, slice.ports ?? null, slice.endpoints ?? null]);
+/**
+ * Whether two slice records are the same to kube-proxy: the same `remove` flag, address type, ports
+ * and endpoints, compared as their JSON texts would compare (`JSON.stringify` of each, equal), without
+ * building the texts: a 10-endpoint slice's text is ~5 KB, and a cache holds every slice.
+ */
+function sameSliceData(a: SliceData, b: SliceData): boolean {
+  if (a.remove !== b.remove) return false;
+  if (a.slice === b.slice) return true;
+  return (
+    a.slice.addressType === b.slice.addressType &&
+    sameJSON(a.slice.ports ?? null, b.slice.ports ?? null) &&
+    sameJSON(a.slice.endpoints ?? null, b.slice.endpoints ?? null)
+  );
+}
+
+/** What JSON.stringify would write for a property value: undefined, functions and symbols are left out. */
+const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+
+/** `JSON.stringify(a) === JSON.stringify(b)` for JSON data (as the store holds), without the texts. */
+export function sameJSON(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // NaN and ±Infinity are all written as null.
+    if (typeof a === 'number' && !Number.isFinite(a))
+      return b === null || (typeof b === 'number' && !Number.isFinite(b));
+    if (typeof b === 'number' && !Number.isFinite(b)) return a === null;
+    return false;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    if (a.length !== bb.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      // An array writes undefined and functions as null.
+      const x = skipped(a[i]) ? null : a[i];
+      const y = skipped(bb[i]) ? null : bb[i];
+      if (!sameJSON(x, y)) return false;
+    }
+    return true;
+  }
+  const ka = Object.keys(a).filter((k) => !skipped((a as Record<string, unknown>)[k]));
+  const kb = Object.keys(b).filter((k) => !skipped((b as Record<string, unknown>)[k]));
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i]!;
+    if (k !== kb[i]) return false;
+    if (!sameJSON((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 /** Namespaced Service name and slice name; null when the slice names no Service. */
@@ -65,8 +109,11 @@ export class EndpointSliceCache {
   readonly #dirty = new Set<string>();
   readonly #nodeName: string;
   readonly #family: IPFamily;
-  /** SEP chain names are a sha256 each: keep them across syncs (kube-proxy builds them once too). */
-  readonly #chainNames = new Map<string, string>();
+  /**
+   * Each Service's endpoints as of the applied slices (what the last checkout returned as current):
+   * the next change's `previous`, and where SEP chain names (a sha256 each) are found again.
+   */
+  readonly #current = new Map<string, EndpointsMap>();
 
   constructor(nodeName: string, family: IPFamily) {
     this.#nodeName = nodeName;
@@ -83,12 +130,12 @@ export class EndpointSliceCache {
       tracker = { applied: new Map(), pending: new Map() };
       this.#trackers.set(keys.service, tracker);
     }
-    const data: SliceData = { slice, remove, signature: sliceSignature(slice, remove) };
+    const data: SliceData = { slice, remove };
     const pending = tracker.pending.get(keys.slice);
     const applied = tracker.applied.get(keys.slice);
     let changed: boolean;
-    if (pending) changed = pending.signature !== data.signature;
-    else if (applied) changed = applied.signature !== data.signature;
+    if (pending) changed = !sameSliceData(pending, data);
+    else if (applied) changed = !sameSliceData(applied, data);
     else changed = !remove;
     if (changed) {
       tracker.pending.set(keys.slice, data);
@@ -110,21 +157,24 @@ export class EndpointSliceCache {
     for (const service of dirty) {
       const tracker = this.#trackers.get(service);
       if (!tracker || tracker.pending.size === 0) continue;
-      const previous = this.#endpointsMap(service, tracker.applied);
+      const previous = this.#current.get(service) ?? new Map();
       for (const [name, data] of tracker.pending) {
         if (data.remove) tracker.applied.delete(name);
         else tracker.applied.set(name, data);
       }
       tracker.pending.clear();
       if (tracker.applied.size === 0) this.#trackers.delete(service);
-      const current = this.#endpointsMap(service, tracker.applied);
+      const current = this.#endpointsMap(service, tracker.applied, previous);
+      if (current.size > 0) this.#current.set(service, current);
+      else this.#current.delete(service);
       // Slices can change in ways kube-proxy does not read (a moved endpoint, reordering): no-op.
-      if (!endpointsMapsEqual(previous, current)) changes.set(service, { previous, current });
+      if (!endpointsMapsEqual(previous, current, this.#nodeName === ''))
+        changes.set(service, { previous, current });
     }
     return changes;
   }
 
-  #endpointsMap(service: string, slices: Map<string, SliceData>): EndpointsMap {
+  #endpointsMap(service: string, slices: Map<string, SliceData>, previous: EndpointsMap): EndpointsMap {
     const bySP = new Map<string, Map<string, EndpointInfo>>();
     const slash = service.indexOf('/');
     const ns = service.slice(0, slash);
@@ -143,7 +193,7 @@ export class EndpointSliceCache {
           set = new Map();
           bySP.set(key, set);
         }
-        this.#addEndpoints(set, nameString, protocol.toLowerCase(), port.port, slice);
+        this.#addEndpoints(set, nameString, protocol.toLowerCase(), port.port, slice, previous.get(key));
       }
     }
     const out: EndpointsMap = new Map();
@@ -162,6 +212,7 @@ export class EndpointSliceCache {
     proto: string,
     portNum: number,
     slice: EndpointSlice,
+    before: readonly EndpointInfo[] | undefined,
   ): void {
     for (const ep of slice.endpoints ?? []) {
       if (!ep.addresses || ep.addresses.length === 0) continue;
@@ -175,12 +226,10 @@ export class EndpointSliceCache {
       const zoneHints = ep.hints?.forZones?.length ? new Set(ep.hints.forZones.map((z) => z.name)) : null;
       const nodeHints = ep.hints?.forNodes?.length ? new Set(ep.hints.forNodes.map((n) => n.name)) : null;
       const endpoint = joinHostPort(parsed.text, portNum);
-      const chainKey = `${nameString}\u0000${proto}\u0000${endpoint}`;
-      let chainName = this.#chainNames.get(chainKey);
-      if (chainName === undefined) {
-        chainName = servicePortEndpointChainName(nameString, proto, endpoint);
-        this.#chainNames.set(chainKey, chainName);
-      }
+      // The chain name depends on the service port and the endpoint only: the last list has it.
+      const chainName =
+        (before && findEndpoint(before, endpoint)?.chainName) ??
+        servicePortEndpointChainName(nameString, proto, endpoint);
       const info: EndpointInfo = {
         ip: parsed.text,
         port: portNum,
@@ -193,16 +242,6 @@ export class EndpointSliceCache {
         zoneHints,
         nodeHints,
         chainName,
-        signature: [
-          endpoint,
-          // kube-proxy compares isLocal only; a cache for no node in particular must see a move.
-          this.#nodeName === '' ? (ep.nodeName ?? '') : isLocal ? 1 : 0,
-          ready ? 1 : 0,
-          serving ? 1 : 0,
-          terminating ? 1 : 0,
-          zoneHints ? [...zoneHints].sort().join(',') : '',
-          nodeHints ? [...nodeHints].sort().join(',') : '',
-        ].join('|'),
       };
       // The same address in two slices (moving between slices, or a reused pod IP): keep one,
       // preferring the copy that is not terminating.
@@ -211,18 +250,58 @@ export class EndpointSliceCache {
   }
 }
 
-export function endpointListsEqual(
-  a: readonly EndpointInfo[] | undefined,
-  b: readonly EndpointInfo[] | undefined,
-) {
+/** The endpoint `endpoint` (`ip:port`) of a list sorted by it, by binary search. */
+function findEndpoint(list: readonly EndpointInfo[], endpoint: string): EndpointInfo | undefined {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const e = list[mid]!.endpoint;
+    if (e === endpoint) return list[mid];
+    if (e < endpoint) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+function sameHints(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
   if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i]!.signature !== b[i]!.signature) return false;
+  if (!a || !b || a.size !== b.size) return false;
+  for (const h of a) if (!b.has(h)) return false;
   return true;
 }
 
-function endpointsMapsEqual(a: EndpointsMap, b: EndpointsMap): boolean {
+/**
+ * Whether kube-proxy sees the two endpoints as the same: address, locality (isLocal; with `byNode`,
+ * for a cache of no node in particular, the nodeName, so a move is seen), conditions and hints.
+ */
+function sameEndpoint(a: EndpointInfo, b: EndpointInfo, byNode: boolean): boolean {
+  return (
+    a.endpoint === b.endpoint &&
+    a.isLocal === b.isLocal &&
+    (!byNode || a.nodeName === b.nodeName) &&
+    a.ready === b.ready &&
+    a.serving === b.serving &&
+    a.terminating === b.terminating &&
+    sameHints(a.zoneHints, b.zoneHints) &&
+    sameHints(a.nodeHints, b.nodeHints)
+  );
+}
+
+/** Whether two endpoint lists are the same to kube-proxy; `byNode`: a move to another node counts. */
+export function endpointListsEqual(
+  a: readonly EndpointInfo[] | undefined,
+  b: readonly EndpointInfo[] | undefined,
+  byNode = false,
+) {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameEndpoint(a[i]!, b[i]!, byNode)) return false;
+  return true;
+}
+
+function endpointsMapsEqual(a: EndpointsMap, b: EndpointsMap, byNode: boolean): boolean {
   if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (!endpointListsEqual(v, b.get(k))) return false;
+  for (const [k, v] of a) if (!endpointListsEqual(v, b.get(k), byNode)) return false;
   return true;
 }

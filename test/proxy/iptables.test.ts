@@ -873,7 +873,6 @@ t.test('topology: CategorizeEndpoints', async (t) => {
     zoneHints: null,
     nodeHints: null,
     chainName: `SEP-${ip}`,
-    signature: ip,
     ...o,
   });
   const svcInfo = (spec: Partial<Service['spec']>) =>

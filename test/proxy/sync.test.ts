@@ -12,7 +12,7 @@ import { Store } from '../../api/index.js';
 import type { ObjectList } from '../../api/types.js';
 import { Proxier, type ProxierOptions, RuleTable, watchStore } from '../../proxy/index.js';
 import { ServiceChangeTracker } from '../../proxy/iptables/changetracker.js';
-import { EndpointSliceCache } from '../../proxy/iptables/endpoints.js';
+import { EndpointSliceCache, sameJSON } from '../../proxy/iptables/endpoints.js';
 import { SyncRunner } from '../../proxy/iptables/runner.js';
 import { applyRestore } from '../../proxy/ruletable/restore.js';
 import { sortIPTablesRules } from '../../proxy/ruletable/sort.js';
@@ -323,6 +323,48 @@ t.test('change trackers drop changes that end where they started', async (t) => 
   const v6: EndpointSlice = { ...slice('ns1', 'svc1', ['fd00::1'], 'c'), addressType: 'IPv6' };
   t.equal(cache.updatePending(v6, false), false, 'a slice of the other family is not this proxier’s');
 });
+
+t.test('slice records compare as their JSON texts would (no texts built)', async (t) => {
+  const cases: [string, unknown, unknown, boolean][] = [
+    ['same object', { a: 1 }, { a: 1 }, true],
+    ['a value differs', { a: 1 }, { a: 2 }, false],
+    ['key order differs (texts differ)', { a: 1, b: 2 }, { b: 2, a: 1 }, false],
+    ['an undefined property is left out', { a: 1, b: undefined }, { a: 1 }, true],
+    ['undefined in an array is null', [undefined], [null], true],
+    ['null is not missing', { a: null }, {}, false],
+    ['nested arrays', [[1, 2], { x: ['y'] }], [[1, 2], { x: ['y'] }], true],
+    ['array length', [1], [1, 1], false],
+    ['array vs object', [], {}, false],
+    ['NaN and Infinity are null', [Number.NaN, Number.POSITIVE_INFINITY], [null, null], true],
+    ['number vs string', { a: 1 }, { a: '1' }, false],
+    ['true vs 1', [true], [1], false],
+  ];
+  for (const [name, a, b, want] of cases) {
+    t.equal(JSON.stringify(a) === JSON.stringify(b), want, `${name}: the texts agree with the table`);
+    t.equal(sameJSON(a, b), want, name);
+  }
+});
+
+t.test(
+  'an endpoint moving between two other nodes: no change for a node, a change for every node',
+  async (t) => {
+    const moved = (nodeName: string): EndpointSlice => ({
+      ...slice('ns1', 'svc1', ['10.180.0.2']),
+      endpoints: [{ addresses: ['10.180.0.2'], nodeName }],
+    });
+    const cases: [string, string, string[]][] = [
+      ['the cache of test-node (kube-proxy compares isLocal)', 'test-node', []],
+      ['the cache of no node in particular (the shared proxier)', '', ['ns1/svc1']],
+    ];
+    for (const [name, nodeName, want] of cases) {
+      const cache = new EndpointSliceCache(nodeName, 'IPv4');
+      cache.updatePending(moved('node-b'), false);
+      cache.checkoutChanges();
+      t.equal(cache.updatePending(moved('node-c'), false), true, `${name}: the slice changed`);
+      t.same([...cache.checkoutChanges().keys()], want, name);
+    }
+  },
+);
 
 t.test('rate-limited sync: requests within the minimum interval coalesce', async (t) => {
   let clock = 0;
