@@ -30,6 +30,17 @@ function quoteChar(c: number): string {
 
 const utf8 = new TextDecoder('utf-8');
 
+// Module-level, not closures made per number or string: the scanner runs on every CNI stdin.
+function digit(c: number | undefined): boolean {
+  return c !== undefined && c >= 0x30 && c <= 0x39;
+}
+
+function hex(c: number | undefined): boolean {
+  return (
+    c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))
+  );
+}
+
 class Scanner {
   pos = 0;
   /** a \\u escape produced a UTF-16 surrogate: the strings may need repair */
@@ -87,7 +98,6 @@ class Scanner {
   number(): GoJSONValue {
     const b = this.b;
     const start = this.pos;
-    const digit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
     if (b[this.pos] === 0x2d) {
       this.pos++;
       if (!digit(b[this.pos])) this.fail(b[this.pos], 'in numeric literal');
@@ -113,8 +123,6 @@ class Scanner {
     this.pos++; // opening quote
     let out = '';
     let runStart = this.pos;
-    const hex = (c: number | undefined) =>
-      c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
     for (;;) {
       const c = b[this.pos];
       if (c === undefined) this.fail(undefined, '');
