@@ -225,8 +225,29 @@ export function parseIPAMEnvArgs(cniArgs: string): IP | null {
 }
 
 /** allocator.LoadIPAMConfig(stdin, CNI_ARGS); errors carry host-local's texts (code 999 in a plugin). */
+// Every pod of a node sends host-local the same config: the parsed document is the same object each
+// time (std's Go JSON memo), so its IPAMConfig is kept with it, per CNI_ARGS. An IPAMConfig is never
+// changed after loading; a config that fails is not kept (it fails the same way again).
+const loaded = new WeakMap<GoJSONValue, Map<string, IPAMConfig>>();
+const loadedArgsMax = 64;
+
 export function loadIPAMConfig(stdin: Uint8Array | string, cniArgs: string): IPAMConfig {
   const doc = parseGoJSON(stdin);
+  let byArgs = loaded.get(doc);
+  const have = byArgs?.get(cniArgs);
+  if (have !== undefined) return have;
+  const conf = load(doc, cniArgs);
+  if (byArgs === undefined) {
+    byArgs = new Map();
+    loaded.set(doc, byArgs);
+  }
+  // CNI_ARGS may name the pod (K8S_POD_NAME=...): a few per document, not one per pod forever.
+  if (byArgs.size >= loadedArgsMax) byArgs.clear();
+  byArgs.set(cniArgs, conf);
+  return conf;
+}
+
+function load(doc: GoJSONValue, cniArgs: string): IPAMConfig {
   const d = new GoDecoder();
   let name = '';
   let cniVersion = '';
