@@ -88,9 +88,16 @@ function nextEphemeralPort(): number {
   return ephemeral;
 }
 
-/** metav1.Time: RFC 3339 to the second. */
+/** metav1.Time: RFC 3339 to the second (the text kept for the second it names: pods start by the thousand a second). */
+let rfcSecond = Number.NaN;
+let rfcText = '';
 function rfc3339(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== rfcSecond) {
+    rfcText = `${d.toISOString().slice(0, 19)}Z`;
+    rfcSecond = second;
+  }
+  return rfcText;
 }
 
 /** metav1.MicroTime: six fractional digits. */

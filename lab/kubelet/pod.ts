@@ -53,7 +53,16 @@ let containerSeq = 0;
 function containerID(uid: string, name: string): string {
   containerSeq++;
   let h = 2166136261;
-  for (const ch of `${uid}/${name}/${containerSeq}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  // FNV-1a over the first UTF-16 unit of each code point (a surrogate pair counts once).
+  const s = `${uid}/${name}/${containerSeq}`;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h = Math.imul(h ^ c, 16777619);
+    if (c >= 0xd800 && c < 0xdc00) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next < 0xe000) i++;
+    }
+  }
   return `netlab://${(h >>> 0).toString(16).padStart(8, '0')}${containerSeq.toString(16).padStart(8, '0')}`;
 }
 
@@ -67,6 +76,8 @@ export class PodWorker {
   #startTime: string | undefined;
   #phase: 'starting' | 'running' | 'terminating' | 'gone' = 'starting';
   #flushQueued = false;
+  /** Status writes asked for (#flush calls), to tell whether one is still owed. */
+  #flushes = 0;
   #conditionTimes = new Map<string, { status: string; time: string }>();
   #agent: Agent | undefined;
   #network: PodNetwork | undefined;
@@ -146,8 +157,11 @@ export class PodWorker {
       killedFor: undefined,
     }));
     this.#phase = 'running';
+    const flushes = this.#flushes;
     await Promise.all(this.#containers.map((c) => this.#startContainer(c)));
-    this.#flush();
+    // Each container's start (or exit) wrote its status already; the same status again is a no-op
+    // write, which the status manager does not make.
+    if (this.#flushes === flushes) this.#flush();
   }
 
   async #startContainer(c: ContainerState): Promise<void> {
@@ -375,6 +389,7 @@ export class PodWorker {
   // --- status ---------------------------------------------------------------------------------
 
   #flush(): void {
+    this.#flushes++;
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
