@@ -1,15 +1,13 @@
 // The door of api/: Kubernetes objects, the watchable store, manifests, validation and defaulting.
-export { BatchError, formatIssue, ManifestError, type ManifestIssue, StatusError } from './errors.js';
+export { BatchError, formatIssue, type ManifestIssue, StatusError } from './errors.js';
 export { statusIssues } from './issues.js';
 export { cloneJSON, deepEqual, jsonOf, mergePatch } from './json.js';
 export { kindInfo, kinds } from './kinds.js';
 export { labelSelectorAsSelector, selectorFromSet } from './labels.js';
 export {
   describeObject,
-  lineOfField,
   loadManifestFiles,
   type ManifestObject,
-  type ManifestRead,
   maxManifestBytes,
   readManifestFiles,
   readManifests,

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointSlice, Service } from '../api/index.js';
 import { parseManifests } from '../api/manifest.js';
-import { Dataplane, EntryPoints, ForwardProxy, Proxier, ProxierNodes } from '../proxy/index.js';
+import { ProxierNodes } from '../proxy/dataplane/nodes.js';
+import { Dataplane, EntryPoints, ForwardProxy, Proxier } from '../proxy/index.js';
 
 const DURATION = process.env.DURATION ?? '5s';
 const CONNECTIONS = process.env.CONNECTIONS ?? '32';

@@ -5,8 +5,9 @@ import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { AnyObject } from '../api/index.js';
-import { DnsServer, type HostPort, ObjectSource, parseZoneConfig, Zone } from '../dns/index.js';
+import { DnsServer, type HostPort, parseZoneConfig, Zone } from '../dns/index.js';
 import { buildQuery } from '../dns/server/wire.js';
+import { ObjectSource } from '../dns/zone/source.js';
 import { seededRandom } from '../std/index.js';
 
 const names = [

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import type { AnyObject, EndpointSlice, Service } from '../api/index.js';
-import { DnsServer, type HostPort, ObjectSource, parseQType, parseZoneConfig, Zone } from '../dns/index.js';
+import { DnsServer, type HostPort, parseQType, parseZoneConfig, Zone } from '../dns/index.js';
 import { formatRdata } from '../dns/server/dig.js';
 import { Upstream } from '../dns/server/upstream.js';
 import { buildQuery } from '../dns/server/wire.js';
+import { ObjectSource } from '../dns/zone/source.js';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.DNS_BENCH_RUNS ?? 3);

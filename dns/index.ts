@@ -1,5 +1,5 @@
 // The door of dns/: the cluster DNS zone, the wire server, the stub resolver, and their errors.
-export { DigNameError, DnsConfigError, DnsListenError, ResolverError } from './errors.js';
+export { DnsConfigError, DnsListenError } from './errors.js';
 export { clusterSearchDomains, type DNSEvent, podDNS } from './resolver/poddns.js';
 export { formatOutcome, formatTrace } from './resolver/render.js';
 export {
@@ -14,7 +14,6 @@ export {
   type Nameserver,
   parseNameserver,
   type ResolverSockets,
-  type ResolverUdpSocket,
 } from './resolver/transport.js';
 export {
   DnsServer,
@@ -25,4 +24,4 @@ export {
   parseHostPort,
   parseQType,
 } from './server/index.js';
-export { ObjectSource, parseZoneConfig, StoreSource, Zone } from './zone/index.js';
+export { parseZoneConfig, StoreSource, Zone } from './zone/index.js';

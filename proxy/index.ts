@@ -6,22 +6,17 @@ export {
   type EntryListener,
   EntryPoints,
   type Flow,
-  type FlowEnd,
-  type FlowProtocol,
   ForwardProxy,
   flowOf,
   loadBalancerLoopback,
   type PodPorts,
   type PodRef,
-  ProxierNodes,
   setFlow,
   type UdpHandler,
-  type UdpReply,
 } from './dataplane/index.js';
 export { FastPath } from './fastpath/index.js';
 export {
   ClusterProxier,
-  type ClusterProxierOptions,
   clusterCIDRWarning,
   NodeProxy,
   Proxier,
@@ -37,4 +32,4 @@ export {
   TraceInputError,
   withKubeJumpRules,
 } from './ruletable/index.js';
-export { type KernelTraceResult, newKernelState, traceKernel, tracePacket } from './tracer/index.js';
+export { newKernelState, traceKernel, tracePacket } from './tracer/index.js';

@@ -8,7 +8,6 @@ export {
   formatGoIP,
   formatGoIPNet,
   formatGoNetwork,
-  type GoNetwork,
   goNetwork,
   type IP,
   type IPNet,

@@ -1,7 +1,13 @@
 // Service ClusterIP allocation as kube-apiserver's ipallocator.Range (bitmap.go): the network
 // address is never handed out, nor the IPv4 broadcast address; IPv6 bitmaps stop at 65536 entries;
 // the lower band (min(max(16, size/16), 256) addresses) is kept for requested IPs (KEP-3070).
-import { formatGoIP, goNetwork, parseGoCIDRSloppy, parseGoIPSloppy } from '../../std/index.js';
+import {
+  formatGoIP,
+  formatGoNetwork,
+  goNetwork,
+  parseGoCIDRSloppy,
+  parseGoIPSloppy,
+} from '../../std/index.js';
 import { AllocationBitmap, BitmapAllocator } from './bitmap.js';
 import { AlreadyAllocatedError, InvalidRangeError, NotInRangeError, RangeFullError } from './errors.js';
 
@@ -32,14 +38,13 @@ interface ServiceCIDR {
 function parseCIDR(cidr: string): ServiceCIDR | undefined {
   const parsed = parseGoCIDRSloppy(cidr);
   if (parsed === null) return undefined;
-  const { ip, prefix } = goNetwork(parsed);
-  const family = ip.v4 ? 'IPv4' : 'IPv6';
+  const net = goNetwork(parsed);
   return {
-    family,
-    network: ip.n,
-    prefix,
-    bits: ip.v4 ? 32 : 128,
-    text: `${formatIP(family, ip.n)}/${prefix}`,
+    family: net.ip.v4 ? 'IPv4' : 'IPv6',
+    network: net.ip.n,
+    prefix: net.prefix,
+    bits: net.ip.v4 ? 32 : 128,
+    text: formatGoNetwork(net),
   };
 }
 

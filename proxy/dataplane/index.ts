@@ -3,13 +3,10 @@ export { Dataplane, type DataplaneOptions, type PodRef } from './dataplane.js';
 export { type EntryListener, EntryPoints, loadBalancerLoopback } from './entry.js';
 export {
   type Flow,
-  type FlowEnd,
-  type FlowProtocol,
   flowOf,
   type PodPorts,
   setFlow,
   type UdpHandler,
-  type UdpReply,
 } from './flow.js';
 export { ForwardProxy } from './forward.js';
-export { type DataplaneNodes, ProxierNodes } from './nodes.js';
+export type { DataplaneNodes } from './nodes.js';

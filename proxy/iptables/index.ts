@@ -4,5 +4,5 @@
 // lab/ uses. Tests import its files directly.
 export { ProxierConfigError } from './errors.js';
 export { clusterCIDRWarning, Proxier, type ProxierOptions, type SyncResult } from './proxier.js';
-export { ClusterProxier, type ClusterProxierOptions, NodeProxy } from './shared.js';
+export { ClusterProxier, NodeProxy } from './shared.js';
 export { watchStore } from './watch.js';

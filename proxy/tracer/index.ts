@@ -13,7 +13,7 @@ export {
   stateMatches,
 } from './kernel.js';
 export { destinationMatches, sourceMatches } from './match.js';
-export { type KernelTraceResult, traceKernel } from './outcomes.js';
+export { traceKernel } from './outcomes.js';
 export { LocalAddresses, type Packet, type PacketView, viewPacket } from './packet.js';
 export { PossibleWalk, tracePacket } from './possible.js';
 export type { Oracle, TraceResult, Verdict } from './types.js';

@@ -1,6 +1,6 @@
 // Every error class of api/ and ipam/kube, with its stable code (as undici's test/errors.js walks its own).
 import t from 'tap';
-import { SelectorError } from '../../api/errors.js';
+import { ManifestError, SelectorError } from '../../api/errors.js';
 import {
   newAlreadyExists,
   newBadRequest,
@@ -11,7 +11,7 @@ import {
   newNotFound,
   newResourceExpired,
 } from '../../api/fielderrors.js';
-import { BatchError, ManifestError, StatusError } from '../../api/index.js';
+import { BatchError, StatusError } from '../../api/index.js';
 import {
   AlreadyAllocatedError,
   InvalidRangeError,

@@ -2,8 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { formatIssue, lineOfField, loadManifestFiles, ManifestError } from '../../api/index.js';
-import { maxManifestBytes, parseManifests, readManifestFiles, readManifests } from '../../api/manifest.js';
+import { ManifestError } from '../../api/errors.js';
+import { formatIssue, loadManifestFiles } from '../../api/index.js';
+import {
+  lineOfField,
+  maxManifestBytes,
+  parseManifests,
+  readManifestFiles,
+  readManifests,
+} from '../../api/manifest.js';
 
 const good = `apiVersion: v1
 kind: Service

@@ -4,9 +4,9 @@
 // come from the zone.
 import type { Answer, DecodedPacket } from 'dns-packet';
 import type { AnyObject, Endpoint, EndpointPort, EndpointSlice, Pod, Service } from '../../api/index.js';
-import { ObjectSource } from '../../dns/index.js';
 import type { ZoneConfigInput } from '../../dns/zone/config.js';
 import { ipFromKey, ipKey } from '../../dns/zone/names.js';
+import { ObjectSource } from '../../dns/zone/source.js';
 
 function service(ns: string, name: string, spec: Service['spec']): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec };

@@ -1,6 +1,11 @@
 import t from 'tap';
-import { InvalidNameserverError, InvalidQueryNameError, NoNameserverError } from '../../dns/errors.js';
-import { defaultResolvOptions, type Libc, parseNameserver, ResolverError, resolve } from '../../dns/index.js';
+import {
+  InvalidNameserverError,
+  InvalidQueryNameError,
+  NoNameserverError,
+  ResolverError,
+} from '../../dns/errors.js';
+import { defaultResolvOptions, type Libc, parseNameserver, resolve } from '../../dns/index.js';
 import { searchPlan } from '../../dns/resolver/search.js';
 
 const k8s = ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];

@@ -6,7 +6,6 @@ import type { Pod, Service } from '../../api/index.js';
 import {
   DnsServer,
   formatOutcome,
-  ObjectSource,
   parseResolvConf,
   parseZoneConfig,
   resolve,
@@ -14,6 +13,7 @@ import {
 } from '../../dns/index.js';
 import { traceLines } from '../../dns/resolver/render.js';
 import { type ScriptedDnsServer, startScriptedDnsServer } from '../../dns/resolver/scripted.js';
+import { ObjectSource } from '../../dns/zone/source.js';
 import { withDerivedEndpointSlices } from '../../lab/controllers/derive.js';
 import { acceptanceTraces, type TraceCase } from './resolver-traces.js';
 

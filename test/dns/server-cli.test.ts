@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import type { Answer } from 'dns-packet';
 import t from 'tap';
 import type { AnyObject, EndpointSlice } from '../../api/index.js';
-import { DnsServer, ObjectSource, parseQType, parseZoneConfig, Zone } from '../../dns/index.js';
+import { DnsServer, parseQType, parseZoneConfig, Zone } from '../../dns/index.js';
 import { digWhen, formatRRDig } from '../../dns/server/dig.js';
+import { ObjectSource } from '../../dns/zone/source.js';
 import { withDerivedEndpointSlices } from '../../lab/controllers/index.js';
 import { netlabArgv, netlabInProcess } from '../index.js';
 

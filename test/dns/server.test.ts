@@ -5,11 +5,12 @@ import { connect } from 'node:net';
 import dnsPacket from 'dns-packet';
 import t, { type Test } from 'tap';
 import type { AnyObject, EndpointSlice, Service } from '../../api/index.js';
-import { DnsServer, type HostPort, ObjectSource, parseZoneConfig, Zone } from '../../dns/index.js';
+import { DnsServer, type HostPort, parseZoneConfig, Zone } from '../../dns/index.js';
 import { formatRR } from '../../dns/server/dig.js';
 import type { DnsServerOptions } from '../../dns/server/server.js';
 import { buildQuery } from '../../dns/server/wire.js';
 import type { ZoneConfigInput } from '../../dns/zone/config.js';
+import { ObjectSource } from '../../dns/zone/source.js';
 
 function svc(ns: string, name: string, spec: Service['spec']): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec };

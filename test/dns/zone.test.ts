@@ -21,9 +21,10 @@ import {
   InvalidQueryNameError,
   NoNameserverError,
 } from '../../dns/errors.js';
-import { DnsConfigError, ObjectSource, parseZoneConfig, StoreSource, Zone } from '../../dns/index.js';
+import { DnsConfigError, parseZoneConfig, StoreSource, Zone } from '../../dns/index.js';
 import { formatRR } from '../../dns/server/dig.js';
 import type { ZoneConfigInput } from '../../dns/zone/config.js';
+import { ObjectSource } from '../../dns/zone/source.js';
 import { QTYPE, RCODE, type ZoneAnswer } from '../../dns/zone/zone.js';
 
 const svc = (ns: string, name: string, spec: Service['spec']): Service => ({
