@@ -38,12 +38,15 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
     const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
+    if (a.length !== bb.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], bb[i])) return false;
+    return true;
   }
+  // Every key of either side (no set of the keys built: this runs on every write).
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
-  for (const k of keys) if (!deepEqual(ao[k], bo[k])) return false;
+  for (const k in ao) if (Object.hasOwn(ao, k) && !deepEqual(ao[k], bo[k])) return false;
+  for (const k in bo) if (Object.hasOwn(bo, k) && !Object.hasOwn(ao, k) && bo[k] !== undefined) return false;
   return true;
 }
 
@@ -64,11 +67,32 @@ export function jsonOf(o: object): string {
   return text;
 }
 
-/** Freezes a JSON value and everything in it: what the store hands out is read-only. */
+/**
+ * Freezes a JSON value and everything in it: what the store hands out is read-only. A frozen object
+ * is one the store froze, so it is frozen all the way down and the walk stops there.
+ */
 export function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o);
-    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
+    if (Array.isArray(o)) for (let i = 0; i < o.length; i++) deepFreeze(o[i]);
+    else for (const k in o) if (Object.hasOwn(o, k)) deepFreeze((o as Record<string, unknown>)[k]);
   }
   return o;
+}
+
+/**
+ * cloneJSON that keeps frozen values as they are: those are the store's own (frozen all the way
+ * down, never changed again), so a new version can share them with the old one, or a Pod with its
+ * ReplicaSet's template. Whoever writes into the copy may only write where it was copied.
+ */
+export function cloneShared<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = cloneShared(v[i]);
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in v) if (Object.hasOwn(v, k)) out[k] = cloneShared((v as Record<string, unknown>)[k]);
+  return out as T;
 }

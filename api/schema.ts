@@ -298,6 +298,13 @@ export interface DecodeProblem {
 }
 
 /** Walks `obj` against the kind's schema; returns what the decoder would refuse. */
+/**
+ * Frozen values (the store's own, never changed again) that decoded without a problem, with the
+ * shape they were decoded as: a client that passes a stored part on (a ReplicaSet's template spec
+ * into each of its Pods) has it walked once, not once a Pod.
+ */
+const decodedClean = new WeakMap<object, Shape>();
+
 export function decodeProblems(kind: Kind, obj: unknown): DecodeProblem[] {
   const out: DecodeProblem[] = [];
   // The path is kept as a stack of segments and spelled out only for a problem: most objects have
@@ -319,6 +326,16 @@ export function decodeProblems(kind: Kind, obj: unknown): DecodeProblem[] {
     });
   const walk = (v: unknown, shape: Shape, holder: string): void => {
     if (v === null || v === undefined || shape === 'any') return;
+    if (typeof shape !== 'string' && typeof v === 'object' && Object.isFrozen(v)) {
+      if (decodedClean.get(v) === shape) return;
+      const before = out.length;
+      walkShape(v, shape, holder);
+      if (out.length === before) decodedClean.set(v, shape);
+      return;
+    }
+    walkShape(v, shape, holder);
+  };
+  const walkShape = (v: unknown, shape: Shape, holder: string): void => {
     if (typeof shape === 'string') {
       const ok =
         shape === 'string' || shape === 'Time'

@@ -16,7 +16,7 @@ import {
   newNotFound,
   newResourceExpired,
 } from './fielderrors.js';
-import { cloneJSON, deepEqual, deepFreeze, mergePatch } from './json.js';
+import { cloneJSON, cloneShared, deepEqual, deepFreeze, mergePatch } from './json.js';
 import { kindInfo } from './kinds.js';
 import type { ManifestObject } from './manifest.js';
 import { decodeProblems } from './schema.js';
@@ -599,8 +599,13 @@ export class Store implements WatchableStore {
       );
     hex[6] = `4${hex[6]!.slice(1)}`;
     hex[8] = ((Number.parseInt(hex[8]!, 16) & 0x3f) | 0x80).toString(16);
-    const h = hex.join('');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    // One join, so the uid is one flat string (concatenated slices keep a tree of small strings
+    // alive for every object: ~300 bytes).
+    hex.splice(10, 0, '-');
+    hex.splice(8, 0, '-');
+    hex.splice(6, 0, '-');
+    hex.splice(4, 0, '-');
+    return hex.join('');
   }
 
   /** utilrand.String: the 5 characters after a generateName prefix. */
@@ -615,7 +620,27 @@ export class Store implements WatchableStore {
   private createIn(txn: Txn, input: AnyObject): AnyObject {
     const kind = this.kindOf(input);
     this.decode(kind, input);
-    const obj = cloneJSON(input) as AnyObject;
+    const first = copyForWrite(kind, input);
+    let obj: AnyObject;
+    try {
+      obj = this.prepareCreate(txn, kind, first);
+    } catch (e) {
+      // Defaulting tried to write into a shared (frozen) part: do it again on a whole copy, with
+      // the name already drawn for a generateName (a second draw would change the names after it).
+      if (!sharedWriteFailed(kind, e)) throw e;
+      const again = cloneJSON(input);
+      const drawn = first.metadata?.name;
+      if (drawn && !again.metadata?.name) {
+        again.metadata ??= {};
+        again.metadata.name = drawn;
+      }
+      obj = this.prepareCreate(txn, kind, again);
+    }
+    return this.put(txn, kind, 'ADDED', obj, undefined);
+  }
+
+  /** A create up to storing: defaulted, allocated, validated, given its uid. */
+  private prepareCreate(txn: Txn, kind: Kind, obj: AnyObject): AnyObject {
     obj.metadata ??= {};
     const md = obj.metadata;
     if (md.resourceVersion) throw newBadRequest('resourceVersion should not be set on objects to be created');
@@ -648,7 +673,7 @@ export class Store implements WatchableStore {
     md.uid = this.uid(kind, md.namespace, md.name!);
     md.creationTimestamp = timestamp(this.now());
     if (generationKinds.has(kind)) md.generation = 1;
-    return this.put(txn, kind, 'ADDED', obj, undefined);
+    return obj;
   }
 
   private updateIn(txn: Txn, input: AnyObject, status: boolean): AnyObject {
@@ -663,7 +688,19 @@ export class Store implements WatchableStore {
       );
     this.decode(kind, stored ? changedFields(input, stored) : input);
     if (status && stored) return this.updateStatusIn(txn, kind, input, stored);
-    const obj = cloneJSON(input) as AnyObject;
+    let next: [AnyObject, AnyObject];
+    try {
+      next = this.prepareUpdate(txn, kind, copyForWrite(kind, input));
+    } catch (e) {
+      if (!sharedWriteFailed(kind, e)) throw e;
+      next = this.prepareUpdate(txn, kind, cloneJSON(input));
+    }
+    return this.finishUpdate(txn, kind, next[0], next[1]);
+  }
+
+  /** An update up to storing: the new version and the stored one it replaces. */
+  private prepareUpdate(txn: Txn, kind: Kind, obj: AnyObject): [AnyObject, AnyObject] {
+    const namespaced = kindInfo[kind].namespaced;
     obj.metadata ??= {};
     const md = obj.metadata;
     if (namespaced) md.namespace ||= 'default';
@@ -687,8 +724,9 @@ export class Store implements WatchableStore {
     const loose = obj as unknown as Record<string, unknown>;
     const oldLoose = old as unknown as Record<string, unknown>;
     if (statusKinds.has(kind)) {
+      // The stored status, shared (a Pod's is copied at its top: conversion writes podIP there).
       if (oldLoose.status === undefined) delete loose.status;
-      else loose.status = cloneJSON(oldLoose.status);
+      else loose.status = kind === 'Pod' ? { ...(oldLoose.status as object) } : oldLoose.status;
     }
     convertSingularPlural(obj);
     applyDefaults(obj);
@@ -697,7 +735,7 @@ export class Store implements WatchableStore {
     if (errs.length > 0) throw newInvalid(kind, name, errs);
     if (generationKinds.has(kind) && !deepEqual(loose.spec, oldLoose.spec))
       md.generation = (old.metadata.generation ?? 0) + 1;
-    return this.finishUpdate(txn, kind, obj, old);
+    return [obj, old];
   }
 
   /**
@@ -715,7 +753,7 @@ export class Store implements WatchableStore {
     const next = { ...old, metadata: { ...old.metadata } } as unknown as Record<string, unknown>;
     const sent = (input as unknown as Record<string, unknown>).status;
     if (sent === undefined) delete next.status;
-    else next.status = cloneJSON(sent);
+    else next.status = ownTop(cloneShared(sent));
     // The singular/plural mirror of what changed (a Pod's podIP/podIPs); the rest was mirrored when stored.
     if (next.status !== undefined)
       convertSingularPlural({ kind, status: next.status } as unknown as AnyObject);
@@ -869,4 +907,34 @@ function prepareForCreate(obj: AnyObject): void {
     default:
       break;
   }
+}
+
+/** Whether `e` is a write into a shared (frozen) part of a copy from copyForWrite. */
+function sharedWriteFailed(kind: Kind, e: unknown): boolean {
+  return kind !== 'Service' && e instanceof TypeError;
+}
+
+/** A frozen object's top copied (its values still shared); anything else as it is. */
+function ownTop<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || !Object.isFrozen(v)) return v;
+  return (Array.isArray(v) ? [...v] : { ...v }) as T;
+}
+
+/**
+ * The private copy a write defaults, converts and stores: what the client made is copied, what it
+ * passed on from the store (frozen) is shared, except where the write path itself writes: the
+ * object's top and metadata, a Pod's status and a Node's spec (singular/plural conversion). A
+ * Service is copied whole: allocation writes deep into its spec. Defaulting a shared part that
+ * was stored defaulted writes nothing; should it write, the TypeError sends the write back to a
+ * whole copy (sharedWriteFailed).
+ */
+function copyForWrite(kind: Kind, input: AnyObject): AnyObject {
+  if (kind === 'Service') return cloneJSON(input);
+  const src = input as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k in src) if (Object.hasOwn(src, k)) out[k] = cloneShared(src[k]);
+  if (out.metadata !== undefined) out.metadata = ownTop(out.metadata);
+  if (kind === 'Pod' && out.status !== undefined) out.status = ownTop(out.status);
+  if (kind === 'Node' && out.spec !== undefined) out.spec = ownTop(out.spec);
+  return out as unknown as AnyObject;
 }

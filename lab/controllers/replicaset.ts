@@ -5,6 +5,7 @@
 // enqueue only their owner (orphans: the ReplicaSets of their namespace that select them).
 import {
   cloneJSON,
+  cloneShared,
   type LabelSelector,
   labelSelectorAsSelector,
   type OwnerReference,
@@ -94,11 +95,16 @@ function deletionOrder(a: Pod, b: Pod): number {
   return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? 1 : -1;
 }
 
-/** A Pod from a template, owned by `owner` (controller.GetPodFromTemplate). */
+/**
+ * A Pod from a template, owned by `owner` (controller.GetPodFromTemplate). With `shareSpec` the
+ * Pod's spec is the template's own when that is the store's (frozen): the store keeps it shared, so
+ * a ReplicaSet's Pods hold one spec; the caller must then not change the spec.
+ */
 export function podFromTemplate(
   owner: { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string; uid?: string } },
   template: NonNullable<ReplicaSet['spec']['template']>,
   meta: { name?: string; generateName?: string },
+  shareSpec = false,
 ): Pod {
   const tm = template.metadata ?? {};
   const pod: Pod = {
@@ -118,7 +124,7 @@ export function podFromTemplate(
         },
       ],
     },
-    spec: cloneJSON(template.spec),
+    spec: shareSpec ? cloneShared(template.spec) : cloneJSON(template.spec),
   };
   if (tm.labels) pod.metadata.labels = { ...tm.labels };
   if (tm.annotations) pod.metadata.annotations = { ...tm.annotations };
@@ -212,7 +218,7 @@ export class ReplicaSetController {
       for (let i = 0; i < n; i++)
         wrote(
           this.#ctx,
-          store.create(podFromTemplate(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` })),
+          store.create(podFromTemplate(rs, rs.spec.template, { generateName: `${rs.metadata.name}-` }, true)),
         );
     } else if (diff > 0) {
       const victims = [...active].sort(deletionOrder).slice(0, Math.min(diff, burstReplicas));

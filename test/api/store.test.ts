@@ -482,6 +482,94 @@ t.test('a status write copies only the status; what the client changed is still 
   s.close();
 });
 
+t.test(
+  'stored parts a client passes on are shared; defaulting that would change one gets a copy',
+  async (t) => {
+    const s = newStore();
+    const rs = s.create(workload('ReplicaSet', 'web'));
+    const template = (rs as { spec: { template: { spec: Pod['spec'] } } }).spec.template.spec;
+    const a = s.create({ ...pod('a', { app: 'web' }), spec: template });
+    const bound = s.update({ ...a, spec: { ...a.spec, nodeName: 'n1' } });
+    // A hostNetwork Pod's ports default their hostPort: the template's containers cannot take it.
+    const host = s.create({
+      ...pod('h'),
+      spec: {
+        ...template,
+        hostNetwork: true,
+        containers: [{ ...template.containers[0]!, ports: [{ containerPort: 8080 }] }],
+      },
+    });
+    const sharedPorts = s.create({
+      ...pod('h2'),
+      spec: { ...template, containers: host.spec.containers, hostNetwork: false },
+    });
+    const hostPorts = s.create({
+      ...pod('h3'),
+      spec: { ...template, hostNetwork: true, containers: a.spec.containers },
+    });
+    t.same(
+      {
+        podSpecIsTemplate: a.spec === template,
+        boundContainersShared: bound.spec.containers === template.containers,
+        bound: JSON.stringify(bound.spec),
+        hostPorts: JSON.stringify(host.spec.containers[0]!.ports),
+        sharedPorts: sharedPorts.spec.containers === host.spec.containers,
+        noPortsToDefault: hostPorts.spec.containers === a.spec.containers,
+        templateAfter: JSON.stringify(s.get('ReplicaSet', 'web').spec.template),
+      },
+      {
+        podSpecIsTemplate: true,
+        boundContainersShared: true,
+        bound:
+          '{"containers":[{"name":"c","image":"agnhost","terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"Always","resources":{}}],"restartPolicy":"Always","dnsPolicy":"ClusterFirst","terminationGracePeriodSeconds":30,"schedulerName":"default-scheduler","securityContext":{},"enableServiceLinks":true,"nodeName":"n1"}',
+        hostPorts: '[{"containerPort":8080,"protocol":"TCP","hostPort":8080}]',
+        sharedPorts: true,
+        noPortsToDefault: true,
+        templateAfter:
+          '{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"agnhost","terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"Always","resources":{}}],"restartPolicy":"Always","dnsPolicy":"ClusterFirst","terminationGracePeriodSeconds":30,"schedulerName":"default-scheduler","securityContext":{},"enableServiceLinks":true}}',
+      },
+    );
+    // A non-hostNetwork Pod given a hostNetwork Pod's frozen port list whose hostPort is unset: none here.
+    const plain = s.create({
+      ...pod('p2'),
+      spec: { ...template, containers: [{ ...template.containers[0]!, ports: [{ containerPort: 9090 }] }] },
+    });
+    const hostFromPlain = s.create({
+      ...pod('h4'),
+      spec: { ...template, hostNetwork: true, containers: plain.spec.containers },
+    });
+    t.same(
+      [
+        JSON.stringify(plain.spec.containers[0]!.ports),
+        JSON.stringify(hostFromPlain.spec.containers[0]!.ports),
+        hostFromPlain.metadata.name,
+      ],
+      [
+        '[{"containerPort":9090,"protocol":"TCP"}]',
+        '[{"containerPort":9090,"protocol":"TCP","hostPort":9090}]',
+        'h4',
+      ],
+      'defaulting a shared part falls back to a whole copy; the stored original is unchanged',
+    );
+    // The fallback keeps the name drawn for a generateName: the names after it are those of a store
+    // that copies everything.
+    const g = newStore();
+    const ports = g.create({
+      ...pod('p2'),
+      spec: { containers: [{ name: 'c', image: 'agnhost', ports: [{ containerPort: 9090 }] }] },
+    }).spec.containers;
+    const generated = (spec: Record<string, unknown>) =>
+      g.create({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'g-' }, spec } as Pod).metadata
+        .name;
+    t.same(
+      [generated({ hostNetwork: true, containers: ports }), generated({ containers: ports })],
+      ['g-546gf', 'g-kkqtm'],
+    );
+    g.close();
+    s.close();
+  },
+);
+
 t.test('replace holds objects as an informer cache does, and watchers see only the difference', async (t) => {
   const s = new Store({ bootstrap: false, bookmarkIntervalMs: 0 });
   // Read as given: a ClusterIP outside any service CIDR, no defaults, no namespace in the manifest.
