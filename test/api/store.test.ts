@@ -559,8 +559,8 @@ t.test(
       spec: { containers: [{ name: 'c', image: 'agnhost', ports: [{ containerPort: 9090 }] }] },
     }).spec.containers;
     const generated = (spec: Record<string, unknown>) =>
-      g.create({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'g-' }, spec } as Pod).metadata
-        .name;
+      g.create({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'g-' }, spec } as unknown as Pod)
+        .metadata.name;
     t.same(
       [generated({ hostNetwork: true, containers: ports }), generated({ containers: ports })],
       ['g-546gf', 'g-kkqtm'],
