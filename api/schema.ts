@@ -297,7 +297,6 @@ export interface DecodeProblem {
   message: string;
 }
 
-/** Walks `obj` against the kind's schema; returns what the decoder would refuse. */
 /**
  * Frozen values (the store's own, never changed again) that decoded without a problem, with the
  * shape they were decoded as: a client that passes a stored part on (a ReplicaSet's template spec
@@ -305,37 +304,50 @@ export interface DecodeProblem {
  */
 const decodedClean = new WeakMap<object, Shape>();
 
-export function decodeProblems(kind: Kind, obj: unknown): DecodeProblem[] {
-  const out: DecodeProblem[] = [];
+/**
+ * One decode's walk. A class, not closures made per call: under tsx (the benches) every named
+ * closure is renamed at its creation, which cost more than the walk of a small object.
+ */
+class Decoder {
+  readonly out: DecodeProblem[] = [];
   // The path is kept as a stack of segments and spelled out only for a problem: most objects have
   // none, and building every field's path string was most of the cost of a decode.
-  const segs: (string | number)[] = [];
-  const fieldPath = () => {
+  readonly segs: (string | number)[] = [];
+
+  fieldPath(): string {
     let p = '';
-    for (const s of segs)
+    for (const s of this.segs)
       p += typeof s === 'number' ? `[${s}]` : s.startsWith('\0') ? `[${s.slice(1)}]` : p ? `.${s}` : s;
     return p;
-  };
+  }
+
   // encoding/json names the struct that declares the field and the JSON path without indices:
   // `Go struct field ServicePort.spec.ports.port of type int32`.
-  const goPath = () => segs.filter((s) => typeof s === 'string' && !s.startsWith('\0')).join('.');
-  const refuse = (what: string, holder: string, goType: string) =>
-    out.push({
-      field: fieldPath(),
-      message: `json: cannot unmarshal ${what} into Go struct field ${holder}.${goPath()} of type ${goType}`,
+  goPath(): string {
+    return this.segs.filter((s) => typeof s === 'string' && !s.startsWith('\0')).join('.');
+  }
+
+  refuse(what: string, holder: string, goType: string): void {
+    this.out.push({
+      field: this.fieldPath(),
+      message: `json: cannot unmarshal ${what} into Go struct field ${holder}.${this.goPath()} of type ${goType}`,
     });
-  const walk = (v: unknown, shape: Shape, holder: string): void => {
+  }
+
+  walk(v: unknown, shape: Shape, holder: string): void {
     if (v === null || v === undefined || shape === 'any') return;
     if (typeof shape !== 'string' && typeof v === 'object' && Object.isFrozen(v)) {
       if (decodedClean.get(v) === shape) return;
-      const before = out.length;
-      walkShape(v, shape, holder);
-      if (out.length === before) decodedClean.set(v, shape);
+      const before = this.out.length;
+      this.walkShape(v, shape, holder);
+      if (this.out.length === before) decodedClean.set(v, shape);
       return;
     }
-    walkShape(v, shape, holder);
-  };
-  const walkShape = (v: unknown, shape: Shape, holder: string): void => {
+    this.walkShape(v, shape, holder);
+  }
+
+  walkShape(v: unknown, shape: Shape, holder: string): void {
+    const segs = this.segs;
     if (typeof shape === 'string') {
       const ok =
         shape === 'string' || shape === 'Time'
@@ -351,45 +363,51 @@ export function decodeProblems(kind: Kind, obj: unknown): DecodeProblem[] {
         // encoding/json quotes the literal only when a number does not fit the integer type.
         const numeric = shape === 'int32' || shape === 'int64' || shape === 'IntOrString';
         const what = typeof v === 'number' && numeric ? `number ${v}` : jsonType(v);
-        refuse(what, holder, goTypeName(shape));
+        this.refuse(what, holder, goTypeName(shape));
       }
       return;
     }
     if ('list' in shape) {
-      if (!Array.isArray(v)) return void refuse(jsonType(v), holder, goTypeName(shape));
+      if (!Array.isArray(v)) return void this.refuse(jsonType(v), holder, goTypeName(shape));
       for (let i = 0; i < v.length; i++) {
         segs.push(i);
-        walk(v[i], shape.list, holder);
+        this.walk(v[i], shape.list, holder);
         segs.pop();
       }
       return;
     }
     if ('map' in shape) {
       if (typeof v !== 'object' || Array.isArray(v))
-        return void refuse(jsonType(v), holder, goTypeName(shape));
+        return void this.refuse(jsonType(v), holder, goTypeName(shape));
       for (const k in v) {
         // A map key is an index in the field path (`labels[app]`) but not a Go field name.
         segs.push(`\0${k}`);
-        walk((v as Record<string, unknown>)[k], shape.map, holder);
+        this.walk((v as Record<string, unknown>)[k], shape.map, holder);
         segs.pop();
       }
       return;
     }
-    if (typeof v !== 'object' || Array.isArray(v)) return void refuse(jsonType(v), holder, goTypeName(shape));
+    if (typeof v !== 'object' || Array.isArray(v))
+      return void this.refuse(jsonType(v), holder, goTypeName(shape));
     for (const k in v) {
       const sub = shape.fields[k];
       segs.push(k);
       if (sub === undefined) {
         if (shape.closed) {
-          const p = fieldPath();
-          out.push({ field: p, message: `unknown field "${p}"` });
+          const p = this.fieldPath();
+          this.out.push({ field: p, message: `unknown field "${p}"` });
         }
-      } else walk((v as Record<string, unknown>)[k], sub, shape.go);
+      } else this.walk((v as Record<string, unknown>)[k], sub, shape.go);
       segs.pop();
     }
-  };
-  if (typeof obj === 'object' && obj !== null) walk(obj, kindSchemas[kind], kindSchemas[kind].go);
-  return out;
+  }
+}
+
+/** Walks `obj` against the kind's schema; returns what the decoder would refuse. */
+export function decodeProblems(kind: Kind, obj: unknown): DecodeProblem[] {
+  const d = new Decoder();
+  if (typeof obj === 'object' && obj !== null) d.walk(obj, kindSchemas[kind], kindSchemas[kind].go);
+  return d.out;
 }
 
 function goTypeName(s: Shape): string {

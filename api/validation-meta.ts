@@ -140,17 +140,14 @@ export function validateObjectMeta(
   return errs;
 }
 
+const immutableMeta = ['name', 'namespace', 'uid', 'creationTimestamp'] as const;
+
 /** ValidateObjectMetaUpdate: what may not change once stored. */
 export function validateObjectMetaUpdate(meta: ObjectMeta, old: ObjectMeta, path = 'metadata'): FieldError[] {
   const errs: FieldError[] = [];
-  const immutable = (f: 'name' | 'namespace' | 'uid' | 'creationTimestamp' | 'generateName') => {
+  for (const f of immutableMeta)
     if ((meta[f] ?? '') !== (old[f] ?? ''))
       errs.push(field.invalid(`${path}.${f}`, meta[f] ?? '', 'field is immutable'));
-  };
-  immutable('name');
-  immutable('namespace');
-  immutable('uid');
-  immutable('creationTimestamp');
   errs.push(...validateLabels(meta.labels, `${path}.labels`));
   errs.push(...validateAnnotations(meta.annotations, `${path}.annotations`));
   return errs;

@@ -67,17 +67,36 @@ export function podTemplateHash(template: PodTemplateSpec, collisionCount?: numb
   return out;
 }
 
+/** A template without the pod-template-hash label (a copy). */
+function stripHash(t: PodTemplateSpec | undefined): PodTemplateSpec {
+  const c = cloneJSON(t ?? { spec: { containers: [] } });
+  if (c.metadata?.labels) {
+    delete c.metadata.labels[labelPodTemplateHash];
+    if (Object.keys(c.metadata.labels).length === 0) delete c.metadata.labels;
+  }
+  return c;
+}
+
+/**
+ * equalIgnoreHash's answers for pairs of stored (frozen, so unchanging) templates: a Deployment's
+ * sync compares its template with each of its ReplicaSets', and most syncs compare the same pair.
+ */
+const equalTemplates = new WeakMap<object, WeakMap<object, boolean>>();
+
 /** EqualIgnoreHash: the templates without the pod-template-hash label. */
 function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
-  const strip = (t: PodTemplateSpec | undefined) => {
-    const c = cloneJSON(t ?? { spec: { containers: [] } });
-    if (c.metadata?.labels) {
-      delete c.metadata.labels[labelPodTemplateHash];
-      if (Object.keys(c.metadata.labels).length === 0) delete c.metadata.labels;
+  if (!a || !b || !Object.isFrozen(a) || !Object.isFrozen(b)) return deepEqual(stripHash(a), stripHash(b));
+  let known = equalTemplates.get(a);
+  let same = known?.get(b);
+  if (same === undefined) {
+    same = deepEqual(stripHash(a), stripHash(b));
+    if (!known) {
+      known = new WeakMap();
+      equalTemplates.set(a, known);
     }
-    return c;
-  };
-  return deepEqual(strip(a), strip(b));
+    known.set(b, same);
+  }
+  return same;
 }
 
 /** intstr.GetScaledValueFromIntOrPercent. */
@@ -112,6 +131,21 @@ const byCreation = (a: ReplicaSet, b: ReplicaSet) => {
   const y = b.metadata.creationTimestamp ?? '';
   return x !== y ? (x < y ? -1 : 1) : (a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1;
 };
+
+/** SetDeploymentCondition: a condition that changes gets now as its update (and transition) time. */
+function setCondition(
+  conds: Map<DeploymentCondition['type'], DeploymentCondition>,
+  now: string,
+  c: DeploymentCondition,
+): void {
+  const have = conds.get(c.type);
+  if (have && have.status === c.status && have.reason === c.reason && have.message === c.message) return;
+  conds.set(c.type, {
+    ...c,
+    lastUpdateTime: now,
+    lastTransitionTime: have && have.status === c.status ? (have.lastTransitionTime ?? now) : now,
+  });
+}
 
 export class DeploymentController {
   readonly name = 'deployment-controller';
@@ -414,12 +448,11 @@ export class DeploymentController {
     const key = objectKey(d);
     const want = d.spec.replicas ?? 1;
     const { maxUnavailable } = resolveFenceposts(d);
-    const rsStatus = (rs: ReplicaSet) => rs.status ?? { replicas: 0 };
     const prev = (d.status ?? {}) as DeploymentStatus;
-    const replicas = sum(all, (rs) => rsStatus(rs).replicas ?? 0);
-    const updated = newRS ? (rsStatus(newRS).replicas ?? 0) : 0;
-    const ready = sum(all, (rs) => rsStatus(rs).readyReplicas ?? 0);
-    const available = sum(all, (rs) => rsStatus(rs).availableReplicas ?? 0);
+    const replicas = sum(all, (rs) => rs.status?.replicas ?? 0);
+    const updated = newRS ? (newRS.status?.replicas ?? 0) : 0;
+    const ready = sum(all, (rs) => rs.status?.readyReplicas ?? 0);
+    const available = sum(all, (rs) => rs.status?.availableReplicas ?? 0);
     const total = sum(all, specReplicas);
     const status: DeploymentStatus = {
       observedGeneration: d.metadata.generation ?? 1,
@@ -432,16 +465,9 @@ export class DeploymentController {
     if (prev.collisionCount !== undefined) status.collisionCount = prev.collisionCount;
     const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const conds = new Map((prev.conditions ?? []).map((c) => [c.type, c]));
-    const set = (c: DeploymentCondition) => {
-      const have = conds.get(c.type);
-      if (have && have.status === c.status && have.reason === c.reason && have.message === c.message) return;
-      conds.set(c.type, {
-        ...c,
-        lastUpdateTime: now,
-        lastTransitionTime: have && have.status === c.status ? (have.lastTransitionTime ?? now) : now,
-      });
-    };
-    set(
+    setCondition(
+      conds,
+      now,
       available >= want - maxUnavailable
         ? {
             type: 'Available',
@@ -460,28 +486,28 @@ export class DeploymentController {
     const complete = updated === want && replicas === want && available === want;
     const progressing = conds.get('Progressing');
     if (d.spec.paused) {
-      set({
+      setCondition(conds, now, {
         type: 'Progressing',
         status: 'Unknown',
         reason: 'DeploymentPaused',
         message: 'Deployment is paused',
       });
     } else if (progressing?.reason === 'DeploymentPaused') {
-      set({
+      setCondition(conds, now, {
         type: 'Progressing',
         status: 'Unknown',
         reason: 'DeploymentResumed',
         message: 'Deployment is resumed',
       });
     } else if (complete && newRS) {
-      set({
+      setCondition(conds, now, {
         type: 'Progressing',
         status: 'True',
         reason: 'NewReplicaSetAvailable',
         message: `ReplicaSet "${rsName}" has successfully progressed.`,
       });
     } else if (created) {
-      set({
+      setCondition(conds, now, {
         type: 'Progressing',
         status: 'True',
         reason: 'NewReplicaSetCreated',
@@ -515,7 +541,7 @@ export class DeploymentController {
           this.queue.addAfter(key, deadline + 1000);
         }
       } else if (clock.now() - last > deadline) {
-        set({
+        setCondition(conds, now, {
           type: 'Progressing',
           status: 'False',
           reason: 'ProgressDeadlineExceeded',
