@@ -13,7 +13,7 @@ import {
   resolve,
 } from '../../dns/index.js';
 import type { Image } from '../images/index.js';
-import { defaultEcho } from '../images/index.js';
+import { defaultEcho, imageName } from '../images/index.js';
 import type { ClusterNetwork } from './network.js';
 import { PodWorker } from './pod.js';
 import type { PodPortTable } from './podports.js';
@@ -357,12 +357,7 @@ export class Kubelet {
   }
 
   image(name: string): { image: Image; known: boolean } {
-    const at = name.indexOf('@');
-    const noDigest = at >= 0 ? name.slice(0, at) : name;
-    const slash = noDigest.lastIndexOf('/');
-    const colon = noDigest.lastIndexOf(':');
-    const bare = colon > slash ? noDigest.slice(0, colon) : noDigest;
-    const image = this.#opts.images.get(bare);
+    const image = this.#opts.images.get(imageName(name));
     return image ? { image, known: true } : { image: defaultEcho, known: false };
   }
 

@@ -3,20 +3,6 @@
 // and cluster DNS read it through the same watches as in `netlab up`; a store filled from a real
 // cluster's API serves the same functions.
 export { ManifestZone, type ServedZone, serveZone, type ZoneFlags } from './dns.js';
-export {
-  iptablesSaveManifests,
-  type NodeFlags,
-  type NodeSync,
-  proxierOptions,
-  syncNode,
-  unallocatedServices,
-} from './kube-proxy.js';
-export { type ObjectsRead, objectStore, readObjects, storeFromManifests, watchedKinds } from './objects.js';
-export {
-  type PacketFlags,
-  type TraceOutput,
-  type TraceRequest,
-  traceManifests,
-  traceOnNode,
-  traceRequest,
-} from './trace.js';
+export { iptablesSaveManifests, type NodeFlags, syncNode } from './kube-proxy.js';
+export { objectStore } from './objects.js';
+export { type PacketFlags, type TraceOutput, traceManifests, traceOnNode, traceRequest } from './trace.js';

@@ -15,12 +15,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import {
-  iptablesSaveManifests,
-  storeFromManifests,
-  traceOnNode,
-  traceRequest,
-} from '../../lab/tools/index.js';
+import { iptablesSaveManifests, traceOnNode, traceRequest } from '../../lab/tools/index.js';
+import { storeFromManifests } from '../../lab/tools/objects.js';
 import { RuleTable, withKubeJumpRules } from '../../proxy/index.js';
 import { interopTest, missingCommand, missingRoot } from '../index.js';
 

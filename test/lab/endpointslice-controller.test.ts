@@ -1,11 +1,9 @@
 import t from 'tap';
 import { type EndpointPort, type EndpointSlice, type Pod, Store } from '../../api/index.js';
-import {
-  ControllerManager,
-  FakeClock,
-  planEndpointSliceChanges,
-  reconcileEndpointSlices,
-} from '../../lab/controllers/index.js';
+import { FakeClock } from '../../lab/controllers/clock.js';
+import { reconcileEndpointSlices } from '../../lab/controllers/endpointslice.js';
+import { ControllerManager } from '../../lab/controllers/index.js';
+import { planEndpointSliceChanges } from '../../lab/controllers/sliceupdates.js';
 
 function pod(name: string, app: string, node: string): Pod {
   return {

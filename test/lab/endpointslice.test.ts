@@ -1,11 +1,8 @@
 import t from 'tap';
 import type { AnyObject, EndpointSlice, Node, Pod, Service } from '../../api/index.js';
-import {
-  endpointSlicesForService,
-  InvalidMaxEndpointsPerSliceError,
-  reconcileEndpointSlices,
-  withDerivedEndpointSlices,
-} from '../../lab/controllers/index.js';
+import { endpointSlicesForService, reconcileEndpointSlices } from '../../lab/controllers/endpointslice.js';
+import { InvalidMaxEndpointsPerSliceError } from '../../lab/controllers/errors.js';
+import { withDerivedEndpointSlices } from '../../lab/controllers/index.js';
 
 // Fixture builders: only what each case varies is spelled out in the table.
 function svc(name: string, spec: Partial<Service['spec']>, meta: Partial<Service['metadata']> = {}): Service {

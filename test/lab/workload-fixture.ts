@@ -1,7 +1,8 @@
 // The controllers alone on a store, with a FakeClock and a stand-in for the kubelets, for the
 // workload tests (Deployments, StatefulSets, node lifecycle).
 import { type Node, Store } from '../../api/index.js';
-import { ControllerManager, FakeClock } from '../../lab/controllers/index.js';
+import { FakeClock } from '../../lab/controllers/clock.js';
+import { ControllerManager } from '../../lab/controllers/index.js';
 
 /**
  * A stand-in for the kubelets, so these tests see the controllers alone: a bound Pod gets the next

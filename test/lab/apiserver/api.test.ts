@@ -4,7 +4,9 @@
 import * as k8s from '@kubernetes/client-node';
 import t from 'tap';
 import { type AnyObject, Store } from '../../../api/index.js';
-import { ApiServer, kubeconfigText, strategicMerge } from '../../../lab/apiserver/index.js';
+import { ApiServer } from '../../../lab/apiserver/index.js';
+import { kubeconfigText } from '../../../lab/apiserver/kubeconfig.js';
+import { strategicMerge } from '../../../lab/apiserver/strategic.js';
 
 async function serve(
   t: { teardown(fn: () => unknown): void },

@@ -15,12 +15,12 @@ import type { AnyObject, Service } from '../../../api/index.js';
 import { dig, parseQType } from '../../../dns/index.js';
 import { writeKubeconfig } from '../../../lab/apiserver/index.js';
 import {
-  ClientError,
   iptablesSaveCluster,
   KubeClient,
   serveClusterZone,
   traceCluster,
 } from '../../../lab/client/index.js';
+import { ClientError } from '../../../lab/client/rest.js';
 import { Cluster } from '../../../lab/cluster.js';
 import { clientErrorText } from '../../../lab/commands/client.js';
 import { registerIptablesSave } from '../../../lab/commands/iptables-save.js';

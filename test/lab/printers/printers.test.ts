@@ -1,7 +1,8 @@
 // kubectl's columns and text: cells as pkg/printers/internalversion computes them, rendered as
 // `kubectl get` prints a server-side Table (tabwriter, minwidth 6, padding 3).
 import t from 'tap';
-import { humanDuration, renderTable, toTable } from '../../../lab/printers/index.js';
+import { humanDuration } from '../../../lab/printers/duration.js';
+import { renderTable, toTable } from '../../../lab/printers/index.js';
 
 const now = new Date('2026-12-05T10:00:00Z');
 const created = '2026-12-05T09:55:00Z';

@@ -1,7 +1,7 @@
 // The scenario engine on a small scenario: what each step measured, each expect's verdict, the same
 // figures for the same seed, and the summary's text.
 import t from 'tap';
-import { drainBudget } from '../../../lab/controllers/index.js';
+import { drainBudget } from '../../../lab/controllers/workqueue.js';
 import { parseScenario } from '../../../lab/scenarios/file.js';
 import { runScenario, type ScenarioResult } from '../../../lab/scenarios/run.js';
 import { summaryLines } from '../../../lab/scenarios/summary.js';
