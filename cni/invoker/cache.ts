@@ -34,7 +34,8 @@ export interface NetworkAttachment {
  * runtime that keeps no state between runs (same names and bytes, no file system calls per pod).
  */
 export interface CacheFiles {
-  write(file: string, data: string): Promise<void>;
+  /** Writes the file; `data` may come in pieces (the file is their concatenation). */
+  write(file: string, data: string | readonly string[]): Promise<void>;
   /** The file's bytes; undefined when it does not exist. */
   read(file: string): Promise<Buffer | undefined>;
   remove(file: string): Promise<void>;
@@ -45,7 +46,7 @@ export interface CacheFiles {
 export const diskCacheFiles: CacheFiles = {
   async write(file, data) {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    await writeFile(file, data, { mode: 0o600 });
+    await writeFile(file, typeof data === 'string' ? data : data.join(''), { mode: 0o600 });
   },
   async read(file) {
     try {
@@ -70,14 +71,17 @@ export const diskCacheFiles: CacheFiles = {
 /** The cache's files in memory, by path. */
 export class MemoryCacheFiles implements CacheFiles {
   // Kept as text: a small Buffer is a slice of an 8 KB pool slab, and one kept per pod pins a slab each.
-  readonly #files = new Map<string, string>();
-  write(file: string, data: string): Promise<void> {
+  // Kept in the writer's pieces: the conflist's base64, the same in every entry of a network, is one
+  // string shared by all of them.
+  readonly #files = new Map<string, string | readonly string[]>();
+  write(file: string, data: string | readonly string[]): Promise<void> {
     this.#files.set(file, data);
     return Promise.resolve();
   }
   read(file: string): Promise<Buffer | undefined> {
     const data = this.#files.get(file);
-    return Promise.resolve(data === undefined ? undefined : Buffer.from(data));
+    if (data === undefined) return Promise.resolve(undefined);
+    return Promise.resolve(Buffer.from(typeof data === 'string' ? data : data.join('')));
   }
   remove(file: string): Promise<void> {
     this.#files.delete(file);
@@ -108,11 +112,10 @@ export async function cacheAdd(
   files: CacheFiles = diskCacheFiles,
 ): Promise<void> {
   const file = cacheFilePath(cacheDir, network, rt);
-  // Field order of libcni's cachedInfo; omitempty fields left out when empty.
-  const cached = ordered({
-    kind: cacheKind,
-    containerId: rt.containerID,
-    config: config.toString('base64'),
+  // Field order of libcni's cachedInfo; omitempty fields left out when empty. Printed in three
+  // pieces around the config's base64 (which needs no escaping), the same text as one json.Marshal.
+  const head = marshalMap(ordered({ kind: cacheKind, containerId: rt.containerID }));
+  const rest = ordered({
     ifName: rt.ifName,
     networkName: network,
     netns: rt.netns === '' ? undefined : rt.netns,
@@ -123,7 +126,19 @@ export async function cacheAdd(
         : undefined,
     result: result === undefined || result === null ? undefined : sortedMap(result),
   });
-  await files.write(file, marshalMap(cached));
+  const tail = marshalMap(rest);
+  await files.write(file, [`${head.slice(0, -1)},"config":"`, sharedBase64(config), `",${tail.slice(1)}`]);
+}
+
+// The conflist's base64, one string for every entry of the network: kept with the list's bytes (and a
+// copy of them, so bytes changed in place are encoded afresh).
+const base64s = new WeakMap<Buffer, { bytes: Buffer; b64: string }>();
+function sharedBase64(config: Buffer): string {
+  const have = base64s.get(config);
+  if (have !== undefined && have.bytes.equals(config)) return have.b64;
+  const b64 = config.toString('base64');
+  base64s.set(config, { bytes: Buffer.from(config), b64 });
+  return b64;
 }
 
 // A value that Go holds as map[string]interface{}: re-encoded with sorted keys inside ordered().
