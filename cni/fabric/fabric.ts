@@ -137,8 +137,11 @@ interface Sandbox {
 export class Fabric {
   readonly #nodes = new Map<string, FabricNode>();
   readonly #attachments = new Map<string, PodAttachment>();
-  /** The same attachments by netns, then container interface name: a pod's lookups cost its own size. */
-  readonly #inNetns = new Map<string, Map<string, PodAttachment>>();
+  /**
+   * The same attachments by netns, then container interface name: a pod's lookups cost its own size.
+   * A netns with one interface (every pod of the lab) holds the attachment itself, not a Map of one.
+   */
+  readonly #inNetns = new Map<string, PodAttachment | Map<string, PodAttachment>>();
   readonly #sandboxes = new Map<string, Sandbox>();
   /** Address text -> its owner: the O(1) lookup. */
   readonly #owners = new Map<string, FabricEndpoint>();
@@ -282,8 +285,11 @@ export class Fabric {
     if (a === undefined) return undefined;
     this.#attachments.delete(key);
     const inNetns = this.#inNetns.get(a.netns)!;
-    inNetns.delete(a.ifname);
-    if (inNetns.size === 0) this.#inNetns.delete(a.netns);
+    if (!(inNetns instanceof Map)) this.#inNetns.delete(a.netns);
+    else {
+      inNetns.delete(a.ifname);
+      if (inNetns.size === 1) this.#inNetns.set(a.netns, inNetns.values().next().value!);
+    }
     for (const ip of a.ips) {
       const addr = ip.address.split('/')[0]!;
       const owner = this.#owners.get(addr);
@@ -295,17 +301,32 @@ export class Fabric {
 
   #add(a: PodAttachment): void {
     this.#attachments.set(attachmentKey(a.containerID, a.ifname), a);
-    let inNetns = this.#inNetns.get(a.netns);
-    if (inNetns === undefined) {
-      inNetns = new Map();
-      this.#inNetns.set(a.netns, inNetns);
-    }
-    inNetns.set(a.ifname, a);
+    const inNetns = this.#inNetns.get(a.netns);
+    if (inNetns === undefined || (!(inNetns instanceof Map) && inNetns.ifname === a.ifname))
+      this.#inNetns.set(a.netns, a);
+    else if (inNetns instanceof Map) inNetns.set(a.ifname, a);
+    else
+      this.#inNetns.set(
+        a.netns,
+        new Map([
+          [inNetns.ifname, inNetns],
+          [a.ifname, a],
+        ]),
+      );
   }
 
   /** The attachment whose container end is `ifname` in `netns`. */
   attachmentIn(netns: string, ifname: string): PodAttachment | undefined {
-    return this.#inNetns.get(netns)?.get(ifname);
+    const inNetns = this.#inNetns.get(netns);
+    if (inNetns instanceof Map) return inNetns.get(ifname);
+    return inNetns?.ifname === ifname ? inNetns : undefined;
+  }
+
+  /** The attachments in a netns, in the order they were made. */
+  #attachmentsIn(netns: string): PodAttachment[] {
+    const inNetns = this.#inNetns.get(netns);
+    if (inNetns === undefined) return [];
+    return inNetns instanceof Map ? [...inNetns.values()] : [inNetns];
   }
 
   attachment(containerID: string, ifname: string): PodAttachment | undefined {
@@ -415,8 +436,7 @@ export class Fabric {
   /** The routing table of a netns: every interface's routes there, as `ip route` inside it lists them. */
   netnsRoutes(netns: string, family: Family): FabricRoute[] {
     const out: FabricRoute[] = [];
-    for (const a of this.#inNetns.get(netns)?.values() ?? [])
-      out.push(...this.podRoutes(a.containerID, a.ifname, family));
+    for (const a of this.#attachmentsIn(netns)) out.push(...this.podRoutes(a.containerID, a.ifname, family));
     return sortRoutes(out);
   }
 
