@@ -49,10 +49,24 @@ export function entryContent(id: string, ifname: string): string {
   return goTrimSpace(id) + LINE_BREAK + ifname;
 }
 
+/**
+ * The keys holding one content, in insertion order. One key (an attachment with one address per
+ * range set, the usual case) is kept as the key itself, not a Set of one.
+ */
+type Keys = string | Set<string>;
+
+function keysOf(k: Keys | undefined): readonly string[] {
+  return k === undefined ? [] : typeof k === 'string' ? [k] : [...k];
+}
+
+function keyCount(k: Keys | undefined): number {
+  return k === undefined ? 0 : typeof k === 'string' ? 1 : k.size;
+}
+
 /** The in-memory store: the same semantics as the disk store, with an index by content. */
 export class MemoryStore implements HostLocalStore {
   private readonly entries = new Map<string, string>();
-  private readonly byContent = new Map<string, Set<string>>();
+  private readonly byContent = new Map<string, Keys>();
   private readonly last = new Map<string, string>();
 
   lock(): void {}
@@ -65,9 +79,10 @@ export class MemoryStore implements HostLocalStore {
     const content = entryContent(id, ifname);
     this.entries.set(key, content);
     const trimmed = goTrimSpace(content);
-    const set = this.byContent.get(trimmed);
-    if (set) set.add(key);
-    else this.byContent.set(trimmed, new Set([key]));
+    const keys = this.byContent.get(trimmed);
+    if (keys === undefined) this.byContent.set(trimmed, key);
+    else if (typeof keys !== 'string') keys.add(key);
+    else if (keys !== key) this.byContent.set(trimmed, new Set([keys, key]));
     this.last.set(rangeID, key);
     return true;
   }
@@ -81,9 +96,14 @@ export class MemoryStore implements HostLocalStore {
     const content = this.entries.get(key);
     if (content === undefined) return;
     this.entries.delete(key);
-    const set = this.byContent.get(goTrimSpace(content));
-    set?.delete(key);
-    if (set?.size === 0) this.byContent.delete(goTrimSpace(content));
+    const trimmed = goTrimSpace(content);
+    const keys = this.byContent.get(trimmed);
+    if (typeof keys === 'string') {
+      if (keys === key) this.byContent.delete(trimmed);
+    } else if (keys !== undefined) {
+      keys.delete(key);
+      if (keys.size === 0) this.byContent.delete(trimmed);
+    }
   }
 
   release(ip: IP): void {
@@ -92,17 +112,17 @@ export class MemoryStore implements HostLocalStore {
 
   releaseByID(id: string, ifname: string): void {
     const keys = this.byContent.get(entryContent(id, ifname));
-    if (keys && keys.size > 0) {
-      for (const k of [...keys]) this.remove(k);
+    if (keyCount(keys) > 0) {
+      for (const k of keysOf(keys)) this.remove(k);
       return;
     }
-    for (const k of [...(this.byContent.get(goTrimSpace(id)) ?? [])]) this.remove(k);
+    for (const k of keysOf(this.byContent.get(goTrimSpace(id)))) this.remove(k);
   }
 
   getByID(id: string, ifname: string): IP[] {
     const keys = [
-      ...(this.byContent.get(entryContent(id, ifname)) ?? []),
-      ...(this.byContent.get(goTrimSpace(id)) ?? []),
+      ...keysOf(this.byContent.get(entryContent(id, ifname))),
+      ...keysOf(this.byContent.get(goTrimSpace(id))),
     ];
     return keys
       .sort()
@@ -112,8 +132,8 @@ export class MemoryStore implements HostLocalStore {
 
   findByID(id: string, ifname: string): boolean {
     return (
-      (this.byContent.get(entryContent(id, ifname))?.size ?? 0) > 0 ||
-      (this.byContent.get(goTrimSpace(id))?.size ?? 0) > 0
+      keyCount(this.byContent.get(entryContent(id, ifname))) > 0 ||
+      keyCount(this.byContent.get(goTrimSpace(id))) > 0
     );
   }
 
