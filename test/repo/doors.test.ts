@@ -68,6 +68,18 @@ t.test('no door uses export *, sub-doors included', async (t) => {
   }
 });
 
+t.test('a door holds names only: re-exports, no code of its own', async (t) => {
+  const withCode: string[] = [];
+  for (const d of doorDirs) {
+    const rest = withoutComments(readFileSync(join(root, d, 'index.ts'), 'utf8'))
+      .replace(/export\s+(?:type\s+)?\{[^}]*\}\s*from\s*'[^']*';/g, '')
+      .replace(/export\s*\{\s*\};/g, '') // lab's empty door
+      .trim();
+    if (rest !== '') withCode.push(`${d}/index.ts: ${rest.split('\n')[0]}`);
+  }
+  t.same(withCode, []);
+});
+
 /** The relative module paths a file imports or re-exports from (`from './x.js'`, `import('./y.js')`). */
 function importedPaths(text: string): string[] {
   const paths: string[] = [];
