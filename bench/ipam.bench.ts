@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostLocalPlugin } from '../cni/plugins/host-local.js';
-import { runPlugin } from '../cni/skel/index.js';
+import { runPlugin } from '../cni/skel/skel.js';
 import { DiskStore } from '../ipam/hostlocal/disk.js';
 import { type HostLocalStore, MemoryStore } from '../ipam/index.js';
 

@@ -1,22 +1,13 @@
 // The CNI exec protocol: env, stdin, version negotiation, result conversion, output.
 export { convertResult, decodeResult, decodeResultValue, resultAsVersion } from './convert.js';
 export { CniError, CniErrorCode } from './errors.js';
-export {
-  goTypeName,
-  marshalMap,
-  notPlain,
-  ordered,
-  plainOfMarshal,
-  sortedKeys,
-  unmarshal,
-} from './gojson.js';
+export { goTypeName, marshalMap, notPlain, ordered, sortedKeys, unmarshal } from './gojson.js';
 export {
   type CmdArgs,
   decodeConfigVersion,
   formatResult,
   type Plugin,
   pluginMain,
-  runPlugin,
   runPluginInProcess,
   validateContainerID,
   validateInterfaceName,
