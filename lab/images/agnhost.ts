@@ -233,7 +233,8 @@ function netexec(ctx: ContainerContext, args: readonly string[]): App {
         return void dial(ctx, q, res);
     }
   };
-  ctx.listen(httpPort, createServer(withKnobs(ctx, k, route)));
+  // Made on the first connection: at scale most pods are never connected to in-process.
+  ctx.listen(httpPort, () => createServer(withKnobs(ctx, k, route)));
   if (udpPort !== -1) {
     ctx.listenUdp(udpPort, (msg, flow, reply) => {
       const received = Buffer.from(msg).toString().trim().toLowerCase();

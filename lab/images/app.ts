@@ -30,8 +30,11 @@ export interface ContainerContext extends PodNetwork {
   readonly podIP: string;
   /** Milliseconds in one second of the cluster's clock (1000, or less in tests). */
   readonly second: number;
-  /** Serves a TCP container port with this server (the app's own; the kubelet publishes it). */
-  listen(port: number, server: Server): void;
+  /**
+   * Serves a TCP container port with this server (the app's own; the kubelet publishes it). Given a
+   * function, the server is made when the port is first connected to (at once with real sockets).
+   */
+  listen(port: number, server: Server | (() => Server)): void;
   /** Serves a UDP container port. */
   listenUdp(port: number, handler: UdpHandler): void;
   /** The container's stdout, one line at a time (`kubectl logs`). */

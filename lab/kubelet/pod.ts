@@ -49,6 +49,19 @@ export function goDuration(seconds: number): string {
   return m < 60 ? `${m}m${s}s` : `${Math.floor(m / 60)}h${m % 60}m${s}s`;
 }
 
+/** The pod conditions the kubelet reports, each with its slot in a worker's condition times. */
+type ConditionType =
+  | 'PodReadyToStartContainers'
+  | 'Initialized'
+  | 'Ready'
+  | 'ContainersReady'
+  | 'PodScheduled';
+const conditionSlot = new Map<ConditionType, number>(
+  (['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'] as const).map(
+    (t, i) => [t, i],
+  ),
+);
+
 let containerSeq = 0;
 function containerID(uid: string, name: string): string {
   containerSeq++;
@@ -78,7 +91,8 @@ export class PodWorker {
   #flushQueued = false;
   /** Status writes asked for (#flush calls), to tell whether one is still owed. */
   #flushes = 0;
-  #conditionTimes = new Map<string, { status: string; time: string }>();
+  /** Per condition type (its conditionSlot): the status last reported and since when, flat in one array. */
+  #conditionTimes: string[] | undefined;
   #agent: Agent | undefined;
   #network: PodNetwork | undefined;
   #started: Promise<void> | undefined;
@@ -410,14 +424,16 @@ export class PodWorker {
     this.kubelet.writeAnnotation(this, listenAnnotation, value);
   }
 
-  #condition(type: string, ok: boolean, reason?: string, message?: string): PodCondition {
+  #condition(type: ConditionType, ok: boolean, reason?: string, message?: string): PodCondition {
     const status = ok ? 'True' : 'False';
-    let t = this.#conditionTimes.get(type);
-    if (!t || t.status !== status) {
-      t = { status, time: this.kubelet.timestamp() };
-      this.#conditionTimes.set(type, t);
+    this.#conditionTimes ??= new Array<string>(2 * conditionSlot.size).fill('');
+    const times = this.#conditionTimes;
+    const slot = 2 * conditionSlot.get(type)!;
+    if (times[slot] !== status) {
+      times[slot] = status;
+      times[slot + 1] = this.kubelet.timestamp();
     }
-    const c: PodCondition = { lastProbeTime: null, lastTransitionTime: t.time, status, type };
+    const c: PodCondition = { lastProbeTime: null, lastTransitionTime: times[slot + 1]!, status, type };
     if (!ok && reason) {
       c.reason = reason;
       if (message) c.message = message;

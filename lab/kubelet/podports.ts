@@ -7,8 +7,25 @@ import { type Flow, type PodPorts, setFlow, type UdpHandler } from '../../proxy/
 
 const key = (ip: string, port: number) => `${ip}:${port}`;
 
+/**
+ * A pod's server made when it is first asked for (the first connection, probe or dial): with real
+ * sockets off, a pod nobody connects to costs no net.Server.
+ */
+export class LazyServer {
+  #server: Server | undefined;
+  constructor(readonly make: () => Server) {}
+  get server(): Server {
+    this.#server ??= this.make();
+    return this.#server;
+  }
+  /** The server if it has been made. */
+  get made(): Server | undefined {
+    return this.#server;
+  }
+}
+
 export class PodPortTable implements PodPorts {
-  readonly #tcp = new Map<string, Server>();
+  readonly #tcp = new Map<string, Server | LazyServer>();
   readonly #udp = new Map<string, UdpHandler>();
   #handoff: Server | undefined;
   #handoffPort: Promise<number> | undefined;
@@ -17,7 +34,8 @@ export class PodPortTable implements PodPorts {
   readonly #deliveries = new Map<number, (s: Socket) => void>();
 
   tcp(podIP: string, port: number): Server | undefined {
-    return this.#tcp.get(key(podIP, port));
+    const s = this.#tcp.get(key(podIP, port));
+    return s instanceof LazyServer ? s.server : s;
   }
 
   udp(podIP: string, port: number): UdpHandler | undefined {
@@ -28,7 +46,7 @@ export class PodPortTable implements PodPorts {
     return this.#tcp.size + this.#udp.size;
   }
 
-  setTcp(podIP: string, port: number, server: Server): void {
+  setTcp(podIP: string, port: number, server: Server | LazyServer): void {
     this.#tcp.set(key(podIP, port), server);
   }
 

@@ -7,7 +7,7 @@ import type { Server, Socket } from 'node:net';
 import type { Container, Pod } from '../../api/index.js';
 import type { UdpHandler } from '../../proxy/index.js';
 import type { App, ContainerContext, Image, PodNetwork } from '../images/index.js';
-import type { PodPortTable } from './podports.js';
+import { LazyServer, type PodPortTable } from './podports.js';
 
 export interface ContainerStart {
   pod: Pod;
@@ -36,7 +36,7 @@ export class RunningContainer {
   exitCode: number | undefined;
   #resolve!: (code: number) => void;
   #app: App | undefined;
-  readonly #servers: { port: number; server: Server }[] = [];
+  readonly #servers: { port: number; server: Server | LazyServer }[] = [];
   readonly #udp: { port: number; handler: UdpHandler; socket: UdpSocket | undefined }[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #pending: Promise<unknown>[] = [];
@@ -103,17 +103,29 @@ export class RunningContainer {
     return this.#app?.exec ? await this.#app.exec(argv) : 126;
   }
 
-  #listenTcp(port: number, server: Server): void {
+  #listenTcp(port: number, given: Server | (() => Server)): void {
     const s = this.#s;
     if (!this.running) return;
-    server.on('connection', (sock: Socket) => {
-      if (!this.running) {
-        sock.destroy();
-        return;
-      }
-      this.#sockets.add(sock);
-      sock.once('close', () => this.#sockets.delete(sock));
-    });
+    const track = (server: Server): Server => {
+      server.on('connection', (sock: Socket) => {
+        if (!this.running) {
+          sock.destroy();
+          return;
+        }
+        this.#sockets.add(sock);
+        sock.once('close', () => this.#sockets.delete(sock));
+      });
+      return server;
+    };
+    // Without real sockets a server given as a function is made on its first connection.
+    if (typeof given === 'function' && !s.realSockets) {
+      const lazy = new LazyServer(() => track(given()));
+      s.ports.setTcp(s.podIP, port, lazy);
+      this.#servers.push({ port, server: lazy });
+      this.listening.push({ port, protocol: 'TCP', realPort: undefined });
+      return;
+    }
+    const server = track(typeof given === 'function' ? given() : given);
     s.ports.setTcp(s.podIP, port, server);
     this.#servers.push({ port, server });
     const entry: Listening = { port, protocol: 'TCP', realPort: undefined };
@@ -176,7 +188,8 @@ export class RunningContainer {
     const s = this.#s;
     for (const { port, server } of this.#servers) {
       s.ports.delete(s.podIP, port, 'TCP', server);
-      if (server.listening) server.close();
+      const made = server instanceof LazyServer ? server.made : server;
+      if (made?.listening) made.close();
     }
     for (const { port, handler, socket } of this.#udp) {
       s.ports.delete(s.podIP, port, 'UDP', handler);
