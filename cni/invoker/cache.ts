@@ -135,7 +135,7 @@ export async function cacheAdd(
 const base64s = new WeakMap<Buffer, { bytes: Buffer; b64: string }>();
 function sharedBase64(config: Buffer): string {
   const have = base64s.get(config);
-  if (have !== undefined && have.bytes.equals(config)) return have.b64;
+  if (have?.bytes.equals(config)) return have.b64;
   const b64 = config.toString('base64');
   base64s.set(config, { bytes: Buffer.from(config), b64 });
   return b64;
