@@ -129,6 +129,62 @@ t.test('no name is exported from two folders, sub-doors included', async (t) => 
   t.same(twice.sort(), []);
 });
 
+/** `import { a, type B as C } from './x.js'` (or `export { ... } from`): the path and the names taken. */
+function namedImports(
+  text: string,
+): { path: string; names: [taken: string, as: string][]; reexport: boolean }[] {
+  const out: { path: string; names: [string, string][]; reexport: boolean }[] = [];
+  for (const m of withoutComments(text).matchAll(
+    /\b(import|export)\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'([^']*)'/g,
+  )) {
+    const names = m[2]!
+      .split(',')
+      .map((p) => p.trim().replace(/^type\s+/, ''))
+      .filter((p) => p !== '')
+      .map((p): [string, string] => {
+        const [taken, as = taken] = p.split(/\s+as\s+/).map((x) => x.trim());
+        return [taken!, as];
+      });
+    out.push({ path: m[3]!, names, reexport: m[1] === 'export' });
+  }
+  return out;
+}
+
+t.test('a door lists only names that code outside its folder uses', async (t) => {
+  // The executables in cni/bin import the built doors: they count as the source they were built from.
+  const bins = readdirSync(join(root, 'cni/bin')).map((f) => `cni/bin/${f}`);
+  const users = new Map<string, { file: string; as: string; reexport: boolean }[]>();
+  for (const file of [...code, ...bins])
+    for (const imp of namedImports(readFileSync(join(root, file), 'utf8'))) {
+      if (!imp.path.startsWith('.')) continue;
+      const target = normalize(join(dirname(file), imp.path))
+        .replace(/^dist\//, '')
+        .replace(/\.js$/, '.ts');
+      if (!target.endsWith('/index.ts')) continue;
+      for (const [taken, as] of imp.names) {
+        const key = `${target} ${taken}`;
+        users.set(key, [...(users.get(key) ?? []), { file, as, reexport: imp.reexport }]);
+      }
+    }
+  const used = (door: string, name: string): boolean => {
+    const dir = door.slice(0, -'/index.ts'.length);
+    return (users.get(`${door} ${name}`) ?? []).some((u) =>
+      u.file.startsWith(`${dir}/`)
+        ? false
+        : u.reexport && u.file.endsWith('/index.ts')
+          ? used(u.file, u.as)
+          : true,
+    );
+  };
+  const unused: string[] = [];
+  for (const d of doorDirs) {
+    const door = `${d}/index.ts`;
+    for (const n of doorNames(readFileSync(join(root, door), 'utf8')))
+      if (!used(door, n)) unused.push(`${door}: ${n}`);
+  }
+  t.same(unused, []);
+});
+
 t.test('the check reads doors as written', async (t) => {
   t.same(doorNames("export { a, type B as C } from './x.js';\nexport type { D } from './y.js';"), [
     'a',
