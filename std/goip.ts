@@ -1,8 +1,12 @@
-// IP addresses the way Go's net package (Go 1.19, Debian's host-local build) parses and prints
-// them. File names under dataDir and every address in a result are Go's IP.String(), and what
-// ParseIP accepts or rejects decides error texts, so this follows net/ip.go rule for rule:
-// IPv4 fields reject leading zeros; an IPv4-mapped IPv6 address *is* an IPv4 address; IPv6 prints
-// lower case with the longest run (>= 2) of zero groups compressed, the first run on ties.
+// netlab's one address reader: IP addresses the way the emulated Go programs parse and print them,
+// each reader named for the Go function it mirrors. host-local (Go 1.19, Debian's build) reads with
+// net.ParseIP / ParseCIDR (parseGoIP, parseGoCIDR): file names under dataDir and every address in a
+// result are Go's IP.String(), and what ParseIP accepts or rejects decides error texts. Kubernetes
+// reads objects with k8s.io/utils/net's ParseIPSloppy / ParseCIDRSloppy, Go 1.16's parser (the
+// *Sloppy readers); CoreDNS with a Go whose net.ParseIP is netip's (parseGoIPNetip). All follow
+// net/ip.go rule for rule: IPv4 fields reject leading zeros (but for the sloppy ones); an
+// IPv4-mapped IPv6 address *is* an IPv4 address; IPv6 prints lower case with the longest run (>= 2)
+// of zero groups compressed, the first run on ties. test/std/ip-edges.test.ts is their edge table.
 
 /** An address: IPv4 (including IPv4-mapped IPv6, as Go's To4 sees it) or IPv6, as an integer. */
 export interface IP {
@@ -99,8 +103,11 @@ export function parseGoIPv4Sloppy(s: string): number | undefined {
   return v < 0 ? undefined : v;
 }
 
-/** Go's parseIPv6 (with an optional trailing dotted IPv4). Returns the 16 bytes. */
-function parseIPv6(str: string, sloppy = false): Uint8Array | null {
+/**
+ * Go's parseIPv6 (with an optional trailing dotted IPv4). A group is any run of hex digits worth at
+ * most ffff (`00001` is 1), unless `fourDigits`: netip's rule, at most four digits. Returns the 16 bytes.
+ */
+function parseIPv6(str: string, sloppy = false, fourDigits = false): Uint8Array | null {
   const ip = new Uint8Array(16);
   let s = str;
   let ellipsis = -1;
@@ -112,7 +119,7 @@ function parseIPv6(str: string, sloppy = false): Uint8Array | null {
   let i = 0;
   while (i < 16) {
     const [n, c, ok] = xtoi(s, 0);
-    if (!ok || n > 0xffff) return null;
+    if (!ok || n > 0xffff || (fourDigits && c > 4)) return null;
     if (c < s.length && s[c] === '.') {
       if (ellipsis < 0 && i !== 12) return null;
       if (i + 4 > 16) return null;
@@ -172,7 +179,15 @@ export function parseGoIPSloppy(s: string): IP | null {
   return parseIP(s, true);
 }
 
-function parseIP(s: string, sloppy: boolean): IP | null {
+/**
+ * net.ParseIP since Go 1.22, which reads with netip.ParseAddr and refuses a zone: as parseGoIP, and an
+ * IPv6 group of more than four hex digits is refused. CoreDNS v1.14 (Go 1.24) reads addresses so.
+ */
+export function parseGoIPNetip(s: string): IP | null {
+  return parseIP(s, false, true);
+}
+
+function parseIP(s: string, sloppy: boolean, fourDigits = false): IP | null {
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === '.') {
@@ -180,7 +195,7 @@ function parseIP(s: string, sloppy: boolean): IP | null {
       return v === null ? null : { v4: true, n: BigInt(v) };
     }
     if (c === ':') {
-      const b = parseIPv6(s, sloppy);
+      const b = parseIPv6(s, sloppy, fourDigits);
       return b === null ? null : fromBytes16(b);
     }
   }

@@ -21,6 +21,7 @@ export {
   parseGoCIDR,
   parseGoCIDRSloppy,
   parseGoIP,
+  parseGoIPNetip,
   parseGoIPSloppy,
   parseGoIPv4Sloppy,
 } from './goip.js';

@@ -1,6 +1,6 @@
 // Name and address helpers shared by the zone's index and its lookups. Names are handled without the
 // trailing dot (the root is ''); comparisons are ASCII case-insensitive, as the spec requires.
-import { isIPv4, isIPv6 } from 'node:net';
+import { formatGoIP, parseGoIPNetip } from '../../std/index.js';
 
 export const IP4_ARPA = 'in-addr.arpa';
 export const IP6_ARPA = 'ip6.arpa';
@@ -33,70 +33,19 @@ export function reverseKind(name: string): 0 | 1 | 2 {
 
 /**
  * The canonical key of an address, so that the index and a reverse query agree: dotted quad for IPv4,
- * 32 lower-case hex nibbles for IPv6. Returns '' for anything that is not an address.
+ * 32 lower-case hex nibbles for IPv6. Returns '' for anything that is not an address as CoreDNS's
+ * net.ParseIP reads one (an IPv4-mapped address is the IPv4 address, as Go's To4 says).
  */
 export function ipKey(ip: string): string {
-  if (isIPv4(ip)) return ip.split('.').map(Number).join('.');
-  if (!isIPv6(ip)) return '';
-  const bytes = ipv6Bytes(ip);
-  if (bytes === null) return '';
-  // An IPv4-mapped address is the IPv4 address (Go's net.IP.To4 does the same).
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return bytes.slice(12).join('.');
-  }
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+  const p = parseGoIPNetip(ip);
+  if (p === null) return '';
+  return p.v4 ? formatGoIP(p) : p.n.toString(16).padStart(32, '0');
 }
 
-function ipv6Bytes(ip: string): number[] | null {
-  let text = ip;
-  const tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  if (text.indexOf('.', lastColon) !== -1) {
-    const v4 = text.slice(lastColon + 1);
-    if (!isIPv4(v4)) return null;
-    tail.push(...v4.split('.').map(Number));
-    text = text.slice(0, lastColon + 1) + '0:0';
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const groups = (s: string): string[] => (s === '' ? [] : s.split(':'));
-  const head = groups(halves[0] ?? '');
-  const rest = halves.length === 2 ? groups(halves[1] ?? '') : [];
-  const fill = halves.length === 2 ? 8 - head.length - rest.length : 0;
-  const all = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...rest];
-  if (all.length !== 8) return null;
-  const out: number[] = [];
-  for (const g of all) {
-    const v = Number.parseInt(g, 16);
-    out.push(v >> 8, v & 0xff);
-  }
-  if (tail.length === 4) out.splice(12, 4, ...tail);
-  return out;
-}
-
-/** The presentation form of an index key (the reverse of ipKey), RFC 5952 compressed for IPv6. */
+/** The presentation form of an index key (the reverse of ipKey): Go's IP.String(). */
 export function ipFromKey(key: string): string {
   if (key.includes('.')) return key;
-  const groups: string[] = [];
-  for (let i = 0; i < 32; i += 4) groups.push(Number.parseInt(key.slice(i, i + 4), 16).toString(16));
-  // Longest run of zero groups (length >= 2) becomes '::'.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best === -1) return groups.join(':');
-  return groups.slice(0, best).join(':') + '::' + groups.slice(best + bestLen).join(':');
+  return formatGoIP({ v4: false, n: BigInt(`0x${key}`) });
 }
 
 /**
@@ -107,8 +56,7 @@ export function addressFromReverse(name: string): string {
   if (name.endsWith('.' + IP4_ARPA)) {
     const labels = name.slice(0, -(IP4_ARPA.length + 1)).split('.');
     if (labels.length !== 4 || !labels.every((l) => /^\d{1,3}$/.test(l))) return '';
-    const ip = labels.reverse().join('.');
-    return isIPv4(ip) ? ipKey(ip) : '';
+    return ipKey(labels.reverse().join('.'));
   }
   if (name.endsWith('.' + IP6_ARPA)) {
     const labels = name.slice(0, -(IP6_ARPA.length + 1)).split('.');

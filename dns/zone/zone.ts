@@ -3,8 +3,8 @@
 // Services/Records/findServices/findPods -> reverse.go). The result is data (ZoneAnswer); the server
 // turns it into wire format, asks the upstream where the answer says so, and caches it.
 
-import { isIP } from 'node:net';
 import type { Answer } from 'dns-packet';
+import { parseGoIPNetip } from '../../std/index.js';
 import { primaryZone, type ZoneConfig } from './config.js';
 import {
   buildIndex,
@@ -311,7 +311,7 @@ export class Zone {
       dashes === 3 && !podname.includes('--') ? podname.replaceAll('-', '.') : podname.replaceAll('-', ':');
     const domain = `${podname}.${r.namespace}.pod.${q.zoneQ}`;
     if (mode === 'insecure') {
-      if (isIP(ip) === 0) return NAME_ERROR;
+      if (parseGoIPNetip(ip) === null) return NAME_ERROR;
       return [{ kind: entryKind(ip), host: ip, port: 0, domain }];
     }
     const key = ipKey(ip);
@@ -341,7 +341,7 @@ export class Zone {
       if (svc.type === 'ExternalName') {
         if (r.endpoint !== '' || r.port !== '' || r.protocol !== '') continue;
         // An IP-valued externalName is not a CNAME target: nothing to answer.
-        if (svc.externalName === '' || isIP(svc.externalName) !== 0) continue;
+        if (svc.externalName === '' || parseGoIPNetip(svc.externalName) !== null) continue;
         out.push({ kind: 'CNAME', host: svc.externalName, port: 0, domain: svcDomain });
         exists = true;
         continue;

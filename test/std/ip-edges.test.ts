@@ -7,10 +7,11 @@
 // Both: an IPv4-mapped IPv6 address is IPv4 (`To4() != nil`, netutils.IPFamilyOf); an IPv4-compatible
 // one (`::1.2.3.4`) is IPv6 and prints in hex; zones, brackets, spaces and trailing dots are refused;
 // a CIDR's length is a run of decimal digits (`/08` is 8), and its network is the address masked.
-// netip.ParseAddr (Go 1.18+, and net.ParseIP since Go 1.22) differs from both where a row says so;
-// nothing netlab emulates reads addresses with it.
+// - net.ParseIP since Go 1.22, which is netip.ParseAddr without a zone: CoreDNS v1.14 reads with it
+//   (cluster DNS's index keys, IP-valued names). It differs from Go 1.19's where a row says so.
 import t from 'tap';
 import { validateCIDR, validateIP, validateNonSpecialIP } from '../../api/validation-meta.js';
+import { ipFromKey, ipKey } from '../../dns/zone/names.js';
 import { ServiceIPAllocator } from '../../ipam/index.js';
 import { formatAddr, parseAddr, parseCIDRSloppy, parseIPSloppy } from '../../proxy/ruletable/address.js';
 import {
@@ -24,13 +25,15 @@ import {
   parseGoCIDR,
   parseGoCIDRSloppy,
   parseGoIP,
+  parseGoIPNetip,
   parseGoIPSloppy,
 } from '../../std/index.js';
 
 const shown = (ip: IP | null) => (ip === null ? null : `${ip.v4 ? 'IPv4' : 'IPv6'} ${formatGoIP(ip)}`);
 
-// [input, net.ParseIP, netutils.ParseIPSloppy]: family and Go's String(), null for nil.
-const ips: [input: string, parseIP: string | null, sloppy: string | null][] = [
+// [input, net.ParseIP (Go 1.19), netutils.ParseIPSloppy, net.ParseIP since Go 1.22 where it differs
+// from Go 1.19's]: family and Go's String(), null for nil.
+const ips: [input: string, parseIP: string | null, sloppy: string | null, netip?: string | null][] = [
   ['10.1.2.3', 'IPv4 10.1.2.3', 'IPv4 10.1.2.3'],
   ['0.0.0.0', 'IPv4 0.0.0.0', 'IPv4 0.0.0.0'],
   ['010.1.2.3', null, 'IPv4 10.1.2.3'], // leading zero: decimal to Go 1.16, refused since Go 1.17
@@ -66,7 +69,8 @@ const ips: [input: string, parseIP: string | null, sloppy: string | null][] = [
   ['::1:2:3:4:5:6:7:8', null, null],
   ['1::2::3', null, null],
   ['1:2:3:4:5:6:7:8:9', null, null],
-  ['00001::1', 'IPv6 1::1', 'IPv6 1::1'], // five hex digits, value <= ffff (netip: refused)
+  ['00001::1', 'IPv6 1::1', 'IPv6 1::1', null], // five hex digits, value <= ffff: netip refuses them
+  ['0001::1', 'IPv6 1::1', 'IPv6 1::1'],
   ['10000::1', null, null],
   ['fe80::1%eth0', null, null], // a zone (netip.ParseAddr keeps it; net.ParseIP never)
   ['[fd00::1]', null, null],
@@ -77,6 +81,16 @@ t.test('net.ParseIP and netutils.ParseIPSloppy at the edges', async (t) => {
   for (const [input, strict, sloppy] of ips) {
     t.equal(shown(parseGoIP(input)), strict, `ParseIP(${JSON.stringify(input)})`);
     t.equal(shown(parseGoIPSloppy(input)), sloppy, `ParseIPSloppy(${JSON.stringify(input)})`);
+  }
+});
+
+t.test('net.ParseIP since Go 1.22, and cluster DNS reading with it', async (t) => {
+  for (const [input, strict, , differs] of ips) {
+    const q = JSON.stringify(input);
+    const want = differs === undefined ? strict : differs;
+    t.equal(shown(parseGoIPNetip(input)), want, `ParseIP, Go 1.22 (${q})`);
+    const key = ipKey(input);
+    t.equal(key === '' ? null : ipFromKey(key), want && want.split(' ')[1]!, `dns ipKey(${q})`);
   }
 });
 
