@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { goStrerror } from '../../std/index.js';
+import { type GoJSONValue, goStrerror } from '../../std/index.js';
 import { unmarshal } from '../skel/index.js';
 import { InvokerError, PluginError } from './errors.js';
 
@@ -24,8 +24,11 @@ export interface ProcessOutput {
 
 export type Env = Readonly<Record<string, string>>;
 
-/** A plugin run in-process: the same protocol as exec (stdin bytes and env in, output out). */
-export type InProcessPlugin = (stdin: Buffer, env: Env) => Promise<ProcessOutput>;
+/**
+ * A plugin run in-process: the same protocol as exec (stdin bytes and env in, output out); `parsed`,
+ * when the caller printed stdin itself, is its Go JSON parse (the plugin need not parse it again).
+ */
+export type InProcessPlugin = (stdin: Buffer, env: Env, parsed?: GoJSONValue) => Promise<ProcessOutput>;
 
 /** Given a plugin type and the binary found for it on CNI_PATH, the in-process twin, if any. */
 export type InProcessResolver = (type: string, path: string) => InProcessPlugin | undefined;
@@ -130,9 +133,11 @@ export async function execPluginOutput(
   path: string,
   stdin: Buffer,
   env: Env,
+  parsed?: GoJSONValue,
 ): Promise<ProcessOutput> {
   const inProcess = runner.resolver?.(type, path);
-  const out = inProcess === undefined ? await execFile(path, stdin, env) : await inProcess(stdin, env);
+  const out =
+    inProcess === undefined ? await execFile(path, stdin, env) : await inProcess(stdin, env, parsed);
   if (out.exitCode === 0) {
     if (out.stderr.length > 0) runner.stderr?.(out.stderr);
     return out;

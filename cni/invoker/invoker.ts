@@ -2,14 +2,17 @@
 // CheckNetworkList, GCNetworkList, GetStatusNetworkList, ValidateNetworkList, GetVersionInfo):
 // plugin order, prevResult chaining, the cached result, error wrapping and version gates.
 
+import { type GoJSONValue, marshalGo } from '../../std/index.js';
 import {
   convertResult,
   decodeResult,
   decodeResultValue,
+  goJSONValueOf,
   marshalMap,
   ordered,
   type Result,
   resultAsVersion,
+  sortedKeys,
   unmarshal,
   validateContainerID,
   validateInterfaceName,
@@ -284,7 +287,8 @@ export class Invoker {
     rt: RuntimeConf,
   ): Promise<Result> {
     validateRuntimeConf(list.name, rt);
-    const out = await this.#execOutput('ADD', net.type, buildOneConfig(list, net, prev, rt), rt);
+    const conf = oneConfig(list, net, prev, rt);
+    const out = await this.#execOutput('ADD', net.type, conf.stdin, rt, undefined, conf.parsed);
     // An in-process plugin's result need not be printed and parsed back.
     return 'value' in out
       ? decodeResultValue(list.cniVersion, out.value)
@@ -317,6 +321,7 @@ export class Invoker {
     stdin: Buffer,
     rt: RuntimeConf,
     cniPath?: string,
+    parsed?: GoJSONValue,
   ): Promise<ProcessOutput> {
     const path = this.#find(type, this.cniPath);
     const env: Env = {
@@ -328,11 +333,27 @@ export class Invoker {
       CNI_IFNAME: rt.ifName,
       CNI_PATH: cniPath ?? this.cniPath.join(':'),
     };
-    return execPluginOutput({ resolver: this.#resolver, stderr: this.#stderr }, type, path, stdin, env);
+    return execPluginOutput(
+      { resolver: this.#resolver, stderr: this.#stderr },
+      type,
+      path,
+      stdin,
+      env,
+      parsed,
+    );
   }
 }
 
-const firstStdin = new WeakMap<NetworkConfig, { name: string; cniVersion: string; text: string }>();
+interface OneConfig {
+  stdin: Buffer;
+  /** The Go JSON parse of stdin, made from the value printed (goJSONValueOf), for an in-process plugin. */
+  parsed?: GoJSONValue | undefined;
+}
+
+const firstStdin = new WeakMap<
+  NetworkConfig,
+  { name: string; cniVersion: string; text: string; parsed: GoJSONValue | undefined }
+>();
 
 /**
  * The stdin of one plugin (libcni buildOneConfig): the plugin object with `name`, `cniVersion` and
@@ -346,6 +367,15 @@ export function buildOneConfig(
   prev: Result | undefined,
   rt: RuntimeConf,
 ): Buffer {
+  return oneConfig(list, net, prev, rt).stdin;
+}
+
+function oneConfig(
+  list: NetworkConfigList,
+  net: NetworkConfig,
+  prev: Result | undefined,
+  rt: RuntimeConf,
+): OneConfig {
   // The first plugin's stdin without runtimeConfig is the same for every attachment: kept per plugin.
   const plain =
     prev === undefined &&
@@ -353,7 +383,7 @@ export function buildOneConfig(
   if (plain) {
     const kept = firstStdin.get(net);
     if (kept !== undefined && kept.name === list.name && kept.cniVersion === list.cniVersion)
-      return Buffer.from(kept.text);
+      return { stdin: Buffer.from(kept.text), parsed: kept.parsed };
   }
   const conf: Record<string, unknown> = { ...net.raw, name: list.name, cniVersion: list.cniVersion };
   // The previous result as its own version's struct (the cached one was converted to the list's).
@@ -362,13 +392,16 @@ export function buildOneConfig(
   for (const [cap, on] of Object.entries(net.capabilities))
     if (on && rt.capabilityArgs !== undefined && cap in rt.capabilityArgs) rc[cap] = rt.capabilityArgs[cap];
   if (Object.keys(rc).length === 0) {
-    const text = marshalMap(conf);
-    if (plain) firstStdin.set(net, { name: list.name, cniVersion: list.cniVersion, text });
-    return Buffer.from(text);
+    // marshalMap(conf), with the parse of what is printed made from the same value
+    const sorted = sortedKeys(conf);
+    const text = marshalGo(sorted);
+    const parsed = goJSONValueOf(sorted);
+    if (plain) firstStdin.set(net, { name: list.name, cniVersion: list.cniVersion, text, parsed });
+    return { stdin: Buffer.from(text), parsed };
   }
   const again = unmarshal(marshalMap(conf)) as Record<string, unknown>;
   again.runtimeConfig = rc;
-  return Buffer.from(marshalMap(again));
+  return { stdin: Buffer.from(marshalMap(again)) };
 }
 
 // version.PluginDecoder: what a VERSION answer must hold.

@@ -8,7 +8,7 @@
 // The fabric: in-process, the one the registry was given; as an executable, <dataDir>/fabric.json
 // (dataDir from the config, default /var/lib/cni/flat), shared by every flat process on the host.
 import { hostname } from 'node:os';
-import { type GoJSONValue, parseGoJSON } from '../../std/index.js';
+import type { GoJSONValue } from '../../std/index.js';
 import {
   type Fabric,
   FabricError,
@@ -27,8 +27,9 @@ import {
   type Plugin,
   type Result,
   resultAsVersion,
+  stdinDocument,
   supportedVersions,
-  unmarshal,
+  unmarshalStdin,
 } from '../skel/index.js';
 
 export const defaultFlatDataDir = '/var/lib/cni/flat';
@@ -77,7 +78,7 @@ const confs = new WeakMap<GoJSONValue, FlatConf>();
 
 /** The config flat reads from its stdin (the same object for the same bytes: read it, never change it). */
 export function parseFlatConf(stdin: Uint8Array): FlatConf {
-  const doc = parseGoJSON(stdin);
+  const doc = stdinDocument(stdin);
   let conf = confs.get(doc);
   if (conf === undefined) {
     conf = readFlatConf(stdin);
@@ -87,7 +88,7 @@ export function parseFlatConf(stdin: Uint8Array): FlatConf {
 }
 
 function readFlatConf(stdin: Uint8Array): FlatConf {
-  const raw = unmarshal(stdin) as Record<string, unknown>;
+  const raw = unmarshalStdin(stdin) as Record<string, unknown>;
   const ipam = raw.ipam;
   if (typeof ipam !== 'object' || ipam === null || Array.isArray(ipam))
     throw configError("flat: IPAM config missing 'ipam' key");

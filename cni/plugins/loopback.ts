@@ -19,7 +19,7 @@ import {
   type Result,
   resultAsVersion,
   supportedVersions,
-  unmarshal,
+  unmarshalStdin,
 } from '../skel/index.js';
 import { defaultFlatDataDir } from './flat.js';
 
@@ -39,7 +39,7 @@ interface LoopbackConf {
 }
 
 function parseConf(args: CmdArgs): LoopbackConf {
-  const raw = unmarshal(args.stdinData) as Record<string, unknown>;
+  const raw = unmarshalStdin(args.stdinData) as Record<string, unknown>;
   return {
     cniVersion: decodeConfigVersion(args.stdinData),
     ...(typeof raw.dataDir === 'string' && raw.dataDir !== '' ? { dataDir: raw.dataDir } : {}),

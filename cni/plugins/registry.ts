@@ -90,8 +90,8 @@ const noBytes = Buffer.alloc(0);
 // An ADD's result goes back as the value its printed text reads back as: the invoker (or flat, for
 // its IPAM delegate) takes that, and the text is printed only if someone reads stdout.
 function inProcess(plugin: Plugin): InProcessPlugin {
-  return async (stdin, env) => {
-    const out = await runPluginInProcess(plugin, { env, stdin });
+  return async (stdin, env, parsed) => {
+    const out = await runPluginInProcess(plugin, { env, stdin, ...(parsed === undefined ? {} : { parsed }) });
     const stderr = out.stderr === '' ? noBytes : Buffer.from(out.stderr);
     if (out.value === notPlain) return { exitCode: out.exitCode, stdout: Buffer.from(out.stdout()), stderr };
     let stdout: Buffer | undefined;

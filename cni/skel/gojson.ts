@@ -107,6 +107,37 @@ export function plainOfMarshal(v: GoEncodable): unknown {
   return out;
 }
 
+/**
+ * What `parseGoJSON(marshalGo(v))` gives, without the text in between (members in printed order,
+ * strings and numbers as they read back); undefined for a value that does not read back (see
+ * plainOfMarshal). The in-process invoker hands a plugin the parse of the stdin it printed this way.
+ */
+export function goJSONValueOf(v: GoEncodable): GoJSONValue | undefined {
+  if (v === null) return { kind: 'null' };
+  if (typeof v === 'boolean') return { kind: 'bool', value: v };
+  if (typeof v === 'string') return { kind: 'string', value: wellFormed(v) };
+  if (typeof v === 'number') return Number.isFinite(v) ? { kind: 'number', raw: String(v) } : undefined;
+  if (Array.isArray(v)) {
+    const items: GoJSONValue[] = [];
+    for (const x of v as readonly GoEncodable[]) {
+      if (x === undefined) return undefined;
+      const g = goJSONValueOf(x);
+      if (g === undefined) return undefined;
+      items.push(g);
+    }
+    return { kind: 'array', items };
+  }
+  if (typeof v !== 'object') return undefined;
+  const entries: Array<readonly [string, GoJSONValue]> = [];
+  for (const [k, x] of Object.entries(v as { [key: string]: GoEncodable | undefined })) {
+    if (x === undefined) continue;
+    const g = goJSONValueOf(x);
+    if (g === undefined) return undefined;
+    entries.push([wellFormed(k), g]);
+  }
+  return { kind: 'object', entries };
+}
+
 /** Parses with Go's syntax rules and error texts. */
 export function unmarshal(bytes: Uint8Array | string): unknown {
   return toPlain(parseGoJSON(bytes));

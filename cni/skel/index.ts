@@ -1,7 +1,7 @@
 // The CNI exec protocol: env, stdin, version negotiation, result conversion, output.
 export { convertResult, decodeResult, decodeResultValue, resultAsVersion } from './convert.js';
 export { CniError, CniErrorCode } from './errors.js';
-export { goTypeName, marshalMap, notPlain, ordered, sortedKeys, unmarshal } from './gojson.js';
+export { goJSONValueOf, goTypeName, marshalMap, notPlain, ordered, sortedKeys, unmarshal } from './gojson.js';
 export {
   type CmdArgs,
   decodeConfigVersion,
@@ -9,6 +9,8 @@ export {
   type Plugin,
   pluginMain,
   runPluginInProcess,
+  stdinDocument,
+  unmarshalStdin,
   validateContainerID,
   validateInterfaceName,
   validateNetworkName,

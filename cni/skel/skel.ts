@@ -17,7 +17,7 @@ import {
 } from '../../std/index.js';
 import { convertResult } from './convert.js';
 import { asCniError, CniError, CniErrorCode } from './errors.js';
-import { notPlain, plainOfMarshal } from './gojson.js';
+import { notPlain, plainOfMarshal, toPlain } from './gojson.js';
 import type { Result } from './types.js';
 import { versionAtLeast } from './version.js';
 
@@ -77,6 +77,11 @@ export interface PluginIO {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** stdin bytes; read lazily, only after the env check passed and never for VERSION */
   readonly stdin: Uint8Array | (() => Uint8Array);
+  /**
+   * The parse of `stdin` when the caller printed it itself (what parseGoJSON gives for these bytes,
+   * e.g. the in-process invoker's goJSONValueOf): the skel and the plugin read it instead of parsing.
+   */
+  readonly parsed?: GoJSONValue;
 }
 
 export interface PluginOutput {
@@ -139,6 +144,19 @@ function parseCached(stdin: Uint8Array): GoJSONValue {
   }
   if (lastParse instanceof Error) throw lastParse;
   return lastParse;
+}
+
+/**
+ * json.Unmarshal of a plugin's stdin into interface{}: the parse the skel made of these bytes in this
+ * invocation (or was handed, PluginIO.parsed), else parsed now.
+ */
+export function unmarshalStdin(stdin: Uint8Array): unknown {
+  return toPlain(parseCached(stdin));
+}
+
+/** The Go JSON parse of a plugin's stdin, shared with the skel's checks (see unmarshalStdin). */
+export function stdinDocument(stdin: Uint8Array): GoJSONValue {
+  return parseCached(stdin);
 }
 
 /** Decodes one top-level string member as json.Unmarshal into `struct { X string "json:\"x\"" }`. */
@@ -229,6 +247,9 @@ export function speaksGC(plugin: Plugin): boolean {
   return plugin.supportedVersions.some((v) => versionAtLeast(v, '1.1.0'));
 }
 
+const withGC: readonly string[] = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'];
+const withoutGC: readonly string[] = ['ADD', 'DEL', 'CHECK', 'VERSION'];
+
 /** The VERSION answer: compact JSON and a newline, cniVersion being the plugin's newest version. */
 export function versionInfo(plugin: Plugin): string {
   const current = plugin.supportedVersions[plugin.supportedVersions.length - 1] ?? '';
@@ -278,6 +299,10 @@ export async function runPluginInProcess(plugin: Plugin, io: PluginIO): Promise<
   // a caller may refill one buffer between invocations: never reuse a parse across them
   lastStdin = undefined;
   lastParse = undefined;
+  if (io.parsed !== undefined && typeof io.stdin !== 'function') {
+    lastStdin = io.stdin;
+    lastParse = io.parsed;
+  }
   let out: string | null;
   try {
     const r = await dispatch(plugin, io, log);
@@ -310,16 +335,14 @@ async function dispatch(
   const env = io.env;
   const get = (name: string) => env[name] ?? '';
   const cmd = get('CNI_COMMAND');
-  const known = speaksGC(plugin)
-    ? ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION']
-    : ['ADD', 'DEL', 'CHECK', 'VERSION'];
-  const missing = envTable
-    .filter(
-      (v) =>
-        get(v.name) === '' &&
-        (v.name === 'CNI_COMMAND' || (known.includes(cmd) && v.requiredFor.includes(cmd as CniCommand))),
+  const known = speaksGC(plugin) ? withGC : withoutGC;
+  const missing: string[] = [];
+  for (const v of envTable)
+    if (
+      get(v.name) === '' &&
+      (v.name === 'CNI_COMMAND' || (known.includes(cmd) && v.requiredFor.includes(cmd as CniCommand)))
     )
-    .map((v) => v.name);
+      missing.push(v.name);
   if (missing.length > 0) {
     if (cmd === '') return null;
     throw new CniError(

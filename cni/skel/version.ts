@@ -37,10 +37,23 @@ export function parseVersion(v: string): [number, number, number] {
   return out;
 }
 
+// Every plugin invocation compares its config's version with a few constants: parses kept by text
+// (a version that does not parse is not kept, and throws again).
+const parsed = new Map<string, readonly [number, number, number]>();
+function parsedVersion(v: string): readonly [number, number, number] {
+  let p = parsed.get(v);
+  if (p === undefined) {
+    p = parseVersion(v);
+    if (parsed.size >= 256) parsed.clear();
+    parsed.set(v, p);
+  }
+  return p;
+}
+
 /** version.GreaterThanOrEqualTo; throws the parse error as a code-6 CniError. */
 export function versionAtLeast(v: string, than: string): boolean {
-  const a = parseVersion(v);
-  const b = parseVersion(than);
+  const a = parsedVersion(v);
+  const b = parsedVersion(than);
   for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
   return true;
 }

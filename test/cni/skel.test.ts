@@ -6,10 +6,11 @@ import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { formatResult } from '../../cni/index.js';
 import { CniError } from '../../cni/skel/errors.js';
-import { notPlain, unmarshal } from '../../cni/skel/gojson.js';
+import { goJSONValueOf, notPlain, unmarshal } from '../../cni/skel/gojson.js';
 import { type CmdArgs, envTable, type Plugin, runPlugin, runPluginInProcess } from '../../cni/skel/skel.js';
 import type { Result } from '../../cni/skel/types.js';
 import { libcni112Versions, supportedVersions } from '../../cni/skel/version.js';
+import { type GoEncodable, marshalGo, parseGoJSON } from '../../std/index.js';
 import { interopTest, missingExecutable } from '../index.js';
 
 const rich: Omit<Result, 'cniVersion'> = {
@@ -360,5 +361,27 @@ t.test('in-process ADD: the result as its printed stdout reads back, printed onl
     t.equal(out.stdout(), printed.stdout, `${r.name}: stdout`);
     t.equal(out.value === notPlain ? 'printed' : 'read back', r.value, `${r.name}: value`);
     if (out.value !== notPlain) t.strictSame(out.value, unmarshal(out.stdout()), `${r.name}: reads back`);
+  }
+});
+
+t.test('goJSONValueOf: the parse of what marshalGo prints, without printing', async (t) => {
+  const rows: Array<{ name: string; value: GoEncodable; same: boolean }> = [
+    {
+      name: 'a conf with a prevResult',
+      value: { cniVersion: '1.0.0', name: 'pods', prevResult: rich as GoEncodable, type: 'loopback' },
+      same: true,
+    },
+    {
+      name: 'escapes and a lone surrogate in a key and a value',
+      value: { 'k\ud800': 'a<b>&\u2028\udc00', n: -0, big: 1e21, f: 0.1, t: true, z: null, e: [], o: {} },
+      same: true,
+    },
+    { name: 'undefined members left out', value: { a: undefined, b: [1, { c: undefined }] }, same: true },
+    { name: 'Infinity does not read back', value: { mtu: Number.POSITIVE_INFINITY }, same: false },
+  ];
+  for (const r of rows) {
+    const got = goJSONValueOf(r.value);
+    if (r.same) t.strictSame(got, parseGoJSON(marshalGo(r.value)), r.name);
+    else t.equal(got, undefined, r.name);
   }
 });
