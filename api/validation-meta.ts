@@ -50,7 +50,7 @@ export function validateNonSpecialIP(path: string, value: string): FieldError[] 
     errs.push(field.invalid(path, value, 'may not be in the loopback range (127.0.0.0/8, ::1/128)'));
   if (v4 ? v >> 16n === 0xa9fen : v >> 118n === 0x3fan)
     errs.push(field.invalid(path, value, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'));
-  if (v4 ? v >> 8n === 0xe00000n : v >> 112n === 0xff02n)
+  if (v4 ? v >> 8n === 0xe00000n : ((v >> 112n) & 0xff0fn) === 0xff02n)
     errs.push(
       field.invalid(path, value, 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'),
     );

@@ -113,12 +113,39 @@ t.test('every sloppy reader answers as ParseIPSloppy', async (t) => {
   }
 });
 
-t.test('an IPv4-mapped address is the IPv4 address to its readers', async (t) => {
-  t.same(
-    validateNonSpecialIP('endpoints[0]', '::ffff:127.0.0.1').map((e) => e.detail),
-    ['may not be in the loopback range (127.0.0.0/8, ::1/128)'],
-    'net.IP.IsLoopback looks at To4()',
-  );
+t.test("ValidateNonSpecialIP: net.IP's IsUnspecified, IsLoopback, IsLinkLocal*", async (t) => {
+  // Go's predicates look at To4() first, so an IPv4-mapped address is classed as its IPv4 address;
+  // IPv6 link-local multicast is ff02 under the flags nibble mask (ff12::1 too).
+  const cases: [input: string, special: string | null][] = [
+    ['10.1.2.3', null],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['127.1.2.3', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::1', 'loopback'],
+    ['::2', null],
+    ['169.254.1.1', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['febf::1', 'link-local'],
+    ['fec0::1', null],
+    ['224.0.0.251', 'link-local multicast'],
+    ['224.0.1.1', null],
+    ['ff02::fb', 'link-local multicast'],
+    ['ff12::1', 'link-local multicast'],
+    ['ff05::1', null],
+  ];
+  const kind = (detail: string) =>
+    ['unspecified', 'loopback', 'link-local multicast', 'link-local'].find((k) => detail.includes(`${k} `)) ??
+    detail;
+  for (const [input, special] of cases)
+    t.same(
+      validateNonSpecialIP('endpoints[0]', input).map((e) => kind(e.detail)),
+      special === null ? [] : [special],
+      input,
+    );
+});
+
+t.test('an IPv4-mapped address is the IPv4 address to the Service allocator', async (t) => {
   const a = new ServiceIPAllocator('10.96.0.0/12');
   a.allocate('::ffff:10.96.0.5');
   t.equal(a.has('10.96.0.5'), true, 'an IPv4 range holds the mapped form of its addresses');
