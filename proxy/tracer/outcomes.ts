@@ -4,7 +4,7 @@
 // forks the walk into the branch where it hits and the one where it misses, each with its share of
 // new connections. `recent` tests see fresh lists (a new client), as `--pick` does. So every outcome
 // listed is one `simulatePacket` can give, and the one `--pick` gives is among them.
-import type { Rule, RuleTable } from '../ruletable/index.js';
+import { type Rule, type RuleTable, TraceInputError } from '../ruletable/index.js';
 import { KernelWalk, newKernelState, type Phase, stateMatches } from './kernel.js';
 import { type Packet, type PacketView, viewPacket } from './packet.js';
 import {
@@ -54,7 +54,7 @@ export function traceKernel(
   // Decision prefixes still to walk; a walk answers the forks past its prefix with "hit" first.
   const todo: boolean[][] = [[]];
   while (todo.length > 0) {
-    if (paths.length >= maxPaths) throw new Error(`more than ${maxPaths} ways through the rules`);
+    if (paths.length >= maxPaths) throw new TraceInputError(`more than ${maxPaths} ways through the rules`);
     const prefix = todo.pop()!;
     const decisions: boolean[] = [];
     let share = 1;
