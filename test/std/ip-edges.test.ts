@@ -182,8 +182,9 @@ const cidrs: [input: string, parseCIDR: string | null, sloppy: string | null][] 
   ['::10.0.0.0/104', '::a00:0/104', 'IPv6 ::a00:0/104'],
 ];
 
-// kube-proxy's reading refuses an IPv4-mapped address under a prefix shorter than /96, where Go
-// answers the IPv6 network (proxy/ruletable/address.ts says why it stays).
+// proxy/'s reading refuses an IPv4-mapped address under a prefix shorter than /96, where Go
+// answers the IPv6 network: the one difference kept, named in proxy/ruletable/address.ts and pinned
+// by test/proxy/address.test.ts.
 const proxyRefuses = new Set(['::ffff:10.0.0.0/64', '::ffff:10.0.0.0/88']);
 
 t.test('net.ParseCIDR and netutils.ParseCIDRSloppy at the edges', async (t) => {
