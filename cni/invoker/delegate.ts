@@ -1,6 +1,7 @@
 // Delegation from one plugin to another (libcni's invoke.DelegateAdd/Check/Del/GC/Status): find the
 // delegate on the caller's CNI_PATH, run it with the caller's environment and CNI_COMMAND replaced,
 // and the same stdin. A delegate's CNI error comes back with its own code, as Go passes *types.Error on.
+import type { GoJSONValue } from '../../std/index.js';
 import { CniError, CniErrorCode, decodeResult, decodeResultValue, type Result } from '../skel/index.js';
 import { PluginError } from './errors.js';
 import {
@@ -19,6 +20,8 @@ export interface DelegateOptions {
   stderr?: ((text: string) => void) | undefined;
   /** How the delegate is found on CNI_PATH: findInPath (a stat per call) unless given. */
   findPlugin?: PluginFinder | undefined;
+  /** The Go JSON parse of stdin, handed to an in-process delegate (the caller's own parse of it). */
+  parsed?: GoJSONValue | undefined;
 }
 
 export type DelegateCommand = 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS';
@@ -61,6 +64,7 @@ async function delegateOutput(
       path,
       Buffer.from(stdin),
       envOf(env, command),
+      opts.parsed,
     );
   } catch (e) {
     if (e instanceof PluginError)

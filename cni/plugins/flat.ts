@@ -140,6 +140,8 @@ export function flatPlugin(opts: FlatOptions = {}): Plugin {
     resolver: opts.resolver,
     stderr: args.stderr,
     findPlugin: opts.findPlugin,
+    // IPAM gets flat's stdin: in-process, with flat's parse of it
+    parsed: stdinDocument(args.stdinData),
   });
   // Fabric errors are plugin errors (999 with the message), as any Go error would be.
   const fabricCall = async <T>(fn: () => Promise<T>): Promise<T> => {

@@ -19,6 +19,7 @@ import {
   CniErrorCode,
   type Plugin,
   type Result,
+  stdinDocument,
   supportedVersions,
 } from '../skel/index.js';
 
@@ -63,7 +64,8 @@ export function hostLocalPlugin(opts: HostLocalPluginOptions = {}): Plugin {
     about: 'CNI host-local plugin version unknown',
     supportedVersions,
     async add(args): Promise<Result> {
-      const r = hostLocalAdd(args.stdinData, attachment(args), open);
+      // the skel's parse of stdin (or the one it was handed), not another parse or memo lookup
+      const r = hostLocalAdd(stdinDocument(args.stdinData), attachment(args), open);
       return {
         cniVersion: r.cniVersion,
         ips: r.ips.map((ip) => ({ address: ip.address, gateway: ip.gateway })),

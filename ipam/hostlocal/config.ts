@@ -231,8 +231,9 @@ export function parseIPAMEnvArgs(cniArgs: string): IP | null {
 const loaded = new WeakMap<GoJSONValue, Map<string, IPAMConfig>>();
 const loadedArgsMax = 64;
 
-export function loadIPAMConfig(stdin: Uint8Array | string, cniArgs: string): IPAMConfig {
-  const doc = parseGoJSON(stdin);
+export function loadIPAMConfig(stdin: Uint8Array | string | GoJSONValue, cniArgs: string): IPAMConfig {
+  // stdin as bytes, or already parsed (a CNI skel hands its plugin the parse it made)
+  const doc = typeof stdin === 'string' || stdin instanceof Uint8Array ? parseGoJSON(stdin) : stdin;
   let byArgs = loaded.get(doc);
   const have = byArgs?.get(cniArgs);
   if (have !== undefined) return have;

@@ -3,7 +3,7 @@
 // last_reserved_ip), DEL releases by attachment, CHECK looks for any reservation of the attachment,
 // GC releases whatever is not a valid attachment. Errors are plain Errors with host-local's texts.
 import { readFileSync } from 'node:fs';
-import { formatGoIP, type IP } from '../../std/index.js';
+import { formatGoIP, type GoJSONValue, type IP } from '../../std/index.js';
 import { IPAllocator, type IPAMAddress } from './allocator.js';
 import { type IPAMConfig, type IPAMRoute, loadIPAMConfig } from './config.js';
 import { DiskStore, goPathError } from './disk.js';
@@ -106,7 +106,7 @@ function formatAddress(a: IPAMAddress): string {
 
 /** cmdAdd. */
 export function hostLocalAdd(
-  stdin: Uint8Array | string,
+  stdin: Uint8Array | string | GoJSONValue,
   att: Attachment,
   open: StoreOpener = openDiskStore,
 ): IPAMResult {
