@@ -3,6 +3,7 @@
 // before tap; a lone `npx tap` after an edit would run a stale dist/, so this builds first when any
 // source is newer than its output (under a lock, so test files starting together build in turn).
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +12,8 @@ export const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The `netlab` CLI as built. */
 export const builtCli = join(root, 'dist/lab/cli.js');
 
-// The folders tsconfig.build.json compiles.
-const sourceDirs = ['api', 'ipam', 'cni', 'proxy', 'dns', 'lab'];
+// The folders tsconfig.build.json compiles, and std/, which it compiles as their import.
+const sourceDirs = ['api', 'ipam', 'cni', 'proxy', 'dns', 'lab', 'std'];
 
 function mtime(path: string): number | undefined {
   try {
@@ -35,13 +36,19 @@ function stale(dir: string): boolean {
   return false;
 }
 
-const lock = '/tmp/netlab-build.lock';
+// One lock per checkout: a build in another checkout on the machine leaves this dist/ as stale as it was.
+const lock = `/tmp/netlab-build-${createHash('sha256').update(root).digest('hex').slice(0, 16)}.lock`;
 const conflict = 200;
 
 /** Builds dist/ unless every source file's output is at least as new as the source. */
 export function ensureBuilt(): void {
   if (!sourceDirs.some(stale)) return;
+  // `env -u NODE_OPTIONS`: under tap every child gets its process-info loader in NODE_OPTIONS (set on
+  // the spawn, whatever env is passed), and tsc does not load under it.
   const tsc = [
+    'env',
+    '-u',
+    'NODE_OPTIONS',
     process.execPath,
     join(root, 'node_modules/typescript/bin/tsc'),
     '-p',
