@@ -326,6 +326,11 @@ export async function runPluginInProcess(plugin: Plugin, io: PluginIO): Promise<
   return { exitCode: 0, stdout: () => text, stderr, value: notPlain };
 }
 
+/** An env variable as the skel reads it: unset is "". */
+function envOf(env: Readonly<Record<string, string | undefined>>, name: string): string {
+  return env[name] ?? '';
+}
+
 /** Returns what goes to stdout (text, or a result as Go prints it), or null for "print the about text". */
 async function dispatch(
   plugin: Plugin,
@@ -333,13 +338,12 @@ async function dispatch(
   log: (text: string) => void,
 ): Promise<string | { printed: GoEncodable } | null> {
   const env = io.env;
-  const get = (name: string) => env[name] ?? '';
-  const cmd = get('CNI_COMMAND');
+  const cmd = envOf(env, 'CNI_COMMAND');
   const known = speaksGC(plugin) ? withGC : withoutGC;
   const missing: string[] = [];
   for (const v of envTable)
     if (
-      get(v.name) === '' &&
+      envOf(env, v.name) === '' &&
       (v.name === 'CNI_COMMAND' || (known.includes(cmd) && v.requiredFor.includes(cmd as CniCommand)))
     )
       missing.push(v.name);
@@ -366,19 +370,19 @@ async function dispatch(
   const attachment = (cmd !== 'GC' && cmd !== 'STATUS') || !known.includes(cmd);
   if (attachment) {
     // skel 1.1.2 checks these before dispatch, so an unknown command without a container ID is code 3.
-    validateContainerID(get('CNI_CONTAINERID'));
-    validateInterfaceName(get('CNI_IFNAME'));
+    validateContainerID(envOf(env, 'CNI_CONTAINERID'));
+    validateInterfaceName(envOf(env, 'CNI_IFNAME'));
   }
   if (!known.includes(cmd)) {
     throw new CniError(CniErrorCode.InvalidEnvironmentVariables, `unknown CNI_COMMAND: ${cmd}`);
   }
   const args: CmdArgs = {
     command: cmd as CniCommand,
-    containerID: get('CNI_CONTAINERID'),
-    netns: get('CNI_NETNS'),
-    ifName: get('CNI_IFNAME'),
-    args: get('CNI_ARGS'),
-    path: get('CNI_PATH'),
+    containerID: envOf(env, 'CNI_CONTAINERID'),
+    netns: envOf(env, 'CNI_NETNS'),
+    ifName: envOf(env, 'CNI_IFNAME'),
+    args: envOf(env, 'CNI_ARGS'),
+    path: envOf(env, 'CNI_PATH'),
     stdinData,
     env,
     stderr: log,

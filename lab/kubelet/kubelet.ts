@@ -126,6 +126,8 @@ export class Kubelet {
   #networkReady: Promise<NetworkConfigList>;
   #resolveNetwork!: (l: NetworkConfigList) => void;
   #leaseTimer: NodeJS.Timeout | undefined;
+  /** imageName() of each image a pod named: every pod of a Deployment names the same one. */
+  readonly #imageNames = new Map<string, string>();
   #heartbeat = true;
 
   constructor(opts: KubeletOptions) {
@@ -357,7 +359,14 @@ export class Kubelet {
   }
 
   image(name: string): { image: Image; known: boolean } {
-    const image = this.#opts.images.get(imageName(name));
+    // The name's parse is kept; the image itself is read per container start (the map may grow).
+    let bare = this.#imageNames.get(name);
+    if (bare === undefined) {
+      bare = imageName(name);
+      if (this.#imageNames.size >= 1024) this.#imageNames.clear();
+      this.#imageNames.set(name, bare);
+    }
+    const image = this.#opts.images.get(bare);
     return image ? { image, known: true } : { image: defaultEcho, known: false };
   }
 

@@ -222,6 +222,7 @@ export class PodWorker {
   }
 
   #startProbes(c: ContainerState, running: RunningContainer): void {
+    if (!c.spec.startupProbe && !c.spec.readinessProbe && !c.spec.livenessProbe) return;
     const k = this.kubelet;
     const target = {
       podIP: this.podIP,
