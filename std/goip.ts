@@ -269,12 +269,14 @@ export function ipFamilyOfCIDRString(s: string): 'IPv4' | 'IPv6' | undefined {
   return net === null ? undefined : goNetwork(net).ip.v4 ? 'IPv4' : 'IPv6';
 }
 
+/** IP.String() of an IPv4 address held as a 32-bit number (the hot paths keep IPv4 so). */
+export function formatGoIPv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
 /** IP.String(). */
 export function formatGoIP(ip: IP): string {
-  if (ip.v4) {
-    const n = Number(ip.n);
-    return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
-  }
+  if (ip.v4) return formatGoIPv4(Number(ip.n));
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((ip.n >> BigInt(i * 16)) & 0xffffn));
   let e0 = -1;

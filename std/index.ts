@@ -7,6 +7,7 @@ export { type DecodeContext, GoDecoder, topContext } from './godecode.js';
 export {
   formatGoIP,
   formatGoIPNet,
+  formatGoIPv4,
   formatGoNetwork,
   goNetwork,
   type IP,

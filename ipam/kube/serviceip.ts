@@ -3,6 +3,7 @@
 // the lower band (min(max(16, size/16), 256) addresses) is kept for requested IPs (KEP-3070).
 import {
   formatGoIP,
+  formatGoIPv4,
   formatGoNetwork,
   goNetwork,
   parseGoCIDRSloppy,
@@ -102,8 +103,7 @@ export class ServiceIPAllocator extends BitmapAllocator {
 
   private addressAt(i: number): string {
     if (this.family === 'IPv6') return formatIP('IPv6', this.base + BigInt(i));
-    const n = this.base4 + i;
-    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+    return formatGoIPv4(this.base4 + i);
   }
 
   private indexOf(ip: string): number | undefined {

@@ -7,6 +7,7 @@
 // Work is per event: one Service, one allocation.
 import type { Service, Store } from '../../api/index.js';
 import { loadBalancerLoopback, parseAddr } from '../../proxy/index.js';
+import { formatGoIPv4 } from '../../std/index.js';
 import { ControllerError } from './errors.js';
 
 export const annotationLoadBalancerListen = 'netlab.dev/loadbalancer-listen';
@@ -44,12 +45,12 @@ export class LoadBalancerPool {
 
   /** The lowest free address for `owner` (its own if it has one); undefined when the pool is exhausted. */
   allocate(owner: string, wanted?: string): string | undefined {
-    for (const [n, o] of this.#used) if (o === owner) return ipOf(n);
+    for (const [n, o] of this.#used) if (o === owner) return formatGoIPv4(n);
     if (wanted !== undefined && this.occupy(wanted, owner)) return wanted;
     for (let n = this.#first; n <= this.#last; n++) {
       if (!this.#used.has(n)) {
         this.#used.set(n, owner);
-        return ipOf(n);
+        return formatGoIPv4(n);
       }
     }
     return undefined;
@@ -58,10 +59,6 @@ export class LoadBalancerPool {
   release(owner: string): void {
     for (const [n, o] of this.#used) if (o === owner) this.#used.delete(n);
   }
-}
-
-function ipOf(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 /** The annotation value for a Service's ports on an ingress IP. */

@@ -8,6 +8,7 @@
 import type { IPFamily } from '../../api/index.js';
 import {
   formatGoIP,
+  formatGoIPv4,
   goNetwork,
   parseGoCIDRSloppy,
   parseGoIPSloppy,
@@ -39,9 +40,7 @@ export function parseAddr(s: string): Addr | undefined {
 
 /** Go's `net.IP.String()`: IPv4 dotted, IPv6 as RFC 5952. */
 export function formatAddr(a: Addr): string {
-  if (a.v6) return formatGoIP({ v4: false, n: a.n });
-  const n = a.n;
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  return a.v6 ? formatGoIP({ v4: false, n: a.n }) : formatGoIPv4(a.n);
 }
 
 const V6_ALL = (1n << 128n) - 1n;
