@@ -21,7 +21,7 @@ import {
   labelTopologyZone,
   selectorFromSet,
 } from '../../api/index.js';
-import { fnv1a, seededRandom } from '../../std/index.js';
+import { fnv1a, ipFamilyOfString, seededRandom } from '../../std/index.js';
 import { InvalidMaxEndpointsPerSliceError } from './errors.js';
 
 /** The controller name written into the managed-by label. */
@@ -171,8 +171,10 @@ export function podIPs(pod: Pod): string[] {
   return list;
 }
 
+// netutils.IsIPv6String: ParseIPSloppy, and To4() == nil (an IPv4-mapped address is IPv4; what does
+// not parse is not IPv6). An address without a colon is never IPv6, so IPv4 pods cost no parse.
 function isIPv6(ip: string): boolean {
-  return ip.includes(':');
+  return ip.includes(':') && ipFamilyOfString(ip) === 'IPv6';
 }
 
 export function isPodReady(pod: Pod): boolean {

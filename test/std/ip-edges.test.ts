@@ -10,9 +10,11 @@
 // - net.ParseIP since Go 1.22, which is netip.ParseAddr without a zone: CoreDNS v1.14 reads with it
 //   (cluster DNS's index keys, IP-valued names). It differs from Go 1.19's where a row says so.
 import t from 'tap';
+import type { Pod, Service } from '../../api/index.js';
 import { validateCIDR, validateIP, validateNonSpecialIP } from '../../api/validation-meta.js';
 import { ipFromKey, ipKey } from '../../dns/zone/names.js';
 import { ServiceIPAllocator } from '../../ipam/index.js';
+import { endpointSlicesForService } from '../../lab/controllers/endpointslice.js';
 import { formatAddr, parseAddr, parseCIDRSloppy, parseIPSloppy } from '../../proxy/ruletable/address.js';
 import {
   formatGoIP,
@@ -209,5 +211,41 @@ t.test('every sloppy CIDR reader answers as ParseCIDRSloppy', async (t) => {
       proxyRefuses.has(input) ? null : sloppy,
       `proxy parseCIDRSloppy(${q})`,
     );
+  }
+});
+
+// The EndpointSlice controller sorts a Pod's IPs into slices by netutils.IsIPv6String.
+t.test('EndpointSlice address types follow IsIPv6String', async (t) => {
+  const cases: [podIPs: string[], v4: string[], v6: string[]][] = [
+    [['10.1.2.3', 'fd00::3'], ['10.1.2.3'], ['fd00::3']],
+    [['::ffff:10.1.2.3'], ['::ffff:10.1.2.3'], []],
+  ];
+  for (const [ips, v4, v6] of cases) {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default', labels: { app: 'a' } },
+      spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x' }] },
+      status: {
+        phase: 'Running',
+        podIP: ips[0],
+        podIPs: ips.map((ip) => ({ ip })),
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    } as Pod;
+    const svc = (family: 'IPv4' | 'IPv6') =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 's', namespace: 'default' },
+        spec: { selector: { app: 'a' }, ipFamilies: [family], ports: [{ port: 80, protocol: 'TCP' }] },
+      }) as Service;
+    const addrs = (family: 'IPv4' | 'IPv6') =>
+      endpointSlicesForService(
+        svc(family),
+        [pod],
+        [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } }],
+      ).flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses));
+    t.same({ v4: addrs('IPv4'), v6: addrs('IPv6') }, { v4, v6 }, ips.join(' '));
   }
 });
