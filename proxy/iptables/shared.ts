@@ -155,6 +155,59 @@ function renderPayload(s: Snapshot): string {
   return restorePayload(ctx, { filter, natChains, natRules, deleted: s.deleted });
 }
 
+/**
+ * A service port's block as the cluster keeps it: its counts, chain names and the texts every sync
+ * writes (filter rules; KUBE-SERVICES / KUBE-NODEPORTS rules), while the texts of its own nat chains,
+ * a line or three an endpoint and most of a block's size, are rendered again from the same inputs
+ * when read (a payload, a node's tables). The inputs (service port, endpoint list, rule context) are
+ * never changed once made, so the text read is the text of the sync that made the block.
+ */
+class LeanBlock implements CachedBlock {
+  readonly filterText: string;
+  readonly natTopText: string;
+  readonly filterLines: number;
+  readonly natTopLines: number;
+  readonly natRulesLines: number;
+  readonly noLocalInternal: number;
+  readonly noLocalExternal: number;
+  readonly activeChains: readonly string[];
+  readonly largeClusterMode: boolean;
+  readonly #info: ServicePortInfo;
+  readonly #eps: readonly EndpointInfo[];
+  readonly #ctx: RuleContext;
+  constructor(info: ServicePortInfo, eps: readonly EndpointInfo[], ctx: RuleContext) {
+    const b = cacheBlock(serviceBlock(info, eps, ctx));
+    this.filterText = b.filterText;
+    this.natTopText = b.natTopText;
+    this.filterLines = b.filterLines;
+    this.natTopLines = b.natTopLines;
+    this.natRulesLines = b.natRulesLines;
+    this.noLocalInternal = b.noLocalInternal;
+    this.noLocalExternal = b.noLocalExternal;
+    this.activeChains = b.activeChains;
+    this.largeClusterMode = b.largeClusterMode;
+    this.#info = info;
+    this.#eps = eps;
+    this.#ctx = ctx;
+    lastRendered = { block: this, texts: b };
+  }
+  get natChainsText(): string {
+    return this.#texts().natChainsText;
+  }
+  get natRulesText(): string {
+    return this.#texts().natRulesText;
+  }
+  #texts(): CachedBlock {
+    // Both texts are read one after the other (payloads, tables): one rendering serves both.
+    if (lastRendered?.block !== this)
+      lastRendered = { block: this, texts: cacheBlock(serviceBlock(this.#info, this.#eps, this.#ctx)) };
+    return lastRendered.texts;
+  }
+}
+
+/** The last block rendered and its texts. */
+let lastRendered: { block: LeanBlock; texts: CachedBlock } | null = null;
+
 /** A block's lines as rules: parsed once, shared by every node whose tables hold that block. */
 interface BlockRules {
   readonly filter: readonly Rule[];
@@ -588,18 +641,22 @@ export class ClusterProxier extends ChangeRecorder {
   #renderFor(key: string, n: NodeState | null): CachedBlock {
     const info = this.svcPortMap.get(key)!;
     let eps = this.endpointsMap.get(key) ?? [];
-    const ctx: RuleContext = n
-      ? { ...n.ctx, nodeLabels: n.labels, largeClusterMode: this.#largeClusterMode }
-      : {
-          ...this.#base,
-          localhostNodePorts: this.#localhost ?? this.#base.localhostNodePorts,
-          nodeLabels: {},
-          largeClusterMode: this.#largeClusterMode,
-        };
+    const ctx = n ? this.#nodeContext(n).ctx : this.#sharedContext();
     if (n && eps.some((e) => e.nodeName === n.name))
       eps = eps.map((e) => (e.nodeName === n.name ? { ...e, isLocal: true } : e));
-    return cacheBlock(serviceBlock(info, eps, ctx));
+    return new LeanBlock(info, eps, ctx);
   }
+
+  /** The rule context of the blocks every node renders alike (kept while it stays the same). */
+  #sharedContext(): RuleContext {
+    const localhostNodePorts = this.#localhost ?? this.#base.localhostNodePorts;
+    const large = this.#largeClusterMode;
+    const c = this.#sharedCtx;
+    if (c && c.localhostNodePorts === localhostNodePorts && c.largeClusterMode === large) return c;
+    this.#sharedCtx = { ...this.#base, localhostNodePorts, nodeLabels: {}, largeClusterMode: large };
+    return this.#sharedCtx;
+  }
+  #sharedCtx: RuleContext | null = null;
 
   #variantBlock(key: string, plan: Plan, n: NodeState): CachedBlock {
     const vk = this.#variantKey(key, plan, n);
