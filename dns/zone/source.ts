@@ -12,6 +12,7 @@ import type {
   WatchableStore,
   WatchEvent,
 } from '../../api/index.js';
+import { LiveIndex, type ZoneIndex } from './index-model.js';
 
 /** The objects the zone is built from. */
 export interface ZoneObjects {
@@ -31,6 +32,11 @@ export interface ZoneSource {
   modified(): number;
   /** Called after every change; returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
+  /**
+   * The zone index of the current objects, kept up to date by the source (optional: without it the
+   * zone builds one from `snapshot()` after every change). Equal to `buildIndex(snapshot())`.
+   */
+  index?(): ZoneIndex;
 }
 
 /** The kinds the zone watches. */
@@ -47,15 +53,25 @@ function objectKey(obj: AnyObject): string {
 /**
  * An in-memory source fed object by object. A namespace exists when a Namespace object names it, when
  * it is one every cluster has, or when any object lives in it (kube-apiserver refuses objects in a
- * namespace that does not exist, so an object is proof of its namespace).
+ * namespace that does not exist, so an object is proof of its namespace). The namespaces are counted
+ * as objects come and go; the zone index, once asked for, is kept up to date object by object.
  */
 export class ObjectSource implements ZoneSource {
   readonly #byKind = new Map<ZoneKind, Map<string, AnyObject>>(zoneKinds.map((k) => [k, new Map()]));
+  /**
+   * With the index: each object's position in the order its kind's map lists it (a new key: the next
+   * number), which orders the index's lists.
+   */
+  readonly #seqs = new Map<ZoneKind, Map<string, number>>(zoneKinds.map((k) => [k, new Map()]));
+  #seq = 0;
   readonly #listeners = new Set<() => void>();
   #synced: boolean;
   #modified: number;
   #snapshot: ZoneObjects | null = null;
-  #namespaces: Set<string> | null = null;
+  /** Objects naming each namespace (a Namespace by its name, the others by their namespace). */
+  readonly #namespaces = new Map<string, number>();
+  /** The zone index, from the first time it is asked for. */
+  #live: LiveIndex | null = null;
 
   constructor(objects: Iterable<AnyObject> = [], opts: { synced?: boolean; now?: () => number } = {}) {
     this.#now = opts.now ?? (() => Math.floor(Date.now() / 1000));
@@ -73,8 +89,18 @@ export class ObjectSource implements ZoneSource {
 
   /** Removes an object. */
   delete(obj: AnyObject): void {
-    const m = this.#byKind.get(obj.kind as ZoneKind);
-    if (m?.delete(objectKey(obj))) this.#changed();
+    const kind = obj.kind as ZoneKind;
+    const m = this.#byKind.get(kind);
+    const key = objectKey(obj);
+    const old = m?.get(key);
+    if (!m || old === undefined) return;
+    m.delete(key);
+    this.#countNamespace(kind, old, -1);
+    if (this.#live) {
+      this.#seqs.get(kind)!.delete(key);
+      this.#live.remove(kind, key);
+    }
+    this.#changed();
   }
 
   /** Marks the first full list as arrived. */
@@ -106,15 +132,23 @@ export class ObjectSource implements ZoneSource {
   }
 
   namespaceExists(name: string): boolean {
-    if (this.#namespaces === null) {
-      const set = new Set<string>(builtinNamespaces);
-      for (const ns of this.#values('Namespace')) if (ns.metadata.name) set.add(ns.metadata.name);
-      for (const kind of ['Service', 'EndpointSlice', 'Pod'] as const) {
-        for (const o of this.#values(kind)) if (o.metadata.namespace) set.add(o.metadata.namespace);
+    return builtinNamespaces.includes(name) || this.#namespaces.has(name);
+  }
+
+  index(): ZoneIndex {
+    if (this.#live === null) {
+      // Built once, in the maps' order; from then on kept up to date object by object.
+      const live = new LiveIndex();
+      for (const [kind, m] of this.#byKind) {
+        const seqs = this.#seqs.get(kind)!;
+        for (const [key, obj] of m) {
+          seqs.set(key, ++this.#seq);
+          live.put(kind, key, obj as never, this.#seq);
+        }
       }
-      this.#namespaces = set;
+      this.#live = live;
     }
-    return this.#namespaces.has(name);
+    return this.#live.index;
   }
 
   /** The objects of one kind currently held. */
@@ -140,15 +174,33 @@ export class ObjectSource implements ZoneSource {
   }
 
   #put(obj: AnyObject): boolean {
-    const m = this.#byKind.get(obj.kind as ZoneKind);
+    const kind = obj.kind as ZoneKind;
+    const m = this.#byKind.get(kind);
     if (!m) return false;
-    m.set(objectKey(obj), obj);
+    const key = objectKey(obj);
+    const old = m.get(key);
+    m.set(key, obj);
+    if (old === undefined) this.#countNamespace(kind, obj, 1);
+    if (this.#live) {
+      // A key already held keeps its place in the map's order (and so in the index's lists).
+      const seqs = this.#seqs.get(kind)!;
+      if (old === undefined) seqs.set(key, ++this.#seq);
+      this.#live.put(kind, key, obj as never, seqs.get(key)!);
+    }
     return true;
+  }
+
+  /** The namespace an object proves exists (a key names it too, so a replacement names the same). */
+  #countNamespace(kind: ZoneKind, obj: AnyObject, by: 1 | -1): void {
+    const ns = kind === 'Namespace' ? obj.metadata.name : obj.metadata.namespace;
+    if (!ns) return;
+    const n = (this.#namespaces.get(ns) ?? 0) + by;
+    if (n > 0) this.#namespaces.set(ns, n);
+    else this.#namespaces.delete(ns);
   }
 
   #changed(): void {
     this.#snapshot = null;
-    this.#namespaces = null;
     this.#modified = this.#now();
     for (const l of this.#listeners) l();
   }

@@ -242,7 +242,8 @@ export class Zone {
   }
 
   get #idx(): ZoneIndex {
-    this.#index ??= buildIndex(this.#source.snapshot());
+    // A source that keeps the index up to date hands it over; else it is built after each change.
+    this.#index ??= this.#source.index?.() ?? buildIndex(this.#source.snapshot());
     return this.#index;
   }
 

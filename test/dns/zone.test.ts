@@ -24,6 +24,7 @@ import {
 import { DnsConfigError, parseZoneConfig, StoreSource, Zone } from '../../dns/index.js';
 import { formatRR } from '../../dns/server/dig.js';
 import type { ZoneConfigInput } from '../../dns/zone/config.js';
+import { buildIndex } from '../../dns/zone/index-model.js';
 import { ObjectSource } from '../../dns/zone/source.js';
 import { QTYPE, RCODE, type ZoneAnswer } from '../../dns/zone/zone.js';
 
@@ -405,6 +406,90 @@ t.test('ObjectSource: changes bump the version and show in the next answer', asy
   t.same([changes, z.version], [2, 2]);
   z.close();
 });
+
+t.test(
+  'ObjectSource: the index kept up to date is, after every change, the index built from scratch',
+  async (t) => {
+    const source = new ObjectSource(cluster);
+    const first = source.index();
+    const ep = (ip: string, ready = true): Endpoint => ({ addresses: [ip], conditions: { ready } });
+    // Each step, then the namespaces asked about: whether each exists, as a scan of the objects says.
+    const steps: [string, () => void, string][] = [
+      ['as listed', () => {}, 'prod:yes web:no team:no'],
+      [
+        'a Service and its slice in a new namespace',
+        () => {
+          source.apply(svc('web', 'front', { clusterIPs: ['10.96.5.1'], ports }));
+          source.apply(slice('web', 'front-a', 'front', [ep('10.244.5.1'), ep('10.244.5.2', false)]));
+        },
+        'prod:yes web:yes team:no',
+      ],
+      [
+        'a second slice, then the first one updated (keeps its place)',
+        () => {
+          source.apply(slice('web', 'front-b', 'front', [ep('10.244.5.3')]));
+          source.apply(slice('web', 'front-a', 'front', [ep('10.244.5.1'), ep('10.244.5.9')]));
+        },
+        'prod:yes web:yes team:no',
+      ],
+      [
+        'the first slice deleted and made again (now last)',
+        () => {
+          source.delete(slice('web', 'front-a', 'front', []));
+          source.apply(slice('web', 'front-a', 'front', [ep('10.244.5.3')]));
+        },
+        'prod:yes web:yes team:no',
+      ],
+      [
+        'two Services on one ClusterIP, a pod IP shared by two namespaces',
+        () => {
+          source.apply(svc('team', 'a', { clusterIPs: ['10.96.5.1'], ports }));
+          source.apply(pod('team', 'p1', '10.244.5.3'));
+          source.apply(pod('web', 'p2', '10.244.5.3'));
+        },
+        'prod:yes web:yes team:yes',
+      ],
+      [
+        'a pod loses its IP, a Service changes its ClusterIP',
+        () => {
+          source.apply({ ...pod('web', 'p2', ''), status: {} });
+          source.apply(svc('web', 'front', { clusterIPs: ['10.96.5.2'], ports }));
+        },
+        'prod:yes web:yes team:yes',
+      ],
+      [
+        'everything of team deleted; the Namespace prod too (its pods still prove it)',
+        () => {
+          source.delete(svc('team', 'a', {}));
+          source.delete(pod('team', 'p1', ''));
+          source.delete(ns('prod'));
+        },
+        'prod:yes web:yes team:no',
+      ],
+      [
+        'a relist in one batch (every object deleted and applied again)',
+        () => {
+          const all = [...source.snapshot().services, ...source.snapshot().endpointSlices];
+          source.batch(() => {
+            for (const o of all) source.delete(o);
+            for (const o of all.reverse()) source.apply(o);
+          });
+        },
+        'prod:yes web:yes team:no',
+      ],
+    ];
+    for (const [name, change, namespaces] of steps) {
+      change();
+      t.same(source.index(), buildIndex(source.snapshot()), `${name}: the index`);
+      t.equal(
+        ['prod', 'web', 'team'].map((n) => `${n}:${source.namespaceExists(n) ? 'yes' : 'no'}`).join(' '),
+        namespaces,
+        `${name}: namespaces`,
+      );
+    }
+    t.equal(source.index(), first, 'one index, kept up to date');
+  },
+);
 
 // A WatchableStore with a list and a watch stream the test pushes events into.
 class FakeStore implements WatchableStore {
