@@ -263,6 +263,14 @@ export function ipFamilyOfString(s: string): 'IPv4' | 'IPv6' | undefined {
   return ip === null ? undefined : ip.v4 ? 'IPv4' : 'IPv6';
 }
 
+/**
+ * netutils.IsIPv6String: what ParseIPSloppy reads and To4() calls IPv6 (IPv4-mapped is not); false for
+ * what does not parse. An address without a colon is never IPv6, so an IPv4 one costs no parse.
+ */
+export function isIPv6String(s: string): boolean {
+  return s.includes(':') && ipFamilyOfString(s) === 'IPv6';
+}
+
 /** netutils.IPFamilyOfCIDRString: the family of the network ParseCIDRSloppy returns. */
 export function ipFamilyOfCIDRString(s: string): 'IPv4' | 'IPv6' | undefined {
   const net = parseCIDR(s, true);

@@ -16,6 +16,7 @@ export {
   ipEqual,
   ipFamilyOfCIDRString,
   ipFamilyOfString,
+  isIPv6String,
   joinHostPort,
   maskOf,
   nextIP,

@@ -4,6 +4,7 @@
 import { createSocket } from 'node:dgram';
 import { connect, isIP, isIPv6 } from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
+import { joinHostPort } from '../../std/index.js';
 import { DnsAddressError } from '../errors.js';
 
 export interface HostPort {
@@ -30,7 +31,7 @@ export function parseHostPort(option: string, value: string, defaultPort?: numbe
 }
 
 export function formatHostPort(a: HostPort): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return joinHostPort(a.host, a.port);
 }
 
 export class Upstream {

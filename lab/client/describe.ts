@@ -3,6 +3,7 @@
 // lab's kube-API or manifests (-f). Events are found as kubectl finds them: a field selector on
 // involvedObject.name, namespace, kind and uid.
 import { labelSelectorAsSelector } from '../../api/index.js';
+import { joinHostPort } from '../../std/index.js';
 import type { Resource } from '../apiserver/index.js';
 import { DescribeWriter, formatLabels, since } from '../printers/index.js';
 import type { CommandOutput } from './get.js';
@@ -242,7 +243,7 @@ function describeProbe(p: Obj): string {
   if (p.httpGet) {
     const host = p.httpGet.host ?? '';
     const port = String(p.httpGet.port ?? '');
-    const hostPort = port ? (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`) : host;
+    const hostPort = port ? joinHostPort(host, port) : host;
     return `http-get ${String(p.httpGet.scheme ?? 'HTTP').toLowerCase()}://${hostPort}${p.httpGet.path ?? ''} ${attrs}`;
   }
   if (p.tcpSocket) return `tcp-socket ${p.tcpSocket.host ?? ''}:${p.tcpSocket.port} ${attrs}`;
@@ -542,7 +543,7 @@ function formatEndpointSlices(slices: Obj[], portName: string): string {
         if (list.length === 3) more = true;
         if (!ready(e)) continue;
         const a = String(e.addresses[0]);
-        if (!more) list.push(a.includes(':') ? `[${a}]:${p.port}` : `${a}:${p.port}`);
+        if (!more) list.push(joinHostPort(a, p.port));
         count++;
       }
     }

@@ -11,6 +11,7 @@ import {
   type Pod,
   type Service,
 } from '../../api/index.js';
+import { isIPv6String } from '../../std/index.js';
 import {
   type ControllerContext,
   matchesSet,
@@ -43,10 +44,10 @@ function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean 
 function endpointAddress(svc: Service, pod: Pod): EndpointAddress | undefined {
   let v6: boolean;
   if (svc.spec.ipFamilies?.length) v6 = svc.spec.ipFamilies[0] === 'IPv6';
-  else if (isServiceIPSet(svc)) v6 = (svc.spec.clusterIP ?? '').includes(':');
-  else v6 = (pod.status?.podIP ?? '').includes(':');
+  else if (isServiceIPSet(svc)) v6 = isIPv6String(svc.spec.clusterIP ?? '');
+  else v6 = isIPv6String(pod.status?.podIP ?? '');
   const ips = pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : []);
-  const ip = ips.find((i) => i.includes(':') === v6);
+  const ip = ips.find((i) => isIPv6String(i) === v6);
   if (!ip) return undefined;
   const addr: EndpointAddress = { ip };
   if (

@@ -21,7 +21,7 @@ import {
   labelTopologyZone,
   selectorFromSet,
 } from '../../api/index.js';
-import { fnv1a, ipFamilyOfString, seededRandom } from '../../std/index.js';
+import { fnv1a, isIPv6String, seededRandom } from '../../std/index.js';
 import { InvalidMaxEndpointsPerSliceError } from './errors.js';
 
 /** The controller name written into the managed-by label. */
@@ -171,12 +171,6 @@ export function podIPs(pod: Pod): string[] {
   return list;
 }
 
-// netutils.IsIPv6String: ParseIPSloppy, and To4() == nil (an IPv4-mapped address is IPv4; what does
-// not parse is not IPv6). An address without a colon is never IPv6, so IPv4 pods cost no parse.
-function isIPv6(ip: string): boolean {
-  return ip.includes(':') && ipFamilyOfString(ip) === 'IPv6';
-}
-
 export function isPodReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
@@ -193,7 +187,7 @@ export function addressTypesForService(service: Service): EndpointSliceAddressTy
   if (families.size > 0) return (['IPv4', 'IPv6'] as const).filter((f) => families.has(f));
   if (isServiceIPSet(service)) {
     const ip = service.spec.clusterIP ?? service.spec.clusterIPs?.[0] ?? '';
-    return [isIPv6(ip) ? 'IPv6' : 'IPv4'];
+    return [isIPv6String(ip) ? 'IPv6' : 'IPv4'];
   }
   return ['IPv4', 'IPv6'];
 }
@@ -255,7 +249,7 @@ function podToEndpoint(
   // "ready" is never true for a terminating pod unless publishNotReadyAddresses says publish anyway.
   const ready = service.spec.publishNotReadyAddresses === true || (serving && !terminating);
   const endpoint: Endpoint = {
-    addresses: podIPs(pod).filter((ip) => isIPv6(ip) === (addressType === 'IPv6')),
+    addresses: podIPs(pod).filter((ip) => isIPv6String(ip) === (addressType === 'IPv6')),
     conditions: { ready, serving, terminating },
   };
   // ShouldSetHostname: the pod asked for a hostname under this very Service as its subdomain.

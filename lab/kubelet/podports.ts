@@ -4,6 +4,7 @@
 // pod's server with its emulated flow, exactly as the data plane delivers.
 import { createServer, type Server, Socket } from 'node:net';
 import { type Flow, type PodPorts, setFlow, type UdpHandler } from '../../proxy/index.js';
+import { joinHostPort } from '../../std/index.js';
 
 const key = (ip: string, port: number) => `${ip}:${port}`;
 
@@ -135,7 +136,7 @@ export class PodPortTable implements PodPorts {
 }
 
 export function refused(ip: string, port: number): Error {
-  const e = new Error(`dial tcp ${ip.includes(':') ? `[${ip}]` : ip}:${port}: connect: connection refused`);
+  const e = new Error(`dial tcp ${joinHostPort(ip, port)}: connect: connection refused`);
   (e as { code?: string }).code = 'ECONNREFUSED';
   return e;
 }

@@ -3,6 +3,7 @@
 // cells. The server always computes the wide cells; kubectl hides priority-1 columns unless `-o wide`.
 // The data is shared by the kube-API's Table responses and the offline `netlab get`.
 import { labelSelectorAsSelector } from '../../api/index.js';
+import { joinHostPort } from '../../std/index.js';
 import { since } from './duration.js';
 
 export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date';
@@ -253,7 +254,6 @@ function formatEndpoints(ep: Obj): string {
   const max = 3;
   let more = false;
   let count = 0;
-  const hostPort = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
   for (const ss of subsets) {
     const addrs: Obj[] = ss.addresses ?? [];
     if ((ss.ports ?? []).length === 0) {
@@ -274,7 +274,7 @@ function formatEndpoints(ep: Obj): string {
           more = true;
           break;
         }
-        list.push(hostPort(a.ip, port.port));
+        list.push(joinHostPort(a.ip, port.port));
       }
     }
   }

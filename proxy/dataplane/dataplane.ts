@@ -9,7 +9,7 @@
 import { createSocket } from 'node:dgram';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createServer, type Server, Socket } from 'node:net';
-import { seededUint32 } from '../../std/index.js';
+import { joinHostPort, seededUint32 } from '../../std/index.js';
 import { type ConntrackEntry, ConntrackTable } from '../conntrack/index.js';
 import { addrInCidr, type Cidr, parseAddr, parseCidr, splitHostPort } from '../ruletable/index.js';
 import { type KernelResult, type KernelState, newKernelState, type Verdict } from '../tracer/index.js';
@@ -344,7 +344,7 @@ export class Dataplane {
     let c = this.#counters.get(key);
     if (c === undefined) {
       c = {
-        endpoint: dst.ip.includes(':') ? `[${dst.ip}]:${dst.port}` : `${dst.ip}:${dst.port}`,
+        endpoint: joinHostPort(dst.ip, dst.port),
         protocol,
         connections: 0,
         active: 0,
@@ -659,7 +659,7 @@ export class Dataplane {
   }
 }
 
-const hostPort = (e: FlowEnd) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+const hostPort = (e: FlowEnd) => joinHostPort(e.ip, e.port);
 
 /**
  * One line of `netlab trace --live`: time, entry node, how it entered, protocol, client and

@@ -24,6 +24,7 @@ import {
   type IP,
   ipFamilyOfCIDRString,
   ipFamilyOfString,
+  isIPv6String,
   parseGoCIDR,
   parseGoCIDRSloppy,
   parseGoIP,
@@ -103,6 +104,7 @@ t.test('every sloppy reader answers as ParseIPSloppy', async (t) => {
     // kube-apiserver: IsValidIP and the family rules of Services, Nodes and EndpointSlices.
     t.equal(validateIP('spec.clusterIP', input).length === 0, sloppy !== null, `api validateIP(${q})`);
     t.equal(ipFamilyOfString(input), family, `IPFamilyOfString(${q})`);
+    t.equal(isIPv6String(input), family === 'IPv6', `IsIPv6String(${q})`);
     // kube-proxy: addresses of Services and EndpointSlices, and the packets it matches.
     const p = parseIPSloppy(input);
     t.equal(p && `${p.family} ${p.text}`, sloppy, `proxy parseIPSloppy(${q})`);
