@@ -404,6 +404,8 @@ export class ClusterProxier extends ChangeRecorder {
   readonly ipFamily: IPFamily;
   readonly #opts: ClusterProxierOptions;
   readonly #plans = new Map<string, Plan>();
+  /** The keys whose plan is not uniform (a full sync of a node looks at these and its overlay's). */
+  readonly #nonUniform = new Set<string>();
   /** Rendered blocks of the uniform service ports. */
   readonly #shared = new Map<string, CachedBlock>();
   readonly #sharedActive = new Map<string, number>();
@@ -714,6 +716,14 @@ export class ClusterProxier extends ChangeRecorder {
     } else n.overlay.delete(key);
   }
 
+  /** The keys a node may hold an overlay block of: not uniform now, or held by it now. */
+  #ownKeys(n: NodeState): string[] {
+    if (n.overlay.size === 0) return [...this.#nonUniform];
+    const keys = new Set(this.#nonUniform);
+    for (const k of n.overlay.keys()) keys.add(k);
+    return [...keys];
+  }
+
   /** The shared blocks in rule order now: the chunks of changed keys copied, the others kept. */
   #snapshotShared(order: readonly string[]): SharedBlocks {
     const keys = this.#snapshotKeys;
@@ -761,6 +771,7 @@ export class ClusterProxier extends ChangeRecorder {
     const sharedRemoved: string[] = [];
     for (const key of removed) {
       this.#plans.delete(key);
+      this.#nonUniform.delete(key);
       this.#variants.delete(key);
       this.#setShared(key, undefined, sharedRemoved);
     }
@@ -769,6 +780,8 @@ export class ClusterProxier extends ChangeRecorder {
     for (const key of replan) {
       const plan = this.#plan(this.svcPortMap.get(key)!, this.endpointsMap.get(key) ?? []);
       this.#plans.set(key, plan);
+      if (plan.uniform) this.#nonUniform.delete(key);
+      else this.#nonUniform.add(key);
       this.#variants.delete(key);
       this.#setShared(key, plan.uniform ? this.#renderFor(key, null) : undefined, sharedRemoved);
     }
@@ -796,7 +809,9 @@ export class ClusterProxier extends ChangeRecorder {
       const nodeRemoved: string[] = [];
       n.overlayOwned = false;
       for (const key of removedOwn) this.#setOverlay(n, key, undefined, nodeRemoved);
-      const keys = full ? order : writtenOwn;
+      // A full sync: every key may change the node's overlay, but only the keys that are not uniform
+      // and those the node holds a block of can (the others leave it as it is).
+      const keys = full ? this.#ownKeys(n) : writtenOwn;
       this.overlayChecks += keys.length + removedOwn.length;
       for (const key of keys) {
         const plan = this.#plans.get(key)!;
