@@ -89,17 +89,29 @@ export function selectorPairKey(
 /** The Pod informer with its label and node indexes. */
 export function podInformer(ctx: ControllerContext): Informer<'Pod'> {
   const pods = ctx.informers.informer('Pod');
-  pods.addIndexer(indexPodLabels, (p) => {
-    const ns = p.metadata.namespace ?? 'default';
-    const out: string[] = [];
-    for (const k in p.metadata.labels) out.push(labelPairKey(ns, k, p.metadata.labels[k]!));
-    return out;
-  });
-  pods.addIndexer(indexPodNode, (p) => (p.spec.nodeName ? [p.spec.nodeName] : []));
-  pods.addIndexer(indexControllerUID, (p) => {
-    const ref = p.metadata.ownerReferences?.find((r) => r.controller);
-    return ref ? [ref.uid] : [];
-  });
+  pods.addIndexer(
+    indexPodLabels,
+    (p) => {
+      const ns = p.metadata.namespace ?? 'default';
+      const out: string[] = [];
+      for (const k in p.metadata.labels) out.push(labelPairKey(ns, k, p.metadata.labels[k]!));
+      return out;
+    },
+    (o, p) => o.metadata.labels === p.metadata.labels && o.metadata.namespace === p.metadata.namespace,
+  );
+  pods.addIndexer(
+    indexPodNode,
+    (p) => (p.spec.nodeName ? [p.spec.nodeName] : []),
+    (o, p) => o.spec.nodeName === p.spec.nodeName,
+  );
+  pods.addIndexer(
+    indexControllerUID,
+    (p) => {
+      const ref = p.metadata.ownerReferences?.find((r) => r.controller);
+      return ref ? [ref.uid] : [];
+    },
+    (o, p) => o.metadata.ownerReferences === p.metadata.ownerReferences,
+  );
   return pods;
 }
 

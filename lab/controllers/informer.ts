@@ -22,6 +22,12 @@ export interface ResourceEventHandler<T> {
 /** The values an object is filed under in one index (cache.IndexFunc). */
 export type IndexFunc<T> = (obj: T) => readonly string[];
 
+/**
+ * Whether two versions of an object are filed alike in an index, told cheaply (the parts the
+ * index reads are the same objects: the store shares what a write leaves alone).
+ */
+export type IndexUnchanged<T> = (old: T, cur: T) => boolean;
+
 /** cache.MetaNamespaceKeyFunc: `namespace/name`, or `name` for cluster-scoped kinds. */
 export function objectKey(obj: AnyObject): string {
   const name = obj.metadata.name ?? '';
@@ -39,6 +45,7 @@ const noKeys: ReadonlySet<string> = new Set();
 export class Informer<K extends Kind> {
   readonly #items = new Map<string, KindMap[K]>();
   readonly #indexers = new Map<string, IndexFunc<KindMap[K]>>();
+  readonly #unchanged = new Map<string, IndexUnchanged<KindMap[K]>>();
   readonly #indices = new Map<string, Map<string, Set<string>>>();
   readonly #handlers: ResourceEventHandler<KindMap[K]>[] = [];
   /** resourceVersion of the last event in the cache. */
@@ -60,10 +67,14 @@ export class Informer<K extends Kind> {
     return this.#items.values();
   }
 
-  /** Adds an index; objects already cached are filed at once. */
-  addIndexer(name: string, fn: IndexFunc<KindMap[K]>): void {
+  /**
+   * Adds an index; objects already cached are filed at once. With `unchanged`, an update it says
+   * files alike is not filed again (the index function is not run twice for it).
+   */
+  addIndexer(name: string, fn: IndexFunc<KindMap[K]>, unchanged?: IndexUnchanged<KindMap[K]>): void {
     if (this.#indexers.has(name)) return;
     this.#indexers.set(name, fn);
+    if (unchanged) this.#unchanged.set(name, unchanged);
     const index = new Map<string, Set<string>>();
     this.#indices.set(name, index);
     for (const [key, obj] of this.#items) for (const v of fn(obj)) fileUnder(index, v, key);
@@ -135,6 +146,7 @@ export class Informer<K extends Kind> {
 
   #reindex(key: string, old: KindMap[K] | undefined, cur: KindMap[K] | undefined): void {
     for (const [name, fn] of this.#indexers) {
+      if (old && cur && this.#unchanged.get(name)?.(old, cur)) continue;
       const index = this.#indices.get(name)!;
       const before = old ? fn(old) : [];
       const after = cur ? fn(cur) : [];

@@ -5,7 +5,6 @@
 // enqueue only their owner (orphans: the ReplicaSets of their namespace that select them).
 import {
   cloneJSON,
-  cloneShared,
   type LabelSelector,
   labelSelectorAsSelector,
   type OwnerReference,
@@ -95,38 +94,69 @@ function deletionOrder(a: Pod, b: Pod): number {
   return (a.metadata.name ?? '') < (b.metadata.name ?? '') ? 1 : -1;
 }
 
+type Owner = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; namespace?: string; uid?: string };
+};
+
+function controllerRefOf(owner: Owner): OwnerReference {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name ?? '',
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
 /**
- * A Pod from a template, owned by `owner` (controller.GetPodFromTemplate). With `shareSpec` the
- * Pod's spec is the template's own when that is the store's (frozen): the store keeps it shared, so
- * a ReplicaSet's Pods hold one spec; the caller must then not change the spec.
+ * One frozen ownerReferences list per owner, found by its (stored, frozen) template: the Pods of
+ * a ReplicaSet share it. Checked against the owner, as two owners may be given one template.
+ */
+const sharedRefs = new WeakMap<object, readonly OwnerReference[]>();
+
+function sharedOwnerRefs(owner: Owner, template: object): OwnerReference[] {
+  const have = sharedRefs.get(template)?.[0];
+  if (
+    have &&
+    have.name === (owner.metadata.name ?? '') &&
+    have.uid === (owner.metadata.uid ?? '') &&
+    have.kind === owner.kind &&
+    have.apiVersion === owner.apiVersion
+  )
+    return sharedRefs.get(template) as OwnerReference[];
+  const refs = Object.freeze([Object.freeze(controllerRefOf(owner))]);
+  sharedRefs.set(template, refs);
+  return refs as OwnerReference[];
+}
+
+/**
+ * A Pod from a template, owned by `owner` (controller.GetPodFromTemplate). With `share`, and a
+ * template that is the store's (frozen), the Pod's spec and labels are the template's own and its
+ * ownerReferences one list for all the owner's Pods: the store keeps them shared, so a
+ * ReplicaSet's Pods hold one of each. The caller must then not change the Pod before creating it.
  */
 export function podFromTemplate(
-  owner: { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string; uid?: string } },
+  owner: Owner,
   template: NonNullable<ReplicaSet['spec']['template']>,
   meta: { name?: string; generateName?: string },
-  shareSpec = false,
+  share = false,
 ): Pod {
   const tm = template.metadata ?? {};
+  const shared = share && Object.isFrozen(template);
   const pod: Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       ...meta,
       namespace: owner.metadata.namespace ?? 'default',
-      ownerReferences: [
-        {
-          apiVersion: owner.apiVersion,
-          kind: owner.kind,
-          name: owner.metadata.name ?? '',
-          uid: owner.metadata.uid ?? '',
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: shared ? sharedOwnerRefs(owner, template) : [controllerRefOf(owner)],
     },
-    spec: shareSpec ? cloneShared(template.spec) : cloneJSON(template.spec),
+    spec: shared ? template.spec : cloneJSON(template.spec),
   };
-  if (tm.labels) pod.metadata.labels = { ...tm.labels };
+  if (tm.labels) pod.metadata.labels = shared ? tm.labels : { ...tm.labels };
   if (tm.annotations) pod.metadata.annotations = { ...tm.annotations };
   if (tm.finalizers) pod.metadata.finalizers = [...tm.finalizers];
   return pod;
