@@ -12,7 +12,7 @@ import {
   tracePacket,
   withKubeJumpRules,
 } from '../../proxy/index.js';
-import { seededUint32 } from '../../std/index.js';
+import { isIPv6String, seededUint32 } from '../../std/index.js';
 import { type NodeFlags, syncNode, unallocatedServices } from './kube-proxy.js';
 import { storeFromManifests } from './objects.js';
 
@@ -76,7 +76,7 @@ export function traceRequest(flags: PacketFlags & NodeFlags): TraceRequest {
   if (!Number.isInteger(seed))
     throw new TraceInputError(`--seed: Invalid value: "${flags.seed}": must be an integer`);
   // The kernel walks the table set of the packet's family; kube-proxy writes one set per family.
-  const ipFamily = flags.ipFamily ?? (flags.dst.includes(':') ? 'ipv6' : 'ipv4');
+  const ipFamily = flags.ipFamily ?? (isIPv6String(flags.dst) ? 'ipv6' : 'ipv4');
   return {
     packet: { sourceIP: flags.src, protocol: proto, destIP: flags.dst, destPort: Number(flags.dport) },
     format,
