@@ -1,7 +1,7 @@
 // The door of api/: Kubernetes objects, the watchable store, manifests, validation and defaulting.
 export { BatchError, formatIssue, type ManifestIssue, StatusError } from './errors.js';
 export { statusIssues } from './issues.js';
-export { cloneJSON, cloneShared, deepEqual, jsonOf, mergePatch } from './json.js';
+export { cloneJSON, deepEqual, jsonOf, mergePatch } from './json.js';
 export { kindInfo, kinds } from './kinds.js';
 export { labelSelectorAsSelector, selectorFromSet } from './labels.js';
 export {
