@@ -151,90 +151,94 @@ function netexec(ctx: ContainerContext, args: readonly string[]): App {
   let ready = true;
   let healthy = true;
 
-  const route = (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const q = url.searchParams;
-    let path = url.pathname;
-    // ServeMux: the longest registered pattern; "/" catches everything else.
-    if (!netexecRoutes.has(path)) path = '/';
-    ctx.log(`GET ${url.pathname}`);
-    switch (path) {
-      case '/':
-        return text(res, `NOW: ${goNow(startedAt)}`);
-      case '/clientip':
-        return text(res, clientOf(req.socket));
-      case '/hostname':
-      case '/hostName':
-        return text(res, ctx.hostname);
-      case '/echo': {
-        const code = q.get('code') ?? '';
-        const msg = q.get('msg') ?? '';
-        if (code !== '') {
-          const n = Number.parseInt(code, 10);
-          if (String(n) !== code)
-            return text(res, `argument 'code' must be an integer or empty, got "${code}"\n`);
-          return text(res, msg, n);
+  // Made on the first connection (at scale most pods are never connected to in-process); the
+  // handler is written inline, not bound to a name, so that it too is made only then.
+  ctx.listen(httpPort, () =>
+    createServer(
+      withKnobs(ctx, k, (req: IncomingMessage, res: ServerResponse) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        const q = url.searchParams;
+        let path = url.pathname;
+        // ServeMux: the longest registered pattern; "/" catches everything else.
+        if (!netexecRoutes.has(path)) path = '/';
+        ctx.log(`GET ${url.pathname}`);
+        switch (path) {
+          case '/':
+            return text(res, `NOW: ${goNow(startedAt)}`);
+          case '/clientip':
+            return text(res, clientOf(req.socket));
+          case '/hostname':
+          case '/hostName':
+            return text(res, ctx.hostname);
+          case '/echo': {
+            const code = q.get('code') ?? '';
+            const msg = q.get('msg') ?? '';
+            if (code !== '') {
+              const n = Number.parseInt(code, 10);
+              if (String(n) !== code)
+                return text(res, `argument 'code' must be an integer or empty, got "${code}"\n`);
+              return text(res, msg, n);
+            }
+            return text(res, msg);
+          }
+          case '/header': {
+            const key = q.get('key') ?? '';
+            if (key === '') return text(res, headerJSON(req));
+            const v = req.headers[key.toLowerCase()];
+            return text(res, Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
+          }
+          case '/healthz':
+            res.statusCode = serverReady && healthy ? 200 : 412;
+            return res.end();
+          case '/readyz':
+            res.statusCode = ready && !terminating ? 200 : 503;
+            return res.end();
+          case '/set-ready':
+            ready = q.get('ready') !== 'false';
+            return text(res, `ready=${ready}`);
+          case '/set-healthy':
+            healthy = q.get('healthy') !== 'false';
+            return text(res, `healthy=${healthy}`);
+          case '/redirect': {
+            const codeString = q.get('code') ?? '';
+            let code = 302;
+            if (codeString !== '') {
+              code = Number.parseInt(codeString, 10);
+              if (String(code) !== codeString)
+                return text(res, `argument 'code' must be an integer or empty, got "${codeString}"\n`);
+            }
+            let location = q.get('location') ?? '';
+            if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(location) && !location.startsWith('/'))
+              location = `/${location}`;
+            res.statusCode = code;
+            res.setHeader('Location', location);
+            if (req.method === 'GET' || req.method === 'HEAD')
+              res.setHeader('Content-Type', 'text/html; charset=utf-8');
+            return res.end(
+              req.method === 'GET'
+                ? `<a href="${htmlEscape(location)}">${statusText[code] ?? ''}</a>.\n\n`
+                : undefined,
+            );
+          }
+          case '/exit': {
+            const codeString = q.get('code') ?? '';
+            const code = codeString === '' ? 0 : Number.parseInt(codeString, 10);
+            if (codeString !== '' && String(code) !== codeString)
+              return text(res, `argument 'code' must be an integer [0-127] or empty, got "${codeString}"\n`);
+            // os.Exit: the process ends before any reply is written.
+            ctx.log(
+              `Will begin shutdown in 0s, allowing 0s for connections to close, then will exit with ${code}`,
+            );
+            return ctx.exit(code);
+          }
+          case '/shutdown':
+            return ctx.exit(0);
+          case '/dial':
+            return void dial(ctx, q, res);
         }
-        return text(res, msg);
-      }
-      case '/header': {
-        const key = q.get('key') ?? '';
-        if (key === '') return text(res, headerJSON(req));
-        const v = req.headers[key.toLowerCase()];
-        return text(res, Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
-      }
-      case '/healthz':
-        res.statusCode = serverReady && healthy ? 200 : 412;
-        return res.end();
-      case '/readyz':
-        res.statusCode = ready && !terminating ? 200 : 503;
-        return res.end();
-      case '/set-ready':
-        ready = q.get('ready') !== 'false';
-        return text(res, `ready=${ready}`);
-      case '/set-healthy':
-        healthy = q.get('healthy') !== 'false';
-        return text(res, `healthy=${healthy}`);
-      case '/redirect': {
-        const codeString = q.get('code') ?? '';
-        let code = 302;
-        if (codeString !== '') {
-          code = Number.parseInt(codeString, 10);
-          if (String(code) !== codeString)
-            return text(res, `argument 'code' must be an integer or empty, got "${codeString}"\n`);
-        }
-        let location = q.get('location') ?? '';
-        if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(location) && !location.startsWith('/'))
-          location = `/${location}`;
-        res.statusCode = code;
-        res.setHeader('Location', location);
-        if (req.method === 'GET' || req.method === 'HEAD')
-          res.setHeader('Content-Type', 'text/html; charset=utf-8');
-        return res.end(
-          req.method === 'GET'
-            ? `<a href="${htmlEscape(location)}">${statusText[code] ?? ''}</a>.\n\n`
-            : undefined,
-        );
-      }
-      case '/exit': {
-        const codeString = q.get('code') ?? '';
-        const code = codeString === '' ? 0 : Number.parseInt(codeString, 10);
-        if (codeString !== '' && String(code) !== codeString)
-          return text(res, `argument 'code' must be an integer [0-127] or empty, got "${codeString}"\n`);
-        // os.Exit: the process ends before any reply is written.
-        ctx.log(
-          `Will begin shutdown in 0s, allowing 0s for connections to close, then will exit with ${code}`,
-        );
-        return ctx.exit(code);
-      }
-      case '/shutdown':
-        return ctx.exit(0);
-      case '/dial':
-        return void dial(ctx, q, res);
-    }
-  };
-  // Made on the first connection: at scale most pods are never connected to in-process.
-  ctx.listen(httpPort, () => createServer(withKnobs(ctx, k, route)));
+      }),
+    ),
+  );
   if (udpPort !== -1) {
     ctx.listenUdp(udpPort, (msg, flow, reply) => {
       const received = Buffer.from(msg).toString().trim().toLowerCase();
@@ -257,7 +261,11 @@ function netexec(ctx: ContainerContext, args: readonly string[]): App {
       }
       ctx.exit(143);
     },
-    exec: (argv) => execCommon(argv, { ready: ready && !terminating, healthy }),
+    // method shorthand, not an arrow property: tsx (esbuild keepNames) gives each named arrow a
+    // property array, some 250 bytes a pod
+    exec(argv) {
+      return execCommon(argv, { ready: ready && !terminating, healthy });
+    },
   };
 }
 

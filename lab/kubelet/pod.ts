@@ -2,7 +2,7 @@
 // and its termination (preStop, SIGTERM, the grace period, SIGKILL, CNI DEL, the final delete).
 // The worker owns the pod's state; the kubelet feeds it the pod from its watch and it writes the
 // status kubelet's status manager would, coalesced to one write per turn of the event loop.
-import { isIP, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Container, ContainerStatus, Pod, PodCondition } from '../../api/index.js';
 import type { PodNetwork } from '../images/index.js';
@@ -190,6 +190,7 @@ export class PodWorker {
         'UnknownImage',
         `Image "${name}" is not one netlab runs; container ${c.spec.name} runs the default echo app`,
       );
+    const w = this;
     const running = new RunningContainer({
       pod: this.pod,
       container: c.spec,
@@ -200,8 +201,13 @@ export class PodWorker {
       network: this.#podNetwork(),
       realSockets: k.realSockets,
       second: k.second,
-      log: (line) => k.containerLog(this, c.spec.name, line),
-      warn: (reason, message) => k.event(this.pod, 'Warning', reason, message),
+      // method shorthand, not arrow properties (see #podNetwork)
+      log(line) {
+        k.containerLog(w, c.spec.name, line);
+      },
+      warn(reason, message) {
+        k.event(w.pod, 'Warning', reason, message);
+      },
     });
     c.running = running;
     c.containerID = containerID(this.uid, c.spec.name);
@@ -511,43 +517,61 @@ export class PodWorker {
 
   // --- the image API ----------------------------------------------------------------------------
 
+  // The pod's network for its containers' apps. Its functions are method shorthand, not arrow
+  // properties or named consts: tsx (esbuild keepNames) gives each named arrow a property array of
+  // its own (some 250 bytes), and a pod holds a dozen; none of them uses `this`.
   #podNetwork(): PodNetwork {
     if (this.#network) return this.#network;
     const k = this.kubelet;
-    const dial = (ip: string, port: number): Socket => k.dial({ node: k.nodeName, ip: this.podIP }, ip, port);
-    const agent = () =>
-      (this.#agent ??= new Agent({
-        connect: (opts, cb) => {
-          const open = (ip: string) => {
-            const s = dial(ip, Number(opts.port || 80));
-            const onError = (e: Error) => cb(e, null);
-            s.once('error', onError);
-            s.once('connect', () => {
-              s.off('error', onError);
-              cb(null, s);
-            });
-          };
-          // A name is looked up as the pod's own getaddrinfo would (its resolv.conf, cluster DNS).
-          if (isIP(opts.hostname) !== 0) open(opts.hostname);
-          else
-            k.lookup(this.pod, opts.hostname, 4).then(
-              (ips) => open(ips[0]!),
-              (e: Error) => cb(e, null),
-            );
-        },
-      }));
+    const w = this;
     this.#network = {
-      lookup: (name, opts) => k.lookup(this.pod, name, opts?.family ?? 0),
-      fetch: ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
-        undiciFetch(input, { ...init, dispatcher: agent() })) as typeof undiciFetch,
-      dial,
-      exchangeUdp: async (host, port, msg, timeoutMs) => {
-        const ip = isIP(host) !== 0 ? host : (await k.lookup(this.pod, host, 4))[0]!;
-        return k.exchangeUdp({ node: k.nodeName, ip: this.podIP }, ip, port, msg, timeoutMs);
+      lookup(name, opts) {
+        return k.lookup(w.pod, name, opts?.family ?? 0);
+      },
+      fetch: fetchThrough(() => w.#podAgent()),
+      dial(ip, port) {
+        return k.dial({ node: k.nodeName, ip: w.podIP }, ip, port);
+      },
+      async exchangeUdp(host, port, msg, timeoutMs) {
+        const ip = isIP(host) !== 0 ? host : (await k.lookup(w.pod, host, 4))[0]!;
+        return k.exchangeUdp({ node: k.nodeName, ip: w.podIP }, ip, port, msg, timeoutMs);
       },
     };
     return this.#network;
   }
+
+  /** The pod's HTTP agent (made on its first fetch): connections through the pod's dial and lookup. */
+  #podAgent(): Agent {
+    if (this.#agent) return this.#agent;
+    const net = this.#podNetwork();
+    this.#agent = new Agent({
+      connect: (opts, cb) => {
+        const open = (ip: string) => {
+          const s = net.dial(ip, Number(opts.port || 80));
+          const onError = (e: Error) => cb(e, null);
+          s.once('error', onError);
+          s.once('connect', () => {
+            s.off('error', onError);
+            cb(null, s);
+          });
+        };
+        // A name is looked up as the pod's own getaddrinfo would (its resolv.conf, cluster DNS).
+        if (isIP(opts.hostname) !== 0) open(opts.hostname);
+        else
+          net.lookup(opts.hostname, { family: 4 }).then(
+            (ips) => open(ips[0]!),
+            (e: Error) => cb(e, null),
+          );
+      },
+    });
+    return this.#agent;
+  }
+}
+
+/** fetch with every request through the agent `agent()` gives. */
+function fetchThrough(agent: () => Agent): typeof undiciFetch {
+  return ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
+    undiciFetch(input, { ...init, dispatcher: agent() })) as typeof undiciFetch;
 }
 
 function sleep(ms: number): Promise<void> {
