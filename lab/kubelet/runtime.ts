@@ -32,13 +32,16 @@ export interface Listening {
 
 export class RunningContainer {
   readonly exited: Promise<number>;
-  readonly listening: Listening[] = [];
+  // The lists a container holds for its life grow by copy, not push: a pushed array reserves room
+  // for 17 elements (~150 bytes), and a pod has one or two ports.
+  listening: readonly Listening[] = [];
   exitCode: number | undefined;
   #resolve!: (code: number) => void;
   #app: App | undefined;
-  readonly #servers: { port: number; server: Server | LazyServer }[] = [];
-  readonly #udp: { port: number; handler: UdpHandler; socket: UdpSocket | undefined }[] = [];
-  readonly #sockets = new Set<Socket>();
+  #servers: readonly { port: number; server: Server | LazyServer }[] = [];
+  #udp: readonly { port: number; handler: UdpHandler; socket: UdpSocket | undefined }[] = [];
+  /** Connections accepted by its servers (made with the first). */
+  #sockets: Set<Socket> | undefined;
   readonly #pending: Promise<unknown>[] = [];
   readonly #s: ContainerStart;
 
@@ -119,15 +122,15 @@ export class RunningContainer {
     if (typeof given === 'function' && !s.realSockets) {
       const lazy = new LazyServer(() => this.#track(given()));
       s.ports.setTcp(s.podIP, port, lazy);
-      this.#servers.push({ port, server: lazy });
-      this.listening.push({ port, protocol: 'TCP', realPort: undefined });
+      this.#servers = [...this.#servers, { port, server: lazy }];
+      this.listening = [...this.listening, { port, protocol: 'TCP', realPort: undefined }];
       return;
     }
     const server = this.#track(typeof given === 'function' ? given() : given);
     s.ports.setTcp(s.podIP, port, server);
-    this.#servers.push({ port, server });
+    this.#servers = [...this.#servers, { port, server }];
     const entry: Listening = { port, protocol: 'TCP', realPort: undefined };
-    this.listening.push(entry);
+    this.listening = [...this.listening, entry];
     if (s.realSockets)
       this.#pending.push(
         new Promise<void>((resolve) => {
@@ -151,8 +154,10 @@ export class RunningContainer {
         sock.destroy();
         return;
       }
-      this.#sockets.add(sock);
-      sock.once('close', () => this.#sockets.delete(sock));
+      this.#sockets ??= new Set();
+      const sockets = this.#sockets;
+      sockets.add(sock);
+      sock.once('close', () => sockets.delete(sock));
     });
     return server;
   }
@@ -162,7 +167,7 @@ export class RunningContainer {
     if (!this.running) return;
     s.ports.setUdp(s.podIP, port, handler);
     const entry: Listening = { port, protocol: 'UDP', realPort: undefined };
-    this.listening.push(entry);
+    this.listening = [...this.listening, entry];
     let socket: UdpSocket | undefined;
     if (s.realSockets) {
       socket = createSocket('udp4');
@@ -190,7 +195,7 @@ export class RunningContainer {
         }),
       );
     }
-    this.#udp.push({ port, handler, socket });
+    this.#udp = [...this.#udp, { port, handler, socket }];
   }
 
   #exit(code: number): void {
@@ -210,8 +215,8 @@ export class RunningContainer {
         // Already closed (a bind that failed).
       }
     }
-    for (const sock of this.#sockets) sock.destroy();
-    this.#sockets.clear();
+    for (const sock of this.#sockets ?? []) sock.destroy();
+    this.#sockets?.clear();
     this.#resolve(code);
   }
 }
