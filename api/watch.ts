@@ -97,8 +97,13 @@ export class Watcher<T> implements AsyncIterableIterator<WatchEvent<T>> {
   next(): Promise<IteratorResult<WatchEvent<T>>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++]!;
-      // Drop consumed entries now and then so a long watch does not hold them all.
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      // Drop consumed entries: at once when the consumer has caught up (the usual case: a watch
+      // with a few events now and then would otherwise keep every object version it was sent), now
+      // and then while it lags, so a long watch does not hold them all.
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }

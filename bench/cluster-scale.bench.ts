@@ -184,6 +184,9 @@ async function child(s: number): Promise<Figures> {
   if (process.env.SCALE_BENCH_HEAP_SNAPSHOT)
     (await import('node:v8')).writeHeapSnapshot(process.env.SCALE_BENCH_HEAP_SNAPSHOT);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  // The live heap: after a full collection (the child runs with --expose-gc), not whatever garbage
+  // the last one left.
+  (globalThis as { gc?: () => void }).gc?.();
   const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
   // No teardown: a hundred thousand CNI DELs are not what is measured, and the process ends here.
   ac.abort();
