@@ -169,6 +169,9 @@ async function child(s: number): Promise<Figures> {
     deadline,
   );
   const programmingMs = performance.now() - t2;
+  // Peak RSS of the run up to here: the check below builds two nodes' whole rule texts (tens of MB
+  // each at full scale), which is the bench's own work, not the cluster's.
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
 
   // Checked outside the timing: a node's own rules DNAT to the new pod.
   const newest = store
@@ -183,7 +186,6 @@ async function child(s: number): Promise<Figures> {
   }
   if (process.env.SCALE_BENCH_HEAP_SNAPSHOT)
     (await import('node:v8')).writeHeapSnapshot(process.env.SCALE_BENCH_HEAP_SNAPSHOT);
-  const peakRssMB = process.resourceUsage().maxRSS / 1024;
   // The live heap: after a full collection (the child runs with --expose-gc), not whatever garbage
   // the last one left.
   (globalThis as { gc?: () => void }).gc?.();
