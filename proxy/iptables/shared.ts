@@ -824,12 +824,14 @@ export class ClusterProxier extends ChangeRecorder {
       // Stale chains: once every sync, or once per syncPeriod in large clusters.
       let deleted: string[] = [];
       if (!large || now - n.lastCleanup > this.#syncPeriod) {
-        const seen = new Set<string>();
-        for (const list of n.pending)
-          for (const c of list)
-            if (!this.#sharedActive.has(c) && !n.overlayActive.has(c) && isServiceChainName(c)) seen.add(c);
-        deleted = [...seen].sort();
-        n.pending = [];
+        if (n.pending.length > 0) {
+          const seen = new Set<string>();
+          for (const list of n.pending)
+            for (const c of list)
+              if (!this.#sharedActive.has(c) && !n.overlayActive.has(c) && isServiceChainName(c)) seen.add(c);
+          deleted = [...seen].sort();
+          n.pending = [];
+        }
         n.lastCleanup = now;
       }
       let writtenNatRules: number;
@@ -870,12 +872,12 @@ export class ClusterProxier extends ChangeRecorder {
           internal: this.#sharedSums.noLocalInternal + n.sums.noLocalInternal,
           external: this.#sharedSums.noLocalExternal + n.sums.noLocalExternal,
         },
+        // Rendered when read: a thousand nodes' payloads are never all wanted at once. (An accessor
+        // in the literal: every result shares one shape, where defineProperty made a new one each.)
+        get payload() {
+          return renderPayload(snapshot);
+        },
       } as SyncResult;
-      // Rendered when read: a thousand nodes' payloads are never all wanted at once.
-      Object.defineProperty(result, 'payload', {
-        get: () => renderPayload(snapshot),
-        enumerable: true,
-      });
       const changed = full || updated.size > 0 || deleted.length > 0 || removed.length > 0;
       if (changed) n.built = null;
       n.snapshot = snapshot;
