@@ -384,7 +384,27 @@ function validateProbe(probe: Probe | undefined, path: string): FieldError[] {
   return errs;
 }
 
+/**
+ * Frozen values (the store's: never changed again) that validated without an error, for checks
+ * whose answer depends on nothing else: a ReplicaSet's Pods share its template's spec and
+ * containers, so those are checked once, not once a Pod. (A path only spells out errors.)
+ */
+const validContainers = new WeakSet<object>();
+const validPodSpecs = new WeakSet<object>();
+
 function validateContainers(containers: Container[], path: string, names: Set<string>): FieldError[] {
+  // Known valid, and no names before them to collide with: only their names to note.
+  if (names.size === 0 && validContainers.has(containers)) {
+    for (const c of containers) names.add(c.name);
+    return [];
+  }
+  const fresh = names.size === 0 && Object.isFrozen(containers);
+  const errs = checkContainers(containers, path, names);
+  if (fresh && errs.length === 0) validContainers.add(containers);
+  return errs;
+}
+
+function checkContainers(containers: Container[], path: string, names: Set<string>): FieldError[] {
   const errs: FieldError[] = [];
   containers.forEach((c, i) => {
     const p = `${path}[${i}]`;
@@ -423,6 +443,13 @@ function validateContainers(containers: Container[], path: string, names: Set<st
 }
 
 export function validatePodSpec(spec: PodSpec, path: string): FieldError[] {
+  if (validPodSpecs.has(spec)) return [];
+  const errs = checkPodSpec(spec, path);
+  if (errs.length === 0 && Object.isFrozen(spec)) validPodSpecs.add(spec);
+  return errs;
+}
+
+function checkPodSpec(spec: PodSpec, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const names = new Set<string>();
   errs.push(...validateContainers(spec.initContainers ?? [], `${path}.initContainers`, names));

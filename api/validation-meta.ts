@@ -63,10 +63,20 @@ function sortedEntries(m: Readonly<Record<string, string>> | undefined): [string
   return Object.entries(m ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Frozen label maps that validated without an error (the Pods of a ReplicaSet share one). */
+const validLabels = new WeakSet<object>();
+
 export function validateLabels(
   labels: Readonly<Record<string, string>> | undefined,
   path: string,
 ): FieldError[] {
+  if (labels && validLabels.has(labels)) return [];
+  const errs = checkLabels(labels, path);
+  if (labels && errs.length === 0 && Object.isFrozen(labels)) validLabels.add(labels);
+  return errs;
+}
+
+function checkLabels(labels: Readonly<Record<string, string>> | undefined, path: string): FieldError[] {
   const errs: FieldError[] = [];
   for (const [k, v] of sortedEntries(labels)) {
     for (const msg of isQualifiedName(k)) errs.push(field.invalid(path, k, msg));

@@ -570,6 +570,36 @@ t.test(
   },
 );
 
+t.test('stored parts checked once are still checked against what is new around them', async (t) => {
+  const s = newStore();
+  const a = s.create(pod('a'));
+  s.create(pod('b', {}, 'n1')); // a's containers, spec and labels are now known valid
+  const refused = (p: Pod) => {
+    try {
+      s.create(p);
+      return 'created';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  t.same(
+    [
+      refused({
+        ...pod('c'),
+        spec: { initContainers: [{ name: 'c', image: 'x' }], containers: a.spec.containers },
+      }),
+      refused({ ...pod('d'), spec: { ...a.spec, nodeName: 'n_1' } }),
+      refused({ ...pod('e'), spec: a.spec }),
+    ],
+    [
+      'Pod "c" is invalid: spec.containers[0].name: Duplicate value: "c"',
+      `Pod "d" is invalid: spec.nodeName: Invalid value: "n_1": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+      'created',
+    ],
+  );
+  s.close();
+});
+
 t.test('replace holds objects as an informer cache does, and watchers see only the difference', async (t) => {
   const s = new Store({ bootstrap: false, bookmarkIntervalMs: 0 });
   // Read as given: a ClusterIP outside any service CIDR, no defaults, no namespace in the manifest.
