@@ -110,9 +110,12 @@ export function validateNetworkName(name: string): void {
 const goSpace = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
 
 /** utils.ValidateInterfaceName. */
+function ifNameError(msg: string, details = ''): CniError {
+  return new CniError(CniErrorCode.InvalidEnvironmentVariables, msg, details);
+}
+
 export function validateInterfaceName(ifName: string): void {
-  const e = (msg: string, details = '') =>
-    new CniError(CniErrorCode.InvalidEnvironmentVariables, msg, details);
+  const e = ifNameError;
   if (ifName === '') throw e('interface name is empty');
   if (Buffer.byteLength(ifName) > 15)
     throw e('interface name is too long', 'interface name should be less than 16 characters');
@@ -292,9 +295,13 @@ export interface InProcessOutput {
 
 /** runPlugin for an in-process caller: the same bytes, but an ADD's result need not be printed and parsed back. */
 export async function runPluginInProcess(plugin: Plugin, io: PluginIO): Promise<InProcessOutput> {
-  let stderr = '';
-  const log = (text: string) => {
-    stderr += text;
+  // Functions made per invocation are method shorthand (none uses `this`): under tsx, an arrow bound
+  // to a name or property is wrapped in __name(), a defineProperty each time.
+  const sink = {
+    text: '',
+    log(text: string) {
+      sink.text += text;
+    },
   };
   // a caller may refill one buffer between invocations: never reuse a parse across them
   lastStdin = undefined;
@@ -305,7 +312,7 @@ export async function runPluginInProcess(plugin: Plugin, io: PluginIO): Promise<
   }
   let out: string | null;
   try {
-    const r = await dispatch(plugin, io, log);
+    const r = await dispatch(plugin, io, sink.log);
     if (r === null || typeof r === 'string') out = r;
     else {
       const value = plainOfMarshal(r.printed);
@@ -313,17 +320,33 @@ export async function runPluginInProcess(plugin: Plugin, io: PluginIO): Promise<
       if (value === notPlain) out = marshalIndentGo(r.printed);
       else {
         let text: string | undefined;
-        return { exitCode: 0, stdout: () => (text ??= marshalIndentGo(r.printed)), stderr, value };
+        return {
+          exitCode: 0,
+          stdout() {
+            text ??= marshalIndentGo(r.printed);
+            return text;
+          },
+          stderr: sink.text,
+          value,
+        };
       }
     }
   } catch (err) {
-    const text = formatError(asCniError(err));
-    return { exitCode: 1, stdout: () => text, stderr, value: notPlain };
+    return printed(1, formatError(asCniError(err)), sink.text);
   }
-  if (out === null)
-    return { exitCode: 0, stdout: () => '', stderr: stderr + aboutText(plugin), value: notPlain };
-  const text = out;
-  return { exitCode: 0, stdout: () => text, stderr, value: notPlain };
+  if (out === null) return printed(0, '', sink.text + aboutText(plugin));
+  return printed(0, out, sink.text);
+}
+
+function printed(exitCode: number, text: string, stderr: string): InProcessOutput {
+  return {
+    exitCode,
+    stdout() {
+      return text;
+    },
+    stderr,
+    value: notPlain,
+  };
 }
 
 /** An env variable as the skel reads it: unset is "". */

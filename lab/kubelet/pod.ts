@@ -49,6 +49,11 @@ export function goDuration(seconds: number): string {
   return m < 60 ? `${m}m${s}s` : `${Math.floor(m / 60)}h${m % 60}m${s}s`;
 }
 
+/** A container that runs, or waits to run again (the pod is still Running). */
+function runningOrRestarting(c: ContainerState): boolean {
+  return c.running?.running === true || c.waiting !== undefined;
+}
+
 /** The pod conditions the kubelet reports, each with its slot in a worker's condition times. */
 type ConditionType =
   | 'PodReadyToStartContainers'
@@ -455,10 +460,9 @@ export class PodWorker {
     const unready = cs.filter((c) => !c.ready).map((c) => c.spec.name);
     const allReady = cs.length > 0 && unready.length === 0;
     const anyStarted = cs.some((c) => c.startedAt !== undefined);
-    const restarting = (c: ContainerState) => c.running?.running || c.waiting !== undefined;
     let phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' = 'Pending';
     if (anyStarted) {
-      if (cs.some(restarting)) phase = 'Running';
+      if (cs.some(runningOrRestarting)) phase = 'Running';
       else phase = cs.every((c) => c.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
     }
     const message = `containers with unready status: [${unready.join(' ')}]`;
