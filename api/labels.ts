@@ -357,8 +357,23 @@ const operatorOf = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '
  * metav1.LabelSelectorAsSelector: a nil selector matches nothing, an empty one everything.
  * Throws SelectorError for an unknown operator or a bad key/value.
  */
+/**
+ * The selectors of stored (frozen, so unchanging) LabelSelectors: a controller's sync reads its
+ * object's selector each time, thousands of times for the same object.
+ */
+const selectorsOf = new WeakMap<object, Selector>();
+
 export function labelSelectorAsSelector(ls: LabelSelector | null | undefined): Selector {
   if (ls === null || ls === undefined) return nothing;
+  let sel = selectorsOf.get(ls);
+  if (sel === undefined) {
+    sel = buildSelector(ls);
+    if (Object.isFrozen(ls)) selectorsOf.set(ls, sel);
+  }
+  return sel;
+}
+
+function buildSelector(ls: LabelSelector): Selector {
   const reqs: Requirement[] = [];
   for (const [k, v] of Object.entries(ls.matchLabels ?? {})) reqs.push(newRequirement(k, '=', [v]));
   for (const e of ls.matchExpressions ?? []) {
