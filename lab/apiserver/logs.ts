@@ -21,9 +21,11 @@ export interface ReadLogOptions {
 
 type Listener = (l: LogLine) => void;
 
+// One per container of every pod: the listener set is made by the first follow, and the first line
+// goes into an array of one (a pushed empty array reserves 17 slots).
 class Ring {
   lines: LogLine[] = [];
-  readonly listeners = new Set<Listener>();
+  listeners: Set<Listener> | undefined;
 }
 
 export class PodLogs implements PodLogSink {
@@ -44,9 +46,10 @@ export class PodLogs implements PodLogSink {
   write(namespace: string, pod: string, container: string, line: string, time = new Date()): void {
     const r = this.ring(namespace, pod, container, true)!;
     const l = { time, text: line };
-    r.lines.push(l);
+    if (r.lines.length === 0) r.lines = [l];
+    else r.lines.push(l);
     if (r.lines.length > this.maxLines * 1.25) r.lines = r.lines.slice(r.lines.length - this.maxLines);
-    for (const f of r.listeners) f(l);
+    for (const f of r.listeners ?? []) f(l);
   }
 
   /** The kept lines of a container, oldest first, cut by tailLines / sinceSeconds. */
@@ -63,8 +66,10 @@ export class PodLogs implements PodLogSink {
   /** Calls `f` for every new line of a container until the returned function is called. */
   follow(namespace: string, pod: string, container: string, f: Listener): () => void {
     const r = this.ring(namespace, pod, container, true)!;
-    r.listeners.add(f);
-    return () => r.listeners.delete(f);
+    r.listeners ??= new Set();
+    const listeners = r.listeners;
+    listeners.add(f);
+    return () => listeners.delete(f);
   }
 
   /** Forgets a pod's logs (the pod is gone). */
