@@ -316,7 +316,11 @@ export function goField(obj: GoJSONValue, name: string): GoJSONValue | undefined
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+// What Go's encoder escapes (with HTML escaping on) or replaces: most strings hold none of it.
+const needsEscape = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/;
+
 function goString(s: string): string {
+  if (!needsEscape.test(s)) return '"' + s + '"';
   let out = '"';
   let run = 0;
   for (let i = 0; i < s.length; i++) {
@@ -364,25 +368,48 @@ export type GoEncodable =
   | readonly GoEncodable[]
   | { readonly [key: string]: GoEncodable | undefined };
 
+// Indentation per depth, made once: the encoder runs for every CNI invocation and cache entry.
+const indents: string[] = [];
+function lineAt(indent: string, depth: number): string {
+  if (indent === '') return '';
+  if (indent !== '    ') return '\n' + indent.repeat(depth);
+  let s = indents[depth];
+  if (s === undefined) {
+    s = '\n' + indent.repeat(depth);
+    indents[depth] = s;
+  }
+  return s;
+}
+
+// Built by appending to one string (no per-object arrays of entries and parts to join).
 function encode(v: GoEncodable, indent: string, depth: number): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return goString(v);
   if (typeof v === 'number') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  const nl = indent === '' ? '' : '\n' + indent.repeat(depth + 1);
-  const close = indent === '' ? '' : '\n' + indent.repeat(depth);
-  const sep = indent === '' ? ':' : ': ';
+  const nl = lineAt(indent, depth + 1);
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';
-    return '[' + v.map((x: GoEncodable) => nl + encode(x, indent, depth + 1)).join(',') + close + ']';
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      out += nl + encode((v as readonly GoEncodable[])[i]!, indent, depth + 1);
+    }
+    return out + lineAt(indent, depth) + ']';
   }
-  const parts: string[] = [];
-  for (const [k, x] of Object.entries(v as { [key: string]: GoEncodable | undefined })) {
+  // As Object.entries would: an undefined array item cannot be printed.
+  if (v === undefined) throw new TypeError('Cannot convert undefined or null to object');
+  const sep = indent === '' ? ':' : ': ';
+  const obj = v as { readonly [key: string]: GoEncodable | undefined };
+  let out = '';
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const x = obj[k];
     if (x === undefined) continue;
-    parts.push(nl + goString(k) + sep + encode(x, indent, depth + 1));
+    out += (out === '' ? '{' : ',') + nl + goString(k) + sep + encode(x, indent, depth + 1);
   }
-  if (parts.length === 0) return '{}';
-  return '{' + parts.join(',') + close + '}';
+  if (out === '') return '{}';
+  return out + lineAt(indent, depth) + '}';
 }
 
 /** json.MarshalIndent(v, "", "    "): what Go plugins print for results and errors (no trailing newline). */

@@ -24,7 +24,9 @@ function sortDeep(v: unknown): GoEncodable {
   if (Array.isArray(v)) return v.map(sortDeep);
   if (typeof v === 'object' && v !== null) {
     const out: Record<string, GoEncodable> = {};
-    for (const k of Object.keys(v).sort()) {
+    const keys = Object.keys(v);
+    if (keys.length > 1) keys.sort();
+    for (const k of keys) {
       const x = (v as Record<string, unknown>)[k];
       if (x !== undefined) out[k] = sortDeep(x);
     }
@@ -98,7 +100,10 @@ export function plainOfMarshal(v: GoEncodable): unknown {
   }
   if (typeof v !== 'object') return notPlain;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as { [key: string]: GoEncodable | undefined })) {
+  const obj = v as { readonly [key: string]: GoEncodable | undefined };
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const x = obj[k];
     if (x === undefined) continue;
     const p = plainOfMarshal(x);
     if (p === notPlain) return notPlain;
@@ -129,7 +134,10 @@ export function goJSONValueOf(v: GoEncodable): GoJSONValue | undefined {
   }
   if (typeof v !== 'object') return undefined;
   const entries: Array<readonly [string, GoJSONValue]> = [];
-  for (const [k, x] of Object.entries(v as { [key: string]: GoEncodable | undefined })) {
+  const obj = v as { readonly [key: string]: GoEncodable | undefined };
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const x = obj[k];
     if (x === undefined) continue;
     const g = goJSONValueOf(x);
     if (g === undefined) return undefined;
