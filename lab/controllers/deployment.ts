@@ -99,14 +99,43 @@ function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | un
   return same;
 }
 
+/**
+ * The percent of an IntOrString text (`25%` is 25), or NaN for a text that is not one, by text:
+ * every sync resolves its Deployment's fenceposts, and nearly all say the same few texts.
+ */
+const percents = new Map<string, number>();
+
+function percentOf(v: string): number {
+  let n = percents.get(v);
+  if (n === undefined) {
+    const m = /^(\d+)%$/.exec(v);
+    n = m ? Number(m[1]) : Number.NaN;
+    if (percents.size >= 1000) percents.clear();
+    percents.set(v, n);
+  }
+  return n;
+}
+
 /** intstr.GetScaledValueFromIntOrPercent. */
 function scaled(v: IntOrString | undefined, total: number, roundUp: boolean): number {
   if (v === undefined) return 0;
   if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(v);
-  if (!m) return Number.parseInt(v, 10) || 0;
-  const x = (Number(m[1]) * total) / 100;
+  const pct = percentOf(v);
+  if (Number.isNaN(pct)) return Number.parseInt(v, 10) || 0;
+  const x = (pct * total) / 100;
   return roundUp ? Math.ceil(x) : Math.floor(x);
+}
+
+let lastNowSecond = Number.NaN;
+let lastNow = '';
+/** A condition's time: RFC 3339 to the second, the string reused within a second (every sync makes one). */
+function conditionTime(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== lastNowSecond) {
+    lastNowSecond = sec;
+    lastNow = new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastNow;
 }
 
 /** ResolveFenceposts: maxSurge rounds up, maxUnavailable down; both 0 means one unavailable. */
@@ -463,7 +492,7 @@ export class DeploymentController {
     };
     if (total - available > 0) status.unavailableReplicas = total - available;
     if (prev.collisionCount !== undefined) status.collisionCount = prev.collisionCount;
-    const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = conditionTime(clock.now());
     const conds = new Map((prev.conditions ?? []).map((c) => [c.type, c]));
     setCondition(
       conds,
