@@ -122,6 +122,10 @@ function keyOf(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/** Each byte's two hex digits, and the 20 parts of a uid (16 bytes, 4 dashes) a uid is joined from. */
+const hexBytes = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+const uidParts: string[] = new Array(20).fill('');
+
 let lastStampSecond = Number.NaN;
 let lastStamp = '';
 /** RFC 3339 to the second, as metav1.Time marshals; the string is reused within a second. */
@@ -366,9 +370,9 @@ export class Store implements WatchableStore {
     type: HistoryEvent['type'],
     obj: AnyObject,
     prev: AnyObject | undefined,
+    key = keyOf(obj.metadata.namespace, obj.metadata.name!),
   ): AnyObject {
     const m = this.objects.get(kind)!;
-    const key = keyOf(obj.metadata.namespace, obj.metadata.name!);
     const before = m.get(key);
     const rvBefore = this.rv;
     this.rv++;
@@ -590,22 +594,17 @@ export class Store implements WatchableStore {
 
   private uid(kind: Kind, namespace: string | undefined, name: string): string {
     const rand = this.streamOf(`uid ${kind} ${namespace ?? ''}/${name}`);
-    const hex: string[] = [];
-    for (let i = 0; i < 16; i++)
-      hex.push(
-        Math.floor(rand() * 256)
-          .toString(16)
-          .padStart(2, '0'),
-      );
-    hex[6] = `4${hex[6]!.slice(1)}`;
-    hex[8] = ((Number.parseInt(hex[8]!, 16) & 0x3f) | 0x80).toString(16);
+    // Version 4, variant 10: the version nibble of byte 6 and the variant bits of byte 8.
+    for (let i = 0, at = 0; i < 16; i++, at++) {
+      let b = Math.floor(rand() * 256);
+      if (i === 6) b = (b & 0x0f) | 0x40;
+      else if (i === 8) b = (b & 0x3f) | 0x80;
+      if (i === 4 || i === 6 || i === 8 || i === 10) uidParts[at++] = '-';
+      uidParts[at] = hexBytes[b]!;
+    }
     // One join, so the uid is one flat string (concatenated slices keep a tree of small strings
     // alive for every object: ~300 bytes).
-    hex.splice(10, 0, '-');
-    hex.splice(8, 0, '-');
-    hex.splice(6, 0, '-');
-    hex.splice(4, 0, '-');
-    return hex.join('');
+    return uidParts.join('');
   }
 
   /** utilrand.String: the 5 characters after a generateName prefix. */
@@ -681,32 +680,36 @@ export class Store implements WatchableStore {
     // What the client sends back unchanged (the very objects the store handed out: frozen, decoded
     // when they were written) needs no second decode; the rest is decoded as a whole.
     const namespaced = kindInfo[kind].namespaced;
-    const stored = this.objects
-      .get(kind)!
-      .get(
-        keyOf(namespaced ? input.metadata?.namespace || 'default' : undefined, input.metadata?.name ?? ''),
-      );
+    // The object's key, made once for the whole write (the lookups hash it once: it is one string).
+    const key = keyOf(
+      namespaced ? input.metadata?.namespace || 'default' : undefined,
+      input.metadata?.name ?? '',
+    );
+    const stored = this.objects.get(kind)!.get(key);
     this.decode(kind, stored ? changedFields(input, stored) : input);
-    if (status && stored) return this.updateStatusIn(txn, kind, input, stored);
+    if (status && stored) return this.updateStatusIn(txn, kind, input, stored, key);
     let next: [AnyObject, AnyObject];
     try {
-      next = this.prepareUpdate(txn, kind, copyForWrite(kind, input));
+      next = this.prepareUpdate(txn, kind, copyForWrite(kind, input), key);
     } catch (e) {
       if (!sharedWriteFailed(kind, e)) throw e;
-      next = this.prepareUpdate(txn, kind, cloneJSON(input));
+      next = this.prepareUpdate(txn, kind, cloneJSON(input), key);
     }
-    return this.finishUpdate(txn, kind, next[0], next[1]);
+    return this.finishUpdate(txn, kind, next[0], next[1], key);
   }
 
-  /** An update up to storing: the new version and the stored one it replaces. */
-  private prepareUpdate(txn: Txn, kind: Kind, obj: AnyObject): [AnyObject, AnyObject] {
+  /**
+   * An update up to storing: the new version and the stored one it replaces. `key` is the key of
+   * the object's namespace (defaulted) and name.
+   */
+  private prepareUpdate(txn: Txn, kind: Kind, obj: AnyObject, key: string): [AnyObject, AnyObject] {
     const namespaced = kindInfo[kind].namespaced;
     obj.metadata ??= {};
     const md = obj.metadata;
     if (namespaced) md.namespace ||= 'default';
     else delete md.namespace;
     const name = md.name ?? '';
-    const old = this.objects.get(kind)!.get(keyOf(md.namespace, name));
+    const old = this.objects.get(kind)!.get(key);
     if (!old) throw newNotFound(kind, name);
     if (md.resourceVersion && md.resourceVersion !== old.metadata.resourceVersion)
       throw newConflict(
@@ -742,7 +745,7 @@ export class Store implements WatchableStore {
    * The /status subresource: only status changes, so the stored object's other parts are kept as
    * they are (frozen, shared by the new version) and only the sent status is copied.
    */
-  private updateStatusIn(txn: Txn, kind: Kind, input: AnyObject, old: AnyObject): AnyObject {
+  private updateStatusIn(txn: Txn, kind: Kind, input: AnyObject, old: AnyObject, key: string): AnyObject {
     const want = input.metadata?.resourceVersion;
     if (want && want !== old.metadata.resourceVersion)
       throw newConflict(
@@ -757,10 +760,10 @@ export class Store implements WatchableStore {
     // The singular/plural mirror of what changed (a Pod's podIP/podIPs); the rest was mirrored when stored.
     if (next.status !== undefined)
       convertSingularPlural({ kind, status: next.status } as unknown as AnyObject);
-    return this.finishUpdate(txn, kind, next as unknown as AnyObject, old);
+    return this.finishUpdate(txn, kind, next as unknown as AnyObject, old, key);
   }
 
-  private finishUpdate(txn: Txn, kind: Kind, obj: AnyObject, old: AnyObject): AnyObject {
+  private finishUpdate(txn: Txn, kind: Kind, obj: AnyObject, old: AnyObject, key: string): AnyObject {
     obj.metadata.resourceVersion = old.metadata.resourceVersion!;
     // A no-op update writes nothing and wakes no watcher, as with etcd.
     if (deepEqual(obj, old)) return old;
@@ -771,13 +774,13 @@ export class Store implements WatchableStore {
       (md.finalizers?.length ?? 0) === 0 &&
       (kind !== 'Pod' || md.deletionGracePeriodSeconds === 0)
     )
-      return this.remove(txn, kind, obj);
-    return this.put(txn, kind, 'MODIFIED', obj, old);
+      return this.remove(txn, kind, obj, key);
+    return this.put(txn, kind, 'MODIFIED', obj, old, key);
   }
 
-  private remove(txn: Txn, kind: Kind, obj: AnyObject): AnyObject {
+  private remove(txn: Txn, kind: Kind, obj: AnyObject, key: string): AnyObject {
     if (obj.kind === 'Service') this.allocators.release(obj, txn.undo);
-    const gone = this.put(txn, kind, 'DELETED', cloneJSON(obj) as AnyObject, undefined);
+    const gone = this.put(txn, kind, 'DELETED', cloneJSON(obj) as AnyObject, undefined, key);
     this.collectDependents(txn, gone, 'Background');
     return gone;
   }
