@@ -180,8 +180,11 @@ function unfile(index: Map<string, Set<string>>, value: string, key: string): vo
  */
 export class SharedInformers {
   readonly #informers = new Map<Kind, Informer<Kind>>();
-  /** The highest resourceVersion a controller wrote, per kind. */
-  readonly #written = new Map<Kind, number>();
+  /**
+   * The highest resourceVersion a controller wrote, per kind, with that kind's informer: every
+   * drained key asks caughtUp(), which then reads both without a lookup or an entry array.
+   */
+  readonly #written = new Map<Kind, { informer: Informer<Kind>; rv: number }>();
   readonly #waiting = new Set<() => void>();
   #loops: Promise<void>[] = [];
 
@@ -238,13 +241,18 @@ export class SharedInformers {
   wrote(obj: AnyObject): void {
     const rv = Number(obj.metadata.resourceVersion ?? 0);
     const kind = obj.kind as Kind;
-    if (!this.#informers.has(kind)) return;
-    if (rv > (this.#written.get(kind) ?? 0)) this.#written.set(kind, rv);
+    const w = this.#written.get(kind);
+    if (w) {
+      if (rv > w.rv) w.rv = rv;
+      return;
+    }
+    const informer = this.#informers.get(kind);
+    if (informer && rv > 0) this.#written.set(kind, { informer, rv });
   }
 
   /** Every cache has seen every write a controller made. */
   caughtUp(): boolean {
-    for (const [kind, rv] of this.#written) if (this.#informers.get(kind)!.rv < rv) return false;
+    for (const w of this.#written.values()) if (w.informer.rv < w.rv) return false;
     return true;
   }
 

@@ -16,6 +16,7 @@ import {
   indexControllerUID,
   indexPodLabels,
   labelPairKey,
+  matchesSet,
   newQueue,
   podInformer,
   wrote,
@@ -45,6 +46,10 @@ function readySince(p: Pod): number | undefined {
   return c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : 0;
 }
 
+/** podAvailability's answers without a wait (read-only: every sync asks it of each Pod). */
+const notAvailable: { available: boolean; inMs?: number } = Object.freeze({ available: false });
+const availableNow: { available: boolean; inMs?: number } = Object.freeze({ available: true });
+
 /**
  * IsPodAvailable: Ready for at least minReadySeconds. Returns also how long until it will be, for a
  * requeue (undefined when it is not ready at all).
@@ -55,8 +60,8 @@ export function podAvailability(
   now: number,
 ): { available: boolean; inMs?: number } {
   const since = readySince(p);
-  if (since === undefined) return { available: false };
-  if (minReadySeconds <= 0) return { available: true };
+  if (since === undefined) return notAvailable;
+  if (minReadySeconds <= 0) return availableNow;
   const at = since + minReadySeconds * 1000;
   return at <= now ? { available: true } : { available: false, inMs: at - now };
 }
@@ -265,7 +270,9 @@ export class ReplicaSetController {
     let soonest: number | undefined;
     const templateLabels = rs.spec.template?.metadata?.labels ?? {};
     for (const p of active) {
-      if (Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)) fullyLabeled++;
+      // A Pod made from the stored template holds the template's very labels.
+      const labels = p.metadata.labels;
+      if (labels === templateLabels || matchesSet(templateLabels, labels)) fullyLabeled++;
       if (isPodReady(p)) ready++;
       const a = podAvailability(p, minReady, now);
       if (a.available) available++;
