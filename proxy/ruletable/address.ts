@@ -119,10 +119,8 @@ export function parseIPSloppy(s: string): ParsedIP | null {
 export function parseCIDRSloppy(s: string): ParsedCIDR | null {
   const parsed = parseGoCIDRSloppy(s);
   if (parsed === null) return null;
-  // An IPv4-mapped address under a prefix shorter than /96 is refused here. Go's ParseCIDRSloppy
-  // answers the IPv6 network the mask leaves (`::ffff:10.0.0.0/64` is ::/64): the one input where
-  // this reading and kube-proxy's differ.
-  if (parsed.ip.v4 && parsed.bits === 128 && parsed.ones < 96) return null;
+  // An IPv4-mapped address under a prefix shorter than /96 is the IPv6 network the mask leaves
+  // (`::ffff:10.0.0.0/64` is ::/64), as Go's ParseCIDRSloppy answers; /96 and longer is IPv4.
   const net = goNetwork(parsed);
   const c = cidrOf(net.ip.v4 ? { v6: false, n: Number(net.ip.n) } : { v6: true, n: net.ip.n }, net.prefix);
   return { ...c, family: c.v6 ? 'IPv6' : 'IPv4', text: `${formatAddr(cidrNetwork(c))}/${net.prefix}` };

@@ -58,13 +58,18 @@ t.test('parseCidr: iptables arguments (bare address, prefix, dotted mask)', asyn
   t.equal(addrInCidr(pods, parseAddr('::a00:1')!), false, 'another family');
 });
 
-t.test('parseCIDRSloppy: a v4-mapped prefix of /96 or more is an IPv4 CIDR', async (t) => {
-  const cases: [string, string | null][] = [
-    ['::ffff:10.0.0.0/104', '10.0.0.0/8'],
-    ['::ffff:10.0.0.0/64', null],
-  ];
-  for (const [input, want] of cases) t.equal(parseCIDRSloppy(input)?.text ?? null, want, input);
-});
+t.test(
+  'parseCIDRSloppy: a v4-mapped prefix of /96 or more is an IPv4 CIDR, a shorter one IPv6',
+  async (t) => {
+    const cases: [string, string | null][] = [
+      ['::ffff:10.0.0.0/104', '10.0.0.0/8'],
+      ['::ffff:10.0.0.0/96', '0.0.0.0/0'],
+      ['::ffff:10.0.0.0/95', '::fffe:0:0/95'],
+      ['::ffff:10.0.0.0/64', '::/64'],
+    ];
+    for (const [input, want] of cases) t.equal(parseCIDRSloppy(input)?.text ?? null, want, input);
+  },
+);
 
 t.test('loopback, host:port', async (t) => {
   const loop: [string, boolean][] = [
