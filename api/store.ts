@@ -238,6 +238,17 @@ export class Store implements WatchableStore {
     const f = compileFilter(kind, opts);
     const items: AnyObject[] = [];
     const m = this.objects.get(kind)!;
+    // `metadata.name=N` (a kubelet's watch of its own Node) names at most one object where the key
+    // is known: found, not searched for among all of them.
+    const named =
+      opts?.after === undefined &&
+      (f.namespace !== undefined || !kindInfo[kind].namespaced) &&
+      f.fields.find((r) => r.field === 'metadata.name' && r.operator === '=');
+    if (named) {
+      const o = m.get(keyOf(f.namespace, named.value));
+      if (o !== undefined && matchesFilter(f, o)) items.push(o);
+      return { items: items as KindMap[K][], resourceVersion: this.resourceVersion };
+    }
     const keys = this.sortedKeys(kind);
     let i = 0;
     if (opts?.after !== undefined) {

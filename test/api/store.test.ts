@@ -182,6 +182,15 @@ t.test('list with label and field selectors', async (t) => {
     { opts: { labelSelector: '!tier' }, names: ['c', 'd'] },
     { opts: { fieldSelector: 'spec.nodeName=n1' }, names: ['a', 'c', 'd'] },
     { opts: { fieldSelector: 'metadata.name=b' }, names: ['b'] },
+    { opts: { fieldSelector: 'metadata.name=d' }, names: ['d'] },
+    { opts: { namespace: 'other', fieldSelector: 'metadata.name=d' }, names: ['d'] },
+    { opts: { namespace: 'default', fieldSelector: 'metadata.name=d' }, names: [] },
+    {
+      opts: { namespace: 'default', fieldSelector: 'metadata.name=a', labelSelector: 'tier=back' },
+      names: [],
+    },
+    { opts: { namespace: 'default', fieldSelector: 'metadata.name=a,spec.nodeName=n1' }, names: ['a'] },
+    { opts: { namespace: 'default', fieldSelector: 'metadata.name!=a' }, names: ['b', 'c'] },
     { opts: { fieldSelector: 'metadata.namespace!=default', labelSelector: 'app=web' }, names: ['d'] },
   ];
   for (const c of cases)
@@ -189,6 +198,19 @@ t.test('list with label and field selectors', async (t) => {
       s.list('Pod', c.opts).items.map((p) => p.metadata.name),
       c.names,
       JSON.stringify(c.opts),
+    );
+  s.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } } as AnyObject);
+  s.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n2' } } as AnyObject);
+  for (const [sel, names] of [
+    ['metadata.name=n2', ['n2']],
+    ['metadata.name=n3', []],
+    ['metadata.name=n1,spec.unschedulable=false', ['n1']],
+    ['metadata.name=n1,spec.unschedulable=true', []],
+  ] as const)
+    t.same(
+      s.list('Node', { fieldSelector: sel }).items.map((n) => n.metadata.name),
+      names,
+      `Nodes ${sel}`,
     );
   t.throws(() => s.list('Service', { fieldSelector: 'spec.nodeName=n1' }), {
     message: 'field label not supported: spec.nodeName',
