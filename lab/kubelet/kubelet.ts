@@ -15,7 +15,7 @@ import {
 import type { Image } from '../images/index.js';
 import { defaultEcho, imageName } from '../images/index.js';
 import type { ClusterNetwork } from './network.js';
-import { PodWorker } from './pod.js';
+import { frozenIPs, PodWorker } from './pod.js';
 import type { PodPortTable } from './podports.js';
 
 /** A pod as a source of traffic (the data plane's PodRef). */
@@ -116,6 +116,9 @@ export class Kubelet {
   readonly backoffMaxSeconds: number;
   readonly onStopping: KubeletOptions['onStopping'];
   nodeIPs: string[] = [];
+  /** nodeIPs as a pod's status lists them (hostIPs), shared by the node's pods. */
+  #hostIPs: { ip: string }[] = [];
+  #hostIPsOf: string[] | undefined;
   /** The data plane's way out for pods, once it runs (Kubelets.useDataplane). */
   dataplane: { dial: DialFn; udp: UdpExchangeFn; socket?: UdpSocketFn } | undefined;
   readonly #opts: KubeletOptions;
@@ -187,6 +190,14 @@ export class Kubelet {
   /** The running pods of this node, by namespace/name. */
   get pods(): ReadonlyMap<string, PodWorker> {
     return this.#workers;
+  }
+
+  get hostIPs(): { ip: string }[] {
+    if (this.#hostIPsOf !== this.nodeIPs) {
+      this.#hostIPs = frozenIPs(this.nodeIPs);
+      this.#hostIPsOf = this.nodeIPs;
+    }
+    return this.#hostIPs;
   }
 
   timestamp(): string {

@@ -67,6 +67,90 @@ const conditionSlot = new Map<ConditionType, number>(
   ),
 );
 
+/** A condition without a reason, frozen and shared: [slot + (False ? 1 : 0)] per second it holds since. */
+const plainConditions = new Map<string, PodCondition[]>();
+function plainCondition(
+  slot: number,
+  status: 'True' | 'False',
+  since: string,
+  type: ConditionType,
+): PodCondition {
+  let bySlot = plainConditions.get(since);
+  if (!bySlot) {
+    // Pods report the seconds they start in: older seconds are asked for again rarely.
+    if (plainConditions.size >= 256) plainConditions.clear();
+    bySlot = [];
+    plainConditions.set(since, bySlot);
+  }
+  const i = slot + (status === 'True' ? 0 : 1);
+  let c = bySlot[i];
+  if (!c) {
+    c = Object.freeze<PodCondition>({ lastProbeTime: null, lastTransitionTime: since, status, type });
+    bySlot[i] = c;
+  }
+  return c;
+}
+
+/** The last conditions list made: pods that start in the same second report the same five. */
+let lastConditions: readonly PodCondition[] = [];
+function sharedConditions(...cs: PodCondition[]): PodCondition[] {
+  const last = lastConditions;
+  if (last.length !== cs.length || cs.some((c, i) => c !== last[i])) lastConditions = Object.freeze(cs);
+  return lastConditions as PodCondition[];
+}
+
+/** Addresses as a status lists them, frozen (the store shares them). */
+export function frozenIPs(ips: readonly string[]): { ip: string }[] {
+  return Object.freeze(ips.map((ip) => Object.freeze({ ip }))) as { ip: string }[];
+}
+
+const qosClass = 'BestEffort';
+const containerCreating = Object.freeze({ reason: 'ContainerCreating' });
+const creatingState: NonNullable<ContainerStatus['state']> = Object.freeze({ waiting: containerCreating });
+const noLastState: NonNullable<ContainerStatus['lastState']> = Object.freeze({});
+
+/** `{running: {startedAt}}`, shared by the containers that started in the same second. */
+let runningSince = '';
+let runningState: NonNullable<ContainerStatus['state']> = creatingState;
+function runningStateSince(startedAt: string): NonNullable<ContainerStatus['state']> {
+  if (runningSince !== startedAt || runningState === creatingState) {
+    runningState = Object.freeze({ running: Object.freeze({ startedAt }) });
+    runningSince = startedAt;
+  }
+  return runningState;
+}
+
+/** A container's status, frozen. */
+function containerStatus(c: ContainerState): ContainerStatus {
+  let state: NonNullable<ContainerStatus['state']>;
+  if (c.running?.running) state = runningStateSince(c.startedAt ?? '');
+  else if (c.waiting)
+    state = c.waiting === containerCreating ? creatingState : Object.freeze({ waiting: c.waiting });
+  else if (c.terminated) state = Object.freeze({ terminated: c.terminated });
+  else state = creatingState;
+  const image = c.spec.image ?? '';
+  const lastState = c.lastTerminated ? Object.freeze({ terminated: c.lastTerminated }) : noLastState;
+  const name = c.spec.name;
+  const ready = c.ready;
+  const restartCount = c.restartCount;
+  const started = c.running?.running === true && c.started;
+  return Object.freeze(
+    c.containerID
+      ? {
+          containerID: c.containerID,
+          image,
+          imageID: '',
+          lastState,
+          name,
+          ready,
+          restartCount,
+          started,
+          state,
+        }
+      : { image, imageID: '', lastState, name, ready, restartCount, started, state },
+  );
+}
+
 let containerSeq = 0;
 function containerID(uid: string, name: string): string {
   containerSeq++;
@@ -98,6 +182,8 @@ export class PodWorker {
   #flushes = 0;
   /** Per condition type (its conditionSlot): the status last reported and since when, flat in one array. */
   #conditionTimes: string[] | undefined;
+  /** podIPs as the status lists them (frozenIPs), made when they change. */
+  #podIPList: { ip: string }[] | undefined;
   #agent: Agent | undefined;
   #network: PodNetwork | undefined;
   #started: Promise<void> | undefined;
@@ -167,7 +253,7 @@ export class PodWorker {
       startedAtMs: 0,
       started: false,
       ready: false,
-      waiting: { reason: 'ContainerCreating' },
+      waiting: containerCreating,
       terminated: undefined,
       lastTerminated: undefined,
       probes: [],
@@ -290,13 +376,14 @@ export class PodWorker {
     c.ready = false;
     const k = this.kubelet;
     const finishedAt = k.timestamp();
-    c.terminated = {
+    // Frozen: a status shares it, as lastState after a restart too.
+    c.terminated = Object.freeze({
       exitCode: code,
       reason: code === 0 ? 'Completed' : 'Error',
       startedAt: c.startedAt ?? finishedAt,
       finishedAt,
       containerID: c.containerID,
-    };
+    });
     c.running = undefined;
     if (this.#phase !== 'running') {
       this.#flush();
@@ -323,10 +410,10 @@ export class PodWorker {
       return;
     }
     const name = this.pod.metadata.name;
-    c.waiting = {
+    c.waiting = Object.freeze({
       reason: 'CrashLoopBackOff',
       message: `back-off ${goDuration(delay)} restarting failed container=${c.spec.name} pod=${name}_${this.pod.metadata.namespace}(${this.uid})`,
-    };
+    });
     k.event(this.pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
     this.#flush();
     c.backoffTimer = setTimeout(() => {
@@ -436,6 +523,7 @@ export class PodWorker {
     this.kubelet.writeAnnotation(this, listenAnnotation, value);
   }
 
+  /** The condition of `type` as reported now: a shared frozen object when it has no reason. */
   #condition(type: ConditionType, ok: boolean, reason?: string, message?: string): PodCondition {
     const status = ok ? 'True' : 'False';
     this.#conditionTimes ??= new Array<string>(2 * conditionSlot.size).fill('');
@@ -445,78 +533,79 @@ export class PodWorker {
       times[slot] = status;
       times[slot + 1] = this.kubelet.timestamp();
     }
-    const c: PodCondition = { lastProbeTime: null, lastTransitionTime: times[slot + 1]!, status, type };
-    if (!ok && reason) {
-      c.reason = reason;
-      if (message) c.message = message;
-    }
-    return c;
+    const since = times[slot + 1]!;
+    if (reason === undefined) return plainCondition(slot, status, since, type);
+    const c: PodCondition = { lastProbeTime: null, lastTransitionTime: since, status, type, reason };
+    if (message) c.message = message;
+    return Object.freeze(c);
   }
 
-  /** The status kubelet would report now. */
+  /**
+   * The status kubelet would report now. Its parts are frozen, and shared where they are the same
+   * (conditions since the same second, the node's addresses, the pod's own addresses, a container's
+   * running state since the same second): the store keeps frozen parts as they are, without a copy.
+   */
   status(): NonNullable<Pod['status']> {
     const k = this.kubelet;
     const cs = this.#containers;
-    const unready = cs.filter((c) => !c.ready).map((c) => c.spec.name);
-    const allReady = cs.length > 0 && unready.length === 0;
+    let allReady = cs.length > 0;
+    for (const c of cs) if (!c.ready) allReady = false;
     const anyStarted = cs.some((c) => c.startedAt !== undefined);
     let phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' = 'Pending';
     if (anyStarted) {
       if (cs.some(runningOrRestarting)) phase = 'Running';
       else phase = cs.every((c) => c.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
     }
-    const message = `containers with unready status: [${unready.join(' ')}]`;
-    const containersReady = this.#condition('ContainersReady', allReady, 'ContainersNotReady', message);
+    const completed = phase === 'Succeeded' || phase === 'Failed';
+    const readyOK = allReady && phase === 'Running';
+    // The message names the unready containers; only a condition that is not True carries it.
+    const message = readyOK
+      ? ''
+      : `containers with unready status: [${cs
+          .filter((c) => !c.ready)
+          .map((c) => c.spec.name)
+          .join(' ')}]`;
+    // A completed pod's ContainersReady says PodCompleted, without the message.
+    const containersReady = completed
+      ? this.#condition('ContainersReady', allReady, 'PodCompleted')
+      : this.#condition('ContainersReady', allReady, allReady ? undefined : 'ContainersNotReady', message);
     const ready = this.#condition(
       'Ready',
-      allReady && phase === 'Running',
-      phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady',
+      readyOK,
+      readyOK ? undefined : completed ? 'PodCompleted' : 'ContainersNotReady',
       message,
     );
-    if (phase === 'Succeeded' || phase === 'Failed') {
-      containersReady.reason = 'PodCompleted';
-      delete containersReady.message;
-    }
-    const status: NonNullable<Pod['status']> = {
-      phase,
-      conditions: [
-        this.#condition('PodReadyToStartContainers', this.podIPs.length > 0),
-        this.#condition('Initialized', true),
-        ready,
-        containersReady,
-        this.#condition('PodScheduled', true),
-      ],
-      hostIP: k.nodeIPs[0] ?? '',
-      hostIPs: k.nodeIPs.map((ip) => ({ ip })),
-      podIP: this.podIP,
-      podIPs: this.podIPs.map((ip) => ({ ip })),
-      ...(this.#startTime ? { startTime: this.#startTime } : {}),
-    };
-    if (this.podIPs.length === 0) {
-      delete status.podIP;
-      delete status.podIPs;
-    }
-    status.containerStatuses = cs.map((c) => {
-      let state: NonNullable<ContainerStatus['state']>;
-      if (c.running?.running) state = { running: { startedAt: c.startedAt ?? '' } };
-      else if (c.waiting) state = { waiting: c.waiting };
-      else if (c.terminated) state = { terminated: c.terminated };
-      else state = { waiting: { reason: 'ContainerCreating' } };
-      const out: ContainerStatus = {
-        ...(c.containerID ? { containerID: c.containerID } : {}),
-        image: c.spec.image ?? '',
-        imageID: '',
-        lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
-        name: c.spec.name,
-        ready: c.ready,
-        restartCount: c.restartCount,
-        started: c.running?.running === true && c.started,
-        state,
-      };
-      return out;
-    });
-    status.qosClass = 'BestEffort';
-    return status;
+    const conditions = sharedConditions(
+      this.#condition('PodReadyToStartContainers', this.podIPs.length > 0),
+      this.#condition('Initialized', true),
+      ready,
+      containersReady,
+      this.#condition('PodScheduled', true),
+    );
+    const containerStatuses = Object.freeze(cs.map(containerStatus)) as ContainerStatus[];
+    const hostIP = k.nodeIPs[0] ?? '';
+    const hostIPs = k.hostIPs;
+    if (this.podIPs.length === 0)
+      return this.#startTime
+        ? { phase, conditions, hostIP, hostIPs, startTime: this.#startTime, containerStatuses, qosClass }
+        : { phase, conditions, hostIP, hostIPs, containerStatuses, qosClass };
+    if (this.#podIPList?.[0]?.ip !== this.podIPs[0] || this.#podIPList.length !== this.podIPs.length)
+      this.#podIPList = frozenIPs(this.podIPs);
+    const podIP = this.podIP;
+    const podIPs = this.#podIPList;
+    return this.#startTime
+      ? {
+          phase,
+          conditions,
+          hostIP,
+          hostIPs,
+          podIP,
+          podIPs,
+          startTime: this.#startTime,
+          containerStatuses,
+          qosClass,
+        }
+      : { phase, conditions, hostIP, hostIPs, podIP, podIPs, containerStatuses, qosClass };
   }
 
   // --- the image API ----------------------------------------------------------------------------
