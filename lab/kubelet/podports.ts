@@ -6,8 +6,6 @@ import { createServer, type Server, Socket } from 'node:net';
 import { type Flow, type PodPorts, setFlow, type UdpHandler } from '../../proxy/index.js';
 import { joinHostPort } from '../../std/index.js';
 
-const key = (ip: string, port: number) => `${ip}:${port}`;
-
 /**
  * A pod's server made when it is first asked for (the first connection, probe or dial): with real
  * sockets off, a pod nobody connects to costs no net.Server.
@@ -25,9 +23,44 @@ export class LazyServer {
   }
 }
 
+/**
+ * Entries by port, then pod IP: pods share a few ports, and the pod's own address string is the key
+ * (no `ip:port` text made per entry or per lookup).
+ */
+class ByPort<V> {
+  readonly #ports = new Map<number, Map<string, V>>();
+
+  get(ip: string, port: number): V | undefined {
+    return this.#ports.get(port)?.get(ip);
+  }
+
+  set(ip: string, port: number, v: V): void {
+    let m = this.#ports.get(port);
+    if (!m) {
+      m = new Map();
+      this.#ports.set(port, m);
+    }
+    m.set(ip, v);
+  }
+
+  /** Removes the entry only while it is `owner`. */
+  deleteIf(ip: string, port: number, owner: unknown): void {
+    const m = this.#ports.get(port);
+    if (m === undefined || m.get(ip) !== owner) return;
+    m.delete(ip);
+    if (m.size === 0) this.#ports.delete(port);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.#ports.values()) n += m.size;
+    return n;
+  }
+}
+
 export class PodPortTable implements PodPorts {
-  readonly #tcp = new Map<string, Server | LazyServer>();
-  readonly #udp = new Map<string, UdpHandler>();
+  readonly #tcp = new ByPort<Server | LazyServer>();
+  readonly #udp = new ByPort<UdpHandler>();
   #handoff: Server | undefined;
   #handoffPort: Promise<number> | undefined;
   /** Accepted hand-off sockets and the deliveries waiting for them, by the client's port. */
@@ -35,12 +68,12 @@ export class PodPortTable implements PodPorts {
   readonly #deliveries = new Map<number, (s: Socket) => void>();
 
   tcp(podIP: string, port: number): Server | undefined {
-    const s = this.#tcp.get(key(podIP, port));
+    const s = this.#tcp.get(podIP, port);
     return s instanceof LazyServer ? s.server : s;
   }
 
   udp(podIP: string, port: number): UdpHandler | undefined {
-    return this.#udp.get(key(podIP, port));
+    return this.#udp.get(podIP, port);
   }
 
   get size(): number {
@@ -48,17 +81,16 @@ export class PodPortTable implements PodPorts {
   }
 
   setTcp(podIP: string, port: number, server: Server | LazyServer): void {
-    this.#tcp.set(key(podIP, port), server);
+    this.#tcp.set(podIP, port, server);
   }
 
   setUdp(podIP: string, port: number, handler: UdpHandler): void {
-    this.#udp.set(key(podIP, port), handler);
+    this.#udp.set(podIP, port, handler);
   }
 
   /** Removes a port, only if it still belongs to this server or handler (a restart may have taken it). */
   delete(podIP: string, port: number, protocol: 'TCP' | 'UDP', owner: unknown): void {
-    const m: Map<string, unknown> = protocol === 'TCP' ? this.#tcp : this.#udp;
-    if (m.get(key(podIP, port)) === owner) m.delete(key(podIP, port));
+    (protocol === 'TCP' ? this.#tcp : this.#udp).deleteIf(podIP, port, owner);
   }
 
   /**
