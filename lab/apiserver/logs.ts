@@ -21,10 +21,18 @@ export interface ReadLogOptions {
 
 type Listener = (l: LogLine) => void;
 
+/** A kept line: its time as epoch milliseconds (a Date is some 100 bytes; made again when read). */
+interface Kept {
+  ms: number;
+  text: string;
+}
+
+const lineOf = (k: Kept): LogLine => ({ time: new Date(k.ms), text: k.text });
+
 // One per container of every pod: the listener set is made by the first follow, and the first line
 // goes into an array of one (a pushed empty array reserves 17 slots).
 class Ring {
-  lines: LogLine[] = [];
+  lines: Kept[] = [];
   listeners: Set<Listener> | undefined;
 }
 
@@ -43,13 +51,15 @@ export class PodLogs implements PodLogSink {
     return r;
   }
 
-  write(namespace: string, pod: string, container: string, line: string, time = new Date()): void {
+  write(namespace: string, pod: string, container: string, line: string, time?: Date): void {
     const r = this.ring(namespace, pod, container, true)!;
-    const l = { time, text: line };
+    const l: Kept = { ms: time ? time.getTime() : Date.now(), text: line };
     if (r.lines.length === 0) r.lines = [l];
     else r.lines.push(l);
     if (r.lines.length > this.maxLines * 1.25) r.lines = r.lines.slice(r.lines.length - this.maxLines);
-    for (const f of r.listeners ?? []) f(l);
+    if (r.listeners === undefined || r.listeners.size === 0) return;
+    const out = lineOf(l);
+    for (const f of r.listeners) f(out);
   }
 
   /** The kept lines of a container, oldest first, cut by tailLines / sinceSeconds. */
@@ -57,10 +67,10 @@ export class PodLogs implements PodLogSink {
     let lines = this.ring(namespace, pod, container, false)?.lines.slice(-this.maxLines) ?? [];
     if (opts.sinceSeconds !== undefined) {
       const from = (opts.now ?? new Date()).getTime() - opts.sinceSeconds * 1000;
-      lines = lines.filter((l) => l.time.getTime() >= from);
+      lines = lines.filter((l) => l.ms >= from);
     }
     if (opts.tailLines !== undefined) lines = opts.tailLines <= 0 ? [] : lines.slice(-opts.tailLines);
-    return lines;
+    return lines.map(lineOf);
   }
 
   /** Calls `f` for every new line of a container until the returned function is called. */
