@@ -2,14 +2,14 @@
 // and its termination (preStop, SIGTERM, the grace period, SIGKILL, CNI DEL, the final delete).
 // The worker owns the pod's state; the kubelet feeds it the pod from its watch and it writes the
 // status kubelet's status manager would, coalesced to one write per turn of the event loop.
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Container, ContainerStatus, Pod, PodCondition } from '../../api/index.js';
 import type { PodNetwork } from '../images/index.js';
 import type { Kubelet } from './kubelet.js';
 import type { PodSandbox } from './network.js';
 import { type ProbeResult, ProbeWorker } from './prober.js';
-import { RunningContainer } from './runtime.js';
+import { type ContainerOwner, RunningContainer } from './runtime.js';
 
 /** The annotation recording each container port's real loopback socket. */
 export const listenAnnotation = 'netlab.dev/listen';
@@ -168,7 +168,7 @@ function containerID(uid: string, name: string): string {
   return `netlab://${(h >>> 0).toString(16).padStart(8, '0')}${containerSeq.toString(16).padStart(8, '0')}`;
 }
 
-export class PodWorker {
+export class PodWorker implements ContainerOwner {
   pod: Pod;
   readonly key: string;
   readonly uid: string;
@@ -184,8 +184,7 @@ export class PodWorker {
   #conditionTimes: string[] | undefined;
   /** podIPs as the status lists them (frozenIPs), made when they change. */
   #podIPList: { ip: string }[] | undefined;
-  #agent: Agent | undefined;
-  #network: PodNetwork | undefined;
+  #network: PodNet | undefined;
   #started: Promise<void> | undefined;
   #terminated: Promise<void> | undefined;
   #lastListen = '';
@@ -281,7 +280,6 @@ export class PodWorker {
         'UnknownImage',
         `Image "${name}" is not one netlab runs; container ${c.spec.name} runs the default echo app`,
       );
-    const w = this;
     const running = new RunningContainer({
       pod: this.pod,
       container: c.spec,
@@ -292,13 +290,7 @@ export class PodWorker {
       network: this.#podNetwork(),
       realSockets: k.realSockets,
       second: k.second,
-      // method shorthand, not arrow properties (see #podNetwork)
-      log(line) {
-        k.containerLog(w, c.spec.name, line);
-      },
-      warn(reason, message) {
-        k.event(w.pod, 'Warning', reason, message);
-      },
+      owner: this,
     });
     c.running = running;
     c.containerID = containerID(this.uid, c.spec.name);
@@ -309,13 +301,30 @@ export class PodWorker {
     c.killedFor = undefined;
     c.started = !c.spec.startupProbe;
     c.ready = false;
-    void running.exited.then((code) => this.#onExit(c, running, code));
     await running.start();
     if (c.running !== running || !running.running) return;
     this.#startProbes(c, running);
     this.#updateReady(c);
     this.#writeListen();
     this.#flush();
+  }
+
+  // --- ContainerOwner: what a container's runtime tells its worker ------------------------------
+
+  containerLog(container: string, line: string): void {
+    this.kubelet.containerLog(this, container, line);
+  }
+
+  containerWarning(reason: string, message: string): void {
+    this.kubelet.event(this.pod, 'Warning', reason, message);
+  }
+
+  containerExited(running: RunningContainer, code: number): void {
+    for (const c of this.#containers)
+      if (c.running === running) {
+        this.#onExit(c, running, code);
+        return;
+      }
   }
 
   #startProbes(c: ContainerState, running: RunningContainer): void {
@@ -493,7 +502,7 @@ export class PodWorker {
         k.event(this.pod, 'Warning', 'FailedKillPod', `error killing pod: ${(e as Error).message}`);
       }
     }
-    await this.#agent?.close().catch(() => {});
+    await this.#network?.close();
     this.#phase = 'gone';
     if (deleteFromStore) k.deleteFromStore(this);
     k.forget(this);
@@ -610,37 +619,57 @@ export class PodWorker {
 
   // --- the image API ----------------------------------------------------------------------------
 
-  // The pod's network for its containers' apps. Its functions are method shorthand, not arrow
-  // properties or named consts: tsx (esbuild keepNames) gives each named arrow a property array of
-  // its own (some 250 bytes), and a pod holds a dozen; none of them uses `this`.
-  #podNetwork(): PodNetwork {
-    if (this.#network) return this.#network;
-    const k = this.kubelet;
-    const w = this;
-    this.#network = {
-      lookup(name, opts) {
-        return k.lookup(w.pod, name, opts?.family ?? 0);
-      },
-      fetch: fetchThrough(() => w.#podAgent()),
-      dial(ip, port) {
-        return k.dial({ node: k.nodeName, ip: w.podIP }, ip, port);
-      },
-      async exchangeUdp(host, port, msg, timeoutMs) {
-        const ip = isIP(host) !== 0 ? host : (await k.lookup(w.pod, host, 4))[0]!;
-        return k.exchangeUdp({ node: k.nodeName, ip: w.podIP }, ip, port, msg, timeoutMs);
-      },
-    };
+  /** The pod's network for its containers' apps (one object a pod, its functions on the prototype). */
+  #podNetwork(): PodNet {
+    this.#network ??= new PodNet(this);
     return this.#network;
   }
+}
 
+/** The image API's network of one pod: lookups with its resolv.conf, connections from its address. */
+class PodNet implements PodNetwork {
+  readonly #w: PodWorker;
   /** The pod's HTTP agent (made on its first fetch): connections through the pod's dial and lookup. */
+  #agent: Agent | undefined;
+
+  constructor(w: PodWorker) {
+    this.#w = w;
+  }
+
+  lookup(name: string, opts?: { family?: 0 | 4 | 6 }): Promise<string[]> {
+    return this.#w.kubelet.lookup(this.#w.pod, name, opts?.family ?? 0);
+  }
+
+  fetch(
+    input: Parameters<typeof undiciFetch>[0],
+    init?: Parameters<typeof undiciFetch>[1],
+  ): ReturnType<typeof undiciFetch> {
+    return undiciFetch(input, { ...init, dispatcher: this.#podAgent() });
+  }
+
+  dial(ip: string, port: number): Socket {
+    const k = this.#w.kubelet;
+    return k.dial({ node: k.nodeName, ip: this.#w.podIP }, ip, port);
+  }
+
+  async exchangeUdp(host: string, port: number, msg: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    const w = this.#w;
+    const k = w.kubelet;
+    const ip = isIP(host) !== 0 ? host : (await k.lookup(w.pod, host, 4))[0]!;
+    return k.exchangeUdp({ node: k.nodeName, ip: w.podIP }, ip, port, msg, timeoutMs);
+  }
+
+  /** Closes the agent, if a fetch made one. */
+  async close(): Promise<void> {
+    await this.#agent?.close().catch(() => {});
+  }
+
   #podAgent(): Agent {
     if (this.#agent) return this.#agent;
-    const net = this.#podNetwork();
     this.#agent = new Agent({
       connect: (opts, cb) => {
         const open = (ip: string) => {
-          const s = net.dial(ip, Number(opts.port || 80));
+          const s = this.dial(ip, Number(opts.port || 80));
           const onError = (e: Error) => cb(e, null);
           s.once('error', onError);
           s.once('connect', () => {
@@ -651,7 +680,7 @@ export class PodWorker {
         // A name is looked up as the pod's own getaddrinfo would (its resolv.conf, cluster DNS).
         if (isIP(opts.hostname) !== 0) open(opts.hostname);
         else
-          net.lookup(opts.hostname, { family: 4 }).then(
+          this.lookup(opts.hostname, { family: 4 }).then(
             (ips) => open(ips[0]!),
             (e: Error) => cb(e, null),
           );
@@ -659,12 +688,6 @@ export class PodWorker {
     });
     return this.#agent;
   }
-}
-
-/** fetch with every request through the agent `agent()` gives. */
-function fetchThrough(agent: () => Agent): typeof undiciFetch {
-  return ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
-    undiciFetch(input, { ...init, dispatcher: agent() })) as typeof undiciFetch;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -12,9 +12,16 @@ import { joinHostPort } from '../../std/index.js';
  */
 export class LazyServer {
   #server: Server | undefined;
-  constructor(readonly make: () => Server) {}
+  constructor(
+    readonly make: () => Server,
+    /** Takes the server once made (a container owns its servers' connections). */
+    readonly owner?: { track(server: Server): Server },
+  ) {}
   get server(): Server {
-    this.#server ??= this.make();
+    if (this.#server === undefined) {
+      const made = this.make();
+      this.#server = this.owner ? this.owner.track(made) : made;
+    }
     return this.#server;
   }
   /** The server if it has been made. */

@@ -4,6 +4,7 @@
 // closed and every connection destroyed, so nothing of a dead container stays reachable.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { Server, Socket } from 'node:net';
+import type { fetch as undiciFetch } from 'undici';
 import type { Container, Pod } from '../../api/index.js';
 import type { UdpHandler } from '../../proxy/index.js';
 import type { App, ContainerContext, Image, PodNetwork } from '../images/index.js';
@@ -19,8 +20,97 @@ export interface ContainerStart {
   network: PodNetwork;
   realSockets: boolean;
   second: number;
-  log: (line: string) => void;
-  warn: (reason: string, message: string) => void;
+  /** Who hears of the container's output and end: its pod's worker. */
+  owner: ContainerOwner;
+}
+
+/** The container's output and its end, told to the worker that runs it (no closures per container). */
+export interface ContainerOwner {
+  /** A line of the container's stdout. */
+  containerLog(container: string, line: string): void;
+  /** A Warning Event on the pod. */
+  containerWarning(reason: string, message: string): void;
+  /** The container's process ended (told in a microtask of its own, as a promise reaction would be). */
+  containerExited(running: RunningContainer, code: number): void;
+}
+
+const noEnv: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * What an image sees of its container (the image API): one object with its methods on the
+ * prototype, not a dozen closures a container.
+ */
+class Context implements ContainerContext {
+  readonly pod: Pod;
+  readonly container: Container;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly hostname: string;
+  readonly podIP: string;
+  readonly second: number;
+  readonly #rc: RunningContainer;
+  readonly #s: ContainerStart;
+
+  constructor(rc: RunningContainer, s: ContainerStart) {
+    this.#rc = rc;
+    this.#s = s;
+    const c = s.container;
+    this.pod = s.pod;
+    this.container = c;
+    // command + args; either alone is the container's own (frozen) list.
+    const command = c.command ?? [];
+    const args = c.args ?? [];
+    this.argv = args.length === 0 ? command : command.length === 0 ? args : [...command, ...args];
+    let env = noEnv;
+    if (c.env !== undefined && c.env.length > 0) {
+      const e: Record<string, string> = {};
+      for (const v of c.env) e[v.name] = v.value ?? '';
+      env = e;
+    }
+    this.env = env;
+    this.hostname = s.hostname;
+    this.podIP = s.podIP;
+    this.second = s.second;
+  }
+
+  lookup(name: string, opts?: { family?: 0 | 4 | 6 }): Promise<string[]> {
+    return this.#s.network.lookup(name, opts);
+  }
+
+  fetch(
+    input: Parameters<typeof undiciFetch>[0],
+    init?: Parameters<typeof undiciFetch>[1],
+  ): ReturnType<typeof undiciFetch> {
+    return this.#s.network.fetch(input, init);
+  }
+
+  dial(ip: string, port: number): Socket {
+    return this.#s.network.dial(ip, port);
+  }
+
+  exchangeUdp(ip: string, port: number, msg: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    return this.#s.network.exchangeUdp(ip, port, msg, timeoutMs);
+  }
+
+  listen(port: number, server: Server | (() => Server)): void {
+    this.#rc.listenTcp(port, server);
+  }
+
+  listenUdp(port: number, handler: UdpHandler): void {
+    this.#rc.listenUdp(port, handler);
+  }
+
+  log(line: string): void {
+    this.#s.owner.containerLog(this.#s.container.name, line);
+  }
+
+  exit(code: number): void {
+    this.#rc.exit(code);
+  }
+
+  warn(reason: string, message: string): void {
+    this.#s.owner.containerWarning(reason, message);
+  }
 }
 
 /** One port the container serves: its real loopback port when real sockets are on. */
@@ -31,66 +121,52 @@ export interface Listening {
 }
 
 export class RunningContainer {
-  readonly exited: Promise<number>;
   // The lists a container holds for its life grow by concat, not push or spread: a pushed (or
   // spread) array reserves room for 17 elements (192 bytes against 64), and a pod has one or two ports.
   listening: readonly Listening[] = [];
   exitCode: number | undefined;
-  #resolve!: (code: number) => void;
+  /** `exited`, made when first asked for (a container that runs until the end never is). */
+  #exited: Promise<number> | undefined;
+  #resolve: ((code: number) => void) | undefined;
   #app: App | undefined;
   #servers: readonly { port: number; server: Server | LazyServer }[] = [];
   #udp: readonly { port: number; handler: UdpHandler; socket: UdpSocket | undefined }[] = [];
   /** Connections accepted by its servers (made with the first). */
   #sockets: Set<Socket> | undefined;
-  readonly #pending: Promise<unknown>[] = [];
+  /** Real sockets being bound (made with the first). */
+  #pending: Promise<unknown>[] | undefined;
   readonly #s: ContainerStart;
 
   constructor(s: ContainerStart) {
     this.#s = s;
-    this.exited = new Promise((r) => {
-      this.#resolve = r;
-    });
+  }
+
+  /** Resolves with the exit code once the process has ended. */
+  get exited(): Promise<number> {
+    if (this.#exited === undefined) {
+      const code = this.exitCode;
+      this.#exited =
+        code === undefined
+          ? new Promise((r) => {
+              this.#resolve = r;
+            })
+          : Promise.resolve(code);
+    }
+    return this.#exited;
   }
 
   /** Runs the image; resolves once its listeners are bound (or it has already exited). */
   async start(): Promise<void> {
     const s = this.#s;
-    const env: Record<string, string> = {};
-    for (const e of s.container.env ?? []) env[e.name] = e.value ?? '';
-    // Method shorthand, not arrow properties: tsx (esbuild keepNames) names each arrow property with
-    // a property array of its own, some 250 bytes a container; these methods never use `this`.
-    const rc = this;
-    const ctx: ContainerContext = {
-      pod: s.pod,
-      container: s.container,
-      argv: [...(s.container.command ?? []), ...(s.container.args ?? [])],
-      env,
-      hostname: s.hostname,
-      podIP: s.podIP,
-      second: s.second,
-      lookup: s.network.lookup,
-      fetch: s.network.fetch,
-      dial: s.network.dial,
-      exchangeUdp: s.network.exchangeUdp,
-      listen(port, server) {
-        rc.#listenTcp(port, server);
-      },
-      listenUdp(port, handler) {
-        rc.#listenUdp(port, handler);
-      },
-      log: s.log,
-      exit(code) {
-        rc.#exit(code);
-      },
-      warn: s.warn,
-    };
+    const ctx = new Context(this, s);
     try {
       this.#app = (await s.image(ctx)) ?? undefined;
     } catch (e) {
-      s.log(`panic: ${(e as Error).message}`);
-      this.#exit(2);
+      s.owner.containerLog(s.container.name, `panic: ${(e as Error).message}`);
+      this.exit(2);
     }
-    await Promise.all(this.#pending);
+    // Awaited either way: the same turns of the event loop with or without real sockets.
+    await (this.#pending === undefined ? undefined : Promise.all(this.#pending));
   }
 
   get running(): boolean {
@@ -101,12 +177,12 @@ export class RunningContainer {
   terminate(): void {
     if (!this.running) return;
     if (this.#app?.onSigterm) this.#app.onSigterm();
-    else this.#exit(143);
+    else this.exit(143);
   }
 
   /** SIGKILL (128+9). */
   kill(): void {
-    this.#exit(137);
+    this.exit(137);
   }
 
   /** An exec in the container: the image's own commands; 126 when it has none (not executable). */
@@ -115,27 +191,29 @@ export class RunningContainer {
     return this.#app?.exec ? await this.#app.exec(argv) : 126;
   }
 
-  #listenTcp(port: number, given: Server | (() => Server)): void {
+  /** The image's `listen`: publishes the server (made on its first connection without real sockets). */
+  listenTcp(port: number, given: Server | (() => Server)): void {
     const s = this.#s;
     if (!this.running) return;
     // Without real sockets a server given as a function is made on its first connection.
     if (typeof given === 'function' && !s.realSockets) {
-      const lazy = new LazyServer(() => this.#track(given()));
+      const lazy = new LazyServer(given, this);
       s.ports.setTcp(s.podIP, port, lazy);
       this.#servers = this.#servers.concat([{ port, server: lazy }]);
       this.listening = this.listening.concat([{ port, protocol: 'TCP', realPort: undefined }]);
       return;
     }
-    const server = this.#track(typeof given === 'function' ? given() : given);
+    const server = this.track(typeof given === 'function' ? given() : given);
     s.ports.setTcp(s.podIP, port, server);
     this.#servers = this.#servers.concat([{ port, server }]);
     const entry: Listening = { port, protocol: 'TCP', realPort: undefined };
     this.listening = this.listening.concat([entry]);
-    if (s.realSockets)
+    if (s.realSockets) {
+      this.#pending ??= [];
       this.#pending.push(
         new Promise<void>((resolve) => {
           server.once('error', (e) => {
-            s.log(`listen tcp :${port}: ${e.message}`);
+            s.owner.containerLog(s.container.name, `listen tcp :${port}: ${e.message}`);
             resolve();
           });
           server.listen(0, '127.0.0.1', () => {
@@ -145,10 +223,11 @@ export class RunningContainer {
           });
         }),
       );
+    }
   }
 
   /** The server's connections are this container's: destroyed when it exits. */
-  #track(server: Server): Server {
+  track(server: Server): Server {
     server.on('connection', (sock: Socket) => {
       if (!this.running) {
         sock.destroy();
@@ -162,7 +241,8 @@ export class RunningContainer {
     return server;
   }
 
-  #listenUdp(port: number, handler: UdpHandler): void {
+  /** The image's `listenUdp`. */
+  listenUdp(port: number, handler: UdpHandler): void {
     const s = this.#s;
     if (!this.running) return;
     s.ports.setUdp(s.podIP, port, handler);
@@ -182,10 +262,11 @@ export class RunningContainer {
         };
         handler(msg, flow, (reply) => sock.send(reply, rinfo.port, rinfo.address));
       });
+      this.#pending ??= [];
       this.#pending.push(
         new Promise<void>((resolve) => {
           sock.once('error', (e) => {
-            s.log(`listen udp :${port}: ${e.message}`);
+            s.owner.containerLog(s.container.name, `listen udp :${port}: ${e.message}`);
             resolve();
           });
           sock.bind(0, '127.0.0.1', () => {
@@ -198,7 +279,8 @@ export class RunningContainer {
     this.#udp = this.#udp.concat([{ port, handler, socket }]);
   }
 
-  #exit(code: number): void {
+  /** The process ends with `code` (the image's `exit`, a signal). */
+  exit(code: number): void {
     if (!this.running) return;
     this.exitCode = code;
     const s = this.#s;
@@ -217,6 +299,8 @@ export class RunningContainer {
     }
     for (const sock of this.#sockets ?? []) sock.destroy();
     this.#sockets?.clear();
-    this.#resolve(code);
+    // The owner first, then whoever awaits `exited`: the order of their reactions before.
+    queueMicrotask(() => s.owner.containerExited(this, code));
+    this.#resolve?.(code);
   }
 }
