@@ -6,7 +6,7 @@
 // and a process that ignores SIGTERM.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
-import { flowOf } from '../../proxy/index.js';
+import { type Flow, flowOf } from '../../proxy/index.js';
 import { joinHostPort, seededRandom } from '../../std/index.js';
 import type { App, ContainerContext, Image } from './app.js';
 import { Flags, withoutBinary } from './flags.js';
@@ -84,16 +84,30 @@ interface Knobs {
   ignoreSigterm: boolean;
 }
 
+/** The knobs of containers that set none of the knobs' env variables, per Flags: shared, frozen. */
+const flagKnobs = new WeakMap<Flags, Knobs>();
+
 function knobs(ctx: ContainerContext, flags: Flags): Knobs {
-  const num = (env: string, flag: string) => {
-    const v = Number(flags.string(flag, ctx.env[env] ?? ''));
+  const env = ctx.env;
+  const fromFlags =
+    env.NETLAB_RESPONSE_DELAY_MS === undefined &&
+    env.NETLAB_FAILURE_RATE === undefined &&
+    env.NETLAB_IGNORE_SIGTERM === undefined;
+  if (fromFlags) {
+    const kept = flagKnobs.get(flags);
+    if (kept !== undefined) return kept;
+  }
+  const num = (name: string, flag: string) => {
+    const v = Number(flags.string(flag, env[name] ?? ''));
     return Number.isFinite(v) && v > 0 ? v : 0;
   };
-  return {
+  const k: Knobs = {
     delayMs: num('NETLAB_RESPONSE_DELAY_MS', 'netlab-response-delay-ms'),
     failureRate: Math.min(1, num('NETLAB_FAILURE_RATE', 'netlab-failure-rate')),
-    ignoreSigterm: flags.bool('netlab-ignore-sigterm', (ctx.env.NETLAB_IGNORE_SIGTERM ?? '') === 'true'),
+    ignoreSigterm: flags.bool('netlab-ignore-sigterm', (env.NETLAB_IGNORE_SIGTERM ?? '') === 'true'),
   };
+  if (fromFlags) flagKnobs.set(flags, Object.freeze(k));
+  return k;
 }
 
 function seedOf(s: string): number {
@@ -137,25 +151,43 @@ const netexecRoutes = new Set([
   '/set-healthy',
 ]);
 
-/** `agnhost netexec`. */
-function netexec(ctx: ContainerContext, args: readonly string[]): App {
-  const flags = new Flags(args);
-  const httpPort = flags.int('http-port', 8080);
-  const udpPort = flags.int('udp-port', 8081);
-  const delayShutdown = flags.int('delay-shutdown', 0);
-  const k = knobs(ctx, flags);
-  const startedAt = performance.now();
-  // serverReady: set once the UDP server runs (at once here: its socket is the kubelet's to bind).
-  let serverReady = true;
-  let terminating = false;
-  let ready = true;
-  let healthy = true;
+/** The log line netexec starts with, per port (kept by every pod's log: one string, not one a pod). */
+const startedLines = new Map<number, string>();
+function startedLine(port: number): string {
+  let line = startedLines.get(port);
+  if (line === undefined) {
+    line = `Started HTTP server on port ${port}`;
+    startedLines.set(port, line);
+  }
+  return line;
+}
 
-  // Made on the first connection (at scale most pods are never connected to in-process); the
-  // handler is written inline, not bound to a name, so that it too is made only then.
-  ctx.listen(httpPort, () =>
-    createServer(
-      withKnobs(ctx, k, (req: IncomingMessage, res: ServerResponse) => {
+/** netexec's flags, parsed once per frozen argument list (a ReplicaSet's pods share their template's). */
+const netexecFlags = new WeakMap<readonly string[], Flags>();
+
+/**
+ * A netexec process: its switches and its App (SIGTERM, exec), one object a container; the
+ * closures the image API takes (the server factory, the UDP handler) hold only it.
+ */
+class Netexec implements App {
+  // serverReady: set once the UDP server runs (at once here: its socket is the kubelet's to bind).
+  serverReady = true;
+  terminating = false;
+  ready = true;
+  healthy = true;
+  readonly startedAt = performance.now();
+
+  constructor(
+    readonly ctx: ContainerContext,
+    readonly k: Knobs,
+    readonly delayShutdown: number,
+  ) {}
+
+  /** The HTTP server, made on the port's first connection (the handler too is made only then). */
+  server(): Server {
+    const ctx = this.ctx;
+    return createServer(
+      withKnobs(ctx, this.k, (req: IncomingMessage, res: ServerResponse) => {
         const url = new URL(req.url ?? '/', 'http://x');
         const q = url.searchParams;
         let path = url.pathname;
@@ -164,7 +196,7 @@ function netexec(ctx: ContainerContext, args: readonly string[]): App {
         ctx.log(`GET ${url.pathname}`);
         switch (path) {
           case '/':
-            return text(res, `NOW: ${goNow(startedAt)}`);
+            return text(res, `NOW: ${goNow(this.startedAt)}`);
           case '/clientip':
             return text(res, clientOf(req.socket));
           case '/hostname':
@@ -188,17 +220,17 @@ function netexec(ctx: ContainerContext, args: readonly string[]): App {
             return text(res, Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
           }
           case '/healthz':
-            res.statusCode = serverReady && healthy ? 200 : 412;
+            res.statusCode = this.serverReady && this.healthy ? 200 : 412;
             return res.end();
           case '/readyz':
-            res.statusCode = ready && !terminating ? 200 : 503;
+            res.statusCode = this.ready && !this.terminating ? 200 : 503;
             return res.end();
           case '/set-ready':
-            ready = q.get('ready') !== 'false';
-            return text(res, `ready=${ready}`);
+            this.ready = q.get('ready') !== 'false';
+            return text(res, `ready=${this.ready}`);
           case '/set-healthy':
-            healthy = q.get('healthy') !== 'false';
-            return text(res, `healthy=${healthy}`);
+            this.healthy = q.get('healthy') !== 'false';
+            return text(res, `healthy=${this.healthy}`);
           case '/redirect': {
             const codeString = q.get('code') ?? '';
             let code = 302;
@@ -237,36 +269,52 @@ function netexec(ctx: ContainerContext, args: readonly string[]): App {
             return void dial(ctx, q, res);
         }
       }),
-    ),
-  );
-  if (udpPort !== -1) {
-    ctx.listenUdp(udpPort, (msg, flow, reply) => {
-      const received = Buffer.from(msg).toString().trim().toLowerCase();
-      if (received === 'hostname') reply(Buffer.from(ctx.hostname));
-      else if (received.startsWith('echo ')) reply(Buffer.from(received.slice(5)));
-      else if (received === 'clientip') reply(Buffer.from(joinHostPort(flow.src.ip, flow.src.port)));
-      else if (received.length > 0) ctx.log(`Unknown UDP command received from ${flow.src.ip}: ${received}`);
-    });
+    );
   }
-  ctx.log(`Started HTTP server on port ${httpPort}`);
-  serverReady = true;
-  return {
-    onSigterm() {
-      if (k.ignoreSigterm) return;
-      if (delayShutdown > 0) {
-        terminating = true;
-        ctx.log(`Sleeping ${delayShutdown} seconds before terminating...`);
-        setTimeout(() => ctx.exit(0), delayShutdown * ctx.second);
-        return;
-      }
-      ctx.exit(143);
-    },
-    // method shorthand, not an arrow property: tsx (esbuild keepNames) gives each named arrow a
-    // property array, some 250 bytes a pod
-    exec(argv) {
-      return execCommon(argv, { ready: ready && !terminating, healthy });
-    },
-  };
+
+  udp(msg: Uint8Array, flow: Flow, reply: (msg: Uint8Array) => void): void {
+    const ctx = this.ctx;
+    const received = Buffer.from(msg).toString().trim().toLowerCase();
+    if (received === 'hostname') reply(Buffer.from(ctx.hostname));
+    else if (received.startsWith('echo ')) reply(Buffer.from(received.slice(5)));
+    else if (received === 'clientip') reply(Buffer.from(joinHostPort(flow.src.ip, flow.src.port)));
+    else if (received.length > 0) ctx.log(`Unknown UDP command received from ${flow.src.ip}: ${received}`);
+  }
+
+  onSigterm(): void {
+    const ctx = this.ctx;
+    if (this.k.ignoreSigterm) return;
+    if (this.delayShutdown > 0) {
+      this.terminating = true;
+      ctx.log(`Sleeping ${this.delayShutdown} seconds before terminating...`);
+      setTimeout(() => ctx.exit(0), this.delayShutdown * ctx.second);
+      return;
+    }
+    ctx.exit(143);
+  }
+
+  exec(argv: readonly string[]): number {
+    return execCommon(argv, { ready: this.ready && !this.terminating, healthy: this.healthy });
+  }
+}
+
+/** `agnhost netexec`. */
+function netexec(ctx: ContainerContext, args: readonly string[]): App {
+  let flags = netexecFlags.get(args);
+  if (flags === undefined) {
+    flags = new Flags(args);
+    if (Object.isFrozen(args)) netexecFlags.set(args, flags);
+  }
+  const httpPort = flags.int('http-port', 8080);
+  const udpPort = flags.int('udp-port', 8081);
+  const delayShutdown = flags.int('delay-shutdown', 0);
+  const app = new Netexec(ctx, knobs(ctx, flags), delayShutdown);
+  // Made on the first connection (at scale most pods are never connected to in-process).
+  ctx.listen(httpPort, () => app.server());
+  if (udpPort !== -1) ctx.listenUdp(udpPort, (msg, flow, reply) => app.udp(msg, flow, reply));
+  ctx.log(startedLine(httpPort));
+  app.serverReady = true;
+  return app;
 }
 
 /** /dial: `tries` requests from this pod; 200 if the last one answered, else 417 is not used by netexec. */
@@ -406,9 +454,17 @@ export const pause: Image = (ctx) => ({
   exec: (argv) => execCommon(argv),
 });
 
+/** argv's subcommand and its arguments (frozen), kept per frozen argv: a ReplicaSet's pods share it. */
+const commands = new WeakMap<readonly string[], { sub: string | undefined; rest: readonly string[] }>();
+
 export const agnhost: Image = (ctx) => {
-  const argv = withoutBinary(ctx.argv, 'agnhost');
-  const [sub, ...rest] = argv;
+  let cmd = commands.get(ctx.argv);
+  if (cmd === undefined) {
+    const [sub, ...rest] = withoutBinary(ctx.argv, 'agnhost');
+    cmd = { sub, rest: Object.freeze(rest) };
+    if (Object.isFrozen(ctx.argv)) commands.set(ctx.argv, cmd);
+  }
+  const { sub, rest } = cmd;
   switch (sub) {
     case 'netexec':
       return netexec(ctx, rest);
