@@ -130,11 +130,10 @@ const unschedulableTaint: Taint = { key: 'node.kubernetes.io/unschedulable', eff
 /** A Pod that needs nothing of a Node: any open Node fits it. */
 function unconstrained(pod: Pod): boolean {
   const spec = pod.spec as PlacementSpec & Pod['spec'];
-  return (
-    Object.keys(spec.nodeSelector ?? {}).length === 0 &&
-    !spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution &&
-    (spec.tolerations ?? []).every((t) => t.effect === 'NoExecute')
-  );
+  for (const _ in spec.nodeSelector) return false;
+  if (spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution) return false;
+  for (const t of spec.tolerations ?? []) if (t.effect !== 'NoExecute') return false;
+  return true;
 }
 
 /** An open Node fits every unconstrained Pod: schedulable, not NotReady, no NoSchedule/NoExecute taint. */
@@ -169,17 +168,23 @@ class LoadBuckets {
     this.size--;
   }
 
-  /** The least-loaded Node and its load. */
-  least(): [string, number] | undefined {
-    if (this.size === 0) return undefined;
+  /** The load of the least-loaded Node (-1 when there is none). */
+  leastLoad(): number {
+    if (this.size === 0) return -1;
     while (!this.#buckets.has(this.#min)) this.#min++;
-    return [this.#buckets.get(this.#min)!.values().next().value!, this.#min];
+    return this.#min;
+  }
+
+  /** The least-loaded Node (the first filed at that load); only when there is one. */
+  leastNode(): string {
+    return this.#buckets.get(this.leastLoad())!.values().next().value!;
   }
 }
 
 /** The controller (owner) a Pod's siblings share: spread is kept among them. */
 function spreadGroup(pod: Pod): string | undefined {
-  return pod.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+  for (const r of pod.metadata.ownerReferences ?? []) if (r.controller) return r.uid;
+  return undefined;
 }
 
 function boundNode(pod: Pod): string | undefined {
@@ -317,19 +322,28 @@ export class Scheduler {
   /** The zone with the fewest of the Pod's siblings, then its least-loaded open Node. */
   #pickOpen(pod: Pod): string | { message: string } {
     const zones = this.#groupZones.get(spreadGroup(pod) ?? '');
-    let best: [string, number, number, string] | undefined;
-    for (const [zone, b] of this.#open) {
-      const least = b.least();
-      if (!least) continue;
+    // The best zone so far, by siblings, then load, then name (no tuple made per zone).
+    let best: LoadBuckets | undefined;
+    let bestZone = '';
+    let bestSiblings = 0;
+    let bestLoad = 0;
+    for (const zone of this.#open.keys()) {
+      const b = this.#open.get(zone)!;
+      const load = b.leastLoad();
+      if (load < 0) continue;
       const siblings = zones?.get(zone) ?? 0;
       if (
         !best ||
-        siblings < best[1] ||
-        (siblings === best[1] && (least[1] < best[2] || (least[1] === best[2] && zone < best[3])))
-      )
-        best = [least[0], siblings, least[1], zone];
+        siblings < bestSiblings ||
+        (siblings === bestSiblings && (load < bestLoad || (load === bestLoad && zone < bestZone)))
+      ) {
+        best = b;
+        bestZone = zone;
+        bestSiblings = siblings;
+        bestLoad = load;
+      }
     }
-    if (best) return best[0];
+    if (best) return best.leastNode();
     return this.#pickAny(pod);
   }
 
