@@ -13,7 +13,7 @@ import {
   resolve,
 } from '../../dns/index.js';
 import type { Image } from '../images/index.js';
-import { defaultEcho, imageName } from '../images/index.js';
+import { imageName } from '../images/index.js';
 import type { ClusterNetwork } from './network.js';
 import { frozenIPs, PodWorker } from './pod.js';
 import type { PodPortTable } from './podports.js';
@@ -91,10 +91,10 @@ function nextEphemeralPort(): number {
 /** metav1.Time: RFC 3339 to the second (the text kept for the second it names: pods start by the thousand a second). */
 let rfcSecond = Number.NaN;
 let rfcText = '';
-function rfc3339(d: Date): string {
-  const second = Math.floor(d.getTime() / 1000);
+function rfc3339(ms: number): string {
+  const second = Math.floor(ms / 1000);
   if (second !== rfcSecond) {
-    rfcText = `${d.toISOString().slice(0, 19)}Z`;
+    rfcText = `${new Date(ms).toISOString().slice(0, 19)}Z`;
     rfcSecond = second;
   }
   return rfcText;
@@ -201,7 +201,9 @@ export class Kubelet {
   }
 
   timestamp(): string {
-    return rfc3339(this.#opts.now?.() ?? new Date());
+    // The clock's reading, no Date made for it unless a clock is given (several reads a pod).
+    const now = this.#opts.now;
+    return rfc3339(now ? now().getTime() : Date.now());
   }
 
   // --- watches --------------------------------------------------------------------------------
@@ -369,7 +371,8 @@ export class Kubelet {
     });
   }
 
-  image(name: string): { image: Image; known: boolean } {
+  /** The image a container's image name runs; undefined for one netlab does not know (it runs `defaultEcho`). */
+  image(name: string): Image | undefined {
     // The name's parse is kept; the image itself is read per container start (the map may grow).
     let bare = this.#imageNames.get(name);
     if (bare === undefined) {
@@ -377,8 +380,7 @@ export class Kubelet {
       if (this.#imageNames.size >= 1024) this.#imageNames.clear();
       this.#imageNames.set(name, bare);
     }
-    const image = this.#opts.images.get(bare);
-    return image ? { image, known: true } : { image: defaultEcho, known: false };
+    return this.#opts.images.get(bare);
   }
 
   // --- heartbeat ------------------------------------------------------------------------------

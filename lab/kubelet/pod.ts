@@ -5,7 +5,7 @@
 import { isIP, type Socket } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Container, ContainerStatus, Pod, PodCondition } from '../../api/index.js';
-import type { PodNetwork } from '../images/index.js';
+import { defaultEcho, type PodNetwork } from '../images/index.js';
 import type { Kubelet } from './kubelet.js';
 import type { PodSandbox } from './network.js';
 import { type ProbeResult, ProbeWorker } from './prober.js';
@@ -93,9 +93,16 @@ function plainCondition(
 
 /** The last conditions list made: pods that start in the same second report the same five. */
 let lastConditions: readonly PodCondition[] = [];
-function sharedConditions(...cs: PodCondition[]): PodCondition[] {
-  const last = lastConditions;
-  if (last.length !== cs.length || cs.some((c, i) => c !== last[i])) lastConditions = Object.freeze(cs);
+function sharedConditions(
+  a: PodCondition,
+  b: PodCondition,
+  c: PodCondition,
+  d: PodCondition,
+  e: PodCondition,
+): PodCondition[] {
+  const l = lastConditions;
+  if (l[0] !== a || l[1] !== b || l[2] !== c || l[3] !== d || l[4] !== e)
+    lastConditions = Object.freeze([a, b, c, d, e]);
   return lastConditions as PodCondition[];
 }
 
@@ -152,11 +159,8 @@ function containerStatus(c: ContainerState): ContainerStatus {
 }
 
 let containerSeq = 0;
-function containerID(uid: string, name: string): string {
-  containerSeq++;
-  let h = 2166136261;
-  // FNV-1a over the first UTF-16 unit of each code point (a surrogate pair counts once).
-  const s = `${uid}/${name}/${containerSeq}`;
+/** FNV-1a over the first UTF-16 unit of each code point of `s` (a surrogate pair counts once). */
+function fnvOver(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     h = Math.imul(h ^ c, 16777619);
@@ -165,7 +169,33 @@ function containerID(uid: string, name: string): string {
       if (next >= 0xdc00 && next < 0xe000) i++;
     }
   }
-  return `netlab://${(h >>> 0).toString(16).padStart(8, '0')}${containerSeq.toString(16).padStart(8, '0')}`;
+  return h;
+}
+const slash = 47;
+const hexDigits = '0123456789abcdef';
+/** Eight hex digits of `n`'s low 32 bits, as char codes into `out` from `at`. */
+function hex8(out: number[], at: number, n: number): void {
+  for (let i = 7; i >= 0; i--) {
+    out[at + i] = hexDigits.charCodeAt(n & 15);
+    n >>>= 4;
+  }
+}
+const idPrefix = Array.from('netlab://', (ch) => ch.charCodeAt(0));
+/**
+ * `netlab://` + FNV-1a of `uid/name/seq` + seq, in hex: one flat string (a template literal of
+ * padded parts keeps three strings and two cons cells a container), hashed without the key text.
+ */
+function containerID(uid: string, name: string): string {
+  containerSeq++;
+  let h = fnvOver(2166136261, uid);
+  h = Math.imul(h ^ slash, 16777619);
+  h = fnvOver(h, name);
+  h = Math.imul(h ^ slash, 16777619);
+  h = fnvOver(h, String(containerSeq));
+  const codes = idPrefix.concat(new Array<number>(16));
+  hex8(codes, 9, h >>> 0);
+  hex8(codes, 17, containerSeq);
+  return String.fromCharCode(...codes);
 }
 
 export class PodWorker implements ContainerOwner {
@@ -273,7 +303,7 @@ export class PodWorker implements ContainerOwner {
     const k = this.kubelet;
     const name = c.spec.image ?? '';
     const image = k.image(name);
-    if (!image.known && c.restartCount === 0)
+    if (image === undefined && c.restartCount === 0)
       k.event(
         this.pod,
         'Warning',
@@ -283,7 +313,7 @@ export class PodWorker implements ContainerOwner {
     const running = new RunningContainer({
       pod: this.pod,
       container: c.spec,
-      image: image.image,
+      image: image ?? defaultEcho,
       podIP: this.podIP,
       hostname: this.hostname,
       ports: k.ports,
@@ -557,13 +587,21 @@ export class PodWorker implements ContainerOwner {
   status(): NonNullable<Pod['status']> {
     const k = this.kubelet;
     const cs = this.#containers;
+    // Loops, not some/every with a closure: this runs for every status write.
     let allReady = cs.length > 0;
-    for (const c of cs) if (!c.ready) allReady = false;
-    const anyStarted = cs.some((c) => c.startedAt !== undefined);
+    let anyStarted = false;
+    let anyRunning = false;
+    let allSucceeded = true;
+    for (const c of cs) {
+      if (!c.ready) allReady = false;
+      if (c.startedAt !== undefined) anyStarted = true;
+      if (runningOrRestarting(c)) anyRunning = true;
+      if (c.terminated?.exitCode !== 0) allSucceeded = false;
+    }
     let phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' = 'Pending';
     if (anyStarted) {
-      if (cs.some(runningOrRestarting)) phase = 'Running';
-      else phase = cs.every((c) => c.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
+      if (anyRunning) phase = 'Running';
+      else phase = allSucceeded ? 'Succeeded' : 'Failed';
     }
     const completed = phase === 'Succeeded' || phase === 'Failed';
     const readyOK = allReady && phase === 'Running';
