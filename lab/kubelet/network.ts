@@ -31,12 +31,19 @@ export interface PodSandbox {
   ifName: string;
 }
 
+/** A CNI result IP's address without its prefix length (`10.244.0.5/24` -> `10.244.0.5`). */
+function addressOf(ip: { address: string }): string {
+  const slash = ip.address.indexOf('/');
+  return slash < 0 ? ip.address : ip.address.slice(0, slash);
+}
+
 export class ClusterNetwork {
   readonly fabric = new Fabric();
   readonly stateDir: string | undefined;
   readonly network: string;
   readonly #invoker: Invoker;
-  readonly #memory = new Map<string, MemoryStore>();
+  /** host-local's memory stores by dataDir, then network (the config's own strings: no key text made per ADD). */
+  readonly #memory = new Map<string, Map<string, MemoryStore>>();
   readonly #lists = new Map<string, NetworkConfigList>();
 
   constructor(opts: PodNetworkOptions = {}) {
@@ -48,11 +55,15 @@ export class ClusterNetwork {
     const openStore = opts.stateDir
       ? openDiskStore
       : (network: string, dataDir: string): IPAMStore => {
-          const k = `${dataDir}\u0000${network}`;
-          let s = this.#memory.get(k);
+          let byNetwork = this.#memory.get(dataDir);
+          if (!byNetwork) {
+            byNetwork = new Map();
+            this.#memory.set(dataDir, byNetwork);
+          }
+          let s = byNetwork.get(network);
           if (!s) {
             s = new MemoryStore();
-            this.#memory.set(k, s);
+            byNetwork.set(network, s);
           }
           return s;
         };
@@ -100,7 +111,7 @@ export class ClusterNetwork {
   /** CNI ADD; the pod's addresses, IPv4 first as kubelet orders podIPs by the cluster's families. */
   async add(list: NetworkConfigList, sandbox: PodSandbox): Promise<string[]> {
     const result = await this.#invoker.addNetworkList(list, sandbox);
-    return (result?.ips ?? []).map((ip) => ip.address.split('/')[0]!);
+    return (result?.ips ?? []).map(addressOf);
   }
 
   /** CNI DEL: detach and release the addresses (idempotent). */
