@@ -120,17 +120,22 @@ export interface Listening {
   realPort: number | undefined;
 }
 
+/** One port the container serves, with what serves it. */
+interface Port extends Listening {
+  /** The TCP server (or the lazy one) or the UDP handler: the PodPortTable's entry. */
+  owner: Server | LazyServer | UdpHandler;
+  socket: UdpSocket | undefined;
+}
+
 export class RunningContainer {
-  // The lists a container holds for its life grow by concat, not push or spread: a pushed (or
+  // The one list a container holds for its life grows by concat, not push or spread: a pushed (or
   // spread) array reserves room for 17 elements (192 bytes against 64), and a pod has one or two ports.
-  listening: readonly Listening[] = [];
+  #ports: readonly Port[] = [];
   exitCode: number | undefined;
   /** `exited`, made when first asked for (a container that runs until the end never is). */
   #exited: Promise<number> | undefined;
   #resolve: ((code: number) => void) | undefined;
   #app: App | undefined;
-  #servers: readonly { port: number; server: Server | LazyServer }[] = [];
-  #udp: readonly { port: number; handler: UdpHandler; socket: UdpSocket | undefined }[] = [];
   /** Connections accepted by its servers (made with the first). */
   #sockets: Set<Socket> | undefined;
   /** Real sockets being bound (made with the first). */
@@ -169,6 +174,15 @@ export class RunningContainer {
     await (this.#pending === undefined ? undefined : Promise.all(this.#pending));
   }
 
+  /** The ports it serves, in the order it listened. */
+  get listening(): readonly Listening[] {
+    return this.#ports;
+  }
+
+  #add(p: Port): void {
+    this.#ports = this.#ports.length === 0 ? [p] : this.#ports.concat([p]);
+  }
+
   get running(): boolean {
     return this.exitCode === undefined;
   }
@@ -199,15 +213,13 @@ export class RunningContainer {
     if (typeof given === 'function' && !s.realSockets) {
       const lazy = new LazyServer(given, this);
       s.ports.setTcp(s.podIP, port, lazy);
-      this.#servers = this.#servers.concat([{ port, server: lazy }]);
-      this.listening = this.listening.concat([{ port, protocol: 'TCP', realPort: undefined }]);
+      this.#add({ port, protocol: 'TCP', realPort: undefined, owner: lazy, socket: undefined });
       return;
     }
     const server = this.track(typeof given === 'function' ? given() : given);
     s.ports.setTcp(s.podIP, port, server);
-    this.#servers = this.#servers.concat([{ port, server }]);
-    const entry: Listening = { port, protocol: 'TCP', realPort: undefined };
-    this.listening = this.listening.concat([entry]);
+    const entry: Port = { port, protocol: 'TCP', realPort: undefined, owner: server, socket: undefined };
+    this.#add(entry);
     if (s.realSockets) {
       this.#pending ??= [];
       this.#pending.push(
@@ -246,12 +258,11 @@ export class RunningContainer {
     const s = this.#s;
     if (!this.running) return;
     s.ports.setUdp(s.podIP, port, handler);
-    const entry: Listening = { port, protocol: 'UDP', realPort: undefined };
-    this.listening = this.listening.concat([entry]);
-    let socket: UdpSocket | undefined;
+    const entry: Port = { port, protocol: 'UDP', realPort: undefined, owner: handler, socket: undefined };
+    this.#add(entry);
     if (s.realSockets) {
-      socket = createSocket('udp4');
-      const sock = socket;
+      const sock = createSocket('udp4');
+      entry.socket = sock;
       sock.on('message', (msg, rinfo) => {
         const flow = {
           protocol: 'UDP' as const,
@@ -276,7 +287,6 @@ export class RunningContainer {
         }),
       );
     }
-    this.#udp = this.#udp.concat([{ port, handler, socket }]);
   }
 
   /** The process ends with `code` (the image's `exit`, a signal). */
@@ -284,13 +294,16 @@ export class RunningContainer {
     if (!this.running) return;
     this.exitCode = code;
     const s = this.#s;
-    for (const { port, server } of this.#servers) {
-      s.ports.delete(s.podIP, port, 'TCP', server);
-      const made = server instanceof LazyServer ? server.made : server;
+    // Every TCP port, then every UDP port.
+    for (const { port, protocol, owner } of this.#ports) {
+      if (protocol !== 'TCP') continue;
+      s.ports.delete(s.podIP, port, 'TCP', owner);
+      const made = owner instanceof LazyServer ? owner.made : (owner as Server);
       if (made?.listening) made.close();
     }
-    for (const { port, handler, socket } of this.#udp) {
-      s.ports.delete(s.podIP, port, 'UDP', handler);
+    for (const { port, protocol, owner, socket } of this.#ports) {
+      if (protocol !== 'UDP') continue;
+      s.ports.delete(s.podIP, port, 'UDP', owner);
       try {
         socket?.close();
       } catch {
