@@ -30,23 +30,37 @@ interface Kept {
 const lineOf = (k: Kept): LogLine => ({ time: new Date(k.ms), text: k.text });
 
 // One per container of every pod: the listener set is made by the first follow, and the first line
-// goes into an array of one (a pushed empty array reserves 17 slots).
+// goes into an array of one (a pushed empty array reserves 17 slots). A pod's other containers' rings
+// follow its first in a chain (a pod has one or two).
 class Ring {
   lines: Kept[] = [];
   listeners: Set<Listener> | undefined;
+  next: Ring | undefined;
+  constructor(readonly container: string) {}
 }
 
 export class PodLogs implements PodLogSink {
-  private readonly rings = new Map<string, Ring>();
+  /** Rings by namespace, then pod: keyed by the names as given, no key text made per line or kept per pod. */
+  private readonly rings = new Map<string, Map<string, Ring>>();
   /** Lines kept per container (the oldest go first). */
   constructor(readonly maxLines = 10000) {}
 
   private ring(ns: string, pod: string, container: string, create: boolean): Ring | undefined {
-    const key = `${ns}/${pod}/${container}`;
-    let r = this.rings.get(key);
-    if (!r && create) {
-      r = new Ring();
-      this.rings.set(key, r);
+    let pods = this.rings.get(ns);
+    let r = pods?.get(pod);
+    while (r !== undefined && r.container !== container) r = r.next;
+    if (r !== undefined || !create) return r;
+    if (pods === undefined) {
+      pods = new Map();
+      this.rings.set(ns, pods);
+    }
+    r = new Ring(container);
+    const first = pods.get(pod);
+    if (first === undefined) pods.set(pod, r);
+    else {
+      let last = first;
+      while (last.next !== undefined) last = last.next;
+      last.next = r;
     }
     return r;
   }
@@ -84,7 +98,9 @@ export class PodLogs implements PodLogSink {
 
   /** Forgets a pod's logs (the pod is gone). */
   remove(namespace: string, pod: string): void {
-    const prefix = `${namespace}/${pod}/`;
-    for (const k of [...this.rings.keys()]) if (k.startsWith(prefix)) this.rings.delete(k);
+    const pods = this.rings.get(namespace);
+    if (pods === undefined) return;
+    pods.delete(pod);
+    if (pods.size === 0) this.rings.delete(namespace);
   }
 }
