@@ -26,7 +26,8 @@ interface ContainerState {
   waiting: { reason: string; message?: string } | undefined;
   terminated: Terminated | undefined;
   lastTerminated: Terminated | undefined;
-  probes: ProbeWorker[];
+  /** Its probe workers: `noProbes` until it has one (most containers never do). */
+  probes: readonly ProbeWorker[];
   backoffTimer: NodeJS.Timeout | undefined;
   backoffSeconds: number;
   /** Set when the kubelet itself stopped it (liveness, startup, deletion): not a crash. */
@@ -112,6 +113,7 @@ export function frozenIPs(ips: readonly string[]): { ip: string }[] {
 }
 
 const qosClass = 'BestEffort';
+const noProbes: readonly ProbeWorker[] = Object.freeze([]);
 const containerCreating = Object.freeze({ reason: 'ContainerCreating' });
 const creatingState: NonNullable<ContainerStatus['state']> = Object.freeze({ waiting: containerCreating });
 const noLastState: NonNullable<ContainerStatus['lastState']> = Object.freeze({});
@@ -285,7 +287,7 @@ export class PodWorker implements ContainerOwner {
       waiting: containerCreating,
       terminated: undefined,
       lastTerminated: undefined,
-      probes: [],
+      probes: noProbes,
       backoffTimer: undefined,
       backoffSeconds: 0,
       killedFor: undefined,
@@ -398,20 +400,21 @@ export class PodWorker implements ContainerOwner {
       const probe = c.spec[field];
       if (!probe) continue;
       const w = new ProbeWorker(type, probe, target, onProbe, type === 'startup' ? undefined : startupDone);
-      c.probes.push(w);
+      c.probes = c.probes.concat([w]);
       w.start();
     }
   }
 
   #updateReady(c: ContainerState): void {
-    const r = c.probes.find((p) => p.type === 'readiness');
+    let r: ProbeWorker | undefined;
+    for (const p of c.probes) if (p.type === 'readiness') r = r ?? p;
     c.ready = c.running?.running === true && c.started && (r ? r.result === 'success' : true);
   }
 
   #onExit(c: ContainerState, running: RunningContainer, code: number): void {
     if (c.running !== running) return;
     for (const p of c.probes) p.stop();
-    c.probes = [];
+    c.probes = noProbes;
     c.ready = false;
     const k = this.kubelet;
     const finishedAt = k.timestamp();

@@ -41,36 +41,60 @@ const noEnv: Readonly<Record<string, string>> = Object.freeze({});
  * prototype, not a dozen closures a container.
  */
 class Context implements ContainerContext {
-  readonly pod: Pod;
-  readonly container: Container;
-  readonly argv: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly hostname: string;
-  readonly podIP: string;
-  readonly second: number;
   readonly #rc: RunningContainer;
   readonly #s: ContainerStart;
+  #argv: readonly string[] | undefined;
+  #env: Readonly<Record<string, string>> | undefined;
 
   constructor(rc: RunningContainer, s: ContainerStart) {
     this.#rc = rc;
     this.#s = s;
-    const c = s.container;
-    this.pod = s.pod;
-    this.container = c;
-    // command + args; either alone is the container's own (frozen) list.
-    const command = c.command ?? [];
-    const args = c.args ?? [];
-    this.argv = args.length === 0 ? command : command.length === 0 ? args : [...command, ...args];
-    let env = noEnv;
-    if (c.env !== undefined && c.env.length > 0) {
-      const e: Record<string, string> = {};
-      for (const v of c.env) e[v.name] = v.value ?? '';
-      env = e;
+  }
+
+  // What the container start holds is read through, not copied into each context.
+  get pod(): Pod {
+    return this.#s.pod;
+  }
+
+  get container(): Container {
+    return this.#s.container;
+  }
+
+  get hostname(): string {
+    return this.#s.hostname;
+  }
+
+  get podIP(): string {
+    return this.#s.podIP;
+  }
+
+  get second(): number {
+    return this.#s.second;
+  }
+
+  /** command + args; either alone is the container's own (frozen) list. */
+  get argv(): readonly string[] {
+    if (this.#argv === undefined) {
+      const c = this.#s.container;
+      const command = c.command ?? [];
+      const args = c.args ?? [];
+      this.#argv = args.length === 0 ? command : command.length === 0 ? args : [...command, ...args];
     }
-    this.env = env;
-    this.hostname = s.hostname;
-    this.podIP = s.podIP;
-    this.second = s.second;
+    return this.#argv;
+  }
+
+  get env(): Readonly<Record<string, string>> {
+    if (this.#env === undefined) {
+      const c = this.#s.container;
+      let env = noEnv;
+      if (c.env !== undefined && c.env.length > 0) {
+        const e: Record<string, string> = {};
+        for (const v of c.env) e[v.name] = v.value ?? '';
+        env = e;
+      }
+      this.#env = env;
+    }
+    return this.#env;
   }
 
   lookup(name: string, opts?: { family?: 0 | 4 | 6 }): Promise<string[]> {
