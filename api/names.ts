@@ -34,7 +34,33 @@ const dns1123LabelRe = new RegExp(`^${dns1123LabelFmt}$`);
 const dns1123SubdomainRe = new RegExp(`^${dns1123SubdomainFmt}$`);
 const dns1035LabelRe = new RegExp(`^${dns1035LabelFmt}$`);
 
-export const isDNS1123Label = memoizeCheck((value: string): string[] => {
+/** The answer for a valid value (read-only; callers only read the messages). */
+const noErrors: readonly string[] = Object.freeze([]);
+
+/**
+ * Whether `value` matches dns1123SubdomainRe (or, with `oneLabel`, dns1123LabelRe): dot-separated
+ * labels of [a-z0-9-], each starting and ending with [a-z0-9]. A scan of its characters: generated
+ * names (every Pod's) are new each time, so a memo never answers them and a regular expression and
+ * the memo's insert were most of validating one.
+ */
+function isDNS1123Text(value: string, oneLabel: boolean): boolean {
+  const n = value.length;
+  if (n === 0) return false;
+  // The previous character; a dot stands for the start of a label.
+  let prev = 46;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 46) {
+      if (oneLabel || prev === 46 || prev === 45) return false;
+    } else if (c === 45) {
+      if (prev === 46) return false;
+    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57))) return false;
+    prev = c;
+  }
+  return prev !== 45 && prev !== 46;
+}
+
+const dns1123LabelMessages = memoizeCheck((value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 63) errs.push(maxLenError(63));
   if (!dns1123LabelRe.test(value)) {
@@ -52,7 +78,12 @@ export const isDNS1123Label = memoizeCheck((value: string): string[] => {
   return errs;
 });
 
-export const isDNS1123Subdomain = memoizeCheck((value: string): string[] => {
+/** IsDNS1123Label. */
+export function isDNS1123Label(value: string): readonly string[] {
+  return value.length <= 63 && isDNS1123Text(value, true) ? noErrors : dns1123LabelMessages(value);
+}
+
+const dns1123SubdomainMessages = memoizeCheck((value: string): string[] => {
   const errs: string[] = [];
   if (value.length > 253) errs.push(maxLenError(253));
   if (!dns1123SubdomainRe.test(value))
@@ -65,6 +96,11 @@ export const isDNS1123Subdomain = memoizeCheck((value: string): string[] => {
     );
   return errs;
 });
+
+/** IsDNS1123Subdomain. */
+export function isDNS1123Subdomain(value: string): readonly string[] {
+  return value.length <= 253 && isDNS1123Text(value, false) ? noErrors : dns1123SubdomainMessages(value);
+}
 
 export const isDNS1035Label = memoizeCheck((value: string): string[] => {
   const errs: string[] = [];
