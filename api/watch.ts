@@ -51,9 +51,18 @@ const fieldLabels: { readonly [K in Kind]?: readonly string[] } = {
 /** Field labels that are not the JSON path of their value (the Event's `source` is its component). */
 const fieldPaths: Readonly<Record<string, string>> = { source: 'source.component' };
 
+/** Field paths split at their dots, by path: a watch's fields are read for every change it is offered. */
+const pathParts = new Map<string, readonly string[]>();
+
 function readPath(obj: unknown, path: string): unknown {
+  let parts = pathParts.get(path);
+  if (parts === undefined) {
+    parts = path.split('.');
+    if (pathParts.size >= 1000) pathParts.clear();
+    pathParts.set(path, parts);
+  }
   let cur: unknown = obj;
-  for (const p of path.split('.')) {
+  for (const p of parts) {
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[p];
   }
@@ -78,6 +87,8 @@ export class Watcher<T> implements AsyncIterableIterator<WatchEvent<T>> {
   private head = 0;
   private wake: ((r: IteratorResult<WatchEvent<T>>) => void) | undefined;
   done = false;
+  /** Its order of arrival in its kind's WatcherSet (set there): events reach watchers in this order. */
+  order = 0;
   constructor(
     readonly kind: Kind,
     readonly filter: Filter,
@@ -221,6 +232,8 @@ export class WatcherSet {
   readonly #rest = new Set<Watcher<AnyObject>>();
   /** field -> value -> watchers whose indexed term is field=value. */
   readonly #byField = new Map<string, Map<string, Set<Watcher<AnyObject>>>>();
+  /** #byField's entries in its order, read by every dispatch without an entry array per field. */
+  #fields: { field: string; byValue: Map<string, Set<Watcher<AnyObject>>> }[] = [];
   /** Filter evaluations so far (a measure of the dispatch's work). */
   evaluations = 0;
 
@@ -231,6 +244,7 @@ export class WatcherSet {
   }
 
   add(w: Watcher<AnyObject>): void {
+    w.order = this.#next;
     this.#seq.set(w, this.#next++);
     if (filterIsEmpty(w.filter)) {
       this.#all.add(w);
@@ -245,6 +259,7 @@ export class WatcherSet {
     if (byValue === undefined) {
       byValue = new Map();
       this.#byField.set(key.field, byValue);
+      this.#fields.push({ field: key.field, byValue });
     }
     let set = byValue.get(key.value);
     if (set === undefined) {
@@ -262,7 +277,10 @@ export class WatcherSet {
     const set = byValue.get(key.value)!;
     set.delete(w);
     if (set.size === 0) byValue.delete(key.value);
-    if (byValue.size === 0) this.#byField.delete(key.field);
+    if (byValue.size === 0) {
+      this.#byField.delete(key.field);
+      this.#fields = this.#fields.filter((f) => f.byValue !== byValue);
+    }
   }
 
   /** Every watcher, in order of arrival. */
@@ -273,10 +291,13 @@ export class WatcherSet {
   /** Pushes what each concerned watcher sees of the change, in the watchers' order of arrival. */
   dispatch(ev: HistoryEvent): void {
     if (this.#seq.size === 0) return;
-    const groups: Set<Watcher<AnyObject>>[] = [];
+    // The groups are disjoint (a watcher is filed once), and each is a Set, so in order of arrival:
+    // one is pushed as it is, two are merged, more (rare) are gathered and sorted.
+    const groups = this.#groups;
+    groups.length = 0;
     if (this.#all.size > 0) groups.push(this.#all);
     if (this.#rest.size > 0) groups.push(this.#rest);
-    for (const [field, byValue] of this.#byField) {
+    for (const { field, byValue } of this.#fields) {
       const now = byValue.get(indexValue(ev.object, field));
       if (now !== undefined) groups.push(now);
       if (ev.prev !== undefined) {
@@ -285,24 +306,51 @@ export class WatcherSet {
       }
     }
     if (groups.length === 0) return;
-    let targets: Iterable<Watcher<AnyObject>>;
-    if (groups.length === 1) targets = groups[0]!;
-    else {
-      const list: Watcher<AnyObject>[] = [];
-      for (const g of groups) for (const w of g) list.push(w);
-      list.sort((a, b) => this.#seq.get(a)! - this.#seq.get(b)!);
-      targets = list;
+    if (groups.length === 1) {
+      const only = groups[0]!;
+      const all = only === this.#all;
+      for (const w of only) this.#offer(w, ev, all);
+      return;
     }
-    for (const w of targets) {
-      if (this.#all.has(w)) {
-        // An empty filter picks the object before and after: the event as it is.
-        const type = ev.type === 'MODIFIED' && ev.prev === undefined ? 'ADDED' : ev.type;
-        w.push({ type, object: ev.object });
-        continue;
+    if (groups.length === 2) {
+      const first = groups[0]!;
+      const second = groups[1]!;
+      const firstAll = first === this.#all;
+      const secondAll = second === this.#all;
+      const it = second.values();
+      let next = it.next();
+      for (const w of first) {
+        while (!next.done && next.value.order < w.order) {
+          this.#offer(next.value, ev, secondAll);
+          next = it.next();
+        }
+        this.#offer(w, ev, firstAll);
       }
-      this.evaluations++;
-      const out = filterEvent(w.filter, ev);
-      if (out) w.push(out);
+      while (!next.done) {
+        this.#offer(next.value, ev, secondAll);
+        next = it.next();
+      }
+      return;
     }
+    const list: Watcher<AnyObject>[] = [];
+    for (const g of groups) for (const w of g) list.push(w);
+    list.sort((a, b) => a.order - b.order);
+    for (const w of list) this.#offer(w, ev, this.#all.has(w));
+  }
+
+  /** Scratch for dispatch's groups (a push never runs a consumer, so dispatch is never re-entered). */
+  readonly #groups: Set<Watcher<AnyObject>>[] = [];
+
+  /** What one watcher sees of the change; `all`: its filter picks every object. */
+  #offer(w: Watcher<AnyObject>, ev: HistoryEvent, all: boolean): void {
+    if (all) {
+      // An empty filter picks the object before and after: the event as it is.
+      const type = ev.type === 'MODIFIED' && ev.prev === undefined ? 'ADDED' : ev.type;
+      w.push({ type, object: ev.object });
+      return;
+    }
+    this.evaluations++;
+    const out = filterEvent(w.filter, ev);
+    if (out) w.push(out);
   }
 }
