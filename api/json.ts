@@ -81,6 +81,36 @@ export function deepFreeze<T>(o: T): T {
 }
 
 /**
+ * A copy whose top is its own and everything below it frozen (frozen values shared, the rest
+ * copied and frozen as it is copied): for a part the write path changes only at its top, so the
+ * store's freeze at the end stops at the top instead of walking the copy a second time.
+ */
+export function cloneFrozenBelow<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = cloneFrozen(v[i]);
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in v) if (Object.hasOwn(v, k)) out[k] = cloneFrozen((v as Record<string, unknown>)[k]);
+  return out as T;
+}
+
+/** cloneShared's copy, frozen all the way down as it is made. */
+function cloneFrozen<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = cloneFrozen(v[i]);
+    return Object.freeze(out) as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in v) if (Object.hasOwn(v, k)) out[k] = cloneFrozen((v as Record<string, unknown>)[k]);
+  return Object.freeze(out) as T;
+}
+
+/**
  * cloneJSON that keeps frozen values as they are: those are the store's own (frozen all the way
  * down, never changed again), so a new version can share them with the old one, or a Pod with its
  * ReplicaSet's template. Whoever writes into the copy may only write where it was copied.

@@ -16,7 +16,7 @@ import {
   newNotFound,
   newResourceExpired,
 } from './fielderrors.js';
-import { cloneJSON, cloneShared, deepEqual, deepFreeze, mergePatch } from './json.js';
+import { cloneFrozenBelow, cloneJSON, cloneShared, deepEqual, deepFreeze, mergePatch } from './json.js';
 import { kindInfo } from './kinds.js';
 import type { ManifestObject } from './manifest.js';
 import { decodeProblems } from './schema.js';
@@ -767,7 +767,9 @@ export class Store implements WatchableStore {
     const next = { ...old, metadata: { ...old.metadata } } as unknown as Record<string, unknown>;
     const sent = (input as unknown as Record<string, unknown>).status;
     if (sent === undefined) delete next.status;
-    else next.status = ownTop(cloneShared(sent));
+    // Only the status's top is written below (the singular/plural mirror): what is under it is
+    // frozen as it is copied.
+    else next.status = cloneFrozenBelow(sent);
     // The singular/plural mirror of what changed (a Pod's podIP/podIPs); the rest was mirrored when stored.
     if (next.status !== undefined)
       convertSingularPlural({ kind, status: next.status } as unknown as AnyObject);
