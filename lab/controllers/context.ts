@@ -66,6 +66,15 @@ export function recordEvent(
   }
 }
 
+/**
+ * IndexUnchanged predicates for the indexes below: an update that keeps the part an index reads
+ * (the store shares what a write leaves alone, so the same object) is not filed again.
+ */
+export const sameNamespace = (o: AnyObject, c: AnyObject): boolean =>
+  o.metadata.namespace === c.metadata.namespace;
+export const sameOwners = (o: AnyObject, c: AnyObject): boolean =>
+  o.metadata.ownerReferences === c.metadata.ownerReferences;
+
 // Index names. Label pairs are filed as `namespace\0key=value`.
 export const indexPodLabels = 'labels';
 export const indexPodNode = 'spec.nodeName';
@@ -74,6 +83,31 @@ export const indexControllerUID = 'controllerUID';
 
 export function labelPairKey(namespace: string, key: string, value: string): string {
   return `${namespace}\u0000${key}=${value}`;
+}
+
+/**
+ * A stored (frozen) labels object's pairs as filed, with the namespace they were made for: a
+ * ReplicaSet's Pods share their template's labels, so every event of every one of them reads the
+ * same strings (made and hashed once) instead of making new ones.
+ */
+const pairKeysOf = new WeakMap<object, { namespace: string; keys: readonly string[] }>();
+const noPairs: readonly string[] = Object.freeze([]);
+
+/** The label pairs of `labels` in `namespace`, in the labels' order (read-only). */
+export function labelPairKeys(
+  namespace: string,
+  labels: Readonly<Record<string, string>> | undefined,
+): readonly string[] {
+  if (labels === undefined || labels === null) return noPairs;
+  const frozen = Object.isFrozen(labels);
+  if (frozen) {
+    const have = pairKeysOf.get(labels);
+    if (have !== undefined && have.namespace === namespace) return have.keys;
+  }
+  const keys: string[] = [];
+  for (const k in labels) keys.push(labelPairKey(namespace, k, labels[k]!));
+  if (frozen) pairKeysOf.set(labels, { namespace, keys });
+  return keys;
 }
 
 /** The label pair a set selector is filed under: its smallest key (any one pair finds its Pods). */
@@ -91,12 +125,7 @@ export function podInformer(ctx: ControllerContext): Informer<'Pod'> {
   const pods = ctx.informers.informer('Pod');
   pods.addIndexer(
     indexPodLabels,
-    (p) => {
-      const ns = p.metadata.namespace ?? 'default';
-      const out: string[] = [];
-      for (const k in p.metadata.labels) out.push(labelPairKey(ns, k, p.metadata.labels[k]!));
-      return out;
-    },
+    (p) => labelPairKeys(p.metadata.namespace ?? 'default', p.metadata.labels),
     (o, p) => o.metadata.labels === p.metadata.labels && o.metadata.namespace === p.metadata.namespace,
   );
   pods.addIndexer(
@@ -118,12 +147,16 @@ export function podInformer(ctx: ControllerContext): Informer<'Pod'> {
 /** The Service informer with its selector index. */
 export function serviceInformer(ctx: ControllerContext): Informer<'Service'> {
   const services = ctx.informers.informer('Service');
-  services.addIndexer(indexServiceSelector, (s) => {
-    const sel = s.spec.selector;
-    if (!sel) return [];
-    const key = selectorPairKey(s.metadata.namespace ?? 'default', sel);
-    return key ? [key] : [];
-  });
+  services.addIndexer(
+    indexServiceSelector,
+    (s) => {
+      const sel = s.spec.selector;
+      if (!sel) return [];
+      const key = selectorPairKey(s.metadata.namespace ?? 'default', sel);
+      return key ? [key] : [];
+    },
+    (o, s) => o.spec.selector === s.spec.selector && sameNamespace(o, s),
+  );
   return services;
 }
 
@@ -136,16 +169,33 @@ export function servicesSelecting(
   pod: Pod,
   out = new Set<string>(),
 ): Set<string> {
-  const ns = pod.metadata.namespace ?? 'default';
   const labels = pod.metadata.labels;
-  for (const k in labels) {
-    for (const key of services.indexKeys(indexServiceSelector, labelPairKey(ns, k, labels[k]!))) {
+  for (const pair of labelPairKeys(pod.metadata.namespace ?? 'default', labels)) {
+    for (const key of services.indexKeys(indexServiceSelector, pair)) {
       if (out.has(key)) continue;
       const svc = services.get(key);
       if (svc?.spec.selector && matchesSet(svc.spec.selector, labels)) out.add(key);
     }
   }
   return out;
+}
+
+/**
+ * servicesSelecting's keys handed to `fn` in the same order, without a set: a Service is filed
+ * under one label pair and a Pod's pairs differ, so no key comes twice (a Pod event's handlers).
+ */
+export function forEachServiceSelecting(
+  services: Informer<'Service'>,
+  pod: Pod,
+  fn: (key: string) => void,
+): void {
+  const labels = pod.metadata.labels;
+  for (const pair of labelPairKeys(pod.metadata.namespace ?? 'default', labels)) {
+    for (const key of services.indexKeys(indexServiceSelector, pair)) {
+      const svc = services.get(key);
+      if (svc?.spec.selector && matchesSet(svc.spec.selector, labels)) fn(key);
+    }
+  }
 }
 
 /** labels.SelectorFromSet(selector).Matches(labels), without building the selector. */

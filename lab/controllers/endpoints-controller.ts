@@ -14,6 +14,7 @@ import {
 import { isIPv6String } from '../../std/index.js';
 import {
   type ControllerContext,
+  forEachServiceSelecting,
   matchesSet,
   newQueue,
   podInformer,
@@ -193,18 +194,18 @@ export class EndpointsController {
       onDelete: (s) => enqueue(objectKey(s)),
     });
     this.#pods.addEventHandler({
-      onAdd: (p) => {
-        for (const k of servicesSelecting(this.#services, p)) enqueuePod(k);
-      },
+      onAdd: (p) => forEachServiceSelecting(this.#services, p, enqueuePod),
       onUpdate: (old, cur) => {
         if (!podEndpointsChanged(old, cur)) return;
+        if (old.metadata.labels === cur.metadata.labels) {
+          forEachServiceSelecting(this.#services, cur, enqueuePod);
+          return;
+        }
         const keys = servicesSelecting(this.#services, cur);
-        if (old.metadata.labels !== cur.metadata.labels) servicesSelecting(this.#services, old, keys);
+        servicesSelecting(this.#services, old, keys);
         for (const k of keys) enqueuePod(k);
       },
-      onDelete: (p) => {
-        for (const k of servicesSelecting(this.#services, p)) enqueuePod(k);
-      },
+      onDelete: (p) => forEachServiceSelecting(this.#services, p, enqueuePod),
     });
     // Someone else changed or deleted an Endpoints of a Service with a selector: put it back.
     this.#endpoints.addEventHandler({

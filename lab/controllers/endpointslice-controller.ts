@@ -16,10 +16,12 @@ import {
 } from '../../api/index.js';
 import {
   type ControllerContext,
+  forEachServiceSelecting,
   indexPodNode,
   newQueue,
   podInformer,
   podsForSelectorSet,
+  sameNamespace,
   serviceInformer,
   servicesSelecting,
   wrote,
@@ -91,10 +93,14 @@ export class EndpointSliceController {
     this.#pods = podInformer(ctx);
     this.#nodes = ctx.informers.informer('Node');
     this.#slices = ctx.informers.informer('EndpointSlice');
-    this.#slices.addIndexer(indexSliceService, (s) => {
-      const svc = s.metadata.labels?.[labelServiceName];
-      return svc !== undefined && isManaged(s) ? [`${s.metadata.namespace}/${svc}`] : [];
-    });
+    this.#slices.addIndexer(
+      indexSliceService,
+      (s) => {
+        const svc = s.metadata.labels?.[labelServiceName];
+        return svc !== undefined && isManaged(s) ? [`${s.metadata.namespace}/${svc}`] : [];
+      },
+      (o, s) => o.metadata.labels === s.metadata.labels && sameNamespace(o, s),
+    );
 
     const enqueue = (key: string) => this.queue.add(key);
     // Pod events wait out the batch period (the controller's AddAfter); the rest go at once.
@@ -106,18 +112,18 @@ export class EndpointSliceController {
       onDelete: (s) => enqueue(objectKey(s)),
     });
     this.#pods.addEventHandler({
-      onAdd: (p) => {
-        for (const k of servicesSelecting(this.#services, p)) enqueuePod(k);
-      },
+      onAdd: (p) => forEachServiceSelecting(this.#services, p, enqueuePod),
       onUpdate: (old, cur) => {
         if (!podEndpointsChanged(old, cur)) return;
+        if (old.metadata.labels === cur.metadata.labels) {
+          forEachServiceSelecting(this.#services, cur, enqueuePod);
+          return;
+        }
         const keys = servicesSelecting(this.#services, cur);
-        if (old.metadata.labels !== cur.metadata.labels) servicesSelecting(this.#services, old, keys);
+        servicesSelecting(this.#services, old, keys);
         for (const k of keys) enqueuePod(k);
       },
-      onDelete: (p) => {
-        for (const k of servicesSelecting(this.#services, p)) enqueuePod(k);
-      },
+      onDelete: (p) => forEachServiceSelecting(this.#services, p, enqueuePod),
     });
     // A Node matters to the slices of the Pods on it: through its existence and its zone.
     const nodeChanged = (n: Node) => {

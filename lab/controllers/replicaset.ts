@@ -19,6 +19,7 @@ import {
   matchesSet,
   newQueue,
   podInformer,
+  sameNamespace,
   wrote,
 } from './context.js';
 import { isPodReady } from './endpointslice.js';
@@ -68,13 +69,31 @@ export function podAvailability(
 
 /** The candidate Pods of a selector: by its first matchLabels pair, else every Pod in the namespace. */
 export function candidatePods(pods: Informer<'Pod'>, namespace: string, selector: LabelSelector): Pod[] {
+  const keys = candidateKeys(pods, namespace, selector);
+  const out: Pod[] = [];
+  if (keys !== undefined) {
+    for (const k of keys) {
+      const p = pods.get(k);
+      if (p) out.push(p);
+    }
+  } else for (const p of pods.values()) if ((p.metadata.namespace ?? 'default') === namespace) out.push(p);
+  return out;
+}
+
+/**
+ * The keys of a selector's candidate Pods, filed under its first matchLabels pair (live: read
+ * before writing); undefined for a selector without matchLabels (every Pod of the namespace).
+ */
+function candidateKeys(
+  pods: Informer<'Pod'>,
+  namespace: string,
+  selector: LabelSelector,
+): ReadonlySet<string> | undefined {
   const ml = selector.matchLabels ?? {};
   let first: string | undefined;
   for (const k in ml) if (first === undefined || k < first) first = k;
-  if (first !== undefined) return pods.byIndex(indexPodLabels, labelPairKey(namespace, first, ml[first]!));
-  const out: Pod[] = [];
-  for (const p of pods.values()) if ((p.metadata.namespace ?? 'default') === namespace) out.push(p);
-  return out;
+  if (first === undefined) return undefined;
+  return pods.indexKeys(indexPodLabels, labelPairKey(namespace, first, ml[first]!));
 }
 
 /** ActivePodsWithRanks' order: the Pods to delete first come first. */
@@ -178,7 +197,7 @@ export class ReplicaSetController {
     this.#ctx = ctx;
     this.queue = newQueue(ctx, this.name, (key) => this.sync(key));
     this.#sets = ctx.informers.informer('ReplicaSet');
-    this.#sets.addIndexer('namespace', (rs) => [rs.metadata.namespace ?? 'default']);
+    this.#sets.addIndexer('namespace', (rs) => [rs.metadata.namespace ?? 'default'], sameNamespace);
     this.#pods = podInformer(ctx);
     this.#sets.addEventHandler({
       onAdd: (rs) => this.queue.add(objectKey(rs)),
@@ -210,6 +229,27 @@ export class ReplicaSetController {
       if (labelSelectorAsSelector(rs.spec.selector).matches(p.metadata.labels)) this.queue.add(objectKey(rs));
   }
 
+  /** Adopts `p` if it is an orphan `selector` matches (ClaimPods), adding it to `active` if it is. */
+  #adopt(rs: ReplicaSet, p: Pod, selector: ReturnType<typeof labelSelectorAsSelector>, active: Pod[]): void {
+    if (controllerRef(p) || p.metadata.deletionTimestamp || !selector.matches(p.metadata.labels)) return;
+    const ref: OwnerReference = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      name: rs.metadata.name ?? '',
+      uid: rs.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    const adopted = wrote(
+      this.#ctx,
+      this.#ctx.store.update({
+        ...p,
+        metadata: { ...p.metadata, ownerReferences: [...(p.metadata.ownerReferences ?? []), ref] },
+      }),
+    );
+    if (isPodActive(adopted)) active.push(adopted);
+  }
+
   sync(key: string): void {
     const rs = this.#sets.get(key);
     if (!rs || rs.metadata.deletionTimestamp) return;
@@ -217,35 +257,28 @@ export class ReplicaSetController {
     const ns = rs.metadata.namespace ?? 'default';
     const selector = labelSelectorAsSelector(rs.spec.selector);
     const uid = rs.metadata.uid ?? '';
-    const owned: Pod[] = [];
+    // The owned Pods that are active (FilterActivePods of what ClaimPods returns), gathered as they
+    // are claimed. The index sets are read live: the caches change only when a watch delivers.
+    const active: Pod[] = [];
     // ClaimPods: release what no longer matches, adopt matching orphans.
-    for (const p of this.#pods.byIndex(indexControllerUID, uid)) {
-      if (selector.matches(p.metadata.labels)) owned.push(p);
-      else if (!p.metadata.deletionTimestamp) {
+    for (const k of this.#pods.indexKeys(indexControllerUID, uid)) {
+      const p = this.#pods.get(k);
+      if (!p) continue;
+      if (selector.matches(p.metadata.labels)) {
+        if (isPodActive(p)) active.push(p);
+      } else if (!p.metadata.deletionTimestamp) {
         const refs = (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
         wrote(this.#ctx, store.update({ ...p, metadata: { ...p.metadata, ownerReferences: refs } }));
       }
     }
-    for (const p of candidatePods(this.#pods, ns, rs.spec.selector)) {
-      if (controllerRef(p) || p.metadata.deletionTimestamp || !selector.matches(p.metadata.labels)) continue;
-      const ref: OwnerReference = {
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        name: rs.metadata.name ?? '',
-        uid,
-        controller: true,
-        blockOwnerDeletion: true,
-      };
-      const adopted = wrote(
-        this.#ctx,
-        store.update({
-          ...p,
-          metadata: { ...p.metadata, ownerReferences: [...(p.metadata.ownerReferences ?? []), ref] },
-        }),
-      );
-      owned.push(adopted);
-    }
-    const active = owned.filter(isPodActive);
+    const candidates = candidateKeys(this.#pods, ns, rs.spec.selector);
+    if (candidates !== undefined) {
+      for (const k of candidates) {
+        const p = this.#pods.get(k);
+        if (p) this.#adopt(rs, p, selector, active);
+      }
+    } else
+      for (const p of candidatePods(this.#pods, ns, rs.spec.selector)) this.#adopt(rs, p, selector, active);
     const want = rs.spec.replicas ?? 1;
     const diff = active.length - want;
     if (diff < 0 && rs.spec.template) {

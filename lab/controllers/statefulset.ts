@@ -23,6 +23,8 @@ import {
   newQueue,
   podInformer,
   recordEvent,
+  sameNamespace,
+  sameOwners,
   wrote,
 } from './context.js';
 import { podTemplateHash } from './deployment.js';
@@ -96,13 +98,17 @@ export class StatefulSetController {
     this.#ctx = ctx;
     this.queue = newQueue(ctx, this.name, (key) => this.sync(key));
     this.#sets = ctx.informers.informer('StatefulSet');
-    this.#sets.addIndexer('namespace', (s) => [s.metadata.namespace ?? 'default']);
+    this.#sets.addIndexer('namespace', (s) => [s.metadata.namespace ?? 'default'], sameNamespace);
     this.#pods = podInformer(ctx);
     this.#revisions = ctx.informers.informer('ControllerRevision');
-    this.#revisions.addIndexer(indexControllerUID, (r) => {
-      const ref = controllerRef(r);
-      return ref ? [ref.uid] : [];
-    });
+    this.#revisions.addIndexer(
+      indexControllerUID,
+      (r) => {
+        const ref = controllerRef(r);
+        return ref ? [ref.uid] : [];
+      },
+      sameOwners,
+    );
     this.#sets.addEventHandler({
       onAdd: (s) => this.queue.add(objectKey(s)),
       onUpdate: (_o, s) => this.queue.add(objectKey(s)),
