@@ -14,7 +14,15 @@ import {
   type ReplicaSet,
 } from '../../api/index.js';
 import { fnv1a } from '../../std/index.js';
-import { type ControllerContext, indexControllerUID, newQueue, podInformer, wrote } from './context.js';
+import {
+  type ControllerContext,
+  indexControllerUID,
+  newQueue,
+  podInformer,
+  sameNamespace,
+  sameOwners,
+  wrote,
+} from './context.js';
 import { type Informer, objectKey } from './informer.js';
 import { controllerRef } from './replicaset.js';
 import type { WorkQueue } from './workqueue.js';
@@ -40,16 +48,28 @@ type DeploymentStatus = NonNullable<Deployment['status']> & {
   collisionCount?: number;
 };
 
-/** JSON with sorted keys: the same template always hashes the same. */
+/**
+ * JSON with sorted keys: the same template always hashes the same. Appended to one string (no
+ * array of parts per object and array): every new ReplicaSet hashes its whole template.
+ */
 function canonical(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + canonical(v[i]);
+    return `${out}]`;
+  }
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-    .join(',')}}`;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonical(x)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 const alphanums = 'bcdfghjklmnpqrstvwxz2456789';
@@ -161,6 +181,9 @@ const byCreation = (a: ReplicaSet, b: ReplicaSet) => {
   return x !== y ? (x < y ? -1 : 1) : (a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1;
 };
 
+/** The order status.conditions lists them in. */
+const conditionOrder: readonly DeploymentCondition['type'][] = ['Available', 'Progressing', 'ReplicaFailure'];
+
 /** SetDeploymentCondition: a condition that changes gets now as its update (and transition) time. */
 function setCondition(
   conds: Map<DeploymentCondition['type'], DeploymentCondition>,
@@ -187,16 +210,22 @@ export class DeploymentController {
     this.#ctx = ctx;
     this.queue = newQueue(ctx, this.name, (key) => this.sync(key));
     this.#deployments = ctx.informers.informer('Deployment');
-    this.#deployments.addIndexer('namespace', (d) => [d.metadata.namespace ?? 'default']);
+    this.#deployments.addIndexer('namespace', (d) => [d.metadata.namespace ?? 'default'], sameNamespace);
     this.#sets = ctx.informers.informer('ReplicaSet');
-    this.#sets.addIndexer(indexControllerUID, (rs) => {
-      const ref = controllerRef(rs);
-      return ref ? [ref.uid] : [];
-    });
+    this.#sets.addIndexer(
+      indexControllerUID,
+      (rs) => {
+        const ref = controllerRef(rs);
+        return ref ? [ref.uid] : [];
+      },
+      sameOwners,
+    );
     // ReplicaSets without a controller, by namespace: the only ones a Deployment may adopt, found
     // without a scan of every ReplicaSet.
-    this.#sets.addIndexer(indexOrphanNamespace, (rs) =>
-      controllerRef(rs) ? [] : [rs.metadata.namespace ?? 'default'],
+    this.#sets.addIndexer(
+      indexOrphanNamespace,
+      (rs) => (controllerRef(rs) ? [] : [rs.metadata.namespace ?? 'default']),
+      (o, rs) => sameOwners(o, rs) && sameNamespace(o, rs),
     );
     const pods = podInformer(ctx);
     this.#deployments.addEventHandler({
@@ -240,7 +269,14 @@ export class DeploymentController {
     const d = this.#deployments.get(key);
     if (!d || d.metadata.deletionTimestamp) return;
     const all = this.#claimReplicaSets(d);
-    const newRS = all.filter((rs) => equalIgnoreHash(rs.spec.template, d.spec.template)).sort(byCreation)[0];
+    // The oldest ReplicaSet whose template is the Deployment's (FindNewReplicaSet).
+    let newRS: ReplicaSet | undefined;
+    for (const rs of all)
+      if (
+        equalIgnoreHash(rs.spec.template, d.spec.template) &&
+        (newRS === undefined || byCreation(rs, newRS) < 0)
+      )
+        newRS = rs;
     const old = all.filter((rs) => rs !== newRS);
     if (d.spec.paused) {
       // A paused Deployment only scales: the current ReplicaSet follows spec.replicas.
@@ -307,7 +343,10 @@ export class DeploymentController {
     }
     const status = (d.status ?? {}) as DeploymentStatus;
     const hash = podTemplateHash(d.spec.template, status.collisionCount);
-    const template = cloneJSON(d.spec.template);
+    // A stored Deployment's template (frozen) lends the new ReplicaSet its parts, spec included:
+    // the store keeps frozen parts shared, so they are neither copied nor walked again. Only the
+    // metadata, which gets the hash label, is the ReplicaSet's own.
+    const template = Object.isFrozen(d.spec.template) ? { ...d.spec.template } : cloneJSON(d.spec.template);
     template.metadata = { ...(template.metadata ?? {}) };
     template.metadata.labels = { ...(template.metadata.labels ?? {}), [labelPodTemplateHash]: hash };
     const rs: ReplicaSet = {
@@ -478,11 +517,18 @@ export class DeploymentController {
     const want = d.spec.replicas ?? 1;
     const { maxUnavailable } = resolveFenceposts(d);
     const prev = (d.status ?? {}) as DeploymentStatus;
-    const replicas = sum(all, (rs) => rs.status?.replicas ?? 0);
+    // The ReplicaSets' counts, summed in one pass.
+    let replicas = 0;
+    let ready = 0;
+    let available = 0;
+    let total = 0;
+    for (const rs of all) {
+      replicas += rs.status?.replicas ?? 0;
+      ready += rs.status?.readyReplicas ?? 0;
+      available += rs.status?.availableReplicas ?? 0;
+      total += specReplicas(rs);
+    }
     const updated = newRS ? (newRS.status?.replicas ?? 0) : 0;
-    const ready = sum(all, (rs) => rs.status?.readyReplicas ?? 0);
-    const available = sum(all, (rs) => rs.status?.availableReplicas ?? 0);
-    const total = sum(all, specReplicas);
     const status: DeploymentStatus = {
       observedGeneration: d.metadata.generation ?? 1,
       replicas,
@@ -493,7 +539,8 @@ export class DeploymentController {
     if (total - available > 0) status.unavailableReplicas = total - available;
     if (prev.collisionCount !== undefined) status.collisionCount = prev.collisionCount;
     const now = conditionTime(clock.now());
-    const conds = new Map((prev.conditions ?? []).map((c) => [c.type, c]));
+    const conds = new Map<DeploymentCondition['type'], DeploymentCondition>();
+    for (const c of prev.conditions ?? []) conds.set(c.type, c);
     setCondition(
       conds,
       now,
@@ -578,9 +625,11 @@ export class DeploymentController {
         });
       } else this.queue.addAfter(key, last + deadline + 1000 - clock.now());
     }
-    const conditions = ['Available', 'Progressing', 'ReplicaFailure']
-      .map((t) => conds.get(t as DeploymentCondition['type']))
-      .filter((c): c is DeploymentCondition => c !== undefined);
+    const conditions: DeploymentCondition[] = [];
+    for (const t of conditionOrder) {
+      const c = conds.get(t);
+      if (c !== undefined) conditions.push(c);
+    }
     status.conditions = conditions;
     let cur = d;
     const revision = newRS?.metadata.annotations?.[annotationRevision];
