@@ -87,7 +87,20 @@ function checkLabels(labels: Readonly<Record<string, string>> | undefined, path:
 
 const totalAnnotationSizeLimitB = 256 * (1 << 10);
 
+/** Frozen annotation maps that validated without an error (a write validates its metadata twice). */
+const validAnnotations = new WeakSet<object>();
+
 export function validateAnnotations(
+  annotations: Readonly<Record<string, string>> | undefined,
+  path: string,
+): FieldError[] {
+  if (annotations && validAnnotations.has(annotations)) return [];
+  const errs = checkAnnotations(annotations, path);
+  if (annotations && errs.length === 0 && Object.isFrozen(annotations)) validAnnotations.add(annotations);
+  return errs;
+}
+
+function checkAnnotations(
   annotations: Readonly<Record<string, string>> | undefined,
   path: string,
 ): FieldError[] {

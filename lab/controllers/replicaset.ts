@@ -219,8 +219,10 @@ export class ReplicaSetController {
     const ref = controllerRef(p);
     if (ref) {
       if (ref.kind !== 'ReplicaSet') return;
-      const rs = this.#sets.get(`${ns}/${ref.name}`);
-      if (rs && rs.metadata.uid === ref.uid) this.queue.add(objectKey(rs));
+      // The cache's key of the ReplicaSet it finds is this very key (one string, hashed once).
+      const key = `${ns}/${ref.name}`;
+      const rs = this.#sets.get(key);
+      if (rs && rs.metadata.uid === ref.uid) this.queue.add(key);
       return;
     }
     if (p.metadata.deletionTimestamp) return;
