@@ -162,8 +162,16 @@ function startedLine(port: number): string {
   return line;
 }
 
-/** netexec's flags, parsed once per frozen argument list (a ReplicaSet's pods share their template's). */
-const netexecFlags = new WeakMap<readonly string[], Flags>();
+/** netexec's flags and the ports they name. */
+interface NetexecArgs {
+  flags: Flags;
+  httpPort: number;
+  udpPort: number;
+  delayShutdown: number;
+}
+
+/** netexec's flags, read once per frozen argument list (a ReplicaSet's pods share their template's). */
+const netexecArgs = new WeakMap<readonly string[], NetexecArgs>();
 
 /**
  * A netexec process: its switches and its App (SIGTERM, exec), one object a container; the
@@ -300,15 +308,19 @@ class Netexec implements App {
 
 /** `agnhost netexec`. */
 function netexec(ctx: ContainerContext, args: readonly string[]): App {
-  let flags = netexecFlags.get(args);
-  if (flags === undefined) {
-    flags = new Flags(args);
-    if (Object.isFrozen(args)) netexecFlags.set(args, flags);
+  let a = netexecArgs.get(args);
+  if (a === undefined) {
+    const flags = new Flags(args);
+    a = {
+      flags,
+      httpPort: flags.int('http-port', 8080),
+      udpPort: flags.int('udp-port', 8081),
+      delayShutdown: flags.int('delay-shutdown', 0),
+    };
+    if (Object.isFrozen(args)) netexecArgs.set(args, a);
   }
-  const httpPort = flags.int('http-port', 8080);
-  const udpPort = flags.int('udp-port', 8081);
-  const delayShutdown = flags.int('delay-shutdown', 0);
-  const app = new Netexec(ctx, knobs(ctx, flags), delayShutdown);
+  const { httpPort, udpPort } = a;
+  const app = new Netexec(ctx, knobs(ctx, a.flags), a.delayShutdown);
   // Made on the first connection (at scale most pods are never connected to in-process).
   ctx.listen(httpPort, () => app.server());
   if (udpPort !== -1) ctx.listenUdp(udpPort, (msg, flow, reply) => app.udp(msg, flow, reply));
