@@ -146,10 +146,33 @@ export class EntryPoints {
     return [...this.#bound.values()].map((b) => b.want);
   }
 
+  /** The last answer of #desired and what it was computed from. */
+  #lastDesired:
+    | { generation: number; nodes: number; ext: string; want: Map<string, EntryListener> }
+    | undefined;
+
   #desired(): Map<string, EntryListener> {
-    const want = new Map<string, EntryListener>();
     const ext = this.#dp.externalClientIP;
     const nodes = this.#dp.nodes.list();
+    // Nothing that decides a listener changed since the last look: the same answer, without reading
+    // every node's rules again (a sync that touched ClusterIP services alone).
+    const generation = this.#dp.nodes.entryGeneration?.();
+    const last = this.#lastDesired;
+    if (
+      generation !== undefined &&
+      last !== undefined &&
+      last.generation === generation &&
+      last.nodes === nodes.length &&
+      last.ext === ext
+    )
+      return last.want;
+    const want = this.#computeDesired(ext, nodes);
+    this.#lastDesired = generation === undefined ? undefined : { generation, nodes: nodes.length, ext, want };
+    return want;
+  }
+
+  #computeDesired(ext: string, nodes: readonly DataplaneNode[]): Map<string, EntryListener> {
+    const want = new Map<string, EntryListener>();
     const verdictOf = (n: DataplaneNode, protocol: FlowProtocol, ip: string, port: number) =>
       n
         .fastPath()

@@ -28,6 +28,12 @@ export interface DataplaneNodes {
    * endpoint or service went away (kube-proxy's conntrack clean-up is due); returns an unsubscribe.
    */
   subscribe(listener: (node: string, cleanupUDP: boolean) => void): () => void;
+  /**
+   * Moves whenever a sync may have changed what any node's rules do to traffic from outside to its
+   * NodePorts and LoadBalancer IPs (the entry points look again only then); without it they look
+   * after every sync.
+   */
+  entryGeneration?(): number;
 }
 
 interface Entry {

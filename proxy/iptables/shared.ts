@@ -499,6 +499,33 @@ export class ClusterProxier extends ChangeRecorder {
     return this.#handles.get(nodeName);
   }
 
+  /**
+   * A count that moves whenever a sync may have changed what a node's rules do to traffic from
+   * outside to its NodePorts and LoadBalancer IPs: a service port that has or had a NodePort or a
+   * LoadBalancer IP written or removed, a node's full sync, a switch of large-cluster mode. The data
+   * plane's entry points look at every node's rules only when it moved, so a sync that touched
+   * ClusterIP services alone costs them nothing.
+   */
+  entryGeneration(): number {
+    return this.#entryGeneration;
+  }
+  #entryGeneration = 0;
+  /** Service ports with a NodePort or a LoadBalancer IP as of the last sync. */
+  readonly #externalKeys = new Set<string>();
+
+  #noteEntryChanges(written: readonly string[], removed: readonly string[], always: boolean): void {
+    let moved = always;
+    for (const key of written) {
+      const info = this.svcPortMap.get(key);
+      const external = info !== undefined && (info.nodePort > 0 || info.loadBalancerVIPs.length > 0);
+      if (external || this.#externalKeys.has(key)) moved = true;
+      if (external) this.#externalKeys.add(key);
+      else this.#externalKeys.delete(key);
+    }
+    for (const key of removed) if (this.#externalKeys.delete(key)) moved = true;
+    if (moved) this.#entryGeneration++;
+  }
+
   /** Called after each node's part of a sync, with whether a UDP clean-up is due; returns an unsubscribe. */
   subscribe(listener: (node: string, cleanupUDP: boolean) => void): () => void {
     this.#listeners.add(listener);
@@ -758,6 +785,7 @@ export class ClusterProxier extends ChangeRecorder {
   syncProxyRules(): Map<string, SyncResult> {
     const now = this.#now();
     const { updated, removed } = this.applyChanges();
+    const wasLarge = this.#largeClusterMode;
     this.#largeClusterMode = this.totalEndpoints > largeClusterEndpointsThreshold;
     const large = this.#largeClusterMode;
     const order = this.#ensureOrder();
@@ -788,6 +816,7 @@ export class ClusterProxier extends ChangeRecorder {
     const fullNodes = new Set<NodeState>();
     for (const n of this.#nodes.values())
       if (n.needFullSync || !n.synced || now - n.lastFullSync > fullSyncPeriodMs) fullNodes.add(n);
+    this.#noteEntryChanges(written, removed, fullNodes.size > 0 || wasLarge !== large);
     if (fullNodes.size > 0) {
       // A full sync writes every chain: shared blocks rendered under the other mode are redone once.
       for (const [key, b] of this.#shared)

@@ -329,3 +329,70 @@ t.test(
     );
   },
 );
+
+t.test(
+  'ClusterProxier: the entry generation moves only for changes to NodePorts and LoadBalancer IPs',
+  async (t) => {
+    const cluster = new ClusterProxier({ clusterCIDRs: ['10.0.0.0/8'], minSyncPeriod: 0 });
+    for (let i = 0; i < 3; i++) cluster.addNode(`node-${i}`, [`192.168.1.${i + 1}`]);
+    cluster.onServiceAdd(svc('web', { clusterIP: '172.30.0.10' }));
+    const np = (nodePort: number) => ({
+      clusterIP: '172.30.0.11',
+      type: 'NodePort' as const,
+      ports: [{ name: 'p80', port: 80, protocol: 'TCP' as const, nodePort }],
+    });
+    cluster.onServiceAdd(svc('np', np(30080)));
+    cluster.syncProxyRules();
+    const rows: string[] = [];
+    const step = (name: string, change: () => void) => {
+      const before = cluster.entryGeneration();
+      change();
+      cluster.syncProxyRules();
+      rows.push(`${name}: ${cluster.entryGeneration() === before ? 'same' : 'moved'}`);
+    };
+    step('an endpoint of a ClusterIP Service', () =>
+      cluster.onEndpointSliceAdd(slice('web', [ep('10.0.1.1', 'node-1')])),
+    );
+    step('nothing changed', () => {});
+    step('an endpoint of a NodePort Service', () =>
+      cluster.onEndpointSliceAdd(slice('np', [ep('10.0.1.2', 'node-2')])),
+    );
+    step('the NodePort moved', () => cluster.onServiceUpdate(svc('np', np(30080)), svc('np', np(30081))));
+    step('a NodePort Service made ClusterIP', () =>
+      cluster.onServiceUpdate(svc('np', np(30081)), svc('np', { clusterIP: '172.30.0.11' })),
+    );
+    step('an endpoint of the former NodePort Service', () =>
+      cluster.onEndpointSliceUpdate(undefined, slice('np', [ep('10.0.1.3', 'node-2')])),
+    );
+    step('a LoadBalancer Service', () =>
+      cluster.onServiceAdd(
+        svc(
+          'lb',
+          { ...np(30090), clusterIP: '172.30.0.12', type: 'LoadBalancer' },
+          { loadBalancer: { ingress: [{ ip: '172.18.255.200' }] } },
+        ),
+      ),
+    );
+    step('the LoadBalancer Service deleted', () =>
+      cluster.onServiceDelete(
+        svc(
+          'lb',
+          { ...np(30090), clusterIP: '172.30.0.12', type: 'LoadBalancer' },
+          { loadBalancer: { ingress: [{ ip: '172.18.255.200' }] } },
+        ),
+      ),
+    );
+    step('a node added (its first sync is full)', () => cluster.addNode('node-3', ['192.168.1.4']));
+    t.same(rows, [
+      'an endpoint of a ClusterIP Service: same',
+      'nothing changed: same',
+      'an endpoint of a NodePort Service: moved',
+      'the NodePort moved: moved',
+      'a NodePort Service made ClusterIP: moved',
+      'an endpoint of the former NodePort Service: same',
+      'a LoadBalancer Service: moved',
+      'the LoadBalancer Service deleted: moved',
+      'a node added (its first sync is full): moved',
+    ]);
+  },
+);
