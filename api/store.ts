@@ -773,13 +773,30 @@ export class Store implements WatchableStore {
     // The singular/plural mirror of what changed (a Pod's podIP/podIPs); the rest was mirrored when stored.
     if (next.status !== undefined)
       convertSingularPlural({ kind, status: next.status } as unknown as AnyObject);
-    return this.finishUpdate(txn, kind, next as unknown as AnyObject, old, key);
+    // The rest is the stored version's own values (its metadata copied as it is), so the version
+    // equals the stored one exactly when its status does: compare only that.
+    return this.finishUpdate(
+      txn,
+      kind,
+      next as unknown as AnyObject,
+      old,
+      key,
+      deepEqual(next.status, (old as unknown as Record<string, unknown>).status),
+    );
   }
 
-  private finishUpdate(txn: Txn, kind: Kind, obj: AnyObject, old: AnyObject, key: string): AnyObject {
+  /** `same`: whether `obj` equals `old`, when the caller knows (else compared here). */
+  private finishUpdate(
+    txn: Txn,
+    kind: Kind,
+    obj: AnyObject,
+    old: AnyObject,
+    key: string,
+    same?: boolean,
+  ): AnyObject {
     obj.metadata.resourceVersion = old.metadata.resourceVersion!;
     // A no-op update writes nothing and wakes no watcher, as with etcd.
-    if (deepEqual(obj, old)) return old;
+    if (same ?? deepEqual(obj, old)) return old;
     // The last finalizer gone: the object goes, unless it is a Pod a kubelet still has to stop.
     const md = obj.metadata;
     if (
