@@ -32,7 +32,10 @@ const burstReplicas = 500;
 export function controllerRef(obj: {
   metadata: { ownerReferences?: OwnerReference[] };
 }): OwnerReference | undefined {
-  return obj.metadata.ownerReferences?.find((r) => r.controller === true);
+  const refs = obj.metadata.ownerReferences;
+  if (refs === undefined) return undefined;
+  for (const r of refs) if (r.controller === true) return r;
+  return undefined;
 }
 
 /** FilterActivePods: not finished, not being deleted. */
@@ -60,9 +63,10 @@ export function podAvailability(
   minReadySeconds: number,
   now: number,
 ): { available: boolean; inMs?: number } {
+  // Ready is all it takes without minReadySeconds: the transition time is not parsed.
+  if (minReadySeconds <= 0) return isPodReady(p) ? availableNow : notAvailable;
   const since = readySince(p);
   if (since === undefined) return notAvailable;
-  if (minReadySeconds <= 0) return availableNow;
   const at = since + minReadySeconds * 1000;
   return at <= now ? { available: true } : { available: false, inMs: at - now };
 }
@@ -263,7 +267,8 @@ export class ReplicaSetController {
     // are claimed. The index sets are read live: the caches change only when a watch delivers.
     const active: Pod[] = [];
     // ClaimPods: release what no longer matches, adopt matching orphans.
-    for (const k of this.#pods.indexKeys(indexControllerUID, uid)) {
+    const ownedKeys = this.#pods.indexKeys(indexControllerUID, uid);
+    for (const k of ownedKeys) {
       const p = this.#pods.get(k);
       if (!p) continue;
       if (selector.matches(p.metadata.labels)) {
@@ -276,6 +281,8 @@ export class ReplicaSetController {
     const candidates = candidateKeys(this.#pods, ns, rs.spec.selector);
     if (candidates !== undefined) {
       for (const k of candidates) {
+        // A Pod filed under this ReplicaSet's uid has it as its controller: no orphan to adopt.
+        if (ownedKeys.has(k)) continue;
         const p = this.#pods.get(k);
         if (p) this.#adopt(rs, p, selector, active);
       }
@@ -308,7 +315,13 @@ export class ReplicaSetController {
       // A Pod made from the stored template holds the template's very labels.
       const labels = p.metadata.labels;
       if (labels === templateLabels || matchesSet(templateLabels, labels)) fullyLabeled++;
-      if (isPodReady(p)) ready++;
+      const isReady = isPodReady(p);
+      if (isReady) ready++;
+      // Without minReadySeconds a ready Pod is available at once (no transition time to read).
+      if (minReady <= 0) {
+        if (isReady) available++;
+        continue;
+      }
       const a = podAvailability(p, minReady, now);
       if (a.available) available++;
       else if (a.inMs !== undefined) soonest = Math.min(soonest ?? a.inMs, a.inMs);
