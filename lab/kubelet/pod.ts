@@ -55,7 +55,7 @@ function runningOrRestarting(c: ContainerState): boolean {
   return c.running?.running === true || c.waiting !== undefined;
 }
 
-/** The pod conditions the kubelet reports, each with its slot in a worker's condition times. */
+/** The pod conditions the kubelet reports, each with its slot: its place in the reported list. */
 type ConditionType =
   | 'PodReadyToStartContainers'
   | 'Initialized'
@@ -222,8 +222,11 @@ export class PodWorker implements ContainerOwner {
   #flushQueued = false;
   /** Status writes asked for (#flush calls), to tell whether one is still owed. */
   #flushes = 0;
-  /** Per condition type (its conditionSlot): the status last reported and since when, flat in one array. */
-  #conditionTimes: string[] | undefined;
+  /**
+   * The conditions last reported, in conditionSlot order (frozen, often shared by the pods of a
+   * second): each says its status and since when.
+   */
+  #conditions: readonly PodCondition[] | undefined;
   /** podIPs as the status lists them (frozenIPs), made when they change. */
   #podIPList: { ip: string }[] | undefined;
   #network: PodNet | undefined;
@@ -578,15 +581,11 @@ export class PodWorker implements ContainerOwner {
   /** The condition of `type` as reported now: a shared frozen object when it has no reason. */
   #condition(type: ConditionType, ok: boolean, reason?: string, message?: string): PodCondition {
     const status = ok ? 'True' : 'False';
-    this.#conditionTimes ??= new Array<string>(2 * conditionSlot.size).fill('');
-    const times = this.#conditionTimes;
-    const slot = 2 * conditionSlot.get(type)!;
-    if (times[slot] !== status) {
-      times[slot] = status;
-      times[slot + 1] = this.kubelet.timestamp();
-    }
-    const since = times[slot + 1]!;
-    if (reason === undefined) return plainCondition(slot, status, since, type);
+    const i = conditionSlot.get(type)!;
+    const prev = this.#conditions?.[i];
+    const since =
+      prev !== undefined && prev.status === status ? prev.lastTransitionTime! : this.kubelet.timestamp();
+    if (reason === undefined) return plainCondition(2 * i, status, since, type);
     const c: PodCondition = { lastProbeTime: null, lastTransitionTime: since, status, type, reason };
     if (message) c.message = message;
     return Object.freeze(c);
@@ -642,6 +641,7 @@ export class PodWorker implements ContainerOwner {
       containersReady,
       this.#condition('PodScheduled', true),
     );
+    this.#conditions = conditions;
     const containerStatuses = Object.freeze(cs.map(containerStatus)) as ContainerStatus[];
     const hostIP = k.nodeIPs[0] ?? '';
     const hostIPs = k.hostIPs;
