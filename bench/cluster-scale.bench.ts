@@ -112,7 +112,8 @@ async function child(s: number): Promise<Figures> {
   const watchPods = (async () => {
     for await (const ev of store.watch('Pod', { signal: ac.signal })) {
       const p = ev.object as Pod;
-      const key = `${p.metadata.namespace}/${p.metadata.name}`;
+      // By uid: one string kept from the Pod's creation on, its hash made once.
+      const key = p.metadata.uid ?? '';
       if (ev.type !== 'DELETED' && p.status?.phase === 'Running' && p.status.podIP) running.add(key);
       else running.delete(key);
     }
@@ -122,10 +123,10 @@ async function child(s: number): Promise<Figures> {
       const sl = ev.object as EndpointSlice;
       const key = `${sl.metadata.namespace}/${sl.metadata.name}`;
       readyEndpoints -= readyBySlice.get(key) ?? 0;
-      const n =
-        ev.type === 'DELETED'
-          ? 0
-          : (sl.endpoints ?? []).filter((e) => e.conditions?.ready === true && e.addresses.length > 0).length;
+      // Counted without an array per event: the watch's work is the bench's own, inside the figure.
+      let n = 0;
+      if (ev.type !== 'DELETED')
+        for (const e of sl.endpoints ?? []) if (e.conditions?.ready === true && e.addresses.length > 0) n++;
       readyBySlice.set(key, n);
       readyEndpoints += n;
     }
