@@ -344,11 +344,20 @@ export function parseSelector(text: string): Selector {
   return new RequirementsSelector(new SelectorParser(scan(text)).parse());
 }
 
+/** The selectors of stored (frozen, so unchanging) sets: a Service's, read by every sync of its slices. */
+const setSelectors = new WeakMap<object, Selector>();
+
 /** labels.SelectorFromSet: every key equals its value; an empty or absent set selects everything. */
 export function selectorFromSet(set: Readonly<Record<string, string>> | undefined): Selector {
-  const reqs: Requirement[] = [];
-  if (set) for (const [k, v] of Object.entries(set)) reqs.push({ key: k, operator: '=', values: [v] });
-  return new RequirementsSelector(reqs);
+  if (!set) return new RequirementsSelector([]);
+  let sel = setSelectors.get(set);
+  if (sel === undefined) {
+    const reqs: Requirement[] = [];
+    for (const [k, v] of Object.entries(set)) reqs.push({ key: k, operator: '=', values: [v] });
+    sel = new RequirementsSelector(reqs);
+    if (Object.isFrozen(set)) setSelectors.set(set, sel);
+  }
+  return sel;
 }
 
 const operatorOf = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' } as const;

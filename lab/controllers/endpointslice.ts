@@ -92,12 +92,15 @@ export function reconcileEndpointSlices(
     : nodes;
   // A Service selector is a set (matchLabels equality), as labels.SelectorFromSet reads it.
   const podSelector = selectorFromSet(selector);
-  const selected = pods
-    .filter(
-      (p) => (p.metadata.namespace ?? 'default') === namespace && podSelector.matches(p.metadata.labels),
+  const selected: Pod[] = [];
+  for (const p of pods)
+    if (
+      (p.metadata.namespace ?? 'default') === namespace &&
+      podSelector.matches(p.metadata.labels) &&
+      shouldPodBeInEndpoints(p)
     )
-    .filter(shouldPodBeInEndpoints)
-    .sort((a, b) => compareStrings(a.metadata.name ?? '', b.metadata.name ?? ''));
+      selected.push(p);
+  selected.sort((a, b) => compareStrings(a.metadata.name ?? '', b.metadata.name ?? ''));
 
   const slices: EndpointSlice[] = [];
   for (const addressType of addressTypesForService(service)) {
