@@ -596,7 +596,6 @@ export class DeploymentController {
         prev.replicas !== status.replicas ||
         prev.readyReplicas !== status.readyReplicas;
       const deadline = (d.spec.progressDeadlineSeconds ?? 600) * 1000;
-      const last = progressing?.lastUpdateTime ? Date.parse(progressing.lastUpdateTime) : clock.now();
       if (
         moved ||
         !progressing ||
@@ -616,14 +615,18 @@ export class DeploymentController {
           });
           this.queue.addAfter(key, deadline + 1000);
         }
-      } else if (clock.now() - last > deadline) {
-        setCondition(conds, now, {
-          type: 'Progressing',
-          status: 'False',
-          reason: 'ProgressDeadlineExceeded',
-          message: `ReplicaSet "${rsName}" has timed out progressing.`,
-        });
-      } else this.queue.addAfter(key, last + deadline + 1000 - clock.now());
+      } else {
+        // No progress: the deadline runs from the condition's last update (parsed only here).
+        const last = progressing?.lastUpdateTime ? Date.parse(progressing.lastUpdateTime) : clock.now();
+        if (clock.now() - last > deadline)
+          setCondition(conds, now, {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: `ReplicaSet "${rsName}" has timed out progressing.`,
+          });
+        else this.queue.addAfter(key, last + deadline + 1000 - clock.now());
+      }
     }
     const conditions: DeploymentCondition[] = [];
     for (const t of conditionOrder) {

@@ -288,3 +288,47 @@ t.test('a deleted Node: its Pods are collected after the quarantine and replaced
     '40 s | 2jg58@node-2 r52bs@node-2',
   ]);
 });
+
+t.test(
+  'a rollout whose Pods never get ready: Progressing=False ProgressDeadlineExceeded once the deadline passes',
+  async (t) => {
+    const { store, cm, clock, kubelets } = boot(t);
+    store.create(node('node-1', 'zone-a'));
+    store.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'stuck', namespace: 'default' },
+      spec: {
+        replicas: 2,
+        progressDeadlineSeconds: 60,
+        selector: { matchLabels: { app: 'stuck' } },
+        template: {
+          metadata: { labels: { app: 'stuck' } },
+          spec: { containers: [{ name: 'web', image: 'agnhost' }] },
+        },
+      },
+    } as Deployment);
+    cm.start();
+    await cm.settled();
+    kubelets.start();
+    await cm.settled();
+    const progressing = () => {
+      const conds = (store.get('Deployment', 'stuck').status as { conditions?: Record<string, string>[] })
+        .conditions;
+      const c = conds?.find((x) => x.type === 'Progressing');
+      return `${c?.status} ${c?.reason}: ${c?.message}`;
+    };
+    const rows = [`running, not ready | ${progressing()}`];
+    clock.step(59_000);
+    await cm.settled();
+    rows.push(`59 s | ${progressing()}`);
+    clock.step(3_000);
+    await cm.settled();
+    rows.push(`62 s | ${progressing()}`);
+    t.same(rows, [
+      'running, not ready | True ReplicaSetUpdated: ReplicaSet "stuck-5b96f7887c" is progressing.',
+      '59 s | True ReplicaSetUpdated: ReplicaSet "stuck-5b96f7887c" is progressing.',
+      '62 s | False ProgressDeadlineExceeded: ReplicaSet "stuck-5b96f7887c" has timed out progressing.',
+    ]);
+  },
+);
