@@ -34,7 +34,7 @@ import {
   type WatchEventType,
   type WatchOptions,
 } from './types.js';
-import { validateObject, validateObjectUpdate } from './validation.js';
+import { validateObject, validateObjectUpdate, validatePodBind } from './validation.js';
 import {
   compileFilter,
   filterEvent,
@@ -96,6 +96,13 @@ const serverSetFields = [
   'generation',
   'selfLink',
 ];
+
+/**
+ * Stored Pods (frozen) not yet bound whose write validated without an error, after defaulting and
+ * conversion: a bind that changes nothing else in one needs only its node's name checked (bindIn).
+ * Bound Pods are left out: no bind follows, and the set holds none of a converged cluster's Pods.
+ */
+const validPods = new WeakSet<object>();
 
 /** The namespaces a cluster cannot delete. */
 const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
@@ -678,6 +685,7 @@ export class Store implements WatchableStore {
     if (obj.kind === 'Service') this.allocators.allocateCreate(obj, txn.undo);
     const errs = validateObject(obj);
     if (errs.length > 0) throw newInvalid(kind, md.name ?? '', errs);
+    if (obj.kind === 'Pod' && !obj.spec?.nodeName) validPods.add(obj);
     const key = keyOf(md.namespace, md.name!);
     if (this.objects.get(kind)!.has(key)) throw newAlreadyExists(kind, md.name!);
     md.uid = this.uid(kind, md.namespace, md.name!);
@@ -699,6 +707,10 @@ export class Store implements WatchableStore {
     const stored = this.objects.get(kind)!.get(key);
     this.decode(kind, stored ? changedFields(input, stored) : input);
     if (status && stored) return this.updateStatusIn(txn, kind, input, stored, key);
+    if (kind === 'Pod' && stored) {
+      const bound = this.bindIn(txn, input, stored, key);
+      if (bound !== undefined) return bound;
+    }
     let next: [AnyObject, AnyObject];
     try {
       next = this.prepareUpdate(txn, kind, copyForWrite(kind, input), key);
@@ -707,6 +719,70 @@ export class Store implements WatchableStore {
       next = this.prepareUpdate(txn, kind, cloneJSON(input), key);
     }
     return this.finishUpdate(txn, kind, next[0], next[1], key);
+  }
+
+  /**
+   * The scheduler's bind (an update that sets a Pod's spec.nodeName and nothing else) without the
+   * whole Pod's copy, defaulting, conversion, validation and comparison, when what those give is
+   * known: `input` holds the stored Pod's very parts (its frozen metadata, status and other
+   * top-level values, and in a spec of its own the stored spec's very members) and a node's name
+   * where the stored spec had none, and the stored Pod validated clean after its defaulting and
+   * conversion (validPods). Defaulting and conversion then write nothing new, validation has only
+   * the name left to check, and the version differs from the stored one: it is the stored Pod with
+   * that name at the end of its spec, keys in the order the whole path gives them. Undefined for
+   * anything else, which takes the whole path.
+   */
+  private bindIn(txn: Txn, input: AnyObject, old: AnyObject, key: string): AnyObject | undefined {
+    const sent = input as unknown as Record<string, unknown>;
+    const have = old as unknown as Record<string, unknown>;
+    if (sent.metadata !== have.metadata || !validPods.has(old) || old.metadata.deletionTimestamp)
+      return undefined;
+    const specIn = sent.spec;
+    const specHave = have.spec as Record<string, unknown> | undefined;
+    if (
+      specIn === null ||
+      typeof specIn !== 'object' ||
+      Array.isArray(specIn) ||
+      Object.isFrozen(specIn) ||
+      specHave === undefined ||
+      specHave.nodeName !== undefined
+    )
+      return undefined;
+    const si = specIn as Record<string, unknown>;
+    const nodeName = si.nodeName;
+    if (typeof nodeName !== 'string' || nodeName === '') return undefined;
+    // The spec: the stored one's members (every one of them, and nothing else) and the name.
+    const spec: Record<string, unknown> = {};
+    let members = 0;
+    for (const k in si) {
+      if (!Object.hasOwn(si, k)) continue;
+      const v = si[k];
+      if (k !== 'nodeName') {
+        if (v !== specHave[k] || !Object.hasOwn(specHave, k)) return undefined;
+        members++;
+      }
+      spec[k] = v;
+    }
+    for (const k in specHave) if (Object.hasOwn(specHave, k)) members--;
+    if (members !== 0) return undefined;
+    // The top: the stored values (every one, nothing else), the metadata copied for its version.
+    const next: Record<string, unknown> = {};
+    let fields = 0;
+    for (const k in sent) {
+      if (!Object.hasOwn(sent, k)) continue;
+      if (k === 'spec') next.spec = spec;
+      else if (k === 'metadata') next.metadata = { ...old.metadata };
+      else if (sent[k] !== have[k] || !Object.hasOwn(have, k)) return undefined;
+      else next[k] = sent[k];
+      fields++;
+    }
+    for (const k in have) if (Object.hasOwn(have, k)) fields--;
+    if (fields !== 0) return undefined;
+    const errs = validatePodBind(nodeName);
+    if (errs.length > 0) throw newInvalid('Pod', old.metadata.name ?? '', errs);
+    // Its members are frozen: the store's freeze then stops at the spec instead of walking it.
+    Object.freeze(spec);
+    return this.finishUpdate(txn, 'Pod', next as unknown as AnyObject, old, key, false);
   }
 
   /**
@@ -747,6 +823,7 @@ export class Store implements WatchableStore {
     if (obj.kind === 'Service' && old.kind === 'Service') this.allocators.allocateUpdate(obj, old, txn.undo);
     const errs = validateObjectUpdate(obj, old);
     if (errs.length > 0) throw newInvalid(kind, name, errs);
+    if (obj.kind === 'Pod' && !obj.spec?.nodeName) validPods.add(obj);
     if (generationKinds.has(kind) && !deepEqual(loose.spec, oldLoose.spec))
       md.generation = (old.metadata.generation ?? 0) + 1;
     return [obj, old];

@@ -504,9 +504,7 @@ function checkPodSpec(spec: PodSpec, path: string): FieldError[] {
   if (spec.subdomain)
     for (const m of isDNS1123Label(spec.subdomain))
       errs.push(field.invalid(`${path}.subdomain`, spec.subdomain, m));
-  if (spec.nodeName)
-    for (const m of isDNS1123Subdomain(spec.nodeName))
-      errs.push(field.invalid(`${path}.nodeName`, spec.nodeName, m));
+  if (spec.nodeName) errs.push(...validateNodeName(spec.nodeName, path));
   if (spec.nodeSelector) errs.push(...validateLabels(spec.nodeSelector, `${path}.nodeSelector`));
   if (spec.terminationGracePeriodSeconds !== undefined && spec.terminationGracePeriodSeconds < 0)
     errs.push(
@@ -516,6 +514,13 @@ function checkPodSpec(spec: PodSpec, path: string): FieldError[] {
         'must be greater than or equal to 0',
       ),
     );
+  return errs;
+}
+
+/** A Pod spec's nodeName (set): the one check of checkPodSpec that reads it, and nothing else. */
+export function validateNodeName(nodeName: string, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  for (const m of isDNS1123Subdomain(nodeName)) errs.push(field.invalid(`${path}.nodeName`, nodeName, m));
   return errs;
 }
 

@@ -15,6 +15,7 @@ import {
   validateEndpoints,
   validateNamespace,
   validateNode,
+  validateNodeName,
   validatePod,
   validateService,
   validateServiceUpdate,
@@ -68,4 +69,14 @@ export function validateObjectUpdate(obj: AnyObject, old: AnyObject): FieldError
     errs.push(field.invalid('spec.nodeName', obj.spec.nodeName ?? '', 'field is immutable'));
   errs.push(...validateObject(obj));
   return errs;
+}
+
+/**
+ * validateObjectUpdate of a bind: a Pod whose one change from the stored Pod, itself one that
+ * validated without an error, is a spec.nodeName where that one had none. Every other check reads
+ * only what the stored Pod holds (its very values), and the name was not set before, so it cannot
+ * have changed: the node's name is all that is left to check.
+ */
+export function validatePodBind(nodeName: string): FieldError[] {
+  return validateNodeName(nodeName, 'spec');
 }

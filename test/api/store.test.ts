@@ -592,6 +592,91 @@ t.test(
   },
 );
 
+t.test('a bind that passes on the stored Pod gives what a bind of a copied Pod gives', async (t) => {
+  // Each row runs in two stores given the same writes: one binds with the stored Pod's own parts (the
+  // scheduler's spread), the other with a copy of them, which takes the whole write path.
+  type Row = { name: string; from: 'template' | 'own' | 'status'; bind: (p: Pod) => Pod };
+  const bindTo =
+    (nodeName: string) =>
+    (p: Pod): Pod => ({ ...p, spec: { ...p.spec, nodeName } });
+  const rows: Row[] = [
+    { name: 'from a template', from: 'template', bind: bindTo('n1') },
+    { name: 'own spec', from: 'own', bind: bindTo('node-1.zone-a') },
+    { name: 'after a status write', from: 'status', bind: bindTo('n1') },
+    { name: 'name first', from: 'template', bind: (p) => ({ ...p, spec: { nodeName: 'n1', ...p.spec } }) },
+    { name: 'invalid node name', from: 'template', bind: bindTo('n_1') },
+    { name: 'empty node name', from: 'template', bind: bindTo('') },
+    {
+      name: 'with a label change',
+      from: 'template',
+      bind: (p) => ({ ...bindTo('n1')(p), metadata: { ...p.metadata, labels: { app: 'x' } } }),
+    },
+    {
+      name: 'with a spec change',
+      from: 'own',
+      bind: (p) => ({ ...p, spec: { ...p.spec, hostname: 'h', nodeName: 'n1' } }),
+    },
+    {
+      name: 'stale version',
+      from: 'template',
+      bind: (p) => ({ ...bindTo('n1')(p), metadata: { ...p.metadata, resourceVersion: '1' } }),
+    },
+    { name: 'bound again', from: 'template', bind: (p) => bindTo('n2')(bindTo('n1')(p)) },
+  ];
+  const run = (row: Row, copy: boolean) => {
+    const s = newStore();
+    const rs = s.create(workload('ReplicaSet', 'web'));
+    const template = (rs as { spec: { template: { spec: Pod['spec'] } } }).spec.template.spec;
+    let p = s.create(row.from === 'template' ? { ...pod('a', { app: 'web' }), spec: template } : pod('a'));
+    if (row.from === 'status') p = s.updateStatus({ ...p, status: { ...p.status, hostIP: '10.0.0.1' } });
+    if (row.name === 'bound again') p = s.update(bindTo('n1')(p));
+    const from = s.resourceVersion;
+    const input = row.bind(copy ? (JSON.parse(JSON.stringify(p)) as Pod) : p);
+    let out: unknown;
+    try {
+      const got = s.update(input);
+      out = { json: JSON.stringify(got), statusShared: got.status === p.status };
+    } catch (e) {
+      out = (e as Error).message;
+    }
+    // What a watcher from before the bind sees: one event a write since.
+    const it = s.watch('Pod', { resourceVersion: from })[Symbol.asyncIterator]();
+    const events: Promise<string>[] = [];
+    for (let i = Number(from); i < Number(s.resourceVersion); i++)
+      events.push(it.next().then((r) => `${r.value.type} ${JSON.stringify(r.value.object)}`));
+    const stored = JSON.stringify(s.get('Pod', 'a'));
+    return { out, stored, rv: s.resourceVersion, events: Promise.all(events), close: () => s.close() };
+  };
+  const strip = (o: unknown) =>
+    typeof o === 'string' ? o : { ...(o as { json: string }), statusShared: undefined };
+  const taken: unknown[] = [];
+  for (const row of rows) {
+    const fast = run(row, false);
+    const whole = run(row, true);
+    t.same(
+      { out: strip(fast.out), stored: fast.stored, rv: fast.rv, events: await fast.events },
+      { out: strip(whole.out), stored: whole.stored, rv: whole.rv, events: await whole.events },
+      row.name,
+    );
+    fast.close();
+    whole.close();
+    // The short path keeps the stored status as it is, where the whole path copies it.
+    taken.push(
+      typeof fast.out === 'string' ? 'refused' : (fast.out as { statusShared: boolean }).statusShared,
+    );
+  }
+  t.same(taken, [true, true, false, true, 'refused', false, false, false, 'refused', 'refused']);
+  const first = run(rows[0]!, false);
+  t.match(
+    await first.events,
+    [
+      /^MODIFIED \{"apiVersion":"v1","kind":"Pod","metadata":\{.*"resourceVersion":"8"\},"spec":\{.*"nodeName":"n1"\},"status":/,
+    ],
+    'the bind is the one event',
+  );
+  first.close();
+});
+
 t.test('stored parts checked once are still checked against what is new around them', async (t) => {
   const s = newStore();
   const a = s.create(pod('a'));
