@@ -75,6 +75,12 @@ export const sameNamespace = (o: AnyObject, c: AnyObject): boolean =>
 export const sameOwners = (o: AnyObject, c: AnyObject): boolean =>
   o.metadata.ownerReferences === c.metadata.ownerReferences;
 
+/** The uid of an object's controller ownerReference, as the controller-UID index files it. */
+export function controllerUIDs(o: AnyObject): string[] {
+  const ref = o.metadata.ownerReferences?.find((r) => r.controller === true);
+  return ref ? [ref.uid] : [];
+}
+
 // Index names. Label pairs are filed as `namespace\0key=value`.
 export const indexPodLabels = 'labels';
 export const indexPodNode = 'spec.nodeName';

@@ -16,6 +16,7 @@ import {
 import { fnv1a } from '../../std/index.js';
 import {
   type ControllerContext,
+  controllerUIDs,
   indexControllerUID,
   newQueue,
   podInformer,
@@ -212,14 +213,7 @@ export class DeploymentController {
     this.#deployments = ctx.informers.informer('Deployment');
     this.#deployments.addIndexer('namespace', (d) => [d.metadata.namespace ?? 'default'], sameNamespace);
     this.#sets = ctx.informers.informer('ReplicaSet');
-    this.#sets.addIndexer(
-      indexControllerUID,
-      (rs) => {
-        const ref = controllerRef(rs);
-        return ref ? [ref.uid] : [];
-      },
-      sameOwners,
-    );
+    this.#sets.addIndexer(indexControllerUID, controllerUIDs, sameOwners);
     // ReplicaSets without a controller, by namespace: the only ones a Deployment may adopt, found
     // without a scan of every ReplicaSet.
     this.#sets.addIndexer(

@@ -238,14 +238,7 @@ export class ReplicaSetController {
   /** Adopts `p` if it is an orphan `selector` matches (ClaimPods), adding it to `active` if it is. */
   #adopt(rs: ReplicaSet, p: Pod, selector: ReturnType<typeof labelSelectorAsSelector>, active: Pod[]): void {
     if (controllerRef(p) || p.metadata.deletionTimestamp || !selector.matches(p.metadata.labels)) return;
-    const ref: OwnerReference = {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      name: rs.metadata.name ?? '',
-      uid: rs.metadata.uid ?? '',
-      controller: true,
-      blockOwnerDeletion: true,
-    };
+    const ref = controllerRefOf(rs);
     const adopted = wrote(
       this.#ctx,
       this.#ctx.store.update({

@@ -19,6 +19,7 @@ import {
 } from '../../api/index.js';
 import {
   type ControllerContext,
+  controllerUIDs,
   indexControllerUID,
   newQueue,
   podInformer,
@@ -101,14 +102,7 @@ export class StatefulSetController {
     this.#sets.addIndexer('namespace', (s) => [s.metadata.namespace ?? 'default'], sameNamespace);
     this.#pods = podInformer(ctx);
     this.#revisions = ctx.informers.informer('ControllerRevision');
-    this.#revisions.addIndexer(
-      indexControllerUID,
-      (r) => {
-        const ref = controllerRef(r);
-        return ref ? [ref.uid] : [];
-      },
-      sameOwners,
-    );
+    this.#revisions.addIndexer(indexControllerUID, controllerUIDs, sameOwners);
     this.#sets.addEventHandler({
       onAdd: (s) => this.queue.add(objectKey(s)),
       onUpdate: (_o, s) => this.queue.add(objectKey(s)),

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { type Deployment, loadManifestFiles } from '../../api/index.js';
+import { type Deployment, loadManifestFiles, type ReplicaSet } from '../../api/index.js';
 import { boot, endpointsText, node } from './workload-fixture.js';
 
 const kubectlDeployment = new URL('./fixtures/kubectl-create-deployment-web.yaml', import.meta.url).pathname;
@@ -332,3 +332,48 @@ t.test(
     ]);
   },
 );
+
+t.test('a ReplicaSet adopts an orphan its selector matches, with a controller ownerReference', async (t) => {
+  const { store, cm } = boot(t);
+  store.create(node('node-1', 'zone-a'));
+  store.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'stray', namespace: 'default', labels: { app: 'db' } },
+    spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+  });
+  const rs = store.create({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'db', namespace: 'default' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'db' } },
+      template: {
+        metadata: { labels: { app: 'db' } },
+        spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
+      },
+    },
+  });
+  cm.start();
+  await cm.settled();
+  t.same(
+    store.list('Pod').items.map((p) => ({ name: p.metadata.name, owners: p.metadata.ownerReferences })),
+    [
+      {
+        name: 'stray',
+        owners: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: 'db',
+            uid: (rs as ReplicaSet).metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+    ],
+    'adopted, and no Pod created: the orphan makes the one replica',
+  );
+});
