@@ -15,7 +15,7 @@ import {
 import type { Image } from '../images/index.js';
 import { imageName } from '../images/index.js';
 import type { ClusterNetwork } from './network.js';
-import { frozenIPs, PodWorker } from './pod.js';
+import { frozenIPs, PodWorker, sameIPs } from './pod.js';
 import type { PodPortTable } from './podports.js';
 
 /** A pod as a source of traffic (the data plane's PodRef). */
@@ -193,7 +193,8 @@ export class Kubelet {
   }
 
   get hostIPs(): { ip: string }[] {
-    if (this.#hostIPsOf !== this.nodeIPs) {
+    // Made again when nodeIPs is another list or holds other addresses (it is a public array).
+    if (this.#hostIPsOf !== this.nodeIPs || !sameIPs(this.#hostIPs, this.nodeIPs)) {
       this.#hostIPs = frozenIPs(this.nodeIPs);
       this.#hostIPsOf = this.nodeIPs;
     }

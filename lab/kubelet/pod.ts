@@ -112,6 +112,13 @@ export function frozenIPs(ips: readonly string[]): { ip: string }[] {
   return Object.freeze(ips.map((ip) => Object.freeze({ ip }))) as { ip: string }[];
 }
 
+/** Whether a frozenIPs list names exactly these addresses, in this order. */
+export function sameIPs(list: readonly { ip: string }[] | undefined, ips: readonly string[]): boolean {
+  if (list === undefined || list.length !== ips.length) return false;
+  for (let i = 0; i < ips.length; i++) if (list[i]!.ip !== ips[i]) return false;
+  return true;
+}
+
 const qosClass = 'BestEffort';
 const noProbes: readonly ProbeWorker[] = Object.freeze([]);
 const containerCreating = Object.freeze({ reason: 'ContainerCreating' });
@@ -649,10 +656,13 @@ export class PodWorker implements ContainerOwner {
       return this.#startTime
         ? { phase, conditions, hostIP, hostIPs, startTime: this.#startTime, containerStatuses, qosClass }
         : { phase, conditions, hostIP, hostIPs, containerStatuses, qosClass };
-    if (this.#podIPList?.[0]?.ip !== this.podIPs[0] || this.#podIPList.length !== this.podIPs.length)
-      this.#podIPList = frozenIPs(this.podIPs);
+    // Kept while it lists the same addresses (every one compared: a dual-stack pod has two).
+    let podIPs = this.#podIPList;
+    if (podIPs === undefined || !sameIPs(podIPs, this.podIPs)) {
+      podIPs = frozenIPs(this.podIPs);
+      this.#podIPList = podIPs;
+    }
     const podIP = this.podIP;
-    const podIPs = this.#podIPList;
     return this.#startTime
       ? {
           phase,
