@@ -180,41 +180,14 @@ function fnvOver(h: number, s: string): number {
   }
   return h;
 }
-const slash = 47;
-const hexDigits = '0123456789abcdef';
-/** The ID's char codes: `netlab://` then 16 hex digits, written in place for each ID. */
-const idCodes = Array.from('netlab://0000000000000000', (ch) => ch.charCodeAt(0));
-/** Eight hex digits of `n`'s low 32 bits into idCodes from `at`. */
-function hex8(at: number, n: number): void {
-  for (let i = 7; i >= 0; i--) {
-    idCodes[at + i] = hexDigits.charCodeAt(n & 15);
-    n >>>= 4;
-  }
-}
-/** FNV-1a over the decimal digits of `n` (a non-negative integer), as over String(n). */
-function fnvDigits(h: number, n: number): number {
-  let div = 1;
-  while (div * 10 <= n) div *= 10;
-  for (; div >= 1; div /= 10) h = Math.imul(h ^ (48 + (Math.floor(n / div) % 10)), 16777619);
-  return h;
-}
 /**
- * `netlab://` + FNV-1a of `uid/name/seq` + seq, in hex: one flat string (a template literal of
- * padded parts keeps three strings and two cons cells a container), hashed without the key text.
+ * `netlab://` + FNV-1a of `uid/name/seq` + seq, in hex, as one flat string (joined: a template
+ * literal of padded parts keeps its pieces alive under each container's ID).
  */
 function containerID(uid: string, name: string): string {
   containerSeq++;
-  let h = fnvOver(2166136261, uid);
-  h = Math.imul(h ^ slash, 16777619);
-  h = fnvOver(h, name);
-  h = Math.imul(h ^ slash, 16777619);
-  h = fnvDigits(h, containerSeq);
-  // Past 2^32 containers the sequence takes more than eight digits.
-  if (containerSeq > 0xffffffff)
-    return `netlab://${(h >>> 0).toString(16).padStart(8, '0')}${containerSeq.toString(16)}`;
-  hex8(9, h >>> 0);
-  hex8(17, containerSeq);
-  return String.fromCharCode(...idCodes);
+  const h = fnvOver(2166136261, `${uid}/${name}/${containerSeq}`) >>> 0;
+  return ['netlab://', h.toString(16).padStart(8, '0'), containerSeq.toString(16).padStart(8, '0')].join('');
 }
 
 export class PodWorker implements ContainerOwner {
