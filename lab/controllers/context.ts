@@ -175,14 +175,7 @@ export function servicesSelecting(
   pod: Pod,
   out = new Set<string>(),
 ): Set<string> {
-  const labels = pod.metadata.labels;
-  for (const pair of labelPairKeys(pod.metadata.namespace ?? 'default', labels)) {
-    for (const key of services.indexKeys(indexServiceSelector, pair)) {
-      if (out.has(key)) continue;
-      const svc = services.get(key);
-      if (svc?.spec.selector && matchesSet(svc.spec.selector, labels)) out.add(key);
-    }
-  }
+  forEachServiceSelecting(services, pod, (key) => out.add(key));
   return out;
 }
 
