@@ -95,7 +95,7 @@ async function child(s: number): Promise<Figures> {
     // 1,000 nodes' /24s: a /14 (kube-controller-manager --cluster-cidr), as large clusters use.
     clusterCIDRs: ['10.244.0.0/14'],
     dnsListen: { host: '127.0.0.1', port: 0 },
-    kubelets: { realSockets: false },
+    kubelets: { realSockets: false, cniThread: true },
     dataplane: false,
     controllers: { endpointUpdatesBatchPeriodMs: BATCH_MS },
     proxyMinSyncPeriodMs: workloadProxyMinSyncPeriodMs,

@@ -1,6 +1,7 @@
 // The door of cni/: the CNI protocol, the plugins, a libcni-like invoker and the fabric.
 export {
   Fabric,
+  type FabricChange,
   FileFabricStore,
   MemoryFabricStore,
   renderNetnsRoutes,

@@ -134,6 +134,22 @@ interface Sandbox {
   nextIfindex: number;
 }
 
+/**
+ * One change to a fabric, as made: another copy of the fabric that applies the same changes in the
+ * same order holds the same state (the lab's CNI thread sends them to the fabric the data path reads).
+ */
+export type FabricChange =
+  | { op: 'addNode'; spec: NodeSpec }
+  | { op: 'removeNode'; name: string }
+  | { op: 'attach'; attachment: PodAttachment }
+  | { op: 'detach'; containerID: string; ifname: string }
+  | { op: 'loopback'; netns: string; up: boolean };
+
+export interface FabricOptions {
+  /** Told of every change once it is made. */
+  onChange?: (change: FabricChange) => void;
+}
+
 export class Fabric {
   readonly #nodes = new Map<string, FabricNode>();
   readonly #attachments = new Map<string, PodAttachment>();
@@ -145,6 +161,33 @@ export class Fabric {
   readonly #sandboxes = new Map<string, Sandbox>();
   /** Address text -> its owner: the O(1) lookup. */
   readonly #owners = new Map<string, FabricEndpoint>();
+  readonly #onChange: ((change: FabricChange) => void) | undefined;
+
+  constructor(opts: FabricOptions = {}) {
+    this.#onChange = opts.onChange;
+  }
+
+  /** Makes a change another fabric made (its `onChange`); a node already here is kept. */
+  apply(change: FabricChange): void {
+    switch (change.op) {
+      case 'addNode':
+        if (!this.#nodes.has(change.spec.name)) this.addNode(change.spec);
+        return;
+      case 'removeNode':
+        this.removeNode(change.name);
+        return;
+      case 'attach':
+        this.#restore(change.attachment);
+        this.#onChange?.(change);
+        return;
+      case 'detach':
+        this.detach(change.containerID, change.ifname);
+        return;
+      case 'loopback':
+        this.setLoopback(change.netns, change.up);
+        return;
+    }
+  }
 
   addNode(spec: NodeSpec): FabricNode {
     const what = `node ${spec.name}`;
@@ -192,6 +235,7 @@ export class Fabric {
     this.#nodes.set(node.name, node);
     for (const ip of nodeIPs) this.#owners.set(ip.ip, { kind: 'node', node, interface: 'eth0' });
     for (const a of node.bridge.addresses) this.#claimBridge(node, a);
+    this.#onChange?.({ op: 'addNode', spec });
     return node;
   }
 
@@ -204,6 +248,7 @@ export class Fabric {
     for (const a of [...node.uplink.addresses, ...node.bridge.addresses])
       this.#owners.delete(a.split('/')[0]!);
     this.#nodes.delete(name);
+    this.#onChange?.({ op: 'removeNode', name });
     return true;
   }
 
@@ -267,15 +312,35 @@ export class Fabric {
     this.#add(attachment);
     for (const { prefix, gateway } of ips) {
       this.#owners.set(prefix.ip, { kind: 'pod', node, attachment });
-      if (gateway !== undefined) {
-        const onBridge = `${gateway}/${prefix.length}`;
-        if (!node.bridge.addresses.includes(onBridge)) {
-          node.bridge.addresses.push(onBridge);
-          this.#claimBridge(node, onBridge);
-        }
-      }
+      if (gateway !== undefined) this.#gatewayOnBridge(node, `${gateway}/${prefix.length}`);
     }
+    this.#onChange?.({ op: 'attach', attachment });
     return attachment;
+  }
+
+  /** A gateway (`ip/len`) on the node's bridge, as the bridge plugin's isGateway puts it there once. */
+  #gatewayOnBridge(node: FabricNode, onBridge: string): void {
+    if (!node.bridge.addresses.includes(onBridge)) {
+      node.bridge.addresses.push(onBridge);
+      this.#claimBridge(node, onBridge);
+    }
+  }
+
+  /**
+   * Puts back an attachment another copy of the fabric made (or one read from its state): its
+   * addresses and gateways claimed, the interface indexes it took no longer handed out.
+   */
+  #restore(a: PodAttachment): void {
+    const node = this.#mustNode(a.node);
+    this.#add(a);
+    const sandbox = this.#sandbox(a.netns);
+    if (sandbox.nextIfindex <= a.ifindex) sandbox.nextIfindex = a.ifindex + 1;
+    if (node.nextIfindex <= a.hostVeth.ifindex) node.nextIfindex = a.hostVeth.ifindex + 1;
+    for (const ip of a.ips) {
+      const slash = ip.address.indexOf('/');
+      this.#owners.set(ip.address.slice(0, slash), { kind: 'pod', node, attachment: a });
+      if (ip.gateway !== undefined) this.#gatewayOnBridge(node, `${ip.gateway}${ip.address.slice(slash)}`);
+    }
   }
 
   /** Removes an attachment; undefined when there was none (DEL is idempotent). */
@@ -296,6 +361,7 @@ export class Fabric {
       if (owner?.kind === 'pod' && owner.attachment === a) this.#owners.delete(addr);
     }
     if (!this.#inNetns.has(a.netns)) this.#sandboxes.delete(a.netns);
+    this.#onChange?.({ op: 'detach', containerID, ifname });
     return a;
   }
 
@@ -344,8 +410,10 @@ export class Fabric {
     if (up) this.#sandbox(netns).loopback = true;
     else {
       const s = this.#sandboxes.get(netns);
-      if (s !== undefined) s.loopback = false;
+      if (s === undefined) return;
+      s.loopback = false;
     }
+    this.#onChange?.({ op: 'loopback', netns, up });
   }
 
   loopbackUp(netns: string): boolean {
@@ -493,20 +561,12 @@ export class Fabric {
         bridge: n.bridge.name,
       });
       // Keep what was derived or added since (bridge addresses from IPAM gateways, interface indexes).
-      for (const a of n.bridge.addresses)
-        if (!node.bridge.addresses.includes(a)) {
-          node.bridge.addresses.push(a);
-          f.#claimBridge(node, a);
-        }
+      for (const a of n.bridge.addresses) f.#gatewayOnBridge(node, a);
       node.nextIfindex = n.nextIfindex;
     }
     for (const s of state.sandboxes)
       f.#sandboxes.set(s.netns, { loopback: s.loopback, nextIfindex: s.nextIfindex });
-    for (const a of state.attachments) {
-      const node = f.#mustNode(a.node);
-      f.#add(a);
-      for (const ip of a.ips) f.#owners.set(ip.address.split('/')[0]!, { kind: 'pod', node, attachment: a });
-    }
+    for (const a of state.attachments) f.#restore(a);
     return f;
   }
 

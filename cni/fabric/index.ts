@@ -1,7 +1,7 @@
 // The virtual flat network: nodes, bridges, attachments, routes.
 export { parsePrefix } from './address.js';
 export { FabricError } from './errors.js';
-export { Fabric, type PodAttachment } from './fabric.js';
+export { Fabric, type FabricChange, type PodAttachment } from './fabric.js';
 export {
   renderNetnsRoutes,
   renderNodeAddrBrief,

@@ -13,6 +13,11 @@ export type KubeletsOptions = Omit<KubeletOptions, 'store' | 'nodeName' | 'netwo
   images: ReadonlyMap<string, Image>;
   /** host-local's files and the CNI result cache go here; memory when unset. */
   stateDir?: string;
+  /**
+   * The CNI plugins run in a thread of their own, as a node's runtime runs them in processes of their
+   * own (large clusters: pods are wired while the rest of the lab goes on). Default: in this thread.
+   */
+  cniThread?: boolean;
 };
 
 export class Kubelets {
@@ -28,7 +33,10 @@ export class Kubelets {
     readonly store: Store,
     readonly opts: KubeletsOptions,
   ) {
-    this.network = new ClusterNetwork(opts.stateDir ? { stateDir: opts.stateDir } : {});
+    this.network = new ClusterNetwork({
+      ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+      ...(opts.cniThread ? { thread: true } : {}),
+    });
   }
 
   /** A kubelet for every Node now in the store and for every one added later. */
@@ -131,6 +139,6 @@ export class Kubelets {
     await Promise.all([...this.#kubelets.values()].map((k) => k.stop()));
     await this.#loop;
     this.ports.close();
-    this.network.close();
+    await this.network.close();
   }
 }

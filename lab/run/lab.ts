@@ -130,6 +130,8 @@ export class Lab {
         ...(opts.inputs.workload !== undefined ? { proxyMinSyncPeriodMs: workloadProxyMinSyncPeriodMs } : {}),
         kubelets: {
           nodeLeaseRenewIntervalSeconds: config.durations.nodeLeaseRenewInterval / 1000,
+          // The plugins run beside the lab, as a node's runtime runs them beside the kubelet.
+          cniThread: true,
           // A generated workload is for scale: its pods exist in-process only.
           ...(opts.inputs.workload !== undefined ? { realSockets: false } : {}),
           ...(config.stateDir !== undefined ? { stateDir: config.stateDir } : {}),

@@ -6,6 +6,7 @@ import { FabricError } from '../../cni/fabric/errors.js';
 import { renderPodRoutes } from '../../cni/fabric/render.js';
 import {
   Fabric,
+  type FabricChange,
   FileFabricStore,
   renderNodeAddrBrief,
   renderNodeRoutes,
@@ -363,3 +364,88 @@ t.test(
     for (const c of cases) t.equal(renderRouteGet(f, 'node-a', c.ip), c.want, c.ip);
   },
 );
+
+t.test('a copy that applies the changes another fabric reports holds the same state', async (t) => {
+  // Each step changes the origin; the copy only ever sees the changes, structured-cloned as a
+  // worker's message carries them. After every step both print the same state and addr text.
+  const changes: FabricChange[] = [];
+  const origin = new Fabric({ onChange: (c) => changes.push(c) });
+  const copy = new Fabric();
+  const steps: { name: string; run: (f: Fabric) => unknown; ops: string }[] = [
+    {
+      name: 'a node',
+      run: (f) => f.addNode({ name: 'node-a', nodeIPs: ['192.168.49.2'], podCIDRs: ['10.244.0.0/24'] }),
+      ops: 'addNode',
+    },
+    {
+      name: 'a second node',
+      run: (f) => f.addNode({ name: 'node-b', nodeIPs: ['192.168.49.3'], podCIDRs: ['10.244.1.0/24'] }),
+      ops: 'addNode',
+    },
+    {
+      name: 'a pod with a gateway new to the bridge',
+      run: (f) =>
+        f.attach('node-a', {
+          network: 'pods',
+          containerID: 'c1',
+          ifname: 'eth0',
+          netns: '/run/netns/p1',
+          ips: [{ address: '10.244.0.2/24', gateway: '10.244.0.254' }],
+          routes: [{ dst: '0.0.0.0/0' }],
+        }),
+      ops: 'attach',
+    },
+    { name: 'its loopback up', run: (f) => f.setLoopback('/run/netns/p1', true), ops: 'loopback' },
+    {
+      name: 'a second interface in the same netns',
+      run: (f) =>
+        f.attach('node-a', {
+          network: 'pods',
+          containerID: 'c1',
+          ifname: 'net1',
+          netns: '/run/netns/p1',
+          ips: [{ address: '10.244.0.3/24' }],
+        }),
+      ops: 'attach',
+    },
+    {
+      name: 'a pod on the other node',
+      run: (f) =>
+        f.attach('node-b', {
+          network: 'pods',
+          containerID: 'c2',
+          ifname: 'eth0',
+          netns: '/run/netns/p2',
+          ips: [{ address: '10.244.1.2/24', gateway: '10.244.1.1' }],
+        }),
+      ops: 'attach',
+    },
+    { name: 'the first interface gone', run: (f) => f.detach('c1', 'eth0'), ops: 'detach' },
+    { name: 'a detach of nothing changes nothing', run: (f) => f.detach('c9', 'eth0'), ops: '' },
+    { name: 'loopback down', run: (f) => f.setLoopback('/run/netns/p1', false), ops: 'loopback' },
+    { name: 'a node and its pods gone', run: (f) => f.removeNode('node-b'), ops: 'detach removeNode' },
+  ];
+  for (const step of steps) {
+    step.run(origin);
+    const sent = structuredClone(changes.splice(0));
+    t.equal(sent.map((c) => c.op).join(' '), step.ops, `${step.name}: the changes reported`);
+    for (const c of sent) copy.apply(c);
+    t.equal(JSON.stringify(copy), JSON.stringify(origin), `${step.name}: the same state`);
+    for (const node of origin.nodes())
+      t.equal(
+        renderNodeAddrBrief(copy, node.name),
+        renderNodeAddrBrief(origin, node.name),
+        `${step.name}: ${node.name}`,
+      );
+  }
+  t.equal(copy.lookup('10.244.0.3')?.kind, 'pod', 'the copy finds the pod by address');
+  t.equal(copy.lookup('10.244.0.2'), undefined, 'and not the one detached');
+  // The copy hands out what the origin would next: the veth index is never reused.
+  const next = { network: 'pods', containerID: 'c3', ifname: 'eth0', netns: '/run/netns/p3', ips: [] };
+  t.equal(copy.attach('node-a', next).hostVeth.ifindex, origin.attach('node-a', next).hostVeth.ifindex);
+  copy.apply({
+    op: 'addNode',
+    spec: { name: 'node-a', nodeIPs: ['192.168.49.2'], podCIDRs: ['10.244.0.0/24'] },
+  });
+  t.equal(copy.nodes().length, 1, 'a node already there is kept, not an error');
+});
