@@ -193,6 +193,7 @@ export class Cluster {
       const dnsIPs = new Set(
         store.find('Service', 'kube-dns', 'kube-system')?.spec.clusterIPs ?? ['10.96.0.10'],
       );
+      const kubeletOpts = opts.kubelets;
       cluster.kubelets = new Kubelets(store, {
         clusterDNS: [...dnsIPs],
         // Pods ask the lab's DNS listener directly, unless pods serve kube-dns (a CoreDNS Deployment
@@ -202,15 +203,27 @@ export class Cluster {
           !(cluster.dataplane && store.find('Service', 'kube-dns', 'kube-system')?.spec.selector)
             ? addr
             : undefined,
-        // Container output is what `kubectl logs` reads through the kube-API.
+        // Container output is what `kubectl logs` reads through the kube-API, kept by the pod's uid
+        // (a pod made again under its name has lines of its own) until its kubelet is done with it.
         onLog: (pod, container, line) =>
           cluster.podLogs.write(
             pod.metadata.namespace ?? 'default',
             pod.metadata.name ?? '',
             container,
             line,
+            undefined,
+            pod.metadata.uid ?? '',
           ),
         ...opts.kubelets,
+        // The pod's logs go with it, whatever else is told of its removal.
+        onRemoved: (pod) => {
+          cluster.podLogs.remove(
+            pod.metadata.namespace ?? 'default',
+            pod.metadata.name ?? '',
+            pod.metadata.uid ?? '',
+          );
+          kubeletOpts.onRemoved?.(pod);
+        },
         images: builtinImages({ zone, ...(opts.dns?.upstream ? { upstream: opts.dns.upstream } : {}) }),
       });
       if (dataplane) {

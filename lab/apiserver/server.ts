@@ -859,7 +859,9 @@ export class ApiServer {
     pod: Obj,
     q: URLSearchParams,
   ): Promise<void> {
-    const md = pod.metadata as { name: string; namespace: string };
+    const md = pod.metadata as { name: string; namespace: string; uid?: string };
+    // This pod's lines: not those of an earlier pod of its name that is still being torn down.
+    const uid = md.uid ?? '';
     const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map(
       (c) => c.name,
     );
@@ -888,6 +890,7 @@ export class ApiServer {
     const since = q.get('sinceSeconds');
     const lines =
       this.logs?.read(md.namespace, md.name, container, {
+        uid,
         ...(tail !== null ? { tailLines: Number(tail) } : {}),
         ...(since !== null ? { sinceSeconds: Number(since), now: this.now() } : {}),
       }) ?? [];
@@ -896,7 +899,7 @@ export class ApiServer {
     if (q.get('follow') !== 'true' || !this.logs) return void res.end();
     const logs = this.logs;
     await new Promise<void>((resolve) => {
-      const stop = logs.follow(md.namespace, md.name, container, (l) => res.write(line(l)));
+      const stop = logs.follow(md.namespace, md.name, container, (l) => res.write(line(l)), uid);
       // The stream ends when the client goes, the server stops, or the pod is gone.
       const abort = new AbortController();
       const done = () => {

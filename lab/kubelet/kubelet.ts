@@ -77,6 +77,11 @@ export interface KubeletOptions {
   onStopping?: (pod: Pod, container: string) => void;
   /** Container log lines. */
   onLog?: (pod: Pod, container: string, line: string) => void;
+  /**
+   * The kubelet is done with a pod (its containers stopped, its sandbox torn down): it writes no line
+   * again, and a kubelet removes its containers and their logs now. Once per pod (per uid).
+   */
+  onRemoved?: (pod: Pod) => void;
   /** Clock for timestamps. */
   now?: () => Date;
 }
@@ -292,6 +297,8 @@ export class Kubelet {
   /** Called by a worker once its pod is gone. */
   forget(w: PodWorker): void {
     if (this.#workers.get(w.key) === w) this.#workers.delete(w.key);
+    // Its own uid's: a new pod of the name (here or on another node) may already be running.
+    this.#opts.onRemoved?.(w.pod);
   }
 
   retry(w: PodWorker, seconds: number): void {

@@ -337,6 +337,8 @@ export class PodWorker implements ContainerOwner {
   // --- ContainerOwner: what a container's runtime tells its worker ------------------------------
 
   containerLog(container: string, line: string): void {
+    // A pod torn down writes nowhere (an app's callback that outlives its container).
+    if (this.#phase === 'gone') return;
     this.kubelet.containerLog(this, container, line);
   }
 
