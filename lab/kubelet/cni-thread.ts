@@ -1,7 +1,7 @@
 // The CNI thread (network.ts, `thread: true`): the plugins, host-local's stores and the result cache
 // of every node, over a copy of the fabric. Requests come in batches, in order; each reply goes back
 // after every fabric change made before it, so the lab's fabric has a pod's interface by the time
-// its kubelet learns the pod's addresses. Replies of a millisecond go back together.
+// its kubelet learns the pod's addresses. Replies of one turn of the event loop go back together.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Fabric, type FabricChange } from '../../cni/index.js';
 import { type CniReplies, type CniRequest, CniRuntime, type CniThreadData } from './network.js';
@@ -14,7 +14,7 @@ const runtime = new CniRuntime(new Fabric({ onChange: (c) => changes.push(c) }),
 
 function answer(r: CniReplies['replies'][number]): void {
   if (replies.push(r) === 1)
-    setTimeout(() => {
+    setImmediate(() => {
       const m: CniReplies = { changes, replies };
       changes = [];
       replies = [];

@@ -199,11 +199,10 @@ class CniThread {
     });
   }
 
-  // One message a millisecond at most: a post costs tens of microseconds whatever it holds, and the
-  // kubelets start about two pods a turn of the event loop (a 1 ms timer gathers about six).
+  // One message a turn of the event loop: a kubelet's watch starts many pods in one turn.
   #send(req: CniRequest): void {
     if (this.#queue.push(req) === 1)
-      setTimeout(() => {
+      setImmediate(() => {
         const batch = this.#queue;
         this.#queue = [];
         this.#worker.postMessage(batch);
