@@ -165,6 +165,8 @@ export interface CniThreadData {
 class CniThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (ips: string[]) => void; reject: (e: Error) => void }>();
+  /** What close waits for: each call made before it, answered or failed. */
+  readonly #calls = new Set<Promise<unknown>>();
   #queue: CniRequest[] = [];
   #nextId = 1;
   #dead: Error | undefined;
@@ -192,11 +194,17 @@ class CniThread {
   call(op: 'add' | 'del', node: string, sandbox: PodSandbox): Promise<string[]> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
+    const call = new Promise<string[]>((resolve, reject) => {
       if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(id, { resolve, reject });
       this.#send({ op, id, node, sandbox: { ...sandbox } });
     });
+    const settled: Promise<void> = call.then(
+      () => void this.#calls.delete(settled),
+      () => void this.#calls.delete(settled),
+    );
+    this.#calls.add(settled);
+    return call;
   }
 
   // One message a turn of the event loop: a kubelet's watch starts many pods in one turn.
@@ -221,8 +229,13 @@ class CniThread {
     if (this.#pending.size === 0) this.#worker.unref();
   }
 
+  /**
+   * No call from now on; those made before (a pod's DEL still on its way) are answered first, as the
+   * plugins in this thread would finish them, their fabric changes with them.
+   */
   async close(): Promise<void> {
     this.#dead ??= new Error('the CNI thread is closed');
+    await Promise.all(this.#calls);
     await this.#worker.terminate();
   }
 }

@@ -107,3 +107,27 @@ t.test('a thread that is gone fails every call with one line', async (t) => {
   await net.close();
   await t.rejects(net.add(list, sandbox('p2')), { message: 'the CNI thread is closed' });
 });
+
+t.test('close answers the calls made before it, then fails the later ones', async (t) => {
+  const net = new ClusterNetwork({ thread: true });
+  const list = net.nodeNetwork('node-a', ['192.168.49.2'], ['10.244.0.0/24']);
+  await net.add(list, sandbox('p1'));
+  // A kubelet's teardown still on its way when the lab closes the network: a DEL and an ADD.
+  const calls = [
+    { name: 'DEL of p1', call: net.del(list, sandbox('p1')).then(() => 'ok'), want: 'ok' },
+    {
+      name: 'ADD of p2',
+      call: net.add(list, sandbox('p2')).then((ips) => ips.join(',')),
+      want: '10.244.0.3',
+    },
+  ];
+  const answers = calls.map((c) => c.call.catch((e: Error) => e.message));
+  await net.close();
+  for (const [i, c] of calls.entries()) t.equal(await answers[i], c.want, c.name);
+  t.same(
+    net.fabric.attachments().map((a) => `${a.containerID} ${a.ips.map((ip) => ip.address).join(',')}`),
+    ['p2 10.244.0.3/24'],
+    'the lab fabric holds what they left',
+  );
+  await t.rejects(net.del(list, sandbox('p2')), { message: 'the CNI thread is closed' });
+});
