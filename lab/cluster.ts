@@ -298,10 +298,13 @@ export class Cluster {
 
   async stop(): Promise<void> {
     await this.dataplane?.stop();
-    await this.kubelets?.stop();
+    // The control plane first (controllers, kube-proxy, DNS's watches): the kubelets' teardown is
+    // then only theirs (every pod's containers stopped, its CNI DEL), not a cluster reconciling the
+    // end of every pod (at 100,000 pods that churn took minutes: new Pods, slices, every node's sync).
     this.#ac.abort();
-    await this.api?.close();
     this.kubeProxy.stop();
+    await this.kubelets?.stop();
+    await this.api?.close();
     await this.dns.close();
     this.store.close();
     await Promise.allSettled(this.#loops);
