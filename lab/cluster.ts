@@ -167,14 +167,12 @@ export class Cluster {
     // Every Node, now and later, gets a kube-proxy; a deleted Node loses it.
     const proxiers = new Map<string, NodeProxy>();
     loops.push(watchStore(store, followNodes(kubeProxy, proxiers, logLine), { signal: ac.signal }));
-    const zone = new Zone(
-      new StoreSource(store, { signal: ac.signal }),
-      parseZoneConfig({
-        zones: [opts.zone ?? 'cluster.local', 'in-addr.arpa', 'ip6.arpa'],
-        ...(opts.dns?.ttl !== undefined ? { ttl: opts.dns.ttl } : {}),
-        ...(opts.dns?.pods !== undefined ? { pods: opts.dns.pods } : {}),
-      }),
-    );
+    const zoneConfig = parseZoneConfig({
+      zones: [opts.zone ?? 'cluster.local', 'in-addr.arpa', 'ip6.arpa'],
+      ...(opts.dns?.ttl !== undefined ? { ttl: opts.dns.ttl } : {}),
+      ...(opts.dns?.pods !== undefined ? { pods: opts.dns.pods } : {}),
+    });
+    const zone = new Zone(new StoreSource(store, { signal: ac.signal, pods: zoneConfig.pods }), zoneConfig);
     const dns = new DnsServer({
       zone,
       listen: opts.dnsListen ?? { host: '127.0.0.1', port: 10053 },

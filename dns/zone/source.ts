@@ -12,6 +12,7 @@ import type {
   WatchableStore,
   WatchEvent,
 } from '../../api/index.js';
+import type { PodMode } from './config.js';
 import { LiveIndex, type ZoneIndex } from './index-model.js';
 
 /** The objects the zone is built from. */
@@ -215,11 +216,20 @@ export class StoreSource extends ObjectSource {
   readonly #store: WatchableStore;
   readonly #signal: AbortSignal | undefined;
 
-  constructor(store: WatchableStore, opts: { signal?: AbortSignal } = {}) {
+  readonly #kinds: readonly ZoneKind[];
+
+  /**
+   * With `pods` (the zone's pod mode), Pods are listed and watched only for `verified`, as CoreDNS
+   * starts its pod informer only then: the other modes never read them (at 100,000 pods the watch
+   * was a copy of every pod's writes for nothing). Without it, every kind is kept.
+   */
+  constructor(store: WatchableStore, opts: { signal?: AbortSignal; pods?: PodMode } = {}) {
     super([], { synced: false });
     this.#store = store;
     this.#signal = opts.signal;
-    for (const kind of zoneKinds) void this.#run(kind);
+    this.#kinds =
+      opts.pods === undefined || opts.pods === 'verified' ? zoneKinds : zoneKinds.filter((k) => k !== 'Pod');
+    for (const kind of this.#kinds) void this.#run(kind);
   }
 
   #listed = new Set<ZoneKind>();
@@ -234,7 +244,7 @@ export class StoreSource extends ObjectSource {
           for (const obj of list.items) this.apply(obj as AnyObject);
         });
         this.#listed.add(kind);
-        if (this.#listed.size === zoneKinds.length) this.markSynced();
+        if (this.#listed.size === this.#kinds.length) this.markSynced();
         const events = this.#store.watch(kind, {
           resourceVersion: list.resourceVersion,
           ...(this.#signal ? { signal: this.#signal } : {}),

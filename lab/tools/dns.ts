@@ -55,7 +55,7 @@ async function listenOn(
   flags: ZoneFlags,
 ): Promise<ServedZone> {
   const ac = new AbortController();
-  const zone = new Zone(new StoreSource(store, { signal: ac.signal }), config);
+  const zone = new Zone(new StoreSource(store, { signal: ac.signal, pods: config.pods }), config);
   const server = new DnsServer({
     zone,
     listen: flags.listen,

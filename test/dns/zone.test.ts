@@ -494,8 +494,11 @@ t.test(
 // A WatchableStore with a list and a watch stream the test pushes events into.
 class FakeStore implements WatchableStore {
   readonly objects = new Map<string, AnyObject[]>();
+  /** The kinds listed, in order. */
+  readonly listed: string[] = [];
   readonly #waiters = new Map<string, ((e: WatchEvent<AnyObject>) => void)[]>();
   list<K extends keyof KindMap>(kind: K): ObjectList<KindMap[K]> {
+    this.listed.push(kind);
     return { items: (this.objects.get(kind) ?? []) as KindMap[K][], resourceVersion: '1' };
   }
   watch<K extends keyof KindMap>(
@@ -557,6 +560,23 @@ t.test('StoreSource: list, synced, then watch events', async (t) => {
   ]);
   t.same(show(z.lookup('web.default.svc.cluster.local', QTYPE.A))[0], 'NXDOMAIN aa');
   z.close();
+});
+
+t.test('StoreSource keeps Pods only for pods verified, as CoreDNS starts its pod informer', async (t) => {
+  const cases: { pods: 'disabled' | 'insecure' | 'verified' | undefined; kinds: string }[] = [
+    { pods: 'disabled', kinds: 'Namespace Service EndpointSlice' },
+    { pods: 'insecure', kinds: 'Namespace Service EndpointSlice' },
+    { pods: 'verified', kinds: 'Namespace Service EndpointSlice Pod' },
+    { pods: undefined, kinds: 'Namespace Service EndpointSlice Pod' },
+  ];
+  for (const c of cases) {
+    const store = new FakeStore();
+    const ac = new AbortController();
+    const source = new StoreSource(store, { signal: ac.signal, ...(c.pods ? { pods: c.pods } : {}) });
+    t.equal(store.listed.join(' '), c.kinds, `pods ${c.pods ?? '(not given)'}`);
+    t.equal(source.hasSynced(), true, `pods ${c.pods ?? '(not given)'}: synced once those are listed`);
+    ac.abort();
+  }
 });
 
 t.test('StoreSource over the api Store: allocated ClusterIPs, then updates and deletes', async (t) => {
