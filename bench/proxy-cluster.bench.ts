@@ -1,6 +1,7 @@
 // The shared kube-proxy (ClusterProxier) of 1,000 nodes at 10k Services x 10 endpoints: the first
 // sync (every node's is full), partial syncs after 1 and after 100 EndpointSlice changes (CPU,
-// medians), and the heap it holds per endpoint after the first sync. Baseline in the same run: the
+// medians), the heap it holds per endpoint after the first sync, and the sync that deletes the
+// chains of 1,000 Services a syncPeriod after they went (large-cluster mode defers the clean-up). Baseline in the same run: the
 // same cluster with one node, so the difference is what the node count costs (per node per sync).
 import type { EndpointSlice, Service } from '../api/index.js';
 import { deepFreeze } from '../api/json.js';
@@ -64,14 +65,16 @@ interface Figures {
   heapPerEndpoint: number;
   partial1: number;
   partial100: number;
+  cleanup: number;
 }
 
 function run(nodes: number): Figures {
   const services = Array.from({ length: SERVICES }, (_, s) => service(s));
   const slices = Array.from({ length: SERVICES }, (_, s) => slice(s, nodes, 0));
   const before = heapMB();
-  // A min sync period no test reaches: the bench calls every sync itself.
-  const kp = new ClusterProxier({ clusterCIDRs: ['10.244.0.0/14'], minSyncPeriod: 1e9 });
+  // A min sync period no test reaches: the bench calls every sync itself; its own clock.
+  let clock = 1_000_000;
+  const kp = new ClusterProxier({ clusterCIDRs: ['10.244.0.0/14'], minSyncPeriod: 1e9, now: () => clock });
   for (let k = 0; k < nodes; k++) kp.addNode(`node-${k + 1}`, [`172.18.${(k + 2) >> 8}.${(k + 2) & 255}`]);
   for (let s = 0; s < SERVICES; s++) {
     kp.onServiceAdd(services[s]!);
@@ -97,9 +100,24 @@ function run(nodes: number): Figures {
   };
   const partial1 = partial(1, 50);
   const partial100 = partial(100, 20);
+  // 1,000 Services go, 100 a sync; a syncPeriod later one sync deletes their chains on every node.
+  for (let step = 0; step < 10; step++) {
+    for (let s = step * 100; s < (step + 1) * 100; s++) {
+      kp.onEndpointSliceDelete(slices[s]!);
+      kp.onServiceDelete(services[s]!);
+    }
+    clock += 1000;
+    kp.syncProxyRules();
+  }
+  clock += 31_000;
+  let deleted = 0;
+  const cleanup = cpuMs(() => {
+    deleted = kp.syncProxyRules().get('node-1')!.deletedChains.length;
+  });
+  if (deleted < 1000) throw new Error(`the clean-up deleted ${deleted} chains`);
   if (kp.list().some((n) => n.lastSync?.totalEndpoints === undefined)) throw new Error('a node did not sync');
   kp.stop();
-  return { firstSync, heapPerEndpoint, partial1, partial100 };
+  return { firstSync, heapPerEndpoint, partial1, partial100, cleanup };
 }
 
 const base = run(1);
@@ -127,6 +145,12 @@ process.stdout.write(
       ms(big.partial100),
       ms(base.partial100),
       perNode(big.partial100, base.partial100),
+    ) +
+    row(
+      'clean-up after 1,000 Services deleted',
+      ms(big.cleanup),
+      ms(base.cleanup),
+      perNode(big.cleanup, base.cleanup),
     ) +
     row(
       'heap held after the first sync',

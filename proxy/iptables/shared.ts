@@ -400,6 +400,24 @@ export class NodeProxy {
   }
 }
 
+/** A number for each list of removed chains a node is given, so equal pending lists read as one key. */
+const listIds = new WeakMap<readonly string[], number>();
+let nextListId = 1;
+
+/** The identity of a node's pending lists, in order. */
+function pendingKey(pending: readonly (readonly string[])[]): string {
+  let key = '';
+  for (const list of pending) {
+    let id = listIds.get(list);
+    if (id === undefined) {
+      id = nextListId++;
+      listIds.set(list, id);
+    }
+    key += `${id},`;
+  }
+  return key;
+}
+
 export class ClusterProxier extends ChangeRecorder {
   readonly ipFamily: IPFamily;
   readonly #opts: ClusterProxierOptions;
@@ -813,6 +831,8 @@ export class ClusterProxier extends ChangeRecorder {
       this.#variants.delete(key);
       this.#setShared(key, plan.uniform ? this.#renderFor(key, null) : undefined, sharedRemoved);
     }
+    /** Stale chains by pending lists (pendingKey), for the nodes without chains of their own. */
+    const staleChains = new Map<string, string[]>();
     const fullNodes = new Set<NodeState>();
     for (const n of this.#nodes.values())
       if (n.needFullSync || !n.synced || now - n.lastFullSync > fullSyncPeriodMs) fullNodes.add(n);
@@ -854,11 +874,20 @@ export class ClusterProxier extends ChangeRecorder {
       let deleted: string[] = [];
       if (!large || now - n.lastCleanup > this.#syncPeriod) {
         if (n.pending.length > 0) {
-          const seen = new Set<string>();
-          for (const list of n.pending)
-            for (const c of list)
-              if (!this.#sharedActive.has(c) && !n.overlayActive.has(c) && isServiceChainName(c)) seen.add(c);
-          deleted = [...seen].sort();
+          // A node without chains of its own deletes what every such node with the same pending
+          // lists deletes (nodes that synced together): found once a sync, not once a node.
+          const key = n.overlayActive.size === 0 ? pendingKey(n.pending) : undefined;
+          const known = key === undefined ? undefined : staleChains.get(key);
+          if (known) deleted = known;
+          else {
+            const seen = new Set<string>();
+            for (const list of n.pending)
+              for (const c of list)
+                if (!this.#sharedActive.has(c) && !n.overlayActive.has(c) && isServiceChainName(c))
+                  seen.add(c);
+            deleted = Object.freeze([...seen].sort()) as string[];
+            if (key !== undefined) staleChains.set(key, deleted);
+          }
           n.pending = [];
         }
         n.lastCleanup = now;
