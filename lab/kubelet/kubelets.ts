@@ -133,7 +133,7 @@ export class Kubelets {
     return this.#kubelets;
   }
 
-  /** Every pod through CNI DEL (grace 0), then the network's temporary files removed. */
+  /** Every pod through CNI DEL (grace 0), then the pods' sockets and the CNI thread closed. */
   async stop(): Promise<void> {
     this.#ac.abort();
     await Promise.all([...this.#kubelets.values()].map((k) => k.stop()));
