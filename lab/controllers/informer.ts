@@ -1,8 +1,10 @@
 // Shared informers (client-go tools/cache): one list+watch per kind for every controller, a cache
 // of the objects by key, indexes maintained on every event, and handlers that only enqueue keys.
-// The factory also remembers the resourceVersion of each controller write, so a work queue can wait
-// until the caches have seen its own writes before it reconciles again (the job client-go's
-// expectations do for the ReplicaSet controller, here for every controller at once).
+// The factory also remembers the resourceVersion of each controller write, by the controller that
+// made it, so a controller's work queue waits until the caches have seen its own writes before it
+// reconciles again (the job client-go's expectations do for the ReplicaSet controller, here for
+// every controller, each with its own, as each has its own in kube-controller-manager: the
+// scheduler never waits for a ReplicaSet controller that keeps creating Pods).
 import {
   type AnyObject,
   type Kind,
@@ -178,14 +180,28 @@ function unfile(index: Map<string, Set<string>>, value: string, key: string): vo
  * lists every kind at one resourceVersion before any handler runs, so a handler of one kind finds
  * the other caches filled, then watches each kind from there.
  */
+/**
+ * One writer's expectations: the highest resourceVersion it wrote, per kind, with that kind's
+ * informer, so every drained key asks caughtUp() without a lookup or an entry array.
+ */
+export class Writes {
+  readonly written = new Map<Kind, { informer: Informer<Kind>; rv: number }>();
+
+  caughtUp(): boolean {
+    for (const w of this.written.values()) if (w.informer.rv < w.rv) return false;
+    return true;
+  }
+}
+
 export class SharedInformers {
   readonly #informers = new Map<Kind, Informer<Kind>>();
-  /**
-   * The highest resourceVersion a controller wrote, per kind, with that kind's informer: every
-   * drained key asks caughtUp(), which then reads both without a lookup or an entry array.
-   */
-  readonly #written = new Map<Kind, { informer: Informer<Kind>; rv: number }>();
-  readonly #waiting = new Set<() => void>();
+  /** Writes made outside any queue's sync: every queue waits for these. */
+  readonly #shared = new Writes();
+  /** Every queue's own (the manager's idle() waits for all). */
+  readonly #writers: Writes[] = [];
+  /** The writer whose sync is running (`as`). */
+  #current: Writes | undefined;
+  readonly #waiting = new Map<() => void, Writes | undefined>();
   #loops: Promise<void>[] = [];
 
   constructor(
@@ -237,36 +253,62 @@ export class SharedInformers {
     }
   }
 
+  /** A new writer (one a work queue): its writes are what its own caughtUp waits for. */
+  writer(): Writes {
+    const w = new Writes();
+    this.#writers.push(w);
+    return w;
+  }
+
+  /** Runs `fn` as `writer`: the writes it makes are that writer's. */
+  as<T>(writer: Writes, fn: () => T): T {
+    const prev = this.#current;
+    this.#current = writer;
+    try {
+      return fn();
+    } finally {
+      this.#current = prev;
+    }
+  }
+
   /** Remembers a controller's write, so `caughtUp()` is false until the cache has it. */
   wrote(obj: AnyObject): void {
     const rv = Number(obj.metadata.resourceVersion ?? 0);
     const kind = obj.kind as Kind;
-    const w = this.#written.get(kind);
+    const written = (this.#current ?? this.#shared).written;
+    const w = written.get(kind);
     if (w) {
       if (rv > w.rv) w.rv = rv;
       return;
     }
     const informer = this.#informers.get(kind);
-    if (informer && rv > 0) this.#written.set(kind, { informer, rv });
+    if (informer && rv > 0) written.set(kind, { informer, rv });
   }
 
-  /** Every cache has seen every write a controller made. */
-  caughtUp(): boolean {
-    for (const w of this.#written.values()) if (w.informer.rv < w.rv) return false;
+  /**
+   * The caches have seen every write `writer` made and every write made outside a queue; without
+   * a writer, every write any controller made.
+   */
+  caughtUp(writer?: Writes): boolean {
+    if (!this.#shared.caughtUp()) return false;
+    if (writer) return writer.caughtUp();
+    for (const w of this.#writers) if (!w.caughtUp()) return false;
     return true;
   }
 
-  /** Runs `fn` once the caches have caught up (at once if they have). */
-  whenCaughtUp(fn: () => void): void {
-    if (this.caughtUp()) fn();
-    else this.#waiting.add(fn);
+  /** Runs `fn` once the caches have caught up for `writer` (at once if they have). */
+  whenCaughtUp(fn: () => void, writer?: Writes): void {
+    if (this.caughtUp(writer)) fn();
+    else this.#waiting.set(fn, writer);
   }
 
   #check(): void {
-    if (this.#waiting.size === 0 || !this.caughtUp()) return;
-    const fns = [...this.#waiting];
-    this.#waiting.clear();
-    for (const fn of fns) fn();
+    if (this.#waiting.size === 0) return;
+    for (const [fn, writer] of this.#waiting)
+      if (this.caughtUp(writer)) {
+        this.#waiting.delete(fn);
+        fn();
+      }
   }
 
   /** Resolves when every watch has ended (after the signal aborts). */

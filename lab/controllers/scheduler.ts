@@ -214,6 +214,12 @@ export class Scheduler {
   readonly #openZone = new Map<string, string>();
   /** Pods that fit nowhere; any Node change tries them again. */
   readonly #unschedulable = new Set<string>();
+  /**
+   * The scheduler cache's assumed Pods, by uid: bound by this scheduler and counted on their Node at
+   * once, before the Pod informer brings the bind back (which then only confirms it). So the
+   * scheduler never waits for its own binds, as kube-scheduler does not.
+   */
+  readonly #assumed = new Map<string, string>();
   readonly #rank: (name: string) => number;
 
   constructor(ctx: ControllerContext, opts: SchedulerOptions = {}) {
@@ -265,8 +271,16 @@ export class Scheduler {
   }
 
   #podChanged(old: Pod | undefined, cur: Pod | undefined): void {
-    const before = old ? boundNode(old) : undefined;
+    let before = old ? boundNode(old) : undefined;
     const after = cur ? boundNode(cur) : undefined;
+    const uid = (cur ?? old)!.metadata.uid ?? '';
+    const assumed = this.#assumed.get(uid);
+    if (assumed !== undefined && (!cur || cur.spec.nodeName)) {
+      // The bind came back (or the Pod went first): the count made at the bind was for the Node it
+      // was assumed on, as if the cache had seen the bind then.
+      this.#assumed.delete(uid);
+      if (!old?.spec.nodeName) before = assumed;
+    }
     if (before !== after) {
       if (before) this.#count(before, old!, -1);
       if (after) this.#count(after, cur!, +1);
@@ -310,13 +324,18 @@ export class Scheduler {
   schedule(key: string): void {
     const pod = this.#pods.get(key);
     if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp) return;
+    // Bound already, the cache not there yet.
+    if (this.#assumed.has(pod.metadata.uid ?? '')) return;
     const node = unconstrained(pod) ? this.#pickOpen(pod) : this.#pickAny(pod);
     if (typeof node !== 'string') {
       this.#unschedulable.add(key);
       this.#markUnschedulable(pod, node.message);
       return;
     }
-    wrote(this.#ctx, this.#ctx.store.update({ ...pod, spec: { ...pod.spec, nodeName: node } }));
+    const bound = this.#ctx.store.update({ ...pod, spec: { ...pod.spec, nodeName: node } });
+    // AssumePod: counted on its Node now; the bind's event confirms it (not waited for).
+    this.#assumed.set(bound.metadata.uid ?? '', node);
+    this.#count(node, bound, +1);
   }
 
   /** The zone with the fewest of the Pod's siblings, then its least-loaded open Node. */

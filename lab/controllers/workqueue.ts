@@ -3,7 +3,7 @@
 // retried with exponential back-off, and `addAfter` brings a key back later (minReadySeconds, a node
 // monitor grace period). Syncs are synchronous, so draining the queue cannot interleave two syncs.
 import type { Clock } from './clock.js';
-import type { SharedInformers } from './informer.js';
+import type { SharedInformers, Writes } from './informer.js';
 
 export interface WorkQueueOptions {
   /** Named in log lines: `replicaset-controller: default/web-1: ...`. */
@@ -35,10 +35,15 @@ export class WorkQueue {
   /** Keys reconciled so far (tests count them to show an event touched only what it affects). */
   syncs = 0;
 
+  /** This queue's own writes: a drain waits for the caches to see them (and nobody else's). */
+  readonly #writes: Writes;
+
   constructor(
     readonly opts: WorkQueueOptions,
     readonly sync: (key: string) => void,
-  ) {}
+  ) {
+    this.#writes = opts.informers.writer();
+  }
 
   get length(): number {
     return this.#keys.length - this.#head;
@@ -102,16 +107,22 @@ export class WorkQueue {
   }
 
   #drain(): void {
+    // The writes its syncs make are this queue's own.
+    this.opts.informers.as(this.#writes, () => this.#drainKeys());
+  }
+
+  #drainKeys(): void {
     const start = performance.now();
+    const { informers } = this.opts;
     while (this.length > 0 && !this.#stopped) {
-      // A reconcile must see the controllers' own earlier writes in the caches, or it would
+      // A reconcile must see its controller's own earlier writes in the caches, or it would
       // create the same Pods twice; wait for the watches to deliver them.
-      if (!this.opts.informers.caughtUp()) {
+      if (!informers.caughtUp(this.#writes)) {
         this.#waiting = true;
-        this.opts.informers.whenCaughtUp(() => {
+        informers.whenCaughtUp(() => {
           this.#waiting = false;
           this.#schedule();
-        });
+        }, this.#writes);
         return;
       }
       const key = this.#keys[this.#head]!;
