@@ -5,6 +5,7 @@
 // lookup O(1) for the data path.
 import { hash } from 'node:crypto';
 import {
+  DisjointPrefixes,
   type Family,
   familyOf,
   ipText,
@@ -152,6 +153,8 @@ export interface FabricOptions {
 
 export class Fabric {
   readonly #nodes = new Map<string, FabricNode>();
+  /** Every node's podCIDRs, for the overlap check of a node added. */
+  readonly #podCIDRs = new DisjointPrefixes();
   readonly #attachments = new Map<string, PodAttachment>();
   /**
    * The same attachments by netns, then container interface name: a pod's lookups cost its own size.
@@ -203,14 +206,25 @@ export class Fabric {
         );
       return p;
     });
-    for (const other of this.#nodes.values())
-      for (const p of podCIDRs)
-        for (const q of other.podCIDRs)
-          if (overlaps(p, q))
-            throw new FabricError(
-              'NETLAB_CNI_FABRIC_OVERLAP',
-              `${what}: podCIDR ${p.network}/${p.length} overlaps node ${other.name}'s ${q.network}/${q.length}`,
-            );
+    podCIDRs.forEach((p, i) => {
+      const j = podCIDRs.findIndex((q, k) => k < i && overlaps(p, q));
+      if (j >= 0)
+        throw new FabricError(
+          'NETLAB_CNI_FABRIC_OVERLAP',
+          `${what}: podCIDRs[${i}] ${p.network}/${p.length} overlaps podCIDRs[${j}] ${podCIDRs[j]!.network}/${podCIDRs[j]!.length}`,
+        );
+    });
+    // Whether it overlaps another node's in a binary search; which one, in the nodes' order, only
+    // to name it.
+    if (podCIDRs.some((p) => this.#podCIDRs.overlapsAny(p)))
+      for (const other of this.#nodes.values())
+        for (const p of podCIDRs)
+          for (const q of other.podCIDRs)
+            if (overlaps(p, q))
+              throw new FabricError(
+                'NETLAB_CNI_FABRIC_OVERLAP',
+                `${what}: podCIDR ${p.network}/${p.length} overlaps node ${other.name}'s ${q.network}/${q.length}`,
+              );
     for (const ip of nodeIPs) this.#claimable(ip.ip, `${what}: nodeIPs`);
     const bridgeName = spec.bridge ?? 'cni0';
     const node: FabricNode = {
@@ -233,6 +247,7 @@ export class Fabric {
       nextIfindex: 4,
     };
     this.#nodes.set(node.name, node);
+    for (const p of podCIDRs) this.#podCIDRs.add(p);
     for (const ip of nodeIPs) this.#owners.set(ip.ip, { kind: 'node', node, interface: 'eth0' });
     for (const a of node.bridge.addresses) this.#claimBridge(node, a);
     this.#onChange?.({ op: 'addNode', spec });
@@ -248,6 +263,7 @@ export class Fabric {
     for (const a of [...node.uplink.addresses, ...node.bridge.addresses])
       this.#owners.delete(a.split('/')[0]!);
     this.#nodes.delete(name);
+    for (const p of node.podCIDRs) this.#podCIDRs.delete(p);
     this.#onChange?.({ op: 'removeNode', name });
     return true;
   }

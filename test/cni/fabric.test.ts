@@ -234,6 +234,18 @@ t.test('errors name the object and the field', async (t) => {
       message: "node node-c: podCIDR 10.244.0.0/16 overlaps node node-a's 10.244.0.0/24",
     },
     {
+      name: "podCIDR inside another node's (IPv6)",
+      run: (f) => f.addNode({ name: 'node-c', nodeIPs: [], podCIDRs: ['fd00:10:244:1::/80'] }),
+      code: 'NETLAB_CNI_FABRIC_OVERLAP',
+      message: "node node-c: podCIDR fd00:10:244:1::/80 overlaps node node-b's fd00:10:244:1::/64",
+    },
+    {
+      name: "a node's own podCIDRs overlapping",
+      run: (f) => f.addNode({ name: 'node-c', nodeIPs: [], podCIDRs: ['10.244.2.0/24', '10.244.2.128/25'] }),
+      code: 'NETLAB_CNI_FABRIC_OVERLAP',
+      message: 'node node-c: podCIDRs[1] 10.244.2.128/25 overlaps podCIDRs[0] 10.244.2.0/24',
+    },
+    {
       name: 'podCIDR with host bits',
       run: (f) => f.addNode({ name: 'node-c', nodeIPs: [], podCIDRs: ['10.244.2.5/24'] }),
       code: 'NETLAB_CNI_FABRIC_BAD_ADDRESS',
@@ -448,4 +460,56 @@ t.test('a copy that applies the changes another fabric reports holds the same st
     spec: { name: 'node-a', nodeIPs: ['192.168.49.2'], podCIDRs: ['10.244.0.0/24'] },
   });
   t.equal(copy.nodes().length, 1, 'a node already there is kept, not an error');
+});
+
+t.test('a node added is checked against every podCIDR held, a removed node frees its own', async (t) => {
+  // Each row adds (+) or removes (-) a node; the outcome is what addNode answers.
+  const rows: [string, string[]][] = [
+    ['+n1', ['10.244.0.0/24']],
+    ['+n2', ['10.244.2.0/24', 'fd00:10:244:2::/64']],
+    ['+n3', ['10.244.1.0/24']],
+    ['+x1', ['10.244.0.0/23']],
+    ['+x2', ['10.244.2.128/25']],
+    ['+x3', ['10.0.0.0/8']],
+    ['+x4', ['fd00:10:244::/48']],
+    ['+n4', ['10.244.3.0/24', 'fd00:10:244:3::/64']],
+    ['-n3', []],
+    ['+n5', ['10.244.1.0/24']],
+    ['-n2', []],
+    ['+n6', ['10.244.2.0/23']],
+    ['+n7', ['10.244.2.0/24']],
+  ];
+  const f = new Fabric();
+  const out: string[] = [];
+  for (const [op, cidrs] of rows) {
+    const name = op.slice(1);
+    if (op[0] === '-') {
+      out.push(`${op}: ${f.removeNode(name)}`);
+      continue;
+    }
+    try {
+      f.addNode({ name, nodeIPs: [], podCIDRs: cidrs });
+      out.push(`${op}: ok`);
+    } catch (e) {
+      out.push(`${op}: ${(e as Error).message}`);
+    }
+  }
+  t.equal(
+    out.join('\n'),
+    [
+      '+n1: ok',
+      '+n2: ok',
+      '+n3: ok',
+      "+x1: node x1: podCIDR 10.244.0.0/23 overlaps node n1's 10.244.0.0/24",
+      "+x2: node x2: podCIDR 10.244.2.128/25 overlaps node n2's 10.244.2.0/24",
+      "+x3: node x3: podCIDR 10.0.0.0/8 overlaps node n1's 10.244.0.0/24",
+      "+x4: node x4: podCIDR fd00:10:244::/48 overlaps node n2's fd00:10:244:2::/64",
+      '+n4: ok',
+      '-n3: true',
+      '+n5: ok',
+      '-n2: true',
+      "+n6: node n6: podCIDR 10.244.2.0/23 overlaps node n4's 10.244.3.0/24",
+      '+n7: ok',
+    ].join('\n'),
+  );
 });
