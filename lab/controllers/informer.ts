@@ -176,11 +176,6 @@ function unfile(index: Map<string, Set<string>>, value: string, key: string): vo
 }
 
 /**
- * One informer per kind, shared by every controller (informers.SharedInformerFactory). `start()`
- * lists every kind at one resourceVersion before any handler runs, so a handler of one kind finds
- * the other caches filled, then watches each kind from there.
- */
-/**
  * One writer's expectations: the highest resourceVersion it wrote, per kind, with that kind's
  * informer, so every drained key asks caughtUp() without a lookup or an entry array.
  */
@@ -193,6 +188,11 @@ export class Writes {
   }
 }
 
+/**
+ * One informer per kind, shared by every controller (informers.SharedInformerFactory). `start()`
+ * lists every kind at one resourceVersion before any handler runs, so a handler of one kind finds
+ * the other caches filled, then watches each kind from there.
+ */
 export class SharedInformers {
   readonly #informers = new Map<Kind, Informer<Kind>>();
   /** Writes made outside any queue's sync: every queue waits for these. */

@@ -99,9 +99,13 @@ export class ControllerManager {
     this.context.informers.start();
   }
 
-  /** Nothing queued and every cache holds every controller write. */
+  /** Nothing queued and every cache holds every controller write, the scheduler's binds too. */
   idle(): boolean {
-    return this.context.informers.caughtUp() && this.queues().every((q) => q.length === 0);
+    return (
+      this.context.informers.caughtUp() &&
+      this.scheduler.assumed === 0 &&
+      this.queues().every((q) => q.length === 0)
+    );
   }
 
   /**

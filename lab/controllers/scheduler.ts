@@ -242,6 +242,11 @@ export class Scheduler {
     });
   }
 
+  /** Pods bound and assumed whose bind the Pod cache has not brought back yet. */
+  get assumed(): number {
+    return this.#assumed.size;
+  }
+
   #zoneOf(nodeName: string): string {
     return this.#nodes.get(nodeName)?.metadata.labels?.[labelTopologyZone] ?? '';
   }

@@ -70,7 +70,9 @@ t.test('the scheduler assumes its binds: six Pods placed in one drain, spread 2/
   store.update = ((obj: Pod) => {
     const out = update(obj);
     if (obj.kind === 'Pod' && obj.spec.nodeName)
-      binds.push(`${obj.metadata.name} -> ${obj.spec.nodeName}, cache at rv ${podInformer.rv}`);
+      binds.push(
+        `${obj.metadata.name} -> ${obj.spec.nodeName}, cache at rv ${podInformer.rv}, assumed before it ${cm.scheduler.assumed}`,
+      );
     return out;
   }) as typeof store.update;
   let last = '';
@@ -79,7 +81,7 @@ t.test('the scheduler assumes its binds: six Pods placed in one drain, spread 2/
   t.equal(
     binds.join('\n'),
     ['a', 'b', 'c', 'd', 'e', 'f']
-      .map((n, i) => `${n} -> node-${(i % 3) + 1}, cache at rv ${last}`)
+      .map((n, i) => `${n} -> node-${(i % 3) + 1}, cache at rv ${last}, assumed before it ${i}`)
       .join('\n'),
     'every bind made before the cache saw the first: none waited for its own',
   );
@@ -87,4 +89,5 @@ t.test('the scheduler assumes its binds: six Pods placed in one drain, spread 2/
   for (const p of store.list('Pod').items)
     perNode.set(p.spec.nodeName ?? '', (perNode.get(p.spec.nodeName ?? '') ?? 0) + 1);
   t.same(Object.fromEntries(perNode), { 'node-1': 2, 'node-2': 2, 'node-3': 2 });
+  t.equal(cm.scheduler.assumed, 0, 'settled: the cache brought every bind back');
 });
