@@ -216,7 +216,8 @@ export class Fabric {
     });
     // Whether it overlaps another node's in a binary search; which one, in the nodes' order, only
     // to name it.
-    if (podCIDRs.some((p) => this.#podCIDRs.overlapsAny(p)))
+    const overlapping = podCIDRs.find((p) => this.#podCIDRs.overlapsAny(p));
+    if (overlapping !== undefined) {
       for (const other of this.#nodes.values())
         for (const p of podCIDRs)
           for (const q of other.podCIDRs)
@@ -225,6 +226,12 @@ export class Fabric {
                 'NETLAB_CNI_FABRIC_OVERLAP',
                 `${what}: podCIDR ${p.network}/${p.length} overlaps node ${other.name}'s ${q.network}/${q.length}`,
               );
+      // Not reached while the index and the nodes agree; refused all the same.
+      throw new FabricError(
+        'NETLAB_CNI_FABRIC_OVERLAP',
+        `${what}: podCIDR ${overlapping.network}/${overlapping.length} overlaps another node's`,
+      );
+    }
     for (const ip of nodeIPs) this.#claimable(ip.ip, `${what}: nodeIPs`);
     const bridgeName = spec.bridge ?? 'cni0';
     const node: FabricNode = {

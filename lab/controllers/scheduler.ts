@@ -276,6 +276,13 @@ export class Scheduler {
   }
 
   #podChanged(old: Pod | undefined, cur: Pod | undefined): void {
+    if (old && cur && old.metadata.uid !== cur.metadata.uid) {
+      // Another Pod of the same name (a relist's update after a delete and re-create): the old one
+      // went, with whatever was assumed of it, and the new one came.
+      this.#podChanged(old, undefined);
+      this.#podChanged(undefined, cur);
+      return;
+    }
     let before = old ? boundNode(old) : undefined;
     const after = cur ? boundNode(cur) : undefined;
     const uid = (cur ?? old)!.metadata.uid ?? '';

@@ -148,13 +148,20 @@ export class Kubelets {
   async stop(): Promise<void> {
     this.#ac.abort();
     const all = [...this.#kubelets.values()];
+    const failed: unknown[] = [];
     let next = 0;
+    // A kubelet whose stop fails does not keep the others from stopping.
     const stopNext = async (): Promise<void> => {
-      while (next < all.length) await all[next++]!.stop();
+      while (next < all.length) await all[next++]!.stop().catch((e: unknown) => failed.push(e));
     };
-    await Promise.all(Array.from({ length: Math.min(stopConcurrency, all.length) }, stopNext));
-    await this.#loop;
-    this.ports.close();
-    await this.network.close();
+    try {
+      await Promise.all(Array.from({ length: Math.min(stopConcurrency, all.length) }, stopNext));
+      await this.#loop;
+    } finally {
+      this.ports.close();
+      await this.network.close();
+    }
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1) throw new AggregateError(failed, `${failed.length} kubelets failed to stop`);
   }
 }

@@ -6,6 +6,7 @@ import { type Pod, Store } from '../../api/index.js';
 import { FakeClock } from '../../lab/controllers/clock.js';
 import { ControllerManager } from '../../lab/controllers/index.js';
 import { SharedInformers } from '../../lab/controllers/informer.js';
+import { Scheduler } from '../../lab/controllers/scheduler.js';
 import { node } from './workload-fixture.js';
 
 const pod = (name: string): Pod => ({
@@ -91,3 +92,50 @@ t.test('the scheduler assumes its binds: six Pods placed in one drain, spread 2/
   t.same(Object.fromEntries(perNode), { 'node-1': 2, 'node-2': 2, 'node-3': 2 });
   t.equal(cm.scheduler.assumed, 0, 'settled: the cache brought every bind back');
 });
+
+t.test(
+  'an assumed bind of a Pod made again under its name before the bind came back (a relist)',
+  async (t) => {
+    const clock = new FakeClock();
+    const store = new Store({ bookmarkIntervalMs: 0, now: () => new Date(clock.now()) });
+    const ac = new AbortController();
+    t.teardown(() => {
+      ac.abort();
+      store.close();
+    });
+    // The informers are fed by hand (relists only), so the order of what the scheduler sees is the test's.
+    const informers = new SharedInformers(store, ac.signal);
+    const scheduler = new Scheduler({ store, informers, clock, log: () => {} });
+    for (const n of ['node-1', 'node-2']) store.create(node(n, 'zone-a'));
+    const relist = () => {
+      for (const kind of ['Node', 'Pod'] as const) {
+        const list = store.list(kind);
+        informers.informer(kind).replace(list.items, Number(list.resourceVersion));
+      }
+    };
+    const drained = () => new Promise((resolve) => setImmediate(resolve));
+    const placed = () => store.get('Pod', 'p', 'default').spec.nodeName ?? '-';
+    const rows: string[] = [];
+    store.create(pod('p'));
+    relist();
+    await drained();
+    rows.push(`first p -> ${placed()}, assumed ${scheduler.assumed}`);
+    store.delete('Pod', 'p', { namespace: 'default', gracePeriodSeconds: 0 });
+    store.create(pod('p'));
+    relist();
+    rows.push(`p deleted and made again, relisted before the bind came back: assumed ${scheduler.assumed}`);
+    await drained();
+    rows.push(`second p -> ${placed()}, assumed ${scheduler.assumed}`);
+    relist();
+    rows.push(`relisted with its bind: assumed ${scheduler.assumed}`);
+    t.equal(
+      rows.join('\n'),
+      [
+        'first p -> node-1, assumed 1',
+        'p deleted and made again, relisted before the bind came back: assumed 0',
+        'second p -> node-2, assumed 1',
+        'relisted with its bind: assumed 0',
+      ].join('\n'),
+    );
+  },
+);

@@ -36,3 +36,34 @@ t.test('the kubelets stop a few at a time; every pod is torn down through CNI DE
     ].join('\n'),
   );
 });
+
+t.test('a kubelet whose stop fails keeps none of the others from stopping', async (t) => {
+  const nodes = 12;
+  const lab = startLab({ nodes, realSockets: false });
+  for (let i = 0; i < nodes; i++) lab.store.create(agnhostPod(`web-${i}`, { nodeName: `node-${i}` }));
+  for (let i = 0; i < nodes; i++) await waitPod(lab.store, `web-${i}`, ready);
+  // Stops that fail, one in each of the first two waves.
+  const failing = ['node-0', 'node-9'].map((n) => lab.kubelets.all.get(n)!);
+  const realStops = failing.map((k) => k.stop.bind(k));
+  t.teardown(() => Promise.all(realStops.map((stop) => stop())));
+  for (const k of failing)
+    k.stop = async () => {
+      throw new Error(`${k.nodeName}: stop failed`);
+    };
+  const err = await lab.kubelets.stop().catch((e: unknown) => e as AggregateError);
+  lab.store.close();
+  t.equal(
+    [
+      `error: ${err?.message}: ${err?.errors?.map((e: Error) => e.message).join(', ')}`,
+      `interfaces left: ${lab.kubelets.network.fabric
+        .attachments()
+        .map((a) => a.node)
+        .sort()
+        .join(' ')}`,
+    ].join('\n'),
+    [
+      'error: 2 kubelets failed to stop: node-0: stop failed, node-9: stop failed',
+      'interfaces left: node-0 node-9',
+    ].join('\n'),
+  );
+});
