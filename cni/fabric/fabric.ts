@@ -156,6 +156,8 @@ export class Fabric {
   /** Every node's podCIDRs, for the overlap check of a node added. */
   readonly #podCIDRs = new DisjointPrefixes();
   readonly #attachments = new Map<string, PodAttachment>();
+  /** The same attachments by node, in the order they came: a node's own cost its own pods. */
+  readonly #onNode = new Map<string, Set<PodAttachment>>();
   /**
    * The same attachments by netns, then container interface name: a pod's lookups cost its own size.
    * A netns with one interface (every pod of the lab) holds the attachment itself, not a Map of one.
@@ -265,8 +267,7 @@ export class Fabric {
   removeNode(name: string): boolean {
     const node = this.#nodes.get(name);
     if (node === undefined) return false;
-    for (const a of [...this.#attachments.values()])
-      if (a.node === name) this.detach(a.containerID, a.ifname);
+    for (const a of [...(this.#onNode.get(name) ?? [])]) this.detach(a.containerID, a.ifname);
     for (const a of [...node.uplink.addresses, ...node.bridge.addresses])
       this.#owners.delete(a.split('/')[0]!);
     this.#nodes.delete(name);
@@ -372,6 +373,7 @@ export class Fabric {
     const a = this.#attachments.get(key);
     if (a === undefined) return undefined;
     this.#attachments.delete(key);
+    this.#offNode(a);
     const inNetns = this.#inNetns.get(a.netns)!;
     if (!(inNetns instanceof Map)) this.#inNetns.delete(a.netns);
     else {
@@ -388,8 +390,24 @@ export class Fabric {
     return a;
   }
 
+  #offNode(a: PodAttachment): void {
+    const on = this.#onNode.get(a.node);
+    if (on === undefined) return;
+    on.delete(a);
+    if (on.size === 0) this.#onNode.delete(a.node);
+  }
+
   #add(a: PodAttachment): void {
-    this.#attachments.set(attachmentKey(a.containerID, a.ifname), a);
+    const key = attachmentKey(a.containerID, a.ifname);
+    const was = this.#attachments.get(key);
+    if (was !== undefined) this.#offNode(was);
+    this.#attachments.set(key, a);
+    let on = this.#onNode.get(a.node);
+    if (on === undefined) {
+      on = new Set();
+      this.#onNode.set(a.node, on);
+    }
+    on.add(a);
     const inNetns = this.#inNetns.get(a.netns);
     if (inNetns === undefined || (!(inNetns instanceof Map) && inNetns.ifname === a.ifname))
       this.#inNetns.set(a.netns, a);
@@ -424,8 +442,8 @@ export class Fabric {
 
   /** Attachments in the order they were made; of one node when `nodeName` is given. */
   attachments(nodeName?: string): PodAttachment[] {
-    const all = [...this.#attachments.values()];
-    return nodeName === undefined ? all : all.filter((a) => a.node === nodeName);
+    if (nodeName === undefined) return [...this.#attachments.values()];
+    return [...(this.#onNode.get(nodeName) ?? [])];
   }
 
   /** Sets the netns's `lo` up (the loopback plugin's ADD) or down (its DEL). */
@@ -465,8 +483,7 @@ export class Fabric {
     connected(node.uplink);
     connected(node.bridge);
     if (family === 6)
-      for (const a of this.#attachments.values())
-        if (a.node === node.name) out.push(linkLocalRoute(a.hostVeth as Link));
+      for (const a of this.#onNode.get(node.name) ?? []) out.push(linkLocalRoute(a.hostVeth as Link));
     for (const other of this.#nodes.values()) {
       if (other === node) continue;
       const via = other.nodeIPs.find((p) => p.family === family);

@@ -513,3 +513,46 @@ t.test('a node added is checked against every podCIDR held, a removed node frees
     ].join('\n'),
   );
 });
+
+t.test(
+  "a node's attachments are its own, in the order they came, through detach and removeNode",
+  async (t) => {
+    const f = twoNodes();
+    const attach = (node: string, id: string, ip: string) =>
+      f.attach(node, {
+        network: 'cbr0',
+        containerID: id,
+        ifname: 'eth0',
+        netns: `/run/netns/${id}`,
+        ips: [{ address: ip }],
+      });
+    attach('node-b', 'b1', '10.244.1.11/24');
+    attach('node-a', 'a9', '10.244.0.9/24');
+    attach('node-b', 'b2', '10.244.1.12/24');
+    attach('node-b', 'b3', '10.244.1.13/24');
+    const ids = (node?: string) =>
+      f
+        .attachments(node)
+        .map((a) => a.containerID)
+        .join(' ');
+    const rows: string[] = [];
+    const show = (what: string) =>
+      rows.push(`${what}: a [${ids('node-a')}] b [${ids('node-b')}] all [${ids()}]`);
+    show('attached');
+    f.detach('b2', 'eth0');
+    show('b2 detached');
+    attach('node-b', 'b2', '10.244.1.12/24');
+    show('b2 again');
+    f.removeNode('node-b');
+    show('node-b removed');
+    t.equal(
+      rows.join('\n'),
+      [
+        'attached: a [c1 c2 a9] b [b1 b2 b3] all [c1 c2 b1 a9 b2 b3]',
+        'b2 detached: a [c1 c2 a9] b [b1 b3] all [c1 c2 b1 a9 b3]',
+        'b2 again: a [c1 c2 a9] b [b1 b3 b2] all [c1 c2 b1 a9 b3 b2]',
+        'node-b removed: a [c1 c2 a9] b [] all [c1 c2 a9]',
+      ].join('\n'),
+    );
+  },
+);
