@@ -16,14 +16,21 @@ const pod = (name: string): Pod => ({
   spec: { containers: [{ name: 'c', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53' }] },
 });
 
-t.test("a writer's caughtUp waits for its own writes, not another's", async (t) => {
-  const store = new Store({ bookmarkIntervalMs: 0 });
+/** A store on a FakeClock, closed (and its watches ended) when the test ends. */
+function fakeStore(t: { teardown(fn: () => void): void }) {
+  const clock = new FakeClock();
+  const store = new Store({ bookmarkIntervalMs: 0, now: () => new Date(clock.now()) });
   const ac = new AbortController();
   t.teardown(() => {
     ac.abort();
     store.close();
   });
-  const informers = new SharedInformers(store, ac.signal);
+  return { clock, store, signal: ac.signal };
+}
+
+t.test("a writer's caughtUp waits for its own writes, not another's", async (t) => {
+  const { store, signal } = fakeStore(t);
+  const informers = new SharedInformers(store, signal);
   const pods = informers.informer('Pod');
   informers.start();
   const a = informers.writer();
@@ -53,14 +60,8 @@ t.test("a writer's caughtUp waits for its own writes, not another's", async (t) 
 });
 
 t.test('the scheduler assumes its binds: six Pods placed in one drain, spread 2/2/2', async (t) => {
-  const clock = new FakeClock();
-  const store = new Store({ bookmarkIntervalMs: 0, now: () => new Date(clock.now()) });
-  const ac = new AbortController();
-  t.teardown(() => {
-    ac.abort();
-    store.close();
-  });
-  const cm = new ControllerManager(store, { signal: ac.signal, clock });
+  const { clock, store, signal } = fakeStore(t);
+  const cm = new ControllerManager(store, { signal, clock });
   for (const n of ['node-1', 'node-2', 'node-3']) store.create(node(n, 'zone-a'));
   cm.start();
   await cm.settled();
@@ -96,15 +97,9 @@ t.test('the scheduler assumes its binds: six Pods placed in one drain, spread 2/
 t.test(
   'an assumed bind of a Pod made again under its name before the bind came back (a relist)',
   async (t) => {
-    const clock = new FakeClock();
-    const store = new Store({ bookmarkIntervalMs: 0, now: () => new Date(clock.now()) });
-    const ac = new AbortController();
-    t.teardown(() => {
-      ac.abort();
-      store.close();
-    });
+    const { clock, store, signal } = fakeStore(t);
     // The informers are fed by hand (relists only), so the order of what the scheduler sees is the test's.
-    const informers = new SharedInformers(store, ac.signal);
+    const informers = new SharedInformers(store, signal);
     const scheduler = new Scheduler({ store, informers, clock, log: () => {} });
     for (const n of ['node-1', 'node-2']) store.create(node(n, 'zone-a'));
     const relist = () => {
