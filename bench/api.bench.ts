@@ -8,14 +8,10 @@
 // Every figure is the median of RUNS runs; every loop is bounded.
 import { type AnyObject, cloneJSON, Store } from '../api/index.js';
 import { NodePortAllocator, ServiceIPAllocator } from '../ipam/index.js';
+import { median } from './median.js';
 
 const RUNS = Number(process.env.API_BENCH_RUNS ?? 5);
 const CREATES = Number(process.env.API_BENCH_CREATES ?? 20000);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ratio = (a: number, b: number) => (a / b).toFixed(2);

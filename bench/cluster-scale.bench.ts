@@ -24,6 +24,7 @@ import {
   workloadObjects,
   workloadProxyMinSyncPeriodMs,
 } from '../lab/config/workload.js';
+import { median } from './median.js';
 
 const FULL = { nodes: 1000, services: 10_000, pods: 100_000 };
 const arg = (name: string): string | undefined => {
@@ -212,12 +213,6 @@ async function child(s: number): Promise<Figures> {
     peakRssMB,
     heapMB,
   };
-}
-
-function median(xs: number[]): number {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
 /** Each figure the median of its runs (the sizes are the same in every run). */

@@ -15,6 +15,7 @@ import {
   parseConfList,
 } from '../cni/index.js';
 import { type HostLocalStore, MemoryStore } from '../ipam/index.js';
+import { median } from './median.js';
 
 const RUNS = Number(process.env.CNI_BENCH_RUNS ?? 3);
 const PAIRS = Number(process.env.CNI_BENCH_PAIRS ?? 20);
@@ -39,11 +40,6 @@ function exec(bin: string, env: Record<string, string>, stdin: string): Promise<
     child.on('close', resolve);
     child.stdin.end(stdin);
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 async function execPairs(bin: string, cniPath: string, kind: 'ipam' | 'flat'): Promise<number> {

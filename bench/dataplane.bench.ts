@@ -13,6 +13,7 @@ import type { EndpointSlice, Service } from '../api/index.js';
 import { parseManifests } from '../api/manifest.js';
 import { ProxierNodes } from '../proxy/dataplane/nodes.js';
 import { Dataplane, EntryPoints, ForwardProxy, Proxier } from '../proxy/index.js';
+import { median } from './median.js';
 
 const DURATION = process.env.DURATION ?? '5s';
 const CONNECTIONS = process.env.CONNECTIONS ?? '32';
@@ -111,10 +112,9 @@ function wrk(url: string, extra: string[] = []): Promise<Figures> {
   });
 }
 
-const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const medianOf = (runs: Figures[]): Figures => ({
-  rps: mid(runs.map((f) => f.rps)),
-  p99: mid(runs.map((f) => f.p99)),
+  rps: median(runs.map((f) => f.rps)),
+  p99: median(runs.map((f) => f.p99)),
 });
 
 const close = ['-H', 'Connection: close'];

@@ -15,6 +15,7 @@ import { formatRdata } from '../dns/server/dig.js';
 import { Upstream } from '../dns/server/upstream.js';
 import { buildQuery } from '../dns/server/wire.js';
 import { ObjectSource } from '../dns/zone/source.js';
+import { median } from './median.js';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.DNS_BENCH_RUNS ?? 3);
@@ -205,11 +206,6 @@ async function answerOf(server: HostPort, line: string): Promise<string> {
     .sort()
     .join(', ')}`;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   const missing = ['/usr/bin/dnsperf', '/usr/sbin/named'].filter((p) => !existsSync(p));

@@ -3,15 +3,11 @@
 // pods (the least any controller does before it writes a slice). Median of RUNS runs; bounded loops.
 import type { Node, Pod, Service } from '../api/index.js';
 import { endpointSlicesForService } from '../lab/controllers/endpointslice.js';
+import { median } from './median.js';
 
 const RUNS = Number(process.env.ES_BENCH_RUNS ?? 5);
 const PODS = Number(process.env.ES_BENCH_PODS ?? 5000);
 const ROUNDS = Number(process.env.ES_BENCH_ROUNDS ?? 40);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const nodes: Node[] = Array.from({ length: 10 }, (_, i) => ({
   apiVersion: 'v1',

@@ -15,6 +15,7 @@ import { hostLocalPlugin } from '../cni/plugins/host-local.js';
 import { runPlugin } from '../cni/skel/skel.js';
 import { DiskStore } from '../ipam/hostlocal/disk.js';
 import { type HostLocalStore, MemoryStore } from '../ipam/index.js';
+import { median } from './median.js';
 
 const REAL = '/usr/lib/cni/host-local';
 const OURS = new URL('../cni/bin/host-local', import.meta.url).pathname;
@@ -37,11 +38,6 @@ const env = (id: number) => ({
   CNI_IFNAME: 'eth0',
   CNI_PATH: '/usr/lib/cni',
 });
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 /** ADDs per second of `n` in-process ADDs on a fresh store. */
 async function inProcess(

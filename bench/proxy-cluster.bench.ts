@@ -6,6 +6,7 @@
 import type { EndpointSlice, Service } from '../api/index.js';
 import { deepFreeze } from '../api/json.js';
 import { ClusterProxier } from '../proxy/index.js';
+import { median } from './median.js';
 
 const SERVICES = 10_000;
 const ENDPOINTS = 10;
@@ -21,7 +22,6 @@ const cpuMs = (fn: () => void): number => {
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / 1000;
 };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 const service = (s: number): Service =>
   deepFreeze({

@@ -7,15 +7,11 @@ import { FastPath, newKernelState, Proxier, RuleTable, tracePacket } from '../pr
 import { simulatePacket } from '../proxy/tracer/kernel.js';
 import type { Packet } from '../proxy/tracer/packet.js';
 import { seededUint32 } from '../std/index.js';
+import { median } from './median.js';
 
 const SERVICES = Number(process.env.SERVICES ?? 10_000);
 const ENDPOINTS = 10;
 const RUNS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const wall: number[] = [];
 // CPU milliseconds of fn; its wall milliseconds are kept in `wall`.

@@ -5,6 +5,7 @@
 // partial <= 10 ms.
 import type { EndpointSlice, Service } from '../api/index.js';
 import { Proxier, RuleTable } from '../proxy/index.js';
+import { median } from './median.js';
 
 function cluster(n: number): { services: Service[]; slices: EndpointSlice[] } {
   const services: Service[] = [];
@@ -43,11 +44,6 @@ function sliceFor(ns: string, s: number, generation: number): EndpointSlice {
     })),
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 // CPU time of this process, not wall time: the machine is shared (2 cores, several engineers), and

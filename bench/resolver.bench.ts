@@ -5,14 +5,10 @@
 import { parseResolvConf, resolve } from '../dns/index.js';
 import { startScriptedDnsServer } from '../dns/resolver/scripted.js';
 import { udpExchange } from '../dns/resolver/transport.js';
+import { median } from './median.js';
 
 const RUNS = Number(process.env.RESOLVER_BENCH_RUNS ?? 5);
 const LOOKUPS = Number(process.env.RESOLVER_BENCH_LOOKUPS ?? 400);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const server = await startScriptedDnsServer({
   records: [
